@@ -1,0 +1,271 @@
+#include "broker/api/api.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/time.h"
+#include "broker/ranking/ranker.h"
+
+namespace icb {
+
+using nlohmann::json;
+using ojson = nlohmann::ordered_json;  // answers keep a reading order: provider, rank, score, ...
+
+namespace {
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed) {
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  json p = {{"type", "urn:icbroker:problem:method-not-allowed"},
+            {"title", "Method not allowed"},
+            {"status", 405},
+            {"detail", "allowed: " + allow},
+            {"errors", json::array()}};
+  HttpResponse r{405, "application/problem+json", p.dump(), {{"Allow", allow}}};
+  return r;
+}
+
+std::string ArrayOf(const std::string& name, const std::vector<std::string>& docs) {
+  std::string out = "{\"" + name + "\":[";
+  for (size_t i = 0; i < docs.size(); ++i) out += (i ? "," : "") + docs[i];
+  return out + "]}";
+}
+
+// 415 unless the body is declared JSON (application/json or application/*+json).
+Status CheckJsonContentType(const HttpRequest& r) {
+  std::string ct = r.Header("content-type");
+  std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return std::tolower(c); });
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  if (ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))) return Status::Ok();
+  return Status(StatusCode::kUnsupported, "Content-Type must be application/json, got " + (ct.empty() ? std::string("none") : "\"" + ct + "\""));
+}
+
+Result<json> JsonBody(const HttpRequest& r) {
+  ICB_RETURN_IF_ERROR(CheckJsonContentType(r));
+  return ParseJson(r.body);
+}
+
+double Round6(double v) { return std::round(v * 1e6) / 1e6; }
+
+Status PrefixPointers(const Status& s, const std::string& prefix) {
+  if (s.ok()) return s;
+  std::vector<FieldError> errors;
+  for (const auto& e : s.errors()) errors.push_back({prefix + e.pointer, e.message});
+  return Status(s.code(), s.message(), std::move(errors));
+}
+
+ojson RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version) {
+  ojson out;
+  out["policy"] = r.policy;
+  out["policy_version"] = r.policy_version;
+  if (!profile.id.empty()) out["profile"] = profile.id;
+  out["evidence"] = std::string(EvidenceBasisName(profile.evidence));
+  out["at"] = FormatRfc3339(r.at);
+  out["catalog_version"] = catalog_version;
+  ojson weights = ojson::object();
+  for (int c = 0; c < kNumCriteria; ++c) weights[std::string(kCriterionNames[c])] = Round6(r.weights[c]);
+  out["weights"] = weights;
+  out["ranking"] = ojson::array();
+  for (const auto& p : r.ranking) {
+    ojson criteria = ojson::object();
+    std::vector<std::pair<double, int>> by_contribution;
+    for (int c = 0; c < kNumCriteria; ++c) {
+      const auto& cb = p.criteria[c];
+      ojson targets = ojson::object();
+      for (const auto& t : cb.targets) {
+        ojson tj = {{"value", t.value ? ojson(*t.value) : ojson(nullptr)}, {"score", Round6(t.score)}, {"unit", kTargets[t.target].unit}};
+        if (t.evidence) tj["evidence"] = std::string(EvidenceName(*t.evidence));
+        if (!t.value) tj["note"] = "not published: scores 0";
+        targets[std::string(kTargets[t.target].name)] = tj;
+      }
+      criteria[std::string(kCriterionNames[c])] = {{"score", Round6(cb.score)}, {"weight", Round6(cb.weight)},
+                                                   {"contribution", Round6(cb.contribution)}, {"targets", targets}};
+      by_contribution.emplace_back(cb.contribution, c);
+    }
+    std::sort(by_contribution.begin(), by_contribution.end(), [](auto a, auto b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    std::string why = "score " + FormatNumber(Round6(p.score)) + " under SLA " + p.sla_version + "; largest contributions: ";
+    for (int i = 0; i < 2 && i < static_cast<int>(by_contribution.size()); ++i) {
+      int c = by_contribution[i].second;
+      why += (i ? ", " : "") + std::string(kCriterionNames[c]) + " " + FormatNumber(Round6(by_contribution[i].first)) +
+             " (score " + FormatNumber(Round6(p.criteria[c].score)) + " x weight " + FormatNumber(Round6(p.criteria[c].weight)) + ")";
+    }
+    out["ranking"].push_back({{"provider", p.provider}, {"rank", p.rank}, {"score", Round6(p.score)}, {"sla_version", p.sla_version},
+                              {"explanation", why}, {"criteria", criteria}});
+  }
+  out["excluded"] = ojson::array();
+  for (const auto& e : r.excluded) out["excluded"].push_back({{"provider", e.provider}, {"reasons", e.reasons}});
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now) {
+  ICB_RETURN_IF_ERROR(catalog.schemas().Validate("rank_request.json", request));
+  Profile profile;
+  std::string pointer;  // where the profile's fields live, for error pointers
+  if (request.contains("profile_id")) {
+    ICB_ASSIGN_OR_RETURN(std::string text, catalog.GetProfile(request["profile_id"].get<std::string>()));
+    ICB_ASSIGN_OR_RETURN(json stored, ParseJson(text));
+    ICB_ASSIGN_OR_RETURN(profile, ProfileFromJson(stored));
+  } else {
+    pointer = "/profile";
+    auto p = ProfileFromJson(request["profile"]);
+    if (!p.ok()) return PrefixPointers(p.status(), pointer);
+    profile = std::move(p).value();
+  }
+  std::string policy_pointer = pointer + "/policy";
+  if (request.contains("policy")) {
+    profile.policy = request["policy"].get<std::string>();
+    policy_pointer = "/policy";
+  }
+  const RankingPolicy* policy = policies.Find(profile.policy);
+  if (!policy) {
+    std::string known;
+    for (const auto& n : policies.Names()) known += (known.empty() ? "" : ", ") + n;
+    return InvalidArgument("unknown policy", {{policy_pointer, "unknown policy \"" + profile.policy + "\"; known policies: " + known}});
+  }
+  if (profile.evidence != EvidenceBasis::kPublished) {
+    return InvalidArgument("evidence not available",
+                           {{pointer + "/evidence", "evidence \"" + std::string(EvidenceBasisName(profile.evidence)) +
+                                                        "\" needs measured QoS, which this broker does not collect yet; use \"published\""}});
+  }
+  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
+  size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
+  ICB_ASSIGN_OR_RETURN(RankResult result, Rank(*snapshot, profile, *policy, now, top_k));
+  return RankResultToJson(result, profile, snapshot->version).dump();
+}
+
+Api::Api(Store& store, Catalog& catalog, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)
+    : store_(store), catalog_(catalog), policies_(policies), clock_(clock), limits_(limits) {}
+
+size_t Api::BodyLimit(const std::string& /*method*/, const std::vector<std::string>& /*path*/) const {
+  return limits_.document_body_bytes;
+}
+
+HttpHandler Api::AsHandler() {
+  return HttpHandler{[this](const std::string& m, const std::vector<std::string>& p) { return BodyLimit(m, p); },
+                     [this](const HttpRequest& r) { return Handle(r); }};
+}
+
+HttpResponse Api::Handle(const HttpRequest& r) {
+  const auto& p = r.path;
+  try {
+    if (p.size() == 2 && p[0] == "v1" && p[1] == "health") {
+      if (r.method != "GET") return MethodNotAllowed({"GET"});
+      return Health();
+    }
+    if (p.size() >= 2 && p[0] == "v1" && p[1] == "providers") {
+      if (p.size() >= 4 && p[3] == "slas") return Slas(r);
+      return Providers(r);
+    }
+    if (p.size() >= 2 && p[0] == "v1" && p[1] == "profiles") return Profiles(r);
+    if (p.size() == 2 && p[0] == "v1" && p[1] == "rank") {
+      if (r.method != "POST") return MethodNotAllowed({"POST"});
+      return RankRoute(r);
+    }
+    std::string path;
+    for (const auto& s : p) path += "/" + s;
+    return ProblemResponse(NotFound("no route " + r.method + " " + (path.empty() ? "/" : path)));
+  } catch (const std::exception& e) {
+    // A bug, not bad input: say so, and keep serving.
+    return ProblemResponse(Internal(std::string("unexpected error: ") + e.what()));
+  }
+}
+
+HttpResponse Api::Health() {
+  Status s = store_.Ping();
+  json body = {{"status", s.ok() ? "ok" : "degraded"}, {"store", s.ok() ? "ok" : s.message()}};
+  return JsonResponse(s.ok() ? 200 : 503, body.dump());
+}
+
+HttpResponse Api::Providers(const HttpRequest& r) {
+  const auto& p = r.path;
+  if (p.size() == 2) {
+    if (r.method != "GET") return MethodNotAllowed({"GET"});
+    auto list = catalog_.ListProviders();
+    return list.ok() ? JsonResponse(200, ArrayOf("providers", *list)) : ProblemResponse(list.status());
+  }
+  if (p.size() != 3) return ProblemResponse(NotFound("no such resource"));
+  if (r.method == "GET") {
+    auto doc = catalog_.GetProvider(p[2]);
+    return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
+  }
+  if (r.method != "PUT") return MethodNotAllowed({"GET", "PUT"});
+  auto body = JsonBody(r);
+  if (!body.ok()) return ProblemResponse(body.status());
+  auto put = catalog_.PutProvider(p[2], *body);
+  if (!put.ok()) return ProblemResponse(put.status());
+  HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
+  if (put->created) resp.headers.emplace_back("Location", "/v1/providers/" + p[2]);
+  return resp;
+}
+
+HttpResponse Api::Slas(const HttpRequest& r) {
+  const auto& p = r.path;  // v1 providers {id} slas [version]
+  if (p.size() == 5) {
+    if (r.method != "GET") return MethodNotAllowed({"GET"});
+    auto doc = catalog_.GetSla(p[2], p[4]);
+    return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
+  }
+  if (p.size() != 4) return ProblemResponse(NotFound("no such resource"));
+  if (r.method == "GET") {
+    auto at = r.query.find("at");
+    if (at != r.query.end()) {
+      auto t = ParseRfc3339(at->second);
+      if (!t) return ProblemResponse(InvalidArgument("invalid query", {{"", "query parameter at=\"" + at->second + "\" is not an RFC 3339 date-time"}}));
+      auto doc = catalog_.SlaInForce(p[2], *t);
+      return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
+    }
+    auto list = catalog_.ListSlas(p[2]);
+    return list.ok() ? JsonResponse(200, ArrayOf("slas", *list)) : ProblemResponse(list.status());
+  }
+  if (r.method != "POST") return MethodNotAllowed({"GET", "POST"});
+  auto body = JsonBody(r);
+  if (!body.ok()) return ProblemResponse(body.status());
+  auto doc = catalog_.AppendSla(p[2], *body);
+  if (!doc.ok()) return ProblemResponse(doc.status());
+  HttpResponse resp = JsonResponse(201, *doc);
+  resp.headers.emplace_back("Location", "/v1/providers/" + p[2] + "/slas/" + (*body)["version"].get<std::string>());
+  return resp;
+}
+
+HttpResponse Api::Profiles(const HttpRequest& r) {
+  const auto& p = r.path;
+  if (p.size() == 2) {
+    if (r.method != "GET") return MethodNotAllowed({"GET"});
+    auto list = catalog_.ListProfiles();
+    return list.ok() ? JsonResponse(200, ArrayOf("profiles", *list)) : ProblemResponse(list.status());
+  }
+  if (p.size() != 3) return ProblemResponse(NotFound("no such resource"));
+  if (r.method == "GET") {
+    auto doc = catalog_.GetProfile(p[2]);
+    return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
+  }
+  if (r.method != "PUT") return MethodNotAllowed({"GET", "PUT"});
+  auto body = JsonBody(r);
+  if (!body.ok()) return ProblemResponse(body.status());
+  auto put = catalog_.PutProfile(p[2], *body);
+  if (!put.ok()) return ProblemResponse(put.status());
+  HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
+  if (put->created) resp.headers.emplace_back("Location", "/v1/profiles/" + p[2]);
+  return resp;
+}
+
+HttpResponse Api::RankRoute(const HttpRequest& r) {
+  auto body = JsonBody(r);
+  if (!body.ok()) return ProblemResponse(body.status());
+  auto out = RankRequestToJson(catalog_, policies_, *body, clock_.Now());
+  return out.ok() ? JsonResponse(200, std::move(out).value()) : ProblemResponse(out.status());
+}
+
+}  // namespace icb

@@ -1,0 +1,43 @@
+// HTTP API v1 routes (DESIGN.md "HTTP API v1"): pure request -> response.
+#pragma once
+
+#include "broker/api/http.h"
+#include "broker/catalog/catalog.h"
+#include "broker/core/clock.h"
+#include "broker/ranking/policy.h"
+#include "broker/store/store.h"
+
+namespace icb {
+
+struct ApiLimits {
+  size_t document_body_bytes = 1 << 20;  // providers, SLAs, profiles, rank requests
+};
+
+class Api {
+ public:
+  Api(Store& store, Catalog& catalog, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {});
+
+  HttpResponse Handle(const HttpRequest& request);
+  size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const;
+  HttpHandler AsHandler();
+
+ private:
+  HttpResponse Health();
+  HttpResponse Providers(const HttpRequest& r);
+  HttpResponse Slas(const HttpRequest& r);
+  HttpResponse Profiles(const HttpRequest& r);
+  HttpResponse RankRoute(const HttpRequest& r);
+
+  Store& store_;
+  Catalog& catalog_;
+  const PolicyRegistry& policies_;
+  const Clock& clock_;
+  ApiLimits limits_;
+};
+
+// Shared by the API and the offline CLI: resolves a rank request body into a
+// profile and policy, ranks, and renders the answer.
+Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request,
+                                      TimePoint now);
+
+}  // namespace icb

@@ -1,0 +1,55 @@
+// The HTTP seam: plain request/response values. Routes are pure functions of
+// these; only http_server_cpprest.cc knows which HTTP library carries them.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/core/status.h"
+
+namespace icb {
+
+struct HttpRequest {
+  std::string method;                           // upper case
+  std::vector<std::string> path;                // decoded segments of the path
+  std::map<std::string, std::string> query;     // decoded; last value wins
+  std::map<std::string, std::string> headers;   // lower-case names
+  std::string body;
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct HttpHandler {
+  // Largest body accepted for a request line; larger ones get 413 unread.
+  std::function<size_t(const std::string& method, const std::vector<std::string>& path)> body_limit;
+  std::function<HttpResponse(const HttpRequest&)> handle;
+};
+
+class HttpServer {
+ public:
+  virtual ~HttpServer() = default;
+  virtual Status Start(const std::string& host, int port, HttpHandler handler) = 0;
+  virtual void Stop() = 0;
+};
+
+// cpprestsdk (http_listener) implementation, threads = handler threads.
+std::unique_ptr<HttpServer> NewCpprestHttpServer(int threads);
+
+// An RFC 9457 problem+json response for a non-ok status.
+HttpResponse ProblemResponse(const Status& status);
+int HttpStatusFor(StatusCode code);
+
+}  // namespace icb

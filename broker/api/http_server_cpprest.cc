@@ -1,0 +1,106 @@
+// The only translation unit that includes cpprestsdk (archived upstream, and
+// heavy to compile): everything else sees HttpRequest/HttpResponse.
+#include <cpprest/http_listener.h>
+#include <cpprest/uri.h>
+#include <pplx/threadpool.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "broker/api/http.h"
+
+namespace icb {
+namespace {
+
+using web::http::http_request;
+using web::http::http_response;
+using web::http::experimental::listener::http_listener;
+using web::http::experimental::listener::http_listener_config;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+void Reply(http_request& req, const HttpResponse& r) {
+  http_response resp(static_cast<web::http::status_code>(r.status));
+  for (const auto& [k, v] : r.headers) resp.headers().add(k, v);
+  resp.set_body(r.body, r.content_type);
+  req.reply(resp).then([](pplx::task<void> t) {
+    try { t.get(); } catch (...) {}  // the client went away; nothing to do
+  });
+}
+
+class CpprestHttpServer final : public HttpServer {
+ public:
+  explicit CpprestHttpServer(int threads) {
+    // The size of cpprestsdk's shared pool is fixed at its first use.
+    static std::once_flag once;
+    std::call_once(once, [threads] { crossplat::threadpool::initialize_with_threads(static_cast<size_t>(threads)); });
+  }
+  ~CpprestHttpServer() override { Stop(); }
+
+  Status Start(const std::string& host, int port, HttpHandler handler) override {
+    handler_ = std::move(handler);
+    http_listener_config cfg;
+    cfg.set_backlog(1024);
+    try {
+      listener_ = std::make_unique<http_listener>(web::uri("http://" + host + ":" + std::to_string(port)), cfg);
+      listener_->support([this](http_request req) { Serve(std::move(req)); });
+      listener_->open().wait();
+    } catch (const std::exception& e) {
+      listener_.reset();
+      return Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " + e.what());
+    }
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    if (!listener_) return;
+    try { listener_->close().wait(); } catch (...) {}
+    listener_.reset();
+  }
+
+ private:
+  void Serve(http_request req) {
+    HttpRequest r;
+    r.method = req.method();
+    const auto& uri = req.relative_uri();
+    for (const auto& seg : web::uri::split_path(uri.path())) r.path.push_back(web::uri::decode(seg));
+    for (const auto& [k, v] : web::uri::split_query(uri.query())) r.query[web::uri::decode(k)] = web::uri::decode(v);
+    for (const auto& [k, v] : req.headers()) r.headers[Lower(k)] = v;
+
+    size_t limit = handler_.body_limit(r.method, r.path);
+    auto too_large = [&] {
+      return ProblemResponse(Status(StatusCode::kResourceExhausted, "request body exceeds the limit of " + std::to_string(limit) + " bytes"));
+    };
+    // Refuse on the declared length before reading anything.
+    if (req.headers().content_length() > limit) {
+      Reply(req, too_large());
+      return;
+    }
+    req.extract_vector()
+        .then([this, req, r = std::move(r), limit, too_large](pplx::task<std::vector<unsigned char>> body) mutable {
+          try {
+            auto bytes = body.get();
+            if (bytes.size() > limit) {
+              Reply(req, too_large());
+              return;
+            }
+            r.body.assign(bytes.begin(), bytes.end());
+            Reply(req, handler_.handle(r));
+          } catch (const std::exception& e) {
+            Reply(req, ProblemResponse(InvalidArgument(std::string("cannot read request body: ") + e.what())));
+          }
+        });
+  }
+
+  HttpHandler handler_;
+  std::unique_ptr<http_listener> listener_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpServer> NewCpprestHttpServer(int threads) { return std::make_unique<CpprestHttpServer>(threads); }
+
+}  // namespace icb

@@ -1,0 +1,58 @@
+#include <nlohmann/json.hpp>
+
+#include "broker/api/http.h"
+
+namespace icb {
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnsupported: return 415;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kDeadlineExceeded: return 504;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+namespace {
+
+const char* Title(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument: return "Invalid request";
+    case StatusCode::kNotFound: return "Not found";
+    case StatusCode::kAlreadyExists: return "Conflict";
+    case StatusCode::kFailedPrecondition: return "Conflict";
+    case StatusCode::kPermissionDenied: return "Forbidden";
+    case StatusCode::kResourceExhausted: return "Request body too large";
+    case StatusCode::kUnsupported: return "Unsupported media type";
+    case StatusCode::kUnavailable: return "Service unavailable";
+    case StatusCode::kDeadlineExceeded: return "Timed out";
+    default: return "Internal error";
+  }
+}
+
+}  // namespace
+
+HttpResponse ProblemResponse(const Status& s) {
+  nlohmann::json p;
+  p["type"] = std::string("urn:icbroker:problem:") + StatusCodeName(s.code());
+  p["title"] = Title(s.code());
+  p["status"] = HttpStatusFor(s.code());
+  p["detail"] = s.message();
+  p["errors"] = nlohmann::json::array();
+  for (const auto& e : s.errors()) p["errors"].push_back({{"pointer", e.pointer}, {"message", e.message}});
+  HttpResponse r;
+  r.status = HttpStatusFor(s.code());
+  r.content_type = "application/problem+json";
+  r.body = p.dump();
+  return r;
+}
+
+}  // namespace icb

@@ -1,0 +1,199 @@
+#include "broker/catalog/catalog.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/ids.h"
+#include "broker/core/time.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+std::string SlaKey(std::string_view provider) { return "icb:slas:" + std::string(provider); }
+
+const SlaVersion* ProviderEntry::InForce(TimePoint t) const {
+  const SlaVersion* found = nullptr;
+  for (const auto& s : slas) {
+    if (s.effective_from > t) break;
+    found = &s;
+  }
+  return found;
+}
+
+namespace {
+
+Status CheckPathId(std::string_view path_id, const json& doc) {
+  if (!IsValidId(path_id)) return NotFound("no such id: " + std::string(path_id));
+  if (doc.is_object() && doc.contains("id") && doc["id"].is_string() && doc["id"].get<std::string>() != path_id) {
+    return InvalidArgument("id mismatch", {{"/id", "id \"" + doc["id"].get<std::string>() + "\" differs from \"" + std::string(path_id) + "\" in the URL"}});
+  }
+  return Status::Ok();
+}
+
+// Orders SLA versions by effective_from, then version label, so "in force" is well defined.
+bool SlaBefore(const SlaVersion& a, const SlaVersion& b) {
+  return a.effective_from != b.effective_from ? a.effective_from < b.effective_from : a.version < b.version;
+}
+
+}  // namespace
+
+Status CheckDocument(const SchemaSet& schemas, std::string_view schema, const json& doc) {
+  if (schema == "event.json" && doc.is_object() && doc.contains("kind") && doc["kind"].is_string()) {
+    // Validate against the definition the kind names, so errors speak of that kind only.
+    std::string definition = "event.json#/definitions/" + doc["kind"].get<std::string>();
+    if (schemas.Has(definition)) return schemas.Validate(definition, doc);
+  }
+  ICB_RETURN_IF_ERROR(schemas.Validate(schema, doc));
+  if (schema == "provider.json") return ProviderFromJson(doc).status();
+  if (schema == "sla.json") return SlaFromJson(doc).status();
+  if (schema == "profile.json") return ProfileFromJson(doc).status();
+  return Status::Ok();
+}
+
+Status CheckDocumentText(const SchemaSet& schemas, std::string_view schema, std::string_view text) {
+  ICB_ASSIGN_OR_RETURN(json doc, ParseJson(text));
+  return CheckDocument(schemas, schema, doc);
+}
+
+Catalog::Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas) : store_(store), schemas_(std::move(schemas)) {}
+
+Result<PutResult> Catalog::PutProvider(std::string_view id, const json& doc) {
+  ICB_RETURN_IF_ERROR(CheckPathId(id, doc));
+  json stored = doc;
+  if (stored.is_object() && !stored.contains("id")) stored["id"] = std::string(id);
+  ICB_RETURN_IF_ERROR(CheckDocument(*schemas_, "provider.json", stored));
+  std::string text = stored.dump();
+  WriteBatch batch;
+  batch.HashSet(std::string(kProvidersKey), std::string(id), text).Incr(std::string(kCatalogVersionKey));
+  ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
+  return PutResult{results[0] == 1, std::move(text)};
+}
+
+Result<std::string> Catalog::GetProvider(std::string_view id) {
+  if (!IsValidId(id)) return NotFound("no provider " + std::string(id));
+  ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(kProvidersKey, id));
+  if (!v) return NotFound("no provider " + std::string(id));
+  return *v;
+}
+
+Result<std::vector<std::string>> Catalog::ListProviders() {
+  ICB_ASSIGN_OR_RETURN(auto all, store_.HashGetAll(kProvidersKey));
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> out;
+  for (auto& [id, text] : all) out.push_back(std::move(text));
+  return out;
+}
+
+Result<std::string> Catalog::AppendSla(std::string_view provider, const json& doc) {
+  ICB_RETURN_IF_ERROR(GetProvider(provider).status());
+  ICB_RETURN_IF_ERROR(schemas_->Validate("sla.json", doc));
+  ICB_ASSIGN_OR_RETURN(SlaVersion typed, SlaFromJson(doc));
+  std::string text = doc.dump();
+  WriteBatch batch;
+  batch.HashSetIfAbsent(SlaKey(provider), typed.version, text).Incr(std::string(kCatalogVersionKey));
+  ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
+  if (results[0] == 0) {
+    return AlreadyExists("provider " + std::string(provider) + " already has SLA version " + typed.version +
+                         "; versions are append-only, publish a new version instead");
+  }
+  return text;
+}
+
+Result<std::vector<std::pair<SlaVersion, std::string>>> Catalog::SortedSlas(std::string_view provider) {
+  ICB_RETURN_IF_ERROR(GetProvider(provider).status());
+  ICB_ASSIGN_OR_RETURN(auto all, store_.HashGetAll(SlaKey(provider)));
+  std::vector<std::pair<SlaVersion, std::string>> typed;
+  for (auto& [version, text] : all) {
+    auto parsed = ParseJson(text);
+    if (!parsed.ok()) return Internal("stored SLA " + version + " is corrupt");
+    ICB_ASSIGN_OR_RETURN(SlaVersion s, SlaFromJson(*parsed));
+    typed.emplace_back(std::move(s), std::move(text));
+  }
+  std::sort(typed.begin(), typed.end(), [](const auto& a, const auto& b) { return SlaBefore(a.first, b.first); });
+  return typed;
+}
+
+Result<std::vector<std::string>> Catalog::ListSlas(std::string_view provider) {
+  ICB_ASSIGN_OR_RETURN(auto sorted, SortedSlas(provider));
+  std::vector<std::string> out;
+  for (auto& [sla, text] : sorted) out.push_back(std::move(text));
+  return out;
+}
+
+Result<std::string> Catalog::GetSla(std::string_view provider, std::string_view version) {
+  ICB_RETURN_IF_ERROR(GetProvider(provider).status());
+  ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(SlaKey(provider), version));
+  if (!v) return NotFound("provider " + std::string(provider) + " has no SLA version " + std::string(version));
+  return *v;
+}
+
+Result<std::string> Catalog::SlaInForce(std::string_view provider, TimePoint t) {
+  ICB_ASSIGN_OR_RETURN(auto sorted, SortedSlas(provider));
+  const std::string* found = nullptr;
+  for (const auto& [sla, text] : sorted) {
+    if (sla.effective_from > t) break;
+    found = &text;
+  }
+  if (!found) return NotFound("provider " + std::string(provider) + " has no SLA in force at " + FormatRfc3339(t));
+  return *found;
+}
+
+Result<PutResult> Catalog::PutProfile(std::string_view id, const json& doc) {
+  ICB_RETURN_IF_ERROR(CheckPathId(id, doc));
+  json stored = doc;
+  if (stored.is_object() && !stored.contains("id")) stored["id"] = std::string(id);
+  ICB_RETURN_IF_ERROR(CheckDocument(*schemas_, "profile.json", stored));
+  std::string text = stored.dump();
+  WriteBatch batch;
+  batch.HashSet(std::string(kProfilesKey), std::string(id), text);
+  ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
+  return PutResult{results[0] == 1, std::move(text)};
+}
+
+Result<std::string> Catalog::GetProfile(std::string_view id) {
+  if (!IsValidId(id)) return NotFound("no profile " + std::string(id));
+  ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(kProfilesKey, id));
+  if (!v) return NotFound("no profile " + std::string(id));
+  return *v;
+}
+
+Result<std::vector<std::string>> Catalog::ListProfiles() {
+  ICB_ASSIGN_OR_RETURN(auto all, store_.HashGetAll(kProfilesKey));
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> out;
+  for (auto& [id, text] : all) out.push_back(std::move(text));
+  return out;
+}
+
+Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
+  ICB_ASSIGN_OR_RETURN(long long version, store_.GetCounter(kCatalogVersionKey));
+  std::lock_guard lock(snapshot_mu_);
+  if (snapshot_ && snapshot_->version == version) return snapshot_;
+  // Tagged with the counter read before the data: a write racing with the
+  // rebuild bumps the counter again, so the next call rebuilds once more.
+  auto snap = std::make_shared<CatalogSnapshot>();
+  snap->version = version;
+  ICB_ASSIGN_OR_RETURN(auto providers, store_.HashGetAll(kProvidersKey));
+  std::sort(providers.begin(), providers.end());
+  for (const auto& [id, text] : providers) {
+    auto parsed = ParseJson(text);
+    if (!parsed.ok()) return Internal("stored provider " + id + " is corrupt");
+    ICB_ASSIGN_OR_RETURN(Provider p, ProviderFromJson(*parsed));
+    ProviderEntry entry{std::move(p), {}};
+    ICB_ASSIGN_OR_RETURN(auto slas, store_.HashGetAll(SlaKey(id)));
+    for (const auto& [v, sla_text] : slas) {
+      auto sla_json = ParseJson(sla_text);
+      if (!sla_json.ok()) return Internal("stored SLA " + id + "/" + v + " is corrupt");
+      ICB_ASSIGN_OR_RETURN(SlaVersion s, SlaFromJson(*sla_json));
+      entry.slas.push_back(std::move(s));
+    }
+    std::sort(entry.slas.begin(), entry.slas.end(), SlaBefore);
+    snap->providers.push_back(std::move(entry));
+  }
+  snapshot_ = snap;
+  return snapshot_;
+}
+
+}  // namespace icb

@@ -1,0 +1,84 @@
+// Providers, their append-only SLA versions, and requirement profiles. Every
+// write goes through one door: schema validation, then conversion to typed
+// structs (so nothing stored would fail to load), then one atomic store write.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "broker/core/clock.h"
+#include "broker/core/status.h"
+#include "broker/model/documents.h"
+#include "broker/schema/validator.h"
+#include "broker/store/store.h"
+
+namespace icb {
+
+struct ProviderEntry {
+  Provider provider;
+  std::vector<SlaVersion> slas;  // ascending effective_from, then version
+  // The SLA version in force at t: the latest effective_from <= t; null if none.
+  const SlaVersion* InForce(TimePoint t) const;
+};
+
+// An immutable view of the catalog, shared by concurrent readers (ranking).
+struct CatalogSnapshot {
+  long long version = 0;               // store counter it was built at
+  std::vector<ProviderEntry> providers;  // ascending id
+};
+
+struct PutResult {
+  bool created;
+  std::string document;  // the stored JSON text
+};
+
+class Catalog {
+ public:
+  Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas);
+
+  Result<PutResult> PutProvider(std::string_view id, const nlohmann::json& doc);
+  Result<std::string> GetProvider(std::string_view id);
+  Result<std::vector<std::string>> ListProviders();  // JSON texts, ascending id
+
+  // AlreadyExists (409) for a version the provider has; NotFound for an unknown provider.
+  Result<std::string> AppendSla(std::string_view provider, const nlohmann::json& doc);
+  Result<std::vector<std::string>> ListSlas(std::string_view provider);  // ascending effective_from
+  Result<std::string> GetSla(std::string_view provider, std::string_view version);
+  Result<std::string> SlaInForce(std::string_view provider, TimePoint t);
+
+  Result<PutResult> PutProfile(std::string_view id, const nlohmann::json& doc);
+  Result<std::string> GetProfile(std::string_view id);
+  Result<std::vector<std::string>> ListProfiles();
+
+  // Cheap when nothing changed (one counter read); rebuilt after any write,
+  // also one made by another broker replica on the same Redis.
+  Result<std::shared_ptr<const CatalogSnapshot>> Snapshot();
+
+  const SchemaSet& schemas() const { return *schemas_; }
+
+ private:
+  Result<std::vector<std::pair<SlaVersion, std::string>>> SortedSlas(std::string_view provider);
+
+  Store& store_;
+  std::shared_ptr<const SchemaSet> schemas_;
+  std::mutex snapshot_mu_;
+  std::shared_ptr<const CatalogSnapshot> snapshot_;
+};
+
+// The check every document passes before it is stored or called valid:
+// its JSON Schema, then the typed conversion's own rules (dates, bounds).
+Status CheckDocument(const SchemaSet& schemas, std::string_view schema, const nlohmann::json& doc);
+Status CheckDocumentText(const SchemaSet& schemas, std::string_view schema, std::string_view text);
+
+// Storage keys, exposed for tests and tools.
+inline constexpr std::string_view kProvidersKey = "icb:providers";
+inline constexpr std::string_view kProfilesKey = "icb:profiles";
+inline constexpr std::string_view kCatalogVersionKey = "icb:catalog:version";
+std::string SlaKey(std::string_view provider);
+
+}  // namespace icb

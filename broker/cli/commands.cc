@@ -1,0 +1,240 @@
+#include "broker/cli/commands.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/api/api.h"
+#include "broker/catalog/loader.h"
+#include "broker/core/time.h"
+#include "broker/store/embedded_redis.h"
+#include "broker/store/redis_store.h"
+
+namespace icb {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Minimal "--flag value" / "--switch" parser; positional arguments are kept in order.
+struct Flags {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> positional;
+  std::string error;
+};
+
+Flags ParseFlags(const std::vector<std::string>& args, const std::vector<std::string>& with_value,
+                 const std::vector<std::string>& switches) {
+  Flags f;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (!a.starts_with("--")) {
+      f.positional.push_back(a);
+      continue;
+    }
+    std::string name = a, value;
+    bool inline_value = false;
+    if (auto eq = a.find('='); eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      inline_value = true;
+    }
+    if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
+      f.values[name] = "1";
+    } else if (std::find(with_value.begin(), with_value.end(), name) != with_value.end()) {
+      if (!inline_value) {
+        if (i + 1 >= args.size()) { f.error = name + " needs a value"; return f; }
+        value = args[++i];
+      }
+      f.values[name] = value;
+    } else {
+      f.error = "unknown option " + name;
+      return f;
+    }
+  }
+  return f;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void PrintStatus(const std::string& prefix, const Status& s) {
+  std::fprintf(stderr, "%s%s\n", prefix.c_str(), s.message().c_str());
+  for (const auto& e : s.errors()) {
+    std::fprintf(stderr, "  %s: %s\n", e.pointer.empty() ? "(root)" : e.pointer.c_str(), e.message.c_str());
+  }
+}
+
+std::shared_ptr<const SchemaSet> Schemas() {
+  auto s = SchemaSet::LoadEmbedded();
+  if (!s.ok()) {
+    PrintStatus("icbroker: ", s.status());
+    std::exit(1);
+  }
+  return *s;
+}
+
+}  // namespace
+
+int ServeCommand(const std::vector<std::string>& args) {
+  Flags f = ParseFlags(args, {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads"}, {"--demo"});
+  if (!f.error.empty() || !f.positional.empty()) {
+    std::fprintf(stderr, "icbroker serve: %s\n", f.error.empty() ? "unexpected argument" : f.error.c_str());
+    return 2;
+  }
+  std::string listen = f.values.count("--listen") ? f.values["--listen"] : "127.0.0.1:8080";
+  auto colon = listen.rfind(':');
+  int port = 0;
+  try { port = std::stoi(listen.substr(colon + 1)); } catch (...) { port = -1; }
+  if (colon == std::string::npos || port <= 0 || port > 65535) {
+    std::fprintf(stderr, "icbroker serve: --listen wants HOST:PORT, got %s\n", listen.c_str());
+    return 2;
+  }
+  std::string host = listen.substr(0, colon);
+  int threads = 16;
+  if (f.values.count("--threads")) threads = std::max(2, std::atoi(f.values["--threads"].c_str()));
+
+  // Signals are handled by sigwait below; block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<EmbeddedRedis> embedded;
+  RedisStoreOptions store_options;
+  store_options.pool_size = threads;
+  if (f.values.count("--redis")) {
+    auto addr = ParseRedisUrl(f.values["--redis"]);
+    if (!addr.ok()) { PrintStatus("icbroker serve: ", addr.status()); return 2; }
+    store_options.address = *addr;
+  } else {
+    EmbeddedRedisOptions ro;
+    ro.data_dir = f.values.count("--data-dir") ? f.values["--data-dir"] : "./icbroker-data";
+    if (f.values.count("--appendfsync")) ro.appendfsync = f.values["--appendfsync"];
+    if (ro.appendfsync != "always" && ro.appendfsync != "everysec") {
+      std::fprintf(stderr, "icbroker serve: --appendfsync is always or everysec\n");
+      return 2;
+    }
+    auto er = EmbeddedRedis::Start(ro);
+    if (!er.ok()) { PrintStatus("icbroker serve: ", er.status()); return 1; }
+    embedded = std::move(er).value();
+    store_options.address = embedded->address();
+    std::fprintf(stderr, "icbroker: redis-server pid %d at %s (appendfsync %s)\n", embedded->pid(),
+                 embedded->address().ToString().c_str(), ro.appendfsync.c_str());
+  }
+  auto store = NewRedisStore(store_options);
+  if (Status s = store->Ping(); !s.ok()) { PrintStatus("icbroker serve: ", s); return 1; }
+
+  SystemClock clock;
+  Catalog catalog(*store, Schemas());
+  PolicyRegistry policies;
+  RegisterBuiltinPolicies(policies);
+  if (f.values.count("--demo")) {
+    auto report = LoadCatalogFiles(catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);
+    if (!report.ok()) { PrintStatus("icbroker serve: demo catalog: ", report.status()); return 1; }
+    std::fprintf(stderr, "icbroker: demo catalog: %d providers, %d SLA versions, %d profiles added, %d already present\n",
+                 report->providers, report->slas, report->profiles, report->skipped);
+  }
+  Api api(*store, catalog, policies, clock);
+  auto server = NewCpprestHttpServer(threads);
+  if (Status s = server->Start(host, port, api.AsHandler()); !s.ok()) { PrintStatus("icbroker serve: ", s); return 1; }
+  std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), port);
+  std::fflush(stderr);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "icbroker: signal %d, shutting down\n", sig);
+  server->Stop();
+  store.reset();
+  if (embedded) (void)embedded->Stop();
+  return 0;
+}
+
+int ValidateCommand(const std::vector<std::string>& args) {
+  Flags f = ParseFlags(args, {"--schema"}, {});
+  if (!f.error.empty() || f.positional.empty()) {
+    std::fprintf(stderr, "icbroker validate: %s\nusage: icbroker validate [--schema NAME] FILE...\n",
+                 f.error.empty() ? "no files given" : f.error.c_str());
+    return 2;
+  }
+  auto schemas = Schemas();
+  int bad = 0;
+  for (const auto& path : f.positional) {
+    std::string schema = f.values.count("--schema") ? f.values["--schema"] : fs::path(path).filename().string();
+    schema = schema.substr(0, schema.find('.')) + ".json";
+    if (!schemas->Has(schema)) {
+      std::fprintf(stderr, "%s: no schema %s (name one with --schema: provider, sla, profile, qos_sample_batch, event, rank_request)\n",
+                   path.c_str(), schema.c_str());
+      ++bad;
+      continue;
+    }
+    auto text = ReadFile(path);
+    Status s = text.ok() ? CheckDocumentText(*schemas, schema, *text) : text.status();
+    if (s.ok()) {
+      std::printf("%s: valid %s\n", path.c_str(), schema.c_str());
+    } else {
+      ++bad;
+      std::printf("%s: invalid %s: %s\n", path.c_str(), schema.c_str(), s.message().c_str());
+      for (const auto& e : s.errors()) std::printf("  %s: %s\n", e.pointer.empty() ? "(root)" : e.pointer.c_str(), e.message.c_str());
+    }
+  }
+  return bad == 0 ? 0 : 1;
+}
+
+int RankCommand(const std::vector<std::string>& args) {
+  Flags f = ParseFlags(args, {"--catalog", "--profile", "--profile-id", "--policy", "--top-k", "--at"}, {});
+  if (!f.error.empty() || !f.positional.empty() || !f.values.count("--catalog") ||
+      (f.values.count("--profile") == f.values.count("--profile-id"))) {
+    std::fprintf(stderr, "icbroker rank: %s\nusage: icbroker rank --catalog DIR (--profile FILE | --profile-id ID) [--policy NAME] [--top-k N] [--at TIME]\n",
+                 f.error.empty() ? "needs --catalog and one of --profile, --profile-id" : f.error.c_str());
+    return 2;
+  }
+  auto store = NewMemoryStore();
+  Catalog catalog(*store, Schemas());
+  PolicyRegistry policies;
+  RegisterBuiltinPolicies(policies);
+  auto files = ReadCatalogDir(f.values["--catalog"]);
+  if (!files.ok()) { PrintStatus("icbroker rank: ", files.status()); return 1; }
+  auto loaded = LoadCatalogFiles(catalog, *files, LoadMode::kStrict);
+  if (!loaded.ok()) { PrintStatus("icbroker rank: ", loaded.status()); return 1; }
+
+  json request = json::object();
+  if (f.values.count("--profile")) {
+    auto text = ReadFile(f.values["--profile"]);
+    if (!text.ok()) { PrintStatus("icbroker rank: ", text.status()); return 1; }
+    auto doc = ParseJson(*text);
+    if (!doc.ok()) { PrintStatus("icbroker rank: " + f.values["--profile"] + ": ", doc.status()); return 1; }
+    request["profile"] = *doc;
+  } else {
+    request["profile_id"] = f.values["--profile-id"];
+  }
+  if (f.values.count("--policy")) request["policy"] = f.values["--policy"];
+  if (f.values.count("--top-k")) request["top_k"] = std::atoi(f.values["--top-k"].c_str());
+  TimePoint now = SystemClock().Now();
+  if (f.values.count("--at")) {
+    auto t = ParseRfc3339(f.values["--at"]);
+    if (!t) { std::fprintf(stderr, "icbroker rank: --at is not an RFC 3339 time\n"); return 2; }
+    now = *t;
+  }
+  auto out = RankRequestToJson(catalog, policies, request, now);
+  if (!out.ok()) { PrintStatus("icbroker rank: ", out.status()); return 1; }
+  std::printf("%s\n", json::parse(*out).dump(2).c_str());
+  return 0;
+}
+
+}  // namespace icb

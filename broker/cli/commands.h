@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace icb {
+
+// Each returns the process exit code.
+int ServeCommand(const std::vector<std::string>& args);
+int ValidateCommand(const std::vector<std::string>& args);
+int RankCommand(const std::vector<std::string>& args);
+
+}  // namespace icb

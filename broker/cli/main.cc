@@ -1,0 +1,43 @@
+// icbroker: the inter-cloud broker. Wires the commands; see README.md.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "broker/cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: icbroker COMMAND [options]\n"
+    "\n"
+    "  serve [--listen HOST:PORT] [--data-dir DIR] [--redis URL] [--demo]\n"
+    "        [--appendfsync always|everysec] [--threads N]\n"
+    "        Run the HTTP API. Without --redis, starts a private redis-server\n"
+    "        in DIR (default ./icbroker-data), AOF on, fsync on every write.\n"
+    "  validate [--schema NAME] FILE...\n"
+    "        Check documents against their JSON Schema; prints each violation\n"
+    "        with its JSON pointer. The schema comes from --schema or from the\n"
+    "        file name's first dot-separated part (provider.x.json -> provider).\n"
+    "  rank --catalog DIR (--profile FILE | --profile-id ID) [--policy NAME] [--top-k N] [--at TIME]\n"
+    "        Rank offline over a catalog folder (providers/, slas/<id>/, profiles/);\n"
+    "        prints the same JSON as POST /v1/rank.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "serve") return icb::ServeCommand(args);
+  if (cmd == "validate") return icb::ValidateCommand(args);
+  if (cmd == "rank") return icb::RankCommand(args);
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "icbroker: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,141 @@
+#include "broker/model/documents.h"
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/time.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::string_view, 3> kServiceModels = {"IaaS", "PaaS", "SaaS"};
+constexpr std::array<std::string_view, 5> kEvidence = {"observed", "certified", "documented", "declared", "unknown"};
+
+template <typename E, size_t N>
+std::optional<E> FromNames(const std::array<std::string_view, N>& names, std::string_view s) {
+  for (size_t i = 0; i < N; ++i)
+    if (names[i] == s) return static_cast<E>(i);
+  return std::nullopt;
+}
+
+Result<TimePoint> Time(const json& doc, const char* key, const std::string& pointer) {
+  auto t = ParseRfc3339(doc.at(key).get<std::string>());
+  if (!t) return InvalidArgument("invalid date-time", {{pointer, "not a valid RFC 3339 date-time"}});
+  return *t;
+}
+
+std::string Str(const json& doc, const char* key) { return doc.contains(key) ? doc[key].get<std::string>() : std::string(); }
+
+}  // namespace
+
+std::string_view ServiceModelName(ServiceModel m) { return kServiceModels[static_cast<int>(m)]; }
+std::optional<ServiceModel> ServiceModelFromName(std::string_view s) { return FromNames<ServiceModel>(kServiceModels, s); }
+std::string_view EvidenceName(Evidence e) { return kEvidence[static_cast<int>(e)]; }
+std::optional<Evidence> EvidenceFromName(std::string_view s) { return FromNames<Evidence>(kEvidence, s); }
+std::string_view EvidenceBasisName(EvidenceBasis b) {
+  static constexpr std::array<std::string_view, 3> names = {"published", "measured", "both"};
+  return names[static_cast<int>(b)];
+}
+
+Result<Provider> ProviderFromJson(const json& doc) {
+  Provider p;
+  p.id = doc.at("id").get<std::string>();
+  p.name = doc.at("name").get<std::string>();
+  p.description = Str(doc, "description");
+  p.service_model = *ServiceModelFromName(doc.at("service_model").get<std::string>());
+  for (const auto& r : doc.at("regions")) p.regions.push_back({r.at("id").get<std::string>(), r.at("country").get<std::string>()});
+  if (doc.contains("certifications")) {
+    for (size_t i = 0; i < doc["certifications"].size(); ++i) {
+      const auto& c = doc["certifications"][i];
+      Certification cert{c.at("id").get<std::string>(), Str(c, "issuer"), Str(c, "scope"), std::nullopt};
+      if (c.contains("valid_until")) {
+        ICB_ASSIGN_OR_RETURN(cert.valid_until, Time(c, "valid_until", "/certifications/" + std::to_string(i) + "/valid_until"));
+      }
+      p.certifications.push_back(std::move(cert));
+    }
+  }
+  if (doc.contains("endpoints")) {
+    for (const auto& e : doc["endpoints"]) p.endpoints.push_back({e.at("id").get<std::string>(), e.at("url").get<std::string>()});
+  }
+  if (doc.contains("adapters")) {
+    for (const auto& [cap, ref] : doc["adapters"].items()) {
+      p.adapters[cap] = {ref.at("adapter").get<std::string>(), ref.contains("config") ? ref["config"].dump() : "{}"};
+    }
+  }
+  return p;
+}
+
+Result<SlaVersion> SlaFromJson(const json& doc) {
+  SlaVersion s;
+  s.version = doc.at("version").get<std::string>();
+  ICB_ASSIGN_OR_RETURN(s.effective_from, Time(doc, "effective_from", "/effective_from"));
+  const json& targets = doc.at("targets");
+  for (int i = 0; i < kNumTargets; ++i) {
+    const TargetSpec& spec = kTargets[i];
+    auto it = targets.find(std::string(spec.name));
+    if (it == targets.end()) continue;
+    if (!spec.checklist) {
+      s.targets[i] = it->get<double>();
+      continue;
+    }
+    Checklist c;
+    c.evidence = *EvidenceFromName((*it)["evidence"].get<std::string>());
+    for (const auto& cl : kChecklists) {
+      if (cl.target != spec.name) continue;
+      c.total = cl.count;
+      for (int k = 0; k < cl.count; ++k) {
+        auto item = it->find(std::string(cl.items[k]));
+        if (item != it->end() && item->get<bool>()) ++c.met;
+      }
+    }
+    s.targets[i] = c.Percent();
+    s.checklists[std::string(spec.name)] = c;
+  }
+  if (doc.contains("maintenance_notice_days")) s.maintenance_notice_days = doc["maintenance_notice_days"].get<int>();
+  if (doc.contains("time_zone")) s.time_zone = doc["time_zone"].get<std::string>();
+  if (doc.contains("credit_tiers")) {
+    for (const auto& t : doc["credit_tiers"]) s.credit_tiers.push_back({t.at("below_percent").get<double>(), t.at("credit_percent").get<double>()});
+  }
+  if (doc.contains("monthly_fee")) {
+    s.monthly_fee = Money{doc["monthly_fee"].at("amount").get<double>(), doc["monthly_fee"].at("currency").get<std::string>()};
+  }
+  if (doc.contains("fee_basis")) s.fee_basis = doc["fee_basis"].get<std::string>();
+  return s;
+}
+
+Result<Profile> ProfileFromJson(const json& doc) {
+  Profile p;
+  p.id = Str(doc, "id");
+  p.description = Str(doc, "description");
+  if (doc.contains("policy")) p.policy = doc["policy"].get<std::string>();
+  if (doc.contains("evidence")) {
+    std::string e = doc["evidence"].get<std::string>();
+    p.evidence = e == "measured" ? EvidenceBasis::kMeasured : e == "both" ? EvidenceBasis::kBoth : EvidenceBasis::kPublished;
+  }
+  if (doc.contains("weights")) {
+    for (const auto& [name, w] : doc["weights"].items()) p.weights[static_cast<int>(*CriterionFromName(name))] = w.get<double>();
+  }
+  if (doc.contains("constraints")) {
+    const json& c = doc["constraints"];
+    if (c.contains("service_models"))
+      for (const auto& m : c["service_models"]) p.constraints.service_models.push_back(*ServiceModelFromName(m.get<std::string>()));
+    if (c.contains("countries")) p.constraints.countries = c["countries"].get<std::vector<std::string>>();
+    if (c.contains("certifications")) p.constraints.certifications = c["certifications"].get<std::vector<std::string>>();
+    if (c.contains("targets")) {
+      for (const auto& [name, b] : c["targets"].items()) {
+        Bound bound;
+        if (b.contains("min")) bound.min = b["min"].get<double>();
+        if (b.contains("max")) bound.max = b["max"].get<double>();
+        if (bound.min && bound.max && *bound.min > *bound.max) {
+          return InvalidArgument("empty bound", {{"/constraints/targets/" + name, "min " + b["min"].dump() + " is greater than max " + b["max"].dump()}});
+        }
+        p.constraints.targets[*TargetIndex(name)] = bound;
+      }
+    }
+  }
+  return p;
+}
+
+}  // namespace icb

@@ -1,0 +1,57 @@
+// The ranking-policy port. A policy scores a decision matrix whose cells are
+// already normalised to 0..1 (higher is better); it knows nothing of providers.
+// Policies live in policies/ and are registered by name in one place
+// (RegisterBuiltinPolicies).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/core/status.h"
+#include "broker/model/documents.h"
+
+namespace icb {
+
+struct DecisionMatrix {
+  size_t rows = 0;
+  size_t cols = 0;
+  std::vector<double> cells;    // row-major, rows * cols, each in [0, 1]
+  std::vector<double> weights;  // cols, non-negative, summing to 1
+  double at(size_t r, size_t c) const { return cells[r * cols + c]; }
+};
+
+struct PolicyScores {
+  std::vector<double> scores;         // rows; higher ranks first
+  std::vector<double> contributions;  // rows * cols: each column's share of the row's score
+};
+
+class RankingPolicy {
+ public:
+  virtual ~RankingPolicy() = default;
+  virtual std::string_view name() const = 0;
+  // Bumped whenever scoring changes, and stored with every result.
+  virtual int version() const = 0;
+  // `profile` carries policy-specific inputs (e.g. a pairwise matrix).
+  virtual Result<PolicyScores> Score(const DecisionMatrix& m, const Profile& profile) const = 0;
+};
+
+class PolicyRegistry {
+ public:
+  using Factory = std::function<std::unique_ptr<RankingPolicy>()>;
+  void Register(std::string name, Factory factory);
+  // Null when unknown.
+  const RankingPolicy* Find(std::string_view name) const;
+  std::vector<std::string> Names() const;
+
+ private:
+  std::map<std::string, std::unique_ptr<RankingPolicy>, std::less<>> policies_;
+};
+
+// Defined in policies/: registers weighted_sum (and later topsis, ahp).
+void RegisterBuiltinPolicies(PolicyRegistry& registry);
+
+}  // namespace icb

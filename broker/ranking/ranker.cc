@@ -1,0 +1,146 @@
+#include "broker/ranking/ranker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/time.h"
+
+namespace icb {
+
+std::string FormatNumber(double v) {
+  // Whole numbers print without ".0" ("400 > allowed 300"), others in shortest round-trip form.
+  if (std::isfinite(v) && std::fabs(v) < 1e15 && v == std::floor(v)) return std::to_string(static_cast<long long>(v));
+  return nlohmann::json(v).dump();
+}
+
+namespace {
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out + "]";
+}
+
+}  // namespace
+
+std::vector<std::string> ConstraintViolations(const Provider& p, const SlaVersion* sla, const Constraints& c, TimePoint now) {
+  std::vector<std::string> reasons;
+  if (!c.service_models.empty() &&
+      std::find(c.service_models.begin(), c.service_models.end(), p.service_model) == c.service_models.end()) {
+    std::vector<std::string> names;
+    for (auto m : c.service_models) names.emplace_back(ServiceModelName(m));
+    reasons.push_back("service model " + std::string(ServiceModelName(p.service_model)) + " not in required " + Join(names));
+  }
+  if (!c.countries.empty()) {
+    bool any = std::any_of(p.regions.begin(), p.regions.end(), [&](const Region& r) {
+      return std::find(c.countries.begin(), c.countries.end(), r.country) != c.countries.end();
+    });
+    if (!any) {
+      std::vector<std::string> have;
+      for (const auto& r : p.regions) have.push_back(r.id + " (" + r.country + ")");
+      reasons.push_back("no region in required countries " + Join(c.countries) + "; regions: " + Join(have));
+    }
+  }
+  for (const auto& cert : c.certifications) {
+    auto it = std::find_if(p.certifications.begin(), p.certifications.end(), [&](const Certification& h) { return h.id == cert; });
+    if (it == p.certifications.end()) {
+      reasons.push_back("certification " + cert + " required but not held");
+    } else if (!it->InForce(now)) {
+      reasons.push_back("certification " + cert + " expired at " + FormatRfc3339(*it->valid_until));
+    }
+  }
+  if (!c.targets.empty() && !sla) {
+    reasons.push_back("no SLA in force at " + FormatRfc3339(now) + ", so no target constraint can be met");
+    return reasons;
+  }
+  for (const auto& [index, bound] : c.targets) {
+    const TargetSpec& spec = kTargets[index];
+    std::string name(spec.name);
+    const auto& value = sla->targets[index];
+    std::string required;
+    if (bound.min) required += ">= " + FormatNumber(*bound.min);
+    if (bound.max) required += std::string(required.empty() ? "" : " and ") + "<= " + FormatNumber(*bound.max);
+    if (!value) {
+      reasons.push_back(name + " not published (required " + required + ")");
+      continue;
+    }
+    if (bound.min && *value < *bound.min) reasons.push_back(name + " " + FormatNumber(*value) + " < required " + FormatNumber(*bound.min));
+    if (bound.max && *value > *bound.max) reasons.push_back(name + " " + FormatNumber(*value) + " > allowed " + FormatNumber(*bound.max));
+  }
+  return reasons;
+}
+
+Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now,
+                        size_t top_k) {
+  RankResult result;
+  result.policy = std::string(policy.name());
+  result.policy_version = policy.version();
+  result.at = now;
+
+  // All-zero weights mean "no preference": equal weights.
+  double total = std::accumulate(profile.weights.begin(), profile.weights.end(), 0.0);
+  for (int c = 0; c < kNumCriteria; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : 1.0 / kNumCriteria;
+
+  std::vector<RankedProvider> candidates;
+  for (const auto& entry : catalog.providers) {
+    const SlaVersion* sla = entry.InForce(now);
+    auto reasons = ConstraintViolations(entry.provider, sla, profile.constraints, now);
+    if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
+    if (!reasons.empty()) {
+      result.excluded.push_back({entry.provider.id, std::move(reasons)});
+      continue;
+    }
+    RankedProvider r;
+    r.provider = entry.provider.id;
+    r.sla_version = sla->version;
+    std::array<int, kNumCriteria> counts{};
+    for (int t = 0; t < kNumTargets; ++t) {
+      const TargetSpec& spec = kTargets[t];
+      int c = static_cast<int>(spec.criterion);
+      TargetBreakdown tb{t, sla->targets[t], sla->targets[t] ? NormaliseTarget(spec, *sla->targets[t]) : 0.0, std::nullopt};
+      if (spec.checklist) {
+        auto it = sla->checklists.find(std::string(spec.name));
+        tb.evidence = it == sla->checklists.end() ? Evidence::kUnknown : it->second.evidence;
+      }
+      r.criteria[c].score += tb.score;
+      r.criteria[c].targets.push_back(tb);
+      ++counts[c];
+    }
+    for (int c = 0; c < kNumCriteria; ++c) {
+      r.criteria[c].score /= counts[c];
+      r.criteria[c].weight = result.weights[c];
+    }
+    candidates.push_back(std::move(r));
+  }
+
+  DecisionMatrix m;
+  m.rows = candidates.size();
+  m.cols = kNumCriteria;
+  m.weights.assign(result.weights.begin(), result.weights.end());
+  m.cells.reserve(m.rows * m.cols);
+  for (const auto& r : candidates)
+    for (const auto& c : r.criteria) m.cells.push_back(c.score);
+  ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    candidates[i].score = scores.scores[i];
+    for (int c = 0; c < kNumCriteria; ++c) candidates[i].criteria[c].contribution = scores.contributions[i * m.cols + c];
+  }
+  // Higher score first; equal scores in provider-id order, so ties are deterministic.
+  std::vector<size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (candidates[a].score != candidates[b].score) return candidates[a].score > candidates[b].score;
+    return candidates[a].provider < candidates[b].provider;
+  });
+  size_t n = top_k == 0 ? order.size() : std::min(top_k, order.size());
+  for (size_t i = 0; i < n; ++i) {
+    candidates[order[i]].rank = static_cast<int>(i + 1);
+    result.ranking.push_back(std::move(candidates[order[i]]));
+  }
+  return result;
+}
+
+}  // namespace icb

@@ -1,0 +1,51 @@
+// The one door for documents: parse text, validate against a JSON Schema, and
+// report every violation with its JSON pointer.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "broker/core/status.h"
+
+namespace icb {
+
+// Parses JSON text. Malformed text is InvalidArgument with one FieldError at
+// pointer "" whose message gives the byte offset.
+Result<nlohmann::json> ParseJson(std::string_view text);
+
+class SchemaSet {
+ public:
+  // Compiles every schema in the embedded schemas/ directory.
+  static Result<std::shared_ptr<const SchemaSet>> LoadEmbedded();
+  // Compiles schemas from a map of file name -> text (tests use this).
+  static Result<std::shared_ptr<const SchemaSet>> Load(const std::map<std::string, std::string>& files);
+
+  ~SchemaSet();
+  SchemaSet(const SchemaSet&) = delete;
+  SchemaSet& operator=(const SchemaSet&) = delete;
+
+  // `schema` is a file name ("provider.json") or a file name with a pointer to
+  // a definition ("event.json#/definitions/backup"). Returns InvalidArgument
+  // listing each violation at its deepest JSON pointer. Thread-safe.
+  Status Validate(std::string_view schema, const nlohmann::json& doc) const;
+
+  // ParseJson followed by Validate.
+  Result<nlohmann::json> ParseAndValidate(std::string_view schema, std::string_view text) const;
+
+  bool Has(std::string_view schema) const;
+
+ private:
+  struct Impl;
+  explicit SchemaSet(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Builds an RFC 6901 pointer from reference tokens.
+std::string JsonPointer(std::initializer_list<std::string_view> tokens);
+std::string JsonPointerAppend(std::string_view base, std::string_view token);
+
+}  // namespace icb

@@ -1,0 +1,272 @@
+#include "broker/store/redis_store.h"
+
+#include <hiredis/hiredis.h>
+
+#include <cerrno>
+#include <csignal>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+namespace icb {
+
+std::string RedisAddress::ToString() const {
+  if (!unix_path.empty()) return "unix://" + unix_path + (db ? "?db=" + std::to_string(db) : "");
+  return "redis://" + host + ":" + std::to_string(port) + (db ? "/" + std::to_string(db) : "");
+}
+
+Result<RedisAddress> ParseRedisUrl(std::string_view url) {
+  RedisAddress a;
+  auto bad = [&](const std::string& why) { return InvalidArgument("invalid Redis URL: " + why); };
+  if (url.starts_with("unix://")) {
+    std::string_view rest = url.substr(7);
+    auto q = rest.find('?');
+    a.unix_path = std::string(rest.substr(0, q));
+    if (a.unix_path.empty() || a.unix_path[0] != '/') return bad("unix:// needs an absolute socket path");
+    if (q != std::string_view::npos) {
+      std::string_view query = rest.substr(q + 1);
+      if (!query.starts_with("db=")) return bad("only ?db=N is understood");
+      try { a.db = std::stoi(std::string(query.substr(3))); } catch (...) { return bad("db is not a number"); }
+    }
+    return a;
+  }
+  if (!url.starts_with("redis://")) return bad("expected redis:// or unix://");
+  std::string_view rest = url.substr(8);
+  auto at = rest.rfind('@');
+  if (at != std::string_view::npos) {
+    std::string_view cred = rest.substr(0, at);
+    auto colon = cred.find(':');
+    a.password = std::string(colon == std::string_view::npos ? cred : cred.substr(colon + 1));
+    rest = rest.substr(at + 1);
+  }
+  auto slash = rest.find('/');
+  std::string_view hostport = rest.substr(0, slash);
+  if (slash != std::string_view::npos && slash + 1 < rest.size()) {
+    try { a.db = std::stoi(std::string(rest.substr(slash + 1))); } catch (...) { return bad("db is not a number"); }
+  }
+  auto colon = hostport.rfind(':');
+  a.host = std::string(hostport.substr(0, colon));
+  a.port = 6379;
+  if (colon != std::string_view::npos) {
+    try { a.port = std::stoi(std::string(hostport.substr(colon + 1))); } catch (...) { return bad("port is not a number"); }
+  }
+  if (a.host.empty()) return bad("missing host");
+  if (a.port <= 0 || a.port > 65535) return bad("port out of range");
+  return a;
+}
+
+namespace {
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+Status ContextError(const redisContext* c, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (c ? c->errstr : "no context");
+  if (c && c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    return Status(StatusCode::kDeadlineExceeded, "Redis timed out: " + msg);
+  }
+  return Unavailable("Redis unreachable: " + msg);
+}
+
+Status ReplyError(const redisReply* r) {
+  std::string msg(r->str, r->len);
+  if (msg.starts_with("LOADING") || msg.starts_with("BUSY") || msg.starts_with("MASTERDOWN") || msg.starts_with("READONLY")) {
+    return Unavailable("Redis: " + msg);
+  }
+  return Internal("Redis: " + msg);
+}
+
+class RedisStoreImpl final : public Store {
+ public:
+  explicit RedisStoreImpl(RedisStoreOptions o) : opt_(std::move(o)) {}
+
+  Status Ping() override {
+    auto r = Command({"PING"}, /*retry=*/true);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
+  Result<std::optional<std::string>> HashGet(std::string_view key, std::string_view field) override {
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGET", key, field}, true));
+    if (r->type == REDIS_REPLY_NIL) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(r->str, r->len));
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> HashGetAll(std::string_view key) override {
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGETALL", key}, true));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+      out.emplace_back(std::string(r->element[i]->str, r->element[i]->len), std::string(r->element[i + 1]->str, r->element[i + 1]->len));
+    }
+    return out;
+  }
+
+  Result<long long> GetCounter(std::string_view key) override {
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"GET", key}, true));
+    if (r->type == REDIS_REPLY_NIL) return 0LL;
+    try {
+      return std::stoll(std::string(r->str, r->len));
+    } catch (...) {
+      return Internal("counter " + std::string(key) + " is not an integer");
+    }
+  }
+
+  Result<std::vector<long long>> Apply(const WriteBatch& batch) override {
+    // MULTI ... EXEC sent as one pipeline: one round trip, applied atomically.
+    ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
+    auto append = [&](std::initializer_list<std::string_view> args) {
+      std::vector<const char*> argv;
+      std::vector<size_t> lens;
+      for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
+      redisAppendCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+    };
+    append({"MULTI"});
+    for (const auto& op : batch.ops()) {
+      switch (op.kind) {
+        case WriteOp::Kind::kHashSet: append({"HSET", op.key, op.field, op.value}); break;
+        case WriteOp::Kind::kHashSetIfAbsent: append({"HSETNX", op.key, op.field, op.value}); break;
+        case WriteOp::Kind::kIncr: append({"INCR", op.key}); break;
+      }
+    }
+    append({"EXEC"});
+    Status first_error;
+    ReplyPtr exec;
+    for (size_t i = 0; i < batch.ops().size() + 2; ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(c.get(), &raw) != REDIS_OK) {
+        Status s = ContextError(c.get(), "EXEC");
+        Return(std::move(c));
+        return s;
+      }
+      ReplyPtr r(static_cast<redisReply*>(raw));
+      if (r->type == REDIS_REPLY_ERROR && first_error.ok()) first_error = ReplyError(r.get());
+      if (i == batch.ops().size() + 1) exec = std::move(r);
+    }
+    Return(std::move(c));
+    if (!first_error.ok()) return first_error;
+    if (!exec || exec->type != REDIS_REPLY_ARRAY) return Internal("Redis: transaction aborted");
+    std::vector<long long> out;
+    for (size_t i = 0; i < exec->elements; ++i) {
+      const redisReply* e = exec->element[i];
+      if (e->type == REDIS_REPLY_ERROR) return ReplyError(e);
+      out.push_back(e->type == REDIS_REPLY_INTEGER ? e->integer : 0);
+    }
+    return out;
+  }
+
+ private:
+  // Runs one command on a borrowed connection. Reads are idempotent, so a
+  // connection that broke (e.g. Redis restarted) is retried once on a new one.
+  Result<ReplyPtr> Command(std::initializer_list<std::string_view> args, bool retry) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
+    for (int attempt = 0;; ++attempt) {
+      ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
+      ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
+      if (!r) {
+        Status s = ContextError(c.get(), *args.begin());
+        Return(std::move(c));
+        if (retry && attempt == 0 && s.code() == StatusCode::kUnavailable) continue;
+        return s;
+      }
+      Return(std::move(c));
+      if (r->type == REDIS_REPLY_ERROR) return ReplyError(r.get());
+      return r;
+    }
+  }
+
+  Result<ContextPtr> Borrow() {
+    std::unique_lock lock(mu_);
+    auto deadline = std::chrono::steady_clock::now() + opt_.borrow_timeout;
+    while (idle_.empty() && live_ >= opt_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+        return Status(StatusCode::kDeadlineExceeded, "no free Redis connection within the borrow timeout");
+      }
+    }
+    if (!idle_.empty()) {
+      ContextPtr c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_dial_) {
+      return Unavailable("Redis unreachable at " + opt_.address.ToString() + " (" + last_error_ + "); backing off");
+    }
+    ++live_;
+    lock.unlock();
+    auto dialled = Dial();
+    lock.lock();
+    if (!dialled.ok()) {
+      --live_;
+      failures_ = std::min(failures_ + 1, 20);
+      auto backoff = std::min<std::chrono::milliseconds>(opt_.max_backoff, std::chrono::milliseconds(25) * (1LL << std::min(failures_, 10)));
+      next_dial_ = std::chrono::steady_clock::now() + backoff;
+      last_error_ = dialled.status().message();
+      cv_.notify_one();
+      return dialled.status();
+    }
+    failures_ = 0;
+    return dialled;
+  }
+
+  void Return(ContextPtr c) {
+    std::lock_guard lock(mu_);
+    if (c->err) {
+      --live_;  // a broken context is never reused; the next borrow redials
+    } else {
+      idle_.push_back(std::move(c));
+    }
+    cv_.notify_one();
+  }
+
+  Result<ContextPtr> Dial() {
+    const RedisAddress& a = opt_.address;
+    timeval ct = ToTimeval(opt_.connect_timeout);
+    ContextPtr c(a.unix_path.empty() ? redisConnectWithTimeout(a.host.c_str(), a.port, ct)
+                                     : redisConnectUnixWithTimeout(a.unix_path.c_str(), ct));
+    if (!c || c->err) return Unavailable("cannot connect to Redis at " + a.ToString() + ": " + (c ? c->errstr : "out of memory"));
+    redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout));
+    if (!a.password.empty()) {
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", a.password.data(), a.password.size())));
+      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis AUTH failed at " + a.ToString());
+    }
+    if (a.db != 0) {
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", a.db)));
+      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis SELECT failed at " + a.ToString());
+    }
+    return c;
+  }
+
+  RedisStoreOptions opt_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ContextPtr> idle_;
+  int live_ = 0;
+  int failures_ = 0;
+  std::chrono::steady_clock::time_point next_dial_{};
+  std::string last_error_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> NewRedisStore(RedisStoreOptions options) {
+  // hiredis writes with write(2), not send(MSG_NOSIGNAL): writing to a Redis
+  // that died would raise SIGPIPE and kill the whole process instead of
+  // failing one call with Unavailable.
+  static std::once_flag once;
+  std::call_once(once, [] { signal(SIGPIPE, SIG_IGN); });
+  return std::make_unique<RedisStoreImpl>(std::move(options));
+}
+
+}  // namespace icb

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# scripts/build.sh DIR [cmake options...]: configure (once) and build into DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=$1; shift
+if [ ! -f "$dir/CMakeCache.txt" ]; then
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+else
+  cmake -S . -B "$dir" "$@" >/dev/null
+fi
+cmake --build "$dir" -j"$(nproc)"

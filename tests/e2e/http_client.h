@@ -1,0 +1,79 @@
+// A minimal blocking HTTP/1.1 client for tests (one request per connection).
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <map>
+#include <string>
+
+namespace icb::testing {
+
+struct HttpReply {
+  int status = 0;  // 0: no answer (connection refused or reset)
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+inline HttpReply HttpCall(int port, const std::string& method, const std::string& path, const std::string& body = "",
+                          const std::string& content_type = "application/json") {
+  HttpReply reply;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return reply;
+  }
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!content_type.empty() && (method == "PUT" || method == "POST")) req += "Content-Type: " + content_type + "\r\n";
+  if (method == "PUT" || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  for (size_t sent = 0; sent < req.size();) {
+    ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server may answer (413) before reading everything
+    sent += static_cast<size_t>(n);
+  }
+  std::string raw;
+  char buf[65536];
+  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) raw.append(buf, static_cast<size_t>(n));
+  close(fd);
+  auto head_end = raw.find("\r\n\r\n");
+  if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) return reply;
+  reply.status = std::stoi(raw.substr(9, 3));
+  size_t pos = raw.find("\r\n") + 2;
+  while (pos < head_end) {
+    size_t eol = raw.find("\r\n", pos);
+    std::string line = raw.substr(pos, eol - pos);
+    auto colon = line.find(':');
+    std::string name = line.substr(0, colon);
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    reply.headers[name] = value;
+    pos = eol + 2;
+  }
+  std::string rest = raw.substr(head_end + 4);
+  if (reply.headers["transfer-encoding"] == "chunked") {
+    size_t p = 0;
+    for (;;) {
+      size_t eol = rest.find("\r\n", p);
+      if (eol == std::string::npos) break;
+      size_t len = std::stoul(rest.substr(p, eol - p), nullptr, 16);
+      if (len == 0) break;
+      reply.body += rest.substr(eol + 2, len);
+      p = eol + 2 + len + 2;
+    }
+  } else {
+    reply.body = rest;
+  }
+  return reply;
+}
+
+}  // namespace icb::testing

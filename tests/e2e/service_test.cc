@@ -1,0 +1,208 @@
+// The icbroker binary, driven over HTTP as a user would: demo ranking, bad
+// input, and acknowledged data surviving a kill -9.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/e2e/http_client.h"
+#include "tests/temp_dir.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::HttpCall;
+
+// One icbroker process on a free port and a data directory.
+class Broker {
+ public:
+  Broker(const std::string& data_dir, std::vector<std::string> extra = {}) : data_dir_(data_dir) {
+    for (int attempt = 0; attempt < 3 && !ready_; ++attempt) Launch(extra);
+  }
+  ~Broker() { Kill(SIGTERM); }
+
+  void Launch(const std::vector<std::string>& extra) {
+    port_ = testing::FreeTcpPort();
+    std::vector<std::string> args = {ICBROKER_BIN, "serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir", data_dir_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    log_ = std::filesystem::path(data_dir_).parent_path().string() + "/broker-" + std::to_string(port_) + ".log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(fd, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    // Ready when /v1/health answers; give up if the process exits.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_status_ = status;
+        pid_ = -1;
+        return;
+      }
+      if (HttpCall(port_, "GET", "/v1/health").status == 200) {
+        ready_ = true;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  void Kill(int sig) {
+    if (pid_ <= 0) return;
+    kill(pid_, sig);
+    int status;
+    waitpid(pid_, &status, 0);
+    exit_status_ = status;
+    pid_ = -1;
+  }
+
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  // The embedded redis-server's pid, from the broker's start-up line.
+  pid_t RedisPid() const {
+    std::string log = Log();
+    auto at = log.find("redis-server pid ");
+    return at == std::string::npos ? -1 : static_cast<pid_t>(std::stol(log.substr(at + 17)));
+  }
+
+  bool ready() const { return ready_; }
+  int port() const { return port_; }
+  int exit_status() const { return exit_status_; }
+
+ private:
+  std::string data_dir_, log_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+  int exit_status_ = -1;
+};
+
+// Waits (bounded) for a process that is not our child to disappear.
+bool Exits(pid_t pid) {
+  for (int i = 0; i < 1000; ++i) {
+    if (kill(pid, 0) != 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { data_ = tmp_.path() + "/data"; }
+  testing::TempDir tmp_;
+  std::string data_;
+};
+
+TEST_F(ServiceTest, RanksTheDemoCatalogWithExplanations) {
+  Broker b(data_, {"--demo"});
+  ASSERT_TRUE(b.ready()) << b.Log();
+  auto r = HttpCall(b.port(), "POST", "/v1/rank", R"({"profile_id":"kr-saas-critical","top_k":10})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  ASSERT_GE(j["ranking"].size(), 1u);
+  EXPECT_EQ(j["ranking"][0]["rank"], 1);
+  EXPECT_TRUE(j["ranking"][0]["criteria"]["availability"].contains("contribution"));
+  EXPECT_GE(j["excluded"].size(), 1u);
+  EXPECT_EQ(json::parse(HttpCall(b.port(), "GET", "/v1/providers").body)["providers"].size(), 9u);
+}
+
+TEST_F(ServiceTest, AcknowledgedWritesSurviveKill9) {
+  {
+    Broker b(data_);
+    ASSERT_TRUE(b.ready()) << b.Log();
+    int port = b.port();
+    json provider = {{"id", "durable"}, {"name", "Durable"}, {"service_model", "PaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}}};
+    ASSERT_EQ(HttpCall(port, "PUT", "/v1/providers/durable", provider.dump()).status, 201);
+    json sla = {{"version", "1"}, {"effective_from", "2026-01-01T00:00:00Z"}, {"targets", {{"availability_percent", 99.95}}}};
+    ASSERT_EQ(HttpCall(port, "POST", "/v1/providers/durable/slas", sla.dump()).status, 201);
+    ASSERT_EQ(HttpCall(port, "PUT", "/v1/profiles/mine", R"({"weights":{"availability":1}})").status, 201);
+    pid_t redis = b.RedisPid();
+    ASSERT_GT(redis, 0) << b.Log();
+    b.Kill(SIGKILL);  // right after the 2xx: no shutdown path runs
+    ASSERT_TRUE(WIFSIGNALED(b.exit_status()));
+    EXPECT_TRUE(Exits(redis)) << "redis-server outlived its broker";
+  }
+  Broker again(data_);
+  ASSERT_TRUE(again.ready()) << again.Log();
+  int port = again.port();
+  EXPECT_EQ(HttpCall(port, "GET", "/v1/providers/durable").status, 200);
+  EXPECT_EQ(json::parse(HttpCall(port, "GET", "/v1/providers/durable/slas/1").body)["targets"]["availability_percent"], 99.95);
+  EXPECT_EQ(HttpCall(port, "GET", "/v1/profiles/mine").status, 200);
+  auto r = HttpCall(port, "POST", "/v1/rank", R"({"profile_id":"mine"})");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["ranking"][0]["provider"], "durable");
+}
+
+TEST_F(ServiceTest, BadInputGetsItsStatusAndChangesNothing) {
+  Broker b(data_, {"--demo"});
+  ASSERT_TRUE(b.ready()) << b.Log();
+  int port = b.port();
+  std::string before = HttpCall(port, "GET", "/v1/providers").body;
+  std::string sla_before = HttpCall(port, "GET", "/v1/providers/hanbit-cloud/slas").body;
+  auto problem = [&](const testing::HttpReply& r) {
+    EXPECT_EQ(r.headers.count("content-type") ? r.headers.at("content-type") : "", "application/problem+json");
+    return json::parse(r.body);
+  };
+  auto malformed = HttpCall(port, "PUT", "/v1/providers/x", "{\"id\": ");
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(problem(malformed)["errors"][0]["pointer"], "");
+  auto schema = HttpCall(port, "PUT", "/v1/providers/x", R"({"id":"x","name":"X","service_model":"IaaS","regions":[{"id":"r","country":"Korea"}]})");
+  EXPECT_EQ(schema.status, 400);
+  EXPECT_EQ(problem(schema)["errors"][0]["pointer"], "/regions/0/country");
+  EXPECT_EQ(HttpCall(port, "GET", "/v1/providers/nope").status, 404);
+  json dup = json::parse(HttpCall(port, "GET", "/v1/providers/hanbit-cloud/slas/2026.1").body);
+  dup["targets"]["availability_percent"] = 90;
+  auto conflict = HttpCall(port, "POST", "/v1/providers/hanbit-cloud/slas", dup.dump());
+  EXPECT_EQ(conflict.status, 409);
+  problem(conflict);
+  std::string big(2 << 20, ' ');
+  auto too_large = HttpCall(port, "PUT", "/v1/providers/x", "{\"id\":\"x\"" + big + "}");
+  EXPECT_EQ(too_large.status, 413);
+  auto media = HttpCall(port, "PUT", "/v1/providers/x", R"({"id":"x"})", "text/plain");
+  EXPECT_EQ(media.status, 415);
+  problem(media);
+  EXPECT_EQ(HttpCall(port, "GET", "/v1/providers").body, before);
+  EXPECT_EQ(HttpCall(port, "GET", "/v1/providers/hanbit-cloud/slas").body, sla_before);
+}
+
+TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {
+  Broker b(data_);
+  ASSERT_TRUE(b.ready()) << b.Log();
+  pid_t redis = b.RedisPid();
+  b.Kill(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(b.exit_status()) && WEXITSTATUS(b.exit_status()) == 0) << b.Log();
+  EXPECT_TRUE(Exits(redis));
+}
+
+TEST_F(ServiceTest, SecondBrokerOnTheSameDataDirIsRefused) {
+  Broker first(data_);
+  ASSERT_TRUE(first.ready()) << first.Log();
+  Broker second(data_);
+  EXPECT_FALSE(second.ready());
+  EXPECT_TRUE(WIFEXITED(second.exit_status()) && WEXITSTATUS(second.exit_status()) == 1);
+  EXPECT_NE(second.Log().find("is in use by another icbroker"), std::string::npos) << second.Log();
+  EXPECT_EQ(HttpCall(first.port(), "GET", "/v1/health").status, 200);
+}
+
+}  // namespace
+}  // namespace icb

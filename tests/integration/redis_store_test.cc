@@ -1,0 +1,96 @@
+// The Store port against a real redis-server (started per test in a temp dir).
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/catalog/catalog.h"
+#include "broker/store/embedded_redis.h"
+#include "broker/store/redis_store.h"
+#include "tests/store_conformance.h"
+#include "tests/temp_dir.h"
+#include "tests/unit/test_docs.h"
+
+namespace icb {
+namespace {
+
+// Unix socket flavour.
+struct RedisUnixFactory {
+  testing::TempDir dir;
+  std::unique_ptr<EmbeddedRedis> redis;
+  std::unique_ptr<Store> Make() {
+    auto r = EmbeddedRedis::Start({.data_dir = dir.path()});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    redis = std::move(r).value();
+    return NewRedisStore({.address = redis->address()});
+  }
+};
+
+// TCP flavour on a random loopback port, through a redis:// URL.
+struct RedisTcpFactory {
+  testing::TempDir dir;
+  std::unique_ptr<EmbeddedRedis> redis;
+  std::unique_ptr<Store> Make() {
+    int port = testing::FreeTcpPort();
+    auto r = EmbeddedRedis::Start({.data_dir = dir.path(), .tcp_port = port});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    redis = std::move(r).value();
+    auto addr = ParseRedisUrl("redis://127.0.0.1:" + std::to_string(port));
+    return NewRedisStore({.address = *addr});
+  }
+};
+
+using RedisFactories = ::testing::Types<RedisUnixFactory, RedisTcpFactory>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Redis, StoreConformance, RedisFactories);
+
+TEST(RedisStore, SurvivesRedisBeingKilledAndRestarted) {
+  testing::TempDir dir;
+  auto redis = std::move(EmbeddedRedis::Start({.data_dir = dir.path()})).value();
+  auto store = NewRedisStore({.address = redis->address(), .max_backoff = std::chrono::milliseconds(50)});
+  WriteBatch b;
+  b.HashSet("h", "acked", "yes");
+  ASSERT_TRUE(store->Apply(b).ok());
+
+  pid_t old_pid = redis->pid();
+  ASSERT_EQ(kill(old_pid, SIGKILL), 0);  // a crash: no shutdown, no save
+  // Until the supervisor has a new server up, calls fail cleanly (no hang, no crash).
+  Status during;
+  for (int i = 0; i < 2000; ++i) {
+    during = store->Ping();
+    if (during.ok() && redis->pid() != old_pid) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(during.ok()) << during.ToString();
+  EXPECT_GE(redis->restarts(), 1);
+  // appendfsync always: the write acknowledged before the crash is there.
+  EXPECT_EQ(**store->HashGet("h", "acked"), "yes");
+}
+
+TEST(RedisStore, UnreachableServerIsUnavailableNotAHang) {
+  auto store = NewRedisStore({.address = *ParseRedisUrl("unix:///tmp/icb-no-such-socket.sock"),
+                              .connect_timeout = std::chrono::milliseconds(200)});
+  Status s = store->Ping();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  // The second call is answered from the backoff without dialling again.
+  Status again = store->Ping();
+  EXPECT_EQ(again.code(), StatusCode::kUnavailable);
+}
+
+TEST(RedisCatalog, ReplicasSeeEachOthersWrites) {
+  testing::TempDir dir;
+  auto redis = std::move(EmbeddedRedis::Start({.data_dir = dir.path()})).value();
+  auto store_a = NewRedisStore({.address = redis->address()});
+  auto store_b = NewRedisStore({.address = redis->address()});
+  auto schemas = *SchemaSet::LoadEmbedded();
+  Catalog a(*store_a, schemas), b(*store_b, schemas);
+  ASSERT_EQ((*b.Snapshot())->providers.size(), 0u);
+  ASSERT_TRUE(a.PutProvider("p1", testing::ProviderDoc("p1")).ok());
+  ASSERT_TRUE(a.AppendSla("p1", testing::SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", 99.9}})).ok());
+  auto snap = *b.Snapshot();
+  ASSERT_EQ(snap->providers.size(), 1u);
+  ASSERT_EQ(snap->providers[0].slas.size(), 1u);
+  EXPECT_EQ(b.AppendSla("p1", testing::SlaDoc("v1", "2026-02-01T00:00:00Z", nlohmann::json::object())).status().code(),
+            StatusCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace icb

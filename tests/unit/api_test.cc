@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include "broker/api/api.h"
+#include "broker/catalog/loader.h"
+#include "broker/core/time.h"
+#include "test_docs.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  ApiTest()
+      : store_(NewMemoryStore()),
+        catalog_(*store_, *SchemaSet::LoadEmbedded()),
+        clock_(*ParseRfc3339("2026-11-23T00:00:00Z")),
+        api_(*store_, catalog_, policies_, clock_) {
+    RegisterBuiltinPolicies(policies_);
+  }
+
+  HttpResponse Call(const std::string& method, const std::string& path, const std::string& body = "",
+                    const std::string& content_type = "application/json") {
+    HttpRequest r;
+    r.method = method;
+    std::string seg;
+    for (size_t i = 1; i <= path.size(); ++i) {
+      if (i == path.size() || path[i] == '/' || path[i] == '?') {
+        if (!seg.empty()) r.path.push_back(seg);
+        seg.clear();
+        if (i < path.size() && path[i] == '?') {
+          auto q = path.substr(i + 1);
+          r.query[q.substr(0, q.find('='))] = q.substr(q.find('=') + 1);
+          break;
+        }
+      } else {
+        seg += path[i];
+      }
+    }
+    if (!body.empty() || method == "PUT" || method == "POST") r.headers["content-type"] = content_type;
+    r.body = body;
+    return api_.Handle(r);
+  }
+
+  // Status and first error pointer of a problem answer.
+  static std::pair<int, std::string> Problem(const HttpResponse& r) {
+    EXPECT_EQ(r.content_type, "application/problem+json");
+    auto j = json::parse(r.body);
+    EXPECT_EQ(j["status"], r.status);
+    EXPECT_TRUE(j.contains("type") && j.contains("title") && j.contains("detail") && j.contains("errors"));
+    return {r.status, j["errors"].empty() ? std::string("<none>") : j["errors"][0]["pointer"].get<std::string>()};
+  }
+
+  std::unique_ptr<Store> store_;
+  Catalog catalog_;
+  PolicyRegistry policies_;
+  ManualClock clock_;
+  Api api_;
+};
+
+TEST_F(ApiTest, HealthReportsTheStore) {
+  auto r = Call("GET", "/v1/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["store"], "ok");
+}
+
+TEST_F(ApiTest, ProviderLifecycle) {
+  auto put = Call("PUT", "/v1/providers/p1", testing::ProviderDoc("p1").dump());
+  EXPECT_EQ(put.status, 201);
+  EXPECT_EQ(Call("PUT", "/v1/providers/p1", testing::ProviderDoc("p1").dump()).status, 200);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/providers/p1").body)["id"], "p1");
+  EXPECT_EQ(json::parse(Call("GET", "/v1/providers").body)["providers"].size(), 1u);
+}
+
+TEST_F(ApiTest, BadInputGetsItsStatusAndChangesNothing) {
+  EXPECT_EQ(Problem(Call("PUT", "/v1/providers/p1", "{\"id\":", "application/json")), std::make_pair(400, std::string("")));
+  EXPECT_EQ(Problem(Call("PUT", "/v1/providers/p1", testing::ProviderDoc("p1").dump(), "text/plain")).first, 415);
+  EXPECT_EQ(Problem(Call("PUT", "/v1/providers/p1", testing::ProviderDoc("p1").dump(), "")).first, 415);
+  json bad = testing::ProviderDoc("p1");
+  bad["regions"][0]["country"] = "kr";
+  EXPECT_EQ(Problem(Call("PUT", "/v1/providers/p1", bad.dump())), std::make_pair(400, std::string("/regions/0/country")));
+  EXPECT_EQ(Problem(Call("PUT", "/v1/providers/p2", testing::ProviderDoc("p1").dump())), std::make_pair(400, std::string("/id")));
+  EXPECT_EQ(Problem(Call("GET", "/v1/providers/p1")).first, 404);
+  EXPECT_EQ(Problem(Call("PUT", "/v1/providers/Bad%20Id", testing::ProviderDoc("p1").dump())).first, 404);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/providers").body)["providers"].size(), 0u);
+  EXPECT_EQ(*store_->GetCounter(kCatalogVersionKey), 0);
+}
+
+TEST_F(ApiTest, SlaRoutes) {
+  ASSERT_EQ(Call("PUT", "/v1/providers/p1", testing::ProviderDoc("p1").dump()).status, 201);
+  auto sla = testing::SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", 99.9}});
+  auto created = Call("POST", "/v1/providers/p1/slas", sla.dump());
+  EXPECT_EQ(created.status, 201);
+  EXPECT_EQ(created.headers.at(0), std::make_pair(std::string("Location"), std::string("/v1/providers/p1/slas/v1")));
+  EXPECT_EQ(Problem(Call("POST", "/v1/providers/p1/slas", sla.dump())).first, 409);
+  EXPECT_EQ(Problem(Call("POST", "/v1/providers/ghost/slas", sla.dump())).first, 404);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/providers/p1/slas?at=2026-06-01T00:00:00Z").body)["version"], "v1");
+  EXPECT_EQ(Problem(Call("GET", "/v1/providers/p1/slas?at=2025-06-01T00:00:00Z")).first, 404);
+  EXPECT_EQ(Problem(Call("GET", "/v1/providers/p1/slas?at=yesterday")).first, 400);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/providers/p1/slas").body)["slas"].size(), 1u);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/providers/p1/slas/v1").body)["version"], "v1");
+}
+
+TEST_F(ApiTest, UnknownRoutesAndMethods) {
+  EXPECT_EQ(Problem(Call("GET", "/v2/anything")).first, 404);
+  auto r = Call("DELETE", "/v1/providers/p1");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.headers.at(0).first, "Allow");
+  EXPECT_EQ(Call("GET", "/v1/rank").status, 405);
+}
+
+TEST_F(ApiTest, RankTheDemoCatalogByProfileId) {
+  ASSERT_TRUE(LoadCatalogFiles(catalog_, DemoCatalogFiles(), LoadMode::kKeepExisting).ok());
+  auto r = Call("POST", "/v1/rank", R"({"profile_id":"kr-saas-critical"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j["policy"], "weighted_sum");
+  EXPECT_EQ(j["profile"], "kr-saas-critical");
+  ASSERT_FALSE(j["ranking"].empty());
+  // Every ranked provider is a Korean SaaS with a NIPA certificate in force; the
+  // rest are excluded with reasons.
+  EXPECT_EQ(j["ranking"].size() + j["excluded"].size(), 9u);
+  for (const auto& p : j["ranking"]) {
+    EXPECT_TRUE(p["provider"] == "mugunghwa-crm" || p["provider"] == "sakura-groupware") << p["provider"];
+    EXPECT_TRUE(p["criteria"].contains("reliability"));
+    EXPECT_FALSE(p["explanation"].get<std::string>().empty());
+  }
+  for (const auto& e : j["excluded"]) EXPECT_FALSE(e["reasons"].empty());
+}
+
+TEST_F(ApiTest, RankErrorsPointAtTheField) {
+  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile_id":"nobody"})")).first, 404);
+  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{},"policy":"magic"})")), std::make_pair(400, std::string("/policy")));
+  auto unknown = Call("POST", "/v1/rank", R"({"profile":{"policy":"magic"}})");
+  EXPECT_EQ(Problem(unknown), std::make_pair(400, std::string("/profile/policy")));
+  EXPECT_NE(unknown.body.find("known policies: weighted_sum"), std::string::npos);
+  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"weights":{"cost":1}}})")).second, "/profile/weights");
+  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"constraints":{"targets":{"mttr_minutes":{"min":5,"max":1}}}}})")).second,
+            "/profile/constraints/targets/mttr_minutes");
+  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"evidence":"measured"}})")).second, "/profile/evidence");
+}
+
+TEST_F(ApiTest, ProfilesRoundTrip) {
+  EXPECT_EQ(Call("PUT", "/v1/profiles/mine", R"({"weights":{"availability":1}})").status, 201);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/profiles/mine").body)["id"], "mine");
+  EXPECT_EQ(Problem(Call("PUT", "/v1/profiles/mine", R"({"weights":{"availability":-1}})")).second, "/weights/availability");
+  EXPECT_EQ(json::parse(Call("GET", "/v1/profiles/mine").body)["weights"]["availability"], 1);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/profiles").body)["profiles"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace icb

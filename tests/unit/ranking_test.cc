@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+
+#include "broker/core/time.h"
+#include "broker/ranking/ranker.h"
+#include "policies/weighted_sum.h"
+#include "test_docs.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::ProviderDoc;
+using testing::SlaDoc;
+
+const TimePoint kNow = *ParseRfc3339("2026-11-23T00:00:00Z");
+
+class RankingTest : public ::testing::Test {
+ protected:
+  RankingTest() : store_(NewMemoryStore()), catalog_(*store_, *SchemaSet::LoadEmbedded()) {}
+
+  void Add(const std::string& id, json targets, json provider_patch = json::object()) {
+    json p = ProviderDoc(id);
+    p.merge_patch(provider_patch);
+    ASSERT_TRUE(catalog_.PutProvider(id, p).ok());
+    ASSERT_TRUE(catalog_.AppendSla(id, SlaDoc("v1", "2026-01-01T00:00:00Z", std::move(targets))).ok());
+  }
+
+  RankResult RankWith(const json& profile_doc, size_t top_k = 0) {
+    auto profile = ProfileFromJson(profile_doc);
+    EXPECT_TRUE(profile.ok());
+    auto r = Rank(**catalog_.Snapshot(), *profile, policy_, kNow, top_k);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return *r;
+  }
+
+  std::vector<std::string> Order(const RankResult& r) {
+    std::vector<std::string> out;
+    for (const auto& p : r.ranking) out.push_back(p.provider);
+    return out;
+  }
+
+  std::unique_ptr<Store> store_;
+  Catalog catalog_;
+  WeightedSumPolicy policy_;
+};
+
+const json kPerfectReliability = {{"mttr_minutes", 5}, {"max_recovery_minutes", 15}, {"backup_period_hours", 1},
+                                  {"backup_compliance_percent", 100}, {"backup_retention_days", 90}};
+
+TEST_F(RankingTest, WeightedSumByHand) {
+  // Weights availability 1, reliability 1 -> 0.5 each.
+  // a: availability 99.0 -> 0; reliability all at the best anchors -> 1.  Score 0.5 * 0 + 0.5 * 1 = 0.5
+  // b: availability 99.999 -> 1; mttr 240 -> 0, the rest unpublished -> 0. Score 0.5
+  // c: availability 99.9 -> 1/3; reliability as a.                        Score 0.5/3 + 0.5 = 2/3
+  json a = kPerfectReliability;
+  a["availability_percent"] = 99.0;
+  json c = kPerfectReliability;
+  c["availability_percent"] = 99.9;
+  Add("b", {{"availability_percent", 99.999}, {"mttr_minutes", 240}});
+  Add("a", a);
+  Add("c", c);
+  auto r = RankWith({{"weights", {{"availability", 1}, {"reliability", 1}}}});
+  ASSERT_EQ(Order(r), (std::vector<std::string>{"c", "a", "b"}));  // a and b tie at 0.5: id order
+  EXPECT_NEAR(r.ranking[0].score, 2.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(r.ranking[1].score, 0.5);
+  EXPECT_DOUBLE_EQ(r.ranking[2].score, 0.5);
+  EXPECT_EQ(r.ranking[1].rank, 2);
+  EXPECT_EQ(r.ranking[2].rank, 3);
+  // Breakdown of c: availability score 1/3, weight 0.5, contribution 1/6.
+  const auto& avail = r.ranking[0].criteria[static_cast<int>(Criterion::kAvailability)];
+  EXPECT_NEAR(avail.score, 1.0 / 3, 1e-9);
+  EXPECT_DOUBLE_EQ(avail.weight, 0.5);
+  EXPECT_NEAR(avail.contribution, 1.0 / 6, 1e-9);
+  ASSERT_EQ(avail.targets.size(), 1u);
+  EXPECT_EQ(*avail.targets[0].value, 99.9);
+  // b's reliability: mttr scores 0 and the four unpublished targets score 0.
+  const auto& rel = r.ranking[2].criteria[static_cast<int>(Criterion::kReliability)];
+  EXPECT_EQ(rel.targets.size(), 5u);
+  EXPECT_DOUBLE_EQ(rel.score, 0.0);
+}
+
+TEST_F(RankingTest, NoWeightsMeansEqualWeights) {
+  Add("a", {{"availability_percent", 99.9}});
+  auto r = RankWith(json::object());
+  for (double w : r.weights) EXPECT_DOUBLE_EQ(w, 1.0 / 7);
+  EXPECT_NEAR(r.ranking[0].score, (1.0 / 3) / 7, 1e-12);
+}
+
+TEST_F(RankingTest, ExclusionsNameTheValueAndTheBound) {
+  Add("slow", {{"availability_percent", 99.5}, {"response_ms_p95", 400}}, {{"service_model", "SaaS"}});
+  Add("abroad", {{"availability_percent", 99.99}}, {{"regions", {{{"id", "us-east-1"}, {"country", "US"}}}}, {"service_model", "SaaS"}});
+  Add("expired", {{"availability_percent", 99.99}, {"response_ms_p95", 100}},
+      {{"service_model", "SaaS"}, {"certifications", {{{"id", "NIPA-QP"}, {"valid_until", "2025-12-31T00:00:00Z"}}}}});
+  Add("iaas", {{"availability_percent", 99.99}, {"response_ms_p95", 100}},
+      {{"certifications", {{{"id", "NIPA-QP"}}}}});
+  auto r = RankWith({{"constraints",
+                      {{"service_models", {"SaaS"}},
+                       {"countries", {"KR"}},
+                       {"certifications", {"NIPA-QP"}},
+                       {"targets", {{"availability_percent", {{"min", 99.9}}}, {"response_ms_p95", {{"max", 300}}}}}}}});
+  EXPECT_TRUE(r.ranking.empty());
+  std::map<std::string, std::vector<std::string>> reasons;
+  for (const auto& e : r.excluded) reasons[e.provider] = e.reasons;
+  EXPECT_EQ(reasons["slow"], (std::vector<std::string>{"certification NIPA-QP required but not held",
+                                                       "availability_percent 99.5 < required 99.9",
+                                                       "response_ms_p95 400 > allowed 300"}));
+  EXPECT_EQ(reasons["abroad"], (std::vector<std::string>{"no region in required countries [KR]; regions: [us-east-1 (US)]",
+                                                         "certification NIPA-QP required but not held",
+                                                         "response_ms_p95 not published (required <= 300)"}));
+  EXPECT_EQ(reasons["expired"], (std::vector<std::string>{"certification NIPA-QP expired at 2025-12-31T00:00:00Z"}));
+  EXPECT_EQ(reasons["iaas"], (std::vector<std::string>{"service model IaaS not in required [SaaS]"}));
+  EXPECT_EQ(r.excluded.size(), 4u);  // every provider, each with its reasons
+}
+
+TEST_F(RankingTest, ProviderWithoutSlaInForceIsExcluded) {
+  ASSERT_TRUE(catalog_.PutProvider("future", ProviderDoc("future")).ok());
+  ASSERT_TRUE(catalog_.AppendSla("future", SlaDoc("v1", "2027-01-01T00:00:00Z", {{"availability_percent", 99.9}})).ok());
+  auto r = RankWith(json::object());
+  ASSERT_EQ(r.excluded.size(), 1u);
+  EXPECT_EQ(r.excluded[0].reasons, (std::vector<std::string>{"no SLA in force at 2026-11-23T00:00:00Z"}));
+}
+
+TEST_F(RankingTest, TopKCutsTheRankingNotTheExclusions) {
+  for (const char* id : {"a", "b", "c", "d"}) Add(id, {{"availability_percent", 99.9}});
+  Add("low", {{"availability_percent", 98.0}});
+  auto r = RankWith({{"constraints", {{"targets", {{"availability_percent", {{"min", 99}}}}}}}}, 2);
+  EXPECT_EQ(Order(r), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.excluded.size(), 1u);
+}
+
+TEST_F(RankingTest, ScalingAllWeightsChangesNothing) {
+  Add("a", {{"availability_percent", 99.95}, {"response_ms_p95", 300}, {"mttr_minutes", 60}});
+  Add("b", {{"availability_percent", 99.9}, {"response_ms_p95", 100}, {"scale_minutes", 5}});
+  Add("c", {{"availability_percent", 99.99}, {"mttr_minutes", 20}});
+  json w = {{"availability", 3}, {"responsiveness", 2}, {"scalability", 1}, {"reliability", 5}};
+  json w10 = {{"availability", 30}, {"responsiveness", 20}, {"scalability", 10}, {"reliability", 50}};
+  auto r1 = RankWith({{"weights", w}});
+  auto r2 = RankWith({{"weights", w10}});
+  ASSERT_EQ(Order(r1), Order(r2));
+  for (size_t i = 0; i < r1.ranking.size(); ++i) EXPECT_NEAR(r1.ranking[i].score, r2.ranking[i].score, 1e-12);
+}
+
+TEST_F(RankingTest, AddingADominatedProviderNeverReordersTheOthers) {
+  Add("a", {{"availability_percent", 99.95}, {"response_ms_p95", 300}, {"mttr_minutes", 60}});
+  Add("b", {{"availability_percent", 99.9}, {"response_ms_p95", 100}, {"scale_minutes", 5}});
+  Add("c", {{"availability_percent", 99.99}, {"mttr_minutes", 20}});
+  json profile = {{"weights", {{"availability", 3}, {"responsiveness", 2}, {"scalability", 1}, {"reliability", 5}}}};
+  auto before = Order(RankWith(profile));
+  // Worse than everyone on every target anyone publishes.
+  Add("dominated", {{"availability_percent", 95.0}, {"response_ms_p95", 9000}, {"mttr_minutes", 600}, {"scale_minutes", 120}});
+  auto after = Order(RankWith(profile));
+  after.erase(std::remove(after.begin(), after.end(), "dominated"), after.end());
+  EXPECT_EQ(before, after);
+}
+
+}  // namespace
+}  // namespace icb
