@@ -5,13 +5,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/core/json_writer.h"
 #include "broker/core/time.h"
 #include "broker/ranking/ranker.h"
 
 namespace icb {
 
 using nlohmann::json;
-using ojson = nlohmann::ordered_json;  // answers keep a reading order: provider, rank, score, ...
 
 namespace {
 
@@ -64,47 +64,55 @@ Status PrefixPointers(const Status& s, const std::string& prefix) {
   return Status(s.code(), s.message(), std::move(errors));
 }
 
-ojson RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version) {
-  ojson out;
-  out["policy"] = r.policy;
-  out["policy_version"] = r.policy_version;
-  if (!profile.id.empty()) out["profile"] = profile.id;
-  out["evidence"] = std::string(EvidenceBasisName(profile.evidence));
-  out["at"] = FormatRfc3339(r.at);
-  out["catalog_version"] = catalog_version;
-  ojson weights = ojson::object();
-  for (int c = 0; c < kNumCriteria; ++c) weights[std::string(kCriterionNames[c])] = Round6(r.weights[c]);
-  out["weights"] = weights;
-  out["ranking"] = ojson::array();
+std::string RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version) {
+  JsonWriter w;
+  w.Reserve(2048 + r.ranking.size() * 1800 + r.excluded.size() * 200);  // about the answer's size: no regrowth
+  w.BeginObject();
+  w.Key("policy").String(r.policy).Key("policy_version").Int(r.policy_version);
+  if (!profile.id.empty()) w.Key("profile").String(profile.id);
+  w.Key("evidence").String(EvidenceBasisName(profile.evidence));
+  w.Key("at").String(FormatRfc3339(r.at)).Key("catalog_version").Int(catalog_version);
+  w.Key("weights").BeginObject();
+  for (int c = 0; c < kNumCriteria; ++c) w.Key(kCriterionNames[c]).Number(Round6(r.weights[c]));
+  w.EndObject();
+  // Units once per answer rather than in every provider's breakdown.
+  w.Key("units").BeginObject();
+  for (const auto& spec : kTargets) w.Key(spec.name).String(spec.unit);
+  w.EndObject();
+  w.Key("ranking").BeginArray();
   for (const auto& p : r.ranking) {
-    ojson criteria = ojson::object();
-    std::vector<std::pair<double, int>> by_contribution;
+    w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Number(Round6(p.score));
+    w.Key("sla_version").String(p.sla->version);
+    // The two criteria that contribute most, in words.
+    std::array<int, kNumCriteria> order;
+    for (int c = 0; c < kNumCriteria; ++c) order[c] = c;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p.criteria[a].contribution > p.criteria[b].contribution; });
+    std::string why = "score " + FormatNumber(Round6(p.score)) + " under SLA " + p.sla->version + "; largest contributions: ";
+    for (int i = 0; i < 2; ++i) {
+      const auto& cb = p.criteria[order[i]];
+      why += (i ? ", " : "") + std::string(kCriterionNames[order[i]]) + " " + FormatNumber(Round6(cb.contribution)) + " (score " +
+             FormatNumber(Round6(cb.score)) + " x weight " + FormatNumber(Round6(cb.weight)) + ")";
+    }
+    w.Key("explanation").String(why);
+    w.Key("criteria").BeginObject();
     for (int c = 0; c < kNumCriteria; ++c) {
       const auto& cb = p.criteria[c];
-      ojson targets = ojson::object();
-      for (const auto& t : cb.targets) {
-        ojson tj = {{"value", t.value ? ojson(*t.value) : ojson(nullptr)}, {"score", Round6(t.score)}, {"unit", kTargets[t.target].unit}};
-        if (t.evidence) tj["evidence"] = std::string(EvidenceName(*t.evidence));
-        if (!t.value) tj["note"] = "not published: scores 0";
-        targets[std::string(kTargets[t.target].name)] = tj;
-      }
-      criteria[std::string(kCriterionNames[c])] = {{"score", Round6(cb.score)}, {"weight", Round6(cb.weight)},
-                                                   {"contribution", Round6(cb.contribution)}, {"targets", targets}};
-      by_contribution.emplace_back(cb.contribution, c);
+      w.Key(kCriterionNames[c]).BeginObject();
+      w.Key("score").Number(Round6(cb.score)).Key("weight").Number(Round6(cb.weight)).Key("contribution").Number(Round6(cb.contribution));
+      w.Key("targets").Raw(p.sla->targets_json[c]);
+      w.EndObject();
     }
-    std::sort(by_contribution.begin(), by_contribution.end(), [](auto a, auto b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-    std::string why = "score " + FormatNumber(Round6(p.score)) + " under SLA " + p.sla_version + "; largest contributions: ";
-    for (int i = 0; i < 2 && i < static_cast<int>(by_contribution.size()); ++i) {
-      int c = by_contribution[i].second;
-      why += (i ? ", " : "") + std::string(kCriterionNames[c]) + " " + FormatNumber(Round6(by_contribution[i].first)) +
-             " (score " + FormatNumber(Round6(p.criteria[c].score)) + " x weight " + FormatNumber(Round6(p.criteria[c].weight)) + ")";
-    }
-    out["ranking"].push_back({{"provider", p.provider}, {"rank", p.rank}, {"score", Round6(p.score)}, {"sla_version", p.sla_version},
-                              {"explanation", why}, {"criteria", criteria}});
+    w.EndObject().EndObject();
   }
-  out["excluded"] = ojson::array();
-  for (const auto& e : r.excluded) out["excluded"].push_back({{"provider", e.provider}, {"reasons", e.reasons}});
-  return out;
+  w.EndArray();
+  w.Key("excluded").BeginArray();
+  for (const auto& e : r.excluded) {
+    w.BeginObject().Key("provider").String(e.provider).Key("reasons").BeginArray();
+    for (const auto& reason : e.reasons) w.String(reason);
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
 }
 
 }  // namespace
@@ -142,7 +150,7 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
   ICB_ASSIGN_OR_RETURN(RankResult result, Rank(*snapshot, profile, *policy, now, top_k));
-  return RankResultToJson(result, profile, snapshot->version).dump();
+  return RankResultToJson(result, profile, snapshot->version);
 }
 
 Api::Api(Store& store, Catalog& catalog, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)

@@ -22,10 +22,10 @@ std::string Lower(std::string s) {
   return s;
 }
 
-void Reply(http_request& req, const HttpResponse& r) {
+void Reply(http_request& req, HttpResponse r) {
   http_response resp(static_cast<web::http::status_code>(r.status));
   for (const auto& [k, v] : r.headers) resp.headers().add(k, v);
-  resp.set_body(r.body, r.content_type);
+  resp.set_body(std::move(r.body), r.content_type);  // moved, not copied: answers can be tens of KiB
   req.reply(resp).then([](pplx::task<void> t) {
     try { t.get(); } catch (...) {}  // the client went away; nothing to do
   });

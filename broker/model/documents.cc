@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
+#include "broker/core/json_writer.h"
 #include "broker/core/time.h"
 
 namespace icb {
@@ -92,6 +95,32 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
     }
     s.targets[i] = c.Percent();
     s.checklists[std::string(spec.name)] = c;
+  }
+  std::array<int, kNumCriteria> per_criterion{};
+  for (int i = 0; i < kNumTargets; ++i) {
+    int c = static_cast<int>(kTargets[i].criterion);
+    s.target_scores[i] = s.targets[i] ? NormaliseTarget(kTargets[i], *s.targets[i]) : 0.0;
+    s.criterion_scores[c] += s.target_scores[i];
+    ++per_criterion[c];
+  }
+  for (int c = 0; c < kNumCriteria; ++c) s.criterion_scores[c] /= per_criterion[c];
+  for (int c = 0; c < kNumCriteria; ++c) {
+    JsonWriter w;
+    w.BeginObject();
+    for (int t = 0; t < kNumTargets; ++t) {
+      const TargetSpec& spec = kTargets[t];
+      if (static_cast<int>(spec.criterion) != c) continue;
+      w.Key(spec.name).BeginObject();
+      if (s.targets[t]) w.Key("value").Number(*s.targets[t]);
+      else w.Key("value").Null();
+      w.Key("score").Number(std::round(s.target_scores[t] * 1e6) / 1e6);
+      if (spec.checklist) {
+        auto it = s.checklists.find(std::string(spec.name));
+        w.Key("evidence").String(EvidenceName(it == s.checklists.end() ? Evidence::kUnknown : it->second.evidence));
+      }
+      w.EndObject();
+    }
+    s.targets_json[c] = w.EndObject().Take();
   }
   if (doc.contains("maintenance_notice_days")) s.maintenance_notice_days = doc["maintenance_notice_days"].get<int>();
   if (doc.contains("time_zone")) s.time_zone = doc["time_zone"].get<std::string>();

@@ -82,6 +82,16 @@ struct SlaVersion {
   TimePoint effective_from;
   // Published value per kTargets index; checklists hold their percent met.
   std::array<std::optional<double>, kNumTargets> targets{};
+  // Normalised scores (model/criteria.h anchors; 0 when unpublished) and their
+  // per-criterion means. They depend on this document only, so they are
+  // computed once at load instead of on every rank request.
+  std::array<double, kNumTargets> target_scores{};
+  std::array<double, kNumCriteria> criterion_scores{};
+  // Each criterion's targets as the JSON object the rank answer shows
+  // ({"availability_percent":{"value":99.95,"score":0.433677}, ...}; value
+  // null = not published, scoring 0; checklists add their evidence level).
+  // Rendered once here: every rank answer embeds it for each returned provider.
+  std::array<std::string, kNumCriteria> targets_json;
   std::map<std::string, Checklist> checklists;
   int maintenance_notice_days = 7;
   std::string time_zone = "UTC";

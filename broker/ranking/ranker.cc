@@ -84,7 +84,16 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   double total = std::accumulate(profile.weights.begin(), profile.weights.end(), 0.0);
   for (int c = 0; c < kNumCriteria; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : 1.0 / kNumCriteria;
 
-  std::vector<RankedProvider> candidates;
+  struct Candidate {
+    const Provider* provider;
+    const SlaVersion* sla;
+  };
+  std::vector<Candidate> candidates;
+  candidates.reserve(catalog.providers.size());
+  DecisionMatrix m;
+  m.cols = kNumCriteria;
+  m.weights.assign(result.weights.begin(), result.weights.end());
+  m.cells.reserve(catalog.providers.size() * kNumCriteria);
   for (const auto& entry : catalog.providers) {
     const SlaVersion* sla = entry.InForce(now);
     auto reasons = ConstraintViolations(entry.provider, sla, profile.constraints, now);
@@ -93,52 +102,36 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       result.excluded.push_back({entry.provider.id, std::move(reasons)});
       continue;
     }
-    RankedProvider r;
-    r.provider = entry.provider.id;
-    r.sla_version = sla->version;
-    std::array<int, kNumCriteria> counts{};
-    for (int t = 0; t < kNumTargets; ++t) {
-      const TargetSpec& spec = kTargets[t];
-      int c = static_cast<int>(spec.criterion);
-      TargetBreakdown tb{t, sla->targets[t], sla->targets[t] ? NormaliseTarget(spec, *sla->targets[t]) : 0.0, std::nullopt};
-      if (spec.checklist) {
-        auto it = sla->checklists.find(std::string(spec.name));
-        tb.evidence = it == sla->checklists.end() ? Evidence::kUnknown : it->second.evidence;
-      }
-      r.criteria[c].score += tb.score;
-      r.criteria[c].targets.push_back(tb);
-      ++counts[c];
-    }
-    for (int c = 0; c < kNumCriteria; ++c) {
-      r.criteria[c].score /= counts[c];
-      r.criteria[c].weight = result.weights[c];
-    }
-    candidates.push_back(std::move(r));
+    candidates.push_back({&entry.provider, sla});
+    m.cells.insert(m.cells.end(), sla->criterion_scores.begin(), sla->criterion_scores.end());
   }
-
-  DecisionMatrix m;
   m.rows = candidates.size();
-  m.cols = kNumCriteria;
-  m.weights.assign(result.weights.begin(), result.weights.end());
-  m.cells.reserve(m.rows * m.cols);
-  for (const auto& r : candidates)
-    for (const auto& c : r.criteria) m.cells.push_back(c.score);
   ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    candidates[i].score = scores.scores[i];
-    for (int c = 0; c < kNumCriteria; ++c) candidates[i].criteria[c].contribution = scores.contributions[i * m.cols + c];
-  }
+
   // Higher score first; equal scores in provider-id order, so ties are deterministic.
   std::vector<size_t> order(candidates.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (candidates[a].score != candidates[b].score) return candidates[a].score > candidates[b].score;
-    return candidates[a].provider < candidates[b].provider;
-  });
+  std::iota(order.begin(), order.end(), size_t{0});
   size_t n = top_k == 0 ? order.size() : std::min(top_k, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](size_t a, size_t b) {
+    if (scores.scores[a] != scores.scores[b]) return scores.scores[a] > scores.scores[b];
+    return candidates[a].provider->id < candidates[b].provider->id;
+  });
+
+  // Explanations only for what is returned.
   for (size_t i = 0; i < n; ++i) {
-    candidates[order[i]].rank = static_cast<int>(i + 1);
-    result.ranking.push_back(std::move(candidates[order[i]]));
+    size_t row = order[i];
+    const SlaVersion& sla = *candidates[row].sla;
+    RankedProvider r;
+    r.provider = candidates[row].provider->id;
+    r.rank = static_cast<int>(i + 1);
+    r.score = scores.scores[row];
+    r.sla = &sla;
+    for (int c = 0; c < kNumCriteria; ++c) {
+      r.criteria[c].score = sla.criterion_scores[c];
+      r.criteria[c].weight = result.weights[c];
+      r.criteria[c].contribution = scores.contributions[row * m.cols + c];
+    }
+    result.ranking.push_back(std::move(r));
   }
   return result;
 }

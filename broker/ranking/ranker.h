@@ -13,25 +13,19 @@
 
 namespace icb {
 
-struct TargetBreakdown {
-  int target;                   // kTargets index
-  std::optional<double> value;  // published value; nullopt = not published
-  double score;                 // normalised 0..1
-  std::optional<Evidence> evidence;  // checklists only
-};
-
 struct CriterionBreakdown {
   double score = 0;         // mean of its targets' scores
   double weight = 0;        // normalised weight
   double contribution = 0;  // policy's share of the total score
-  std::vector<TargetBreakdown> targets;
 };
 
 struct RankedProvider {
   std::string provider;
   int rank = 0;
   double score = 0;
-  std::string sla_version;
+  // The SLA version it was ranked on: its targets' values and scores (and
+  // their JSON) are the per-target breakdown. Owned by the catalog snapshot.
+  const SlaVersion* sla = nullptr;
   std::array<CriterionBreakdown, kNumCriteria> criteria;
 };
 

@@ -71,12 +71,16 @@ TEST_F(RankingTest, WeightedSumByHand) {
   EXPECT_NEAR(avail.score, 1.0 / 3, 1e-9);
   EXPECT_DOUBLE_EQ(avail.weight, 0.5);
   EXPECT_NEAR(avail.contribution, 1.0 / 6, 1e-9);
-  ASSERT_EQ(avail.targets.size(), 1u);
-  EXPECT_EQ(*avail.targets[0].value, 99.9);
+  EXPECT_EQ(*r.ranking[0].sla->targets[*TargetIndex("availability_percent")], 99.9);
   // b's reliability: mttr scores 0 and the four unpublished targets score 0.
   const auto& rel = r.ranking[2].criteria[static_cast<int>(Criterion::kReliability)];
-  EXPECT_EQ(rel.targets.size(), 5u);
   EXPECT_DOUBLE_EQ(rel.score, 0.0);
+  auto targets = json::parse(r.ranking[2].sla->targets_json[static_cast<int>(Criterion::kReliability)]);
+  EXPECT_EQ(targets.size(), 5u);
+  EXPECT_EQ(targets["mttr_minutes"]["value"], 240);
+  EXPECT_EQ(targets["mttr_minutes"]["score"], 0);
+  EXPECT_TRUE(targets["backup_period_hours"]["value"].is_null());
+  EXPECT_EQ(targets["backup_period_hours"]["score"], 0);
 }
 
 TEST_F(RankingTest, NoWeightsMeansEqualWeights) {

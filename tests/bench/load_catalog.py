@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Loads N synthetic providers (each with one SLA version) into a running
+broker over its HTTP API: the catalog the /v1/rank benchmark ranks."""
+import http.client
+import json
+import random
+import sys
+
+port, n = int(sys.argv[1]), int(sys.argv[2])
+rng = random.Random(42)
+conn = http.client.HTTPConnection("127.0.0.1", port)
+
+
+def call(method, path, body):
+    conn.request(method, path, json.dumps(body), {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status >= 300 and r.status != 409:
+        sys.exit(f"{method} {path}: {r.status} {data[:300]!r}")
+
+
+models = ["IaaS", "PaaS", "SaaS"]
+countries = ["KR", "US", "JP", "DE"]
+for i in range(n):
+    pid = f"bench-{i:05d}"
+    call("PUT", f"/v1/providers/{pid}", {
+        "id": pid, "name": f"Bench {i}", "service_model": models[i % 3],
+        "regions": [{"id": "r1", "country": countries[i % 4]}],
+        "certifications": [{"id": "NIPA-QP"}] if i % 5 == 0 else []})
+    call("POST", f"/v1/providers/{pid}/slas", {
+        "version": "1", "effective_from": "2026-01-01T00:00:00Z",
+        "targets": {
+            "availability_percent": round(rng.uniform(99.0, 99.999), 3),
+            "response_ms_p95": rng.randint(50, 900),
+            "scale_minutes": rng.randint(1, 60),
+            "mttr_minutes": rng.randint(5, 240),
+            "backup_compliance_percent": round(rng.uniform(90, 100), 2),
+            "service_support_system": {"evidence": "declared", "documentation": True, "training": rng.random() < 0.5}},
+        "credit_tiers": [{"below_percent": 99.9, "credit_percent": 10}],
+        "monthly_fee": {"amount": rng.randint(100, 5000), "currency": "USD"}})
