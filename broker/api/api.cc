@@ -174,9 +174,9 @@ HttpResponse Api::Handle(const HttpRequest& r) {
     }
     if (p.size() >= 2 && p[0] == "v1" && p[1] == "providers") {
       if (p.size() >= 4 && p[3] == "slas") return Slas(r);
-      return Providers(r);
+      return Documents(r, Collection::kProviders);
     }
-    if (p.size() >= 2 && p[0] == "v1" && p[1] == "profiles") return Profiles(r);
+    if (p.size() >= 2 && p[0] == "v1" && p[1] == "profiles") return Documents(r, Collection::kProfiles);
     if (p.size() == 2 && p[0] == "v1" && p[1] == "rank") {
       if (r.method != "POST") return MethodNotAllowed({"POST"});
       return RankRoute(r);
@@ -196,25 +196,25 @@ HttpResponse Api::Health() {
   return JsonResponse(s.ok() ? 200 : 503, body.dump());
 }
 
-HttpResponse Api::Providers(const HttpRequest& r) {
-  const auto& p = r.path;
+HttpResponse Api::Documents(const HttpRequest& r, Collection c) {
+  const auto& p = r.path;  // v1 {collection} [id]
   if (p.size() == 2) {
     if (r.method != "GET") return MethodNotAllowed({"GET"});
-    auto list = catalog_.ListProviders();
-    return list.ok() ? JsonResponse(200, ArrayOf("providers", *list)) : ProblemResponse(list.status());
+    auto list = catalog_.List(c);
+    return list.ok() ? JsonResponse(200, ArrayOf(p[1], *list)) : ProblemResponse(list.status());
   }
   if (p.size() != 3) return ProblemResponse(NotFound("no such resource"));
   if (r.method == "GET") {
-    auto doc = catalog_.GetProvider(p[2]);
+    auto doc = catalog_.Get(c, p[2]);
     return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
   }
   if (r.method != "PUT") return MethodNotAllowed({"GET", "PUT"});
   auto body = JsonBody(r);
   if (!body.ok()) return ProblemResponse(body.status());
-  auto put = catalog_.PutProvider(p[2], *body);
+  auto put = catalog_.Put(c, p[2], *body);
   if (!put.ok()) return ProblemResponse(put.status());
   HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
-  if (put->created) resp.headers.emplace_back("Location", "/v1/providers/" + p[2]);
+  if (put->created) resp.headers.emplace_back("Location", "/v1/" + p[1] + "/" + p[2]);
   return resp;
 }
 
@@ -244,28 +244,6 @@ HttpResponse Api::Slas(const HttpRequest& r) {
   if (!doc.ok()) return ProblemResponse(doc.status());
   HttpResponse resp = JsonResponse(201, *doc);
   resp.headers.emplace_back("Location", "/v1/providers/" + p[2] + "/slas/" + (*body)["version"].get<std::string>());
-  return resp;
-}
-
-HttpResponse Api::Profiles(const HttpRequest& r) {
-  const auto& p = r.path;
-  if (p.size() == 2) {
-    if (r.method != "GET") return MethodNotAllowed({"GET"});
-    auto list = catalog_.ListProfiles();
-    return list.ok() ? JsonResponse(200, ArrayOf("profiles", *list)) : ProblemResponse(list.status());
-  }
-  if (p.size() != 3) return ProblemResponse(NotFound("no such resource"));
-  if (r.method == "GET") {
-    auto doc = catalog_.GetProfile(p[2]);
-    return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
-  }
-  if (r.method != "PUT") return MethodNotAllowed({"GET", "PUT"});
-  auto body = JsonBody(r);
-  if (!body.ok()) return ProblemResponse(body.status());
-  auto put = catalog_.PutProfile(p[2], *body);
-  if (!put.ok()) return ProblemResponse(put.status());
-  HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
-  if (put->created) resp.headers.emplace_back("Location", "/v1/profiles/" + p[2]);
   return resp;
 }
 

@@ -23,9 +23,8 @@ class Api {
 
  private:
   HttpResponse Health();
-  HttpResponse Providers(const HttpRequest& r);
+  HttpResponse Documents(const HttpRequest& r, Collection c);  // providers, profiles
   HttpResponse Slas(const HttpRequest& r);
-  HttpResponse Profiles(const HttpRequest& r);
   HttpResponse RankRoute(const HttpRequest& r);
 
   Store& store_;

@@ -59,27 +59,48 @@ Status CheckDocumentText(const SchemaSet& schemas, std::string_view schema, std:
 
 Catalog::Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas) : store_(store), schemas_(std::move(schemas)) {}
 
-Result<PutResult> Catalog::PutProvider(std::string_view id, const json& doc) {
+namespace {
+
+struct CollectionSpec {
+  std::string_view key;
+  std::string_view schema;
+  std::string_view noun;
+  bool in_snapshot;  // a write must invalidate ranking snapshots
+};
+
+const CollectionSpec& Spec(Collection c) {
+  static const CollectionSpec kProviders{kProvidersKey, "provider.json", "provider", true};
+  static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", false};
+  return c == Collection::kProviders ? kProviders : kProfiles;
+}
+
+}  // namespace
+
+Result<PutResult> Catalog::Put(Collection c, std::string_view id, const json& doc) {
+  const CollectionSpec& spec = Spec(c);
   ICB_RETURN_IF_ERROR(CheckPathId(id, doc));
   json stored = doc;
   if (stored.is_object() && !stored.contains("id")) stored["id"] = std::string(id);
-  ICB_RETURN_IF_ERROR(CheckDocument(*schemas_, "provider.json", stored));
+  ICB_RETURN_IF_ERROR(CheckDocument(*schemas_, spec.schema, stored));
   std::string text = stored.dump();
   WriteBatch batch;
-  batch.HashSet(std::string(kProvidersKey), std::string(id), text).Incr(std::string(kCatalogVersionKey));
+  batch.HashSet(std::string(spec.key), std::string(id), text);
+  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey));
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   return PutResult{results[0] == 1, std::move(text)};
 }
 
-Result<std::string> Catalog::GetProvider(std::string_view id) {
-  if (!IsValidId(id)) return NotFound("no provider " + std::string(id));
-  ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(kProvidersKey, id));
-  if (!v) return NotFound("no provider " + std::string(id));
+Result<std::string> Catalog::Get(Collection c, std::string_view id) {
+  const CollectionSpec& spec = Spec(c);
+  auto not_found = [&] { return NotFound("no " + std::string(spec.noun) + " " + std::string(id)); };
+  if (!IsValidId(id)) return not_found();
+  ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(spec.key, id));
+  if (!v) return not_found();
   return *v;
 }
 
-Result<std::vector<std::string>> Catalog::ListProviders() {
-  ICB_ASSIGN_OR_RETURN(auto all, store_.HashGetAll(kProvidersKey));
+Result<std::vector<std::string>> Catalog::List(Collection c) {
+  ICB_ASSIGN_OR_RETURN(auto all, store_.HashGetAll(Spec(c).key));
   std::sort(all.begin(), all.end());
   std::vector<std::string> out;
   for (auto& [id, text] : all) out.push_back(std::move(text));
@@ -138,33 +159,6 @@ Result<std::string> Catalog::SlaInForce(std::string_view provider, TimePoint t) 
   }
   if (!found) return NotFound("provider " + std::string(provider) + " has no SLA in force at " + FormatRfc3339(t));
   return *found;
-}
-
-Result<PutResult> Catalog::PutProfile(std::string_view id, const json& doc) {
-  ICB_RETURN_IF_ERROR(CheckPathId(id, doc));
-  json stored = doc;
-  if (stored.is_object() && !stored.contains("id")) stored["id"] = std::string(id);
-  ICB_RETURN_IF_ERROR(CheckDocument(*schemas_, "profile.json", stored));
-  std::string text = stored.dump();
-  WriteBatch batch;
-  batch.HashSet(std::string(kProfilesKey), std::string(id), text);
-  ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
-  return PutResult{results[0] == 1, std::move(text)};
-}
-
-Result<std::string> Catalog::GetProfile(std::string_view id) {
-  if (!IsValidId(id)) return NotFound("no profile " + std::string(id));
-  ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(kProfilesKey, id));
-  if (!v) return NotFound("no profile " + std::string(id));
-  return *v;
-}
-
-Result<std::vector<std::string>> Catalog::ListProfiles() {
-  ICB_ASSIGN_OR_RETURN(auto all, store_.HashGetAll(kProfilesKey));
-  std::sort(all.begin(), all.end());
-  std::vector<std::string> out;
-  for (auto& [id, text] : all) out.push_back(std::move(text));
-  return out;
 }
 
 Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {

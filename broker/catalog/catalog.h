@@ -37,13 +37,21 @@ struct PutResult {
   std::string document;  // the stored JSON text
 };
 
+// Documents kept by id (PUT replaces; GET one; GET all by id).
+enum class Collection { kProviders, kProfiles };
+
 class Catalog {
  public:
   Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas);
 
-  Result<PutResult> PutProvider(std::string_view id, const nlohmann::json& doc);
-  Result<std::string> GetProvider(std::string_view id);
-  Result<std::vector<std::string>> ListProviders();  // JSON texts, ascending id
+  // The id in the URL wins: a document without "id" gets it; a different one is 400 at /id.
+  Result<PutResult> Put(Collection c, std::string_view id, const nlohmann::json& doc);
+  Result<std::string> Get(Collection c, std::string_view id);
+  Result<std::vector<std::string>> List(Collection c);  // JSON texts, ascending id
+
+  Result<PutResult> PutProvider(std::string_view id, const nlohmann::json& doc) { return Put(Collection::kProviders, id, doc); }
+  Result<std::string> GetProvider(std::string_view id) { return Get(Collection::kProviders, id); }
+  Result<std::vector<std::string>> ListProviders() { return List(Collection::kProviders); }
 
   // AlreadyExists (409) for a version the provider has; NotFound for an unknown provider.
   Result<std::string> AppendSla(std::string_view provider, const nlohmann::json& doc);
@@ -51,9 +59,9 @@ class Catalog {
   Result<std::string> GetSla(std::string_view provider, std::string_view version);
   Result<std::string> SlaInForce(std::string_view provider, TimePoint t);
 
-  Result<PutResult> PutProfile(std::string_view id, const nlohmann::json& doc);
-  Result<std::string> GetProfile(std::string_view id);
-  Result<std::vector<std::string>> ListProfiles();
+  Result<PutResult> PutProfile(std::string_view id, const nlohmann::json& doc) { return Put(Collection::kProfiles, id, doc); }
+  Result<std::string> GetProfile(std::string_view id) { return Get(Collection::kProfiles, id); }
+  Result<std::vector<std::string>> ListProfiles() { return List(Collection::kProfiles); }
 
   // Cheap when nothing changed (one counter read); rebuilt after any write,
   // also one made by another broker replica on the same Redis.
