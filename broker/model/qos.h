@@ -1,0 +1,61 @@
+// Measured QoS: probe samples and provider events (reference sections 3, 10).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "broker/core/clock.h"
+#include "broker/core/status.h"
+
+namespace icb {
+
+enum class ProbeError : unsigned char { kNone = 0, kTimeout, kConnect, kStatus, kBody };
+std::string_view ProbeErrorName(ProbeError e);  // "" for kNone
+
+struct QosSample {
+  std::string provider;
+  std::string endpoint;
+  std::string vantage;
+  TimePoint ts;
+  Millis interval{0};
+  bool ok = false;
+  std::optional<double> latency_ms;  // successful probes only
+  int status = 0;
+  ProbeError error = ProbeError::kNone;
+};
+
+struct MaintenanceEvent {
+  TimePoint announced_at, start, end;
+};
+struct BackupEvent {
+  TimePoint at;
+  bool scheduled = true;
+  bool ok = false;
+};
+struct ScaleEvent {
+  TimePoint requested_at, ready_at;
+  std::string direction;
+};
+struct IncidentEvent {
+  TimePoint start;
+  std::optional<TimePoint> end;
+  std::string summary;
+};
+
+struct ProviderEvent {
+  std::string id;
+  std::variant<MaintenanceEvent, BackupEvent, ScaleEvent, IncidentEvent> body;
+  // The time the event is filed under (maintenance start, backup at, scale
+  // requested_at, incident start).
+  TimePoint At() const;
+};
+
+// From JSON that passed qos_sample_batch.json's sample definition / event.json.
+Result<QosSample> SampleFromJson(const nlohmann::json& doc);
+Result<ProviderEvent> EventFromJson(const nlohmann::json& doc);
+
+}  // namespace icb
