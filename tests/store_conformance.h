@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -56,6 +57,26 @@ TYPED_TEST_P(StoreConformance, BinarySafeValues) {
   EXPECT_EQ(all[0].second, value);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues);
+TYPED_TEST_P(StoreConformance, AppendUniqueKeepsTheFirstRecordPerMember) {
+  Store& s = *this->store_;
+  std::string rec1("\x01\x00r1", 4), rec2("\x02\x00r2", 4), dup("\x09\x00XX", 4);
+  auto r = s.AppendUnique({{"seen", "data", {{"10", rec1}, {"20", rec2}}}}, {{"series", "a"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, 2);
+  // A retry, with a changed record for member 10 and one new member.
+  EXPECT_EQ(*s.AppendUnique({{"seen", "data", {{"10", dup}, {"30", rec1}}}}, {{"series", "a"}, {"series", "b"}}), 1);
+  auto values = *s.GetMany({"data", "absent"});
+  ASSERT_EQ(values.size(), 2u);
+  EXPECT_EQ(*values[0], rec1 + rec2 + rec1);
+  EXPECT_FALSE(values[1].has_value());
+  auto members = *s.SetMembers("series");
+  std::sort(members.begin(), members.end());
+  EXPECT_EQ(members, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(s.SetMembers("nothing")->empty());
+  EXPECT_TRUE(s.GetMany({})->empty());
+}
+
+REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues,
+                            AppendUniqueKeepsTheFirstRecordPerMember);
 
 }  // namespace icb

@@ -153,11 +153,12 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
   return RankResultToJson(result, profile, snapshot->version);
 }
 
-Api::Api(Store& store, Catalog& catalog, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)
-    : store_(store), catalog_(catalog), policies_(policies), clock_(clock), limits_(limits) {}
+Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)
+    : store_(store), catalog_(catalog), qos_(qos), policies_(policies), clock_(clock), limits_(limits) {}
 
-size_t Api::BodyLimit(const std::string& /*method*/, const std::vector<std::string>& /*path*/) const {
-  return limits_.document_body_bytes;
+size_t Api::BodyLimit(const std::string& /*method*/, const std::vector<std::string>& path) const {
+  bool samples = path.size() == 3 && path[0] == "v1" && path[1] == "qos" && path[2] == "samples";
+  return samples ? limits_.sample_batch_bytes : limits_.document_body_bytes;
 }
 
 HttpHandler Api::AsHandler() {
@@ -174,9 +175,15 @@ HttpResponse Api::Handle(const HttpRequest& r) {
     }
     if (p.size() >= 2 && p[0] == "v1" && p[1] == "providers") {
       if (p.size() >= 4 && p[3] == "slas") return Slas(r);
+      if (p.size() == 4 && p[3] == "events") return Events(r);
+      if (p.size() == 4 && (p[3] == "metrics" || p[3] == "sla-report")) return ProviderQos(r);
       return Documents(r, Collection::kProviders);
     }
     if (p.size() >= 2 && p[0] == "v1" && p[1] == "profiles") return Documents(r, Collection::kProfiles);
+    if (p.size() == 3 && p[0] == "v1" && p[1] == "qos" && p[2] == "samples") {
+      if (r.method != "POST") return MethodNotAllowed({"POST"});
+      return Samples(r);
+    }
     if (p.size() == 2 && p[0] == "v1" && p[1] == "rank") {
       if (r.method != "POST") return MethodNotAllowed({"POST"});
       return RankRoute(r);
@@ -245,6 +252,47 @@ HttpResponse Api::Slas(const HttpRequest& r) {
   HttpResponse resp = JsonResponse(201, *doc);
   resp.headers.emplace_back("Location", "/v1/providers/" + p[2] + "/slas/" + (*body)["version"].get<std::string>());
   return resp;
+}
+
+HttpResponse Api::Samples(const HttpRequest& r) {
+  auto body = JsonBody(r);
+  if (!body.ok()) return ProblemResponse(body.status());
+  auto result = qos_.Ingest(*body);
+  if (!result.ok()) return ProblemResponse(result.status());
+  JsonWriter w;
+  w.BeginObject().Key("accepted").Int(result->accepted).Key("duplicates").Int(result->duplicates).EndObject();
+  return JsonResponse(202, w.Take());  // durable: the store acknowledged the whole batch
+}
+
+HttpResponse Api::Events(const HttpRequest& r) {
+  const std::string& provider = r.path[2];
+  if (auto exists = catalog_.GetProvider(provider); !exists.ok()) return ProblemResponse(exists.status());
+  if (r.method == "GET") {
+    std::optional<std::string> kind;
+    std::optional<TimePoint> from, to;
+    if (auto k = r.query.find("kind"); k != r.query.end()) kind = k->second;
+    for (auto [name, target] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+      auto it = r.query.find(name);
+      if (it == r.query.end()) continue;
+      auto t = ParseRfc3339(it->second);
+      if (!t) return ProblemResponse(InvalidArgument("invalid query", {{"", std::string(name) + " is not an RFC 3339 time"}}));
+      *target = *t;
+    }
+    auto list = qos_.events().List(provider, kind, from, to);
+    return list.ok() ? JsonResponse(200, ArrayOf("events", *list)) : ProblemResponse(list.status());
+  }
+  if (r.method != "POST") return MethodNotAllowed({"GET", "POST"});
+  auto body = JsonBody(r);
+  if (!body.ok()) return ProblemResponse(body.status());
+  auto added = qos_.events().Add(provider, *body);
+  if (!added.ok()) return ProblemResponse(added.status());
+  return JsonResponse(added->created ? 201 : 200, added->document);
+}
+
+HttpResponse Api::ProviderQos(const HttpRequest& r) {
+  if (r.method != "GET") return MethodNotAllowed({"GET"});
+  auto out = r.path[3] == "metrics" ? qos_.MetricsJson(r.path[2], r.query) : qos_.SlaReportJson(r.path[2], r.query);
+  return out.ok() ? JsonResponse(200, std::move(out).value()) : ProblemResponse(out.status());
 }
 
 HttpResponse Api::RankRoute(const HttpRequest& r) {

@@ -4,18 +4,20 @@
 #include "broker/api/http.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
+#include "broker/qos/service.h"
 #include "broker/ranking/policy.h"
 #include "broker/store/store.h"
 
 namespace icb {
 
 struct ApiLimits {
-  size_t document_body_bytes = 1 << 20;  // providers, SLAs, profiles, rank requests
+  size_t document_body_bytes = 1 << 20;  // providers, SLAs, profiles, events, rank requests
+  size_t sample_batch_bytes = 16 << 20;  // POST /v1/qos/samples: 10,000 samples with room for formatting
 };
 
 class Api {
  public:
-  Api(Store& store, Catalog& catalog, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {});
+  Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {});
 
   HttpResponse Handle(const HttpRequest& request);
   size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const;
@@ -26,9 +28,13 @@ class Api {
   HttpResponse Documents(const HttpRequest& r, Collection c);  // providers, profiles
   HttpResponse Slas(const HttpRequest& r);
   HttpResponse RankRoute(const HttpRequest& r);
+  HttpResponse Samples(const HttpRequest& r);
+  HttpResponse Events(const HttpRequest& r);
+  HttpResponse ProviderQos(const HttpRequest& r);  // metrics, sla-report
 
   Store& store_;
   Catalog& catalog_;
+  QosService& qos_;
   const PolicyRegistry& policies_;
   const Clock& clock_;
   ApiLimits limits_;

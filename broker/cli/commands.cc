@@ -150,7 +150,8 @@ int ServeCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "icbroker: demo catalog: %d providers, %d SLA versions, %d profiles added, %d already present\n",
                  report->providers, report->slas, report->profiles, report->skipped);
   }
-  Api api(*store, catalog, policies, clock);
+  QosService qos(*store, catalog);
+  Api api(*store, catalog, qos, policies, clock);
   auto server = NewCpprestHttpServer(threads);
   if (Status s = server->Start(host, port, api.AsHandler()); !s.ok()) { PrintStatus("icbroker serve: ", s); return 1; }
   std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), port);

@@ -1,6 +1,10 @@
 #include "broker/core/time.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
 
 namespace icb {
 namespace {
@@ -79,6 +83,65 @@ std::string FormatRfc3339(TimePoint t) {
                   static_cast<long long>(hms.hours().count()), static_cast<long long>(hms.minutes().count()),
                   static_cast<long long>(hms.seconds().count()), ms);
   }
+  return buf;
+}
+
+namespace {
+
+std::mutex tz_mu;  // TZ is process-wide state; only this file changes it, under this lock
+
+// Local midnight of the first of a month in `zone`, as UTC.
+std::optional<TimePoint> LocalMonthStart(int year, unsigned month, std::string_view zone) {
+  using namespace std::chrono;
+  if (zone == "UTC" || zone == "Etc/UTC") {
+    return time_point_cast<Millis>(sys_days(year_month_day{std::chrono::year(year), std::chrono::month(month), day(1)}));
+  }
+  std::lock_guard lock(tz_mu);
+  const char* old = std::getenv("TZ");
+  std::string saved = old ? old : "";
+  setenv("TZ", std::string(zone).c_str(), 1);
+  tzset();
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = static_cast<int>(month) - 1;
+  tm.tm_mday = 1;
+  tm.tm_isdst = -1;  // let the zone's rules decide
+  time_t t = mktime(&tm);
+  if (old) setenv("TZ", saved.c_str(), 1);
+  else unsetenv("TZ");
+  tzset();
+  if (t == static_cast<time_t>(-1)) return std::nullopt;
+  return TimePoint(Millis(static_cast<long long>(t) * 1000));
+}
+
+}  // namespace
+
+Result<Window> MonthWindow(std::string_view month, std::string_view zone) {
+  int y = 0, m = 0;
+  auto bad = [&] { return InvalidArgument("invalid month", {{"", "month must be YYYY-MM, got \"" + std::string(month) + "\""}}); };
+  if (month.size() != 7 || month[4] != '-' || std::sscanf(std::string(month).c_str(), "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12 ||
+      y < 1970 || y > 9999) {
+    return bad();
+  }
+  if (zone != "UTC" && zone != "Etc/UTC") {
+    // Only names of files under the tzdata directory: no paths, no POSIX TZ strings.
+    std::string z(zone);
+    if (z.empty() || z.find("..") != std::string::npos || z[0] == '/' ||
+        !std::filesystem::is_regular_file("/usr/share/zoneinfo/" + z)) {
+      return InvalidArgument("unknown time zone", {{"/time_zone", "unknown time zone \"" + z + "\""}});
+    }
+  }
+  auto from = LocalMonthStart(y, static_cast<unsigned>(m), zone);
+  auto to = LocalMonthStart(m == 12 ? y + 1 : y, m == 12 ? 1u : static_cast<unsigned>(m + 1), zone);
+  if (!from || !to) return InvalidArgument("month out of range", {{"", "cannot place " + std::string(month) + " in " + std::string(zone)}});
+  return Window{*from, *to};
+}
+
+std::string MonthOf(TimePoint t) {
+  using namespace std::chrono;
+  year_month_day ymd(floor<days>(t));
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
   return buf;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "broker/core/clock.h"
+#include "broker/core/status.h"
 
 namespace icb {
 
@@ -15,5 +16,16 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 // Formats as UTC "YYYY-MM-DDTHH:MM:SSZ", with ".mmm" only when non-zero.
 std::string FormatRfc3339(TimePoint t);
+
+struct Window {
+  TimePoint from, to;  // [from, to)
+};
+
+// The calendar month "YYYY-MM" in an IANA time zone ("UTC" or e.g.
+// "Asia/Seoul", from the system's tzdata), as UTC instants.
+Result<Window> MonthWindow(std::string_view month, std::string_view time_zone);
+
+// The month (in UTC) containing t, and the one before it: "YYYY-MM".
+std::string MonthOf(TimePoint t);
 
 }  // namespace icb

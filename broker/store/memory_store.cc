@@ -1,5 +1,6 @@
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "broker/store/store.h"
 
@@ -54,8 +55,43 @@ class MemoryStore final : public Store {
     return results;
   }
 
+  Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
+                                 const std::vector<std::pair<std::string, std::string>>& set_adds) override {
+    std::lock_guard lock(mu_);
+    long long appended = 0;
+    for (const auto& g : groups) {
+      auto& seen = sets_[g.seen_key];
+      for (const auto& [member, record] : g.items) {
+        if (!seen.insert(member).second) continue;
+        strings_[g.data_key] += record;
+        ++appended;
+      }
+    }
+    for (const auto& [set, member] : set_adds) sets_[set].insert(member);
+    return appended;
+  }
+
+  Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::optional<std::string>> out;
+    for (const auto& k : keys) {
+      auto it = strings_.find(k);
+      out.push_back(it == strings_.end() ? std::nullopt : std::optional<std::string>(it->second));
+    }
+    return out;
+  }
+
+  Result<std::vector<std::string>> SetMembers(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = sets_.find(key);
+    if (it == sets_.end()) return std::vector<std::string>();
+    return std::vector<std::string>(it->second.begin(), it->second.end());
+  }
+
  private:
   std::mutex mu_;
+  std::map<std::string, std::string, std::less<>> strings_;
+  std::map<std::string, std::set<std::string>, std::less<>> sets_;
   std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> hashes_;
   std::map<std::string, long long, std::less<>> counters_;
 };

@@ -121,6 +121,85 @@ class RedisStoreImpl final : public Store {
     }
   }
 
+  Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
+                                 const std::vector<std::pair<std::string, std::string>>& set_adds) override {
+    // One script call: atomic (Redis runs it alone, and writes its effects to
+    // the AOF as one transaction), durable when it returns, one round trip.
+    static constexpr std::string_view kScript = R"LUA(
+local n, i = 0, 2
+for g = 1, tonumber(ARGV[1]) do
+  local seen, data, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  i = i + 3
+  for k = 1, count do
+    if redis.call('SADD', seen, ARGV[i]) == 1 then
+      redis.call('APPEND', data, ARGV[i + 1])
+      n = n + 1
+    end
+    i = i + 2
+  end
+end
+for s = 1, tonumber(ARGV[i]) do
+  redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
+  i = i + 2
+end
+return n
+)LUA";
+    std::vector<std::string> numbers;  // keeps the count strings alive for argv
+    numbers.reserve(groups.size() + 2);
+    std::vector<std::string_view> args = {"EVAL", kScript, "0"};
+    numbers.push_back(std::to_string(groups.size()));
+    args.push_back(numbers.back());
+    for (const auto& g : groups) {
+      args.push_back(g.seen_key);
+      args.push_back(g.data_key);
+      numbers.push_back(std::to_string(g.items.size()));
+      args.push_back(numbers.back());
+      for (const auto& [member, record] : g.items) {
+        args.push_back(member);
+        args.push_back(record);
+      }
+    }
+    numbers.push_back(std::to_string(set_adds.size()));
+    args.push_back(numbers.back());
+    for (const auto& [set, member] : set_adds) {
+      args.push_back(set);
+      args.push_back(member);
+    }
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, /*retry=*/false));
+    return static_cast<long long>(r->integer);
+  }
+
+  Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) override {
+    std::vector<std::optional<std::string>> out;
+    if (keys.empty()) return out;
+    ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
+    for (const auto& k : keys) {
+      const char* argv[] = {"GET", k.data()};
+      size_t lens[] = {3, k.size()};
+      redisAppendCommandArgv(c.get(), 2, argv, lens);
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(c.get(), &raw) != REDIS_OK) {
+        Status s = ContextError(c.get(), "GET");
+        Return(std::move(c));
+        return s;
+      }
+      ReplyPtr r(static_cast<redisReply*>(raw));
+      if (r->type == REDIS_REPLY_STRING) out.emplace_back(std::string(r->str, r->len));
+      else out.emplace_back(std::nullopt);
+    }
+    Return(std::move(c));
+    return out;
+  }
+
+  Result<std::vector<std::string>> SetMembers(std::string_view key) override {
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"SMEMBERS", key}, true));
+    std::vector<std::string> out;
+    for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
+    return out;
+  }
+
   Result<std::vector<long long>> Apply(const WriteBatch& batch) override {
     // MULTI ... EXEC sent as one pipeline: one round trip, applied atomically.
     ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
@@ -168,14 +247,20 @@ class RedisStoreImpl final : public Store {
   // Runs one command on a borrowed connection. Reads are idempotent, so a
   // connection that broke (e.g. Redis restarted) is retried once on a new one.
   Result<ReplyPtr> Command(std::initializer_list<std::string_view> args, bool retry) {
+    return CommandArgs(std::vector<std::string_view>(args), retry);
+  }
+
+  Result<ReplyPtr> CommandArgs(const std::vector<std::string_view>& args, bool retry) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
+    argv.reserve(args.size());
+    lens.reserve(args.size());
     for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
     for (int attempt = 0;; ++attempt) {
       ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
       ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
       if (!r) {
-        Status s = ContextError(c.get(), *args.begin());
+        Status s = ContextError(c.get(), args.front());
         Return(std::move(c));
         if (retry && attempt == 0 && s.code() == StatusCode::kUnavailable) continue;
         return s;

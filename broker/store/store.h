@@ -44,6 +44,14 @@ class WriteBatch {
   std::vector<WriteOp> ops_;
 };
 
+// Records appended to data_key unless their member is already in the set
+// seen_key (first write wins; a retried batch changes nothing).
+struct AppendGroup {
+  std::string seen_key;
+  std::string data_key;
+  std::vector<std::pair<std::string, std::string>> items;  // member, record
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -57,6 +65,15 @@ class Store {
   // Applies the batch atomically and durably (per the server's fsync policy)
   // before returning; the result has one value per op.
   virtual Result<std::vector<long long>> Apply(const WriteBatch& batch) = 0;
+
+  // Applies every group and then adds each (set, member) of set_adds, all
+  // atomically and durably in one round trip. Returns how many records were
+  // appended (items whose member was new).
+  virtual Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
+                                         const std::vector<std::pair<std::string, std::string>>& set_adds) = 0;
+  // Values of many string keys in one round trip; nullopt for absent keys.
+  virtual Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) = 0;
+  virtual Result<std::vector<std::string>> SetMembers(std::string_view key) = 0;
 };
 
 std::unique_ptr<Store> NewMemoryStore();

@@ -18,7 +18,8 @@ class ApiTest : public ::testing::Test {
       : store_(NewMemoryStore()),
         catalog_(*store_, *SchemaSet::LoadEmbedded()),
         clock_(*ParseRfc3339("2026-11-23T00:00:00Z")),
-        api_(*store_, catalog_, policies_, clock_) {
+        qos_(*store_, catalog_),
+        api_(*store_, catalog_, qos_, policies_, clock_) {
     RegisterBuiltinPolicies(policies_);
   }
 
@@ -58,6 +59,7 @@ class ApiTest : public ::testing::Test {
   Catalog catalog_;
   PolicyRegistry policies_;
   ManualClock clock_;
+  QosService qos_;
   Api api_;
 };
 

@@ -42,5 +42,35 @@ TEST(Rfc3339, RoundTrips) {
   }
 }
 
+TEST(MonthWindow, UtcMonthsHaveTheirLengths) {
+  auto feb = MonthWindow("2027-02", "UTC");
+  ASSERT_TRUE(feb.ok());
+  EXPECT_EQ(FormatRfc3339(feb->from), "2027-02-01T00:00:00Z");
+  EXPECT_EQ((feb->to - feb->from), std::chrono::hours(24 * 28));
+  EXPECT_EQ((MonthWindow("2028-02", "UTC")->to - MonthWindow("2028-02", "UTC")->from), std::chrono::hours(24 * 29));
+  EXPECT_EQ(FormatRfc3339(MonthWindow("2026-12", "UTC")->to), "2027-01-01T00:00:00Z");
+}
+
+TEST(MonthWindow, NamedTimeZone) {
+  // Korea is UTC+9 without daylight saving: November starts at 15:00 UTC on October 31.
+  auto nov = MonthWindow("2026-11", "Asia/Seoul");
+  ASSERT_TRUE(nov.ok()) << nov.status().ToString();
+  EXPECT_EQ(FormatRfc3339(nov->from), "2026-10-31T15:00:00Z");
+  EXPECT_EQ(FormatRfc3339(nov->to), "2026-11-30T15:00:00Z");
+  // Berlin: March 2027 starts in winter time (UTC+1) and ends in summer time (UTC+2): 31 days less one hour.
+  auto mar = MonthWindow("2027-03", "Europe/Berlin");
+  ASSERT_TRUE(mar.ok());
+  EXPECT_EQ(FormatRfc3339(mar->from), "2027-02-28T23:00:00Z");
+  EXPECT_EQ(FormatRfc3339(mar->to), "2027-03-31T22:00:00Z");
+}
+
+TEST(MonthWindow, RejectsBadInput) {
+  EXPECT_FALSE(MonthWindow("2026-13", "UTC").ok());
+  EXPECT_FALSE(MonthWindow("2026-1", "UTC").ok());
+  EXPECT_FALSE(MonthWindow("2026-11", "Mars/Olympus").ok());
+  EXPECT_FALSE(MonthWindow("2026-11", "../../etc/passwd").ok());
+  EXPECT_EQ(MonthOf(*ParseRfc3339("2026-11-30T23:59:59Z")), "2026-11");
+}
+
 }  // namespace
 }  // namespace icb

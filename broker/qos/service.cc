@@ -1,0 +1,279 @@
+#include "broker/qos/service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/json_writer.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+double Round(double v, double scale = 1e6) { return std::round(v * scale) / scale; }
+
+void WriteOptional(JsonWriter& w, std::string_view key, const std::optional<double>& v) {
+  w.Key(key);
+  if (v) w.Number(Round(*v));
+  else w.Null();
+}
+
+void WriteDistribution(JsonWriter& w, const Distribution& d, bool with_percentiles) {
+  w.BeginObject().Key("count").Int(static_cast<long long>(d.count));
+  WriteOptional(w, "mean", d.mean);
+  if (with_percentiles) {
+    WriteOptional(w, "p50", d.p50);
+    WriteOptional(w, "p95", d.p95);
+    WriteOptional(w, "p99", d.p99);
+  }
+  WriteOptional(w, "max", d.max);
+  w.EndObject();
+}
+
+void WriteOutages(JsonWriter& w, const std::vector<Outage>& outages) {
+  w.BeginArray();
+  for (const auto& o : outages) {
+    w.BeginObject().Key("start").String(FormatRfc3339(o.start)).Key("end").String(FormatRfc3339(o.end));
+    w.Key("minutes").Number(Round(o.minutes)).Key("minutes_in_window").Number(Round(o.minutes_in_window));
+    w.Key("ended_in_window").Bool(o.ended_in_window).EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteMetricsFields(JsonWriter& w, const Metrics& m) {
+  w.Key("availability_percent").Number(Round(m.availability_percent, 1e8));
+  w.Key("downtime_minutes").Number(Round(m.downtime_minutes));
+  w.Key("excluded_minutes").Number(Round(m.excluded_minutes));
+  w.Key("partial_minutes").Number(Round(m.partial_minutes));
+  w.Key("coverage_percent").Number(Round(m.coverage_percent, 1e4));
+  w.Key("outages");
+  WriteOutages(w, m.outages);
+  WriteOptional(w, "mttr_minutes", m.mttr_minutes);
+  WriteOptional(w, "max_recovery_minutes", m.max_recovery_minutes);
+  w.Key("response_ms");
+  WriteDistribution(w, m.response_ms, true);
+  WriteOptional(w, "backup_compliance_percent", m.backup_compliance_percent);
+  w.Key("backups").BeginObject().Key("total").Int(static_cast<long long>(m.backups_total)).Key("ok").Int(static_cast<long long>(m.backups_ok)).EndObject();
+  w.Key("scale_minutes");
+  WriteDistribution(w, m.scale_minutes, false);
+}
+
+Result<Window> RangeFromQuery(const std::map<std::string, std::string>& q) {
+  auto bad = [](const char* why) { return InvalidArgument("invalid query", {{"", why}}); };
+  auto f = q.find("from"), t = q.find("to");
+  if (f == q.end() || t == q.end()) return bad("give month=YYYY-MM, or from= and to= as RFC 3339 times");
+  Window w;
+  if (auto from = ParseRfc3339(f->second)) w.from = *from;
+  else return bad("from is not an RFC 3339 time");
+  if (auto to = ParseRfc3339(t->second)) w.to = *to;
+  else return bad("to is not an RFC 3339 time");
+  if (w.to <= w.from) return bad("to must be after from");
+  if (w.to - w.from > std::chrono::hours(24 * 400)) return bad("the window is limited to 400 days");
+  return w;
+}
+
+}  // namespace
+
+const SlaVersion* SlaForWindow(const ProviderEntry& entry, Window w) {
+  if (const SlaVersion* s = entry.InForce(w.from)) return s;
+  for (const auto& s : entry.slas)
+    if (s.effective_from >= w.from && s.effective_from < w.to) return &s;
+  return nullptr;
+}
+
+double CreditPercent(const std::vector<CreditTier>& tiers, double availability) {
+  double credit = 0;
+  for (const auto& t : tiers)
+    if (availability < t.below_percent) credit = std::max(credit, t.credit_percent);
+  return credit;
+}
+
+QosService::QosService(Store& store, Catalog& catalog) : catalog_(catalog), samples_(store), events_(store, catalog.schemas()) {}
+
+Result<SampleStore::AppendResult> QosService::Ingest(const json& body) {
+  ICB_RETURN_IF_ERROR(catalog_.schemas().Validate("qos_sample_batch.json", body));
+  std::vector<QosSample> samples;
+  const json& list = body["samples"];
+  samples.reserve(list.size());
+  std::vector<FieldError> errors;
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto s = SampleFromJson(list[i]);
+    if (!s.ok()) {
+      for (const auto& e : s.status().errors()) errors.push_back({"/samples/" + std::to_string(i) + e.pointer, e.message});
+      continue;
+    }
+    samples.push_back(std::move(s).value());
+  }
+  if (!errors.empty()) return InvalidArgument(std::to_string(errors.size()) + " invalid sample(s)", std::move(errors));
+  return IngestSamples(samples);
+}
+
+Result<SampleStore::AppendResult> QosService::IngestSamples(const std::vector<QosSample>& samples) {
+  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
+  std::set<std::string, std::less<>> known;
+  for (const auto& e : snapshot->providers) known.insert(e.provider.id);
+  std::vector<FieldError> unknown;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (!known.count(samples[i].provider)) unknown.push_back({"/samples/" + std::to_string(i) + "/provider", "unknown provider \"" + samples[i].provider + "\""});
+  }
+  if (!unknown.empty()) return Status(StatusCode::kNotFound, std::to_string(unknown.size()) + " sample(s) name unknown providers", std::move(unknown));
+  return samples_.Append(samples);
+}
+
+Result<Metrics> QosService::Compute(std::string_view provider, Window w, int notice_days) {
+  MetricsInput in;
+  in.maintenance_notice_days = notice_days;
+  ICB_ASSIGN_OR_RETURN(auto events, events_.Load(provider));
+  for (const auto& e : events) {
+    if (auto* m = std::get_if<MaintenanceEvent>(&e.body)) in.maintenance.push_back(*m);
+    else if (auto* b = std::get_if<BackupEvent>(&e.body)) in.backups.push_back(*b);
+    else if (auto* s = std::get_if<ScaleEvent>(&e.body)) in.scales.push_back(*s);
+  }
+  // Look back far enough to see where an outage in progress at the window's
+  // start began (its full duration counts for MTTR), and one day ahead to see
+  // whether one continues past the end.
+  const TimePoint ahead = w.to + std::chrono::hours(24);
+  for (auto lookback = std::chrono::hours(24);; lookback *= 4) {
+    TimePoint loaded_from = w.from - lookback;
+    ICB_ASSIGN_OR_RETURN(in.series, samples_.Load(provider, loaded_from, ahead));
+    Metrics m = ComputeMetrics(in, w.from, w.to);
+    bool truncated = !m.all_outages.empty() && m.all_outages.front().start <= loaded_from + std::chrono::hours(1) &&
+                     m.all_outages.front().end > w.from;
+    if (!truncated || lookback >= std::chrono::hours(24 * 64)) return m;
+  }
+}
+
+Result<std::shared_ptr<const CatalogSnapshot>> QosService::Entry(std::string_view provider, const ProviderEntry** entry) {
+  ICB_RETURN_IF_ERROR(catalog_.GetProvider(provider).status());
+  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
+  for (const auto& e : snapshot->providers) {
+    if (e.provider.id == provider) {
+      *entry = &e;
+      return snapshot;
+    }
+  }
+  return NotFound("no provider " + std::string(provider));
+}
+
+Result<std::string> QosService::MetricsJson(std::string_view provider, const std::map<std::string, std::string>& q) {
+  const ProviderEntry* entry = nullptr;
+  ICB_ASSIGN_OR_RETURN(auto snapshot, Entry(provider, &entry));
+  Window w;
+  const SlaVersion* sla = nullptr;
+  std::string zone = "UTC";
+  if (q.count("month")) {
+    // The month is the SLA's calendar month: take the zone of the SLA in force then.
+    ICB_ASSIGN_OR_RETURN(Window utc, MonthWindow(q.at("month"), "UTC"));
+    sla = SlaForWindow(*entry, utc);
+    if (sla) zone = sla->time_zone;
+    ICB_ASSIGN_OR_RETURN(w, MonthWindow(q.at("month"), zone));
+  } else {
+    ICB_ASSIGN_OR_RETURN(w, RangeFromQuery(q));
+    sla = SlaForWindow(*entry, w);
+  }
+  int notice_days = sla ? sla->maintenance_notice_days : 7;
+  ICB_ASSIGN_OR_RETURN(Metrics m, Compute(provider, w, notice_days));
+  JsonWriter out;
+  out.BeginObject().Key("provider").String(provider);
+  if (q.count("month")) out.Key("month").String(q.at("month"));
+  out.Key("time_zone").String(zone).Key("from").String(FormatRfc3339(w.from)).Key("to").String(FormatRfc3339(w.to));
+  out.Key("window_minutes").Number(Round(m.window_minutes));
+  out.Key("sla_version");
+  if (sla) out.String(sla->version);
+  else out.Null();
+  out.Key("maintenance_notice_days").Int(notice_days);
+  WriteMetricsFields(out, m);
+  out.EndObject();
+  return out.Take();
+}
+
+Result<std::string> QosService::SlaReportJson(std::string_view provider, const std::map<std::string, std::string>& q) {
+  if (!q.count("month")) return InvalidArgument("invalid query", {{"", "give month=YYYY-MM"}});
+  const ProviderEntry* entry = nullptr;
+  ICB_ASSIGN_OR_RETURN(auto snapshot, Entry(provider, &entry));
+  ICB_ASSIGN_OR_RETURN(Window utc, MonthWindow(q.at("month"), "UTC"));
+  const SlaVersion* sla = SlaForWindow(*entry, utc);
+  if (!sla) return NotFound("provider " + std::string(provider) + " has no SLA in force in " + q.at("month"));
+  ICB_ASSIGN_OR_RETURN(Window w, MonthWindow(q.at("month"), sla->time_zone));
+  ICB_ASSIGN_OR_RETURN(Metrics m, Compute(provider, w, sla->maintenance_notice_days));
+
+  std::vector<double> billed;
+  if (q.count("billed")) {
+    std::stringstream ss(q.at("billed"));
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      char* end = nullptr;
+      double v = std::strtod(item.c_str(), &end);
+      if (item.empty() || *end != '\0' || !(v >= 0)) return InvalidArgument("invalid query", {{"", "billed= wants up to three non-negative amounts, e.g. billed=1000,1100,900"}});
+      billed.push_back(v);
+    }
+    if (billed.empty() || billed.size() > 3) return InvalidArgument("invalid query", {{"", "billed= wants one to three amounts"}});
+  }
+
+  JsonWriter out;
+  out.BeginObject().Key("provider").String(provider).Key("month").String(q.at("month")).Key("time_zone").String(sla->time_zone);
+  out.Key("from").String(FormatRfc3339(w.from)).Key("to").String(FormatRfc3339(w.to)).Key("sla_version").String(sla->version);
+  out.Key("criteria").BeginArray();
+  auto criterion = [&](std::string_view name, const std::optional<double>& measured, bool higher_is_better, std::string_view none_means) {
+    auto index = TargetIndex(name);
+    const auto& target = sla->targets[*index];
+    if (!target) return;
+    out.BeginObject().Key("name").String(name).Key("unit").String(kTargets[*index].unit).Key("target").Number(*target);
+    WriteOptional(out, "measured", measured);
+    out.Key("met");
+    if (measured) out.Bool(higher_is_better ? *measured >= *target : *measured <= *target);
+    else if (none_means == "met") out.Bool(true);
+    else out.Null();
+    if (!measured) out.Key("note").String(none_means == "met" ? "no outage ended this month" : "nothing measured this month");
+    out.EndObject();
+  };
+  criterion("availability_percent", m.availability_percent, true, "");
+  criterion("response_ms_mean", m.response_ms.mean, false, "");
+  criterion("response_ms_p95", m.response_ms.p95, false, "");
+  criterion("response_ms_p99", m.response_ms.p99, false, "");
+  criterion("mttr_minutes", m.mttr_minutes, false, "met");
+  criterion("max_recovery_minutes", m.max_recovery_minutes, false, "met");
+  criterion("backup_compliance_percent", m.backup_compliance_percent, true, "");
+  criterion("scale_minutes", m.scale_minutes.mean, false, "");
+  out.EndArray();
+
+  out.Key("availability_percent").Number(Round(m.availability_percent, 1e8));
+  out.Key("downtime_minutes").Number(Round(m.downtime_minutes)).Key("excluded_minutes").Number(Round(m.excluded_minutes));
+  out.Key("coverage_percent").Number(Round(m.coverage_percent, 1e4));
+  double credit = CreditPercent(sla->credit_tiers, m.availability_percent);
+  out.Key("credit_percent").Number(credit);
+  // The fee basis (reference 4): the monthly fee, or the average billed over
+  // the last three months (the actual period if shorter) when the SLA says so.
+  std::optional<double> basis;
+  std::string basis_name = "monthly_fee";
+  if (sla->fee_basis == "average_last_3_months" && !billed.empty()) {
+    double sum = 0;
+    for (double b : billed) sum += b;
+    basis = sum / static_cast<double>(billed.size());
+    basis_name = "average_last_" + std::to_string(billed.size()) + "_months";
+  } else if (sla->monthly_fee) {
+    basis = sla->monthly_fee->amount;
+  }
+  out.Key("fee_basis").String(basis_name);
+  WriteOptional(out, "fee_basis_amount", basis);
+  out.Key("credit_amount");
+  if (basis) out.Number(Round(*basis * credit / 100.0, 100));
+  else out.Null();
+  out.Key("currency");
+  if (sla->monthly_fee) out.String(sla->monthly_fee->currency);
+  else out.Null();
+  out.Key("notices").BeginArray();
+  for (const auto& n : NoticesDue(m.all_outages, w.from, w.to)) out.BeginObject().Key("kind").String(n.kind).Key("at").String(FormatRfc3339(n.at)).EndObject();
+  out.EndArray();
+  out.Key("outages");
+  WriteOutages(out, m.outages);
+  out.EndObject();
+  return out.Take();
+}
+
+}  // namespace icb

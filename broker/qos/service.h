@@ -1,0 +1,63 @@
+// Measured QoS as the API and CLI use it: ingestion of sample batches,
+// events, metrics for a window and the monthly SLA report with credits.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "broker/catalog/catalog.h"
+#include "broker/core/time.h"
+#include "broker/qos/event_store.h"
+#include "broker/qos/metrics.h"
+#include "broker/qos/sample_store.h"
+
+namespace icb {
+
+class QosService {
+ public:
+  QosService(Store& store, Catalog& catalog);
+
+  // Validates the whole batch (schema, then every sample's provider exists),
+  // then stores it at once. One bad sample rejects the batch: nothing stored.
+  Result<SampleStore::AppendResult> Ingest(const nlohmann::json& body);
+  Result<SampleStore::AppendResult> IngestSamples(const std::vector<QosSample>& samples);
+
+  EventStore& events() { return events_; }
+
+  // Metrics of a provider. Query: month=YYYY-MM (calendar month in the time
+  // zone of the SLA in force, UTC without one) or from=&to= (RFC 3339).
+  Result<std::string> MetricsJson(std::string_view provider, const std::map<std::string, std::string>& query);
+  // SLA report for month=YYYY-MM; billed=a,b,c are the customer's billed
+  // amounts of the last (up to) three months, for fee_basis average_last_3_months.
+  Result<std::string> SlaReportJson(std::string_view provider, const std::map<std::string, std::string>& query);
+
+  struct Computed {
+    Metrics metrics;
+    const SlaVersion* sla = nullptr;  // in force for the window, if any
+    std::string time_zone = "UTC";
+  };
+  // Loads samples around the window (far enough back to see whole outages)
+  // and events, and computes.
+  Result<Metrics> Compute(std::string_view provider, Window window, int notice_days);
+
+ private:
+  Result<std::shared_ptr<const CatalogSnapshot>> Entry(std::string_view provider, const ProviderEntry** entry);
+
+  Catalog& catalog_;
+  SampleStore samples_;
+  EventStore events_;
+};
+
+// The SLA version that governs a window: in force at its start, else the
+// first that comes into force during it.
+const SlaVersion* SlaForWindow(const ProviderEntry& entry, Window w);
+
+// Credit per reference 10.j: the highest credit among tiers whose threshold
+// the availability is strictly below; 0 when none.
+double CreditPercent(const std::vector<CreditTier>& tiers, double availability_percent);
+
+}  // namespace icb
