@@ -60,7 +60,17 @@ Result<Provider> ProviderFromJson(const json& doc) {
     }
   }
   if (doc.contains("endpoints")) {
-    for (const auto& e : doc["endpoints"]) p.endpoints.push_back({e.at("id").get<std::string>(), e.at("url").get<std::string>()});
+    for (const auto& e : doc["endpoints"]) {
+      Endpoint ep{e.at("id").get<std::string>(), e.at("url").get<std::string>(), {}};
+      if (auto pr = e.find("probe"); pr != e.end()) {
+        ep.probe.enabled = pr->value("enabled", true);
+        if (pr->contains("interval_s")) ep.probe.interval = Millis(std::llround((*pr)["interval_s"].get<double>() * 1000));
+        if (pr->contains("timeout_s")) ep.probe.timeout = Millis(std::llround((*pr)["timeout_s"].get<double>() * 1000));
+        if (pr->contains("expect_status")) ep.probe.expect_status = (*pr)["expect_status"].get<std::vector<int>>();
+        ep.probe.expect_body = pr->value("expect_body", "");
+      }
+      p.endpoints.push_back(std::move(ep));
+    }
   }
   if (doc.contains("adapters")) {
     for (const auto& [cap, ref] : doc["adapters"].items()) {

@@ -39,9 +39,18 @@ struct Certification {
   bool InForce(TimePoint t) const { return !valid_until || *valid_until >= t; }
 };
 
+struct ProbeSettings {
+  bool enabled = true;
+  Millis interval{10000};
+  Millis timeout{5000};
+  std::vector<int> expect_status;  // empty: any 2xx
+  std::string expect_body;         // empty: no body check
+};
+
 struct Endpoint {
   std::string id;
   std::string url;
+  ProbeSettings probe;
 };
 
 struct AdapterRef {

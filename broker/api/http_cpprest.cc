@@ -1,5 +1,7 @@
 // The only translation unit that includes cpprestsdk (archived upstream, and
-// heavy to compile): everything else sees HttpRequest/HttpResponse.
+// heavy to compile): everything else sees HttpRequest/HttpResponse and the
+// HttpClient port.
+#include <cpprest/http_client.h>
 #include <cpprest/http_listener.h>
 #include <cpprest/uri.h>
 #include <pplx/threadpool.h>
@@ -99,7 +101,33 @@ class CpprestHttpServer final : public HttpServer {
   std::unique_ptr<http_listener> listener_;
 };
 
+class CpprestHttpClient final : public HttpClient {
+ public:
+  Result<HttpClientResponse> Get(const std::string& url, Millis timeout) override {
+    try {
+      web::http::client::http_client_config cfg;
+      cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+      web::http::client::http_client client(web::uri(url), cfg);
+      auto resp = client.request(web::http::methods::GET).get();
+      HttpClientResponse out;
+      out.status = resp.status_code();
+      auto bytes = resp.extract_vector().get();  // the whole body: response time includes it
+      out.body.assign(bytes.begin(), bytes.end());
+      return out;
+    } catch (const web::http::http_exception& e) {
+      std::string what = e.what();
+      bool timed_out = e.error_code() == std::errc::timed_out || what.find("timed out") != std::string::npos ||
+                       what.find("Timed out") != std::string::npos;
+      return timed_out ? Status(StatusCode::kDeadlineExceeded, "timeout: " + what) : Unavailable("connect: " + what);
+    } catch (const std::exception& e) {
+      return Unavailable(std::string("connect: ") + e.what());
+    }
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<HttpClient> NewCpprestHttpClient() { return std::make_unique<CpprestHttpClient>(); }
 
 std::unique_ptr<HttpServer> NewCpprestHttpServer(int threads) { return std::make_unique<CpprestHttpServer>(threads); }
 
