@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/json_writer.h"
+#include "broker/qos/sample_batch.h"
 
 namespace icb {
 
@@ -96,20 +97,7 @@ double CreditPercent(const std::vector<CreditTier>& tiers, double availability) 
 QosService::QosService(Store& store, Catalog& catalog) : catalog_(catalog), samples_(store), events_(store, catalog.schemas()) {}
 
 Result<SampleStore::AppendResult> QosService::Ingest(const json& body) {
-  ICB_RETURN_IF_ERROR(catalog_.schemas().Validate("qos_sample_batch.json", body));
-  std::vector<QosSample> samples;
-  const json& list = body["samples"];
-  samples.reserve(list.size());
-  std::vector<FieldError> errors;
-  for (size_t i = 0; i < list.size(); ++i) {
-    auto s = SampleFromJson(list[i]);
-    if (!s.ok()) {
-      for (const auto& e : s.status().errors()) errors.push_back({"/samples/" + std::to_string(i) + e.pointer, e.message});
-      continue;
-    }
-    samples.push_back(std::move(s).value());
-  }
-  if (!errors.empty()) return InvalidArgument(std::to_string(errors.size()) + " invalid sample(s)", std::move(errors));
+  ICB_ASSIGN_OR_RETURN(auto samples, ParseSampleBatch(body));
   return IngestSamples(samples);
 }
 
