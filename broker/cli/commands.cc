@@ -2,7 +2,10 @@
 
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +17,7 @@
 #include "broker/api/api.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/time.h"
+#include "broker/qos/prober.h"
 #include "broker/store/embedded_redis.h"
 #include "broker/store/redis_store.h"
 
@@ -90,7 +94,7 @@ std::shared_ptr<const SchemaSet> Schemas() {
 }  // namespace
 
 int ServeCommand(const std::vector<std::string>& args) {
-  Flags f = ParseFlags(args, {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads"}, {"--demo"});
+  Flags f = ParseFlags(args, {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads", "--vantage"}, {"--demo", "--probe"});
   if (!f.error.empty() || !f.positional.empty()) {
     std::fprintf(stderr, "icbroker serve: %s\n", f.error.empty() ? "unexpected argument" : f.error.c_str());
     return 2;
@@ -157,9 +161,49 @@ int ServeCommand(const std::vector<std::string>& args) {
   std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), port);
   std::fflush(stderr);
 
+  // Active probes of every provider endpoint, tagged with this vantage point.
+  std::unique_ptr<HttpClient> probe_client;
+  std::unique_ptr<NetworkProbeRunner> probe_runner;
+  std::unique_ptr<ProbeScheduler> scheduler;
+  std::thread prober;
+  std::mutex prober_mu;
+  std::condition_variable prober_cv;
+  bool stopping = false;
+  if (f.values.count("--probe")) {
+    std::string vantage = f.values.count("--vantage") ? f.values["--vantage"] : "local";
+    probe_client = NewCpprestHttpClient();
+    probe_runner = std::make_unique<NetworkProbeRunner>(*probe_client);
+    scheduler = std::make_unique<ProbeScheduler>(clock, *probe_runner, vantage, [&qos](const std::vector<QosSample>& samples) {
+      auto r = qos.IngestSamples(samples);
+      if (!r.ok()) std::fprintf(stderr, "icbroker: probe samples not stored: %s\n", r.status().ToString().c_str());
+      return r.status();
+    });
+    prober = std::thread([&] {
+      std::unique_lock lock(prober_mu);
+      while (!stopping) {
+        lock.unlock();
+        if (auto snap = catalog.Snapshot(); snap.ok()) scheduler->SetTargets(ProbeTargets(**snap));
+        auto next = scheduler->Tick();
+        lock.lock();
+        // Wake at the next due probe, or within a second to pick up catalog changes.
+        auto wait = next ? std::min<Millis>(*next - clock.Now(), Millis(1000)) : Millis(1000);
+        prober_cv.wait_for(lock, std::max(wait, Millis(1)), [&] { return stopping; });
+      }
+    });
+    std::fprintf(stderr, "icbroker: probing provider endpoints as vantage \"%s\"\n", vantage.c_str());
+  }
+
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "icbroker: signal %d, shutting down\n", sig);
+  if (prober.joinable()) {
+    {
+      std::lock_guard lock(prober_mu);
+      stopping = true;
+    }
+    prober_cv.notify_all();
+    prober.join();
+  }
   server->Stop();
   store.reset();
   if (embedded) (void)embedded->Stop();

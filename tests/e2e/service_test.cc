@@ -13,7 +13,9 @@
 #include <sstream>
 #include <thread>
 
+#include "broker/core/time.h"
 #include "tests/e2e/http_client.h"
+#include "tests/http_stub.h"
 #include "tests/temp_dir.h"
 
 namespace icb {
@@ -183,6 +185,61 @@ TEST_F(ServiceTest, BadInputGetsItsStatusAndChangesNothing) {
   problem(media);
   EXPECT_EQ(HttpCall(port, "GET", "/v1/providers").body, before);
   EXPECT_EQ(HttpCall(port, "GET", "/v1/providers/hanbit-cloud/slas").body, sla_before);
+}
+
+TEST_F(ServiceTest, SamplesAcknowledgedWith202SurviveKill9) {
+  json provider = {{"id", "p1"}, {"name", "P1"}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}}};
+  json batch = {{"samples", json::array()}};
+  const TimePoint t0 = *ParseRfc3339("2026-11-01T00:00:00Z");
+  for (int i = 0; i < 1000; ++i) {
+    bool ok = i < 100 || i >= 106;  // down for 6 probes of 10 s: one minute
+    json smp = {{"provider", "p1"}, {"endpoint", "api"}, {"vantage", "v"}, {"ts", FormatRfc3339(t0 + std::chrono::seconds(10 * i))},
+                {"interval_s", 10}, {"ok", ok}};
+    if (ok) smp["latency_ms"] = 20 + i % 7;
+    batch["samples"].push_back(smp);
+  }
+  {
+    Broker b(data_);
+    ASSERT_TRUE(b.ready()) << b.Log();
+    ASSERT_EQ(HttpCall(b.port(), "PUT", "/v1/providers/p1", provider.dump()).status, 201);
+    auto r = HttpCall(b.port(), "POST", "/v1/qos/samples", batch.dump());
+    ASSERT_EQ(r.status, 202) << r.body;
+    EXPECT_EQ(json::parse(r.body)["accepted"], 1000);
+    b.Kill(SIGKILL);
+  }
+  Broker again(data_);
+  ASSERT_TRUE(again.ready()) << again.Log();
+  // 1,000 samples of 10 s: 00:00 to 02:46:40.
+  auto m = HttpCall(again.port(), "GET", "/v1/providers/p1/metrics?from=2026-11-01T00:00:00Z&to=2026-11-01T03:00:00Z");
+  ASSERT_EQ(m.status, 200) << m.body;
+  auto j = json::parse(m.body);
+  EXPECT_EQ(j["downtime_minutes"], 1);
+  EXPECT_EQ(j["response_ms"]["count"], 994);
+  // The retry of the same batch is recognised.
+  EXPECT_EQ(json::parse(HttpCall(again.port(), "POST", "/v1/qos/samples", batch.dump()).body)["duplicates"], 1000);
+}
+
+TEST_F(ServiceTest, ProbesALocalServer) {
+  testing::StubHttpServer target;
+  Broker b(data_, {"--probe", "--vantage", "e2e"});
+  ASSERT_TRUE(b.ready()) << b.Log();
+  json provider = {{"id", "lab"}, {"name", "Lab"}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}},
+                   {"endpoints", {{{"id", "web"}, {"url", target.url()}, {"probe", {{"interval_s", 1}}}}}}};
+  ASSERT_EQ(HttpCall(b.port(), "PUT", "/v1/providers/lab", provider.dump()).status, 201);
+  // Wait (bounded) until the broker's own probes have reached the server and been stored.
+  json m;
+  auto now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+  std::string window = "?from=" + FormatRfc3339(now - std::chrono::hours(1)) + "&to=" + FormatRfc3339(now + std::chrono::hours(1));
+  for (int i = 0; i < 300; ++i) {
+    auto r = HttpCall(b.port(), "GET", "/v1/providers/lab/metrics" + window);
+    ASSERT_EQ(r.status, 200) << r.body;
+    m = json::parse(r.body);
+    if (m["response_ms"]["count"].get<int>() >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GE(m["response_ms"]["count"].get<int>(), 2) << m.dump();
+  EXPECT_GE(target.requests(), 2);
+  EXPECT_EQ(m["downtime_minutes"], 0);
 }
 
 TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {
