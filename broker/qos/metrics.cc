@@ -24,17 +24,20 @@ struct Segment {
 // comes later but within ts+2i, the coverage stretches to it (a late probe
 // leaves no hole); beyond that the gap is "no data". A next sample earlier
 // than ts+i cuts the coverage short (the newer observation wins).
+// Touching segments in the same state are merged, so a month of probes that
+// are mostly up becomes a handful of runs (the sweep below is then cheap).
 std::vector<Segment> SeriesSegments(const Series& s) {
   std::vector<Segment> out;
-  out.reserve(s.samples.size());
   for (size_t i = 0; i < s.samples.size(); ++i) {
-    const QosSample& cur = s.samples[i];
+    const ProbeResult& cur = s.samples[i];
     TimePoint end = cur.ts + cur.interval;
     if (i + 1 < s.samples.size()) {
       TimePoint next = s.samples[i + 1].ts;
       if (next < end || next <= cur.ts + 2 * cur.interval) end = next;
     }
-    if (end > cur.ts) out.push_back({cur.ts, end, cur.ok});
+    if (end <= cur.ts) continue;
+    if (!out.empty() && out.back().end == cur.ts && out.back().ok == cur.ok) out.back().end = end;
+    else out.push_back({cur.ts, end, cur.ok});
   }
   return out;
 }
@@ -81,56 +84,63 @@ Millis OverlapWith(const std::vector<Interval>& v, TimePoint from, TimePoint to)
 // (regional or path) fault.
 void EndpointStates(const std::vector<const Series*>& series, std::vector<Interval>* down, std::vector<Interval>* partial,
                     std::vector<Interval>* covered) {
-  std::map<TimePoint, std::pair<int, int>> delta;  // time -> (probing delta, failing delta)
+  struct Edge {
+    TimePoint t;
+    int probing, failing;  // deltas
+  };
+  std::vector<Edge> edges;
   for (const Series* s : series) {
     for (const auto& seg : SeriesSegments(*s)) {
-      delta[seg.start].first += 1;
-      delta[seg.end].first -= 1;
-      if (!seg.ok) {
-        delta[seg.start].second += 1;
-        delta[seg.end].second -= 1;
-      }
+      edges.push_back({seg.start, 1, seg.ok ? 0 : 1});
+      edges.push_back({seg.end, -1, seg.ok ? 0 : -1});
     }
   }
+  std::sort(edges.begin(), edges.end(), [](const Edge& a, const Edge& b) { return a.t < b.t; });
   int probing = 0, failing = 0;
-  TimePoint prev{};
-  bool first = true;
-  for (const auto& [t, d] : delta) {
-    if (!first && t > prev && probing > 0) {
-      covered->push_back({prev, t});
-      if (failing == probing) down->push_back({prev, t});
-      else if (failing > 0) partial->push_back({prev, t});
+  for (size_t i = 0; i < edges.size();) {
+    TimePoint t = edges[i].t;
+    for (; i < edges.size() && edges[i].t == t; ++i) {
+      probing += edges[i].probing;
+      failing += edges[i].failing;
     }
-    probing += d.first;
-    failing += d.second;
-    prev = t;
-    first = false;
+    if (i == edges.size()) break;
+    TimePoint next = edges[i].t;
+    if (probing > 0) {
+      covered->push_back({t, next});
+      if (failing == probing) down->push_back({t, next});
+      else if (failing > 0) partial->push_back({t, next});
+    }
   }
 }
 
+size_t RankIndex(size_t n, double p) {
+  // ceil(p/100 * n), guarded so that 95 % of 20 is exactly rank 19.
+  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(n) - 1e-9));
+  return std::clamp<size_t>(rank, 1, n) - 1;
+}
+
+// Percentiles by selection (nth_element), not a full sort: a month of probes
+// is ~800,000 values.
 Distribution Summarise(std::vector<double> values) {
   Distribution d;
   d.count = values.size();
   if (values.empty()) return d;
-  std::sort(values.begin(), values.end());
   d.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-  d.p50 = NearestRank(values, 50);
-  d.p95 = NearestRank(values, 95);
-  d.p99 = NearestRank(values, 99);
-  d.max = values.back();
+  d.max = *std::max_element(values.begin(), values.end());
+  auto at = [&](double p) {
+    auto nth = values.begin() + static_cast<std::ptrdiff_t>(RankIndex(values.size(), p));
+    std::nth_element(values.begin(), nth, values.end());
+    return *nth;
+  };
+  d.p50 = at(50);
+  d.p95 = at(95);
+  d.p99 = at(99);
   return d;
 }
 
 }  // namespace
 
-double NearestRank(const std::vector<double>& sorted, double p) {
-  size_t n = sorted.size();
-  // ceil(p/100 * n) computed on integers where possible, so 95 % of 20 is exactly rank 19.
-  double exact = p / 100.0 * static_cast<double>(n);
-  size_t rank = static_cast<size_t>(std::ceil(exact - 1e-9));
-  rank = std::clamp<size_t>(rank, 1, n);
-  return sorted[rank - 1];
-}
+double NearestRank(const std::vector<double>& sorted, double p) { return sorted[RankIndex(sorted.size(), p)]; }
 
 Metrics ComputeMetrics(const MetricsInput& in, TimePoint from, TimePoint to) {
   Metrics m;
@@ -180,6 +190,9 @@ Metrics ComputeMetrics(const MetricsInput& in, TimePoint from, TimePoint to) {
 
   // 3.5 / 10.g: response time over successful probes sent in the window.
   std::vector<double> latencies;
+  size_t total = 0;
+  for (const auto& s : in.series) total += s.samples.size();
+  latencies.reserve(total);
   for (const auto& s : in.series)
     for (const auto& smp : s.samples)
       if (smp.ok && smp.latency_ms && smp.ts >= from && smp.ts < to) latencies.push_back(*smp.latency_ms);

@@ -16,7 +16,7 @@ namespace icb {
 struct Series {
   std::string endpoint;
   std::string vantage;
-  std::vector<QosSample> samples;  // provider/endpoint/vantage fields may be left empty
+  std::vector<ProbeResult> samples;
 };
 
 struct MetricsInput {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <limits>
 #include <map>
 
@@ -43,7 +44,7 @@ T Get(std::string_view in, size_t at) {
 
 // Layout (little-endian, as the host): ts ms int64 | latency ms double (NaN =
 // none) | interval ms uint32 | status uint16 | ok uint8 | error uint8.
-std::string SampleStore::Encode(const QosSample& s) {
+std::string SampleStore::Encode(const ProbeResult& s) {
   std::string r(kRecordSize, '\0');
   Put<int64_t>(r, 0, s.ts.time_since_epoch().count());
   Put<double>(r, 8, s.latency_ms ? *s.latency_ms : std::numeric_limits<double>::quiet_NaN());
@@ -54,8 +55,8 @@ std::string SampleStore::Encode(const QosSample& s) {
   return r;
 }
 
-QosSample SampleStore::Decode(std::string_view r) {
-  QosSample s;
+ProbeResult SampleStore::Decode(std::string_view r) {
+  ProbeResult s;
   s.ts = TimePoint(Millis(Get<int64_t>(r, 0)));
   double latency = Get<double>(r, 8);
   if (!std::isnan(latency)) s.latency_ms = latency;
@@ -94,31 +95,44 @@ Result<std::vector<Series>> SampleStore::Load(std::string_view provider, TimePoi
   if (to <= from) return out;
   ICB_ASSIGN_OR_RETURN(auto members, store_.SetMembers(SeriesSetKey(provider)));
   std::sort(members.begin(), members.end());
-  long long first = DayOf(from), last = DayOf(to - Millis(1));
-  std::vector<std::string> keys;
-  for (const auto& m : members) {
-    std::string series = std::string(provider) + ":" + m;
+  const long long first = DayOf(from), last = DayOf(to - Millis(1));
+  // One series per task: a month of 10 s probes is ~200 KiB per series-day,
+  // and reading and decoding them in parallel uses both cores.
+  auto load_series = [&](const std::string& member) -> Result<Series> {
+    std::string series = std::string(provider) + ":" + member;
+    std::vector<std::string> keys;
     for (long long d = first; d <= last; ++d) keys.push_back(DataKey(series, d));
-  }
-  ICB_ASSIGN_OR_RETURN(auto values, store_.GetMany(keys));
-  size_t k = 0;
-  for (const auto& m : members) {
-    auto colon = m.find(':');
-    Series s{m.substr(0, colon), m.substr(colon + 1), {}};
-    for (long long d = first; d <= last; ++d, ++k) {
-      if (!values[k]) continue;
-      std::string_view blob = *values[k];
+    ICB_ASSIGN_OR_RETURN(auto values, store_.GetMany(keys));
+    auto colon = member.find(':');
+    Series s{member.substr(0, colon), member.substr(colon + 1), {}};
+    size_t records = 0;
+    for (const auto& v : values) records += v ? v->size() / kRecordSize : 0;
+    s.samples.reserve(records);
+    for (const auto& v : values) {
+      if (!v) continue;
+      std::string_view blob = *v;
       for (size_t at = 0; at + kRecordSize <= blob.size(); at += kRecordSize) {
-        QosSample q = Decode(blob.substr(at, kRecordSize));
-        if (q.ts >= from && q.ts < to) s.samples.push_back(std::move(q));
+        ProbeResult q = Decode(blob.substr(at, kRecordSize));
+        if (q.ts >= from && q.ts < to) s.samples.push_back(q);
       }
     }
     // Records are in arrival order; late arrivals make a day's blob unsorted.
-    if (!std::is_sorted(s.samples.begin(), s.samples.end(), [](const QosSample& a, const QosSample& b) { return a.ts < b.ts; })) {
-      std::sort(s.samples.begin(), s.samples.end(), [](const QosSample& a, const QosSample& b) { return a.ts < b.ts; });
+    auto by_ts = [](const ProbeResult& a, const ProbeResult& b) { return a.ts < b.ts; };
+    if (!std::is_sorted(s.samples.begin(), s.samples.end(), by_ts)) std::sort(s.samples.begin(), s.samples.end(), by_ts);
+    return s;
+  };
+  std::vector<std::future<Result<Series>>> tasks;
+  for (const auto& m : members) tasks.push_back(std::async(members.size() > 1 ? std::launch::async : std::launch::deferred, load_series, m));
+  Status first_error;
+  for (auto& t : tasks) {
+    auto r = t.get();
+    if (!r.ok()) {
+      if (first_error.ok()) first_error = r.status();
+      continue;
     }
-    if (!s.samples.empty()) out.push_back(std::move(s));
+    if (!r->samples.empty()) out.push_back(std::move(r).value());
   }
+  if (!first_error.ok()) return first_error;
   return out;
 }
 

@@ -29,8 +29,8 @@ class SampleStore {
   Result<std::vector<Series>> Load(std::string_view provider, TimePoint from, TimePoint to);
 
   // The 24-byte record format (exposed for tests).
-  static std::string Encode(const QosSample& s);
-  static QosSample Decode(std::string_view record);
+  static std::string Encode(const ProbeResult& s);
+  static ProbeResult Decode(std::string_view record);
   static constexpr size_t kRecordSize = 24;
 
  private:

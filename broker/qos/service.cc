@@ -125,14 +125,19 @@ Result<Metrics> QosService::Compute(std::string_view provider, Window w, int not
   // Look back far enough to see where an outage in progress at the window's
   // start began (its full duration counts for MTTR), and one day ahead to see
   // whether one continues past the end.
+  // Extends only while that reveals an earlier start (the data may simply
+  // begin there).
   const TimePoint ahead = w.to + std::chrono::hours(24);
+  std::optional<TimePoint> previous_start;
   for (auto lookback = std::chrono::hours(24);; lookback *= 4) {
     TimePoint loaded_from = w.from - lookback;
     ICB_ASSIGN_OR_RETURN(in.series, samples_.Load(provider, loaded_from, ahead));
     Metrics m = ComputeMetrics(in, w.from, w.to);
-    bool truncated = !m.all_outages.empty() && m.all_outages.front().start <= loaded_from + std::chrono::hours(1) &&
-                     m.all_outages.front().end > w.from;
-    if (!truncated || lookback >= std::chrono::hours(24 * 64)) return m;
+    bool at_edge = !m.all_outages.empty() && m.all_outages.front().start <= loaded_from + std::chrono::hours(1) &&
+                   m.all_outages.front().end > w.from;
+    bool moved = !previous_start || m.all_outages.front().start < *previous_start;
+    if (!at_edge || !moved || lookback >= std::chrono::hours(24 * 64)) return m;
+    previous_start = m.all_outages.front().start;
   }
 }
 

@@ -82,7 +82,7 @@ TEST(Metrics, MonthLengths28And30And31) {
     // 40.32 minutes = 2419.2 s: probe every 0.1 s around it so the run is exact.
     in.series.push_back(Probes("v", f, t, seconds(60), [&](TimePoint) { return true; }));
     in.series[0].samples.erase(std::remove_if(in.series[0].samples.begin(), in.series[0].samples.end(),
-                                              [&](const QosSample& s) { return s.ts >= down && s.ts < down + minutes(41); }),
+                                              [&](const ProbeResult& s) { return s.ts >= down && s.ts < down + minutes(41); }),
                                in.series[0].samples.end());
     QosSample fail;
     fail.ts = down;
@@ -93,7 +93,7 @@ TEST(Metrics, MonthLengths28And30And31) {
     back.interval = minutes(1);
     back.ok = true;
     auto& v = in.series[0].samples;
-    v.insert(std::find_if(v.begin(), v.end(), [&](const QosSample& s) { return s.ts > down; }), {fail, back});
+    v.insert(std::find_if(v.begin(), v.end(), [&](const ProbeResult& s) { return s.ts > down; }), {fail, back});
     Metrics m = ComputeMetrics(in, f, t);
     EXPECT_DOUBLE_EQ(m.window_minutes, minutes_in_month) << from;
     EXPECT_NEAR(m.downtime_minutes, 40.32, 1e-9) << from;
