@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "broker/catalog/loader.h"
 #include "broker/core/time.h"
 #include "broker/qos/prober.h"
+#include "broker/qos/sample_batch.h"
 #include "broker/store/embedded_redis.h"
 #include "broker/store/redis_store.h"
 
@@ -240,6 +242,95 @@ int ValidateCommand(const std::vector<std::string>& args) {
   }
   return bad == 0 ? 0 : 1;
 }
+
+// sla-report and metrics over files: the same computation as the API, on an
+// in-memory store loaded from a catalog folder, sample batch files and events.
+int QosReportCommand(const std::vector<std::string>& args, bool sla_report) {
+  const char* name = sla_report ? "sla-report" : "metrics";
+  Flags f = ParseFlags(args, {"--catalog", "--samples", "--events", "--provider", "--month", "--from", "--to", "--billed"}, {});
+  bool window_ok = sla_report ? f.values.count("--month") == 1 : (f.values.count("--month") || (f.values.count("--from") && f.values.count("--to")));
+  if (!f.error.empty() || !f.values.count("--catalog") || !f.values.count("--provider") || !window_ok) {
+    std::fprintf(stderr,
+                 "icbroker %s: %s\nusage: icbroker %s --catalog DIR --provider ID %s [--samples FILE[,FILE...]] [--events FILE[,FILE...]]%s\n",
+                 name, f.error.empty() ? "missing options" : f.error.c_str(), name, sla_report ? "--month YYYY-MM" : "(--month YYYY-MM | --from T --to T)",
+                 sla_report ? " [--billed A,B,C]" : "");
+    return 2;
+  }
+  auto store = NewMemoryStore();
+  Catalog catalog(*store, Schemas());
+  auto files = ReadCatalogDir(f.values["--catalog"]);
+  if (!files.ok()) { PrintStatus("icbroker " + std::string(name) + ": ", files.status()); return 1; }
+  if (auto loaded = LoadCatalogFiles(catalog, *files, LoadMode::kStrict); !loaded.ok()) {
+    PrintStatus("icbroker " + std::string(name) + ": ", loaded.status());
+    return 1;
+  }
+  QosService qos(*store, catalog);
+  auto each_file = [&](const std::string& list, const std::function<Status(const std::string&, const json&)>& fn) -> bool {
+    std::stringstream ss(list);
+    std::string path;
+    while (std::getline(ss, path, ',')) {
+      auto text = ReadFile(path);
+      Result<json> doc = text.ok() ? ParseJson(*text) : Result<json>(text.status());
+      Status st = doc.ok() ? fn(path, *doc) : doc.status();
+      if (!st.ok()) {
+        PrintStatus("icbroker " + std::string(name) + ": " + path + ": ", st);
+        return false;
+      }
+    }
+    return true;
+  };
+  if (f.values.count("--samples") && !each_file(f.values["--samples"], [&](const std::string&, const json& doc) -> Status {
+        // A file may hold more than one API batch: check and store it in batches.
+        if (!doc.is_object() || !doc.contains("samples") || !doc["samples"].is_array()) return InvalidArgument("expected {\"samples\": [...]}");
+        const json& all = doc["samples"];
+        for (size_t at = 0; at < all.size(); at += kMaxSamplesPerBatch) {
+          json batch = {{"samples", json(all.begin() + static_cast<std::ptrdiff_t>(at),
+                                         all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + kMaxSamplesPerBatch)))}};
+          auto r = qos.Ingest(batch);
+          if (!r.ok()) {
+            std::vector<FieldError> errors;  // pointers relative to the file
+            for (const auto& e : r.status().errors()) {
+              std::string p = e.pointer;
+              if (p.rfind("/samples/", 0) == 0) {
+                size_t slash = p.find('/', 9);
+                size_t index = std::stoul(p.substr(9, slash - 9)) + at;
+                p = "/samples/" + std::to_string(index) + (slash == std::string::npos ? "" : p.substr(slash));
+              }
+              errors.push_back({p, e.message});
+            }
+            return Status(r.status().code(), r.status().message(), errors);
+          }
+        }
+        return Status::Ok();
+      })) {
+    return 1;
+  }
+  if (f.values.count("--events") && !each_file(f.values["--events"], [&](const std::string&, const json& doc) -> Status {
+        const json& list = doc.is_object() && doc.contains("events") ? doc["events"] : doc;
+        if (!list.is_array()) return InvalidArgument("expected an array of events or {\"events\": [...]}");
+        for (size_t i = 0; i < list.size(); ++i) {
+          auto added = qos.events().Add(f.values["--provider"], list[i]);
+          if (!added.ok()) {
+            std::vector<FieldError> errors;
+            for (const auto& e : added.status().errors()) errors.push_back({"/" + std::to_string(i) + e.pointer, e.message});
+            return Status(added.status().code(), added.status().message(), errors);
+          }
+        }
+        return Status::Ok();
+      })) {
+    return 1;
+  }
+  std::map<std::string, std::string> query;
+  for (const char* key : {"month", "from", "to", "billed"})
+    if (f.values.count(std::string("--") + key)) query[key] = f.values[std::string("--") + key];
+  auto out = sla_report ? qos.SlaReportJson(f.values["--provider"], query) : qos.MetricsJson(f.values["--provider"], query);
+  if (!out.ok()) { PrintStatus("icbroker " + std::string(name) + ": ", out.status()); return 1; }
+  std::printf("%s\n", json::parse(*out).dump(2).c_str());
+  return 0;
+}
+
+int SlaReportCommand(const std::vector<std::string>& args) { return QosReportCommand(args, true); }
+int MetricsCommand(const std::vector<std::string>& args) { return QosReportCommand(args, false); }
 
 int RankCommand(const std::vector<std::string>& args) {
   Flags f = ParseFlags(args, {"--catalog", "--profile", "--profile-id", "--policy", "--top-k", "--at"}, {});

@@ -24,7 +24,13 @@ constexpr const char* kUsage =
     "        file name's first dot-separated part (provider.x.json -> provider).\n"
     "  rank --catalog DIR (--profile FILE | --profile-id ID) [--policy NAME] [--top-k N] [--at TIME]\n"
     "        Rank offline over a catalog folder (providers/, slas/<id>/, profiles/);\n"
-    "        prints the same JSON as POST /v1/rank.\n";
+    "        prints the same JSON as POST /v1/rank.\n"
+    "  sla-report --catalog DIR --provider ID --month YYYY-MM [--samples FILE,...]\n"
+    "        [--events FILE,...] [--billed A,B,C]\n"
+    "  metrics --catalog DIR --provider ID (--month YYYY-MM | --from T --to T)\n"
+    "        [--samples FILE,...] [--events FILE,...]\n"
+    "        The API's sla-report and metrics, offline: samples files hold\n"
+    "        {\"samples\": [...]} (any number), events files an array or {\"events\": [...]}.\n";
 
 }  // namespace
 
@@ -45,6 +51,8 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return icb::ServeCommand(args);
   if (cmd == "validate") return icb::ValidateCommand(args);
   if (cmd == "rank") return icb::RankCommand(args);
+  if (cmd == "sla-report") return icb::SlaReportCommand(args);
+  if (cmd == "metrics") return icb::MetricsCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(kUsage, stdout);
     return 0;

@@ -242,6 +242,60 @@ TEST_F(ServiceTest, ProbesALocalServer) {
   EXPECT_EQ(m["downtime_minutes"], 0);
 }
 
+// Runs the binary with arguments; returns its exit status and standard output.
+std::pair<int, std::string> RunIcbroker(const std::string& args) {
+  std::string out;
+  FILE* p = popen((std::string(ICBROKER_BIN) + " " + args + " 2>&1").c_str(), "r");
+  char buf[65536];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST_F(ServiceTest, OfflineSlaReportOverFiles) {
+  // hanbit-cloud (demo catalog), SLA 2026.1: 99.95 % target, the seed's credit
+  // tiers, fee basis the average of the last three months. November 2026,
+  // probes every 60 s, one 45-minute outage: A = 99.8958 % -> 10 % credit.
+  const TimePoint from = *ParseRfc3339("2026-11-01T00:00:00Z"), down = *ParseRfc3339("2026-11-10T12:00:00Z");
+  json batch = {{"samples", json::array()}};
+  for (int i = 0; i < 43200; ++i) {
+    TimePoint t = from + std::chrono::minutes(i);
+    bool ok = t < down || t >= down + std::chrono::minutes(45);
+    json smp = {{"provider", "hanbit-cloud"}, {"endpoint", "api"}, {"vantage", "seoul"}, {"ts", FormatRfc3339(t)}, {"interval_s", 60}, {"ok", ok}};
+    if (ok) smp["latency_ms"] = 80;
+    batch["samples"].push_back(smp);
+  }
+  std::string samples = tmp_.path() + "/samples.json";
+  std::ofstream(samples) << batch.dump();
+  std::string events = tmp_.path() + "/events.json";
+  std::ofstream(events) << json::array({{{"kind", "backup"}, {"at", "2026-11-02T03:00:00Z"}, {"scheduled", true}, {"ok", true}},
+                                        {{"kind", "backup"}, {"at", "2026-11-03T03:00:00Z"}, {"scheduled", true}, {"ok", false}}})
+                               .dump();
+  auto [rc, out] = RunIcbroker("sla-report --catalog " + std::string(ICB_SOURCE_DIR) + "/deploy/demo --provider hanbit-cloud --month 2026-11 --samples " +
+                               samples + " --events " + events + " --billed 1000000,1200000,1400000");
+  ASSERT_EQ(rc, 0) << out;
+  auto r = json::parse(out);
+  EXPECT_EQ(r["sla_version"], "2026.1");
+  EXPECT_NEAR(r["availability_percent"].get<double>(), 99.89583333, 1e-8);
+  EXPECT_EQ(r["credit_percent"], 10);
+  EXPECT_EQ(r["fee_basis_amount"], 1200000);
+  EXPECT_EQ(r["credit_amount"], 120000);
+  EXPECT_EQ(r["notices"].size(), 1u);
+  std::map<std::string, json> criteria;
+  for (const auto& c : r["criteria"]) criteria[c["name"]] = c;
+  EXPECT_EQ(criteria["backup_compliance_percent"]["measured"], 50);
+  EXPECT_EQ(criteria["backup_compliance_percent"]["met"], false);
+  EXPECT_EQ(criteria["mttr_minutes"]["measured"], 45);
+  EXPECT_EQ(criteria["mttr_minutes"]["met"], false);  // target 30 minutes
+
+  // A bad sample deep in the file is named by its index in the file.
+  batch["samples"][25000]["ok"] = "yes";
+  std::ofstream(samples) << batch.dump();
+  auto [bad_rc, bad_out] = RunIcbroker("sla-report --catalog " + std::string(ICB_SOURCE_DIR) + "/deploy/demo --provider hanbit-cloud --month 2026-11 --samples " + samples);
+  EXPECT_EQ(bad_rc, 1);
+  EXPECT_NE(bad_out.find("/samples/25000/ok"), std::string::npos) << bad_out;
+}
+
 TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {
   Broker b(data_);
   ASSERT_TRUE(b.ready()) << b.Log();
