@@ -82,24 +82,69 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
   w.Key("ranking").BeginArray();
   for (const auto& p : r.ranking) {
     w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Number(Round6(p.score));
-    w.Key("sla_version").String(p.sla->version);
+    w.Key("sla_version");
+    if (p.sla) w.String(p.sla->version);
+    else w.Null();
     // The two criteria that contribute most, in words.
     std::array<int, kNumCriteria> order;
     for (int c = 0; c < kNumCriteria; ++c) order[c] = c;
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p.criteria[a].contribution > p.criteria[b].contribution; });
-    std::string why = "score " + FormatNumber(Round6(p.score)) + " under SLA " + p.sla->version + "; largest contributions: ";
+    std::string why = "score " + FormatNumber(Round6(p.score)) + (p.sla ? " under SLA " + p.sla->version : std::string(" on measurement alone (no SLA in force)")) + "; largest contributions: ";
     for (int i = 0; i < 2; ++i) {
       const auto& cb = p.criteria[order[i]];
       why += (i ? ", " : "") + std::string(kCriterionNames[order[i]]) + " " + FormatNumber(Round6(cb.contribution)) + " (score " +
              FormatNumber(Round6(cb.score)) + " x weight " + FormatNumber(Round6(cb.weight)) + ")";
     }
+    if (p.evidence && !p.evidence->sufficient) {
+      why += "; measured coverage " + FormatNumber(std::round(p.evidence->coverage_percent * 100) / 100) + " % is below " +
+             FormatNumber(kMinMeasuredCoverage) + " %: published values used";
+    }
     w.Key("explanation").String(why);
+    if (p.evidence) {
+      const auto& e = *p.evidence;
+      w.Key("measurement").BeginObject().Key("coverage_percent").Number(std::round(e.coverage_percent * 100) / 100);
+      w.Key("sufficient").Bool(e.sufficient).Key("from").String(FormatRfc3339(e.from)).Key("to").String(FormatRfc3339(e.to));
+      w.Key("promise_kept");
+      if (e.promise_kept) w.Number(Round6(*e.promise_kept));
+      else w.Null();
+      w.EndObject();
+    }
     w.Key("criteria").BeginObject();
     for (int c = 0; c < kNumCriteria; ++c) {
       const auto& cb = p.criteria[c];
       w.Key(kCriterionNames[c]).BeginObject();
       w.Key("score").Number(Round6(cb.score)).Key("weight").Number(Round6(cb.weight)).Key("contribution").Number(Round6(cb.contribution));
-      w.Key("targets").Raw(p.sla->targets_json[c]);
+      if (!p.evidence) {
+        w.Key("targets").Raw(p.sla->targets_json[c]);  // rendered once per SLA
+        w.EndObject();
+        continue;
+      }
+      int compared = 0, kept = 0;
+      w.Key("targets").BeginObject();
+      for (int t = 0; t < kNumTargets; ++t) {
+        if (static_cast<int>(kTargets[t].criterion) != c) continue;
+        const EvidenceTarget& et = p.evidence->targets[t];
+        auto opt = [&](const char* key, const std::optional<double>& v) {
+          w.Key(key);
+          if (v) w.Number(*v);
+          else w.Null();
+        };
+        w.Key(kTargets[t].name).BeginObject();
+        opt("value", et.used);
+        opt("published", et.published);
+        opt("measured", et.measured);
+        w.Key("score").Number(Round6(et.score));
+        if (et.kept) {
+          w.Key("promise_kept").Bool(*et.kept);
+          ++compared;
+          kept += *et.kept;
+        }
+        w.EndObject();
+      }
+      w.EndObject();
+      w.Key("promise_kept");
+      if (compared) w.Number(Round6(static_cast<double>(kept) / compared));
+      else w.Null();
       w.EndObject();
     }
     w.EndObject().EndObject();
@@ -117,7 +162,8 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
 
 }  // namespace
 
-Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now) {
+Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
+                                      QosService* qos) {
   ICB_RETURN_IF_ERROR(catalog.schemas().Validate("rank_request.json", request));
   Profile profile;
   std::string pointer;  // where the profile's fields live, for error pointers
@@ -142,14 +188,17 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
     for (const auto& n : policies.Names()) known += (known.empty() ? "" : ", ") + n;
     return InvalidArgument("unknown policy", {{policy_pointer, "unknown policy \"" + profile.policy + "\"; known policies: " + known}});
   }
-  if (profile.evidence != EvidenceBasis::kPublished) {
-    return InvalidArgument("evidence not available",
-                           {{pointer + "/evidence", "evidence \"" + std::string(EvidenceBasisName(profile.evidence)) +
-                                                        "\" needs measured QoS, which this broker does not collect yet; use \"published\""}});
-  }
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
+  MeasuredMap measured;
+  if (profile.evidence != EvidenceBasis::kPublished) {
+    if (!qos) {
+      return InvalidArgument("evidence not available", {{pointer + "/evidence", "evidence \"" + std::string(EvidenceBasisName(profile.evidence)) +
+                                                                                  "\" needs measured QoS, which is not available here; use \"published\""}});
+    }
+    ICB_ASSIGN_OR_RETURN(measured, qos->Measured(*snapshot, now));
+  }
   size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
-  ICB_ASSIGN_OR_RETURN(RankResult result, Rank(*snapshot, profile, *policy, now, top_k));
+  ICB_ASSIGN_OR_RETURN(RankResult result, Rank(*snapshot, profile, *policy, now, top_k, &measured));
   return RankResultToJson(result, profile, snapshot->version);
 }
 
@@ -298,7 +347,7 @@ HttpResponse Api::ProviderQos(const HttpRequest& r) {
 HttpResponse Api::RankRoute(const HttpRequest& r) {
   auto body = JsonBody(r);
   if (!body.ok()) return ProblemResponse(body.status());
-  auto out = RankRequestToJson(catalog_, policies_, *body, clock_.Now());
+  auto out = RankRequestToJson(catalog_, policies_, *body, clock_.Now(), &qos_);
   return out.ok() ? JsonResponse(200, std::move(out).value()) : ProblemResponse(out.status());
 }
 

@@ -42,7 +42,9 @@ class Api {
 
 // Shared by the API and the offline CLI: resolves a rank request body into a
 // profile and policy, ranks, and renders the answer.
+// `qos` supplies measurements for evidence measured/both; without it such
+// profiles are refused.
 Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request,
-                                      TimePoint now);
+                                      TimePoint now, QosService* qos = nullptr);
 
 }  // namespace icb

@@ -367,7 +367,8 @@ int RankCommand(const std::vector<std::string>& args) {
     if (!t) { std::fprintf(stderr, "icbroker rank: --at is not an RFC 3339 time\n"); return 2; }
     now = *t;
   }
-  auto out = RankRequestToJson(catalog, policies, request, now);
+  QosService qos(*store, catalog);  // no samples offline: measured evidence marks every provider
+  auto out = RankRequestToJson(catalog, policies, request, now, &qos);
   if (!out.ok()) { PrintStatus("icbroker rank: ", out.status()); return 1; }
   std::printf("%s\n", json::parse(*out).dump(2).c_str());
   return 0;

@@ -141,6 +141,43 @@ Result<Metrics> QosService::Compute(std::string_view provider, Window w, int not
   }
 }
 
+Result<MeasuredMap> QosService::Measured(const CatalogSnapshot& catalog, TimePoint now) {
+  constexpr auto kWindow = std::chrono::hours(24 * 30);
+  constexpr auto kFresh = std::chrono::minutes(1);
+  MeasuredMap out;
+  for (const auto& entry : catalog.providers) {
+    const std::string& id = entry.provider.id;
+    {
+      std::lock_guard lock(measured_mu_);
+      auto it = measured_.find(id);
+      if (it != measured_.end() && now >= it->second.computed_at && now - it->second.computed_at < kFresh) {
+        out.emplace(id, it->second.targets);
+        continue;
+      }
+    }
+    Window w{now - kWindow, now};
+    const SlaVersion* sla = entry.InForce(now);
+    ICB_ASSIGN_OR_RETURN(Metrics m, Compute(id, w, sla ? sla->maintenance_notice_days : 7));
+    MeasuredTargets t;
+    t.from = w.from;
+    t.to = w.to;
+    t.coverage_percent = m.coverage_percent;
+    auto set = [&](const char* name, const std::optional<double>& v) { t.values[*TargetIndex(name)] = v; };
+    if (m.coverage_percent > 0) set("availability_percent", m.availability_percent);
+    set("response_ms_mean", m.response_ms.mean);
+    set("response_ms_p95", m.response_ms.p95);
+    set("response_ms_p99", m.response_ms.p99);
+    set("mttr_minutes", m.mttr_minutes);
+    set("max_recovery_minutes", m.max_recovery_minutes);
+    set("backup_compliance_percent", m.backup_compliance_percent);
+    set("scale_minutes", m.scale_minutes.mean);
+    std::lock_guard lock(measured_mu_);
+    measured_[id] = {now, t};
+    out.emplace(id, t);
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const CatalogSnapshot>> QosService::Entry(std::string_view provider, const ProviderEntry** entry) {
   ICB_RETURN_IF_ERROR(catalog_.GetProvider(provider).status());
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());

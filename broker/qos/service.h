@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "broker/qos/event_store.h"
 #include "broker/qos/metrics.h"
 #include "broker/qos/sample_store.h"
+#include "broker/ranking/ranker.h"
 
 namespace icb {
 
@@ -44,12 +46,22 @@ class QosService {
   // and events, and computes.
   Result<Metrics> Compute(std::string_view provider, Window window, int notice_days);
 
+  // What was measured of every provider over the 30 days before `now`, for
+  // ranking on evidence. Cached per provider for a minute (of `now`).
+  Result<MeasuredMap> Measured(const CatalogSnapshot& catalog, TimePoint now);
+
  private:
   Result<std::shared_ptr<const CatalogSnapshot>> Entry(std::string_view provider, const ProviderEntry** entry);
 
   Catalog& catalog_;
   SampleStore samples_;
   EventStore events_;
+  struct CachedMeasurement {
+    TimePoint computed_at;
+    MeasuredTargets targets;
+  };
+  std::mutex measured_mu_;
+  std::map<std::string, CachedMeasurement, std::less<>> measured_;
 };
 
 // The SLA version that governs a window: in force at its start, else the

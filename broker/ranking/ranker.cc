@@ -26,7 +26,7 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-std::vector<std::string> ConstraintViolations(const Provider& p, const SlaVersion* sla, const Constraints& c, TimePoint now) {
+std::vector<std::string> ConstraintViolations(const Provider& p, const TargetValues* targets, const Constraints& c, TimePoint now) {
   std::vector<std::string> reasons;
   if (!c.service_models.empty() &&
       std::find(c.service_models.begin(), c.service_models.end(), p.service_model) == c.service_models.end()) {
@@ -52,14 +52,14 @@ std::vector<std::string> ConstraintViolations(const Provider& p, const SlaVersio
       reasons.push_back("certification " + cert + " expired at " + FormatRfc3339(*it->valid_until));
     }
   }
-  if (!c.targets.empty() && !sla) {
+  if (!c.targets.empty() && !targets) {
     reasons.push_back("no SLA in force at " + FormatRfc3339(now) + ", so no target constraint can be met");
     return reasons;
   }
   for (const auto& [index, bound] : c.targets) {
     const TargetSpec& spec = kTargets[index];
     std::string name(spec.name);
-    const auto& value = sla->targets[index];
+    const auto& value = (*targets)[index];
     std::string required;
     if (bound.min) required += ">= " + FormatNumber(*bound.min);
     if (bound.max) required += std::string(required.empty() ? "" : " and ") + "<= " + FormatNumber(*bound.max);
@@ -74,7 +74,7 @@ std::vector<std::string> ConstraintViolations(const Provider& p, const SlaVersio
 }
 
 Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now,
-                        size_t top_k) {
+                        size_t top_k, const MeasuredMap* measured) {
   RankResult result;
   result.policy = std::string(policy.name());
   result.policy_version = policy.version();
@@ -94,16 +94,69 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   m.cols = kNumCriteria;
   m.weights.assign(result.weights.begin(), result.weights.end());
   m.cells.reserve(catalog.providers.size() * kNumCriteria);
+  std::vector<EvidenceDetail> details;  // per candidate, evidence measured/both only
+  const bool published_only = profile.evidence == EvidenceBasis::kPublished;
+  if (!published_only && !measured) return InvalidArgument("measured evidence needs the QoS store");
   for (const auto& entry : catalog.providers) {
     const SlaVersion* sla = entry.InForce(now);
-    auto reasons = ConstraintViolations(entry.provider, sla, profile.constraints, now);
-    if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
+    if (published_only) {
+      auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
+      if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
+      if (!reasons.empty()) {
+        result.excluded.push_back({entry.provider.id, std::move(reasons)});
+        continue;
+      }
+      candidates.push_back({&entry.provider, sla});
+      // Published scores depend on the SLA alone: computed once at load.
+      m.cells.insert(m.cells.end(), sla->criterion_scores.begin(), sla->criterion_scores.end());
+      continue;
+    }
+    // Measured evidence: the measurement where there is enough of it, else
+    // the promise (marked); "both" takes the worse of the two per target.
+    EvidenceDetail d;
+    auto it = measured->find(entry.provider.id);
+    if (it != measured->end()) {
+      d.coverage_percent = it->second.coverage_percent;
+      d.from = it->second.from;
+      d.to = it->second.to;
+    }
+    d.sufficient = it != measured->end() && d.coverage_percent >= kMinMeasuredCoverage;
+    TargetValues used{};
+    int compared = 0, kept = 0;
+    for (int t = 0; t < kNumTargets; ++t) {
+      const TargetSpec& spec = kTargets[t];
+      EvidenceTarget& et = d.targets[t];
+      if (sla) et.published = sla->targets[t];
+      if (d.sufficient) et.measured = it->second.values[t];
+      if (et.published && et.measured) {
+        et.kept = spec.higher_is_better ? *et.measured >= *et.published : *et.measured <= *et.published;
+        ++compared;
+        kept += *et.kept;
+      }
+      if (profile.evidence == EvidenceBasis::kMeasured) et.used = et.measured ? et.measured : et.published;
+      else if (et.published && et.measured) et.used = spec.higher_is_better ? std::min(*et.published, *et.measured) : std::max(*et.published, *et.measured);
+      else et.used = et.measured ? et.measured : et.published;
+      used[t] = et.used;
+      et.score = et.used ? NormaliseTarget(spec, *et.used) : 0.0;
+    }
+    if (compared > 0) d.promise_kept = static_cast<double>(kept) / compared;
+    bool anything = sla || d.sufficient;
+    auto reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now);
+    if (!anything && reasons.empty()) reasons.push_back("no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)");
     if (!reasons.empty()) {
       result.excluded.push_back({entry.provider.id, std::move(reasons)});
       continue;
     }
+    std::array<double, kNumCriteria> criterion{};
+    std::array<int, kNumCriteria> count{};
+    for (int t = 0; t < kNumTargets; ++t) {
+      int c = static_cast<int>(kTargets[t].criterion);
+      criterion[c] += d.targets[t].score;
+      ++count[c];
+    }
+    for (int c = 0; c < kNumCriteria; ++c) m.cells.push_back(criterion[c] / count[c]);
     candidates.push_back({&entry.provider, sla});
-    m.cells.insert(m.cells.end(), sla->criterion_scores.begin(), sla->criterion_scores.end());
+    details.push_back(std::move(d));
   }
   m.rows = candidates.size();
   ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
@@ -120,17 +173,17 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   // Explanations only for what is returned.
   for (size_t i = 0; i < n; ++i) {
     size_t row = order[i];
-    const SlaVersion& sla = *candidates[row].sla;
     RankedProvider r;
     r.provider = candidates[row].provider->id;
     r.rank = static_cast<int>(i + 1);
     r.score = scores.scores[row];
-    r.sla = &sla;
+    r.sla = candidates[row].sla;
     for (int c = 0; c < kNumCriteria; ++c) {
-      r.criteria[c].score = sla.criterion_scores[c];
+      r.criteria[c].score = m.cells[row * m.cols + c];
       r.criteria[c].weight = result.weights[c];
       r.criteria[c].contribution = scores.contributions[row * m.cols + c];
     }
+    if (!published_only) r.evidence = details[row];
     result.ranking.push_back(std::move(r));
   }
   return result;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,14 +20,42 @@ struct CriterionBreakdown {
   double contribution = 0;  // policy's share of the total score
 };
 
+// What the broker measured of a provider over a trailing window, per SLA
+// target (nullopt where it measures nothing: checklists, retention, ...).
+struct MeasuredTargets {
+  std::array<std::optional<double>, kNumTargets> values{};
+  double coverage_percent = 0;
+  TimePoint from, to;
+};
+using MeasuredMap = std::map<std::string, MeasuredTargets, std::less<>>;
+// Below this coverage a provider's measurements are not used: it is marked,
+// and its published values stand in.
+inline constexpr double kMinMeasuredCoverage = 50.0;
+
+// Per target, when ranking on measured evidence.
+struct EvidenceTarget {
+  std::optional<double> published, measured, used;
+  double score = 0;
+  std::optional<bool> kept;  // measured meets published
+};
+
+struct EvidenceDetail {
+  double coverage_percent = 0;
+  bool sufficient = false;
+  TimePoint from, to;
+  std::array<EvidenceTarget, kNumTargets> targets;
+  std::optional<double> promise_kept;  // share of targets with both values where the promise held
+};
+
 struct RankedProvider {
   std::string provider;
   int rank = 0;
   double score = 0;
   // The SLA version it was ranked on: its targets' values and scores (and
   // their JSON) are the per-target breakdown. Owned by the catalog snapshot.
-  const SlaVersion* sla = nullptr;
+  const SlaVersion* sla = nullptr;  // null when ranked on measurement alone
   std::array<CriterionBreakdown, kNumCriteria> criteria;
+  std::optional<EvidenceDetail> evidence;  // evidence measured or both
 };
 
 struct ExcludedProvider {
@@ -43,13 +72,16 @@ struct RankResult {
   std::vector<ExcludedProvider> excluded;
 };
 
-// Reasons a provider fails the profile's hard constraints at time `now`;
-// empty when it passes. `sla` may be null (no SLA in force).
-std::vector<std::string> ConstraintViolations(const Provider& provider, const SlaVersion* sla, const Constraints& c, TimePoint now);
+using TargetValues = std::array<std::optional<double>, kNumTargets>;
 
-// Ranks every provider of the snapshot. top_k = 0 means all.
+// Reasons a provider fails the profile's hard constraints at time `now`;
+// empty when it passes. `targets` are the values judged (null: none known).
+std::vector<std::string> ConstraintViolations(const Provider& provider, const TargetValues* targets, const Constraints& c, TimePoint now);
+
+// Ranks every provider of the snapshot. top_k = 0 means all. `measured` is
+// needed for profiles whose evidence is measured or both.
 Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now,
-                        size_t top_k);
+                        size_t top_k, const MeasuredMap* measured = nullptr);
 
 // Formats a number the way the API prints it (shortest round-trip form).
 std::string FormatNumber(double v);

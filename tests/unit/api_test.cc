@@ -142,7 +142,6 @@ TEST_F(ApiTest, RankErrorsPointAtTheField) {
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"weights":{"cost":1}}})")).second, "/profile/weights");
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"constraints":{"targets":{"mttr_minutes":{"min":5,"max":1}}}}})")).second,
             "/profile/constraints/targets/mttr_minutes");
-  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"evidence":"measured"}})")).second, "/profile/evidence");
 }
 
 TEST_F(ApiTest, ProfilesRoundTrip) {

@@ -189,6 +189,54 @@ TEST_F(QosApiTest, EventsAndLateMaintenance) {
   EXPECT_EQ(json::parse(Call("GET", {"v1", "providers", "p1", "events"}, "", {{"kind", "backup"}}).body)["events"].size(), 0u);
 }
 
+TEST_F(QosApiTest, RankOnMeasuredEvidence) {
+  // At now (2026-12-05) p1's SLA in force is v2: 99.95 % and nothing else.
+  // Over the 30 days before now it measured one 45-minute outage: 99.8958 %,
+  // so its one comparable promise is broken (promise kept 0); its measured
+  // MTTR (45 min) has no promise to compare with.
+  PushMonth("seoul", "2026-11-04T00:00:00Z", "2026-12-05T00:00:00Z", "2026-11-20T08:00:00Z", "2026-11-20T08:45:00Z");
+  // p2 promises 99.99 % and was never measured.
+  ASSERT_EQ(Call("PUT", {"v1", "providers", "p2"}, testing::ProviderDoc("p2").dump()).status, 201);
+  ASSERT_EQ(Call("POST", {"v1", "providers", "p2", "slas"}, testing::SlaDoc("a", "2026-01-01T00:00:00Z", {{"availability_percent", 99.99}}).dump()).status, 201);
+
+  auto both = Call("POST", {"v1", "rank"}, R"({"profile":{"evidence":"both","weights":{"availability":1}}})");
+  ASSERT_EQ(both.status, 200) << both.body;
+  auto j = json::parse(both.body);
+  std::map<std::string, json> by_id;
+  for (const auto& p : j["ranking"]) by_id[p["provider"]] = p;
+  const json& p1 = by_id["p1"];
+  EXPECT_EQ(p1["measurement"]["sufficient"], true);
+  EXPECT_EQ(p1["measurement"]["from"], "2026-11-05T00:00:00Z");
+  EXPECT_EQ(p1["measurement"]["promise_kept"], 0);
+  const json& avail = p1["criteria"]["availability"]["targets"]["availability_percent"];
+  EXPECT_EQ(avail["published"], 99.95);
+  EXPECT_NEAR(avail["measured"].get<double>(), 99.8958333, 1e-6);
+  EXPECT_NEAR(avail["value"].get<double>(), 99.8958333, 1e-6);  // the worse of the two
+  EXPECT_EQ(avail["promise_kept"], false);
+  const json& mttr = p1["criteria"]["reliability"]["targets"]["mttr_minutes"];
+  EXPECT_EQ(mttr["measured"], 45);
+  EXPECT_TRUE(mttr["published"].is_null());
+  EXPECT_FALSE(mttr.contains("promise_kept"));
+  EXPECT_EQ(mttr["value"], 45);  // measured stands in where nothing was promised
+  const json& p2 = by_id["p2"];
+  EXPECT_EQ(p2["measurement"]["sufficient"], false);
+  EXPECT_NE(p2["explanation"].get<std::string>().find("published values used"), std::string::npos);
+  EXPECT_EQ(p2["criteria"]["availability"]["targets"]["availability_percent"]["value"], 99.99);
+
+  // Measured only, with a hard bound: p1's measurement fails it, p2 (marked) passes on its promise.
+  auto measured = Call("POST", {"v1", "rank"}, R"({"profile":{"evidence":"measured","constraints":{"targets":{"availability_percent":{"min":99.9}}}}})");
+  ASSERT_EQ(measured.status, 200) << measured.body;
+  j = json::parse(measured.body);
+  ASSERT_EQ(j["ranking"].size(), 1u);
+  EXPECT_EQ(j["ranking"][0]["provider"], "p2");
+  ASSERT_EQ(j["excluded"].size(), 1u);
+  EXPECT_EQ(j["excluded"][0]["provider"], "p1");
+  EXPECT_NE(j["excluded"][0]["reasons"][0].get<std::string>().find("availability_percent 99.8958"), std::string::npos) << j["excluded"];
+  // Published evidence ranks on the promises: p1 (99.9) passes the same bound.
+  j = json::parse(Call("POST", {"v1", "rank"}, R"({"profile":{"evidence":"published","constraints":{"targets":{"availability_percent":{"min":99.9}}}}})").body);
+  EXPECT_EQ(j["ranking"].size(), 2u);
+}
+
 TEST_F(QosApiTest, QueryErrors) {
   EXPECT_EQ(Call("GET", {"v1", "providers", "p1", "metrics"}).status, 400);
   EXPECT_EQ(Call("GET", {"v1", "providers", "p1", "metrics"}, "", {{"month", "2026-13"}}).status, 400);
