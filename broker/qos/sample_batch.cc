@@ -11,81 +11,231 @@ namespace icb {
 
 using nlohmann::json;
 
-Result<std::vector<QosSample>> ParseSampleBatch(const json& body) {
-  std::vector<FieldError> errors;
-  auto error = [&](std::string pointer, std::string message) {
-    if (errors.size() < 100) errors.push_back({std::move(pointer), std::move(message)});  // enough to act on
-  };
-  if (!body.is_object()) return InvalidArgument("1 schema violation", {{"", "the batch must be an object {\"samples\": [...]}"}});
-  for (const auto& [key, value] : body.items())
-    if (key != "samples") error("", "unknown property \"" + key + "\"");
-  auto list = body.find("samples");
-  if (list == body.end()) error("", "missing required property \"samples\"");
-  else if (!list->is_array()) error("/samples", "must be an array");
-  else if (list->empty()) error("/samples", "must hold at least one sample");
-  else if (list->size() > kMaxSamplesPerBatch) error("/samples", "holds " + std::to_string(list->size()) + " samples; at most 10000 per batch");
-  if (!errors.empty()) return InvalidArgument(std::to_string(errors.size()) + " schema violation(s)", std::move(errors));
+namespace {
 
-  std::vector<QosSample> out;
-  out.reserve(list->size());
-  for (size_t i = 0; i < list->size(); ++i) {
-    const json& item = (*list)[i];
-    const std::string at = "/samples/" + std::to_string(i);
-    if (!item.is_object()) {
-      error(at, "must be an object");
-      continue;
+// Streams the batch straight into samples (no document tree: a tree of
+// std::maps cost more than everything else in ingestion). Where the structure
+// is not what the schema wants, the offending value is skipped and reported.
+class BatchReader final : public nlohmann::json_sax<json> {
+ public:
+  std::vector<QosSample> samples;
+  std::vector<FieldError> errors;
+  std::optional<FieldError> malformed;
+
+  bool null() override { return Scalar(Value{Value::kNull}); }
+  bool boolean(bool b) override { return Scalar(Value{Value::kBool, b}); }
+  bool number_integer(number_integer_t v) override { return Scalar(Value{Value::kInt, false, static_cast<double>(v), v}); }
+  bool number_unsigned(number_unsigned_t v) override {
+    return Scalar(Value{Value::kInt, false, static_cast<double>(v), v > static_cast<number_unsigned_t>(INT64_MAX) ? INT64_MAX : static_cast<long long>(v)});
+  }
+  bool number_float(number_float_t v, const string_t&) override { return Scalar(Value{Value::kFloat, false, v}); }
+  bool string(string_t& s) override { return Scalar(Value{Value::kString, false, 0, 0, &s}); }
+  bool binary(binary_t&) override { return Scalar(Value{Value::kNull}); }
+
+  bool start_object(std::size_t) override { return Open(true); }
+  bool start_array(std::size_t) override { return Open(false); }
+  bool end_object() override { return Close(); }
+  bool end_array() override { return Close(); }
+
+  bool key(string_t& k) override {
+    if (skip_ > 0) return true;
+    key_ = k;
+    return true;
+  }
+
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+    std::string what = ex.what();
+    auto colon = what.find(':');
+    malformed = FieldError{"", "malformed JSON at byte " + std::to_string(position) + ": " + (colon == std::string::npos ? what : what.substr(colon + 2))};
+    return false;
+  }
+
+  void Finish() {
+    if (!malformed && !saw_samples_ && errors.empty() && root_seen_) Error("", "missing required property \"samples\"");
+  }
+
+ private:
+  struct Value {
+    enum Kind { kNull, kBool, kInt, kFloat, kString } kind;
+    bool b = false;
+    double d = 0;
+    long long i = 0;
+    const std::string* s = nullptr;
+  };
+  enum class Where { kTop, kRoot, kList, kSample };
+
+  void Error(std::string pointer, std::string message) {
+    if (errors.size() < 100) errors.push_back({std::move(pointer), std::move(message)});  // enough to act on
+  }
+  std::string SamplePointer() const { return "/samples/" + std::to_string(index_); }
+
+  // A container where a scalar belongs, or anything unexpected: skip it whole.
+  bool Open(bool object) {
+    if (skip_ > 0) {
+      ++skip_;
+      return true;
     }
-    QosSample s;
-    bool have[6] = {false, false, false, false, false, false};  // provider endpoint vantage ts interval_s ok
-    size_t before = errors.size();
-    for (const auto& [key, v] : item.items()) {
-      const std::string p = at + "/" + key;
-      if (key == "provider" || key == "endpoint" || key == "vantage") {
-        std::string* field = key == "provider" ? &s.provider : key == "endpoint" ? &s.endpoint : &s.vantage;
-        have[key == "provider" ? 0 : key == "endpoint" ? 1 : 2] = true;
-        if (!v.is_string() || !IsValidId(v.get_ref<const std::string&>())) error(p, "must be an id: 1-64 of a-z 0-9 . _ -, starting with a letter or digit");
-        else *field = v.get<std::string>();
-      } else if (key == "ts") {
-        have[3] = true;
-        std::optional<TimePoint> t;
-        if (v.is_string()) t = ParseRfc3339(v.get_ref<const std::string&>());
-        if (!t) error(p, "must be an RFC 3339 date-time with an offset");
-        else s.ts = *t;
-      } else if (key == "interval_s") {
-        have[4] = true;
-        if (!v.is_number() || !(v.get<double>() > 0) || v.get<double>() > 86400) error(p, "must be a number of seconds, more than 0 and at most 86400");
-        else s.interval = Millis(std::max<long long>(1, std::llround(v.get<double>() * 1000)));
-      } else if (key == "ok") {
-        have[5] = true;
-        if (!v.is_boolean()) error(p, "must be true or false");
-        else s.ok = v.get<bool>();
-      } else if (key == "latency_ms") {
-        if (v.is_null()) continue;
-        if (!v.is_number() || v.get<double>() < 0) error(p, "must be a non-negative number or null");
-        else s.latency_ms = v.get<double>();
-      } else if (key == "status") {
-        if (!v.is_number_integer() || v.get<long long>() < 0 || v.get<long long>() > 999) error(p, "must be an integer from 0 to 999");
-        else s.status = v.get<int>();
-      } else if (key == "error") {
-        if (v.is_null()) continue;
-        std::string e = v.is_string() ? v.get<std::string>() : "";
-        if (e == "timeout") s.error = ProbeError::kTimeout;
-        else if (e == "connect") s.error = ProbeError::kConnect;
-        else if (e == "status") s.error = ProbeError::kStatus;
-        else if (e == "body") s.error = ProbeError::kBody;
-        else error(p, "must be one of timeout, connect, status, body or null");
-      } else {
-        error(at, "unknown property \"" + key + "\"");
-      }
+    switch (where_) {
+      case Where::kTop:
+        root_seen_ = true;
+        if (!object) {
+          Error("", "the batch must be an object {\"samples\": [...]}");
+          skip_ = 1;
+          return true;
+        }
+        where_ = Where::kRoot;
+        return true;
+      case Where::kRoot:
+        if (key_ == "samples" && !object) {
+          saw_samples_ = true;
+          where_ = Where::kList;
+          return true;
+        }
+        if (key_ == "samples") {
+          saw_samples_ = true;
+          Error("/samples", "must be an array");
+        } else {
+          Error("", "unknown property \"" + key_ + "\"");
+        }
+        skip_ = 1;
+        return true;
+      case Where::kList:
+        if (!object) {
+          Error(SamplePointer(), "must be an object");
+          ++index_;
+          skip_ = 1;
+          return true;
+        }
+        where_ = Where::kSample;
+        current_ = QosSample();
+        for (bool& h : have_) h = false;
+        sample_errors_ = errors.size();
+        return true;
+      case Where::kSample:
+        Field(Value{Value::kNull}, /*container=*/true);
+        skip_ = 1;
+        return true;
     }
+    return true;
+  }
+
+  bool Close() {
+    if (skip_ > 0) {
+      --skip_;
+      if (skip_ == 0 && where_ == Where::kSample) {}  // a skipped field value ended
+      return true;
+    }
+    switch (where_) {
+      case Where::kSample: EndSample(); where_ = Where::kList; return true;
+      case Where::kList:
+        if (index_ == 0) Error("/samples", "must hold at least one sample");
+        else if (index_ > kMaxSamplesPerBatch) Error("/samples", "holds " + std::to_string(index_) + " samples; at most 10000 per batch");
+        where_ = Where::kRoot;
+        return true;
+      case Where::kRoot: where_ = Where::kTop; return true;
+      case Where::kTop: return true;
+    }
+    return true;
+  }
+
+  bool Scalar(const Value& v) {
+    if (skip_ > 0) return true;
+    switch (where_) {
+      case Where::kTop:
+        root_seen_ = true;
+        Error("", "the batch must be an object {\"samples\": [...]}");
+        return true;
+      case Where::kRoot:
+        if (key_ == "samples") {
+          saw_samples_ = true;
+          Error("/samples", "must be an array");
+        } else {
+          Error("", "unknown property \"" + key_ + "\"");
+        }
+        return true;
+      case Where::kList:
+        Error(SamplePointer(), "must be an object");
+        ++index_;
+        return true;
+      case Where::kSample: Field(v, false); return true;
+    }
+    return true;
+  }
+
+  void Field(const Value& v, bool container) {
+    const std::string p = SamplePointer() + "/" + key_;
+    bool is_number = v.kind == Value::kInt || v.kind == Value::kFloat;
+    if (key_ == "provider" || key_ == "endpoint" || key_ == "vantage") {
+      int slot = key_ == "provider" ? 0 : key_ == "endpoint" ? 1 : 2;
+      have_[slot] = true;
+      if (container || v.kind != Value::kString || !IsValidId(*v.s)) Error(p, "must be an id: 1-64 of a-z 0-9 . _ -, starting with a letter or digit");
+      else (slot == 0 ? current_.provider : slot == 1 ? current_.endpoint : current_.vantage) = *v.s;
+    } else if (key_ == "ts") {
+      have_[3] = true;
+      std::optional<TimePoint> t;
+      if (!container && v.kind == Value::kString) t = ParseRfc3339(*v.s);
+      if (!t) Error(p, "must be an RFC 3339 date-time with an offset");
+      else current_.ts = *t;
+    } else if (key_ == "interval_s") {
+      have_[4] = true;
+      if (container || !is_number || !(v.d > 0) || v.d > 86400) Error(p, "must be a number of seconds, more than 0 and at most 86400");
+      else current_.interval = Millis(std::max<long long>(1, std::llround(v.d * 1000)));
+    } else if (key_ == "ok") {
+      have_[5] = true;
+      if (container || v.kind != Value::kBool) Error(p, "must be true or false");
+      else current_.ok = v.b;
+    } else if (key_ == "latency_ms") {
+      if (!container && v.kind == Value::kNull) return;
+      if (container || !is_number || v.d < 0) Error(p, "must be a non-negative number or null");
+      else current_.latency_ms = v.d;
+    } else if (key_ == "status") {
+      if (container || v.kind != Value::kInt || v.i < 0 || v.i > 999) Error(p, "must be an integer from 0 to 999");
+      else current_.status = static_cast<int>(v.i);
+    } else if (key_ == "error") {
+      if (!container && v.kind == Value::kNull) return;
+      std::string e = !container && v.kind == Value::kString ? *v.s : "";
+      if (e == "timeout") current_.error = ProbeError::kTimeout;
+      else if (e == "connect") current_.error = ProbeError::kConnect;
+      else if (e == "status") current_.error = ProbeError::kStatus;
+      else if (e == "body") current_.error = ProbeError::kBody;
+      else Error(p, "must be one of timeout, connect, status, body or null");
+    } else {
+      Error(SamplePointer(), "unknown property \"" + key_ + "\"");
+    }
+  }
+
+  void EndSample() {
     static constexpr const char* kRequired[] = {"provider", "endpoint", "vantage", "ts", "interval_s", "ok"};
     for (int k = 0; k < 6; ++k)
-      if (!have[k]) error(at, std::string("missing required property \"") + kRequired[k] + "\"");
-    if (errors.size() == before && s.ok && s.error != ProbeError::kNone) error(at + "/error", "a successful sample (ok true) has no error");
-    if (errors.size() == before) out.push_back(std::move(s));
+      if (!have_[k]) Error(SamplePointer(), std::string("missing required property \"") + kRequired[k] + "\"");
+    if (errors.size() == sample_errors_ && current_.ok && current_.error != ProbeError::kNone) {
+      Error(SamplePointer() + "/error", "a successful sample (ok true) has no error");
+    }
+    if (errors.empty() && index_ < kMaxSamplesPerBatch) samples.push_back(std::move(current_));
+    ++index_;
   }
-  if (!errors.empty()) return InvalidArgument(std::to_string(errors.size()) + " invalid sample field(s)", std::move(errors));
-  return out;
+
+  Where where_ = Where::kTop;
+  int skip_ = 0;
+  std::string key_;
+  size_t index_ = 0;
+  bool root_seen_ = false, saw_samples_ = false;
+  QosSample current_;
+  bool have_[6] = {false, false, false, false, false, false};
+  size_t sample_errors_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<QosSample>> ParseSampleBatchText(std::string_view text) {
+  BatchReader reader;
+  json::sax_parse(text.begin(), text.end(), &reader);
+  if (reader.malformed) return InvalidArgument("malformed JSON", {*reader.malformed});
+  reader.Finish();
+  if (!reader.errors.empty()) return InvalidArgument(std::to_string(reader.errors.size()) + " invalid sample field(s)", std::move(reader.errors));
+  return std::move(reader.samples);
 }
+
+Result<std::vector<QosSample>> ParseSampleBatch(const json& body) { return ParseSampleBatchText(body.dump()); }
 
 }  // namespace icb

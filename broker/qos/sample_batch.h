@@ -6,6 +6,7 @@
 // in agreement.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -16,6 +17,9 @@ namespace icb {
 
 inline constexpr size_t kMaxSamplesPerBatch = 10000;
 
+// From the request text, streaming (the ingestion path).
+Result<std::vector<QosSample>> ParseSampleBatchText(std::string_view text);
+// From a parsed document (offline tools, tests).
 Result<std::vector<QosSample>> ParseSampleBatch(const nlohmann::json& body);
 
 }  // namespace icb

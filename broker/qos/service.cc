@@ -101,6 +101,11 @@ Result<SampleStore::AppendResult> QosService::Ingest(const json& body) {
   return IngestSamples(samples);
 }
 
+Result<SampleStore::AppendResult> QosService::IngestText(std::string_view body) {
+  ICB_ASSIGN_OR_RETURN(auto samples, ParseSampleBatchText(body));
+  return IngestSamples(samples);
+}
+
 Result<SampleStore::AppendResult> QosService::IngestSamples(const std::vector<QosSample>& samples) {
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
   std::set<std::string, std::less<>> known;

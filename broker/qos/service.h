@@ -26,6 +26,7 @@ class QosService {
   // Validates the whole batch (schema, then every sample's provider exists),
   // then stores it at once. One bad sample rejects the batch: nothing stored.
   Result<SampleStore::AppendResult> Ingest(const nlohmann::json& body);
+  Result<SampleStore::AppendResult> IngestText(std::string_view body);  // the request body, parsed streaming
   Result<SampleStore::AppendResult> IngestSamples(const std::vector<QosSample>& samples);
 
   EventStore& events() { return events_; }

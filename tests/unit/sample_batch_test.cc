@@ -72,6 +72,30 @@ TEST(SampleBatch, BatchShape) {
   EXPECT_EQ(ParseSampleBatch(big)->size(), 10000u);
 }
 
+TEST(SampleBatch, StructuralErrorsFromText) {
+  auto first = [](std::string_view text) {
+    auto r = ParseSampleBatchText(text);
+    EXPECT_FALSE(r.ok()) << text;
+    return r.ok() ? FieldError{} : r.status().errors().at(0);
+  };
+  EXPECT_EQ(first(R"({"samples":[{"provider":"p1",}]})").pointer, "");
+  EXPECT_NE(first(R"({"samples":[{"provider":"p1",}]})").message.find("malformed JSON at byte"), std::string::npos);
+  EXPECT_EQ(first("[]").pointer, "");
+  EXPECT_EQ(first(R"({"samples":{"a":1}})").pointer, "/samples");
+  EXPECT_EQ(first(R"({"samples":7})").pointer, "/samples");
+  EXPECT_EQ(first(R"({})").message, "missing required property \"samples\"");
+  EXPECT_EQ(first(R"({"samples":[1]})").pointer, "/samples/0");
+  json nested = Good();
+  nested["ts"] = {{"at", "2026-11-01T00:00:00Z"}};  // a container where a string belongs
+  json batch = {{"samples", {Good(), nested, Good()}}};
+  auto r = ParseSampleBatchText(batch.dump());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().errors().at(0).pointer, "/samples/1/ts");
+  EXPECT_EQ(r.status().errors().size(), 1u);  // the skipped object hides nothing else
+  json extra = {{"samples", {Good()}}, {"meta", {{"a", {1, 2}}}}};
+  EXPECT_EQ(ParseSampleBatchText(extra.dump()).status().errors().at(0).message, "unknown property \"meta\"");
+}
+
 TEST(SampleBatch, ConvertsFields) {
   auto r = ParseSampleBatch({{"samples", {Good()}}});
   ASSERT_TRUE(r.ok());
