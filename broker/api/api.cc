@@ -75,6 +75,7 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
   w.Key("weights").BeginObject();
   for (int c = 0; c < kNumCriteria; ++c) w.Key(kCriterionNames[c]).Number(Round6(r.weights[c]));
   w.EndObject();
+  if (r.consistency_ratio) w.Key("consistency_ratio").Number(Round6(*r.consistency_ratio));
   // Units once per answer rather than in every provider's breakdown.
   w.Key("units").BeginObject();
   for (const auto& spec : kTargets) w.Key(spec.name).String(spec.unit);
@@ -198,7 +199,9 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
     ICB_ASSIGN_OR_RETURN(measured, qos->Measured(*snapshot, now));
   }
   size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
-  ICB_ASSIGN_OR_RETURN(RankResult result, Rank(*snapshot, profile, *policy, now, top_k, &measured));
+  auto ranked = Rank(*snapshot, profile, *policy, now, top_k, &measured);
+  if (!ranked.ok()) return PrefixPointers(ranked.status(), pointer);  // policy errors point into the profile
+  RankResult& result = *ranked;
   return RankResultToJson(result, profile, snapshot->version);
 }
 

@@ -156,6 +156,29 @@ Result<Profile> ProfileFromJson(const json& doc) {
   if (doc.contains("weights")) {
     for (const auto& [name, w] : doc["weights"].items()) p.weights[static_cast<int>(*CriterionFromName(name))] = w.get<double>();
   }
+  p.accept_inconsistent = doc.value("accept_inconsistent", false);
+  if (doc.contains("pairwise")) {
+    const json& pw = doc["pairwise"];
+    PairwiseComparisons pc;
+    for (const auto& c : pw["criteria"]) pc.criteria.push_back(*CriterionFromName(c.get<std::string>()));
+    const json& m = pw["matrix"];
+    size_t n = pc.criteria.size();
+    if (m.size() != n) return InvalidArgument("pairwise matrix size", {{"/pairwise/matrix", "has " + std::to_string(m.size()) + " rows for " + std::to_string(n) + " criteria"}});
+    for (size_t i = 0; i < n; ++i) {
+      if (m[i].size() != n) return InvalidArgument("pairwise matrix size", {{"/pairwise/matrix/" + std::to_string(i), "has " + std::to_string(m[i].size()) + " entries for " + std::to_string(n) + " criteria"}});
+      pc.matrix.push_back(m[i].get<std::vector<double>>());
+    }
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < n; ++j) {
+        std::string at = "/pairwise/matrix/" + std::to_string(i) + "/" + std::to_string(j);
+        if (i == j && pc.matrix[i][j] != 1.0) return InvalidArgument("pairwise diagonal", {{at, "a criterion compared with itself is 1"}});
+        if (std::fabs(pc.matrix[i][j] * pc.matrix[j][i] - 1.0) > 1e-2) {
+          return InvalidArgument("pairwise not reciprocal", {{at, "must be the reciprocal of entry [" + std::to_string(j) + "][" + std::to_string(i) + "]"}});
+        }
+      }
+    }
+    p.pairwise = std::move(pc);
+  }
   if (doc.contains("constraints")) {
     const json& c = doc["constraints"];
     if (c.contains("service_models"))

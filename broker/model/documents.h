@@ -124,6 +124,13 @@ struct Constraints {
 enum class EvidenceBasis { kPublished, kMeasured, kBoth };
 std::string_view EvidenceBasisName(EvidenceBasis b);
 
+// AHP judgements: matrix[i][j] says how much more criteria[i] matters than
+// criteria[j] (Saaty's 1-9 scale; reciprocal, ones on the diagonal).
+struct PairwiseComparisons {
+  std::vector<Criterion> criteria;
+  std::vector<std::vector<double>> matrix;
+};
+
 struct Profile {
   std::string id;
   std::string description;
@@ -131,6 +138,8 @@ struct Profile {
   std::array<double, kNumCriteria> weights{};  // all zero in the document = equal weights
   std::string policy = "weighted_sum";
   EvidenceBasis evidence = EvidenceBasis::kPublished;
+  std::optional<PairwiseComparisons> pairwise;
+  bool accept_inconsistent = false;  // rank with AHP even when CR > 0.1
 };
 
 Result<Provider> ProviderFromJson(const nlohmann::json& doc);

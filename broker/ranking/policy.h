@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,9 @@ struct DecisionMatrix {
 
 struct PolicyScores {
   std::vector<double> scores;         // rows; higher ranks first
-  std::vector<double> contributions;  // rows * cols: each column's share of the row's score
+  std::vector<double> contributions;  // rows * cols: what each column adds to the row's standing
+  std::vector<double> weights;        // cols, when the policy derives its own (AHP); else empty
+  std::optional<double> consistency_ratio;  // AHP
 };
 
 class RankingPolicy {
@@ -51,7 +54,7 @@ class PolicyRegistry {
   std::map<std::string, std::unique_ptr<RankingPolicy>, std::less<>> policies_;
 };
 
-// Defined in policies/: registers weighted_sum (and later topsis, ahp).
+// Defined in policies/: registers weighted_sum, topsis and ahp.
 void RegisterBuiltinPolicies(PolicyRegistry& registry);
 
 }  // namespace icb

@@ -160,6 +160,8 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   }
   m.rows = candidates.size();
   ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
+  if (!scores.weights.empty()) std::copy(scores.weights.begin(), scores.weights.end(), result.weights.begin());
+  result.consistency_ratio = scores.consistency_ratio;
 
   // Higher score first; equal scores in provider-id order, so ties are deterministic.
   std::vector<size_t> order(candidates.size());

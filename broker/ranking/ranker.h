@@ -67,7 +67,8 @@ struct RankResult {
   std::string policy;
   int policy_version = 0;
   TimePoint at;
-  std::array<double, kNumCriteria> weights{};
+  std::array<double, kNumCriteria> weights{};  // as applied (AHP derives its own)
+  std::optional<double> consistency_ratio;     // AHP
   std::vector<RankedProvider> ranking;
   std::vector<ExcludedProvider> excluded;
 };

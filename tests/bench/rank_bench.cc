@@ -12,6 +12,7 @@
 #include "broker/api/api.h"
 #include "broker/core/time.h"
 #include "broker/ranking/ranker.h"
+#include "policies/topsis.h"
 #include "policies/weighted_sum.h"
 
 namespace icb {
@@ -37,6 +38,15 @@ void BM_WeightedSumPolicy(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_WeightedSumPolicy)->Args({1000, 8})->Args({10000, 32})->Unit(benchmark::kMicrosecond);
+
+void BM_TopsisPolicy(benchmark::State& state) {
+  auto m = RandomMatrix(static_cast<size_t>(state.range(0)), static_cast<size_t>(state.range(1)));
+  TopsisPolicy policy;
+  Profile profile;
+  for (auto _ : state) benchmark::DoNotOptimize(policy.Score(m, profile));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_TopsisPolicy)->Args({1000, 8})->Args({10000, 32})->Unit(benchmark::kMicrosecond);
 
 // The whole rank of a catalog snapshot: constraints, normalisation of 15
 // published targets into 7 criteria, the policy, sorting, top 10.

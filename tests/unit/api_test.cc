@@ -138,10 +138,42 @@ TEST_F(ApiTest, RankErrorsPointAtTheField) {
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{},"policy":"magic"})")), std::make_pair(400, std::string("/policy")));
   auto unknown = Call("POST", "/v1/rank", R"({"profile":{"policy":"magic"}})");
   EXPECT_EQ(Problem(unknown), std::make_pair(400, std::string("/profile/policy")));
-  EXPECT_NE(unknown.body.find("known policies: weighted_sum"), std::string::npos);
+  EXPECT_NE(unknown.body.find("known policies: ahp, topsis, weighted_sum"), std::string::npos);
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"weights":{"cost":1}}})")).second, "/profile/weights");
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"constraints":{"targets":{"mttr_minutes":{"min":5,"max":1}}}}})")).second,
             "/profile/constraints/targets/mttr_minutes");
+}
+
+TEST_F(ApiTest, AllThreePoliciesRankTheDemoCatalog) {
+  ASSERT_TRUE(LoadCatalogFiles(catalog_, DemoCatalogFiles(), LoadMode::kKeepExisting).ok());
+  for (const char* policy : {"weighted_sum", "topsis"}) {
+    auto r = Call("POST", "/v1/rank", std::string(R"({"profile_id":"iaas-burst","policy":")") + policy + "\"}");
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto j = json::parse(r.body);
+    EXPECT_EQ(j["policy"], policy);
+    EXPECT_EQ(j["policy_version"], 1);
+    EXPECT_GE(j["ranking"].size(), 3u);
+    EXPECT_TRUE(j["ranking"][0]["criteria"]["scalability"].contains("contribution"));
+  }
+  // AHP: availability 3x as important as scalability, scalability 2x reliability (consistent enough).
+  std::string ahp = R"({"profile":{"policy":"ahp","pairwise":{"criteria":["availability","scalability","reliability"],
+                        "matrix":[[1,3,6],[0.3333333,1,2],[0.1666667,0.5,1]]}}})";
+  auto r = Call("POST", "/v1/rank", ahp);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  // The matrix is consistent with weights (6, 2, 1) / 9.
+  EXPECT_NEAR(j["weights"]["availability"].get<double>(), 6.0 / 9, 1e-5);
+  EXPECT_NEAR(j["weights"]["scalability"].get<double>(), 2.0 / 9, 1e-5);
+  EXPECT_LT(j["consistency_ratio"].get<double>(), 0.1);
+  EXPECT_EQ(j["weights"]["responsiveness"], 0);
+  // A cyclic matrix is refused, naming its consistency ratio.
+  auto bad = Call("POST", "/v1/rank", R"({"profile":{"policy":"ahp","pairwise":{"criteria":["availability","scalability","reliability"],
+                        "matrix":[[1,9,0.1111111],[0.1111111,1,9],[9,0.1111111,1]]}}})");
+  EXPECT_EQ(Problem(bad), std::make_pair(400, std::string("/profile/pairwise/matrix")));
+  EXPECT_NE(bad.body.find("consistency ratio"), std::string::npos);
+  // A non-reciprocal matrix is refused at the entry.
+  auto skew = Call("POST", "/v1/rank", R"({"profile":{"policy":"ahp","pairwise":{"criteria":["availability","reliability"],"matrix":[[1,3],[3,1]]}}})");
+  EXPECT_EQ(Problem(skew).second, "/profile/pairwise/matrix/0/1");
 }
 
 TEST_F(ApiTest, ProfilesRoundTrip) {
