@@ -172,24 +172,14 @@ return n
   Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) override {
     std::vector<std::optional<std::string>> out;
     if (keys.empty()) return out;
-    ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
-    for (const auto& k : keys) {
-      const char* argv[] = {"GET", k.data()};
-      size_t lens[] = {3, k.size()};
-      redisAppendCommandArgv(c.get(), 2, argv, lens);
-    }
-    for (size_t i = 0; i < keys.size(); ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(c.get(), &raw) != REDIS_OK) {
-        Status s = ContextError(c.get(), "GET");
-        Return(std::move(c));
-        return s;
-      }
-      ReplyPtr r(static_cast<redisReply*>(raw));
+    std::vector<std::vector<std::string_view>> commands;
+    commands.reserve(keys.size());
+    for (const auto& k : keys) commands.push_back({"GET", k});
+    ICB_ASSIGN_OR_RETURN(auto replies, Pipeline(commands));
+    for (const auto& r : replies) {
       if (r->type == REDIS_REPLY_STRING) out.emplace_back(std::string(r->str, r->len));
       else out.emplace_back(std::nullopt);
     }
-    Return(std::move(c));
     return out;
   }
 
@@ -202,36 +192,20 @@ return n
 
   Result<std::vector<long long>> Apply(const WriteBatch& batch) override {
     // MULTI ... EXEC sent as one pipeline: one round trip, applied atomically.
-    ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
-    auto append = [&](std::initializer_list<std::string_view> args) {
-      std::vector<const char*> argv;
-      std::vector<size_t> lens;
-      for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
-      redisAppendCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
-    };
-    append({"MULTI"});
+    std::vector<std::vector<std::string_view>> commands = {{"MULTI"}};
     for (const auto& op : batch.ops()) {
       switch (op.kind) {
-        case WriteOp::Kind::kHashSet: append({"HSET", op.key, op.field, op.value}); break;
-        case WriteOp::Kind::kHashSetIfAbsent: append({"HSETNX", op.key, op.field, op.value}); break;
-        case WriteOp::Kind::kIncr: append({"INCR", op.key}); break;
+        case WriteOp::Kind::kHashSet: commands.push_back({"HSET", op.key, op.field, op.value}); break;
+        case WriteOp::Kind::kHashSetIfAbsent: commands.push_back({"HSETNX", op.key, op.field, op.value}); break;
+        case WriteOp::Kind::kIncr: commands.push_back({"INCR", op.key}); break;
       }
     }
-    append({"EXEC"});
+    commands.push_back({"EXEC"});
+    ICB_ASSIGN_OR_RETURN(auto replies, Pipeline(commands));
     Status first_error;
-    ReplyPtr exec;
-    for (size_t i = 0; i < batch.ops().size() + 2; ++i) {
-      void* raw = nullptr;
-      if (redisGetReply(c.get(), &raw) != REDIS_OK) {
-        Status s = ContextError(c.get(), "EXEC");
-        Return(std::move(c));
-        return s;
-      }
-      ReplyPtr r(static_cast<redisReply*>(raw));
+    for (const auto& r : replies)
       if (r->type == REDIS_REPLY_ERROR && first_error.ok()) first_error = ReplyError(r.get());
-      if (i == batch.ops().size() + 1) exec = std::move(r);
-    }
-    Return(std::move(c));
+    ReplyPtr exec = std::move(replies.back());
     if (!first_error.ok()) return first_error;
     if (!exec || exec->type != REDIS_REPLY_ARRAY) return Internal("Redis: transaction aborted");
     std::vector<long long> out;
@@ -244,6 +218,33 @@ return n
   }
 
  private:
+  // Sends every command on one borrowed connection, then reads every reply:
+  // one round trip. A broken connection fails the whole pipeline.
+  Result<std::vector<ReplyPtr>> Pipeline(const std::vector<std::vector<std::string_view>>& commands) {
+    ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& args : commands) {
+      argv.clear();
+      lens.clear();
+      for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
+      redisAppendCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+    }
+    std::vector<ReplyPtr> replies;
+    replies.reserve(commands.size());
+    for (size_t i = 0; i < commands.size(); ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(c.get(), &raw) != REDIS_OK) {
+        Status s = ContextError(c.get(), commands[i].front());
+        Return(std::move(c));
+        return s;
+      }
+      replies.emplace_back(static_cast<redisReply*>(raw));
+    }
+    Return(std::move(c));
+    return replies;
+  }
+
   // Runs one command on a borrowed connection. Reads are idempotent, so a
   // connection that broke (e.g. Redis restarted) is retried once on a new one.
   Result<ReplyPtr> Command(std::initializer_list<std::string_view> args, bool retry) {
