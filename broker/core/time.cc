@@ -137,12 +137,4 @@ Result<Window> MonthWindow(std::string_view month, std::string_view zone) {
   return Window{*from, *to};
 }
 
-std::string MonthOf(TimePoint t) {
-  using namespace std::chrono;
-  year_month_day ymd(floor<days>(t));
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()));
-  return buf;
-}
-
 }  // namespace icb

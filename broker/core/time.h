@@ -25,7 +25,4 @@ struct Window {
 // "Asia/Seoul", from the system's tzdata), as UTC instants.
 Result<Window> MonthWindow(std::string_view month, std::string_view time_zone);
 
-// The month (in UTC) containing t, and the one before it: "YYYY-MM".
-std::string MonthOf(TimePoint t);
-
 }  // namespace icb

@@ -38,11 +38,6 @@ class QosService {
   // amounts of the last (up to) three months, for fee_basis average_last_3_months.
   Result<std::string> SlaReportJson(std::string_view provider, const std::map<std::string, std::string>& query);
 
-  struct Computed {
-    Metrics metrics;
-    const SlaVersion* sla = nullptr;  // in force for the window, if any
-    std::string time_zone = "UTC";
-  };
   // Loads samples around the window (far enough back to see whole outages)
   // and events, and computes.
   Result<Metrics> Compute(std::string_view provider, Window window, int notice_days);

@@ -29,24 +29,17 @@ DecisionMatrix RandomMatrix(size_t rows, size_t cols) {
   return m;
 }
 
-// The policy alone on a decision matrix (rows x criteria).
-void BM_WeightedSumPolicy(benchmark::State& state) {
+// A policy alone on a decision matrix (rows x criteria).
+template <typename Policy>
+void BM_Policy(benchmark::State& state) {
   auto m = RandomMatrix(static_cast<size_t>(state.range(0)), static_cast<size_t>(state.range(1)));
-  WeightedSumPolicy policy;
+  Policy policy;
   Profile profile;
   for (auto _ : state) benchmark::DoNotOptimize(policy.Score(m, profile));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_WeightedSumPolicy)->Args({1000, 8})->Args({10000, 32})->Unit(benchmark::kMicrosecond);
-
-void BM_TopsisPolicy(benchmark::State& state) {
-  auto m = RandomMatrix(static_cast<size_t>(state.range(0)), static_cast<size_t>(state.range(1)));
-  TopsisPolicy policy;
-  Profile profile;
-  for (auto _ : state) benchmark::DoNotOptimize(policy.Score(m, profile));
-  state.SetItemsProcessed(state.iterations() * state.range(0));
-}
-BENCHMARK(BM_TopsisPolicy)->Args({1000, 8})->Args({10000, 32})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Policy<WeightedSumPolicy>)->Name("BM_WeightedSumPolicy")->Args({1000, 8})->Args({10000, 32})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Policy<TopsisPolicy>)->Name("BM_TopsisPolicy")->Args({1000, 8})->Args({10000, 32})->Unit(benchmark::kMicrosecond);
 
 // The whole rank of a catalog snapshot: constraints, normalisation of 15
 // published targets into 7 criteria, the policy, sorting, top 10.

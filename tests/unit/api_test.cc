@@ -5,6 +5,7 @@
 #include "broker/api/api.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/time.h"
+#include "api_harness.h"
 #include "test_docs.h"
 
 namespace icb {
@@ -12,16 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-class ApiTest : public ::testing::Test {
+class ApiTest : public ::testing::Test, protected testing::ApiHarness {
  protected:
-  ApiTest()
-      : store_(NewMemoryStore()),
-        catalog_(*store_, *SchemaSet::LoadEmbedded()),
-        clock_(*ParseRfc3339("2026-11-23T00:00:00Z")),
-        qos_(*store_, catalog_),
-        api_(*store_, catalog_, qos_, policies_, clock_) {
-    RegisterBuiltinPolicies(policies_);
-  }
+  ApiTest() : ApiHarness("2026-11-23T00:00:00Z") {}
 
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body = "",
                     const std::string& content_type = "application/json") {
@@ -55,12 +49,6 @@ class ApiTest : public ::testing::Test {
     return {r.status, j["errors"].empty() ? std::string("<none>") : j["errors"][0]["pointer"].get<std::string>()};
   }
 
-  std::unique_ptr<Store> store_;
-  Catalog catalog_;
-  PolicyRegistry policies_;
-  ManualClock clock_;
-  QosService qos_;
-  Api api_;
 };
 
 TEST_F(ApiTest, HealthReportsTheStore) {

@@ -5,6 +5,7 @@
 
 #include "broker/api/api.h"
 #include "broker/core/time.h"
+#include "api_harness.h"
 #include "test_docs.h"
 
 namespace icb {
@@ -12,15 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-class QosApiTest : public ::testing::Test {
+class QosApiTest : public ::testing::Test, protected testing::ApiHarness {
  protected:
-  QosApiTest()
-      : store_(NewMemoryStore()),
-        catalog_(*store_, *SchemaSet::LoadEmbedded()),
-        clock_(*ParseRfc3339("2026-12-05T00:00:00Z")),
-        qos_(*store_, catalog_),
-        api_(*store_, catalog_, qos_, policies_, clock_) {
-    RegisterBuiltinPolicies(policies_);
+  QosApiTest() : ApiHarness("2026-12-05T00:00:00Z") {
     EXPECT_EQ(Call("PUT", {"v1", "providers", "p1"}, testing::ProviderDoc("p1").dump()).status, 201);
     json v1 = testing::SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", 99.9}, {"mttr_minutes", 60}, {"response_ms_p95", 150}});
     v1["credit_tiers"] = {{{"below_percent", 99.9}, {"credit_percent", 10}}, {{"below_percent", 99.5}, {"credit_percent", 20}},
@@ -62,12 +57,6 @@ class QosApiTest : public ::testing::Test {
     if (!batch["samples"].empty()) flush();
   }
 
-  std::unique_ptr<Store> store_;
-  Catalog catalog_;
-  PolicyRegistry policies_;
-  ManualClock clock_;
-  QosService qos_;
-  Api api_;
 };
 
 TEST_F(QosApiTest, WorkedExampleThroughTheApi) {
