@@ -53,7 +53,7 @@ Result<PolicyScores> AhpPolicy::Score(const DecisionMatrix& m, const Profile& pr
   }
   PolicyScores out;
   out.weights.assign(m.cols, 0.0);
-  for (size_t k = 0; k < profile.pairwise->criteria.size(); ++k) out.weights[static_cast<size_t>(profile.pairwise->criteria[k])] = ahp.weights[k];
+  for (size_t k = 0; k < profile.pairwise->columns.size(); ++k) out.weights[static_cast<size_t>(profile.pairwise->columns[k])] = ahp.weights[k];
   out.consistency_ratio = ahp.consistency_ratio;
   out.scores.assign(m.rows, 0.0);
   out.contributions.assign(m.rows * m.cols, 0.0);

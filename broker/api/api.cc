@@ -64,6 +64,36 @@ Status PrefixPointers(const Status& s, const std::string& prefix) {
   return Status(s.code(), s.message(), std::move(errors));
 }
 
+}  // namespace
+
+void WriteCost(JsonWriter& w, const CostEstimate& c) {
+  auto money = [](double v) { return std::round(v * 100) / 100; };
+  w.Key("cost").BeginObject().Key("offer").String(c.offer).Key("monthly").Number(money(c.monthly));
+  w.Key("expected_credit_percent");
+  if (c.credit_percent) w.Number(Round6(*c.credit_percent));
+  else w.Null();
+  w.Key("expected_credit").Number(money(c.expected_credit)).Key("effective").Number(money(c.effective));
+  if (c.offer_currency != "" && c.rate != 1) w.Key("offer_currency").String(c.offer_currency).Key("exchange_rate").Number(c.rate);
+  w.EndObject();
+}
+
+void WriteCloudSummary(JsonWriter& w, const CloudCheck& c) {
+  w.Key("cloud_check").BeginObject().Key("flagged").Bool(c.flagged).Key("secured").Bool(c.secured);
+  w.Key("characteristics").BeginObject();
+  for (int i = 0; i < kNumCharacteristics; ++i) {
+    const auto& s = c.items[i];
+    w.Key(kCharacteristicNames[i]).BeginObject().Key("met").Bool(s.met).Key("evidence").String(EvidenceName(s.evidence));
+    w.Key("verified").Bool(EvidenceVerified(s.evidence));
+    if (s.contradicted) w.Key("contradicted").Bool(true);
+    if (s.observed_at) w.Key("observed_at").String(FormatRfc3339(*s.observed_at));
+    if (!s.detail.empty()) w.Key("detail").String(s.detail);
+    w.EndObject();
+  }
+  w.EndObject().EndObject();
+}
+
+namespace {
+
 std::string RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version) {
   JsonWriter w;
   w.Reserve(2048 + r.ranking.size() * 1800 + r.excluded.size() * 200);  // about the answer's size: no regrowth
@@ -73,8 +103,9 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
   w.Key("evidence").String(EvidenceBasisName(profile.evidence));
   w.Key("at").String(FormatRfc3339(r.at)).Key("catalog_version").Int(catalog_version);
   w.Key("weights").BeginObject();
-  for (int c = 0; c < kNumCriteria; ++c) w.Key(kCriterionNames[c]).Number(Round6(r.weights[c]));
+  for (int c = 0; c < kNumColumns; ++c) w.Key(kColumnNames[c]).Number(Round6(r.weights[c]));
   w.EndObject();
+  if (profile.cost) w.Key("currency").String(profile.cost->currency);
   if (r.consistency_ratio) w.Key("consistency_ratio").Number(Round6(*r.consistency_ratio));
   // Units once per answer rather than in every provider's breakdown.
   w.Key("units").BeginObject();
@@ -87,20 +118,23 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
     if (p.sla) w.String(p.sla->version);
     else w.Null();
     // The two criteria that contribute most, in words.
-    std::array<int, kNumCriteria> order;
-    for (int c = 0; c < kNumCriteria; ++c) order[c] = c;
+    std::array<int, kNumColumns> order;
+    for (int c = 0; c < kNumColumns; ++c) order[c] = c;
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p.criteria[a].contribution > p.criteria[b].contribution; });
     std::string why = "score " + FormatNumber(Round6(p.score)) + (p.sla ? " under SLA " + p.sla->version : std::string(" on measurement alone (no SLA in force)")) + "; largest contributions: ";
     for (int i = 0; i < 2; ++i) {
       const auto& cb = p.criteria[order[i]];
-      why += (i ? ", " : "") + std::string(kCriterionNames[order[i]]) + " " + FormatNumber(Round6(cb.contribution)) + " (score " +
+      why += (i ? ", " : "") + std::string(kColumnNames[order[i]]) + " " + FormatNumber(Round6(cb.contribution)) + " (score " +
              FormatNumber(Round6(cb.score)) + " x weight " + FormatNumber(Round6(cb.weight)) + ")";
     }
     if (p.evidence && !p.evidence->sufficient) {
       why += "; measured coverage " + FormatNumber(std::round(p.evidence->coverage_percent * 100) / 100) + " % is below " +
              FormatNumber(kMinMeasuredCoverage) + " %: published values used";
     }
+    if (p.cloud && p.cloud->flagged) why += "; flagged by the cloud-washing check";
     w.Key("explanation").String(why);
+    if (p.cost) WriteCost(w, *p.cost);
+    if (p.cloud) WriteCloudSummary(w, *p.cloud);
     if (p.evidence) {
       const auto& e = *p.evidence;
       w.Key("measurement").BeginObject().Key("coverage_percent").Number(std::round(e.coverage_percent * 100) / 100);
@@ -148,6 +182,11 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
       else w.Null();
       w.EndObject();
     }
+    if (profile.cost || r.weights[kCostColumn] > 0) {
+      const auto& cb = p.criteria[kCostColumn];
+      w.Key("cost").BeginObject().Key("score").Number(Round6(cb.score)).Key("weight").Number(Round6(cb.weight));
+      w.Key("contribution").Number(Round6(cb.contribution)).EndObject();
+    }
     w.EndObject().EndObject();
   }
   w.EndArray();
@@ -162,6 +201,28 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
 }
 
 }  // namespace
+
+Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,
+                          QosService* qos, RankEvidence& out) {
+  if (profile.evidence != EvidenceBasis::kPublished) {
+    if (!qos) {
+      return InvalidArgument("evidence not available", {{pointer + "/evidence", "evidence \"" + std::string(EvidenceBasisName(profile.evidence)) +
+                                                                                  "\" needs measured QoS, which is not available here; use \"published\""}});
+    }
+    ICB_ASSIGN_OR_RETURN(out.measured, qos->Measured(snapshot, now));
+    out.has_measured = true;
+  }
+  if (!qos) return Status::Ok();
+  if (profile.cost) {
+    ICB_ASSIGN_OR_RETURN(out.credits, qos->ExpectedCredits(snapshot, now));
+    out.has_credits = true;
+  }
+  if (profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics) {
+    ICB_ASSIGN_OR_RETURN(out.observations, qos->Observations(snapshot, now));
+    out.has_observations = true;
+  }
+  return Status::Ok();
+}
 
 Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
                                       QosService* qos) {
@@ -190,16 +251,10 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
     return InvalidArgument("unknown policy", {{policy_pointer, "unknown policy \"" + profile.policy + "\"; known policies: " + known}});
   }
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
-  MeasuredMap measured;
-  if (profile.evidence != EvidenceBasis::kPublished) {
-    if (!qos) {
-      return InvalidArgument("evidence not available", {{pointer + "/evidence", "evidence \"" + std::string(EvidenceBasisName(profile.evidence)) +
-                                                                                  "\" needs measured QoS, which is not available here; use \"published\""}});
-    }
-    ICB_ASSIGN_OR_RETURN(measured, qos->Measured(*snapshot, now));
-  }
+  RankEvidence evidence;
+  ICB_RETURN_IF_ERROR(GatherRankEvidence(*snapshot, profile, pointer, now, qos, evidence));
   size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
-  auto ranked = Rank(*snapshot, profile, *policy, now, top_k, &measured);
+  auto ranked = Rank(*snapshot, profile, *policy, now, top_k, evidence.inputs());
   if (!ranked.ok()) return PrefixPointers(ranked.status(), pointer);  // policy errors point into the profile
   RankResult& result = *ranked;
   return RankResultToJson(result, profile, snapshot->version);
@@ -335,7 +390,7 @@ HttpResponse Api::Events(const HttpRequest& r) {
   if (r.method != "POST") return MethodNotAllowed({"GET", "POST"});
   auto body = JsonBody(r);
   if (!body.ok()) return ProblemResponse(body.status());
-  auto added = qos_.events().Add(provider, *body);
+  auto added = qos_.AddEvent(provider, *body);
   if (!added.ok()) return ProblemResponse(added.status());
   return JsonResponse(added->created ? 201 : 200, added->document);
 }

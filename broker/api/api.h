@@ -4,6 +4,7 @@
 #include "broker/api/http.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
+#include "broker/core/json_writer.h"
 #include "broker/qos/service.h"
 #include "broker/ranking/policy.h"
 #include "broker/store/store.h"
@@ -39,6 +40,26 @@ class Api {
   const Clock& clock_;
   ApiLimits limits_;
 };
+
+// What ranking needs beyond the catalog for a profile, gathered from the QoS
+// store: measurements (evidence measured/both), expected credits (cost) and
+// characteristic checks (cloud-washing constraints).
+struct RankEvidence {
+  MeasuredMap measured;
+  std::map<std::string, double, std::less<>> credits;
+  ObservationMap observations;
+  bool has_measured = false, has_credits = false, has_observations = false;
+  RankInputs inputs() const {
+    return {has_measured ? &measured : nullptr, has_credits ? &credits : nullptr, has_observations ? &observations : nullptr};
+  }
+};
+// `pointer` is where the profile sits in the request, for error pointers.
+Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,
+                          QosService* qos, RankEvidence& out);
+
+// The cost estimate and the cloud-washing check as the answers show them.
+void WriteCost(JsonWriter& w, const CostEstimate& c);
+void WriteCloudSummary(JsonWriter& w, const CloudCheck& c);
 
 // Shared by the API and the offline CLI: resolves a rank request body into a
 // profile and policy, ranks, and renders the answer.

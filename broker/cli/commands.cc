@@ -309,7 +309,7 @@ int QosReportCommand(const std::vector<std::string>& args, bool sla_report) {
         const json& list = doc.is_object() && doc.contains("events") ? doc["events"] : doc;
         if (!list.is_array()) return InvalidArgument("expected an array of events or {\"events\": [...]}");
         for (size_t i = 0; i < list.size(); ++i) {
-          auto added = qos.events().Add(f.values["--provider"], list[i]);
+          auto added = qos.AddEvent(f.values["--provider"], list[i]);
           if (!added.ok()) {
             std::vector<FieldError> errors;
             for (const auto& e : added.status().errors()) errors.push_back({"/" + std::to_string(i) + e.pointer, e.message});

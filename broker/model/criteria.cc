@@ -11,6 +11,12 @@ std::optional<Criterion> CriterionFromName(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<int> ColumnFromName(std::string_view name) {
+  for (int i = 0; i < kNumColumns; ++i)
+    if (kColumnNames[i] == name) return i;
+  return std::nullopt;
+}
+
 std::optional<int> TargetIndex(std::string_view name) {
   for (int i = 0; i < kNumTargets; ++i)
     if (kTargets[i].name == name) return i;

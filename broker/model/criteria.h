@@ -26,6 +26,15 @@ inline constexpr std::array<std::string_view, kNumCriteria> kCriterionNames = {
 std::optional<Criterion> CriterionFromName(std::string_view name);
 inline std::string_view CriterionName(Criterion c) { return kCriterionNames[static_cast<int>(c)]; }
 
+// Columns of the ranking's decision matrix: the 7 criteria, then cost. A
+// profile may weigh cost beside quality; it is not one of the quality criteria.
+inline constexpr int kCostColumn = kNumCriteria;
+inline constexpr int kNumColumns = kNumCriteria + 1;
+inline constexpr std::array<std::string_view, kNumColumns> kColumnNames = {
+    "availability", "responsiveness", "scalability", "reliability",
+    "service_sustainability", "service_support", "customer_response", "cost"};
+std::optional<int> ColumnFromName(std::string_view name);
+
 // How a target's raw value maps onto a 0..1 score (weighted-sum normalisation).
 enum class Scale {
   kLinear,  // linear between worst and best, clamped

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <set>
 
 #include "broker/core/json_writer.h"
 #include "broker/core/time.h"
@@ -37,6 +38,23 @@ std::string_view ServiceModelName(ServiceModel m) { return kServiceModels[static
 std::optional<ServiceModel> ServiceModelFromName(std::string_view s) { return FromNames<ServiceModel>(kServiceModels, s); }
 std::string_view EvidenceName(Evidence e) { return kEvidence[static_cast<int>(e)]; }
 std::optional<Evidence> EvidenceFromName(std::string_view s) { return FromNames<Evidence>(kEvidence, s); }
+double EvidenceConfidence(Evidence e) {
+  static constexpr std::array<double, 5> confidence = {1.0, 0.9, 0.75, 0.5, 0.0};
+  return confidence[static_cast<int>(e)];
+}
+std::optional<Characteristic> CharacteristicFromName(std::string_view s) { return FromNames<Characteristic>(kCharacteristicNames, s); }
+std::string_view BillingPeriodName(BillingPeriod b) {
+  static constexpr std::array<std::string_view, 3> names = {"hour", "month", "year"};
+  return names[static_cast<int>(b)];
+}
+double PeriodsPerMonth(BillingPeriod b) {
+  switch (b) {
+    case BillingPeriod::kHour: return 730.0;
+    case BillingPeriod::kMonth: return 1.0;
+    case BillingPeriod::kYear: return 1.0 / 12.0;
+  }
+  return 1.0;
+}
 std::string_view EvidenceBasisName(EvidenceBasis b) {
   static constexpr std::array<std::string_view, 3> names = {"published", "measured", "both"};
   return names[static_cast<int>(b)];
@@ -77,6 +95,34 @@ Result<Provider> ProviderFromJson(const json& doc) {
       p.adapters[cap] = {ref.at("adapter").get<std::string>(), ref.contains("config") ? ref["config"].dump() : "{}"};
     }
   }
+  if (doc.contains("characteristics")) {
+    for (const auto& [name, claim] : doc["characteristics"].items()) {
+      CharacteristicClaim c;
+      c.supported = claim.at("supported").get<bool>();
+      c.evidence = *EvidenceFromName(claim.at("evidence").get<std::string>());
+      c.source = Str(claim, "source");
+      p.characteristics[static_cast<int>(*CharacteristicFromName(name))] = std::move(c);
+    }
+  }
+  if (doc.contains("offers")) {
+    std::set<std::string> ids;
+    for (size_t i = 0; i < doc["offers"].size(); ++i) {
+      const json& o = doc["offers"][i];
+      Offer offer;
+      offer.id = o.at("id").get<std::string>();
+      if (!ids.insert(offer.id).second) return InvalidArgument("duplicate offer", {{"/offers/" + std::to_string(i) + "/id", "offer id \"" + offer.id + "\" is used twice"}});
+      offer.name = Str(o, "name");
+      offer.currency = o.at("currency").get<std::string>();
+      std::string period = o.at("billing_period").get<std::string>();
+      offer.billing_period = period == "hour" ? BillingPeriod::kHour : period == "year" ? BillingPeriod::kYear : BillingPeriod::kMonth;
+      offer.fixed_fee = o.value("fixed_fee", 0.0);
+      if (o.contains("unit_prices"))
+        for (const auto& [unit, price] : o["unit_prices"].items()) offer.unit_prices[unit] = price.get<double>();
+      offer.egress_per_gb = o.value("egress_per_gb", 0.0);
+      offer.egress_free_gb = o.value("egress_free_gb", 0.0);
+      p.offers.push_back(std::move(offer));
+    }
+  }
   return p;
 }
 
@@ -103,13 +149,17 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
         if (item != it->end() && item->get<bool>()) ++c.met;
       }
     }
-    s.targets[i] = c.Percent();
+    // Items claimed with no evidence at all are not known to be met (reference
+    // 7: unknown counts as not met for hard constraints).
+    if (c.evidence != Evidence::kUnknown) s.targets[i] = c.Percent();
     s.checklists[std::string(spec.name)] = c;
   }
   std::array<int, kNumCriteria> per_criterion{};
   for (int i = 0; i < kNumTargets; ++i) {
     int c = static_cast<int>(kTargets[i].criterion);
     s.target_scores[i] = s.targets[i] ? NormaliseTarget(kTargets[i], *s.targets[i]) : 0.0;
+    // Management checks count by the confidence of their evidence.
+    if (auto cl = s.checklists.find(std::string(kTargets[i].name)); cl != s.checklists.end()) s.target_scores[i] *= EvidenceConfidence(cl->second.evidence);
     s.criterion_scores[c] += s.target_scores[i];
     ++per_criterion[c];
   }
@@ -126,7 +176,8 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
       w.Key("score").Number(std::round(s.target_scores[t] * 1e6) / 1e6);
       if (spec.checklist) {
         auto it = s.checklists.find(std::string(spec.name));
-        w.Key("evidence").String(EvidenceName(it == s.checklists.end() ? Evidence::kUnknown : it->second.evidence));
+        Evidence e = it == s.checklists.end() ? Evidence::kUnknown : it->second.evidence;
+        w.Key("evidence").String(EvidenceName(e)).Key("verified").Bool(EvidenceVerified(e));
       }
       w.EndObject();
     }
@@ -154,15 +205,29 @@ Result<Profile> ProfileFromJson(const json& doc) {
     p.evidence = e == "measured" ? EvidenceBasis::kMeasured : e == "both" ? EvidenceBasis::kBoth : EvidenceBasis::kPublished;
   }
   if (doc.contains("weights")) {
-    for (const auto& [name, w] : doc["weights"].items()) p.weights[static_cast<int>(*CriterionFromName(name))] = w.get<double>();
+    for (const auto& [name, w] : doc["weights"].items()) p.weights[*ColumnFromName(name)] = w.get<double>();
+  }
+  if (doc.contains("cost")) {
+    const json& c = doc["cost"];
+    CostRequirements cost;
+    cost.currency = c.at("currency").get<std::string>();
+    if (c.contains("usage"))
+      for (const auto& [unit, q] : c["usage"].items()) cost.usage[unit] = q.get<double>();
+    cost.egress_gb = c.value("egress_gb", 0.0);
+    if (c.contains("monthly_budget")) cost.monthly_budget = c["monthly_budget"].get<double>();
+    if (c.contains("exchange_rates"))
+      for (const auto& [cur, rate] : c["exchange_rates"].items()) cost.exchange_rates[cur] = rate.get<double>();
+    p.cost = std::move(cost);
+  } else if (p.weights[kCostColumn] > 0) {
+    return InvalidArgument("cost weighed but not described", {{"/weights/cost", "weighing cost needs a cost block: {currency, usage, egress_gb}"}});
   }
   p.accept_inconsistent = doc.value("accept_inconsistent", false);
   if (doc.contains("pairwise")) {
     const json& pw = doc["pairwise"];
     PairwiseComparisons pc;
-    for (const auto& c : pw["criteria"]) pc.criteria.push_back(*CriterionFromName(c.get<std::string>()));
+    for (const auto& c : pw["criteria"]) pc.columns.push_back(*ColumnFromName(c.get<std::string>()));
     const json& m = pw["matrix"];
-    size_t n = pc.criteria.size();
+    size_t n = pc.columns.size();
     if (m.size() != n) return InvalidArgument("pairwise matrix size", {{"/pairwise/matrix", "has " + std::to_string(m.size()) + " rows for " + std::to_string(n) + " criteria"}});
     for (size_t i = 0; i < n; ++i) {
       if (m[i].size() != n) return InvalidArgument("pairwise matrix size", {{"/pairwise/matrix/" + std::to_string(i), "has " + std::to_string(m[i].size()) + " entries for " + std::to_string(n) + " criteria"}});
@@ -185,6 +250,8 @@ Result<Profile> ProfileFromJson(const json& doc) {
       for (const auto& m : c["service_models"]) p.constraints.service_models.push_back(*ServiceModelFromName(m.get<std::string>()));
     if (c.contains("countries")) p.constraints.countries = c["countries"].get<std::vector<std::string>>();
     if (c.contains("certifications")) p.constraints.certifications = c["certifications"].get<std::vector<std::string>>();
+    p.constraints.exclude_cloud_washing = c.value("exclude_cloud_washing", false);
+    if (c.contains("essential_characteristics")) p.constraints.essential_characteristics = EvidenceFromName(c["essential_characteristics"].get<std::string>());
     if (c.contains("targets")) {
       for (const auto& [name, b] : c["targets"].items()) {
         Bound bound;

@@ -25,6 +25,50 @@ std::optional<ServiceModel> ServiceModelFromName(std::string_view s);
 enum class Evidence { kObserved, kCertified, kDocumented, kDeclared, kUnknown };
 std::string_view EvidenceName(Evidence e);
 std::optional<Evidence> EvidenceFromName(std::string_view s);
+// How much a claim at this level counts in a score (reference 7: lower levels
+// mean lower confidence). Observed and certified claims are verified; the
+// others are shown as what they are, never as verified.
+double EvidenceConfidence(Evidence e);
+inline bool EvidenceVerified(Evidence e) { return e == Evidence::kObserved || e == Evidence::kCertified; }
+
+// The six essential characteristics of a cloud service (reference 7, C4-C9).
+enum class Characteristic {
+  kOnDemandSelfService,
+  kBroadNetworkAccess,
+  kRapidElasticity,
+  kResourcePooling,
+  kMultiTenancy,
+  kMeasuredService,
+};
+inline constexpr int kNumCharacteristics = 6;
+inline constexpr std::array<std::string_view, kNumCharacteristics> kCharacteristicNames = {
+    "on_demand_self_service", "broad_network_access", "rapid_elasticity", "resource_pooling", "multi_tenancy", "measured_service"};
+std::optional<Characteristic> CharacteristicFromName(std::string_view s);
+
+// What the provider claims of one characteristic, and how that is backed.
+struct CharacteristicClaim {
+  bool supported = false;
+  Evidence evidence = Evidence::kDeclared;  // certified, documented or declared
+  std::string source;                     // certificate id, document URL, ...
+};
+
+enum class BillingPeriod { kHour, kMonth, kYear };
+std::string_view BillingPeriodName(BillingPeriod b);
+// Billing periods in a month: 730 hours (8,760 / 12), 1 month, 1/12 year.
+double PeriodsPerMonth(BillingPeriod b);
+
+// A priced offer. Unit prices are per unit of usage as the unit's name says
+// (vcpu_hour: one vCPU for one hour; storage_gb_month: one GB for a month).
+struct Offer {
+  std::string id;
+  std::string name;
+  std::string currency;
+  BillingPeriod billing_period = BillingPeriod::kMonth;
+  double fixed_fee = 0;  // per billing period
+  std::map<std::string, double, std::less<>> unit_prices;
+  double egress_per_gb = 0;
+  double egress_free_gb = 0;  // per month
+};
 
 struct Region {
   std::string id;
@@ -67,6 +111,8 @@ struct Provider {
   std::vector<Certification> certifications;
   std::vector<Endpoint> endpoints;
   std::map<std::string, AdapterRef> adapters;  // capability -> adapter
+  std::array<std::optional<CharacteristicClaim>, kNumCharacteristics> characteristics;
+  std::vector<Offer> offers;
 };
 
 struct Checklist {
@@ -119,6 +165,18 @@ struct Constraints {
   std::vector<std::string> countries;        // empty = any
   std::vector<std::string> certifications;   // all required
   std::map<int, Bound> targets;              // kTargets index -> bound
+  bool exclude_cloud_washing = false;        // exclude providers whose observations contradict a claim
+  // Every essential characteristic met with evidence at least this strong.
+  std::optional<Evidence> essential_characteristics;
+};
+
+// What the customer will use per month, to price offers, and the budget.
+struct CostRequirements {
+  std::string currency;                                  // the one costs are compared in
+  std::map<std::string, double, std::less<>> usage;      // unit -> quantity per month
+  double egress_gb = 0;                                  // per month
+  std::optional<double> monthly_budget;                  // hard cap on the billed monthly cost
+  std::map<std::string, double, std::less<>> exchange_rates;  // 1 unit of key = value units of `currency`
 };
 
 enum class EvidenceBasis { kPublished, kMeasured, kBoth };
@@ -127,7 +185,7 @@ std::string_view EvidenceBasisName(EvidenceBasis b);
 // AHP judgements: matrix[i][j] says how much more criteria[i] matters than
 // criteria[j] (Saaty's 1-9 scale; reciprocal, ones on the diagonal).
 struct PairwiseComparisons {
-  std::vector<Criterion> criteria;
+  std::vector<int> columns;  // kColumnNames indices (criteria, or cost)
   std::vector<std::vector<double>> matrix;
 };
 
@@ -135,11 +193,12 @@ struct Profile {
   std::string id;
   std::string description;
   Constraints constraints;
-  std::array<double, kNumCriteria> weights{};  // all zero in the document = equal weights
+  std::array<double, kNumColumns> weights{};  // all zero in the document = equal criteria weights, cost 0
   std::string policy = "weighted_sum";
   EvidenceBasis evidence = EvidenceBasis::kPublished;
   std::optional<PairwiseComparisons> pairwise;
   bool accept_inconsistent = false;  // rank with AHP even when CR > 0.1
+  std::optional<CostRequirements> cost;
 };
 
 Result<Provider> ProviderFromJson(const nlohmann::json& doc);

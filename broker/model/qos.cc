@@ -28,6 +28,7 @@ TimePoint ProviderEvent::At() const {
         if constexpr (std::is_same_v<T, MaintenanceEvent>) return e.start;
         else if constexpr (std::is_same_v<T, BackupEvent>) return e.at;
         else if constexpr (std::is_same_v<T, ScaleEvent>) return e.requested_at;
+        else if constexpr (std::is_same_v<T, CharacteristicCheckEvent>) return e.at;
         else return e.start;
       },
       body);
@@ -86,6 +87,13 @@ Result<ProviderEvent> EventFromJson(const json& doc) {
     if (s.ready_at < s.requested_at) return InvalidArgument("ready before requested", {{"/ready_at", "ready_at is before requested_at"}});
     s.direction = doc.at("direction").get<std::string>();
     e.body = s;
+  } else if (kind == "characteristic_check") {
+    CharacteristicCheckEvent c;
+    ICB_ASSIGN_OR_RETURN(c.at, Time(doc, "at"));
+    c.characteristic = *CharacteristicFromName(doc.at("characteristic").get<std::string>());
+    c.passed = doc.at("passed").get<bool>();
+    c.detail = doc.value("detail", "");
+    e.body = c;
   } else {
     IncidentEvent i;
     ICB_ASSIGN_OR_RETURN(i.start, Time(doc, "start"));

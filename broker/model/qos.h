@@ -10,6 +10,7 @@
 
 #include "broker/core/clock.h"
 #include "broker/core/status.h"
+#include "broker/model/documents.h"
 
 namespace icb {
 
@@ -52,11 +53,19 @@ struct IncidentEvent {
   std::string summary;
 };
 
+// The broker's own check of an essential characteristic (observed evidence).
+struct CharacteristicCheckEvent {
+  TimePoint at;
+  Characteristic characteristic = Characteristic::kOnDemandSelfService;
+  bool passed = false;
+  std::string detail;
+};
+
 struct ProviderEvent {
   std::string id;
-  std::variant<MaintenanceEvent, BackupEvent, ScaleEvent, IncidentEvent> body;
+  std::variant<MaintenanceEvent, BackupEvent, ScaleEvent, IncidentEvent, CharacteristicCheckEvent> body;
   // The time the event is filed under (maintenance start, backup at, scale
-  // requested_at, incident start).
+  // requested_at, incident start, check at).
   TimePoint At() const;
 };
 

@@ -183,6 +183,116 @@ Result<MeasuredMap> QosService::Measured(const CatalogSnapshot& catalog, TimePoi
   return out;
 }
 
+Result<EventStore::Added> QosService::AddEvent(std::string_view provider, const json& doc) {
+  auto added = events_.Add(provider, doc);
+  if (added.ok()) {
+    std::lock_guard lock(measured_mu_);
+    observations_.erase(std::string(provider));
+    credits_.erase(std::string(provider));
+    measured_.erase(std::string(provider));
+  }
+  return added;
+}
+
+Result<std::vector<QosService::MonthCredit>> QosService::RecentCredits(const ProviderEntry& entry, TimePoint now, int months) {
+  // The month `now` is in (UTC, then one back if the SLA's zone has not reached it yet) ...
+  std::string stamp = FormatRfc3339(now);
+  int year = std::stoi(stamp.substr(0, 4)), month = std::stoi(stamp.substr(5, 2));
+  auto step_back = [&] {
+    if (--month == 0) {
+      month = 12;
+      --year;
+    }
+  };
+  auto name = [&] {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d", year, month);
+    return std::string(buf);
+  };
+  if (const SlaVersion* s = entry.InForce(now)) {
+    ICB_ASSIGN_OR_RETURN(Window current, MonthWindow(name(), s->time_zone));
+    if (current.from > now) step_back();
+  }
+  // ... then the complete months before it.
+  std::vector<MonthCredit> out;
+  for (int i = 0; i < months; ++i) {
+    step_back();
+    std::string m = name();
+    ICB_ASSIGN_OR_RETURN(Window utc, MonthWindow(m, "UTC"));
+    const SlaVersion* sla = SlaForWindow(entry, utc);
+    if (!sla) continue;
+    ICB_ASSIGN_OR_RETURN(Window w, MonthWindow(m, sla->time_zone));
+    ICB_ASSIGN_OR_RETURN(Metrics metrics, Compute(entry.provider.id, w, sla->maintenance_notice_days));
+    MonthCredit c;
+    c.month = m;
+    c.sla_version = sla->version;
+    c.availability_percent = metrics.availability_percent;
+    c.coverage_percent = metrics.coverage_percent;
+    c.credit_percent = metrics.coverage_percent > 0 ? CreditPercent(sla->credit_tiers, metrics.availability_percent) : 0.0;
+    c.monthly_fee = sla->monthly_fee;
+    out.push_back(std::move(c));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Result<std::map<std::string, double, std::less<>>> QosService::ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now) {
+  constexpr auto kFresh = std::chrono::minutes(1);
+  std::map<std::string, double, std::less<>> out;
+  for (const auto& entry : catalog.providers) {
+    const std::string& id = entry.provider.id;
+    std::optional<double> expected;
+    bool cached = false;
+    {
+      std::lock_guard lock(measured_mu_);
+      auto it = credits_.find(id);
+      if (it != credits_.end() && now >= it->second.first && now - it->second.first < kFresh) {
+        expected = it->second.second;
+        cached = true;
+      }
+    }
+    if (!cached) {
+      ICB_ASSIGN_OR_RETURN(auto months, RecentCredits(entry, now));
+      double sum = 0;
+      int measured = 0;
+      for (const auto& m : months) {
+        if (m.coverage_percent <= 0) continue;
+        sum += m.credit_percent;
+        ++measured;
+      }
+      if (measured) expected = sum / measured;
+      std::lock_guard lock(measured_mu_);
+      credits_[id] = {now, expected};
+    }
+    if (expected) out.emplace(id, *expected);
+  }
+  return out;
+}
+
+Result<ObservationMap> QosService::Observations(const CatalogSnapshot& catalog, TimePoint now) {
+  constexpr auto kFresh = std::chrono::minutes(1);
+  ObservationMap out;
+  for (const auto& entry : catalog.providers) {
+    const std::string& id = entry.provider.id;
+    {
+      std::lock_guard lock(measured_mu_);
+      auto it = observations_.find(id);
+      if (it != observations_.end() && now >= it->second.first && now - it->second.first < kFresh) {
+        if (!it->second.second.empty()) out.emplace(id, it->second.second);
+        continue;
+      }
+    }
+    ICB_ASSIGN_OR_RETURN(auto events, events_.Load(id));
+    std::vector<CharacteristicCheckEvent> checks;
+    for (const auto& e : events)
+      if (auto* c = std::get_if<CharacteristicCheckEvent>(&e.body)) checks.push_back(*c);
+    std::lock_guard lock(measured_mu_);
+    observations_[id] = {now, checks};
+    if (!checks.empty()) out.emplace(id, std::move(checks));
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const CatalogSnapshot>> QosService::Entry(std::string_view provider, const ProviderEntry** entry) {
   ICB_RETURN_IF_ERROR(catalog_.GetProvider(provider).status());
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());

@@ -30,6 +30,8 @@ class QosService {
   Result<SampleStore::AppendResult> IngestSamples(const std::vector<QosSample>& samples);
 
   EventStore& events() { return events_; }
+  // Adds an event and forgets what was cached from this provider's events.
+  Result<EventStore::Added> AddEvent(std::string_view provider, const nlohmann::json& doc);
 
   // Metrics of a provider. Query: month=YYYY-MM (calendar month in the time
   // zone of the SLA in force, UTC without one) or from=&to= (RFC 3339).
@@ -46,6 +48,25 @@ class QosService {
   // ranking on evidence. Cached per provider for a minute (of `now`).
   Result<MeasuredMap> Measured(const CatalogSnapshot& catalog, TimePoint now);
 
+  struct MonthCredit {
+    std::string month;  // YYYY-MM, in the time zone of the SLA that governed it
+    std::string sla_version;
+    double availability_percent = 100;
+    double coverage_percent = 0;
+    double credit_percent = 0;
+    std::optional<Money> monthly_fee;  // the SLA's, when it states one
+  };
+  // The `months` complete calendar months before `now`, oldest first; months
+  // without an SLA are left out.
+  Result<std::vector<MonthCredit>> RecentCredits(const ProviderEntry& entry, TimePoint now, int months = 3);
+  // Expected credit per provider, % of the bill: the mean over the last three
+  // months that were measured at all. Providers without any are left out.
+  // Cached per provider for a minute (of `now`).
+  Result<std::map<std::string, double, std::less<>>> ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now);
+  // Characteristic checks per provider (observed evidence for the
+  // cloud-washing check). Cached a minute (of `now`), or until an event is added here.
+  Result<ObservationMap> Observations(const CatalogSnapshot& catalog, TimePoint now);
+
  private:
   Result<std::shared_ptr<const CatalogSnapshot>> Entry(std::string_view provider, const ProviderEntry** entry);
 
@@ -58,6 +79,8 @@ class QosService {
   };
   std::mutex measured_mu_;
   std::map<std::string, CachedMeasurement, std::less<>> measured_;
+  std::map<std::string, std::pair<TimePoint, std::optional<double>>, std::less<>> credits_;
+  std::map<std::string, std::pair<TimePoint, std::vector<CharacteristicCheckEvent>>, std::less<>> observations_;
 };
 
 // The SLA version that governs a window: in force at its start, else the

@@ -74,26 +74,60 @@ std::vector<std::string> ConstraintViolations(const Provider& p, const TargetVal
 }
 
 Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now,
-                        size_t top_k, const MeasuredMap* measured) {
+                        size_t top_k, const RankInputs& inputs) {
+  const MeasuredMap* measured = inputs.measured;
   RankResult result;
   result.policy = std::string(policy.name());
   result.policy_version = policy.version();
   result.at = now;
 
-  // All-zero weights mean "no preference": equal weights.
+  // All-zero weights mean "no preference": equal criteria weights.
   double total = std::accumulate(profile.weights.begin(), profile.weights.end(), 0.0);
-  for (int c = 0; c < kNumCriteria; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : 1.0 / kNumCriteria;
+  for (int c = 0; c < kNumColumns; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : (c < kNumCriteria ? 1.0 / kNumCriteria : 0.0);
 
   struct Candidate {
     const Provider* provider;
     const SlaVersion* sla;
+    std::optional<CostEstimate> cost;
+    std::optional<CloudCheck> cloud;
   };
+  const bool cost_matters = profile.cost && (profile.weights[kCostColumn] > 0 || profile.cost->monthly_budget);
+  const bool cloud_constrained = profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics;
+  static const std::vector<CharacteristicCheckEvent> kNoObservations;
+  // Cost and the cloud-washing check, after the other constraints passed:
+  // their reasons join the exclusion, and their findings the candidate.
+  auto assess = [&](const Provider& p, Candidate& cand, std::vector<std::string>& reasons) {
+    if (cloud_constrained || inputs.observations) {
+      const auto* obs = &kNoObservations;
+      if (inputs.observations)
+        if (auto it = inputs.observations->find(p.id); it != inputs.observations->end()) obs = &it->second;
+      cand.cloud = CheckCloud(p, *obs, now);
+      if (cloud_constrained) {
+        auto more = CloudViolations(*cand.cloud, profile.constraints);
+        reasons.insert(reasons.end(), more.begin(), more.end());
+      }
+    }
+    if (profile.cost) {
+      std::optional<double> credit;
+      if (inputs.credit_percent)
+        if (auto it = inputs.credit_percent->find(p.id); it != inputs.credit_percent->end()) credit = it->second;
+      CostOutcome cost = EstimateCost(p, *profile.cost, credit);
+      cand.cost = cost.estimate;
+      if (!cost.estimate && cost_matters) {
+        for (auto& r : cost.reasons) reasons.push_back("cost: " + r);
+      } else if (cost.estimate && profile.cost->monthly_budget && cost.estimate->monthly > *profile.cost->monthly_budget) {
+        reasons.push_back("monthly cost " + FormatNumber(std::round(cost.estimate->monthly * 100) / 100) + " " + profile.cost->currency + " (offer " +
+                          cost.estimate->offer + ") exceeds the budget " + FormatNumber(*profile.cost->monthly_budget));
+      }
+    }
+  };
+
   std::vector<Candidate> candidates;
   candidates.reserve(catalog.providers.size());
   DecisionMatrix m;
-  m.cols = kNumCriteria;
+  m.cols = kNumColumns;
   m.weights.assign(result.weights.begin(), result.weights.end());
-  m.cells.reserve(catalog.providers.size() * kNumCriteria);
+  m.cells.reserve(catalog.providers.size() * kNumColumns);
   std::vector<EvidenceDetail> details;  // per candidate, evidence measured/both only
   const bool published_only = profile.evidence == EvidenceBasis::kPublished;
   if (!published_only && !measured) return InvalidArgument("measured evidence needs the QoS store");
@@ -102,13 +136,16 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     if (published_only) {
       auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
       if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
+      Candidate cand{&entry.provider, sla, std::nullopt, std::nullopt};
+      assess(entry.provider, cand, reasons);
       if (!reasons.empty()) {
         result.excluded.push_back({entry.provider.id, std::move(reasons)});
         continue;
       }
-      candidates.push_back({&entry.provider, sla});
+      candidates.push_back(std::move(cand));
       // Published scores depend on the SLA alone: computed once at load.
       m.cells.insert(m.cells.end(), sla->criterion_scores.begin(), sla->criterion_scores.end());
+      m.cells.push_back(0.0);  // cost, filled in below
       continue;
     }
     // Measured evidence: the measurement where there is enough of it, else
@@ -129,7 +166,7 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       if (sla) et.published = sla->targets[t];
       if (d.sufficient) et.measured = it->second.values[t];
       if (et.published && et.measured) {
-        et.kept = spec.higher_is_better ? *et.measured >= *et.published : *et.measured <= *et.published;
+        et.kept = PromiseKept(spec, *et.published, *et.measured);
         ++compared;
         kept += *et.kept;
       }
@@ -143,6 +180,8 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     bool anything = sla || d.sufficient;
     auto reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now);
     if (!anything && reasons.empty()) reasons.push_back("no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)");
+    Candidate cand{&entry.provider, sla, std::nullopt, std::nullopt};
+    assess(entry.provider, cand, reasons);
     if (!reasons.empty()) {
       result.excluded.push_back({entry.provider.id, std::move(reasons)});
       continue;
@@ -151,14 +190,28 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     std::array<int, kNumCriteria> count{};
     for (int t = 0; t < kNumTargets; ++t) {
       int c = static_cast<int>(kTargets[t].criterion);
-      criterion[c] += d.targets[t].score;
+      // Management checks count by the confidence of their evidence, as in the published scores.
+      double confidence = 1.0;
+      if (sla && kTargets[t].checklist)
+        if (auto cl = sla->checklists.find(std::string(kTargets[t].name)); cl != sla->checklists.end()) confidence = EvidenceConfidence(cl->second.evidence);
+      criterion[c] += d.targets[t].score * confidence;
       ++count[c];
     }
     for (int c = 0; c < kNumCriteria; ++c) m.cells.push_back(criterion[c] / count[c]);
-    candidates.push_back({&entry.provider, sla});
+    m.cells.push_back(0.0);  // cost, filled in below
+    candidates.push_back(std::move(cand));
     details.push_back(std::move(d));
   }
   m.rows = candidates.size();
+  // Cost scores relative to the cheapest candidate (lowest / own, the usual
+  // procurement price score): a dearer provider added never changes the others'.
+  double cheapest = INFINITY;
+  for (const auto& c : candidates)
+    if (c.cost) cheapest = std::min(cheapest, c.cost->effective);
+  for (size_t r = 0; r < candidates.size(); ++r) {
+    const auto& c = candidates[r].cost;
+    if (c) m.cells[r * m.cols + kCostColumn] = c->effective <= 0 ? 1.0 : std::max(cheapest, 0.0) / c->effective;
+  }
   ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
   if (!scores.weights.empty()) std::copy(scores.weights.begin(), scores.weights.end(), result.weights.begin());
   result.consistency_ratio = scores.consistency_ratio;
@@ -180,12 +233,14 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     r.rank = static_cast<int>(i + 1);
     r.score = scores.scores[row];
     r.sla = candidates[row].sla;
-    for (int c = 0; c < kNumCriteria; ++c) {
+    for (int c = 0; c < kNumColumns; ++c) {
       r.criteria[c].score = m.cells[row * m.cols + c];
       r.criteria[c].weight = result.weights[c];
       r.criteria[c].contribution = scores.contributions[row * m.cols + c];
     }
     if (!published_only) r.evidence = details[row];
+    r.cost = candidates[row].cost;
+    r.cloud = candidates[row].cloud;
     result.ranking.push_back(std::move(r));
   }
   return result;

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "broker/catalog/catalog.h"
+#include "broker/ranking/cloud_check.h"
+#include "broker/ranking/cost.h"
 #include "broker/ranking/policy.h"
 
 namespace icb {
@@ -54,8 +56,10 @@ struct RankedProvider {
   // The SLA version it was ranked on: its targets' values and scores (and
   // their JSON) are the per-target breakdown. Owned by the catalog snapshot.
   const SlaVersion* sla = nullptr;  // null when ranked on measurement alone
-  std::array<CriterionBreakdown, kNumCriteria> criteria;
+  std::array<CriterionBreakdown, kNumColumns> criteria;  // the 7 criteria, then cost
   std::optional<EvidenceDetail> evidence;  // evidence measured or both
+  std::optional<CostEstimate> cost;        // when the profile describes its usage
+  std::optional<CloudCheck> cloud;         // when the profile constrains it, or observations were given
 };
 
 struct ExcludedProvider {
@@ -67,7 +71,7 @@ struct RankResult {
   std::string policy;
   int policy_version = 0;
   TimePoint at;
-  std::array<double, kNumCriteria> weights{};  // as applied (AHP derives its own)
+  std::array<double, kNumColumns> weights{};  // as applied (AHP derives its own)
   std::optional<double> consistency_ratio;     // AHP
   std::vector<RankedProvider> ranking;
   std::vector<ExcludedProvider> excluded;
@@ -79,10 +83,23 @@ using TargetValues = std::array<std::optional<double>, kNumTargets>;
 // empty when it passes. `targets` are the values judged (null: none known).
 std::vector<std::string> ConstraintViolations(const Provider& provider, const TargetValues* targets, const Constraints& c, TimePoint now);
 
-// Ranks every provider of the snapshot. top_k = 0 means all. `measured` is
-// needed for profiles whose evidence is measured or both.
+// What the broker knows beyond the catalog, each optional.
+struct RankInputs {
+  const MeasuredMap* measured = nullptr;  // needed for evidence measured or both
+  // Expected SLA credit per provider, % of the bill (recent months' mean).
+  const std::map<std::string, double, std::less<>>* credit_percent = nullptr;
+  // Characteristic checks per provider; without them the check rests on claims.
+  const ObservationMap* observations = nullptr;
+};
+
+// Whether a measured value keeps the published promise.
+inline bool PromiseKept(const TargetSpec& spec, double published, double measured) {
+  return spec.higher_is_better ? measured >= published : measured <= published;
+}
+
+// Ranks the providers of the snapshot. top_k = 0 means all.
 Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now,
-                        size_t top_k, const MeasuredMap* measured = nullptr);
+                        size_t top_k, const RankInputs& inputs = {});
 
 // Formats a number the way the API prints it (shortest round-trip form).
 std::string FormatNumber(double v);

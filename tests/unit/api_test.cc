@@ -127,7 +127,7 @@ TEST_F(ApiTest, RankErrorsPointAtTheField) {
   auto unknown = Call("POST", "/v1/rank", R"({"profile":{"policy":"magic"}})");
   EXPECT_EQ(Problem(unknown), std::make_pair(400, std::string("/profile/policy")));
   EXPECT_NE(unknown.body.find("known policies: ahp, topsis, weighted_sum"), std::string::npos);
-  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"weights":{"cost":1}}})")).second, "/profile/weights");
+  EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"weights":{"price":1}}})")).second, "/profile/weights");
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{"constraints":{"targets":{"mttr_minutes":{"min":5,"max":1}}}}})")).second,
             "/profile/constraints/targets/mttr_minutes");
 }

@@ -73,7 +73,7 @@ TEST(Ahp, CyclicJudgementsAreInconsistent) {
 
 TEST(Ahp, PolicyAppliesDerivedWeightsAndRefusesInconsistency) {
   Profile p;
-  p.pairwise = PairwiseComparisons{{Criterion::kAvailability, Criterion::kReliability}, {{1, 3}, {1.0 / 3, 1}}};
+  p.pairwise = PairwiseComparisons{{0, 3}, {{1, 3}, {1.0 / 3, 1}}};
   DecisionMatrix m = Matrix({{1, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 1, 0, 0, 0}}, std::vector<double>(7, 1.0 / 7));
   auto r = *AhpPolicy().Score(m, p);
   EXPECT_NEAR(r.weights[0], 0.75, 1e-12);
@@ -83,7 +83,7 @@ TEST(Ahp, PolicyAppliesDerivedWeightsAndRefusesInconsistency) {
   EXPECT_NEAR(r.scores[1], 0.25, 1e-12);
   EXPECT_EQ(*r.consistency_ratio, 0);
 
-  p.pairwise = PairwiseComparisons{{Criterion::kAvailability, Criterion::kReliability, Criterion::kScalability},
+  p.pairwise = PairwiseComparisons{{0, 3, 2},
                                    {{1, 9, 1.0 / 9}, {1.0 / 9, 1, 9}, {9, 1.0 / 9, 1}}};
   auto bad = AhpPolicy().Score(m, p);
   ASSERT_FALSE(bad.ok());

@@ -86,7 +86,8 @@ TEST_F(RankingTest, WeightedSumByHand) {
 TEST_F(RankingTest, NoWeightsMeansEqualWeights) {
   Add("a", {{"availability_percent", 99.9}});
   auto r = RankWith(json::object());
-  for (double w : r.weights) EXPECT_DOUBLE_EQ(w, 1.0 / 7);
+  for (int c = 0; c < kNumCriteria; ++c) EXPECT_DOUBLE_EQ(r.weights[c], 1.0 / 7);
+  EXPECT_EQ(r.weights[kCostColumn], 0);  // cost counts only when the profile weighs it
   EXPECT_NEAR(r.ranking[0].score, (1.0 / 3) / 7, 1e-12);
 }
 
