@@ -64,36 +64,6 @@ Status PrefixPointers(const Status& s, const std::string& prefix) {
   return Status(s.code(), s.message(), std::move(errors));
 }
 
-}  // namespace
-
-void WriteCost(JsonWriter& w, const CostEstimate& c) {
-  auto money = [](double v) { return std::round(v * 100) / 100; };
-  w.Key("cost").BeginObject().Key("offer").String(c.offer).Key("monthly").Number(money(c.monthly));
-  w.Key("expected_credit_percent");
-  if (c.credit_percent) w.Number(Round6(*c.credit_percent));
-  else w.Null();
-  w.Key("expected_credit").Number(money(c.expected_credit)).Key("effective").Number(money(c.effective));
-  if (c.offer_currency != "" && c.rate != 1) w.Key("offer_currency").String(c.offer_currency).Key("exchange_rate").Number(c.rate);
-  w.EndObject();
-}
-
-void WriteCloudSummary(JsonWriter& w, const CloudCheck& c) {
-  w.Key("cloud_check").BeginObject().Key("flagged").Bool(c.flagged).Key("secured").Bool(c.secured);
-  w.Key("characteristics").BeginObject();
-  for (int i = 0; i < kNumCharacteristics; ++i) {
-    const auto& s = c.items[i];
-    w.Key(kCharacteristicNames[i]).BeginObject().Key("met").Bool(s.met).Key("evidence").String(EvidenceName(s.evidence));
-    w.Key("verified").Bool(EvidenceVerified(s.evidence));
-    if (s.contradicted) w.Key("contradicted").Bool(true);
-    if (s.observed_at) w.Key("observed_at").String(FormatRfc3339(*s.observed_at));
-    if (!s.detail.empty()) w.Key("detail").String(s.detail);
-    w.EndObject();
-  }
-  w.EndObject().EndObject();
-}
-
-namespace {
-
 std::string RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version) {
   JsonWriter w;
   w.Reserve(2048 + r.ranking.size() * 1800 + r.excluded.size() * 200);  // about the answer's size: no regrowth
@@ -202,43 +172,35 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
 
 }  // namespace
 
-Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,
-                          QosService* qos, RankEvidence& out) {
-  if (profile.evidence != EvidenceBasis::kPublished) {
-    if (!qos) {
-      return InvalidArgument("evidence not available", {{pointer + "/evidence", "evidence \"" + std::string(EvidenceBasisName(profile.evidence)) +
-                                                                                  "\" needs measured QoS, which is not available here; use \"published\""}});
+namespace {
+
+// The profile of a rank or compare request: inline (errors point under
+// /profile) or stored (profile_id). Sets `pointer` to where its fields live.
+Result<Profile> ResolveProfile(Catalog& catalog, const json& request, std::string& pointer) {
+  if (request.contains("profile_id")) {
+    pointer.clear();
+    std::string id = request["profile_id"].get<std::string>();
+    auto text = catalog.GetProfile(id);
+    if (!text.ok()) {
+      if (text.status().code() != StatusCode::kNotFound) return text.status();
+      return Status(StatusCode::kNotFound, "unknown profile", {{"/profile_id", "no profile \"" + id + "\""}});
     }
-    ICB_ASSIGN_OR_RETURN(out.measured, qos->Measured(snapshot, now));
-    out.has_measured = true;
+    ICB_ASSIGN_OR_RETURN(json stored, ParseJson(*text));
+    return ProfileFromJson(stored);
   }
-  if (!qos) return Status::Ok();
-  if (profile.cost) {
-    ICB_ASSIGN_OR_RETURN(out.credits, qos->ExpectedCredits(snapshot, now));
-    out.has_credits = true;
-  }
-  if (profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics) {
-    ICB_ASSIGN_OR_RETURN(out.observations, qos->Observations(snapshot, now));
-    out.has_observations = true;
-  }
-  return Status::Ok();
+  pointer = "/profile";
+  auto p = ProfileFromJson(request["profile"]);
+  if (!p.ok()) return PrefixPointers(p.status(), pointer);
+  return p;
 }
+
+}  // namespace
 
 Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
                                       QosService* qos) {
   ICB_RETURN_IF_ERROR(catalog.schemas().Validate("rank_request.json", request));
-  Profile profile;
   std::string pointer;  // where the profile's fields live, for error pointers
-  if (request.contains("profile_id")) {
-    ICB_ASSIGN_OR_RETURN(std::string text, catalog.GetProfile(request["profile_id"].get<std::string>()));
-    ICB_ASSIGN_OR_RETURN(json stored, ParseJson(text));
-    ICB_ASSIGN_OR_RETURN(profile, ProfileFromJson(stored));
-  } else {
-    pointer = "/profile";
-    auto p = ProfileFromJson(request["profile"]);
-    if (!p.ok()) return PrefixPointers(p.status(), pointer);
-    profile = std::move(p).value();
-  }
+  ICB_ASSIGN_OR_RETURN(Profile profile, ResolveProfile(catalog, request, pointer));
   std::string policy_pointer = pointer + "/policy";
   if (request.contains("policy")) {
     profile.policy = request["policy"].get<std::string>();
@@ -258,6 +220,31 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
   if (!ranked.ok()) return PrefixPointers(ranked.status(), pointer);  // policy errors point into the profile
   RankResult& result = *ranked;
   return RankResultToJson(result, profile, snapshot->version);
+}
+
+Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
+                                       QosService* qos, std::optional<ReportFormat> negotiated) {
+  ICB_RETURN_IF_ERROR(catalog.schemas().Validate("compare_request.json", request));
+  std::string pointer;
+  ICB_ASSIGN_OR_RETURN(Profile profile, ResolveProfile(catalog, request, pointer));
+  if (request.contains("at")) {
+    auto t = ParseRfc3339(request["at"].get<std::string>());
+    if (!t) return InvalidArgument("invalid date-time", {{"/at", "not a valid RFC 3339 date-time"}});
+    now = *t;
+  }
+  std::vector<std::string> ids;
+  if (request.contains("providers")) ids = request["providers"].get<std::vector<std::string>>();
+  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
+  auto report = BuildCompare(*snapshot, policies, qos, profile, ids, now);
+  if (!report.ok()) {
+    // Provider pointers are the request's; profile errors point into the profile.
+    bool providers = !report.status().errors().empty() && report.status().errors()[0].pointer.starts_with("/providers");
+    return providers ? report.status() : PrefixPointers(report.status(), pointer);
+  }
+  ReportFormat format = ReportFormat::kJson;
+  if (request.contains("format")) format = *ReportFormatFromName(request["format"].get<std::string>());
+  else if (negotiated) format = *negotiated;
+  return CompareOutput{RenderCompare(*report, format), format};
 }
 
 Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)
@@ -294,6 +281,10 @@ HttpResponse Api::Handle(const HttpRequest& r) {
     if (p.size() == 2 && p[0] == "v1" && p[1] == "rank") {
       if (r.method != "POST") return MethodNotAllowed({"POST"});
       return RankRoute(r);
+    }
+    if (p.size() == 2 && p[0] == "v1" && p[1] == "compare") {
+      if (r.method != "POST") return MethodNotAllowed({"POST"});
+      return CompareRoute(r);
     }
     std::string path;
     for (const auto& s : p) path += "/" + s;
@@ -399,6 +390,27 @@ HttpResponse Api::ProviderQos(const HttpRequest& r) {
   if (r.method != "GET") return MethodNotAllowed({"GET"});
   auto out = r.path[3] == "metrics" ? qos_.MetricsJson(r.path[2], r.query) : qos_.SlaReportJson(r.path[2], r.query);
   return out.ok() ? JsonResponse(200, std::move(out).value()) : ProblemResponse(out.status());
+}
+
+HttpResponse Api::CompareRoute(const HttpRequest& r) {
+  auto body = JsonBody(r);
+  if (!body.ok()) return ProblemResponse(body.status());
+  // Accept picks the format when the body does not: the type we make that it lists first.
+  std::optional<ReportFormat> negotiated;
+  std::string accept = r.Header("accept");
+  size_t first = std::string::npos;
+  for (auto [type, format] : {std::pair{"text/html", ReportFormat::kHtml}, std::pair{"text/markdown", ReportFormat::kMarkdown},
+                              std::pair{"text/csv", ReportFormat::kCsv}, std::pair{"application/json", ReportFormat::kJson}}) {
+    if (size_t at = accept.find(type); at < first) {
+      first = at;
+      negotiated = format;
+    }
+  }
+  auto out = CompareRequestTo(catalog_, policies_, *body, clock_.Now(), &qos_, negotiated);
+  if (!out.ok()) return ProblemResponse(out.status());
+  HttpResponse resp = JsonResponse(200, std::move(out->body));
+  resp.content_type = std::string(ReportContentType(out->format));
+  return resp;
 }
 
 HttpResponse Api::RankRoute(const HttpRequest& r) {

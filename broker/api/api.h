@@ -6,6 +6,7 @@
 #include "broker/core/clock.h"
 #include "broker/core/json_writer.h"
 #include "broker/qos/service.h"
+#include "broker/report/compare.h"
 #include "broker/ranking/policy.h"
 #include "broker/store/store.h"
 
@@ -29,6 +30,7 @@ class Api {
   HttpResponse Documents(const HttpRequest& r, Collection c);  // providers, profiles
   HttpResponse Slas(const HttpRequest& r);
   HttpResponse RankRoute(const HttpRequest& r);
+  HttpResponse CompareRoute(const HttpRequest& r);
   HttpResponse Samples(const HttpRequest& r);
   HttpResponse Events(const HttpRequest& r);
   HttpResponse ProviderQos(const HttpRequest& r);  // metrics, sla-report
@@ -41,31 +43,20 @@ class Api {
   ApiLimits limits_;
 };
 
-// What ranking needs beyond the catalog for a profile, gathered from the QoS
-// store: measurements (evidence measured/both), expected credits (cost) and
-// characteristic checks (cloud-washing constraints).
-struct RankEvidence {
-  MeasuredMap measured;
-  std::map<std::string, double, std::less<>> credits;
-  ObservationMap observations;
-  bool has_measured = false, has_credits = false, has_observations = false;
-  RankInputs inputs() const {
-    return {has_measured ? &measured : nullptr, has_credits ? &credits : nullptr, has_observations ? &observations : nullptr};
-  }
-};
-// `pointer` is where the profile sits in the request, for error pointers.
-Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,
-                          QosService* qos, RankEvidence& out);
-
-// The cost estimate and the cloud-washing check as the answers show them.
-void WriteCost(JsonWriter& w, const CostEstimate& c);
-void WriteCloudSummary(JsonWriter& w, const CloudCheck& c);
-
 // Shared by the API and the offline CLI: resolves a rank request body into a
 // profile and policy, ranks, and renders the answer.
 // `qos` supplies measurements for evidence measured/both; without it such
 // profiles are refused.
 Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request,
                                       TimePoint now, QosService* qos = nullptr);
+
+struct CompareOutput {
+  std::string body;
+  ReportFormat format;
+};
+// POST /v1/compare and `icbroker compare`: the request's format wins, then
+// `negotiated` (from Accept), then JSON.
+Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request, TimePoint now,
+                                       QosService* qos, std::optional<ReportFormat> negotiated = std::nullopt);
 
 }  // namespace icb

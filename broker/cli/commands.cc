@@ -3,7 +3,9 @@
 #include <signal.h>
 
 #include <condition_variable>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -243,6 +245,87 @@ int ValidateCommand(const std::vector<std::string>& args) {
   return bad == 0 ? 0 : 1;
 }
 
+// A sample file may hold more than one API batch: checked and stored in
+// batches, errors pointing into the file.
+Status LoadSamplesFile(QosService& qos, const json& doc) {
+  if (!doc.is_object() || !doc.contains("samples") || !doc["samples"].is_array()) return InvalidArgument("expected {\"samples\": [...]}");
+  const json& all = doc["samples"];
+  for (size_t at = 0; at < all.size(); at += kMaxSamplesPerBatch) {
+    json batch = {{"samples", json(all.begin() + static_cast<std::ptrdiff_t>(at),
+                                   all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + kMaxSamplesPerBatch)))}};
+    auto r = qos.Ingest(batch);
+    if (!r.ok()) {
+      std::vector<FieldError> errors;
+      for (const auto& e : r.status().errors()) {
+        std::string p = e.pointer;
+        if (p.rfind("/samples/", 0) == 0) {
+          size_t slash = p.find('/', 9);
+          size_t index = std::stoul(p.substr(9, slash - 9)) + at;
+          p = "/samples/" + std::to_string(index) + (slash == std::string::npos ? "" : p.substr(slash));
+        }
+        errors.push_back({p, e.message});
+      }
+      return Status(r.status().code(), r.status().message(), errors);
+    }
+  }
+  return Status::Ok();
+}
+
+// An events file: an array of events, or {"events": [...]}, of one provider.
+Status LoadEventsFile(QosService& qos, const std::string& provider, const json& doc) {
+  const json& list = doc.is_object() && doc.contains("events") ? doc["events"] : doc;
+  if (!list.is_array()) return InvalidArgument("expected an array of events or {\"events\": [...]}");
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto added = qos.AddEvent(provider, list[i]);
+    if (!added.ok()) {
+      std::vector<FieldError> errors;
+      for (const auto& e : added.status().errors()) errors.push_back({"/" + std::to_string(i) + e.pointer, e.message});
+      return Status(added.status().code(), added.status().message(), errors);
+    }
+  }
+  return Status::Ok();
+}
+
+// Runs `fn` on each JSON file of a comma-separated list; prints the first
+// failure, naming the file. Items may be PROVIDER=FILE; `fn` gets the item.
+bool EachJsonFile(const std::string& command, const std::string& list, const std::function<Status(const std::string& item, const json&)>& fn) {
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t eq = item.find('=');  // PROVIDER=FILE items
+    std::string path = eq == std::string::npos ? item : item.substr(eq + 1);
+    auto text = ReadFile(path);
+    Result<json> doc = text.ok() ? ParseJson(*text) : Result<json>(text.status());
+    Status st = doc.ok() ? fn(item, *doc) : doc.status();
+    if (!st.ok()) {
+      PrintStatus("icbroker " + command + ": " + path + ": ", st);
+      return false;
+    }
+  }
+  return true;
+}
+
+// A catalog folder in an in-memory store, for the offline commands.
+struct OfflineBroker {
+  std::unique_ptr<Store> store = NewMemoryStore();
+  Catalog catalog{*store, Schemas()};
+  QosService qos{*store, catalog};
+  PolicyRegistry policies;
+  bool Load(const std::string& command, const std::string& dir) {
+    RegisterBuiltinPolicies(policies);
+    auto files = ReadCatalogDir(dir);
+    if (!files.ok()) {
+      PrintStatus("icbroker " + command + ": ", files.status());
+      return false;
+    }
+    if (auto loaded = LoadCatalogFiles(catalog, *files, LoadMode::kStrict); !loaded.ok()) {
+      PrintStatus("icbroker " + command + ": ", loaded.status());
+      return false;
+    }
+    return true;
+  }
+};
+
 // sla-report and metrics over files: the same computation as the API, on an
 // in-memory store loaded from a catalog folder, sample batch files and events.
 int QosReportCommand(const std::vector<std::string>& args, bool sla_report) {
@@ -256,74 +339,20 @@ int QosReportCommand(const std::vector<std::string>& args, bool sla_report) {
                  sla_report ? " [--billed A,B,C]" : "");
     return 2;
   }
-  auto store = NewMemoryStore();
-  Catalog catalog(*store, Schemas());
-  auto files = ReadCatalogDir(f.values["--catalog"]);
-  if (!files.ok()) { PrintStatus("icbroker " + std::string(name) + ": ", files.status()); return 1; }
-  if (auto loaded = LoadCatalogFiles(catalog, *files, LoadMode::kStrict); !loaded.ok()) {
-    PrintStatus("icbroker " + std::string(name) + ": ", loaded.status());
+  OfflineBroker b;
+  if (!b.Load(name, f.values["--catalog"])) return 1;
+  if (f.values.count("--samples") &&
+      !EachJsonFile(name, f.values["--samples"], [&](const std::string&, const json& doc) { return LoadSamplesFile(b.qos, doc); })) {
     return 1;
   }
-  QosService qos(*store, catalog);
-  auto each_file = [&](const std::string& list, const std::function<Status(const std::string&, const json&)>& fn) -> bool {
-    std::stringstream ss(list);
-    std::string path;
-    while (std::getline(ss, path, ',')) {
-      auto text = ReadFile(path);
-      Result<json> doc = text.ok() ? ParseJson(*text) : Result<json>(text.status());
-      Status st = doc.ok() ? fn(path, *doc) : doc.status();
-      if (!st.ok()) {
-        PrintStatus("icbroker " + std::string(name) + ": " + path + ": ", st);
-        return false;
-      }
-    }
-    return true;
-  };
-  if (f.values.count("--samples") && !each_file(f.values["--samples"], [&](const std::string&, const json& doc) -> Status {
-        // A file may hold more than one API batch: check and store it in batches.
-        if (!doc.is_object() || !doc.contains("samples") || !doc["samples"].is_array()) return InvalidArgument("expected {\"samples\": [...]}");
-        const json& all = doc["samples"];
-        for (size_t at = 0; at < all.size(); at += kMaxSamplesPerBatch) {
-          json batch = {{"samples", json(all.begin() + static_cast<std::ptrdiff_t>(at),
-                                         all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + kMaxSamplesPerBatch)))}};
-          auto r = qos.Ingest(batch);
-          if (!r.ok()) {
-            std::vector<FieldError> errors;  // pointers relative to the file
-            for (const auto& e : r.status().errors()) {
-              std::string p = e.pointer;
-              if (p.rfind("/samples/", 0) == 0) {
-                size_t slash = p.find('/', 9);
-                size_t index = std::stoul(p.substr(9, slash - 9)) + at;
-                p = "/samples/" + std::to_string(index) + (slash == std::string::npos ? "" : p.substr(slash));
-              }
-              errors.push_back({p, e.message});
-            }
-            return Status(r.status().code(), r.status().message(), errors);
-          }
-        }
-        return Status::Ok();
-      })) {
-    return 1;
-  }
-  if (f.values.count("--events") && !each_file(f.values["--events"], [&](const std::string&, const json& doc) -> Status {
-        const json& list = doc.is_object() && doc.contains("events") ? doc["events"] : doc;
-        if (!list.is_array()) return InvalidArgument("expected an array of events or {\"events\": [...]}");
-        for (size_t i = 0; i < list.size(); ++i) {
-          auto added = qos.AddEvent(f.values["--provider"], list[i]);
-          if (!added.ok()) {
-            std::vector<FieldError> errors;
-            for (const auto& e : added.status().errors()) errors.push_back({"/" + std::to_string(i) + e.pointer, e.message});
-            return Status(added.status().code(), added.status().message(), errors);
-          }
-        }
-        return Status::Ok();
-      })) {
+  if (f.values.count("--events") &&
+      !EachJsonFile(name, f.values["--events"], [&](const std::string&, const json& doc) { return LoadEventsFile(b.qos, f.values["--provider"], doc); })) {
     return 1;
   }
   std::map<std::string, std::string> query;
   for (const char* key : {"month", "from", "to", "billed"})
     if (f.values.count(std::string("--") + key)) query[key] = f.values[std::string("--") + key];
-  auto out = sla_report ? qos.SlaReportJson(f.values["--provider"], query) : qos.MetricsJson(f.values["--provider"], query);
+  auto out = sla_report ? b.qos.SlaReportJson(f.values["--provider"], query) : b.qos.MetricsJson(f.values["--provider"], query);
   if (!out.ok()) { PrintStatus("icbroker " + std::string(name) + ": ", out.status()); return 1; }
   std::printf("%s\n", json::parse(*out).dump(2).c_str());
   return 0;
@@ -331,6 +360,20 @@ int QosReportCommand(const std::vector<std::string>& args, bool sla_report) {
 
 int SlaReportCommand(const std::vector<std::string>& args) { return QosReportCommand(args, true); }
 int MetricsCommand(const std::vector<std::string>& args) { return QosReportCommand(args, false); }
+
+// The profile part of a rank or compare request from --profile FILE or --profile-id ID.
+bool ProfileFlags(const std::string& command, Flags& f, json& request) {
+  if (f.values.count("--profile")) {
+    auto text = ReadFile(f.values["--profile"]);
+    if (!text.ok()) { PrintStatus("icbroker " + command + ": ", text.status()); return false; }
+    auto doc = ParseJson(*text);
+    if (!doc.ok()) { PrintStatus("icbroker " + command + ": " + f.values["--profile"] + ": ", doc.status()); return false; }
+    request["profile"] = *doc;
+  } else {
+    request["profile_id"] = f.values["--profile-id"];
+  }
+  return true;
+}
 
 int RankCommand(const std::vector<std::string>& args) {
   Flags f = ParseFlags(args, {"--catalog", "--profile", "--profile-id", "--policy", "--top-k", "--at"}, {});
@@ -340,25 +383,10 @@ int RankCommand(const std::vector<std::string>& args) {
                  f.error.empty() ? "needs --catalog and one of --profile, --profile-id" : f.error.c_str());
     return 2;
   }
-  auto store = NewMemoryStore();
-  Catalog catalog(*store, Schemas());
-  PolicyRegistry policies;
-  RegisterBuiltinPolicies(policies);
-  auto files = ReadCatalogDir(f.values["--catalog"]);
-  if (!files.ok()) { PrintStatus("icbroker rank: ", files.status()); return 1; }
-  auto loaded = LoadCatalogFiles(catalog, *files, LoadMode::kStrict);
-  if (!loaded.ok()) { PrintStatus("icbroker rank: ", loaded.status()); return 1; }
-
+  OfflineBroker b;
+  if (!b.Load("rank", f.values["--catalog"])) return 1;
   json request = json::object();
-  if (f.values.count("--profile")) {
-    auto text = ReadFile(f.values["--profile"]);
-    if (!text.ok()) { PrintStatus("icbroker rank: ", text.status()); return 1; }
-    auto doc = ParseJson(*text);
-    if (!doc.ok()) { PrintStatus("icbroker rank: " + f.values["--profile"] + ": ", doc.status()); return 1; }
-    request["profile"] = *doc;
-  } else {
-    request["profile_id"] = f.values["--profile-id"];
-  }
+  if (!ProfileFlags("rank", f, request)) return 1;
   if (f.values.count("--policy")) request["policy"] = f.values["--policy"];
   if (f.values.count("--top-k")) request["top_k"] = std::atoi(f.values["--top-k"].c_str());
   TimePoint now = SystemClock().Now();
@@ -367,10 +395,66 @@ int RankCommand(const std::vector<std::string>& args) {
     if (!t) { std::fprintf(stderr, "icbroker rank: --at is not an RFC 3339 time\n"); return 2; }
     now = *t;
   }
-  QosService qos(*store, catalog);  // no samples offline: measured evidence marks every provider
-  auto out = RankRequestToJson(catalog, policies, request, now, &qos);
+  // No samples offline: measured evidence marks every provider.
+  auto out = RankRequestToJson(b.catalog, b.policies, request, now, &b.qos);
   if (!out.ok()) { PrintStatus("icbroker rank: ", out.status()); return 1; }
   std::printf("%s\n", json::parse(*out).dump(2).c_str());
+  return 0;
+}
+
+// The procurement report over a catalog folder, with measurements and
+// characteristic checks from files when given.
+int CompareCommand(const std::vector<std::string>& args) {
+  Flags f = ParseFlags(args, {"--catalog", "--profile", "--profile-id", "--providers", "--format", "--at", "--out", "--samples", "--events"}, {});
+  if (!f.error.empty() || !f.positional.empty() || !f.values.count("--catalog") ||
+      (f.values.count("--profile") == f.values.count("--profile-id"))) {
+    std::fprintf(stderr,
+                 "icbroker compare: %s\nusage: icbroker compare --catalog DIR (--profile FILE | --profile-id ID) [--providers ID,ID...]\n"
+                 "         [--format json|md|csv|html] [--out FILE] [--at TIME] [--samples FILE,...] [--events PROVIDER=FILE,...]\n",
+                 f.error.empty() ? "needs --catalog and one of --profile, --profile-id" : f.error.c_str());
+    return 2;
+  }
+  OfflineBroker b;
+  if (!b.Load("compare", f.values["--catalog"])) return 1;
+  if (f.values.count("--samples") &&
+      !EachJsonFile("compare", f.values["--samples"], [&](const std::string&, const json& doc) { return LoadSamplesFile(b.qos, doc); })) {
+    return 1;
+  }
+  if (f.values.count("--events") && !EachJsonFile("compare", f.values["--events"], [&](const std::string& item, const json& doc) {
+        size_t eq = item.find('=');
+        if (eq == std::string::npos) return InvalidArgument("--events items are PROVIDER=FILE");
+        return LoadEventsFile(b.qos, item.substr(0, eq), doc);
+      })) {
+    return 1;
+  }
+  json request = json::object();
+  if (!ProfileFlags("compare", f, request)) return 1;
+  if (f.values.count("--providers")) {
+    std::vector<std::string> ids;
+    std::stringstream ss(f.values["--providers"]);
+    for (std::string id; std::getline(ss, id, ',');) ids.push_back(id);
+    request["providers"] = ids;
+  }
+  if (f.values.count("--format")) request["format"] = f.values["--format"];
+  if (f.values.count("--at")) request["at"] = f.values["--at"];
+  auto out = CompareRequestTo(b.catalog, b.policies, request, SystemClock().Now(), &b.qos);
+  if (!out.ok()) { PrintStatus("icbroker compare: ", out.status()); return 1; }
+  std::string body = out->format == ReportFormat::kJson ? json::parse(out->body).dump(2) + "\n" : out->body;
+  if (!f.values.count("--out")) {
+    std::fwrite(body.data(), 1, body.size(), stdout);
+    return 0;
+  }
+  // Written whole to a temporary file, then renamed: never a half report.
+  std::string path = f.values["--out"], tmp = path + ".tmp";
+  FILE* file = std::fopen(tmp.c_str(), "wb");
+  bool ok = file && std::fwrite(body.data(), 1, body.size(), file) == body.size();
+  ok = file && std::fclose(file) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::fprintf(stderr, "icbroker compare: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+    std::remove(tmp.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "icbroker compare: wrote %s (%zu bytes)\n", path.c_str(), body.size());
   return 0;
 }
 

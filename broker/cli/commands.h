@@ -9,6 +9,7 @@ namespace icb {
 int ServeCommand(const std::vector<std::string>& args);
 int ValidateCommand(const std::vector<std::string>& args);
 int RankCommand(const std::vector<std::string>& args);
+int CompareCommand(const std::vector<std::string>& args);
 int SlaReportCommand(const std::vector<std::string>& args);
 int MetricsCommand(const std::vector<std::string>& args);
 

@@ -25,6 +25,9 @@ constexpr const char* kUsage =
     "  rank --catalog DIR (--profile FILE | --profile-id ID) [--policy NAME] [--top-k N] [--at TIME]\n"
     "        Rank offline over a catalog folder (providers/, slas/<id>/, profiles/);\n"
     "        prints the same JSON as POST /v1/rank.\n"
+    "  compare --catalog DIR (--profile FILE | --profile-id ID) [--providers ID,...] [--format json|md|csv|html]\n"
+    "          [--out FILE] [--at TIME] [--samples FILE,...] [--events PROVIDER=FILE,...]\n"
+    "        the procurement report of POST /v1/compare; html is one file that opens offline.\n"
     "  sla-report --catalog DIR --provider ID --month YYYY-MM [--samples FILE,...]\n"
     "        [--events FILE,...] [--billed A,B,C]\n"
     "  metrics --catalog DIR --provider ID (--month YYYY-MM | --from T --to T)\n"
@@ -51,6 +54,7 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return icb::ServeCommand(args);
   if (cmd == "validate") return icb::ValidateCommand(args);
   if (cmd == "rank") return icb::RankCommand(args);
+  if (cmd == "compare") return icb::CompareCommand(args);
   if (cmd == "sla-report") return icb::SlaReportCommand(args);
   if (cmd == "metrics") return icb::MetricsCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {

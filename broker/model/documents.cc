@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -241,6 +242,9 @@ Result<Profile> ProfileFromJson(const json& doc) {
           return InvalidArgument("pairwise not reciprocal", {{at, "must be the reciprocal of entry [" + std::to_string(j) + "][" + std::to_string(i) + "]"}});
         }
       }
+    }
+    if (!p.cost && std::find(pc.columns.begin(), pc.columns.end(), kCostColumn) != pc.columns.end()) {
+      return InvalidArgument("cost compared but not described", {{"/pairwise/criteria", "comparing cost needs a cost block: {currency, usage, egress_gb}"}});
     }
     p.pairwise = std::move(pc);
   }

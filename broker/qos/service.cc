@@ -421,4 +421,26 @@ Result<std::string> QosService::SlaReportJson(std::string_view provider, const s
   return out.Take();
 }
 
+Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,
+                          QosService* qos, RankEvidence& out) {
+  if (profile.evidence != EvidenceBasis::kPublished) {
+    if (!qos) {
+      return InvalidArgument("evidence not available", {{pointer + "/evidence", "evidence \"" + std::string(EvidenceBasisName(profile.evidence)) +
+                                                                                  "\" needs measured QoS, which is not available here; use \"published\""}});
+    }
+    ICB_ASSIGN_OR_RETURN(out.measured, qos->Measured(snapshot, now));
+    out.has_measured = true;
+  }
+  if (!qos) return Status::Ok();
+  if (profile.cost) {
+    ICB_ASSIGN_OR_RETURN(out.credits, qos->ExpectedCredits(snapshot, now));
+    out.has_credits = true;
+  }
+  if (profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics) {
+    ICB_ASSIGN_OR_RETURN(out.observations, qos->Observations(snapshot, now));
+    out.has_observations = true;
+  }
+  return Status::Ok();
+}
+
 }  // namespace icb

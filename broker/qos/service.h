@@ -83,6 +83,22 @@ class QosService {
   std::map<std::string, std::pair<TimePoint, std::vector<CharacteristicCheckEvent>>, std::less<>> observations_;
 };
 
+// What ranking needs beyond the catalog for a profile, gathered from the QoS
+// store: measurements (evidence measured/both), expected credits (cost) and
+// characteristic checks (cloud-washing constraints).
+struct RankEvidence {
+  MeasuredMap measured;
+  std::map<std::string, double, std::less<>> credits;
+  ObservationMap observations;
+  bool has_measured = false, has_credits = false, has_observations = false;
+  RankInputs inputs() const {
+    return {has_measured ? &measured : nullptr, has_credits ? &credits : nullptr, has_observations ? &observations : nullptr};
+  }
+};
+// `pointer` is where the profile sits in the request, for error pointers.
+Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,
+                          QosService* qos, RankEvidence& out);
+
 // The SLA version that governs a window: in force at its start, else the
 // first that comes into force during it.
 const SlaVersion* SlaForWindow(const ProviderEntry& entry, Window w);

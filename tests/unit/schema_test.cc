@@ -35,7 +35,7 @@ std::string SchemaFor(const fs::path& p) {
 
 TEST(Schemas, AllCompile) {
   auto s = Schemas();
-  for (const char* name : {"provider.json", "sla.json", "profile.json", "qos_sample_batch.json", "event.json", "rank_request.json",
+  for (const char* name : {"provider.json", "sla.json", "profile.json", "qos_sample_batch.json", "event.json", "rank_request.json", "compare_request.json",
                            "event.json#/definitions/backup"}) {
     EXPECT_TRUE(s->Has(name)) << name;
   }
