@@ -22,7 +22,7 @@ AhpWeights AhpFromMatrix(const std::vector<std::vector<double>>& matrix);
 class AhpPolicy final : public RankingPolicy {
  public:
   std::string_view name() const override { return "ahp"; }
-  int version() const override { return 1; }
+  int version() const override { return 2; }  // 2: cost column, evidence-weighted management checks
   Result<PolicyScores> Score(const DecisionMatrix& m, const Profile& profile) const override;
 };
 

@@ -9,7 +9,7 @@ namespace icb {
 class WeightedSumPolicy final : public RankingPolicy {
  public:
   std::string_view name() const override { return "weighted_sum"; }
-  int version() const override { return 1; }
+  int version() const override { return 2; }  // 2: cost column, evidence-weighted management checks
   Result<PolicyScores> Score(const DecisionMatrix& m, const Profile& profile) const override;
 };
 

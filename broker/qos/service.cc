@@ -256,7 +256,7 @@ Result<std::map<std::string, double, std::less<>>> QosService::ExpectedCredits(c
       double sum = 0;
       int measured = 0;
       for (const auto& m : months) {
-        if (m.coverage_percent <= 0) continue;
+        if (m.coverage_percent < kMinMeasuredCoverage) continue;  // too little seen to predict from
         sum += m.credit_percent;
         ++measured;
       }

@@ -59,8 +59,9 @@ class QosService {
   // The `months` complete calendar months before `now`, oldest first; months
   // without an SLA are left out.
   Result<std::vector<MonthCredit>> RecentCredits(const ProviderEntry& entry, TimePoint now, int months = 3);
-  // Expected credit per provider, % of the bill: the mean over the last three
-  // months that were measured at all. Providers without any are left out.
+  // Expected credit per provider, % of the bill: the mean over those of the
+  // last three months measured with coverage >= kMinMeasuredCoverage.
+  // Providers without such a month are left out.
   // Cached per provider for a minute (of `now`).
   Result<std::map<std::string, double, std::less<>>> ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now);
   // Characteristic checks per provider (observed evidence for the

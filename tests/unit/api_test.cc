@@ -139,7 +139,7 @@ TEST_F(ApiTest, AllThreePoliciesRankTheDemoCatalog) {
     ASSERT_EQ(r.status, 200) << r.body;
     auto j = json::parse(r.body);
     EXPECT_EQ(j["policy"], policy);
-    EXPECT_EQ(j["policy_version"], 1);
+    EXPECT_EQ(j["policy_version"], 2);
     EXPECT_GE(j["ranking"].size(), 3u);
     EXPECT_TRUE(j["ranking"][0]["criteria"]["scalability"].contains("contribution"));
   }
@@ -201,7 +201,7 @@ TEST_F(ApiTest, EveryOpenApiOperationIsRouted) {
       ++operations;
     }
   }
-  EXPECT_EQ(operations, 16);
+  EXPECT_EQ(operations, 17);
 }
 
 }  // namespace

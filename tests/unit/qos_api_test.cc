@@ -250,5 +250,103 @@ TEST_F(QosApiTest, AverageOfLastThreeMonthsAsFeeBasis) {
   EXPECT_EQ(s["credit_amount"], 100);
 }
 
+// The procurement report: November 2026 holds the reference worked example
+// (45 minutes down: 99.8958 %, 10 % of the 1,000 KRW fee), the months before
+// it have no data, and the provider claims an elasticity it was seen to lack.
+TEST_F(QosApiTest, CompareReportWithCreditsCostAndCloudCheck) {
+  json p1 = testing::ProviderDoc("p1");
+  p1["offers"] = {{{"id", "payg"}, {"currency", "KRW"}, {"billing_period", "hour"}, {"unit_prices", {{"vcpu_hour", 50}}}}};
+  p1["characteristics"] = {{"rapid_elasticity", {{"supported", true}, {"evidence", "declared"}}}};
+  ASSERT_EQ(Call("PUT", {"v1", "providers", "p1"}, p1.dump()).status, 200);
+  PushMonth("seoul", "2026-10-31T00:00:00Z", "2026-12-01T01:00:00Z", "2026-11-10T12:00:00Z", "2026-11-10T12:45:00Z");
+  json check = {{"kind", "characteristic_check"}, {"at", "2026-11-20T00:00:00Z"}, {"characteristic", "rapid_elasticity"}, {"passed", false},
+                {"detail", "scale-out took a support ticket"}};
+  ASSERT_EQ(Call("POST", {"v1", "providers", "p1", "events"}, check.dump()).status, 201);
+
+  json request = {{"profile", {{"weights", {{"availability", 1}, {"cost", 1}}},
+                               {"cost", {{"currency", "KRW"}, {"usage", {{"vcpu_hour", 100}}}}}}},
+                  {"providers", {"p1"}}};
+  auto r = Call("POST", {"v1", "compare"}, request.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j["winner"], "p1");
+  ASSERT_EQ(j["providers"].size(), 1u);
+  const json& p = j["providers"][0];
+  ASSERT_EQ(p["credits"].size(), 3u);
+  EXPECT_EQ(p["credits"][0]["month"], "2026-09");
+  EXPECT_EQ(p["credits"][0]["coverage_percent"], 0);
+  EXPECT_EQ(p["credits"][2]["month"], "2026-11");
+  EXPECT_EQ(p["credits"][2]["sla_version"], "v1");
+  EXPECT_EQ(p["credits"][2]["availability_percent"], 99.8958);
+  EXPECT_EQ(p["credits"][2]["credit_percent"], 10);
+  EXPECT_EQ(p["credits"][2]["credit_amount"], 100);
+  // Only November was measured, so 10 % is the expected credit: 5,000 billed, 4,500 effective.
+  EXPECT_EQ(p["cost"]["monthly"], 5000);
+  EXPECT_EQ(p["cost"]["expected_credit_percent"], 10);
+  EXPECT_EQ(p["cost"]["effective"], 4500);
+  // v2 (99.95 %) is in force on 5 December; the last 30 days measured 99.8958 %: promise broken.
+  const json& a = p["criteria"]["availability"]["targets"]["availability_percent"];
+  EXPECT_EQ(a["published"], 99.95);
+  EXPECT_NEAR(a["measured"].get<double>(), 99.895833, 1e-6);
+  EXPECT_EQ(a["promise_kept"], false);
+  EXPECT_EQ(p["cloud_check"]["flagged"], true);
+  EXPECT_EQ(p["cloud_check"]["characteristics"]["rapid_elasticity"]["evidence"], "observed");
+  EXPECT_EQ(p["cloud_check"]["characteristics"]["rapid_elasticity"]["contradicted"], true);
+  EXPECT_EQ(p["cloud_check"]["characteristics"]["multi_tenancy"]["evidence"], "unknown");
+  // Every registered policy ranks; ahp says why it cannot without pairwise comparisons.
+  std::map<std::string, json> policies;
+  for (const auto& pr : j["policies"]) policies[pr["policy"]] = pr;
+  EXPECT_EQ(policies["weighted_sum"]["ranking"][0]["provider"], "p1");
+  EXPECT_EQ(policies["topsis"]["ranking"][0]["provider"], "p1");
+  EXPECT_NE(policies["ahp"]["error"].get<std::string>().find("pairwise"), std::string::npos);
+  EXPECT_EQ(j["sensitivity"]["winner_changes"], false);
+  EXPECT_EQ(j["sensitivity"]["cases"].size(), 4u);  // availability and cost, each -20 % and +20 %
+
+  // Formats: by the body's format, else by Accept.
+  request["format"] = "md";
+  auto md = Call("POST", {"v1", "compare"}, request.dump());
+  EXPECT_EQ(md.content_type, "text/markdown; charset=utf-8");
+  EXPECT_NE(md.body.find("| p1 | 2026-11 | v1 | 99.8958 % | 100.00 % | 10 % = 100.00 KRW |"), std::string::npos) << md.body;
+  request["format"] = "csv";
+  auto csv = Call("POST", {"v1", "compare"}, request.dump());
+  EXPECT_EQ(csv.body.rfind("provider,name,sla_version,excluded,", 0), 0u);
+  EXPECT_NE(csv.body.find("\r\np1,Provider p1,v2,"), std::string::npos);
+  request.erase("format");
+  HttpRequest html_request;
+  html_request.method = "POST";
+  html_request.path = {"v1", "compare"};
+  html_request.body = request.dump();
+  html_request.headers["content-type"] = "application/json";
+  html_request.headers["accept"] = "text/html,application/xhtml+xml";
+  auto html = api_.Handle(html_request);
+  EXPECT_EQ(html.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(html.body.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.body.find("<svg"), std::string::npos);
+  // Offline: nothing fetched (the only URL is the SVG namespace name).
+  EXPECT_EQ(html.body.find("src="), std::string::npos);
+  EXPECT_EQ(html.body.find("<link"), std::string::npos);
+  EXPECT_EQ(html.body.find("<script"), std::string::npos);
+}
+
+TEST_F(QosApiTest, CompareErrorsPointAtTheField) {
+  auto problem = [&](const json& body) {
+    auto r = Call("POST", {"v1", "compare"}, body.dump());
+    auto j = json::parse(r.body);
+    return std::pair{r.status, j["errors"].empty() ? std::string() : j["errors"][0]["pointer"].get<std::string>()};
+  };
+  EXPECT_EQ(problem({{"profile", json::object()}, {"providers", {"p1", "nope"}}}), std::pair(404, std::string("/providers/1")));
+  EXPECT_EQ(problem({{"profile_id", "nope"}}), std::pair(404, std::string("/profile_id")));
+  EXPECT_EQ(problem({{"profile", json::object()}, {"format", "pdf"}}), std::pair(400, std::string("/format")));
+  json inconsistent = {{"policy", "ahp"},
+                       {"pairwise", {{"criteria", {"availability", "reliability", "scalability"}}, {"matrix", {{1, 9, 1.0 / 9}, {1.0 / 9, 1, 9}, {9, 1.0 / 9, 1}}}}}};
+  auto r = Call("POST", {"v1", "compare"}, json({{"profile", inconsistent}}).dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("consistency ratio 6.130 exceeds 0.1"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("/profile/pairwise/matrix"), std::string::npos) << r.body;
+  EXPECT_EQ(Call("POST", {"v1", "compare"}, "{not json").status, 400);
+  EXPECT_EQ(Call("GET", {"v1", "compare"}).status, 405);
+}
+
 }  // namespace
 }  // namespace icb
