@@ -286,7 +286,7 @@ std::string ScoreChart(const RankResult& base) {
     max = std::max(max, sum);
   }
   if (max <= 0) max = 1;
-  int height = static_cast<int>(base.ranking.size()) * (bar + gap) + 40;
+  int height = static_cast<int>(base.ranking.size()) * (bar + gap) + 12;
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Score breakdown\" width=\"" + std::to_string(label + width + 70) +
                     "\" height=\"" + std::to_string(height) + "\">";
   int y = 10;
@@ -302,14 +302,6 @@ std::string ScoreChart(const RankResult& base) {
     }
     svg += "<text x=\"" + Fixed(x + 6, 1) + "\" y=\"" + std::to_string(y + 16) + "\">" + Fixed(p.score, 3) + "</text>";
     y += bar + gap;
-  }
-  // Legend.
-  int lx = label;
-  for (int c = 0; c < kNumColumns; ++c) {
-    if (base.weights[c] <= 0) continue;
-    svg += "<rect x=\"" + std::to_string(lx) + "\" y=\"" + std::to_string(y + 4) + "\" width=\"10\" height=\"10\" fill=\"" + kColours[c] + "\"/>";
-    svg += "<text class=\"small\" x=\"" + std::to_string(lx + 14) + "\" y=\"" + std::to_string(y + 13) + "\">" + std::string(kColumnNames[c]) + "</text>";
-    lx += 14 + static_cast<int>(kColumnNames[c].size()) * 6 + 12;
   }
   return svg + "</svg>";
 }
@@ -375,7 +367,8 @@ std::string ToHtml(const CompareReport& r) {
     else if (pr.result->consistency_ratio) h += "<p class=\"muted\">" + Html(pr.policy) + " consistency ratio " + Fixed(*pr.result->consistency_ratio, 3) + "</p>\n";
   }
 
-  h += "<h2>Score breakdown (" + Html(r.profile.policy) + ")</h2>\n" + ScoreChart(base) + "\n<table><tr><th>Criterion</th><th>Weight</th>";
+  h += "<h2>Score breakdown (" + Html(r.profile.policy) + ")</h2>\n" + ScoreChart(base) +
+       "\n<p class=\"muted\">Each bar is a provider's score split by criterion, coloured as in the table.</p>\n<table><tr><th>Criterion</th><th>Weight</th>";
   for (const auto& rp : base.ranking) h += "<th>" + Html(rp.provider) + "</th>";
   h += "</tr>\n";
   for (int c = 0; c < kNumColumns; ++c) {
