@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "broker/api/gzip.h"
 #include "broker/api/http.h"
 
 namespace icb {
@@ -32,6 +33,9 @@ void Reply(http_request& req, HttpResponse r) {
     try { t.get(); } catch (...) {}  // the client went away; nothing to do
   });
 }
+
+// Smaller answers are not worth compressing.
+constexpr size_t kGzipFrom = 1024;
 
 class CpprestHttpServer final : public HttpServer {
  public:
@@ -90,7 +94,20 @@ class CpprestHttpServer final : public HttpServer {
               return;
             }
             r.body.assign(bytes.begin(), bytes.end());
-            Reply(req, handler_.handle(r));
+            HttpResponse resp = handler_.handle(r);
+            // Large answers go gzipped to clients that accept it: fewer bytes
+            // through cpprestsdk's chunked writer, and over the network.
+            if (resp.body.size() >= kGzipFrom) {
+              auto accept = r.headers.find("accept-encoding");
+              if (accept != r.headers.end() && AcceptsGzip(accept->second)) {
+                if (auto packed = Gzip(resp.body)) {
+                  resp.body = std::move(*packed);
+                  resp.headers.emplace_back("Content-Encoding", "gzip");
+                }
+              }
+              resp.headers.emplace_back("Vary", "Accept-Encoding");
+            }
+            Reply(req, std::move(resp));
           } catch (const std::exception& e) {
             Reply(req, ProblemResponse(InvalidArgument(std::string("cannot read request body: ") + e.what())));
           }

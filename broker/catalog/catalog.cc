@@ -22,6 +22,33 @@ const SlaVersion* ProviderEntry::InForce(TimePoint t) const {
   return found;
 }
 
+std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const {
+  {
+    std::lock_guard lock(table_mu_);
+    if (table_ && table_->Covers(t)) return table_;
+  }
+  auto table = std::make_shared<RankTable>();
+  table->sla.reserve(providers.size());
+  table->scores.reserve(providers.size() * kNumCriteria);
+  for (const auto& entry : providers) {
+    const SlaVersion* in_force = nullptr;
+    for (const auto& s : entry.slas) {
+      if (s.effective_from > t) {
+        table->valid_until = std::min(table->valid_until, s.effective_from);
+        break;
+      }
+      in_force = &s;
+    }
+    if (in_force) table->valid_from = std::max(table->valid_from, in_force->effective_from);
+    table->sla.push_back(in_force);
+    if (in_force) table->scores.insert(table->scores.end(), in_force->criterion_scores.begin(), in_force->criterion_scores.end());
+    else table->scores.insert(table->scores.end(), kNumCriteria, 0.0);
+  }
+  std::lock_guard lock(table_mu_);
+  table_ = table;
+  return table;
+}
+
 namespace {
 
 Status CheckPathId(std::string_view path_id, const json& doc) {

@@ -26,10 +26,28 @@ struct ProviderEntry {
   const SlaVersion* InForce(TimePoint t) const;
 };
 
+// What ranking on published values reads of every provider, laid out
+// contiguously: the SLA in force and its criterion scores. Valid while the
+// time stays in [valid_from, valid_until) (no SLA version starts or ends).
+struct RankTable {
+  TimePoint valid_from = TimePoint::min(), valid_until = TimePoint::max();
+  std::vector<const SlaVersion*> sla;  // per provider; null when none in force
+  std::vector<double> scores;          // providers x kNumCriteria
+  bool Covers(TimePoint t) const { return t >= valid_from && t < valid_until; }
+};
+
 // An immutable view of the catalog, shared by concurrent readers (ranking).
 struct CatalogSnapshot {
   long long version = 0;               // store counter it was built at
   std::vector<ProviderEntry> providers;  // ascending id
+
+  // The rank table for time t, built on first use and rebuilt only when t
+  // leaves its validity (an SLA version coming into force), never per request.
+  std::shared_ptr<const RankTable> RankTableAt(TimePoint t) const;
+
+ private:
+  mutable std::mutex table_mu_;
+  mutable std::shared_ptr<const RankTable> table_;
 };
 
 struct PutResult {

@@ -85,9 +85,12 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   double total = std::accumulate(profile.weights.begin(), profile.weights.end(), 0.0);
   for (int c = 0; c < kNumColumns; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : (c < kNumCriteria ? 1.0 / kNumCriteria : 0.0);
 
+  // Kept small: a rank request walks every provider of the catalog.
   struct Candidate {
     const Provider* provider;
     const SlaVersion* sla;
+  };
+  struct Assessment {
     std::optional<CostEstimate> cost;
     std::optional<CloudCheck> cloud;
   };
@@ -96,7 +99,9 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   static const std::vector<CharacteristicCheckEvent> kNoObservations;
   // Cost and the cloud-washing check, after the other constraints passed:
   // their reasons join the exclusion, and their findings the candidate.
-  auto assess = [&](const Provider& p, Candidate& cand, std::vector<std::string>& reasons) {
+  const bool assessing = profile.cost || cloud_constrained || inputs.observations;
+  std::vector<Assessment> assessments;  // parallel to candidates when assessing
+  auto assess = [&](const Provider& p, Assessment& cand, std::vector<std::string>& reasons) {
     if (cloud_constrained || inputs.observations) {
       const auto* obs = &kNoObservations;
       if (inputs.observations)
@@ -131,20 +136,32 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   std::vector<EvidenceDetail> details;  // per candidate, evidence measured/both only
   const bool published_only = profile.evidence == EvidenceBasis::kPublished;
   if (!published_only && !measured) return InvalidArgument("measured evidence needs the QoS store");
-  for (const auto& entry : catalog.providers) {
-    const SlaVersion* sla = entry.InForce(now);
+  const Constraints& cons = profile.constraints;
+  const bool unconstrained = cons.service_models.empty() && cons.countries.empty() && cons.certifications.empty() && cons.targets.empty() && !assessing;
+  // The SLA in force and its scores, contiguous and kept between requests.
+  const auto table = catalog.RankTableAt(now);
+  for (size_t i = 0; i < catalog.providers.size(); ++i) {
+    const ProviderEntry& entry = catalog.providers[i];
+    const SlaVersion* sla = table->sla[i];
     if (published_only) {
+      const double* scores = &table->scores[i * kNumCriteria];
+      if (unconstrained && sla) {
+        candidates.push_back({&entry.provider, sla});
+        m.cells.insert(m.cells.end(), scores, scores + kNumCriteria);
+        m.cells.push_back(0.0);  // cost
+        continue;
+      }
       auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
       if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
-      Candidate cand{&entry.provider, sla, std::nullopt, std::nullopt};
-      assess(entry.provider, cand, reasons);
+      Assessment a;
+      if (assessing && sla) assess(entry.provider, a, reasons);
       if (!reasons.empty()) {
         result.excluded.push_back({entry.provider.id, std::move(reasons)});
         continue;
       }
-      candidates.push_back(std::move(cand));
-      // Published scores depend on the SLA alone: computed once at load.
-      m.cells.insert(m.cells.end(), sla->criterion_scores.begin(), sla->criterion_scores.end());
+      candidates.push_back({&entry.provider, sla});
+      if (assessing) assessments.push_back(std::move(a));
+      m.cells.insert(m.cells.end(), scores, scores + kNumCriteria);
       m.cells.push_back(0.0);  // cost, filled in below
       continue;
     }
@@ -180,8 +197,8 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     bool anything = sla || d.sufficient;
     auto reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now);
     if (!anything && reasons.empty()) reasons.push_back("no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)");
-    Candidate cand{&entry.provider, sla, std::nullopt, std::nullopt};
-    assess(entry.provider, cand, reasons);
+    Assessment a;
+    if (assessing) assess(entry.provider, a, reasons);
     if (!reasons.empty()) {
       result.excluded.push_back({entry.provider.id, std::move(reasons)});
       continue;
@@ -199,18 +216,19 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     }
     for (int c = 0; c < kNumCriteria; ++c) m.cells.push_back(criterion[c] / count[c]);
     m.cells.push_back(0.0);  // cost, filled in below
-    candidates.push_back(std::move(cand));
+    candidates.push_back({&entry.provider, sla});
+    if (assessing) assessments.push_back(std::move(a));
     details.push_back(std::move(d));
   }
   m.rows = candidates.size();
   // Cost scores relative to the cheapest candidate (lowest / own, the usual
   // procurement price score): a dearer provider added never changes the others'.
   double cheapest = INFINITY;
-  for (const auto& c : candidates)
-    if (c.cost) cheapest = std::min(cheapest, c.cost->effective);
-  for (size_t r = 0; r < candidates.size(); ++r) {
-    const auto& c = candidates[r].cost;
-    if (c) m.cells[r * m.cols + kCostColumn] = c->effective <= 0 ? 1.0 : std::max(cheapest, 0.0) / c->effective;
+  for (const auto& a : assessments)
+    if (a.cost) cheapest = std::min(cheapest, a.cost->effective);
+  for (size_t r = 0; r < assessments.size(); ++r) {
+    const auto& cost = assessments[r].cost;
+    if (cost) m.cells[r * m.cols + kCostColumn] = cost->effective <= 0 ? 1.0 : std::max(cheapest, 0.0) / cost->effective;
   }
   ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
   if (!scores.weights.empty()) std::copy(scores.weights.begin(), scores.weights.end(), result.weights.begin());
@@ -239,8 +257,10 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       r.criteria[c].contribution = scores.contributions[row * m.cols + c];
     }
     if (!published_only) r.evidence = details[row];
-    r.cost = candidates[row].cost;
-    r.cloud = candidates[row].cloud;
+    if (assessing) {
+      r.cost = assessments[row].cost;
+      r.cloud = assessments[row].cloud;
+    }
     result.ranking.push_back(std::move(r));
   }
   return result;

@@ -43,10 +43,10 @@ BENCHMARK(BM_Policy<TopsisPolicy>)->Name("BM_TopsisPolicy")->Args({1000, 8})->Ar
 
 // The whole rank of a catalog snapshot: constraints, normalisation of 15
 // published targets into 7 criteria, the policy, sorting, top 10.
-CatalogSnapshot RandomCatalog(int n) {
+std::unique_ptr<CatalogSnapshot> RandomCatalog(int n) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> u(0, 1);
-  CatalogSnapshot snap;
+  auto snap = std::make_unique<CatalogSnapshot>();
   for (int i = 0; i < n; ++i) {
     ProviderEntry e;
     char id[16];
@@ -61,8 +61,16 @@ CatalogSnapshot RandomCatalog(int n) {
       const auto& spec = kTargets[t];
       s.targets[t] = spec.worst + (spec.best - spec.worst) * u(rng);
     }
+    // The per-criterion scores the catalog computes at load.
+    std::array<int, kNumCriteria> per{};
+    for (int t = 0; t < kNumTargets; ++t) {
+      int c = static_cast<int>(kTargets[t].criterion);
+      s.criterion_scores[c] += NormaliseTarget(kTargets[t], *s.targets[t]);
+      ++per[c];
+    }
+    for (int c = 0; c < kNumCriteria; ++c) s.criterion_scores[c] /= per[c];
     e.slas.push_back(s);
-    snap.providers.push_back(std::move(e));
+    snap->providers.push_back(std::move(e));
   }
   return snap;
 }
@@ -74,7 +82,7 @@ void BM_RankCatalog(benchmark::State& state) {
   profile.weights = {3, 2, 1, 5, 1, 1, 2};
   profile.constraints.targets[*TargetIndex("availability_percent")] = Bound{99.0, std::nullopt};
   TimePoint now = *ParseRfc3339("2026-11-23T00:00:00Z");
-  for (auto _ : state) benchmark::DoNotOptimize(Rank(snap, profile, policy, now, 10));
+  for (auto _ : state) benchmark::DoNotOptimize(Rank(*snap, profile, policy, now, 10));
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_RankCatalog)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
@@ -89,7 +97,7 @@ void BM_RankCatalogLatency(benchmark::State& state) {
   std::vector<double> us;
   for (auto _ : state) {
     auto t0 = std::chrono::steady_clock::now();
-    benchmark::DoNotOptimize(Rank(snap, profile, policy, now, 10));
+    benchmark::DoNotOptimize(Rank(*snap, profile, policy, now, 10));
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(us.begin(), us.end());

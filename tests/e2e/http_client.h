@@ -18,7 +18,7 @@ struct HttpReply {
 };
 
 inline HttpReply HttpCall(int port, const std::string& method, const std::string& path, const std::string& body = "",
-                          const std::string& content_type = "application/json") {
+                          const std::string& content_type = "application/json", const std::string& extra_headers = "") {
   HttpReply reply;
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -31,7 +31,7 @@ inline HttpReply HttpCall(int port, const std::string& method, const std::string
     close(fd);
     return reply;
   }
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + extra_headers;
   if (!content_type.empty() && (method == "PUT" || method == "POST")) req += "Content-Type: " + content_type + "\r\n";
   if (method == "PUT" || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;

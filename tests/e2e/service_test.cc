@@ -320,6 +320,14 @@ TEST_F(ServiceTest, DemoCatalogUnderEveryPolicyAndTheProcurementReport) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("consistency ratio"), std::string::npos) << bad.body;
 
+  // Clients that accept gzip get the large answer compressed.
+  auto packed = HttpCall(b.port(), "POST", "/v1/rank", R"({"profile_id":"iaas-burst"})", "application/json", "Accept-Encoding: gzip\r\n");
+  ASSERT_EQ(packed.status, 200);
+  EXPECT_EQ(packed.headers["content-encoding"], "gzip");
+  ASSERT_GE(packed.body.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(packed.body[0]), 0x1f);
+  EXPECT_EQ(static_cast<unsigned char>(packed.body[1]), 0x8b);
+
   // Offline over the same folder: the same ranking and scores.
   auto online = json::parse(HttpCall(b.port(), "POST", "/v1/rank", R"({"profile_id":"iaas-burst"})").body);
   auto [rc, out] = RunIcbroker("rank --catalog " + std::string(ICB_SOURCE_DIR) + "/deploy/demo --profile-id iaas-burst");

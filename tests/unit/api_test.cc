@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <fstream>
 
 #include "broker/api/api.h"
+#include "broker/api/gzip.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/time.h"
 #include "api_harness.h"
@@ -202,6 +205,43 @@ TEST_F(ApiTest, EveryOpenApiOperationIsRouted) {
     }
   }
   EXPECT_EQ(operations, 17);
+}
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+TEST(Gzip, AcceptEncodingParsing) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));
+  EXPECT_TRUE(AcceptsGzip("deflate, GZIP;q=0.5"));
+  EXPECT_TRUE(AcceptsGzip("br, *"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("deflate, br"));
+  EXPECT_FALSE(AcceptsGzip("gzipx"));
+  EXPECT_FALSE(AcceptsGzip(""));
+}
+
+TEST(Gzip, RoundTripsThroughZlib) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "{\"provider\":\"p" + std::to_string(i) + "\",\"score\":0.5},";
+  auto packed = Gzip(text);
+  ASSERT_TRUE(packed);
+  EXPECT_LT(packed->size(), text.size() / 4);
+  EXPECT_EQ(static_cast<unsigned char>((*packed)[0]), 0x1f);  // gzip magic
+  EXPECT_EQ(static_cast<unsigned char>((*packed)[1]), 0x8b);
+  z_stream z{};
+  ASSERT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out(text.size() + 16, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(packed->data());
+  z.avail_in = static_cast<uInt>(packed->size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(out.size() - z.avail_out);
+  inflateEnd(&z);
+  EXPECT_EQ(out, text);
 }
 
 }  // namespace
