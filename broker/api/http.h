@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "broker/core/clock.h"
+#include "broker/core/http_client.h"
 #include "broker/core/status.h"
 
 namespace icb {
@@ -49,19 +50,7 @@ class HttpServer {
 // cpprestsdk (http_listener) implementation, threads = handler threads.
 std::unique_ptr<HttpServer> NewCpprestHttpServer(int threads);
 
-struct HttpClientResponse {
-  int status = 0;
-  std::string body;
-};
 
-// Outbound HTTP(S) GET, for probes (and later, adapters).
-class HttpClient {
- public:
-  virtual ~HttpClient() = default;
-  // Unavailable when no connection could be made; DeadlineExceeded on timeout.
-  virtual Result<HttpClientResponse> Get(const std::string& url, Millis timeout) = 0;
-};
-std::unique_ptr<HttpClient> NewCpprestHttpClient();
 
 // An RFC 9457 problem+json response for a non-ok status.
 HttpResponse ProblemResponse(const Status& status);

@@ -120,14 +120,34 @@ class CpprestHttpServer final : public HttpServer {
 
 class CpprestHttpClient final : public HttpClient {
  public:
-  Result<HttpClientResponse> Get(const std::string& url, Millis timeout) override {
+  Result<HttpClientResponse> Send(const HttpClientRequest& request) override {
     try {
+      web::uri uri(request.url);
       web::http::client::http_client_config cfg;
-      cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
-      web::http::client::http_client client(web::uri(url), cfg);
-      auto resp = client.request(web::http::methods::GET).get();
+      cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(request.timeout));
+      // The scheme, host and port; the path and query go on the request as given.
+      web::http::client::http_client client(web::uri_builder().set_scheme(uri.scheme()).set_host(uri.host()).set_port(uri.port()).to_uri(), cfg);
+      web::http::http_request req(web::http::method(request.method));
+      std::string target = uri.path().empty() ? "/" : uri.path();
+      if (!uri.query().empty()) target += "?" + uri.query();
+      req.set_request_uri(web::uri(target));
+      std::string content_type;
+      for (const auto& [k, v] : request.headers) {
+        if (Lower(k) == "content-type") content_type = v;
+        else req.headers().add(k, v);
+      }
+      if (!request.body.empty() || request.method == "PUT" || request.method == "POST") {
+        // The body as bytes, with exactly the content type the caller signed (none: no header).
+        req.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+        if (content_type.empty()) req.headers().remove(web::http::header_names::content_type);
+        else req.headers().set_content_type(content_type);
+      } else if (!content_type.empty()) {
+        req.headers().set_content_type(content_type);
+      }
+      auto resp = client.request(req).get();
       HttpClientResponse out;
       out.status = resp.status_code();
+      for (const auto& [k, v] : resp.headers()) out.headers.emplace_back(Lower(k), v);
       auto bytes = resp.extract_vector().get();  // the whole body: response time includes it
       out.body.assign(bytes.begin(), bytes.end());
       return out;

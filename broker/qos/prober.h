@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/api/http.h"
+#include "broker/core/http_client.h"
 #include "broker/catalog/catalog.h"
 #include "broker/model/qos.h"
 

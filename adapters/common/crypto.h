@@ -1,0 +1,16 @@
+// Hashes and MACs the provider protocols sign with (OpenSSL underneath).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace icb {
+
+std::string Sha256(std::string_view data);  // raw 32 bytes
+std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
+std::string Hex(std::string_view raw);       // lower case
+std::string Base64(std::string_view raw);
+// Empty and false when `text` is not valid base64.
+bool Base64Decode(std::string_view text, std::string& out);
+
+}  // namespace icb

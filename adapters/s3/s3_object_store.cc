@@ -1,0 +1,214 @@
+#include "adapters/s3/s3_object_store.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/common/crypto.h"
+#include "adapters/common/xml.h"
+#include "adapters/s3/sigv4.h"
+#include "broker/core/time.h"
+
+namespace icb {
+
+namespace {
+
+const std::string kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+std::string AmzDate(TimePoint t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+std::string Unquote(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+// An S3 error body names the problem in <Code> and <Message>; the rest (which
+// can echo the string to sign and the access key) is dropped.
+std::string ErrorSummary(const std::string& body) {
+  auto code = XmlText(body, "Code"), message = XmlText(body, "Message");
+  if (code.empty() && message.empty()) return "";
+  return code + (message.empty() ? "" : ": " + message);
+}
+
+class S3ObjectStore final : public ObjectStore {
+ public:
+  S3ObjectStore(S3Config config, AdapterContext& ctx)
+      : cfg_(std::move(config)), clock_(ctx.clock), caller_(ctx.http, cfg_.retry, ctx.sleep),
+        creds_{cfg_.access_key, cfg_.secret_key, cfg_.region, "s3"} {
+    std::string rest = cfg_.endpoint.substr(cfg_.endpoint.find("://") + 3);
+    host_ = rest.substr(0, rest.find('/'));
+  }
+
+  Status EnsureContainer() override {
+    auto r = Call("PUT", "", {}, "", "s3 create bucket " + cfg_.bucket, [](int s) { return s == 409; });
+    return r.status();  // 409: it exists already (ours)
+  }
+
+  Result<ObjectPage> List(std::string_view prefix, std::string_view token, int max_keys) override {
+    std::map<std::string, std::string> q = {{"list-type", "2"}, {"max-keys", std::to_string(max_keys)}};
+    if (!prefix.empty()) q["prefix"] = std::string(prefix);
+    if (!token.empty()) q["continuation-token"] = std::string(token);
+    ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", "", q, "", "s3 list " + cfg_.bucket));
+    ObjectPage page;
+    for (const auto& block : XmlBlocks(resp.body, "Contents")) {
+      ObjectInfo info;
+      info.key = XmlText(block, "Key");
+      info.size = std::stoull("0" + XmlText(block, "Size"));
+      info.etag = Unquote(XmlText(block, "ETag"));
+      info.modified = ParseRfc3339(XmlText(block, "LastModified"));
+      page.objects.push_back(std::move(info));
+    }
+    if (XmlText(resp.body, "IsTruncated") == "true") page.next_token = XmlText(resp.body, "NextContinuationToken");
+    return page;
+  }
+
+  Result<ObjectInfo> Head(std::string_view key) override {
+    ICB_ASSIGN_OR_RETURN(auto resp, Call("HEAD", key, {}, "", "s3 head " + std::string(key)));
+    ObjectInfo info;
+    info.key = std::string(key);
+    info.size = std::stoull("0" + resp.Header("content-length"));
+    info.etag = Unquote(resp.Header("etag"));
+    return info;
+  }
+
+  Status Get(std::string_view key, const ByteSink& sink) override {
+    ICB_ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
+    if (info.size <= cfg_.part_size) {
+      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", "s3 get " + std::string(key)));
+      if (resp.body.size() != info.size) return Unavailable("s3 get " + std::string(key) + ": " + std::to_string(resp.body.size()) + " bytes, expected " + std::to_string(info.size));
+      return sink(resp.body);
+    }
+    // Ranged reads: memory stays at one chunk whatever the object's size.
+    for (uint64_t at = 0; at < info.size; at += cfg_.part_size) {
+      uint64_t last = std::min(info.size, at + cfg_.part_size) - 1;
+      std::string range = "bytes=" + std::to_string(at) + "-" + std::to_string(last);
+      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", "s3 get " + std::string(key), nullptr, {{"Range", range}}));
+      if (resp.body.size() != last - at + 1) return Unavailable("s3 get " + std::string(key) + ": short range " + range);
+      ICB_RETURN_IF_ERROR(sink(resp.body));
+    }
+    return Status::Ok();
+  }
+
+  Status Put(std::string_view key, ByteSource& source, uint64_t size) override {
+    if (size <= cfg_.multipart_threshold) {
+      std::string body;
+      ICB_RETURN_IF_ERROR(ReadExactly(source, size, body));
+      return Call("PUT", key, {}, body, "s3 put " + std::string(key)).status();
+    }
+    ICB_ASSIGN_OR_RETURN(auto init, Call("POST", key, {{"uploads", ""}}, "", "s3 start multipart " + std::string(key)));
+    std::string upload = XmlText(init.body, "UploadId");
+    if (upload.empty()) return Unavailable("s3 start multipart " + std::string(key) + ": no UploadId in the answer");
+    Status st = PutParts(key, upload, source, size);
+    if (!st.ok()) {
+      // Leave no orphaned parts behind; the first error is the one reported.
+      (void)Call("DELETE", key, {{"uploadId", upload}}, "", "s3 abort multipart " + std::string(key), [](int s) { return s == 404; });
+    }
+    return st;
+  }
+
+  Status Delete(std::string_view key) override {
+    return Call("DELETE", key, {}, "", "s3 delete " + std::string(key), [](int s) { return s == 404; }).status();
+  }
+
+ private:
+  static Status ReadExactly(ByteSource& source, uint64_t n, std::string& out) {
+    out.assign(n, '\0');
+    size_t got = 0;
+    while (got < n) {
+      ICB_ASSIGN_OR_RETURN(size_t k, source.Read(out.data() + got, n - got));
+      if (k == 0) return InvalidArgument("source ended after " + std::to_string(got) + " of " + std::to_string(n) + " bytes");
+      got += k;
+    }
+    return Status::Ok();
+  }
+
+  Status PutParts(std::string_view key, const std::string& upload, ByteSource& source, uint64_t size) {
+    std::string complete = "<CompleteMultipartUpload>";
+    std::string part;
+    int number = 1;
+    for (uint64_t at = 0; at < size; at += cfg_.part_size, ++number) {
+      ICB_RETURN_IF_ERROR(ReadExactly(source, std::min(cfg_.part_size, size - at), part));
+      ICB_ASSIGN_OR_RETURN(auto resp, Call("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload}}, part,
+                                           "s3 put part " + std::to_string(number) + " of " + std::string(key)));
+      complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + XmlEscape(resp.Header("etag")) + "</ETag></Part>";
+    }
+    complete += "</CompleteMultipartUpload>";
+    ICB_ASSIGN_OR_RETURN(auto done, Call("POST", key, {{"uploadId", upload}}, complete, "s3 complete multipart " + std::string(key)));
+    // S3 may answer 200 with an error document.
+    if (done.body.find("<Error>") != std::string::npos) return Unavailable("s3 complete multipart " + std::string(key) + ": " + ErrorSummary(done.body));
+    return Status::Ok();
+  }
+
+  Result<HttpClientResponse> Call(const std::string& method, std::string_view key, const std::map<std::string, std::string>& query,
+                                  const std::string& body, const std::string& what, std::function<bool(int)> accept = nullptr,
+                                  std::vector<std::pair<std::string, std::string>> extra = {}) {
+    std::string path = "/" + UriEncode(cfg_.bucket, false) + (key.empty() ? "" : "/" + UriEncode(key, true));
+    std::string payload_hash = body.empty() ? kEmptySha256 : Hex(Sha256(body));
+    auto make = [&] {
+      SigV4Request sig;
+      sig.method = method;
+      sig.canonical_uri = path;
+      sig.query = query;
+      std::string date = AmzDate(clock_.Now());
+      sig.headers = {{"host", host_}, {"x-amz-content-sha256", payload_hash}, {"x-amz-date", date}};
+      sig.payload_sha256_hex = payload_hash;
+      HttpClientRequest req;
+      req.method = method;
+      std::string q = CanonicalQuery(query);
+      req.url = cfg_.endpoint + path + (q.empty() ? "" : "?" + q);
+      req.headers = {{"x-amz-content-sha256", payload_hash}, {"x-amz-date", date}, {"Authorization", Authorization(sig, date, creds_)}};
+      for (const auto& h : extra) req.headers.push_back(h);
+      req.body = body;
+      return req;
+    };
+    auto resp = caller_.Call(what, make, accept);
+    if (!resp.ok()) {
+      // Keep S3's code and message, never the echoed request details.
+      const std::string& m = resp.status().message();
+      size_t http = m.find(": HTTP ");
+      if (http != std::string::npos) {
+        size_t detail = m.find(": ", http + 7);
+        std::string summary = detail == std::string::npos ? "" : ErrorSummary(m.substr(detail + 2));
+        return Status(resp.status().code(), m.substr(0, detail == std::string::npos ? m.size() : detail) + (summary.empty() ? "" : ": " + summary));
+      }
+    }
+    return resp;
+  }
+
+  S3Config cfg_;
+  const Clock& clock_;
+  HttpCaller caller_;
+  SigV4Credentials creds_;
+  std::string host_;
+};
+
+}  // namespace
+
+Result<S3Config> S3ConfigFromJson(const nlohmann::json& c) {
+  S3Config cfg;
+  cfg.endpoint = c.at("endpoint").get<std::string>();
+  while (!cfg.endpoint.empty() && cfg.endpoint.back() == '/') cfg.endpoint.pop_back();
+  cfg.region = c.value("region", "us-east-1");
+  cfg.bucket = c.at("bucket").get<std::string>();
+  cfg.access_key = c.at("access_key").get<std::string>();
+  cfg.secret_key = c.at("secret_key").get<std::string>();
+  if (c.contains("multipart_threshold_mib")) cfg.multipart_threshold = c["multipart_threshold_mib"].get<uint64_t>() << 20;
+  if (c.contains("part_size_mib")) cfg.part_size = c["part_size_mib"].get<uint64_t>() << 20;
+  if (c.contains("timeout_s")) cfg.retry.timeout = Millis(static_cast<long long>(c["timeout_s"].get<double>() * 1000));
+  if (c.contains("attempts")) cfg.retry.attempts = c["attempts"].get<int>();
+  return cfg;
+}
+
+std::unique_ptr<ObjectStore> NewS3ObjectStore(S3Config config, AdapterContext& ctx) {
+  return std::make_unique<S3ObjectStore>(std::move(config), ctx);
+}
+
+}  // namespace icb

@@ -1,0 +1,14 @@
+// An in-memory ObjectStore for unit tests (and the conformance suite's
+// reference): the same behaviour as a real store, no server.
+#pragma once
+
+#include <memory>
+
+#include "broker/adapters/object_store.h"
+
+namespace icb {
+
+// Get delivers in chunks of `chunk` bytes, as a ranged reader would.
+std::unique_ptr<ObjectStore> NewMemoryObjectStore(size_t chunk = 1 << 20);
+
+}  // namespace icb

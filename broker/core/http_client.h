@@ -1,0 +1,48 @@
+// The outbound HTTP port: probes and provider adapters send requests through
+// it. One implementation (cpprestsdk, broker/api/http_cpprest.cc); tests may
+// use their own.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "broker/core/clock.h"
+#include "broker/core/status.h"
+
+namespace icb {
+
+struct HttpClientRequest {
+  std::string method = "GET";
+  std::string url;  // already percent-encoded: sent exactly as given
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  Millis timeout{30000};
+};
+
+struct HttpClientResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower case
+  std::string body;
+  // The first header of that (lower-case) name; empty when absent.
+  std::string Header(std::string_view name) const {
+    for (const auto& [k, v] : headers)
+      if (k == name) return v;
+    return {};
+  }
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Any HTTP status is a response; Unavailable when no connection could be
+  // made, DeadlineExceeded on timeout.
+  virtual Result<HttpClientResponse> Send(const HttpClientRequest& request) = 0;
+  Result<HttpClientResponse> Get(const std::string& url, Millis timeout) { return Send({"GET", url, {}, "", timeout}); }
+};
+
+std::unique_ptr<HttpClient> NewCpprestHttpClient();
+
+}  // namespace icb

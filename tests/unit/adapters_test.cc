@@ -1,0 +1,154 @@
+// Adapter building blocks without a server: SigV4 against AWS's published
+// example, XML, retries and status mapping on a scripted client, and the
+// object-store conformance suite on the in-memory store.
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/common/crypto.h"
+#include "adapters/common/xml.h"
+#include "adapters/s3/sigv4.h"
+#include "broker/adapters/http_calls.h"
+#include "broker/adapters/memory_object_store.h"
+#include "broker/adapters/registry.h"
+#include "tests/object_store_conformance.h"
+
+namespace icb {
+namespace {
+
+TEST(SigV4, AwsDocumentationExample) {
+  // AWS General Reference, "Signature Version 4 signing process", the IAM
+  // ListUsers example: secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY,
+  // 20150830T123600Z, us-east-1, iam. Published: the canonical request hashes
+  // to f536975d..., and the signature is 5d672d79....
+  SigV4Credentials c{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "iam"};
+  SigV4Request r;
+  r.method = "GET";
+  r.canonical_uri = "/";
+  r.query = {{"Action", "ListUsers"}, {"Version", "2010-05-08"}};
+  r.headers = {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"}, {"host", "iam.amazonaws.com"}, {"x-amz-date", "20150830T123600Z"}};
+  r.payload_sha256_hex = Hex(Sha256(""));
+  EXPECT_EQ(r.payload_sha256_hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Hex(Sha256(CanonicalRequest(r))), "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59");
+  EXPECT_EQ(Authorization(r, "20150830T123600Z", c),
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, "
+            "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+}
+
+TEST(SigV4, UriEncoding) {
+  EXPECT_EQ(UriEncode("a b+c/d~e", true), "a%20b%2Bc/d~e");
+  EXPECT_EQ(UriEncode("a b+c/d~e", false), "a%20b%2Bc%2Fd~e");
+  EXPECT_EQ(UriEncode("한", false), "%ED%95%9C");
+  EXPECT_EQ(CanonicalQuery({{"uploads", ""}, {"prefix", "a b"}}), "prefix=a%20b&uploads=");
+}
+
+TEST(Crypto, Base64RoundTrip) {
+  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\0\xff\x10", 3)}) {
+    std::string back;
+    ASSERT_TRUE(Base64Decode(Base64(s), back));
+    EXPECT_EQ(back, s);
+  }
+  EXPECT_EQ(Base64("foobar"), "Zm9vYmFy");
+  std::string out;
+  EXPECT_FALSE(Base64Decode("abc", out));
+}
+
+TEST(Xml, TextBlocksAndEntities) {
+  std::string xml = "<R><Contents><Key>a &amp; b &#xD55C;</Key><Size>3</Size></Contents><Contents><Key>c</Key></Contents><KeyCount>2</KeyCount></R>";
+  auto blocks = XmlBlocks(xml, "Contents");
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(XmlText(blocks[0], "Key"), "a & b 한");
+  EXPECT_EQ(XmlText(xml, "KeyCount"), "2");
+  EXPECT_EQ(XmlText(xml, "Missing"), "");
+  EXPECT_EQ(XmlEscape("<\"a&b\">"), "&lt;&quot;a&amp;b&quot;&gt;");
+}
+
+// Answers from a script, and the requests it was sent.
+class ScriptedClient final : public HttpClient {
+ public:
+  std::deque<Result<HttpClientResponse>> answers;
+  std::vector<HttpClientRequest> sent;
+  Result<HttpClientResponse> Send(const HttpClientRequest& r) override {
+    sent.push_back(r);
+    auto a = answers.front();
+    answers.pop_front();
+    return a;
+  }
+};
+
+HttpClientResponse Answer(int status, std::vector<std::pair<std::string, std::string>> headers = {}, std::string body = "") {
+  return {status, std::move(headers), std::move(body)};
+}
+
+TEST(HttpCaller, RetriesWhatIsWorthRetryingWithBackoffAndRetryAfter) {
+  ScriptedClient http;
+  std::vector<Millis> slept;
+  RetryPolicy policy;
+  policy.attempts = 4;
+  policy.timeout = Millis(1500);
+  HttpCaller caller(http, policy, [&](Millis d) { slept.push_back(d); }, 42);
+  http.answers = {Unavailable("connection refused"), Answer(503, {{"retry-after", "2"}}), Answer(429), Answer(200, {}, "ok")};
+  int made = 0;
+  auto r = caller.Call("test call", [&] {
+    ++made;
+    return HttpClientRequest{"GET", "http://x/" + std::to_string(made), {}, "", Millis(0)};
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(made, 4);  // the request is built (and signed) afresh each time
+  ASSERT_EQ(slept.size(), 3u);
+  EXPECT_LE(slept[0], Millis(100));       // full jitter over 100 ms
+  EXPECT_GE(slept[1], Millis(2000));      // Retry-After: 2 s honoured
+  EXPECT_LE(slept[2], Millis(400));       // over 400 ms
+  for (const auto& req : http.sent) EXPECT_EQ(req.timeout, Millis(1500));  // every call has the timeout
+}
+
+TEST(HttpCaller, ClientErrorsAreNotRetriedAndMapToStatus) {
+  ScriptedClient http;
+  std::vector<Millis> slept;
+  HttpCaller caller(http, RetryPolicy{}, [&](Millis d) { slept.push_back(d); }, 1);
+  auto make = [] { return HttpClientRequest{"GET", "http://x/", {}, "", Millis(0)}; };
+  http.answers = {Answer(403, {}, "<Error><Code>AccessDenied</Code></Error>")};
+  EXPECT_EQ(caller.Call("c", make).status().code(), StatusCode::kPermissionDenied);
+  http.answers = {Answer(404)};
+  EXPECT_EQ(caller.Call("c", make).status().code(), StatusCode::kNotFound);
+  http.answers = {Answer(409)};
+  EXPECT_EQ(caller.Call("c", make).status().code(), StatusCode::kAlreadyExists);
+  http.answers = {Answer(409)};
+  EXPECT_TRUE(caller.Call("c", make, [](int s) { return s == 409; }).ok());  // accepted by the caller
+  EXPECT_TRUE(slept.empty());
+  http.answers = {Answer(500), Answer(500), Answer(500), Answer(500)};
+  EXPECT_EQ(caller.Call("c", make).status().code(), StatusCode::kUnavailable);  // gave up after 4
+  EXPECT_EQ(slept.size(), 3u);
+  http.answers = {Status(StatusCode::kDeadlineExceeded, "timeout"), Status(StatusCode::kDeadlineExceeded, "timeout"),
+                  Status(StatusCode::kDeadlineExceeded, "timeout"), Status(StatusCode::kDeadlineExceeded, "timeout")};
+  EXPECT_EQ(caller.Call("c", make).status().code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST(AdapterRegistry, ConfigIsCheckedAgainstTheAdaptersSchema) {
+  auto schemas = SchemaSet::LoadEmbedded();
+  AdapterRegistry registry(**schemas);
+  RegisterBuiltinAdapters(registry);
+  EXPECT_EQ(registry.Names(Capability::kObjectStorage), std::vector<std::string>{"s3"});
+  ScriptedClient http;
+  ManualClock clock(TimePoint{});
+  AdapterContext ctx{http, clock, [](Millis) {}};
+  auto bad = registry.NewObjectStore("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "b"}}, ctx);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().errors().at(0).pointer, "/bucket");  // too short a bucket name; keys missing too
+  auto unknown = registry.NewObjectStore("ftp", nlohmann::json::object(), ctx);
+  EXPECT_NE(unknown.status().errors().at(0).message.find("known: s3"), std::string::npos);
+  auto ok = registry.NewObjectStore("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "bucket"}, {"access_key", "a"}, {"secret_key", "s"}}, ctx);
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+struct MemoryObjectStores {
+  static constexpr size_t kLarge = 3 << 20;
+  std::unique_ptr<ObjectStore> Make() { return NewMemoryObjectStore(1 << 20); }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ObjectStoreConformance, MemoryObjectStores);
+
+}  // namespace
+}  // namespace icb
