@@ -8,6 +8,7 @@ packages=(
   libcpprest-dev libhiredis-dev nlohmann-json3-dev libvalijson-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server wrk
+  awscli
 )
 
 missing=()
@@ -16,11 +17,23 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node.js runs the lab's S3 server; any install that provides node and npm will do.
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 
-echo "setup: installing ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The lab's npm packages, exactly as locked in deploy/lab/package-lock.json.
+lab="$(dirname "$0")/../deploy/lab"
+stamp="$lab/node_modules/.icbroker-lock"
+if ! cmp -s "$lab/package-lock.json" "$stamp" 2>/dev/null; then
+  echo "setup: installing the lab's npm packages (deploy/lab)" >&2
+  (cd "$lab" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$lab/package-lock.json" "$stamp"
+fi
