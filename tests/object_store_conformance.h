@@ -45,8 +45,10 @@ class ObjectStoreConformance : public ::testing::Test {
   void SetUp() override {
     store_ = factory_.Make();
     ASSERT_TRUE(store_);
-    ASSERT_TRUE(store_->EnsureContainer().ok());
-    ASSERT_TRUE(store_->EnsureContainer().ok());  // twice is fine
+    Status first = store_->EnsureContainer();
+    ASSERT_TRUE(first.ok()) << first.ToString();
+    Status again = store_->EnsureContainer();
+    ASSERT_TRUE(again.ok()) << again.ToString();  // twice is fine
   }
   Factory factory_;
   std::unique_ptr<ObjectStore> store_;

@@ -12,6 +12,7 @@
 #include "broker/adapters/registry.h"
 #include "broker/core/time.h"
 #include "tests/child_process.h"
+#include "tests/integration/lab_adapters.h"
 #include "tests/object_store_conformance.h"
 #include "tests/temp_dir.h"
 
@@ -40,14 +41,13 @@ class S3Lab {
   std::unique_ptr<ObjectStore> NewStore(const std::string& bucket, int threshold_mib = 5, int part_mib = 5) {
     nlohmann::json cfg = {{"endpoint", endpoint()}, {"bucket", bucket}, {"access_key", kAccessKey}, {"secret_key", kSecretKey},
                           {"multipart_threshold_mib", threshold_mib}, {"part_size_mib", part_mib}, {"timeout_s", 30}};
-    auto store = registry_.NewObjectStore("s3", cfg, ctx_);
+    auto store = adapters_.NewObjectStore("s3", cfg);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
  private:
-  S3Lab() : schemas_(*SchemaSet::LoadEmbedded()), registry_(*schemas_), http_(NewCpprestHttpClient()), ctx_{*http_, clock_, RealSleeper()} {
-    RegisterBuiltinAdapters(registry_);
+  S3Lab() {
     port_ = testing::FreeTcpPort();
     server_ = std::make_unique<ChildProcess>(
         // s3rver's continuation tokens use a cipher OpenSSL 3 keeps in its legacy provider.
@@ -55,11 +55,7 @@ class S3Lab {
         dir_.path() + "/s3rver.log", port_);
   }
   testing::TempDir dir_;
-  std::shared_ptr<const SchemaSet> schemas_;
-  AdapterRegistry registry_;
-  std::unique_ptr<HttpClient> http_;
-  SystemClock clock_;
-  AdapterContext ctx_;
+  testing::LabAdapters adapters_;
   int port_ = 0;
   std::unique_ptr<ChildProcess> server_;
 };
@@ -131,13 +127,9 @@ TEST(S3Adapter, AwsCliAgreesByteForByte) {
 TEST(S3Adapter, UnknownKeyIsPermissionDeniedAndSecretsNeverEchoed) {
   auto& lab = S3Lab::Get();
   ASSERT_TRUE(lab.ready()) << lab.Log();
-  auto schemas = SchemaSet::LoadEmbedded();
-  AdapterRegistry registry(**schemas);
-  RegisterBuiltinAdapters(registry);
-  auto http = NewCpprestHttpClient();
-  SystemClock clock;
-  AdapterContext ctx{*http, clock, [](Millis) {}};
-  auto store = registry.NewObjectStore("s3", {{"endpoint", lab.endpoint()}, {"bucket", "secrets"}, {"access_key", "UNKNOWN-KEY"}, {"secret_key", "not-the-secret-xyz"}}, ctx);
+  testing::LabAdapters adapters;
+  auto store = adapters.NewObjectStore("s3", {{"endpoint", lab.endpoint()}, {"bucket", "secrets"}, {"access_key", "UNKNOWN-KEY"},
+                                              {"secret_key", "not-the-secret-xyz"}, {"attempts", 1}});
   ASSERT_TRUE(store.ok());
   Status st = (*store)->EnsureContainer();
   EXPECT_EQ(st.code(), StatusCode::kPermissionDenied) << st.ToString();
