@@ -2,20 +2,26 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/azure/azure_blob_store.h"
+#include "adapters/haproxy/haproxy_split.h"
+#include "adapters/powerdns/powerdns_dns.h"
 #include "adapters/s3/s3_object_store.h"
+#include "adapters/sim_compute/sim_compute.h"
 #include "broker/adapters/registry.h"
 
 namespace icb {
 
 void RegisterBuiltinAdapters(AdapterRegistry& registry) {
-  registry.RegisterObjectStore("s3", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
+  registry.Register<ObjectStore>("s3", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
     ICB_ASSIGN_OR_RETURN(S3Config cfg, S3ConfigFromJson(config));
     return NewS3ObjectStore(std::move(cfg), ctx);
   });
-  registry.RegisterObjectStore("azure_blob", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
+  registry.Register<ObjectStore>("azure_blob", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
     ICB_ASSIGN_OR_RETURN(AzureBlobConfig cfg, AzureBlobConfigFromJson(config));
     return NewAzureBlobStore(std::move(cfg), ctx);
   });
+  registry.Register<DnsSwitch>("powerdns", NewPowerDnsSwitch);
+  registry.Register<TrafficSplit>("haproxy", NewHaproxySplit);
+  registry.Register<ComputeProvider>("sim_compute", NewSimCompute);
 }
 
 }  // namespace icb

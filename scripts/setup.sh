@@ -8,7 +8,7 @@ packages=(
   libcpprest-dev libhiredis-dev nlohmann-json3-dev libvalijson-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server wrk
-  awscli
+  awscli pdns-server pdns-backend-sqlite3 sqlite3 haproxy dnsutils rclone
 )
 
 missing=()

@@ -55,6 +55,7 @@ class StringSource final : public ByteSource {
 
 class ObjectStore {
  public:
+  static constexpr const char* kCapability = "object_storage";
   virtual ~ObjectStore() = default;
   // Creates the bucket/container the store is configured for; ok if it exists.
   virtual Status EnsureContainer() = 0;

@@ -30,7 +30,7 @@ class AzureLab {
   std::unique_ptr<ObjectStore> NewStore(const std::string& container, const std::string& key = kKey) {
     nlohmann::json cfg = {{"endpoint", endpoint()}, {"account", kAccount}, {"key", key}, {"container", container},
                           {"block_threshold_mib", 4}, {"block_size_mib", 2}, {"attempts", 2}};
-    auto store = adapters_.NewObjectStore("azure_blob", cfg);
+    auto store = adapters_.Create<ObjectStore>("azure_blob", cfg);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }

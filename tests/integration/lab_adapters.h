@@ -16,8 +16,9 @@ class LabAdapters {
   LabAdapters() : schemas_(*SchemaSet::LoadEmbedded()), registry_(*schemas_), http_(NewCpprestHttpClient()), ctx_{*http_, clock_, RealSleeper()} {
     RegisterBuiltinAdapters(registry_);
   }
-  Result<std::unique_ptr<ObjectStore>> NewObjectStore(const std::string& adapter, const nlohmann::json& config) {
-    return registry_.NewObjectStore(adapter, config, ctx_);
+  template <typename Port>
+  Result<std::unique_ptr<Port>> Create(const std::string& adapter, const nlohmann::json& config) {
+    return registry_.Create<Port>(adapter, config, ctx_);
   }
 
  private:

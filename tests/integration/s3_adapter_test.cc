@@ -41,7 +41,7 @@ class S3Lab {
   std::unique_ptr<ObjectStore> NewStore(const std::string& bucket, int threshold_mib = 5, int part_mib = 5) {
     nlohmann::json cfg = {{"endpoint", endpoint()}, {"bucket", bucket}, {"access_key", kAccessKey}, {"secret_key", kSecretKey},
                           {"multipart_threshold_mib", threshold_mib}, {"part_size_mib", part_mib}, {"timeout_s", 30}};
-    auto store = adapters_.NewObjectStore("s3", cfg);
+    auto store = adapters_.Create<ObjectStore>("s3", cfg);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
   }
@@ -128,7 +128,7 @@ TEST(S3Adapter, UnknownKeyIsPermissionDeniedAndSecretsNeverEchoed) {
   auto& lab = S3Lab::Get();
   ASSERT_TRUE(lab.ready()) << lab.Log();
   testing::LabAdapters adapters;
-  auto store = adapters.NewObjectStore("s3", {{"endpoint", lab.endpoint()}, {"bucket", "secrets"}, {"access_key", "UNKNOWN-KEY"},
+  auto store = adapters.Create<ObjectStore>("s3", {{"endpoint", lab.endpoint()}, {"bucket", "secrets"}, {"access_key", "UNKNOWN-KEY"},
                                               {"secret_key", "not-the-secret-xyz"}, {"attempts", 1}});
   ASSERT_TRUE(store.ok());
   Status st = (*store)->EnsureContainer();

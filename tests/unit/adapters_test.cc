@@ -131,16 +131,17 @@ TEST(AdapterRegistry, ConfigIsCheckedAgainstTheAdaptersSchema) {
   auto schemas = SchemaSet::LoadEmbedded();
   AdapterRegistry registry(**schemas);
   RegisterBuiltinAdapters(registry);
-  EXPECT_EQ(registry.Names(Capability::kObjectStorage), std::vector<std::string>{"s3"});
+  EXPECT_EQ(registry.Names<ObjectStore>(), (std::vector<std::string>{"azure_blob", "s3"}));
+  EXPECT_EQ(registry.Names<DnsSwitch>(), std::vector<std::string>{"powerdns"});
   ScriptedClient http;
   ManualClock clock(TimePoint{});
   AdapterContext ctx{http, clock, [](Millis) {}};
-  auto bad = registry.NewObjectStore("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "b"}}, ctx);
+  auto bad = registry.Create<ObjectStore>("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "b"}}, ctx);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().errors().at(0).pointer, "/bucket");  // too short a bucket name; keys missing too
-  auto unknown = registry.NewObjectStore("ftp", nlohmann::json::object(), ctx);
-  EXPECT_NE(unknown.status().errors().at(0).message.find("known: s3"), std::string::npos);
-  auto ok = registry.NewObjectStore("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "bucket"}, {"access_key", "a"}, {"secret_key", "s"}}, ctx);
+  auto unknown = registry.Create<ObjectStore>("ftp", nlohmann::json::object(), ctx);
+  EXPECT_NE(unknown.status().errors().at(0).message.find("known: azure_blob, s3"), std::string::npos);
+  auto ok = registry.Create<ObjectStore>("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "bucket"}, {"access_key", "a"}, {"secret_key", "s"}}, ctx);
   EXPECT_TRUE(ok.ok()) << ok.status().ToString();
 }
 
@@ -149,6 +150,28 @@ struct MemoryObjectStores {
   std::unique_ptr<ObjectStore> Make() { return NewMemoryObjectStore(1 << 20); }
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ObjectStoreConformance, MemoryObjectStores);
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+TEST(Dns, RecordSetsAreCheckedBeforeSending) {
+  const std::string zone = "lab.example.";
+  EXPECT_TRUE(CheckRecordSet({"www.lab.example.", "A", 30, {"192.0.2.1", "192.0.2.2"}}, zone).ok());
+  EXPECT_TRUE(CheckRecordSet({"v6.lab.example.", "AAAA", 30, {"2001:db8::1"}}, zone).ok());
+  EXPECT_TRUE(CheckRecordSet({"alias.lab.example.", "CNAME", 30, {"www.lab.example."}}, zone).ok());
+  auto pointer = [&](const DnsRecordSet& r) { return CheckRecordSet(r, zone).errors().at(0).pointer; };
+  EXPECT_EQ(pointer({"www.lab.example.", "MX", 30, {"x."}}), "/type");
+  EXPECT_EQ(pointer({"www.lab.example", "A", 30, {"192.0.2.1"}}), "/name");      // not absolute
+  EXPECT_EQ(pointer({"www.other.example.", "A", 30, {"192.0.2.1"}}), "/name");   // outside the zone
+  EXPECT_EQ(pointer({"evillab.example.", "A", 30, {"192.0.2.1"}}), "/name");     // suffix but not a subdomain
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 0, {"192.0.2.1"}}), "/ttl");
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1", "300.1.1.1"}}), "/contents/1");
+  EXPECT_EQ(pointer({"www.lab.example.", "AAAA", 30, {"192.0.2.1"}}), "/contents/0");
+  EXPECT_EQ(pointer({"a.lab.example.", "CNAME", 30, {"x.lab.example.", "y.lab.example."}}), "/contents");
+}
 
 }  // namespace
 }  // namespace icb

@@ -1,0 +1,52 @@
+#include "adapters/sim_compute/sim_compute.h"
+
+#include <nlohmann/json.hpp>
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+class SimCompute final : public ComputeProvider {
+ public:
+  SimCompute(std::string url, RetryPolicy retry, AdapterContext& ctx) : url_(std::move(url)), caller_(ctx.http, retry, ctx.sleep) {}
+
+  Result<ComputeState> State() override {
+    ICB_ASSIGN_OR_RETURN(auto resp, caller_.Call("compute state", [&] { return HttpClientRequest{"GET", url_ + "/v1/state", {}, "", Millis(0)}; }));
+    json s = json::parse(resp.body, nullptr, false);
+    if (s.is_discarded() || !s.is_object()) return Unavailable("compute state: not a JSON object");
+    return ComputeState{s.value("instances", 0), s.value("capacity", 0), s.value("quota", 0)};
+  }
+
+  Status Scale(int instances) override {
+    std::string body = json{{"instances", instances}}.dump();
+    // 429 and 409 are answers about the request (quota, capacity), not
+    // overload: taken as they are, not retried.
+    auto resp = caller_.Call(
+        "compute scale to " + std::to_string(instances),
+        [&] { return HttpClientRequest{"POST", url_ + "/v1/scale", {{"Content-Type", "application/json"}}, body, Millis(0)}; },
+        [](int s) { return s == 429 || s == 409; });
+    if (!resp.ok()) return resp.status();
+    if (resp->status == 429) return Status(StatusCode::kResourceExhausted, "compute scale to " + std::to_string(instances) + ": over quota");
+    if (resp->status == 409) return Status(StatusCode::kFailedPrecondition, "compute scale to " + std::to_string(instances) + ": over capacity");
+    return Status::Ok();
+  }
+
+ private:
+  std::string url_;
+  HttpCaller caller_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ComputeProvider>> NewSimCompute(const json& c, AdapterContext& ctx) {
+  std::string url = c.at("url").get<std::string>();
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  RetryPolicy retry;
+  if (c.contains("timeout_s")) retry.timeout = Millis(static_cast<long long>(c["timeout_s"].get<double>() * 1000));
+  if (c.contains("attempts")) retry.attempts = c["attempts"].get<int>();
+  return std::unique_ptr<ComputeProvider>(std::make_unique<SimCompute>(url, retry, ctx));
+}
+
+}  // namespace icb

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Simulated compute provider for the icbroker lab (a simulation, not a cloud).
+
+One HTTP endpoint per provider and service. Its behaviour is steered at run
+time, so demos, drills and tests can make a provider slow, flaky, down, full
+or over quota:
+
+  GET  /            the service: 200 with the provider name as the body, after
+                    latency_ms; 503 during an outage; 500 with probability error_rate
+  GET  /v1/state    the steering state and the running instances
+  PUT  /v1/state    change any of latency_ms, error_rate, outage, capacity, quota
+  POST /v1/scale    {"instances": N}: 200 when N <= quota and N <= capacity,
+                    429 over quota, 409 over capacity
+
+Usage: compute_sim.py --port PORT --provider NAME [--host 127.0.0.1]
+"""
+import argparse
+import json
+import random
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": (bool,), "capacity": (int,), "quota": (int,)}
+
+
+class Sim:
+    def __init__(self, provider):
+        self.lock = threading.Lock()
+        self.state = {"provider": provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
+                      "capacity": 100, "quota": 20, "instances": 1, "served": 0}
+
+
+def handler_for(sim):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet: the lab logs to files
+            pass
+
+        def reply(self, status, body, content_type="application/json"):
+            data = body.encode() if isinstance(body, str) else body
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def body(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            try:
+                return json.loads(self.rfile.read(n) or b"{}")
+            except ValueError:
+                return None
+
+        def do_GET(self):
+            with sim.lock:
+                s = dict(sim.state)
+            if self.path == "/v1/state":
+                return self.reply(200, json.dumps(s))
+            if s["latency_ms"]:
+                time.sleep(s["latency_ms"] / 1000.0)
+            if s["outage"]:
+                return self.reply(503, "outage\n", "text/plain")
+            if random.random() < s["error_rate"]:
+                return self.reply(500, "error\n", "text/plain")
+            with sim.lock:
+                sim.state["served"] += 1
+            self.reply(200, s["provider"] + "\n", "text/plain")
+
+        def do_PUT(self):
+            if self.path != "/v1/state":
+                return self.reply(404, '{"error":"no such resource"}')
+            change = self.body()
+            if not isinstance(change, dict):
+                return self.reply(400, '{"error":"body must be a JSON object"}')
+            for k, v in change.items():
+                if k not in STATE_KEYS or not isinstance(v, STATE_KEYS[k]) or (isinstance(v, bool) and bool not in STATE_KEYS[k]):
+                    return self.reply(400, json.dumps({"error": "bad field " + k}))
+            with sim.lock:
+                sim.state.update(change)
+                s = dict(sim.state)
+            self.reply(200, json.dumps(s))
+
+        def do_POST(self):
+            if self.path != "/v1/scale":
+                return self.reply(404, '{"error":"no such resource"}')
+            req = self.body()
+            n = req.get("instances") if isinstance(req, dict) else None
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                return self.reply(400, '{"error":"instances must be a non-negative integer"}')
+            with sim.lock:
+                if n > sim.state["quota"]:
+                    return self.reply(429, json.dumps({"error": "quota exceeded", "quota": sim.state["quota"]}))
+                if n > sim.state["capacity"]:
+                    return self.reply(409, json.dumps({"error": "capacity exceeded", "capacity": sim.state["capacity"]}))
+                sim.state["instances"] = n
+                s = dict(sim.state)
+            self.reply(200, json.dumps(s))
+
+    return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--provider", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    a = ap.parse_args()
+    server = ThreadingHTTPServer((a.host, a.port), handler_for(Sim(a.provider)))
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

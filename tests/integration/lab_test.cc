@@ -1,0 +1,172 @@
+// The lab as a new user runs it (deploy/lab/lab up/down), and the DNS,
+// load-balancer and compute adapters against its servers: PowerDNS checked
+// with dig, HAProxy by counting where requests land, the simulated provider
+// by its quota and capacity.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/lab_adapters.h"
+#include "tests/temp_dir.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+
+std::pair<int, std::string> Shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+const std::string kLab = std::string(ICB_SOURCE_DIR) + "/deploy/lab/lab";
+
+// One lab for the suite: brought up before the first test, down after the last.
+class LabTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    auto [rc, out] = Shell(kLab + " up " + dir_->path());
+    up_output_ = new std::string(out);
+    if (rc != 0) return;
+    std::ifstream in(dir_->path() + "/lab.json");
+    lab_ = new json(json::parse(in));
+    std::ifstream pids(dir_->path() + "/pids");
+    groups_ = new std::vector<int>();
+    for (std::string name; pids >> name;) {
+      int pgid = 0;
+      pids >> pgid;
+      groups_->push_back(pgid);
+    }
+  }
+  static void TearDownTestSuite() {
+    auto [rc, out] = Shell(kLab + " down " + dir_->path());
+    EXPECT_EQ(rc, 0) << out;
+    // Nothing left behind: every process group the lab started is gone.
+    if (groups_) {
+      for (int g : *groups_) {
+        // A killed process lingers as a zombie until init reaps it: allow that a moment.
+        bool gone = false;
+        for (int i = 0; i < 100 && !gone; ++i) {
+          gone = kill(-g, 0) != 0;
+          if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        EXPECT_TRUE(gone) << "process group " << g << " survived lab down";
+      }
+    }
+    delete lab_;
+    delete groups_;
+    delete up_output_;
+    delete dir_;
+  }
+  void SetUp() override { ASSERT_TRUE(lab_) << "lab up failed:\n" << *up_output_; }
+
+  static inline testing::TempDir* dir_ = nullptr;
+  static inline json* lab_ = nullptr;
+  static inline std::vector<int>* groups_ = nullptr;
+  static inline std::string* up_output_ = nullptr;
+  testing::LabAdapters adapters_;
+};
+
+std::string Dig(const json& dns, const std::string& name, const std::string& type) {
+  auto [rc, out] = Shell("dig @127.0.0.1 -p " + std::to_string(dns["port"].get<int>()) + " +short +norecurse +time=2 +tries=1 " + name + " " + type + " | sort");
+  return out;
+}
+
+TEST_F(LabTest, DnsChangesAreServedToDig) {
+  const json& dns = (*lab_)["dns"];
+  auto sw = adapters_.Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", dns["api_key"]}, {"zone", dns["zone"]}});
+  ASSERT_TRUE(sw.ok()) << sw.status().ToString();
+  DnsSwitch& d = **sw;
+  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 30, {"192.0.2.10"}}).ok());
+  EXPECT_EQ(Dig(dns, "www.lab.example.", "A"), "192.0.2.10\n");
+  // Fail over: both addresses of the new provider, in one replacement.
+  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 20, {"198.51.100.7", "198.51.100.8"}}).ok());
+  EXPECT_EQ(Dig(dns, "www.lab.example.", "A"), "198.51.100.7\n198.51.100.8\n");
+  auto got = d.Get("www.lab.example.", "A");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->ttl, 20);
+  EXPECT_EQ((*got)->contents.size(), 2u);
+  ASSERT_TRUE(d.Replace({"app.lab.example.", "CNAME", 30, {"www.lab.example."}}).ok());
+  EXPECT_EQ(Dig(dns, "app.lab.example.", "CNAME"), "www.lab.example.\n");
+  // A bad record is refused before anything is sent: the old answer stands.
+  EXPECT_EQ(d.Replace({"www.lab.example.", "A", 30, {"not-an-address"}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Dig(dns, "www.lab.example.", "A"), "198.51.100.7\n198.51.100.8\n");
+  ASSERT_TRUE(d.Delete("app.lab.example.", "CNAME").ok());
+  EXPECT_EQ(Dig(dns, "app.lab.example.", "CNAME"), "");
+  EXPECT_FALSE(d.Get("app.lab.example.", "CNAME")->has_value());
+
+  auto wrong = adapters_.Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", "wrong-key-123"}, {"zone", dns["zone"]}, {"attempts", 1}});
+  Status denied = (*wrong)->Replace({"www.lab.example.", "A", 30, {"192.0.2.99"}});
+  EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied) << denied.ToString();
+  EXPECT_EQ(denied.ToString().find("wrong-key-123"), std::string::npos);
+}
+
+std::map<std::string, int> CountLandings(const std::string& url, int requests) {
+  auto http = NewCpprestHttpClient();
+  std::map<std::string, int> seen;
+  for (int i = 0; i < requests; ++i) {
+    auto r = http->Get(url, Millis(5000));
+    if (!r.ok() || r->status != 200) {
+      ++seen["(failed)"];
+      continue;
+    }
+    std::string who = r->body;
+    while (!who.empty() && who.back() == '\n') who.pop_back();
+    ++seen[who];
+  }
+  return seen;
+}
+
+TEST_F(LabTest, HaproxySplitsTrafficInTheWeightsSet) {
+  const json& h = (*lab_)["haproxy"];
+  auto split = adapters_.Create<TrafficSplit>("haproxy", {{"runtime_socket", h["runtime_socket"]}, {"backend", h["backend"]}});
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  TrafficSplit& s = **split;
+  ASSERT_TRUE(s.SetWeights({{"sim-a", 3}, {"sim-b", 1}}).ok());
+  auto servers = s.Servers();
+  ASSERT_TRUE(servers.ok()) << servers.status().ToString();
+  std::map<std::string, int> weights;
+  for (const auto& srv : *servers) weights[srv.name] = srv.weight;
+  EXPECT_EQ(weights, (std::map<std::string, int>{{"sim-a", 3}, {"sim-b", 1}}));
+  auto seen = CountLandings(h["frontend_url"], 400);
+  // Weighted round robin: 3 of every 4 requests to sim-a.
+  EXPECT_NEAR(seen["sim-a"], 300, 8);
+  EXPECT_NEAR(seen["sim-b"], 100, 8);
+  EXPECT_EQ(seen.count("(failed)"), 0u);
+  // Drain sim-a entirely: everything lands on sim-b.
+  ASSERT_TRUE(s.SetState("sim-a", "maint").ok());
+  seen = CountLandings(h["frontend_url"], 50);
+  EXPECT_EQ(seen["sim-b"], 50);
+  ASSERT_TRUE(s.SetState("sim-a", "ready").ok());
+  EXPECT_EQ(s.SetWeights({{"nobody", 1}}).errors().at(0).pointer, "/weights/nobody");
+}
+
+TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacity) {
+  const json& sim = (*lab_)["compute"][0];
+  auto c = adapters_.Create<ComputeProvider>("sim_compute", {{"url", sim["url"]}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ComputeProvider& compute = **c;
+  ASSERT_TRUE(compute.Scale(5).ok());
+  EXPECT_EQ(compute.State()->instances, 5);
+  EXPECT_EQ(compute.Scale(25).code(), StatusCode::kResourceExhausted);  // quota 20
+  auto http = NewCpprestHttpClient();
+  auto steer = http->Send({"PUT", sim["url"].get<std::string>() + "/v1/state", {{"Content-Type", "application/json"}}, R"({"capacity": 3})", Millis(5000)});
+  ASSERT_TRUE(steer.ok() && steer->status == 200);
+  EXPECT_EQ(compute.Scale(4).code(), StatusCode::kFailedPrecondition);  // capacity 3
+  EXPECT_EQ(compute.State()->instances, 5);                             // refused scaling changed nothing
+}
+
+}  // namespace
+}  // namespace icb
