@@ -13,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/adapters/copy.h"
 #include "tests/integration/lab_adapters.h"
+#include "tests/object_store_conformance.h"
 #include "tests/temp_dir.h"
 
 namespace icb {
@@ -151,6 +153,28 @@ TEST_F(LabTest, HaproxySplitsTrafficInTheWeightsSet) {
   EXPECT_EQ(seen["sim-b"], 50);
   ASSERT_TRUE(s.SetState("sim-a", "ready").ok());
   EXPECT_EQ(s.SetWeights({{"nobody", 1}}).errors().at(0).pointer, "/weights/nobody");
+}
+
+TEST_F(LabTest, CopiesFromS3ToAzureThroughTheAdapters) {
+  const json& s3 = (*lab_)["s3"];
+  const json& az = (*lab_)["azure_blob"];
+  auto from = adapters_.Create<ObjectStore>("s3", {{"endpoint", s3["endpoint"]}, {"bucket", "copy-src"}, {"access_key", s3["access_key"]},
+                                                   {"secret_key", s3["secret_key"]}, {"multipart_threshold_mib", 5}, {"part_size_mib", 5}});
+  auto to = adapters_.Create<ObjectStore>("azure_blob", {{"endpoint", az["endpoint"]}, {"account", az["account"]}, {"key", az["key"]},
+                                                         {"container", "copy-dst"}, {"block_threshold_mib", 4}, {"block_size_mib", 2}});
+  ASSERT_TRUE(from.ok() && to.ok());
+  ASSERT_TRUE((*from)->EnsureContainer().ok());
+  ASSERT_TRUE((*to)->EnsureContainer().ok());
+  std::map<std::string, std::string> objects = {{"set/empty", ""}, {"set/small file+1.txt", "hello"}, {"set/big.bin", RandomBytes(12 << 20, 11)}};
+  for (const auto& [key, data] : objects) ASSERT_TRUE(PutString(**from, key, data).ok()) << key;
+  auto r = CopyPrefix(**from, "set/", **to, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->objects, 3u);
+  for (const auto& [key, data] : objects) {
+    auto back = ReadAll(**to, key);
+    ASSERT_TRUE(back.ok()) << key << ": " << back.status().ToString();
+    EXPECT_TRUE(*back == data) << key;
+  }
 }
 
 TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacity) {

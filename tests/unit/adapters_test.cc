@@ -175,3 +175,54 @@ TEST(Dns, RecordSetsAreCheckedBeforeSending) {
 
 }  // namespace
 }  // namespace icb
+
+#include "broker/adapters/copy.h"
+
+namespace icb {
+namespace {
+
+TEST(Copy, StreamsEveryObjectUnderAPrefix) {
+  auto from = NewMemoryObjectStore(64 << 10), to = NewMemoryObjectStore();
+  std::vector<std::string> data;
+  for (int i = 0; i < 6; ++i) {
+    data.push_back(RandomBytes(static_cast<size_t>(i) * 300'000, static_cast<uint64_t>(i)));
+    ASSERT_TRUE(PutString(*from, "set/" + std::to_string(i), data.back()).ok());
+  }
+  ASSERT_TRUE(PutString(*from, "other/x", "not copied").ok());
+  auto r = CopyPrefix(*from, "set/", *to, 3);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->objects, 6u);
+  EXPECT_EQ(r->bytes, 300'000u * (0 + 1 + 2 + 3 + 4 + 5));
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(*ReadAll(*to, "set/" + std::to_string(i)) == data[static_cast<size_t>(i)]);
+  EXPECT_EQ(to->Head("other/x").status().code(), StatusCode::kNotFound);
+}
+
+// A store whose reads fail part-way, as a dropped connection would.
+class FailingReads final : public ObjectStore {
+ public:
+  explicit FailingReads(ObjectStore& inner) : inner_(inner) {}
+  Status EnsureContainer() override { return Status::Ok(); }
+  Result<ObjectPage> List(std::string_view p, std::string_view t, int m) override { return inner_.List(p, t, m); }
+  Result<ObjectInfo> Head(std::string_view k) override { return inner_.Head(k); }
+  Status Get(std::string_view k, const ByteSink& sink) override {
+    int n = 0;
+    return inner_.Get(k, [&](std::string_view chunk) { return ++n > 2 ? Unavailable("connection reset") : sink(chunk); });
+  }
+  Status Put(std::string_view k, ByteSource& s, uint64_t n) override { return inner_.Put(k, s, n); }
+  Status Delete(std::string_view k) override { return inner_.Delete(k); }
+
+ private:
+  ObjectStore& inner_;
+};
+
+TEST(Copy, AFailedReadLeavesNothingAtTheTarget) {
+  auto inner = NewMemoryObjectStore(64 << 10), to = NewMemoryObjectStore();
+  ASSERT_TRUE(PutString(*inner, "big", RandomBytes(1 << 20, 9)).ok());
+  FailingReads from(*inner);
+  Status st = CopyObject(from, *inner->Head("big"), *to, "big");
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable) << st.ToString();  // the cause, not "source ended"
+  EXPECT_EQ(to->Head("big").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace icb
