@@ -33,6 +33,25 @@ class SimCompute final : public ComputeProvider {
     return Status::Ok();
   }
 
+  Result<Deployment> Deploy(const std::string& service) override {
+    std::string body = json{{"service", service}}.dump();
+    ICB_ASSIGN_OR_RETURN(auto resp, caller_.Call("compute deploy " + service, [&] {
+      return HttpClientRequest{"POST", url_ + "/v1/deploy", {{"Content-Type", "application/json"}}, body, Millis(0)};
+    }));
+    json d = json::parse(resp.body, nullptr, false);
+    if (d.is_discarded() || !d.contains("url")) return Unavailable("compute deploy " + service + ": no url in the answer");
+    return Deployment{d.value("service", service), d["url"].get<std::string>()};
+  }
+
+  Result<std::vector<Deployment>> ProbeTargets() override {
+    ICB_ASSIGN_OR_RETURN(auto resp, caller_.Call("compute services", [&] { return HttpClientRequest{"GET", url_ + "/v1/services", {}, "", Millis(0)}; }));
+    json d = json::parse(resp.body, nullptr, false);
+    if (d.is_discarded() || !d.contains("services")) return Unavailable("compute services: not a services document");
+    std::vector<Deployment> out;
+    for (const auto& s : d["services"]) out.push_back({s.value("service", ""), s.value("url", "")});
+    return out;
+  }
+
  private:
   std::string url_;
   HttpCaller caller_;

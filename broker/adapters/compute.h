@@ -2,10 +2,16 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "broker/core/status.h"
 
 namespace icb {
+
+struct Deployment {
+  std::string service;
+  std::string url;  // where the service answers: a probe target
+};
 
 struct ComputeState {
   int instances = 0;
@@ -20,6 +26,10 @@ class ComputeProvider {
   virtual Result<ComputeState> State() = 0;
   // kResourceExhausted over quota, kFailedPrecondition over capacity.
   virtual Status Scale(int instances) = 0;
+  // Deploys a service (idempotent by name); the answer says where it serves.
+  virtual Result<Deployment> Deploy(const std::string& service) = 0;
+  // What the broker should probe: every deployed service's URL.
+  virtual Result<std::vector<Deployment>> ProbeTargets() = 0;
 };
 
 }  // namespace icb

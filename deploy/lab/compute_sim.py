@@ -11,6 +11,9 @@ or over quota:
   PUT  /v1/state    change any of latency_ms, error_rate, outage, capacity, quota
   POST /v1/scale    {"instances": N}: 200 when N <= quota and N <= capacity,
                     429 over quota, 409 over capacity
+  POST /v1/deploy   {"service": NAME}: deploys (records) the service; 200 with
+                    {"service", "url"}, the URL that serves it (this endpoint)
+  GET  /v1/services the deployed services and their URLs (probe targets)
 
 Usage: compute_sim.py --port PORT --provider NAME [--host 127.0.0.1]
 """
@@ -29,6 +32,7 @@ class Sim:
         self.lock = threading.Lock()
         self.state = {"provider": provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
                       "capacity": 100, "quota": 20, "instances": 1, "served": 0}
+        self.services = {}
 
 
 def handler_for(sim):
@@ -58,6 +62,10 @@ def handler_for(sim):
                 s = dict(sim.state)
             if self.path == "/v1/state":
                 return self.reply(200, json.dumps(s))
+            if self.path == "/v1/services":
+                with sim.lock:
+                    services = [{"service": k, "url": v} for k, v in sorted(sim.services.items())]
+                return self.reply(200, json.dumps({"services": services}))
             if s["latency_ms"]:
                 time.sleep(s["latency_ms"] / 1000.0)
             if s["outage"]:
@@ -83,6 +91,16 @@ def handler_for(sim):
             self.reply(200, json.dumps(s))
 
         def do_POST(self):
+            if self.path == "/v1/deploy":
+                req = self.body()
+                name = req.get("service") if isinstance(req, dict) else None
+                if not isinstance(name, str) or not name or len(name) > 64:
+                    return self.reply(400, '{"error":"service must be a name"}')
+                host, port = self.server.server_address[:2]
+                url = "http://%s:%d/" % (host, port)
+                with sim.lock:
+                    sim.services[name] = url
+                return self.reply(200, json.dumps({"service": name, "url": url}))
             if self.path != "/v1/scale":
                 return self.reply(404, '{"error":"no such resource"}')
             req = self.body()

@@ -15,6 +15,7 @@
 
 #include "broker/adapters/copy.h"
 #include "tests/integration/lab_adapters.h"
+#include "tests/adapter_conformance.h"
 #include "tests/object_store_conformance.h"
 #include "tests/temp_dir.h"
 
@@ -34,50 +35,56 @@ std::pair<int, std::string> Shell(const std::string& cmd) {
 
 const std::string kLab = std::string(ICB_SOURCE_DIR) + "/deploy/lab/lab";
 
-// One lab for the suite: brought up before the first test, down after the last.
-class LabTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new testing::TempDir();
+// One lab for the whole binary: up before the first test, down after the last
+// (also when tests fail), and nothing it started may survive.
+class LabEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    dir_ = std::make_unique<testing::TempDir>();
     auto [rc, out] = Shell(kLab + " up " + dir_->path());
-    up_output_ = new std::string(out);
+    up_output_ = out;
     if (rc != 0) return;
     std::ifstream in(dir_->path() + "/lab.json");
-    lab_ = new json(json::parse(in));
+    lab_ = json::parse(in);
     std::ifstream pids(dir_->path() + "/pids");
-    groups_ = new std::vector<int>();
     for (std::string name; pids >> name;) {
       int pgid = 0;
       pids >> pgid;
-      groups_->push_back(pgid);
+      groups_.push_back(pgid);
     }
   }
-  static void TearDownTestSuite() {
+  void TearDown() override {
     auto [rc, out] = Shell(kLab + " down " + dir_->path());
     EXPECT_EQ(rc, 0) << out;
-    // Nothing left behind: every process group the lab started is gone.
-    if (groups_) {
-      for (int g : *groups_) {
-        // A killed process lingers as a zombie until init reaps it: allow that a moment.
-        bool gone = false;
-        for (int i = 0; i < 100 && !gone; ++i) {
-          gone = kill(-g, 0) != 0;
-          if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        EXPECT_TRUE(gone) << "process group " << g << " survived lab down";
+    for (int g : groups_) {
+      // A killed process lingers as a zombie until init reaps it: allow that a moment.
+      bool gone = false;
+      for (int i = 0; i < 100 && !gone; ++i) {
+        gone = kill(-g, 0) != 0;
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
+      EXPECT_TRUE(gone) << "process group " << g << " survived lab down";
     }
-    delete lab_;
-    delete groups_;
-    delete up_output_;
-    delete dir_;
+    dir_.reset();
   }
-  void SetUp() override { ASSERT_TRUE(lab_) << "lab up failed:\n" << *up_output_; }
+  static const json* Lab() { return lab_.is_null() ? nullptr : &lab_; }
+  static const std::string& UpOutput() { return up_output_; }
 
-  static inline testing::TempDir* dir_ = nullptr;
-  static inline json* lab_ = nullptr;
-  static inline std::vector<int>* groups_ = nullptr;
-  static inline std::string* up_output_ = nullptr;
+ private:
+  std::unique_ptr<testing::TempDir> dir_;
+  std::vector<int> groups_;
+  static inline json lab_;
+  static inline std::string up_output_;
+};
+[[maybe_unused]] auto* const kLabEnvironment = ::testing::AddGlobalTestEnvironment(new LabEnvironment);
+
+class LabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lab_ = LabEnvironment::Lab();
+    ASSERT_TRUE(lab_) << "lab up failed:\n" << LabEnvironment::UpOutput();
+  }
+  const json* lab_ = nullptr;
   testing::LabAdapters adapters_;
 };
 
@@ -190,7 +197,63 @@ TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacity) {
   ASSERT_TRUE(steer.ok() && steer->status == 200);
   EXPECT_EQ(compute.Scale(4).code(), StatusCode::kFailedPrecondition);  // capacity 3
   EXPECT_EQ(compute.State()->instances, 5);                             // refused scaling changed nothing
+  auto deployed = compute.Deploy("web");
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  EXPECT_EQ(deployed->url, sim["url"].get<std::string>() + "/");
+  auto targets = compute.ProbeTargets();
+  ASSERT_TRUE(targets.ok());
+  ASSERT_EQ(targets->size(), 1u);
+  EXPECT_EQ((*targets)[0].service, "web");
+  auto served = http->Get((*targets)[0].url, Millis(5000));  // the probe target answers
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ(served->body, "sim-a\n");
 }
+
+// The conformance suites on the lab's servers.
+testing::LabAdapters& SharedAdapters() {
+  static testing::LabAdapters adapters;
+  return adapters;
+}
+
+struct LabDns {
+  std::unique_ptr<DnsSwitch> Make() {
+    const json* lab = LabEnvironment::Lab();
+    if (!lab) return nullptr;
+    const json& dns = (*lab)["dns"];
+    auto d = SharedAdapters().Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", dns["api_key"]}, {"zone", dns["zone"]}});
+    return d.ok() ? std::move(d).value() : nullptr;
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(PowerDns, DnsConformance, LabDns);
+
+struct LabSplit {
+  std::unique_ptr<TrafficSplit> Make() {
+    const json* lab = LabEnvironment::Lab();
+    if (!lab) return nullptr;
+    const json& h = (*lab)["haproxy"];
+    auto s = SharedAdapters().Create<TrafficSplit>("haproxy", {{"runtime_socket", h["runtime_socket"]}, {"backend", h["backend"]}});
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Haproxy, TrafficSplitConformance, LabSplit);
+
+struct LabCompute {
+  std::string url;
+  std::unique_ptr<ComputeProvider> Make() {
+    const json* lab = LabEnvironment::Lab();
+    if (!lab) return nullptr;
+    url = (*lab)["compute"][1]["url"].get<std::string>();  // sim-b: the other tests steer sim-a
+    auto c = SharedAdapters().Create<ComputeProvider>("sim_compute", {{"url", url}});
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+  // The provider's own change, through the simulator's steering API.
+  void SetCapacity(int capacity) {
+    if (url.empty()) return;
+    auto http = NewCpprestHttpClient();
+    (void)http->Send({"PUT", url + "/v1/state", {{"Content-Type", "application/json"}}, "{\"capacity\": " + std::to_string(capacity) + "}", Millis(5000)});
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(SimCompute, ComputeConformance, LabCompute);
 
 }  // namespace
 }  // namespace icb

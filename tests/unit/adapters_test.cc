@@ -226,3 +226,33 @@ TEST(Copy, AFailedReadLeavesNothingAtTheTarget) {
 
 }  // namespace
 }  // namespace icb
+
+#include "broker/adapters/memory_adapters.h"
+#include "tests/adapter_conformance.h"
+
+namespace icb {
+namespace {
+
+struct MemoryDns {
+  std::unique_ptr<DnsSwitch> Make() { return NewMemoryDnsSwitch("lab.example."); }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, DnsConformance, MemoryDns);
+
+struct MemorySplit {
+  std::unique_ptr<TrafficSplit> Make() { return NewMemoryTrafficSplit({"sim-a", "sim-b"}); }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, TrafficSplitConformance, MemorySplit);
+
+struct MemoryComputes {
+  MemoryCompute* last = nullptr;
+  std::unique_ptr<ComputeProvider> Make() {
+    auto c = NewMemoryCompute(100, 20, "http://127.0.0.1:1/");
+    last = c.get();
+    return c;
+  }
+  void SetCapacity(int capacity) { last->SetCapacity(capacity); }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ComputeConformance, MemoryComputes);
+
+}  // namespace
+}  // namespace icb

@@ -1,0 +1,24 @@
+// In-memory DNS switch, traffic split and compute provider for unit tests,
+// and the reference each conformance suite is written against.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/adapters/compute.h"
+#include "broker/adapters/dns.h"
+#include "broker/adapters/traffic_split.h"
+
+namespace icb {
+
+std::unique_ptr<DnsSwitch> NewMemoryDnsSwitch(std::string zone);
+std::unique_ptr<TrafficSplit> NewMemoryTrafficSplit(std::vector<std::string> servers);
+
+class MemoryCompute : public ComputeProvider {
+ public:
+  virtual void SetCapacity(int capacity) = 0;  // what a provider's own change would do
+};
+std::unique_ptr<MemoryCompute> NewMemoryCompute(int capacity, int quota, std::string url);
+
+}  // namespace icb
