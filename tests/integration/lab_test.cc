@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -41,7 +42,8 @@ class LabEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     dir_ = std::make_unique<testing::TempDir>();
-    auto [rc, out] = Shell(kLab + " up " + dir_->path());
+    // --owner: should this binary crash, the lab still goes down.
+    auto [rc, out] = Shell(kLab + " up " + dir_->path() + " --owner " + std::to_string(getpid()));
     up_output_ = out;
     if (rc != 0) return;
     std::ifstream in(dir_->path() + "/lab.json");
