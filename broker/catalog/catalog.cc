@@ -84,7 +84,8 @@ Status CheckDocumentText(const SchemaSet& schemas, std::string_view schema, std:
   return CheckDocument(schemas, schema, doc);
 }
 
-Catalog::Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas) : store_(store), schemas_(std::move(schemas)) {}
+Catalog::Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas, CatalogOptions options)
+    : store_(store), schemas_(std::move(schemas)), options_(options) {}
 
 namespace {
 
@@ -114,6 +115,7 @@ Result<PutResult> Catalog::Put(Collection c, std::string_view id, const json& do
   batch.HashSet(std::string(spec.key), std::string(id), text);
   if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey));
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
+  if (spec.in_snapshot) MarkWritten();
   return PutResult{results[0] == 1, std::move(text)};
 }
 
@@ -142,6 +144,7 @@ Result<std::string> Catalog::AppendSla(std::string_view provider, const json& do
   WriteBatch batch;
   batch.HashSetIfAbsent(SlaKey(provider), typed.version, text).Incr(std::string(kCatalogVersionKey));
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
+  MarkWritten();
   if (results[0] == 0) {
     return AlreadyExists("provider " + std::string(provider) + " already has SLA version " + typed.version +
                          "; versions are append-only, publish a new version instead");
@@ -188,9 +191,22 @@ Result<std::string> Catalog::SlaInForce(std::string_view provider, TimePoint t) 
   return *found;
 }
 
+void Catalog::MarkWritten() {
+  std::lock_guard lock(snapshot_mu_);
+  wrote_ = true;
+}
+
 Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
+  TimePoint now{};
+  if (options_.clock && options_.refresh_interval > Millis(0)) {
+    now = options_.clock->Now();
+    std::lock_guard lock(snapshot_mu_);
+    if (snapshot_ && !wrote_ && now >= checked_at_ && now - checked_at_ < options_.refresh_interval) return snapshot_;
+  }
   ICB_ASSIGN_OR_RETURN(long long version, store_.GetCounter(kCatalogVersionKey));
   std::lock_guard lock(snapshot_mu_);
+  checked_at_ = now;
+  wrote_ = false;
   if (snapshot_ && snapshot_->version == version) return snapshot_;
   // Tagged with the counter read before the data: a write racing with the
   // rebuild bumps the counter again, so the next call rebuilds once more.

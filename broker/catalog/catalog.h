@@ -58,9 +58,18 @@ struct PutResult {
 // Documents kept by id (PUT replaces; GET one; GET all by id).
 enum class Collection { kProviders, kProfiles };
 
+// How often Snapshot() asks the store whether another replica changed the
+// catalog. Zero (the default) asks on every call; a serving broker asks at
+// most every `refresh_interval` of `clock`, so a rank request costs no store
+// round trip. Writes through this Catalog are seen at once either way.
+struct CatalogOptions {
+  const Clock* clock = nullptr;
+  Millis refresh_interval{0};
+};
+
 class Catalog {
  public:
-  Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas);
+  Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas, CatalogOptions options = {});
 
   // The id in the URL wins: a document without "id" gets it; a different one is 400 at /id.
   Result<PutResult> Put(Collection c, std::string_view id, const nlohmann::json& doc);
@@ -81,19 +90,24 @@ class Catalog {
   Result<std::string> GetProfile(std::string_view id) { return Get(Collection::kProfiles, id); }
   Result<std::vector<std::string>> ListProfiles() { return List(Collection::kProfiles); }
 
-  // Cheap when nothing changed (one counter read); rebuilt after any write,
-  // also one made by another broker replica on the same Redis.
+  // Cheap when nothing changed (one counter read, or none within the refresh
+  // interval); rebuilt after any write, also one made by another broker
+  // replica on the same Redis (seen within the refresh interval).
   Result<std::shared_ptr<const CatalogSnapshot>> Snapshot();
 
   const SchemaSet& schemas() const { return *schemas_; }
 
  private:
   Result<std::vector<std::pair<SlaVersion, std::string>>> SortedSlas(std::string_view provider);
+  void MarkWritten();
 
   Store& store_;
   std::shared_ptr<const SchemaSet> schemas_;
+  CatalogOptions options_;
   std::mutex snapshot_mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_;
+  TimePoint checked_at_{};      // when the version counter was last read
+  bool wrote_ = false;          // this Catalog wrote since: read it again
 };
 
 // The check every document passes before it is stored or called valid:

@@ -19,6 +19,23 @@ class CatalogTest : public ::testing::Test {
   Catalog catalog_;
 };
 
+TEST_F(CatalogTest, RefreshIntervalSkipsTheStoreButNeverHidesOwnWrites) {
+  ManualClock clock(*ParseRfc3339("2026-11-23T00:00:00Z"));
+  Catalog serving(*store_, *SchemaSet::LoadEmbedded(), {&clock, Millis(100)});
+  ASSERT_TRUE(serving.PutProvider("mine", ProviderDoc("mine")).ok());
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);  // our own write: at once
+  // Another replica (catalog_ on the same store) writes: seen after the interval.
+  ASSERT_TRUE(catalog_.PutProvider("theirs", ProviderDoc("theirs")).ok());
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);
+  clock.Advance(Millis(99));
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);
+  clock.Advance(Millis(1));
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 2u);
+  // An SLA appended here is in the very next snapshot.
+  ASSERT_TRUE(serving.AppendSla("mine", SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", 99.9}})).ok());
+  EXPECT_EQ((*serving.Snapshot())->providers[0].slas.size(), 1u);
+}
+
 TEST_F(CatalogTest, PutProviderCreatesThenReplaces) {
   auto first = catalog_.PutProvider("p1", ProviderDoc("p1"));
   ASSERT_TRUE(first.ok()) << first.status().ToString();
