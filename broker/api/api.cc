@@ -406,6 +406,12 @@ HttpResponse Api::CompareRoute(const HttpRequest& r) {
       negotiated = format;
     }
   }
+  // ?format= (DESIGN.md) ranks above Accept; the body's format above both.
+  if (auto q = r.query.find("format"); q != r.query.end()) {
+    auto f = ReportFormatFromName(q->second);
+    if (!f) return ProblemResponse(InvalidArgument("invalid query", {{"", "format= is json, md, csv or html, got \"" + q->second + "\""}}));
+    negotiated = f;
+  }
   auto out = CompareRequestTo(catalog_, policies_, *body, clock_.Now(), &qos_, negotiated);
   if (!out.ok()) return ProblemResponse(out.status());
   HttpResponse resp = JsonResponse(200, std::move(out->body));

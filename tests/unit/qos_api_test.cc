@@ -320,6 +320,11 @@ TEST_F(QosApiTest, CompareReportWithCreditsCostAndCloudCheck) {
   html_request.headers["content-type"] = "application/json";
   html_request.headers["accept"] = "text/html,application/xhtml+xml";
   auto html = api_.Handle(html_request);
+  html_request.query["format"] = "csv";  // the query outranks Accept
+  EXPECT_EQ(api_.Handle(html_request).content_type, "text/csv; charset=utf-8");
+  html_request.query["format"] = "pdf";
+  EXPECT_EQ(api_.Handle(html_request).status, 400);
+  html_request.query.clear();
   EXPECT_EQ(html.content_type, "text/html; charset=utf-8");
   EXPECT_EQ(html.body.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(html.body.find("<svg"), std::string::npos);
