@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace icb::testing {
@@ -24,6 +25,9 @@ class ChildProcess {
   bool ready_ = false;
   std::string log_path_;
 };
+
+// Runs a shell command; its exit code and combined output.
+std::pair<int, std::string> RunShell(const std::string& command);
 
 // Where the lab's npm packages live (deploy/lab/node_modules/.bin).
 std::string LabBin(const std::string& name);

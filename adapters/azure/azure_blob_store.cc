@@ -35,13 +35,6 @@ std::string Header(const std::map<std::string, std::string>& h, const std::strin
   return it == h.end() ? "" : it->second;
 }
 
-// Azure error bodies name the problem in <Code> and <Message>.
-std::string ErrorSummary(const std::string& body) {
-  auto code = XmlText(body, "Code"), message = XmlText(body, "Message");
-  if (code.empty() && message.empty()) return "";
-  return code + (message.empty() ? "" : ": " + message.substr(0, message.find('\n')));
-}
-
 }  // namespace
 
 std::string SharedKeyStringToSign(const SharedKeyRequest& r, const std::string& account) {
@@ -102,19 +95,13 @@ class AzureBlobStore final : public ObjectStore {
 
   Status Get(std::string_view key, const ByteSink& sink) override {
     ICB_ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
-    if (info.size <= cfg_.block_size) {
-      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", "azure get " + std::string(key)));
-      if (resp.body.size() != info.size) return Unavailable("azure get " + std::string(key) + ": " + std::to_string(resp.body.size()) + " bytes, expected " + std::to_string(info.size));
-      return sink(resp.body);
-    }
-    for (uint64_t at = 0; at < info.size; at += cfg_.block_size) {
-      uint64_t last = std::min(info.size, at + cfg_.block_size) - 1;
-      std::string range = "bytes=" + std::to_string(at) + "-" + std::to_string(last);
-      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", "azure get " + std::string(key), {{"x-ms-range", range}}));
-      if (resp.body.size() != last - at + 1) return Unavailable("azure get " + std::string(key) + ": short range " + range);
-      ICB_RETURN_IF_ERROR(sink(resp.body));
-    }
-    return Status::Ok();
+    std::string what = "azure get " + std::string(key);
+    return RangedGet(what, info.size, cfg_.block_size, [&](uint64_t first, uint64_t last, bool whole) -> Result<std::string> {
+      std::map<std::string, std::string> range;
+      if (!whole) range["x-ms-range"] = "bytes=" + std::to_string(first) + "-" + std::to_string(last);
+      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", what, range));
+      return std::move(resp.body);
+    }, sink);
   }
 
   Status Put(std::string_view key, ByteSource& source, uint64_t size) override {
@@ -145,17 +132,6 @@ class AzureBlobStore final : public ObjectStore {
   }
 
  private:
-  static Status ReadExactly(ByteSource& source, uint64_t n, std::string& out) {
-    out.assign(n, '\0');
-    size_t got = 0;
-    while (got < n) {
-      ICB_ASSIGN_OR_RETURN(size_t k, source.Read(out.data() + got, n - got));
-      if (k == 0) return InvalidArgument("source ended after " + std::to_string(got) + " of " + std::to_string(n) + " bytes");
-      got += k;
-    }
-    return Status::Ok();
-  }
-
   Result<HttpClientResponse> Call(const std::string& method, std::string_view key, const std::map<std::string, std::string>& query, const std::string& body,
                                   const std::string& what, std::map<std::string, std::string> extra = {}, std::function<bool(int)> accept = nullptr) {
     std::string path = (cfg_.path_style ? "/" + UriEncode(cfg_.account, false) : std::string()) + "/" + UriEncode(cfg_.container, false) +
@@ -181,15 +157,7 @@ class AzureBlobStore final : public ObjectStore {
       return req;
     };
     auto resp = caller_.Call(what, make, accept);
-    if (!resp.ok()) {
-      const std::string& m = resp.status().message();
-      size_t http = m.find(": HTTP ");
-      if (http != std::string::npos) {
-        size_t detail = m.find(": ", http + 7);
-        std::string summary = detail == std::string::npos ? "" : ErrorSummary(m.substr(detail + 2));
-        return Status(resp.status().code(), m.substr(0, detail == std::string::npos ? m.size() : detail) + (summary.empty() ? "" : ": " + summary));
-      }
-    }
+    if (!resp.ok()) return SummarizeXmlError(resp.status());
     return resp;
   }
 

@@ -96,4 +96,18 @@ std::string XmlText(std::string_view xml, std::string_view tag) {
   return XmlUnescape(xml.substr(start, end - start));
 }
 
+Status SummarizeXmlError(const Status& s) {
+  if (s.ok()) return s;
+  const std::string& m = s.message();
+  size_t http = m.find(": HTTP ");
+  if (http == std::string::npos) return s;
+  size_t detail = m.find(": ", http + 7);
+  if (detail == std::string::npos) return s;
+  std::string body = m.substr(detail + 2);
+  std::string code = XmlText(body, "Code"), message = XmlText(body, "Message");
+  message = message.substr(0, message.find('\n'));
+  std::string summary = code + (message.empty() ? "" : (code.empty() ? "" : ": ") + message);
+  return Status(s.code(), m.substr(0, detail) + (summary.empty() ? "" : ": " + summary));
+}
+
 }  // namespace icb

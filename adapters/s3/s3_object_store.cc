@@ -30,14 +30,6 @@ std::string Unquote(std::string s) {
   return s;
 }
 
-// An S3 error body names the problem in <Code> and <Message>; the rest (which
-// can echo the string to sign and the access key) is dropped.
-std::string ErrorSummary(const std::string& body) {
-  auto code = XmlText(body, "Code"), message = XmlText(body, "Message");
-  if (code.empty() && message.empty()) return "";
-  return code + (message.empty() ? "" : ": " + message);
-}
-
 class S3ObjectStore final : public ObjectStore {
  public:
   S3ObjectStore(S3Config config, AdapterContext& ctx)
@@ -81,20 +73,13 @@ class S3ObjectStore final : public ObjectStore {
 
   Status Get(std::string_view key, const ByteSink& sink) override {
     ICB_ASSIGN_OR_RETURN(ObjectInfo info, Head(key));
-    if (info.size <= cfg_.part_size) {
-      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", "s3 get " + std::string(key)));
-      if (resp.body.size() != info.size) return Unavailable("s3 get " + std::string(key) + ": " + std::to_string(resp.body.size()) + " bytes, expected " + std::to_string(info.size));
-      return sink(resp.body);
-    }
-    // Ranged reads: memory stays at one chunk whatever the object's size.
-    for (uint64_t at = 0; at < info.size; at += cfg_.part_size) {
-      uint64_t last = std::min(info.size, at + cfg_.part_size) - 1;
-      std::string range = "bytes=" + std::to_string(at) + "-" + std::to_string(last);
-      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", "s3 get " + std::string(key), nullptr, {{"Range", range}}));
-      if (resp.body.size() != last - at + 1) return Unavailable("s3 get " + std::string(key) + ": short range " + range);
-      ICB_RETURN_IF_ERROR(sink(resp.body));
-    }
-    return Status::Ok();
+    std::string what = "s3 get " + std::string(key);
+    return RangedGet(what, info.size, cfg_.part_size, [&](uint64_t first, uint64_t last, bool whole) -> Result<std::string> {
+      std::vector<std::pair<std::string, std::string>> range;
+      if (!whole) range.emplace_back("Range", "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", what, nullptr, range));
+      return std::move(resp.body);
+    }, sink);
   }
 
   Status Put(std::string_view key, ByteSource& source, uint64_t size) override {
@@ -119,17 +104,6 @@ class S3ObjectStore final : public ObjectStore {
   }
 
  private:
-  static Status ReadExactly(ByteSource& source, uint64_t n, std::string& out) {
-    out.assign(n, '\0');
-    size_t got = 0;
-    while (got < n) {
-      ICB_ASSIGN_OR_RETURN(size_t k, source.Read(out.data() + got, n - got));
-      if (k == 0) return InvalidArgument("source ended after " + std::to_string(got) + " of " + std::to_string(n) + " bytes");
-      got += k;
-    }
-    return Status::Ok();
-  }
-
   Status PutParts(std::string_view key, const std::string& upload, ByteSource& source, uint64_t size) {
     std::string complete = "<CompleteMultipartUpload>";
     std::string part;
@@ -143,7 +117,9 @@ class S3ObjectStore final : public ObjectStore {
     complete += "</CompleteMultipartUpload>";
     ICB_ASSIGN_OR_RETURN(auto done, Call("POST", key, {{"uploadId", upload}}, complete, "s3 complete multipart " + std::string(key)));
     // S3 may answer 200 with an error document.
-    if (done.body.find("<Error>") != std::string::npos) return Unavailable("s3 complete multipart " + std::string(key) + ": " + ErrorSummary(done.body));
+    if (done.body.find("<Error>") != std::string::npos) {
+      return SummarizeXmlError(Status(StatusCode::kUnavailable, "s3 complete multipart " + std::string(key) + ": HTTP 200: " + done.body));
+    }
     return Status::Ok();
   }
 
@@ -170,16 +146,7 @@ class S3ObjectStore final : public ObjectStore {
       return req;
     };
     auto resp = caller_.Call(what, make, accept);
-    if (!resp.ok()) {
-      // Keep S3's code and message, never the echoed request details.
-      const std::string& m = resp.status().message();
-      size_t http = m.find(": HTTP ");
-      if (http != std::string::npos) {
-        size_t detail = m.find(": ", http + 7);
-        std::string summary = detail == std::string::npos ? "" : ErrorSummary(m.substr(detail + 2));
-        return Status(resp.status().code(), m.substr(0, detail == std::string::npos ? m.size() : detail) + (summary.empty() ? "" : ": " + summary));
-      }
-    }
+    if (!resp.ok()) return SummarizeXmlError(resp.status());
     return resp;
   }
 

@@ -48,12 +48,8 @@ class MemoryObjectStore final : public ObjectStore {
   }
 
   Status Put(std::string_view key, ByteSource& source, uint64_t size) override {
-    std::string data(size, '\0');
-    for (size_t got = 0; got < size;) {
-      ICB_ASSIGN_OR_RETURN(size_t k, source.Read(data.data() + got, size - got));
-      if (k == 0) return InvalidArgument("source ended after " + std::to_string(got) + " of " + std::to_string(size) + " bytes");
-      got += k;
-    }
+    std::string data;
+    ICB_RETURN_IF_ERROR(ReadExactly(source, size, data));
     std::lock_guard lock(mu_);
     objects_[std::string(key)] = std::move(data);  // whole or not at all
     return Status::Ok();

@@ -68,6 +68,15 @@ class ObjectStore {
   virtual Status Delete(std::string_view key) = 0;  // ok when already absent
 };
 
+// Exactly `n` bytes from `source` into `out`; InvalidArgument when it ends early.
+Status ReadExactly(ByteSource& source, uint64_t n, std::string& out);
+
+// Reads an object of `size` bytes in ranges of `chunk` (one whole read when it
+// fits), checking each answer's length: `fetch(first, last)` returns the bytes
+// of that inclusive range, or of the whole object when `whole` is true.
+using RangeFetch = std::function<Result<std::string>(uint64_t first, uint64_t last, bool whole)>;
+Status RangedGet(std::string_view what, uint64_t size, uint64_t chunk, const RangeFetch& fetch, const ByteSink& sink);
+
 // Every key under a prefix, following pages.
 Result<std::vector<ObjectInfo>> ListAll(ObjectStore& store, std::string_view prefix, int page_size = 1000);
 

@@ -160,7 +160,7 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
     int c = static_cast<int>(kTargets[i].criterion);
     s.target_scores[i] = s.targets[i] ? NormaliseTarget(kTargets[i], *s.targets[i]) : 0.0;
     // Management checks count by the confidence of their evidence.
-    if (auto cl = s.checklists.find(std::string(kTargets[i].name)); cl != s.checklists.end()) s.target_scores[i] *= EvidenceConfidence(cl->second.evidence);
+    if (kTargets[i].checklist) s.target_scores[i] *= EvidenceConfidence(s.ChecklistEvidence(kTargets[i].name));
     s.criterion_scores[c] += s.target_scores[i];
     ++per_criterion[c];
   }
@@ -176,8 +176,7 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
       else w.Key("value").Null();
       w.Key("score").Number(std::round(s.target_scores[t] * 1e6) / 1e6);
       if (spec.checklist) {
-        auto it = s.checklists.find(std::string(spec.name));
-        Evidence e = it == s.checklists.end() ? Evidence::kUnknown : it->second.evidence;
+        Evidence e = s.ChecklistEvidence(spec.name);
         w.Key("evidence").String(EvidenceName(e)).Key("verified").Bool(EvidenceVerified(e));
       }
       w.EndObject();

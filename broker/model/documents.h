@@ -148,6 +148,11 @@ struct SlaVersion {
   // Rendered once here: every rank answer embeds it for each returned provider.
   std::array<std::string, kNumCriteria> targets_json;
   std::map<std::string, Checklist> checklists;
+  // The evidence level of a management-check target; unknown when absent.
+  Evidence ChecklistEvidence(std::string_view target) const {
+    auto it = checklists.find(std::string(target));
+    return it == checklists.end() ? Evidence::kUnknown : it->second.evidence;
+  }
   int maintenance_notice_days = 7;
   std::string time_zone = "UTC";
   std::vector<CreditTier> credit_tiers;

@@ -210,7 +210,7 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       // Management checks count by the confidence of their evidence, as in the published scores.
       double confidence = 1.0;
       if (sla && kTargets[t].checklist)
-        if (auto cl = sla->checklists.find(std::string(kTargets[t].name)); cl != sla->checklists.end()) confidence = EvidenceConfidence(cl->second.evidence);
+        confidence = EvidenceConfidence(sla->ChecklistEvidence(kTargets[t].name));
       criterion[c] += d.targets[t].score * confidence;
       ++count[c];
     }

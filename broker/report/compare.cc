@@ -305,8 +305,7 @@ std::string CompareToJson(const CompareReport& r) {
           w.Null();
         }
         if (spec.checklist && p.sla) {
-          auto cl = p.sla->checklists.find(std::string(spec.name));
-          Evidence e = cl == p.sla->checklists.end() ? Evidence::kUnknown : cl->second.evidence;
+          Evidence e = p.sla->ChecklistEvidence(spec.name);
           w.Key("evidence").String(EvidenceName(e)).Key("verified").Bool(EvidenceVerified(e));
         }
         w.EndObject();

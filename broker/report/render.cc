@@ -139,8 +139,7 @@ std::string ToMarkdown(const CompareReport& r) {
       const std::optional<double>& mea = values.measured;
       std::string evidence = "-";
       if (spec.checklist && p->sla) {
-        auto cl = p->sla->checklists.find(std::string(spec.name));
-        Evidence e = cl == p->sla->checklists.end() ? Evidence::kUnknown : cl->second.evidence;
+        Evidence e = p->sla->ChecklistEvidence(spec.name);
         evidence = std::string(EvidenceName(e)) + (EvidenceVerified(e) ? " (verified)" : " (not verified)");
       }
       md += "| " + std::string(spec.name) + " | " + std::string(spec.unit) + " | " + Opt(pub) + " | " + Opt(mea) + " | " + KeptText(pub, mea, spec) + " | " + evidence + " |\n";
@@ -408,8 +407,7 @@ std::string ToHtml(const CompareReport& r) {
       std::string kept = KeptText(pub, mea, spec);
       std::string evidence = "";
       if (spec.checklist && p->sla) {
-        auto cl = p->sla->checklists.find(std::string(spec.name));
-        Evidence e = cl == p->sla->checklists.end() ? Evidence::kUnknown : cl->second.evidence;
+        Evidence e = p->sla->ChecklistEvidence(spec.name);
         evidence = std::string(EvidenceName(e)) + (EvidenceVerified(e) ? " (verified)" : " (not verified)");
       }
       h += "<tr><td>" + std::string(spec.name) + "</td><td>" + std::string(spec.unit) + "</td><td class=\"num\">" + Opt(pub) + "</td><td class=\"num\">" + Opt(mea) +

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/adapters/copy.h"
+#include "tests/child_process.h"
 #include "tests/integration/lab_adapters.h"
 #include "tests/adapter_conformance.h"
 #include "tests/object_store_conformance.h"
@@ -25,14 +26,8 @@ namespace {
 
 using nlohmann::json;
 
-std::pair<int, std::string> Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::RunShell;
+const auto Shell = RunShell;
 
 const std::string kLab = std::string(ICB_SOURCE_DIR) + "/deploy/lab/lab";
 

@@ -72,14 +72,8 @@ struct S3ObjectStores {
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(S3, ObjectStoreConformance, S3ObjectStores);
 
-std::pair<int, std::string> Shell(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using testing::RunShell;
+const auto Shell = RunShell;
 
 std::string Aws(const std::string& args) {
   auto& lab = S3Lab::Get();
