@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/common/crypto.h"
+#include "adapters/common/storage.h"
 #include "adapters/common/xml.h"
 #include "adapters/s3/sigv4.h"
 
@@ -23,11 +24,6 @@ std::string Rfc1123(TimePoint t) {
   char buf[64];
   std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return buf;
-}
-
-std::string Unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
 }
 
 std::string Header(const std::map<std::string, std::string>& h, const std::string& name) {
@@ -86,11 +82,7 @@ class AzureBlobStore final : public ObjectStore {
 
   Result<ObjectInfo> Head(std::string_view key) override {
     ICB_ASSIGN_OR_RETURN(auto resp, Call("HEAD", key, {}, "", "azure head " + std::string(key)));
-    ObjectInfo info;
-    info.key = std::string(key);
-    info.size = std::stoull("0" + resp.Header("content-length"));
-    info.etag = Unquote(resp.Header("etag"));
-    return info;
+    return ObjectInfoFromHead(key, resp);
   }
 
   Status Get(std::string_view key, const ByteSink& sink) override {

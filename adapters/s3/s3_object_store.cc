@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/common/crypto.h"
+#include "adapters/common/storage.h"
 #include "adapters/common/xml.h"
 #include "adapters/s3/sigv4.h"
 #include "broker/core/time.h"
@@ -23,11 +24,6 @@ std::string AmzDate(TimePoint t) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return buf;
-}
-
-std::string Unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
 }
 
 class S3ObjectStore final : public ObjectStore {
@@ -64,11 +60,7 @@ class S3ObjectStore final : public ObjectStore {
 
   Result<ObjectInfo> Head(std::string_view key) override {
     ICB_ASSIGN_OR_RETURN(auto resp, Call("HEAD", key, {}, "", "s3 head " + std::string(key)));
-    ObjectInfo info;
-    info.key = std::string(key);
-    info.size = std::stoull("0" + resp.Header("content-length"));
-    info.etag = Unquote(resp.Header("etag"));
-    return info;
+    return ObjectInfoFromHead(key, resp);
   }
 
   Status Get(std::string_view key, const ByteSink& sink) override {
