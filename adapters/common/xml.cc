@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "broker/core/markup.h"
+
 namespace icb {
 
 namespace {
@@ -57,20 +59,7 @@ std::string XmlUnescape(std::string_view s) {
   return out;
 }
 
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string XmlEscape(std::string_view s) { return EscapeMarkup(s); }
 
 std::vector<std::string> XmlBlocks(std::string_view xml, std::string_view tag) {
   std::vector<std::string> out;

@@ -148,37 +148,28 @@ Result<Metrics> QosService::Compute(std::string_view provider, Window w, int not
 
 Result<MeasuredMap> QosService::Measured(const CatalogSnapshot& catalog, TimePoint now) {
   constexpr auto kWindow = std::chrono::hours(24 * 30);
-  constexpr auto kFresh = std::chrono::minutes(1);
   MeasuredMap out;
   for (const auto& entry : catalog.providers) {
-    const std::string& id = entry.provider.id;
-    {
-      std::lock_guard lock(measured_mu_);
-      auto it = measured_.find(id);
-      if (it != measured_.end() && now >= it->second.computed_at && now - it->second.computed_at < kFresh) {
-        out.emplace(id, it->second.targets);
-        continue;
-      }
-    }
-    Window w{now - kWindow, now};
-    const SlaVersion* sla = entry.InForce(now);
-    ICB_ASSIGN_OR_RETURN(Metrics m, Compute(id, w, sla ? sla->maintenance_notice_days : 7));
-    MeasuredTargets t;
-    t.from = w.from;
-    t.to = w.to;
-    t.coverage_percent = m.coverage_percent;
-    auto set = [&](const char* name, const std::optional<double>& v) { t.values[*TargetIndex(name)] = v; };
-    if (m.coverage_percent > 0) set("availability_percent", m.availability_percent);
-    set("response_ms_mean", m.response_ms.mean);
-    set("response_ms_p95", m.response_ms.p95);
-    set("response_ms_p99", m.response_ms.p99);
-    set("mttr_minutes", m.mttr_minutes);
-    set("max_recovery_minutes", m.max_recovery_minutes);
-    set("backup_compliance_percent", m.backup_compliance_percent);
-    set("scale_minutes", m.scale_minutes.mean);
-    std::lock_guard lock(measured_mu_);
-    measured_[id] = {now, t};
-    out.emplace(id, t);
+    ICB_ASSIGN_OR_RETURN(MeasuredTargets t, measured_.Get(entry, now, [&](const ProviderEntry& e) -> Result<MeasuredTargets> {
+      Window w{now - kWindow, now};
+      const SlaVersion* sla = e.InForce(now);
+      ICB_ASSIGN_OR_RETURN(Metrics m, Compute(e.provider.id, w, sla ? sla->maintenance_notice_days : 7));
+      MeasuredTargets t;
+      t.from = w.from;
+      t.to = w.to;
+      t.coverage_percent = m.coverage_percent;
+      auto set = [&](const char* name, const std::optional<double>& v) { t.values[*TargetIndex(name)] = v; };
+      if (m.coverage_percent > 0) set("availability_percent", m.availability_percent);
+      set("response_ms_mean", m.response_ms.mean);
+      set("response_ms_p95", m.response_ms.p95);
+      set("response_ms_p99", m.response_ms.p99);
+      set("mttr_minutes", m.mttr_minutes);
+      set("max_recovery_minutes", m.max_recovery_minutes);
+      set("backup_compliance_percent", m.backup_compliance_percent);
+      set("scale_minutes", m.scale_minutes.mean);
+      return t;
+    }));
+    out.emplace(entry.provider.id, std::move(t));
   }
   return out;
 }
@@ -186,10 +177,9 @@ Result<MeasuredMap> QosService::Measured(const CatalogSnapshot& catalog, TimePoi
 Result<EventStore::Added> QosService::AddEvent(std::string_view provider, const json& doc) {
   auto added = events_.Add(provider, doc);
   if (added.ok()) {
-    std::lock_guard lock(measured_mu_);
-    observations_.erase(std::string(provider));
-    credits_.erase(std::string(provider));
-    measured_.erase(std::string(provider));
+    observations_.Forget(std::string(provider));
+    credits_.Forget(std::string(provider));
+    measured_.Forget(std::string(provider));
   }
   return added;
 }
@@ -237,22 +227,10 @@ Result<std::vector<QosService::MonthCredit>> QosService::RecentCredits(const Pro
 }
 
 Result<std::map<std::string, double, std::less<>>> QosService::ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now) {
-  constexpr auto kFresh = std::chrono::minutes(1);
   std::map<std::string, double, std::less<>> out;
   for (const auto& entry : catalog.providers) {
-    const std::string& id = entry.provider.id;
-    std::optional<double> expected;
-    bool cached = false;
-    {
-      std::lock_guard lock(measured_mu_);
-      auto it = credits_.find(id);
-      if (it != credits_.end() && now >= it->second.first && now - it->second.first < kFresh) {
-        expected = it->second.second;
-        cached = true;
-      }
-    }
-    if (!cached) {
-      ICB_ASSIGN_OR_RETURN(auto months, RecentCredits(entry, now));
+    ICB_ASSIGN_OR_RETURN(std::optional<double> expected, credits_.Get(entry, now, [&](const ProviderEntry& e) -> Result<std::optional<double>> {
+      ICB_ASSIGN_OR_RETURN(auto months, RecentCredits(e, now));
       double sum = 0;
       int measured = 0;
       for (const auto& m : months) {
@@ -260,35 +238,24 @@ Result<std::map<std::string, double, std::less<>>> QosService::ExpectedCredits(c
         sum += m.credit_percent;
         ++measured;
       }
-      if (measured) expected = sum / measured;
-      std::lock_guard lock(measured_mu_);
-      credits_[id] = {now, expected};
-    }
-    if (expected) out.emplace(id, *expected);
+      return measured ? std::optional<double>(sum / measured) : std::nullopt;
+    }));
+    if (expected) out.emplace(entry.provider.id, *expected);
   }
   return out;
 }
 
 Result<ObservationMap> QosService::Observations(const CatalogSnapshot& catalog, TimePoint now) {
-  constexpr auto kFresh = std::chrono::minutes(1);
   ObservationMap out;
   for (const auto& entry : catalog.providers) {
-    const std::string& id = entry.provider.id;
-    {
-      std::lock_guard lock(measured_mu_);
-      auto it = observations_.find(id);
-      if (it != observations_.end() && now >= it->second.first && now - it->second.first < kFresh) {
-        if (!it->second.second.empty()) out.emplace(id, it->second.second);
-        continue;
-      }
-    }
-    ICB_ASSIGN_OR_RETURN(auto events, events_.Load(id));
-    std::vector<CharacteristicCheckEvent> checks;
-    for (const auto& e : events)
-      if (auto* c = std::get_if<CharacteristicCheckEvent>(&e.body)) checks.push_back(*c);
-    std::lock_guard lock(measured_mu_);
-    observations_[id] = {now, checks};
-    if (!checks.empty()) out.emplace(id, std::move(checks));
+    ICB_ASSIGN_OR_RETURN(auto checks, observations_.Get(entry, now, [&](const ProviderEntry& e) -> Result<std::vector<CharacteristicCheckEvent>> {
+      ICB_ASSIGN_OR_RETURN(auto events, events_.Load(e.provider.id));
+      std::vector<CharacteristicCheckEvent> found;
+      for (const auto& ev : events)
+        if (auto* c = std::get_if<CharacteristicCheckEvent>(&ev.body)) found.push_back(*c);
+      return found;
+    }));
+    if (!checks.empty()) out.emplace(entry.provider.id, std::move(checks));
   }
   return out;
 }

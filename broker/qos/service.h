@@ -19,6 +19,35 @@
 
 namespace icb {
 
+// Per provider, a value computed at most once a minute (of the caller's
+// `now`), shared by the broker's request threads.
+template <typename V>
+class MinuteCache {
+ public:
+  // The fresh cached value, else `compute(entry)`, kept for the next minute.
+  template <typename Compute>
+  Result<V> Get(const ProviderEntry& entry, TimePoint now, const Compute& compute) {
+    const std::string& id = entry.provider.id;
+    {
+      std::lock_guard lock(mu_);
+      auto it = entries_.find(id);
+      if (it != entries_.end() && now >= it->second.first && now - it->second.first < std::chrono::minutes(1)) return it->second.second;
+    }
+    ICB_ASSIGN_OR_RETURN(V value, compute(entry));
+    std::lock_guard lock(mu_);
+    entries_[id] = {now, value};
+    return value;
+  }
+  void Forget(const std::string& id) {
+    std::lock_guard lock(mu_);
+    entries_.erase(id);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::pair<TimePoint, V>, std::less<>> entries_;
+};
+
 class QosService {
  public:
   QosService(Store& store, Catalog& catalog);
@@ -74,14 +103,9 @@ class QosService {
   Catalog& catalog_;
   SampleStore samples_;
   EventStore events_;
-  struct CachedMeasurement {
-    TimePoint computed_at;
-    MeasuredTargets targets;
-  };
-  std::mutex measured_mu_;
-  std::map<std::string, CachedMeasurement, std::less<>> measured_;
-  std::map<std::string, std::pair<TimePoint, std::optional<double>>, std::less<>> credits_;
-  std::map<std::string, std::pair<TimePoint, std::vector<CharacteristicCheckEvent>>, std::less<>> observations_;
+  MinuteCache<MeasuredTargets> measured_;
+  MinuteCache<std::optional<double>> credits_;
+  MinuteCache<std::vector<CharacteristicCheckEvent>> observations_;
 };
 
 // What ranking needs beyond the catalog for a profile, gathered from the QoS

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "broker/core/markup.h"
 #include "broker/core/time.h"
 #include "broker/report/compare.h"
 
@@ -256,20 +257,7 @@ std::string ToCsv(const CompareReport& r) {
 
 // -------------------------------------------------------------------- HTML
 
-std::string Html(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Html(std::string_view s) { return EscapeMarkup(s); }
 
 // Colour-blind-safe palette (Okabe-Ito), one colour per column.
 constexpr std::array<const char*, kNumColumns> kColours = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#555555"};
