@@ -56,14 +56,11 @@ Result<PolicyScores> AhpPolicy::Score(const DecisionMatrix& m, const Profile& pr
   for (size_t k = 0; k < profile.pairwise->columns.size(); ++k) out.weights[static_cast<size_t>(profile.pairwise->columns[k])] = ahp.weights[k];
   out.consistency_ratio = ahp.consistency_ratio;
   out.scores.assign(m.rows, 0.0);
-  out.contributions.assign(m.rows * m.cols, 0.0);
-  for (size_t r = 0; r < m.rows; ++r) {
-    for (size_t c = 0; c < m.cols; ++c) {
-      double term = out.weights[c] * m.at(r, c);
-      out.contributions[r * m.cols + c] = term;
-      out.scores[r] += term;
-    }
-  }
+  for (size_t r = 0; r < m.rows; ++r)
+    for (size_t c = 0; c < m.cols; ++c) out.scores[r] += out.weights[c] * m.at(r, c);
+  out.contributions = [cells = m.data(), cols = m.cols, weights = out.weights](size_t row, double* to) {
+    for (size_t c = 0; c < cols; ++c) to[c] = weights[c] * cells[row * cols + c];
+  };
   return out;
 }
 

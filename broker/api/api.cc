@@ -55,7 +55,6 @@ Result<json> JsonBody(const HttpRequest& r) {
   return ParseJson(r.body);
 }
 
-double Round6(double v) { return std::round(v * 1e6) / 1e6; }
 
 Status PrefixPointers(const Status& s, const std::string& prefix) {
   if (s.ok()) return s;
@@ -73,17 +72,17 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
   w.Key("evidence").String(EvidenceBasisName(profile.evidence));
   w.Key("at").String(FormatRfc3339(r.at)).Key("catalog_version").Int(catalog_version);
   w.Key("weights").BeginObject();
-  for (int c = 0; c < kNumColumns; ++c) w.Key(kColumnNames[c]).Number(Round6(r.weights[c]));
+  for (int c = 0; c < kNumColumns; ++c) w.Key(kColumnNames[c]).Rounded(r.weights[c]);
   w.EndObject();
   if (profile.cost) w.Key("currency").String(profile.cost->currency);
-  if (r.consistency_ratio) w.Key("consistency_ratio").Number(Round6(*r.consistency_ratio));
+  if (r.consistency_ratio) w.Key("consistency_ratio").Rounded(*r.consistency_ratio);
   // Units once per answer rather than in every provider's breakdown.
   w.Key("units").BeginObject();
   for (const auto& spec : kTargets) w.Key(spec.name).String(spec.unit);
   w.EndObject();
   w.Key("ranking").BeginArray();
   for (const auto& p : r.ranking) {
-    w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Number(Round6(p.score));
+    w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Rounded(p.score);
     w.Key("sla_version");
     if (p.sla) w.String(p.sla->version);
     else w.Null();
@@ -91,15 +90,28 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
     std::array<int, kNumColumns> order;
     for (int c = 0; c < kNumColumns; ++c) order[c] = c;
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p.criteria[a].contribution > p.criteria[b].contribution; });
-    std::string why = "score " + FormatNumber(Round6(p.score)) + (p.sla ? " under SLA " + p.sla->version : std::string(" on measurement alone (no SLA in force)")) + "; largest contributions: ";
+    std::string why;
+    why.reserve(256);
+    why += "score ";
+    AppendDecimal(why, p.score, 6);
+    if (p.sla) why.append(" under SLA ").append(p.sla->version);
+    else why += " on measurement alone (no SLA in force)";
+    why += "; largest contributions: ";
     for (int i = 0; i < 2; ++i) {
       const auto& cb = p.criteria[order[i]];
-      why += (i ? ", " : "") + std::string(kColumnNames[order[i]]) + " " + FormatNumber(Round6(cb.contribution)) + " (score " +
-             FormatNumber(Round6(cb.score)) + " x weight " + FormatNumber(Round6(cb.weight)) + ")";
+      if (i) why += ", ";
+      why.append(kColumnNames[order[i]]).append(" ");
+      AppendDecimal(why, cb.contribution, 6);
+      why += " (score ";
+      AppendDecimal(why, cb.score, 6);
+      why += " x weight ";
+      AppendDecimal(why, cb.weight, 6);
+      why += ')';
     }
     if (p.evidence && !p.evidence->sufficient) {
-      why += "; measured coverage " + FormatNumber(std::round(p.evidence->coverage_percent * 100) / 100) + " % is below " +
-             FormatNumber(kMinMeasuredCoverage) + " %: published values used";
+      why += "; measured coverage ";
+      AppendDecimal(why, p.evidence->coverage_percent, 2);
+      why += " % is below " + FormatNumber(kMinMeasuredCoverage) + " %: published values used";
     }
     if (p.cloud && p.cloud->flagged) why += "; flagged by the cloud-washing check";
     w.Key("explanation").String(why);
@@ -107,10 +119,10 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
     if (p.cloud) WriteCloudSummary(w, *p.cloud);
     if (p.evidence) {
       const auto& e = *p.evidence;
-      w.Key("measurement").BeginObject().Key("coverage_percent").Number(std::round(e.coverage_percent * 100) / 100);
+      w.Key("measurement").BeginObject().Key("coverage_percent").Rounded(e.coverage_percent, 2);
       w.Key("sufficient").Bool(e.sufficient).Key("from").String(FormatRfc3339(e.from)).Key("to").String(FormatRfc3339(e.to));
       w.Key("promise_kept");
-      if (e.promise_kept) w.Number(Round6(*e.promise_kept));
+      if (e.promise_kept) w.Rounded(*e.promise_kept);
       else w.Null();
       w.EndObject();
     }
@@ -118,7 +130,7 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
     for (int c = 0; c < kNumCriteria; ++c) {
       const auto& cb = p.criteria[c];
       w.Key(kCriterionNames[c]).BeginObject();
-      w.Key("score").Number(Round6(cb.score)).Key("weight").Number(Round6(cb.weight)).Key("contribution").Number(Round6(cb.contribution));
+      w.Key("score").Rounded(cb.score).Key("weight").Rounded(cb.weight).Key("contribution").Rounded(cb.contribution);
       if (!p.evidence) {
         w.Key("targets").Raw(p.sla->targets_json[c]);  // rendered once per SLA
         w.EndObject();
@@ -138,7 +150,7 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
         opt("value", et.used);
         opt("published", et.published);
         opt("measured", et.measured);
-        w.Key("score").Number(Round6(et.score));
+        w.Key("score").Rounded(et.score);
         if (et.kept) {
           w.Key("promise_kept").Bool(*et.kept);
           ++compared;
@@ -148,14 +160,14 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
       }
       w.EndObject();
       w.Key("promise_kept");
-      if (compared) w.Number(Round6(static_cast<double>(kept) / compared));
+      if (compared) w.Rounded(static_cast<double>(kept) / compared);
       else w.Null();
       w.EndObject();
     }
     if (profile.cost || r.weights[kCostColumn] > 0) {
       const auto& cb = p.criteria[kCostColumn];
-      w.Key("cost").BeginObject().Key("score").Number(Round6(cb.score)).Key("weight").Number(Round6(cb.weight));
-      w.Key("contribution").Number(Round6(cb.contribution)).EndObject();
+      w.Key("cost").BeginObject().Key("score").Rounded(cb.score).Key("weight").Rounded(cb.weight);
+      w.Key("contribution").Rounded(cb.contribution).EndObject();
     }
     w.EndObject().EndObject();
   }

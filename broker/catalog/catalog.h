@@ -33,6 +33,11 @@ struct RankTable {
   TimePoint valid_from = TimePoint::min(), valid_until = TimePoint::max();
   std::vector<const SlaVersion*> sla;  // per provider; null when none in force
   std::vector<double> scores;          // providers x kNumCriteria
+  // The decision matrix of an unconstrained rank on published values: one
+  // row per provider with an SLA in force (its index in `rows`), the 7
+  // criterion scores and a 0 cost column (kNumColumns per row).
+  std::vector<uint32_t> published_rows;
+  std::vector<double> published_cells;
   bool Covers(TimePoint t) const { return t >= valid_from && t < valid_until; }
 };
 

@@ -1,38 +1,91 @@
 #include "broker/core/json_writer.h"
 
+#include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cmath>
 
 namespace icb {
 
-void JsonWriter::BeforeValue() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
+namespace {
+
+constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+// Writes AppendDecimal's text at `out` (room for 40 bytes); returns its end.
+char* WriteDecimal(char* out, double v, int decimals) {
+  if (decimals < 0) decimals = 0;
+  if (decimals > 9) decimals = 9;
+  double scaled = std::round(v * kPow10[decimals]);
+  // Below 2^53 the scaled value is an exact integer, and below 1e15 its
+  // decimal form names exactly the double that rounding to `decimals` places gives.
+  if (!std::isfinite(scaled) || std::fabs(scaled) >= 1e15) return std::to_chars(out, out + 40, v).ptr;
+  auto n = static_cast<long long>(scaled);
+  if (n == 0) {
+    *out++ = '0';  // no "-0"
+    return out;
   }
-  if (!has_items_.empty()) {
-    if (has_items_.back()) out_ += ',';
-    has_items_.back() = true;
+  if (n < 0) {
+    *out++ = '-';
+    n = -n;
   }
+  char digits[24];
+  int len = static_cast<int>(std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
+  int frac = decimals;
+  while (frac > 0 && len > 1 && digits[len - 1] == '0') {  // trailing zeros of the fraction
+    --len;
+    --frac;
+  }
+  int whole = len - frac;  // digits before the point; <= 0 means "0.00ddd"
+  if (whole > 0) {
+    std::memcpy(out, digits, static_cast<size_t>(whole));
+    out += whole;
+  } else {
+    *out++ = '0';
+  }
+  if (frac > 0) {
+    *out++ = '.';
+    for (int z = whole; z < 0; ++z) *out++ = '0';
+    int from = whole > 0 ? whole : 0;
+    std::memcpy(out, digits + from, static_cast<size_t>(len - from));
+    out += len - from;
+  }
+  return out;
 }
+
+}  // namespace
+
+void AppendDecimal(std::string& out, double v, int decimals) {
+  char buf[40];
+  out.append(buf, WriteDecimal(buf, v, decimals));
+}
+
+std::string FormatDecimal(double v, int decimals) {
+  std::string out;
+  AppendDecimal(out, v, decimals);
+  return out;
+}
+
+void JsonWriter::Grow(size_t n) { buf_.resize(std::max(buf_.size() * 2, len_ + n + 256)); }
 
 JsonWriter& JsonWriter::Open(char c) {
   BeforeValue();
-  out_ += c;
-  has_items_.push_back(false);
+  Put(c);
+  ++depth_;
+  assert(depth_ <= kTrackedDepth);
+  if (depth_ <= kTrackedDepth) has_items_ &= ~(uint64_t{1} << (depth_ - 1));
   return *this;
 }
 
 JsonWriter& JsonWriter::Close(char c) {
-  out_ += c;
-  has_items_.pop_back();
+  Put(c);
+  --depth_;
   return *this;
 }
 
 JsonWriter& JsonWriter::Key(std::string_view key) {
   BeforeValue();
   AppendEscaped(key);
-  out_ += ':';
+  Put(':');
   after_key_ = true;
   return *this;
 }
@@ -48,7 +101,15 @@ JsonWriter& JsonWriter::Number(double v) {
   BeforeValue();
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, end);
+  Put(std::string_view(buf, static_cast<size_t>(end - buf)));
+  return *this;
+}
+
+JsonWriter& JsonWriter::Rounded(double v, int decimals) {
+  if (!std::isfinite(v)) return Null();
+  BeforeValue();
+  char buf[40];
+  Put(std::string_view(buf, static_cast<size_t>(WriteDecimal(buf, v, decimals) - buf)));
   return *this;
 }
 
@@ -56,53 +117,67 @@ JsonWriter& JsonWriter::Int(long long v) {
   BeforeValue();
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, end);
+  Put(std::string_view(buf, static_cast<size_t>(end - buf)));
   return *this;
 }
 
 JsonWriter& JsonWriter::Bool(bool b) {
   BeforeValue();
-  out_ += b ? "true" : "false";
+  Put(b ? std::string_view("true") : std::string_view("false"));
   return *this;
 }
 
 JsonWriter& JsonWriter::Null() {
   BeforeValue();
-  out_ += "null";
+  Put(std::string_view("null"));
   return *this;
 }
 
 JsonWriter& JsonWriter::Raw(std::string_view json) {
   BeforeValue();
-  out_ += json;
+  Put(json);
   return *this;
 }
 
 void JsonWriter::AppendEscaped(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out_ += '"';
-  size_t run = 0;  // start of the pending run of characters that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
+  // The common case, nothing to escape: one copy.
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    ++i;
+  }
+  char* at = Room(i + 2);
+  at[0] = '"';
+  if (i) std::memcpy(at + 1, s.data(), i);
+  if (i == s.size()) {
+    at[i + 1] = '"';
+    return;
+  }
+  len_ -= 1;  // the closing quote comes after the rest
+  size_t run = i;  // start of the pending run of characters that need no escape
+  for (; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;  // UTF-8 passes through
-    out_.append(s.data() + run, i - run);
+    Put(s.substr(run, i - run));
     run = i + 1;
     switch (c) {
-      case '"': out_ += "\\\""; break;
-      case '\\': out_ += "\\\\"; break;
-      case '\n': out_ += "\\n"; break;
-      case '\r': out_ += "\\r"; break;
-      case '\t': out_ += "\\t"; break;
-      case '\b': out_ += "\\b"; break;
-      case '\f': out_ += "\\f"; break;
-      default:
-        out_ += "\\u00";
-        out_ += kHex[c >> 4];
-        out_ += kHex[c & 15];
+      case '"': Put("\\\""); break;
+      case '\\': Put("\\\\"); break;
+      case '\n': Put("\\n"); break;
+      case '\r': Put("\\r"); break;
+      case '\t': Put("\\t"); break;
+      case '\b': Put("\\b"); break;
+      case '\f': Put("\\f"); break;
+      default: {
+        char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        Put(std::string_view(u, 6));
+      }
     }
   }
-  out_.append(s.data() + run, s.size() - run);
-  out_ += '"';
+  Put(s.substr(run));
+  Put('"');
 }
 
 }  // namespace icb

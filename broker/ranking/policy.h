@@ -22,12 +22,19 @@ struct DecisionMatrix {
   size_t cols = 0;
   std::vector<double> cells;    // row-major, rows * cols, each in [0, 1]
   std::vector<double> weights;  // cols, non-negative, summing to 1
-  double at(size_t r, size_t c) const { return cells[r * cols + c]; }
+  // When set, the cells live elsewhere (the catalog's rank table, shared by
+  // every unconstrained request) and `cells` is empty: nothing is copied.
+  const double* view = nullptr;
+  const double* data() const { return view ? view : cells.data(); }
+  double at(size_t r, size_t c) const { return data()[r * cols + c]; }
 };
 
 struct PolicyScores {
   std::vector<double> scores;         // rows; higher ranks first
-  std::vector<double> contributions;  // rows * cols: what each column adds to the row's standing
+  // What each column adds to row `row`'s standing, written to out[0..cols).
+  // Asked only for the rows an answer returns (a top 10 of 10,000 computes
+  // 10 rows); valid while the scored matrix's cells live.
+  std::function<void(size_t row, double* out)> contributions;
   std::vector<double> weights;        // cols, when the policy derives its own (AHP); else empty
   std::optional<double> consistency_ratio;  // AHP
 };

@@ -1,19 +1,22 @@
 #include "broker/ranking/ranker.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
 
 #include "broker/core/time.h"
 
 namespace icb {
 
 std::string FormatNumber(double v) {
-  // Whole numbers print without ".0" ("400 > allowed 300"), others in shortest round-trip form.
+  // Whole numbers print without ".0" ("400 > allowed 300"), others in the
+  // shortest plain decimal that reads back to the same double (no exponent: prose).
   if (std::isfinite(v) && std::fabs(v) < 1e15 && v == std::floor(v)) return std::to_string(static_cast<long long>(v));
-  return nlohmann::json(v).dump();
+  char buf[400];  // fixed notation of any double fits
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
 namespace {
@@ -85,11 +88,6 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   double total = std::accumulate(profile.weights.begin(), profile.weights.end(), 0.0);
   for (int c = 0; c < kNumColumns; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : (c < kNumCriteria ? 1.0 / kNumCriteria : 0.0);
 
-  // Kept small: a rank request walks every provider of the catalog.
-  struct Candidate {
-    const Provider* provider;
-    const SlaVersion* sla;
-  };
   struct Assessment {
     std::optional<CostEstimate> cost;
     std::optional<CloudCheck> cloud;
@@ -127,12 +125,9 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     }
   };
 
-  std::vector<Candidate> candidates;
-  candidates.reserve(catalog.providers.size());
   DecisionMatrix m;
   m.cols = kNumColumns;
   m.weights.assign(result.weights.begin(), result.weights.end());
-  m.cells.reserve(catalog.providers.size() * kNumColumns);
   std::vector<EvidenceDetail> details;  // per candidate, evidence measured/both only
   const bool published_only = profile.evidence == EvidenceBasis::kPublished;
   if (!published_only && !measured) return InvalidArgument("measured evidence needs the QoS store");
@@ -140,17 +135,27 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   const bool unconstrained = cons.service_models.empty() && cons.countries.empty() && cons.certifications.empty() && cons.targets.empty() && !assessing;
   // The SLA in force and its scores, contiguous and kept between requests.
   const auto table = catalog.RankTableAt(now);
-  for (size_t i = 0; i < catalog.providers.size(); ++i) {
+  // Candidates by index into catalog.providers, a decision-matrix row each.
+  std::vector<uint32_t> chosen;
+  const std::vector<uint32_t>* candidates = &chosen;
+  // Unconstrained on published values: every provider with an SLA in force,
+  // and the table already holds the matrix.
+  const bool whole_table = published_only && unconstrained;
+  if (whole_table) {
+    candidates = &table->published_rows;
+    m.view = table->published_cells.data();
+    if (table->published_rows.size() < catalog.providers.size())
+      for (size_t i = 0; i < catalog.providers.size(); ++i)
+        if (!table->sla[i]) result.excluded.push_back({catalog.providers[i].provider.id, {"no SLA in force at " + FormatRfc3339(now)}});
+  } else {
+    chosen.reserve(catalog.providers.size());
+    m.cells.reserve(catalog.providers.size() * kNumColumns);
+  }
+  for (size_t i = 0; !whole_table && i < catalog.providers.size(); ++i) {
     const ProviderEntry& entry = catalog.providers[i];
     const SlaVersion* sla = table->sla[i];
     if (published_only) {
       const double* scores = &table->scores[i * kNumCriteria];
-      if (unconstrained && sla) {
-        candidates.push_back({&entry.provider, sla});
-        m.cells.insert(m.cells.end(), scores, scores + kNumCriteria);
-        m.cells.push_back(0.0);  // cost
-        continue;
-      }
       auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
       if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
       Assessment a;
@@ -159,7 +164,7 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
         result.excluded.push_back({entry.provider.id, std::move(reasons)});
         continue;
       }
-      candidates.push_back({&entry.provider, sla});
+      chosen.push_back(static_cast<uint32_t>(i));
       if (assessing) assessments.push_back(std::move(a));
       m.cells.insert(m.cells.end(), scores, scores + kNumCriteria);
       m.cells.push_back(0.0);  // cost, filled in below
@@ -216,11 +221,11 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     }
     for (int c = 0; c < kNumCriteria; ++c) m.cells.push_back(criterion[c] / count[c]);
     m.cells.push_back(0.0);  // cost, filled in below
-    candidates.push_back({&entry.provider, sla});
+    chosen.push_back(static_cast<uint32_t>(i));
     if (assessing) assessments.push_back(std::move(a));
     details.push_back(std::move(d));
   }
-  m.rows = candidates.size();
+  m.rows = candidates->size();
   // Cost scores relative to the cheapest candidate (lowest / own, the usual
   // procurement price score): a dearer provider added never changes the others'.
   double cheapest = INFINITY;
@@ -235,26 +240,29 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   result.consistency_ratio = scores.consistency_ratio;
 
   // Higher score first; equal scores in provider-id order, so ties are deterministic.
-  std::vector<size_t> order(candidates.size());
-  std::iota(order.begin(), order.end(), size_t{0});
+  auto id_of = [&](size_t row) -> const std::string& { return catalog.providers[(*candidates)[row]].provider.id; };
+  std::vector<uint32_t> order(candidates->size());
+  std::iota(order.begin(), order.end(), uint32_t{0});
   size_t n = top_k == 0 ? order.size() : std::min(top_k, order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](size_t a, size_t b) {
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](uint32_t a, uint32_t b) {
     if (scores.scores[a] != scores.scores[b]) return scores.scores[a] > scores.scores[b];
-    return candidates[a].provider->id < candidates[b].provider->id;
+    return id_of(a) < id_of(b);
   });
 
   // Explanations only for what is returned.
   for (size_t i = 0; i < n; ++i) {
     size_t row = order[i];
     RankedProvider r;
-    r.provider = candidates[row].provider->id;
+    r.provider = id_of(row);
     r.rank = static_cast<int>(i + 1);
     r.score = scores.scores[row];
-    r.sla = candidates[row].sla;
+    r.sla = table->sla[(*candidates)[row]];
+    std::array<double, kNumColumns> contribution{};
+    if (scores.contributions) scores.contributions(row, contribution.data());
     for (int c = 0; c < kNumColumns; ++c) {
-      r.criteria[c].score = m.cells[row * m.cols + c];
+      r.criteria[c].score = m.at(row, c);
       r.criteria[c].weight = result.weights[c];
-      r.criteria[c].contribution = scores.contributions[row * m.cols + c];
+      r.criteria[c].contribution = contribution[c];
     }
     if (!published_only) r.evidence = details[row];
     if (assessing) {

@@ -9,7 +9,6 @@ namespace icb {
 
 namespace {
 
-double Round6(double v) { return std::round(v * 1e6) / 1e6; }
 double Money2(double v) { return std::round(v * 100) / 100; }
 
 const RankedProvider* Find(const RankResult& r, std::string_view id) {
@@ -179,7 +178,7 @@ void WriteCost(JsonWriter& w, const CostEstimate& c) {
   auto money = [](double v) { return std::round(v * 100) / 100; };
   w.Key("cost").BeginObject().Key("offer").String(c.offer).Key("monthly").Number(money(c.monthly));
   w.Key("expected_credit_percent");
-  if (c.credit_percent) w.Number(Round6(*c.credit_percent));
+  if (c.credit_percent) w.Rounded(*c.credit_percent);
   else w.Null();
   w.Key("expected_credit").Number(money(c.expected_credit)).Key("effective").Number(money(c.effective));
   if (c.offer_currency != "" && c.rate != 1) w.Key("offer_currency").String(c.offer_currency).Key("exchange_rate").Number(c.rate);
@@ -221,7 +220,7 @@ std::string CompareToJson(const CompareReport& r) {
   w.Key("at").String(FormatRfc3339(r.at)).Key("catalog_version").Int(r.catalog_version);
   if (r.profile.cost) w.Key("currency").String(r.profile.cost->currency);
   w.Key("weights").BeginObject();
-  for (int c = 0; c < kNumColumns; ++c) w.Key(kColumnNames[c]).Number(Round6(base.weights[c]));
+  for (int c = 0; c < kNumColumns; ++c) w.Key(kColumnNames[c]).Rounded(base.weights[c]);
   w.EndObject();
   w.Key("winner");
   if (r.winner.empty()) w.Null();
@@ -233,9 +232,9 @@ std::string CompareToJson(const CompareReport& r) {
       w.Key("error").String(pr.error).EndObject();
       continue;
     }
-    if (pr.result->consistency_ratio) w.Key("consistency_ratio").Number(Round6(*pr.result->consistency_ratio));
+    if (pr.result->consistency_ratio) w.Key("consistency_ratio").Rounded(*pr.result->consistency_ratio);
     w.Key("ranking").BeginArray();
-    for (const auto& p : pr.result->ranking) w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Number(Round6(p.score)).EndObject();
+    for (const auto& p : pr.result->ranking) w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Rounded(p.score).EndObject();
     w.EndArray().EndObject();
   }
   w.EndArray();
@@ -243,7 +242,7 @@ std::string CompareToJson(const CompareReport& r) {
   w.Key("sensitivity").BeginObject().Key("winner_changes").Bool(changes).Key("cases").BeginArray();
   for (const auto& s : r.sensitivity) {
     w.BeginObject().Key("criterion").String(s.column).Key("change").String(s.factor < 1 ? "-20%" : "+20%");
-    w.Key("weight").Number(Round6(s.weight)).Key("winner");
+    w.Key("weight").Rounded(s.weight).Key("winner");
     if (s.winner.empty()) w.Null();
     else w.String(s.winner);
     w.Key("winner_changed").Bool(s.changed).EndObject();
@@ -265,7 +264,7 @@ std::string CompareToJson(const CompareReport& r) {
     w.EndObject();
     const RankedProvider* rp = Find(base, p.id);
     w.Key("score");
-    if (rp) w.Number(Round6(rp->score));
+    if (rp) w.Rounded(rp->score);
     else w.Null();
     if (!p.excluded.empty()) {
       w.Key("excluded").BeginArray();
@@ -278,8 +277,8 @@ std::string CompareToJson(const CompareReport& r) {
     for (int c = 0; c < kNumCriteria; ++c) {
       w.Key(kCriterionNames[c]).BeginObject();
       if (rp) {
-        w.Key("score").Number(Round6(rp->criteria[c].score)).Key("weight").Number(Round6(rp->criteria[c].weight));
-        w.Key("contribution").Number(Round6(rp->criteria[c].contribution));
+        w.Key("score").Rounded(rp->criteria[c].score).Key("weight").Rounded(rp->criteria[c].weight);
+        w.Key("contribution").Rounded(rp->criteria[c].contribution);
       }
       int compared = 0, kept = 0;
       w.Key("targets").BeginObject();
@@ -293,7 +292,7 @@ std::string CompareToJson(const CompareReport& r) {
         if (published) w.Number(*published);
         else w.Null();
         w.Key("measured");
-        if (measured) w.Number(Round6(*measured));
+        if (measured) w.Rounded(*measured);
         else w.Null();
         w.Key("promise_kept");
         if (published && measured) {
@@ -312,7 +311,7 @@ std::string CompareToJson(const CompareReport& r) {
       }
       w.EndObject();
       w.Key("promise_kept");
-      if (compared) w.Number(Round6(static_cast<double>(kept) / compared));
+      if (compared) w.Rounded(static_cast<double>(kept) / compared);
       else w.Null();
       w.EndObject();
     }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/api/api.h"
+#include "broker/api/gzip.h"
 #include "broker/core/time.h"
 #include "broker/ranking/ranker.h"
 #include "policies/topsis.h"
@@ -110,37 +111,62 @@ BENCHMARK(BM_RankCatalogLatency)->Arg(1000)->Iterations(20000)->Unit(benchmark::
 
 // The whole request path minus HTTP: parse + validate the body, resolve the
 // profile, snapshot (a counter read on the in-memory store), rank, render JSON.
-void BM_RankRequestJson(benchmark::State& state) {
-  auto store = NewMemoryStore();
-  Catalog catalog(*store, *SchemaSet::LoadEmbedded());
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<double> u(0, 1);
-  for (int i = 0; i < 1000; ++i) {
-    char id[16];
-    std::snprintf(id, sizeof id, "p%05d", i);
-    nlohmann::json p = {{"id", id}, {"name", id}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}}};
-    (void)catalog.PutProvider(id, p);
-    nlohmann::json targets = nlohmann::json::object();
-    for (const auto& spec : kTargets)
-      if (!spec.checklist) targets[std::string(spec.name)] = spec.worst + (spec.best - spec.worst) * u(rng);
-    targets["scale_max_instances"] = 100;
-    (void)catalog.AppendSla(id, {{"version", "1"}, {"effective_from", "2026-01-01T00:00:00Z"}, {"targets", targets}});
-  }
+// The HTTP benchmark's catalog and request: 1,000 providers, top 10.
+struct RankRequestFixture {
+  std::unique_ptr<Store> store = NewMemoryStore();
+  std::shared_ptr<const SchemaSet> schemas = *SchemaSet::LoadEmbedded();
+  Catalog catalog{*store, schemas};
   PolicyRegistry policies;
-  RegisterBuiltinPolicies(policies);
   std::string body = R"({"profile":{"weights":{"availability":3,"responsiveness":2,"scalability":1,"reliability":5,"service_sustainability":1,"service_support":1,"customer_response":2}},"top_k":10})";
   TimePoint now = *ParseRfc3339("2026-11-23T00:00:00Z");
-  (void)catalog.Snapshot();
+
+  RankRequestFixture() {
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<double> u(0, 1);
+    for (int i = 0; i < 1000; ++i) {
+      char id[16];
+      std::snprintf(id, sizeof id, "p%05d", i);
+      nlohmann::json p = {{"id", id}, {"name", id}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}}};
+      (void)catalog.PutProvider(id, p);
+      nlohmann::json targets = nlohmann::json::object();
+      for (const auto& spec : kTargets)
+        if (!spec.checklist) targets[std::string(spec.name)] = spec.worst + (spec.best - spec.worst) * u(rng);
+      targets["scale_max_instances"] = 100;
+      (void)catalog.AppendSla(id, {{"version", "1"}, {"effective_from", "2026-01-01T00:00:00Z"}, {"targets", targets}});
+    }
+    RegisterBuiltinPolicies(policies);
+    (void)catalog.Snapshot();
+  }
+};
+
+// Parse, validate, rank and render: the request path without HTTP.
+void BM_RankRequestJson(benchmark::State& state) {
+  RankRequestFixture f;
   for (auto _ : state) {
-    auto request = ParseJson(body);
-    benchmark::DoNotOptimize(RankRequestToJson(catalog, policies, *request, now));
+    auto request = ParseJson(f.body);
+    benchmark::DoNotOptimize(RankRequestToJson(f.catalog, f.policies, *request, f.now));
   }
 }
 BENCHMARK(BM_RankRequestJson)->Unit(benchmark::kMicrosecond);
 
+// What gzip adds to that answer for clients that accept it.
+void BM_GzipRankAnswer(benchmark::State& state) {
+  RankRequestFixture f;
+  std::string answer = *RankRequestToJson(f.catalog, f.policies, *ParseJson(f.body), f.now);
+  size_t packed = 0;
+  for (auto _ : state) {
+    auto out = Gzip(answer);
+    packed = out->size();
+    benchmark::DoNotOptimize(out);
+  }
+  state.counters["bytes_in"] = static_cast<double>(answer.size());
+  state.counters["bytes_out"] = static_cast<double>(packed);
+}
+BENCHMARK(BM_GzipRankAnswer)->Unit(benchmark::kMicrosecond);
+
 void BM_ValidateRankRequest(benchmark::State& state) {
   auto schemas = *SchemaSet::LoadEmbedded();
-  auto request = *ParseJson(R"({"profile":{"weights":{"availability":3,"reliability":5}},"top_k":10})");
+  auto request = *ParseJson(RankRequestFixture().body);
   for (auto _ : state) benchmark::DoNotOptimize(schemas->Validate("rank_request.json", request));
 }
 BENCHMARK(BM_ValidateRankRequest)->Unit(benchmark::kMicrosecond);

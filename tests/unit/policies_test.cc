@@ -23,12 +23,18 @@ TEST(Topsis, TwoOppositeAlternatives) {
   // A = (1, 0), B = (0, 1), weights 0.7 / 0.3. Column norms are 1, so
   // v_A = (0.7, 0), v_B = (0, 0.3); ideal (0.7, 0.3), anti-ideal (0, 0).
   // A: S+ = 0.3, S- = 0.7 -> C = 0.7.  B: S+ = 0.7, S- = 0.3 -> C = 0.3.
-  auto r = *TopsisPolicy().Score(Matrix({{1, 0}, {0, 1}}, {0.7, 0.3}), Profile{});
+  DecisionMatrix m = Matrix({{1, 0}, {0, 1}}, {0.7, 0.3});
+  auto r = *TopsisPolicy().Score(m, Profile{});
   EXPECT_NEAR(r.scores[0], 0.7, 1e-12);
   EXPECT_NEAR(r.scores[1], 0.3, 1e-12);
   // Contributions: weight x position between the column's worst and best.
-  EXPECT_NEAR(r.contributions[0], 0.7, 1e-12);
-  EXPECT_NEAR(r.contributions[1], 0.0, 1e-12);
+  double a[2], b[2];
+  r.contributions(0, a);
+  r.contributions(1, b);
+  EXPECT_NEAR(a[0], 0.7, 1e-12);
+  EXPECT_NEAR(a[1], 0.0, 1e-12);
+  EXPECT_NEAR(b[0], 0.0, 1e-12);
+  EXPECT_NEAR(b[1], 0.3, 1e-12);
 }
 
 TEST(Topsis, SymmetricPairAndADominatedAlternative) {
