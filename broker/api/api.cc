@@ -80,33 +80,43 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
   w.Key("units").BeginObject();
   for (const auto& spec : kTargets) w.Key(spec.name).String(spec.unit);
   w.EndObject();
+  // Texts written more than once: the weights, in every provider's breakdown.
+  std::array<DecimalText, kNumColumns> weight_text;
+  for (int c = 0; c < kNumColumns; ++c) weight_text[c] = DecimalText(r.weights[c]);
   w.Key("ranking").BeginArray();
   for (const auto& p : r.ranking) {
-    w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Rounded(p.score);
+    w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank);
+    DecimalText score(p.score);
+    w.Key("score").Raw(score.view());
     w.Key("sla_version");
     if (p.sla) w.String(p.sla->version);
     else w.Null();
+    // Each criterion's score and contribution, for the breakdown and the
+    // explanation; on published values the score is the SLA's own, rendered once.
+    std::array<DecimalText, kNumColumns> score_text, contribution_text;
+    for (int c = 0; c < kNumColumns; ++c) {
+      contribution_text[c] = DecimalText(p.criteria[c].contribution);
+      if (!p.evidence && c < kNumCriteria) continue;
+      score_text[c] = DecimalText(p.criteria[c].score);
+    }
+    auto criterion_score = [&](int c) {
+      return !p.evidence && c < kNumCriteria ? std::string_view(p.sla->criterion_scores_json[c]) : score_text[c].view();
+    };
     // The two criteria that contribute most, in words.
     std::array<int, kNumColumns> order;
     for (int c = 0; c < kNumColumns; ++c) order[c] = c;
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p.criteria[a].contribution > p.criteria[b].contribution; });
     std::string why;
     why.reserve(256);
-    why += "score ";
-    AppendDecimal(why, p.score, 6);
+    why.append("score ").append(score.view());
     if (p.sla) why.append(" under SLA ").append(p.sla->version);
     else why += " on measurement alone (no SLA in force)";
     why += "; largest contributions: ";
     for (int i = 0; i < 2; ++i) {
-      const auto& cb = p.criteria[order[i]];
+      int c = order[i];
       if (i) why += ", ";
-      why.append(kColumnNames[order[i]]).append(" ");
-      AppendDecimal(why, cb.contribution, 6);
-      why += " (score ";
-      AppendDecimal(why, cb.score, 6);
-      why += " x weight ";
-      AppendDecimal(why, cb.weight, 6);
-      why += ')';
+      why.append(kColumnNames[c]).append(" ").append(contribution_text[c].view());
+      why.append(" (score ").append(criterion_score(c)).append(" x weight ").append(weight_text[c].view()).append(")");
     }
     if (p.evidence && !p.evidence->sufficient) {
       why += "; measured coverage ";
@@ -128,9 +138,8 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
     }
     w.Key("criteria").BeginObject();
     for (int c = 0; c < kNumCriteria; ++c) {
-      const auto& cb = p.criteria[c];
       w.Key(kCriterionNames[c]).BeginObject();
-      w.Key("score").Rounded(cb.score).Key("weight").Rounded(cb.weight).Key("contribution").Rounded(cb.contribution);
+      w.Key("score").Raw(criterion_score(c)).Key("weight").Raw(weight_text[c].view()).Key("contribution").Raw(contribution_text[c].view());
       if (!p.evidence) {
         w.Key("targets").Raw(p.sla->targets_json[c]);  // rendered once per SLA
         w.EndObject();

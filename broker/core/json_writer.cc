@@ -59,6 +59,15 @@ void AppendDecimal(std::string& out, double v, int decimals) {
   out.append(buf, WriteDecimal(buf, v, decimals));
 }
 
+DecimalText::DecimalText(double v, int decimals) {
+  if (!std::isfinite(v)) {
+    std::memcpy(buf_, "null", 4);
+    len_ = 4;
+    return;
+  }
+  len_ = static_cast<size_t>(WriteDecimal(buf_, v, decimals) - buf_);
+}
+
 std::string FormatDecimal(double v, int decimals) {
   std::string out;
   AppendDecimal(out, v, decimals);
@@ -141,8 +150,16 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
 
 void JsonWriter::AppendEscaped(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  // The common case, nothing to escape: one copy.
+  // The common case, nothing to escape: one copy. Eight bytes at a time,
+  // looking for a control character, '"' or '\\' (bytes >= 0x80 pass).
   size_t i = 0;
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto zero_byte = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    if (((x - kOnes * 0x20) & ~x & kHigh) | zero_byte(x ^ (kOnes * '"')) | zero_byte(x ^ (kOnes * '\\'))) break;
+  }
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == '"' || c == '\\') break;

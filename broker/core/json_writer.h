@@ -17,6 +17,20 @@ namespace icb {
 void AppendDecimal(std::string& out, double v, int decimals);
 std::string FormatDecimal(double v, int decimals);
 
+// A number's AppendDecimal text, kept on the stack: for numbers written more
+// than once (an answer's weights, a contribution in both the breakdown and the
+// explanation). Non-finite values read "null", so the text is always JSON.
+class DecimalText {
+ public:
+  DecimalText() = default;
+  DecimalText(double v, int decimals = 6);
+  std::string_view view() const { return {buf_, len_}; }
+
+ private:
+  char buf_[40] = {'0'};
+  size_t len_ = 1;
+};
+
 class JsonWriter {
  public:
   JsonWriter& BeginObject() { return Open('{'); }

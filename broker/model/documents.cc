@@ -164,7 +164,10 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
     s.criterion_scores[c] += s.target_scores[i];
     ++per_criterion[c];
   }
-  for (int c = 0; c < kNumCriteria; ++c) s.criterion_scores[c] /= per_criterion[c];
+  for (int c = 0; c < kNumCriteria; ++c) {
+    s.criterion_scores[c] /= per_criterion[c];
+    s.criterion_scores_json[c] = FormatDecimal(s.criterion_scores[c], 6);
+  }
   for (int c = 0; c < kNumCriteria; ++c) {
     JsonWriter w;
     w.BeginObject();
@@ -174,7 +177,7 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
       w.Key(spec.name).BeginObject();
       if (s.targets[t]) w.Key("value").Number(*s.targets[t]);
       else w.Key("value").Null();
-      w.Key("score").Number(std::round(s.target_scores[t] * 1e6) / 1e6);
+      w.Key("score").Rounded(s.target_scores[t]);
       if (spec.checklist) {
         Evidence e = s.ChecklistEvidence(spec.name);
         w.Key("evidence").String(EvidenceName(e)).Key("verified").Bool(EvidenceVerified(e));

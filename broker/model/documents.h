@@ -147,6 +147,8 @@ struct SlaVersion {
   // null = not published, scoring 0; checklists add their evidence level).
   // Rendered once here: every rank answer embeds it for each returned provider.
   std::array<std::string, kNumCriteria> targets_json;
+  // criterion_scores rounded to 6 places, as the answer writes them.
+  std::array<std::string, kNumCriteria> criterion_scores_json;
   std::map<std::string, Checklist> checklists;
   // The evidence level of a management-check target; unknown when absent.
   Evidence ChecklistEvidence(std::string_view target) const {

@@ -239,15 +239,32 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   if (!scores.weights.empty()) std::copy(scores.weights.begin(), scores.weights.end(), result.weights.begin());
   result.consistency_ratio = scores.consistency_ratio;
 
-  // Higher score first; equal scores in provider-id order, so ties are deterministic.
-  auto id_of = [&](size_t row) -> const std::string& { return catalog.providers[(*candidates)[row]].provider.id; };
-  std::vector<uint32_t> order(candidates->size());
-  std::iota(order.begin(), order.end(), uint32_t{0});
-  size_t n = top_k == 0 ? order.size() : std::min(top_k, order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), [&](uint32_t a, uint32_t b) {
+  // Higher score first; equal scores in provider-id order, so ties are
+  // deterministic. Rows follow catalog.providers, which is in id order: the
+  // lower row is the lower id.
+  const size_t rows = candidates->size();
+  const size_t n = top_k == 0 ? rows : std::min(top_k, rows);
+  auto before = [&](uint32_t a, uint32_t b) {
     if (scores.scores[a] != scores.scores[b]) return scores.scores[a] > scores.scores[b];
-    return id_of(a) < id_of(b);
-  });
+    return a < b;
+  };
+  std::vector<uint32_t> order;
+  if (n <= 64 && n < rows) {
+    // A short list (the usual top 10): one pass, most rows settled by a
+    // single comparison with the current last place.
+    order.reserve(n + 1);
+    for (uint32_t row = 0; row < rows; ++row) {
+      if (order.size() == n && !before(row, order.back())) continue;
+      order.insert(std::upper_bound(order.begin(), order.end(), row, before), row);
+      if (order.size() > n) order.pop_back();
+    }
+  } else {
+    order.resize(rows);
+    std::iota(order.begin(), order.end(), uint32_t{0});
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), before);
+  }
+  auto id_of = [&](size_t row) -> const std::string& { return catalog.providers[(*candidates)[row]].provider.id; };
+  result.ranking.reserve(n);
 
   // Explanations only for what is returned.
   for (size_t i = 0; i < n; ++i) {

@@ -158,5 +158,32 @@ TEST_F(RankingTest, AddingADominatedProviderNeverReordersTheOthers) {
   EXPECT_EQ(before, after);
 }
 
+TEST_F(RankingTest, TopKIsTheHeadOfTheFullRankingTiesInIdOrder) {
+  // 40 providers on 4 distinct availability values: ten-way ties, added out
+  // of id order. Every top k (the short-list pass and the sort) must be the
+  // first k of the full ranking, equal scores in id order.
+  const double values[] = {99.9, 99.95, 99.5, 99.99};
+  for (int i = 39; i >= 0; --i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "p%02d", (i * 7) % 40);
+    Add(id, {{"availability_percent", values[i % 4]}});
+  }
+  json profile = {{"weights", {{"availability", 1}}}};
+  auto full = RankWith(profile);
+  ASSERT_EQ(full.ranking.size(), 40u);
+  for (size_t i = 1; i < full.ranking.size(); ++i) {
+    const auto& a = full.ranking[i - 1];
+    const auto& b = full.ranking[i];
+    EXPECT_TRUE(a.score > b.score || (a.score == b.score && a.provider < b.provider)) << a.provider << " before " << b.provider;
+  }
+  for (size_t k : {1, 3, 10, 11, 39, 40, 64, 65}) {
+    auto top = RankWith(profile, k);
+    auto head = Order(full);
+    head.resize(std::min(k, head.size()));
+    EXPECT_EQ(Order(top), head) << "top " << k;
+    for (size_t i = 0; i < top.ranking.size(); ++i) EXPECT_EQ(top.ranking[i].rank, static_cast<int>(i + 1));
+  }
+}
+
 }  // namespace
 }  // namespace icb
