@@ -25,11 +25,21 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Runs `next` on the thread that completes `task` instead of queueing it as
+// a new job on cpprestsdk's pool: each `then` is a hand-off between threads,
+// and a request already takes several inside cpprestsdk. `_Then` with
+// _ForceInline is pplx's inline continuation, the one cpprestsdk uses for its
+// own streams (its 2.10 API is frozen); `next` must not wait on other tasks.
+template <typename T, typename F>
+void ObserveInline(const pplx::task<T>& task, F&& next) {
+  task._Then(std::forward<F>(next), nullptr, pplx::details::_ForceInline);
+}
+
 void Reply(http_request& req, HttpResponse r) {
   http_response resp(static_cast<web::http::status_code>(r.status));
   for (const auto& [k, v] : r.headers) resp.headers().add(k, v);
   resp.set_body(std::move(r.body), r.content_type);  // moved, not copied: answers can be tens of KiB
-  req.reply(resp).then([](pplx::task<void> t) {
+  ObserveInline(req.reply(resp), [](pplx::task<void> t) {
     try { t.get(); } catch (...) {}  // the client went away; nothing to do
   });
 }
@@ -85,10 +95,12 @@ class CpprestHttpServer final : public HttpServer {
       Reply(req, too_large());
       return;
     }
-    req.extract_vector()
-        .then([this, req, r = std::move(r), limit, too_large](pplx::task<std::vector<unsigned char>> body) mutable {
+    // Once the whole body is in (at once for bodiless requests), on the thread that read it.
+    ObserveInline(pplx::create_task(req._get_impl()->_get_data_available()),
+        [this, req, r = std::move(r), limit, too_large](pplx::task<utility::size64_t> arrived) mutable {
           try {
-            auto bytes = body.get();
+            arrived.get();  // throws when reading the body failed
+            auto bytes = req._get_impl()->_extract_vector();
             if (bytes.size() > limit) {
               Reply(req, too_large());
               return;
