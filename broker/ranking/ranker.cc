@@ -5,7 +5,6 @@
 #include <cmath>
 #include <numeric>
 
-
 #include "broker/core/time.h"
 
 namespace icb {
