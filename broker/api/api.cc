@@ -55,7 +55,6 @@ Result<json> JsonBody(const HttpRequest& r) {
   return ParseJson(r.body);
 }
 
-
 Status PrefixPointers(const Status& s, const std::string& prefix) {
   if (s.ok()) return s;
   std::vector<FieldError> errors;
@@ -119,8 +118,7 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
       why.append(" (score ").append(criterion_score(c)).append(" x weight ").append(weight_text[c].view()).append(")");
     }
     if (p.evidence && !p.evidence->sufficient) {
-      why += "; measured coverage ";
-      AppendDecimal(why, p.evidence->coverage_percent, 2);
+      why.append("; measured coverage ").append(DecimalText(p.evidence->coverage_percent, 2).view());
       why += " % is below " + FormatNumber(kMinMeasuredCoverage) + " %: published values used";
     }
     if (p.cloud && p.cloud->flagged) why += "; flagged by the cloud-washing check";
@@ -131,10 +129,7 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
       const auto& e = *p.evidence;
       w.Key("measurement").BeginObject().Key("coverage_percent").Rounded(e.coverage_percent, 2);
       w.Key("sufficient").Bool(e.sufficient).Key("from").String(FormatRfc3339(e.from)).Key("to").String(FormatRfc3339(e.to));
-      w.Key("promise_kept");
-      if (e.promise_kept) w.Rounded(*e.promise_kept);
-      else w.Null();
-      w.EndObject();
+      w.Key("promise_kept").Rounded(e.promise_kept).EndObject();
     }
     w.Key("criteria").BeginObject();
     for (int c = 0; c < kNumCriteria; ++c) {
@@ -150,15 +145,8 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
       for (int t = 0; t < kNumTargets; ++t) {
         if (static_cast<int>(kTargets[t].criterion) != c) continue;
         const EvidenceTarget& et = p.evidence->targets[t];
-        auto opt = [&](const char* key, const std::optional<double>& v) {
-          w.Key(key);
-          if (v) w.Number(*v);
-          else w.Null();
-        };
         w.Key(kTargets[t].name).BeginObject();
-        opt("value", et.used);
-        opt("published", et.published);
-        opt("measured", et.measured);
+        w.Key("value").Number(et.used).Key("published").Number(et.published).Key("measured").Number(et.measured);
         w.Key("score").Rounded(et.score);
         if (et.kept) {
           w.Key("promise_kept").Bool(*et.kept);
@@ -168,10 +156,7 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
         w.EndObject();
       }
       w.EndObject();
-      w.Key("promise_kept");
-      if (compared) w.Rounded(static_cast<double>(kept) / compared);
-      else w.Null();
-      w.EndObject();
+      w.Key("promise_kept").Rounded(compared ? std::optional<double>(static_cast<double>(kept) / compared) : std::nullopt).EndObject();
     }
     if (profile.cost || r.weights[kCostColumn] > 0) {
       const auto& cb = p.criteria[kCostColumn];

@@ -29,7 +29,7 @@ std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const
   }
   auto table = std::make_shared<RankTable>();
   table->sla.reserve(providers.size());
-  table->scores.reserve(providers.size() * kNumCriteria);
+  table->cells.reserve(providers.size() * kNumColumns);
   for (const auto& entry : providers) {
     const SlaVersion* in_force = nullptr;
     for (const auto& s : entry.slas) {
@@ -41,14 +41,10 @@ std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const
     }
     if (in_force) table->valid_from = std::max(table->valid_from, in_force->effective_from);
     table->sla.push_back(in_force);
-    if (in_force) {
-      table->scores.insert(table->scores.end(), in_force->criterion_scores.begin(), in_force->criterion_scores.end());
-      table->published_rows.push_back(static_cast<uint32_t>(table->sla.size() - 1));
-      table->published_cells.insert(table->published_cells.end(), in_force->criterion_scores.begin(), in_force->criterion_scores.end());
-      table->published_cells.resize(table->published_cells.size() + (kNumColumns - kNumCriteria), 0.0);  // cost
-    } else {
-      table->scores.insert(table->scores.end(), kNumCriteria, 0.0);
-    }
+    if (!in_force) continue;
+    table->rows.push_back(static_cast<uint32_t>(table->sla.size() - 1));
+    table->cells.insert(table->cells.end(), in_force->criterion_scores.begin(), in_force->criterion_scores.end());
+    table->cells.resize(table->cells.size() + (kNumColumns - kNumCriteria), 0.0);  // cost
   }
   std::lock_guard lock(table_mu_);
   table_ = table;

@@ -32,12 +32,12 @@ struct ProviderEntry {
 struct RankTable {
   TimePoint valid_from = TimePoint::min(), valid_until = TimePoint::max();
   std::vector<const SlaVersion*> sla;  // per provider; null when none in force
-  std::vector<double> scores;          // providers x kNumCriteria
-  // The decision matrix of an unconstrained rank on published values: one
-  // row per provider with an SLA in force (its index in `rows`), the 7
-  // criterion scores and a 0 cost column (kNumColumns per row).
-  std::vector<uint32_t> published_rows;
-  std::vector<double> published_cells;
+  // The decision matrix on published values: one row per provider with an
+  // SLA in force, in provider order (its index in `rows`), holding the 7
+  // criterion scores and a 0 cost column (kNumColumns per row). An
+  // unconstrained rank scores it as it is; a constrained one copies its rows.
+  std::vector<uint32_t> rows;
+  std::vector<double> cells;
   bool Covers(TimePoint t) const { return t >= valid_from && t < valid_until; }
 };
 

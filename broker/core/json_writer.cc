@@ -11,7 +11,7 @@ namespace {
 
 constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
-// Writes AppendDecimal's text at `out` (room for 40 bytes); returns its end.
+// Writes FormatDecimal's text at `out` (room for 40 bytes); returns its end.
 char* WriteDecimal(char* out, double v, int decimals) {
   if (decimals < 0) decimals = 0;
   if (decimals > 9) decimals = 9;
@@ -54,11 +54,6 @@ char* WriteDecimal(char* out, double v, int decimals) {
 
 }  // namespace
 
-void AppendDecimal(std::string& out, double v, int decimals) {
-  char buf[40];
-  out.append(buf, WriteDecimal(buf, v, decimals));
-}
-
 DecimalText::DecimalText(double v, int decimals) {
   if (!std::isfinite(v)) {
     std::memcpy(buf_, "null", 4);
@@ -69,9 +64,8 @@ DecimalText::DecimalText(double v, int decimals) {
 }
 
 std::string FormatDecimal(double v, int decimals) {
-  std::string out;
-  AppendDecimal(out, v, decimals);
-  return out;
+  char buf[40];
+  return std::string(buf, WriteDecimal(buf, v, decimals));
 }
 
 void JsonWriter::Grow(size_t n) { buf_.resize(std::max(buf_.size() * 2, len_ + n + 256)); }

@@ -5,21 +5,21 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace icb {
 
-// Appends `v` rounded to `decimals` places (at most 9) in plain decimal
-// notation without trailing zeros: 0.133333, 0.2, 100, -3.5. Values too large
-// for that to be exact, and NaN/infinities, fall back to the shortest
-// round-trip form ("1e+20", "nan").
-void AppendDecimal(std::string& out, double v, int decimals);
+// `v` rounded to `decimals` places (at most 9) in plain decimal notation
+// without trailing zeros: 0.133333, 0.2, 100, -3.5. Values too large for that
+// to be exact fall back to the shortest round-trip form ("1e+20").
 std::string FormatDecimal(double v, int decimals);
 
-// A number's AppendDecimal text, kept on the stack: for numbers written more
+// A number's FormatDecimal text, kept on the stack: for numbers written more
 // than once (an answer's weights, a contribution in both the breakdown and the
-// explanation). Non-finite values read "null", so the text is always JSON.
+// explanation) and for prose. Non-finite values read "null", so the text is
+// always JSON.
 class DecimalText {
  public:
   DecimalText() = default;
@@ -41,9 +41,11 @@ class JsonWriter {
   JsonWriter& String(std::string_view s);
   // Shortest form that reads back to the same double; NaN and infinities as null.
   JsonWriter& Number(double v);
-  // Rounded to `decimals` places, in plain decimal notation (AppendDecimal);
+  JsonWriter& Number(const std::optional<double>& v) { return v ? Number(*v) : Null(); }
+  // Rounded to `decimals` places, in plain decimal notation (FormatDecimal);
   // NaN and infinities as null.
   JsonWriter& Rounded(double v, int decimals = 6);
+  JsonWriter& Rounded(const std::optional<double>& v, int decimals = 6) { return v ? Rounded(*v, decimals) : Null(); }
   JsonWriter& Int(long long v);
   JsonWriter& Bool(bool b);
   JsonWriter& Null();

@@ -141,20 +141,21 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   // and the table already holds the matrix.
   const bool whole_table = published_only && unconstrained;
   if (whole_table) {
-    candidates = &table->published_rows;
-    m.view = table->published_cells.data();
-    if (table->published_rows.size() < catalog.providers.size())
+    candidates = &table->rows;
+    m.view = table->cells.data();
+    if (table->rows.size() < catalog.providers.size())
       for (size_t i = 0; i < catalog.providers.size(); ++i)
         if (!table->sla[i]) result.excluded.push_back({catalog.providers[i].provider.id, {"no SLA in force at " + FormatRfc3339(now)}});
   } else {
     chosen.reserve(catalog.providers.size());
     m.cells.reserve(catalog.providers.size() * kNumColumns);
   }
+  size_t table_row = 0;  // the next provider with an SLA in force has this row of table->cells
   for (size_t i = 0; !whole_table && i < catalog.providers.size(); ++i) {
     const ProviderEntry& entry = catalog.providers[i];
     const SlaVersion* sla = table->sla[i];
+    const double* published = sla ? &table->cells[table_row++ * kNumColumns] : nullptr;
     if (published_only) {
-      const double* scores = &table->scores[i * kNumCriteria];
       auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
       if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
       Assessment a;
@@ -165,8 +166,7 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       }
       chosen.push_back(static_cast<uint32_t>(i));
       if (assessing) assessments.push_back(std::move(a));
-      m.cells.insert(m.cells.end(), scores, scores + kNumCriteria);
-      m.cells.push_back(0.0);  // cost, filled in below
+      m.cells.insert(m.cells.end(), published, published + kNumColumns);  // cost 0, filled in below
       continue;
     }
     // Measured evidence: the measurement where there is enough of it, else

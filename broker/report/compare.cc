@@ -177,9 +177,7 @@ std::string_view ReportContentType(ReportFormat f) {
 void WriteCost(JsonWriter& w, const CostEstimate& c) {
   auto money = [](double v) { return std::round(v * 100) / 100; };
   w.Key("cost").BeginObject().Key("offer").String(c.offer).Key("monthly").Number(money(c.monthly));
-  w.Key("expected_credit_percent");
-  if (c.credit_percent) w.Rounded(*c.credit_percent);
-  else w.Null();
+  w.Key("expected_credit_percent").Rounded(c.credit_percent);
   w.Key("expected_credit").Number(money(c.expected_credit)).Key("effective").Number(money(c.effective));
   if (c.offer_currency != "" && c.rate != 1) w.Key("offer_currency").String(c.offer_currency).Key("exchange_rate").Number(c.rate);
   w.EndObject();
@@ -288,12 +286,7 @@ std::string CompareToJson(const CompareReport& r) {
         TargetPair values = Values(p, t);
         const std::optional<double>& published = values.published;
         const std::optional<double>& measured = values.measured;
-        w.Key(spec.name).BeginObject().Key("published");
-        if (published) w.Number(*published);
-        else w.Null();
-        w.Key("measured");
-        if (measured) w.Rounded(*measured);
-        else w.Null();
+        w.Key(spec.name).BeginObject().Key("published").Number(published).Key("measured").Rounded(measured);
         w.Key("promise_kept");
         if (published && measured) {
           bool k = PromiseKept(spec, *published, *measured);
@@ -310,10 +303,7 @@ std::string CompareToJson(const CompareReport& r) {
         w.EndObject();
       }
       w.EndObject();
-      w.Key("promise_kept");
-      if (compared) w.Rounded(static_cast<double>(kept) / compared);
-      else w.Null();
-      w.EndObject();
+      w.Key("promise_kept").Rounded(compared ? std::optional<double>(static_cast<double>(kept) / compared) : std::nullopt).EndObject();
     }
     w.EndObject();
     if (p.cost) WriteCost(w, *p.cost);

@@ -73,7 +73,6 @@ struct S3ObjectStores {
 INSTANTIATE_TYPED_TEST_SUITE_P(S3, ObjectStoreConformance, S3ObjectStores);
 
 using testing::RunShell;
-const auto Shell = RunShell;
 
 std::string Aws(const std::string& args) {
   auto& lab = S3Lab::Get();
@@ -87,7 +86,7 @@ std::string Slurp(const std::string& path) {
 }
 
 TEST(S3Adapter, AwsCliAgreesByteForByte) {
-  if (Shell("command -v aws").first != 0) GTEST_SKIP() << "awscli is not installed (scripts/setup.sh installs it)";
+  ASSERT_EQ(RunShell("command -v aws").first, 0) << "awscli is missing: scripts/setup.sh installs it";
   auto& lab = S3Lab::Get();
   ASSERT_TRUE(lab.ready()) << lab.Log();
   auto store = lab.NewStore("crosscheck");
@@ -100,7 +99,7 @@ TEST(S3Adapter, AwsCliAgreesByteForByte) {
   for (const auto& [key, data] : objects) {
     ASSERT_TRUE(PutString(*store, key, data).ok()) << key;
     std::string local = tmp.path() + "/down";
-    auto [rc, out] = Shell(Aws("s3api get-object --bucket crosscheck --key '" + key + "' '" + local + "'"));
+    auto [rc, out] = RunShell(Aws("s3api get-object --bucket crosscheck --key '" + key + "' '" + local + "'"));
     ASSERT_EQ(rc, 0) << key << ": " << out;
     EXPECT_TRUE(Slurp(local) == data) << key;
   }
@@ -108,7 +107,7 @@ TEST(S3Adapter, AwsCliAgreesByteForByte) {
   std::string local = tmp.path() + "/up.bin";
   std::string data = RandomBytes(9 << 20, 5);
   std::ofstream(local, std::ios::binary) << data;
-  auto [rc, out] = Shell(Aws("s3 cp '" + local + "' 's3://crosscheck/from aws/+plus é.bin'"));
+  auto [rc, out] = RunShell(Aws("s3 cp '" + local + "' 's3://crosscheck/from aws/+plus é.bin'"));
   ASSERT_EQ(rc, 0) << out;
   auto back = ReadAll(*store, "from aws/+plus é.bin");
   ASSERT_TRUE(back.ok()) << back.status().ToString();
