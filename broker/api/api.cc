@@ -50,9 +50,21 @@ Status CheckJsonContentType(const HttpRequest& r) {
   return Status(StatusCode::kUnsupported, "Content-Type must be application/json, got " + (ct.empty() ? std::string("none") : "\"" + ct + "\""));
 }
 
-Result<json> JsonBody(const HttpRequest& r) {
+// Every JSON body comes through here: bounded before any tree exists.
+Result<json> JsonBody(const HttpRequest& r, const ApiLimits& limits) {
   ICB_RETURN_IF_ERROR(CheckJsonContentType(r));
-  return ParseJson(r.body);
+  JsonLimits bounded = limits.json;
+  bounded.max_bytes = limits.document_body_bytes;
+  return ParseJsonBounded(r.body, bounded);
+}
+
+// A policy name is checked against the registry, so the refusal lists the
+// names that exist (the schema only bounds its length).
+Status CheckPolicyName(const PolicyRegistry& policies, const std::string& name, const std::string& pointer) {
+  if (policies.Find(name)) return Status::Ok();
+  std::string known;
+  for (const auto& n : policies.Names()) known += (known.empty() ? "" : ", ") + n;
+  return InvalidArgument("unknown policy", {{pointer, "unknown policy \"" + name + "\"; known policies: " + known}});
 }
 
 Status PrefixPointers(const Status& s, const std::string& prefix) {
@@ -212,12 +224,8 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
     profile.policy = request["policy"].get<std::string>();
     policy_pointer = "/policy";
   }
+  ICB_RETURN_IF_ERROR(CheckPolicyName(policies, profile.policy, policy_pointer));
   const RankingPolicy* policy = policies.Find(profile.policy);
-  if (!policy) {
-    std::string known;
-    for (const auto& n : policies.Names()) known += (known.empty() ? "" : ", ") + n;
-    return InvalidArgument("unknown policy", {{policy_pointer, "unknown policy \"" + profile.policy + "\"; known policies: " + known}});
-  }
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   RankEvidence evidence;
   ICB_RETURN_IF_ERROR(GatherRankEvidence(*snapshot, profile, pointer, now, qos, evidence));
@@ -320,8 +328,11 @@ HttpResponse Api::Documents(const HttpRequest& r, Collection c) {
     return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
   }
   if (r.method != "PUT") return MethodNotAllowed({"GET", "PUT"});
-  auto body = JsonBody(r);
+  auto body = JsonBody(r, limits_);
   if (!body.ok()) return ProblemResponse(body.status());
+  if (c == Collection::kProfiles && body->is_object() && body->contains("policy") && (*body)["policy"].is_string()) {
+    if (Status s = CheckPolicyName(policies_, (*body)["policy"].get<std::string>(), "/policy"); !s.ok()) return ProblemResponse(s);
+  }
   auto put = catalog_.Put(c, p[2], *body);
   if (!put.ok()) return ProblemResponse(put.status());
   HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
@@ -340,8 +351,9 @@ HttpResponse Api::Slas(const HttpRequest& r) {
   if (r.method == "GET") {
     auto at = r.query.find("at");
     if (at != r.query.end()) {
-      auto t = ParseRfc3339(at->second);
-      if (!t) return ProblemResponse(InvalidArgument("invalid query", {{"", "query parameter at=\"" + at->second + "\" is not an RFC 3339 date-time"}}));
+      std::string why;
+      auto t = ParseRfc3339(at->second, &why);
+      if (!t) return ProblemResponse(InvalidArgument("invalid query", {{"", "query parameter at=\"" + at->second + "\" is not an RFC 3339 date-time: " + why}}));
       auto doc = catalog_.SlaInForce(p[2], *t);
       return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
     }
@@ -349,7 +361,7 @@ HttpResponse Api::Slas(const HttpRequest& r) {
     return list.ok() ? JsonResponse(200, ArrayOf("slas", *list)) : ProblemResponse(list.status());
   }
   if (r.method != "POST") return MethodNotAllowed({"GET", "POST"});
-  auto body = JsonBody(r);
+  auto body = JsonBody(r, limits_);
   if (!body.ok()) return ProblemResponse(body.status());
   auto doc = catalog_.AppendSla(p[2], *body);
   if (!doc.ok()) return ProblemResponse(doc.status());
@@ -377,15 +389,16 @@ HttpResponse Api::Events(const HttpRequest& r) {
     for (auto [name, target] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
       auto it = r.query.find(name);
       if (it == r.query.end()) continue;
-      auto t = ParseRfc3339(it->second);
-      if (!t) return ProblemResponse(InvalidArgument("invalid query", {{"", std::string(name) + " is not an RFC 3339 time"}}));
+      std::string why;
+      auto t = ParseRfc3339(it->second, &why);
+      if (!t) return ProblemResponse(InvalidArgument("invalid query", {{"", std::string(name) + "= is not an RFC 3339 date-time: " + why}}));
       *target = *t;
     }
     auto list = qos_.events().List(provider, kind, from, to);
     return list.ok() ? JsonResponse(200, ArrayOf("events", *list)) : ProblemResponse(list.status());
   }
   if (r.method != "POST") return MethodNotAllowed({"GET", "POST"});
-  auto body = JsonBody(r);
+  auto body = JsonBody(r, limits_);
   if (!body.ok()) return ProblemResponse(body.status());
   auto added = qos_.AddEvent(provider, *body);
   if (!added.ok()) return ProblemResponse(added.status());
@@ -399,7 +412,7 @@ HttpResponse Api::ProviderQos(const HttpRequest& r) {
 }
 
 HttpResponse Api::CompareRoute(const HttpRequest& r) {
-  auto body = JsonBody(r);
+  auto body = JsonBody(r, limits_);
   if (!body.ok()) return ProblemResponse(body.status());
   // Accept picks the format when the body does not: the type we make that it lists first.
   std::optional<ReportFormat> negotiated;
@@ -426,7 +439,7 @@ HttpResponse Api::CompareRoute(const HttpRequest& r) {
 }
 
 HttpResponse Api::RankRoute(const HttpRequest& r) {
-  auto body = JsonBody(r);
+  auto body = JsonBody(r, limits_);
   if (!body.ok()) return ProblemResponse(body.status());
   auto out = RankRequestToJson(catalog_, policies_, *body, clock_.Now(), &qos_);
   return out.ok() ? JsonResponse(200, std::move(out).value()) : ProblemResponse(out.status());

@@ -7,6 +7,7 @@
 #include "broker/core/json_writer.h"
 #include "broker/qos/service.h"
 #include "broker/report/compare.h"
+#include "broker/schema/json_input.h"
 #include "broker/ranking/policy.h"
 #include "broker/store/store.h"
 
@@ -15,6 +16,7 @@ namespace icb {
 struct ApiLimits {
   size_t document_body_bytes = 1 << 20;  // providers, SLAs, profiles, events, rank requests
   size_t sample_batch_bytes = 16 << 20;  // POST /v1/qos/samples: 10,000 samples with room for formatting
+  JsonLimits json;                       // depth, string, array and object bounds of every JSON body
 };
 
 class Api {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,7 +51,10 @@ class HttpServer {
 // cpprestsdk (http_listener) implementation, threads = handler threads.
 std::unique_ptr<HttpServer> NewCpprestHttpServer(int threads);
 
-
+// Splits an origin-form request target ("/v1/x%20y?a=1&b=%41") into decoded
+// path segments and query parameters. A bad percent escape or text that is
+// not UTF-8 once decoded is InvalidArgument (400), never an exception.
+Status ParseRequestTarget(std::string_view target, HttpRequest& out);
 
 // An RFC 9457 problem+json response for a non-ok status.
 HttpResponse ProblemResponse(const Status& status);

@@ -51,7 +51,9 @@ HttpResponse ProblemResponse(const Status& s) {
   HttpResponse r;
   r.status = HttpStatusFor(s.code());
   r.content_type = "application/problem+json";
-  r.body = p.dump();
+  // Never throws: texts that echo client input are valid UTF-8 by now, and
+  // anything that is not is replaced rather than turned into a 500.
+  r.body = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 

@@ -26,4 +26,10 @@ std::string Status::ToString() const {
   return s;
 }
 
+std::string CountedErrors(size_t total, size_t listed, const std::string& one, const std::string& many) {
+  std::string out = std::to_string(total) + " " + (total == 1 ? one : many);
+  if (listed < total) out += " (the first " + std::to_string(listed) + " listed)";
+  return out;
+}
+
 }  // namespace icb

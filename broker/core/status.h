@@ -25,6 +25,15 @@ enum class StatusCode {
 
 const char* StatusCodeName(StatusCode code);
 
+// At most this many FieldErrors are listed in one refusal: enough to act on,
+// and bounded however bad a document is.
+inline constexpr size_t kMaxListedErrors = 100;
+
+// "1 schema violation", "7 schema violations", "250 schema violations (the
+// first 100 listed)": a refusal's detail, whose count always matches what
+// its errors list shows or says it leaves out.
+std::string CountedErrors(size_t total, size_t listed, const std::string& one, const std::string& many);
+
 // One violation inside a document, located by an RFC 6901 JSON pointer.
 struct FieldError {
   std::string pointer;

@@ -22,17 +22,31 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
 
 }  // namespace
 
-std::optional<TimePoint> ParseRfc3339(std::string_view s) {
+std::optional<TimePoint> ParseRfc3339(std::string_view s) { return ParseRfc3339(s, nullptr); }
+
+std::optional<TimePoint> ParseRfc3339(std::string_view s, std::string* why) {
   using namespace std::chrono;
-  int y, mo, d, h, mi, sec;
-  if (!Digits(s, 0, 4, &y) || s.size() < 20 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
-      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &sec)) {
+  auto fail = [why](const char* reason) -> std::optional<TimePoint> {
+    if (why) *why = reason;
     return std::nullopt;
+  };
+  int y, mo, d, h, mi, sec;
+  if (!Digits(s, 0, 4, &y) || s.size() < 5 || s[4] != '-' || !Digits(s, 5, 2, &mo) || s.size() < 8 || s[7] != '-' ||
+      !Digits(s, 8, 2, &d)) {
+    return fail("the date is not YYYY-MM-DD");
+  }
+  if (s.size() < 11 || (s[10] != 'T' && s[10] != 't')) return fail("the date is not followed by T and a time");
+  if (!Digits(s, 11, 2, &h) || s.size() < 14 || s[13] != ':' || !Digits(s, 14, 2, &mi) || s.size() < 17 || s[16] != ':' ||
+      !Digits(s, 17, 2, &sec)) {
+    return fail("the time is not HH:MM:SS");
   }
   year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
-  // Leap seconds (sec == 60) are not representable in sys_time; RFC 3339 allows them but no probe emits them.
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
+  if (!ymd.ok()) return fail("no such calendar date");
+  if (h > 23 || mi > 59) return fail("no such time of day");
+  // RFC 3339 allows second 60, but a leap second has no place on the broker's
+  // (POSIX) time line, and no probe emits one: refused everywhere, the same way.
+  if (sec == 60) return fail("second 60 (a leap second) is not accepted; use 59 or the next minute");
+  if (sec > 59) return fail("no such second");
   size_t pos = 19;
   long long ms = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -44,7 +58,7 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
       scale /= 10;
       ++pos;
     }
-    if (pos == start) return std::nullopt;
+    if (pos == start) return fail("the fraction of a second has no digits");
   }
   long long offset_min = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
@@ -53,14 +67,14 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
     int oh, om;
     if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
         oh > 23 || om > 59) {
-      return std::nullopt;
+      return fail("the offset is not Z or +HH:MM / -HH:MM");
     }
     offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
-    return std::nullopt;
+    return fail("the offset (Z or +HH:MM) is missing");
   }
-  if (pos != s.size()) return std::nullopt;
+  if (pos != s.size()) return fail("text follows the offset");
   auto t = sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) + milliseconds(ms) - minutes(offset_min);
   return time_point_cast<milliseconds>(t);
 }

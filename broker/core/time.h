@@ -13,6 +13,9 @@ namespace icb {
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fff...](Z|±HH:MM)"; 't'/'z' lower case too.
 // Fractions beyond milliseconds are truncated.
 std::optional<TimePoint> ParseRfc3339(std::string_view text);
+// The same, saying why `text` is refused in `why` (when not null). Leap
+// seconds (second 60) are refused, with that reason, everywhere.
+std::optional<TimePoint> ParseRfc3339(std::string_view text, std::string* why);
 
 // Formats as UTC "YYYY-MM-DDTHH:MM:SSZ", with ".mmm" only when non-zero.
 std::string FormatRfc3339(TimePoint t);

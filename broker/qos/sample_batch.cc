@@ -6,6 +6,7 @@
 
 #include "broker/core/ids.h"
 #include "broker/core/time.h"
+#include "broker/schema/json_input.h"
 
 namespace icb {
 
@@ -21,6 +22,7 @@ class BatchReader final : public nlohmann::json_sax<json> {
   std::vector<QosSample> samples;
   std::vector<FieldError> errors;
   std::optional<FieldError> malformed;
+  size_t total_errors = 0;
 
   bool null() override { return Scalar(Value{Value::kNull}); }
   bool boolean(bool b) override { return Scalar(Value{Value::kBool, b}); }
@@ -65,7 +67,8 @@ class BatchReader final : public nlohmann::json_sax<json> {
   enum class Where { kTop, kRoot, kList, kSample };
 
   void Error(std::string pointer, std::string message) {
-    if (errors.size() < 100) errors.push_back({std::move(pointer), std::move(message)});  // enough to act on
+    ++total_errors;
+    if (errors.size() < kMaxListedErrors) errors.push_back({std::move(pointer), std::move(message)});  // enough to act on
   }
   std::string SamplePointer() const { return "/samples/" + std::to_string(index_); }
 
@@ -173,8 +176,9 @@ class BatchReader final : public nlohmann::json_sax<json> {
     } else if (key_ == "ts") {
       have_[3] = true;
       std::optional<TimePoint> t;
-      if (!container && v.kind == Value::kString) t = ParseRfc3339(*v.s);
-      if (!t) Error(p, "must be an RFC 3339 date-time with an offset");
+      std::string why = "not a string";
+      if (!container && v.kind == Value::kString) t = ParseRfc3339(*v.s, &why);
+      if (!t) Error(p, "must be an RFC 3339 date-time with an offset: " + why);
       else current_.ts = *t;
     } else if (key_ == "interval_s") {
       have_[4] = true;
@@ -229,10 +233,18 @@ class BatchReader final : public nlohmann::json_sax<json> {
 
 Result<std::vector<QosSample>> ParseSampleBatchText(std::string_view text) {
   BatchReader reader;
-  json::sax_parse(text.begin(), text.end(), &reader);
+  // The same door as every document; the batch reader reports a list over
+  // 10,000 samples itself, so the door's array limit sits above that.
+  JsonLimits limits;
+  limits.max_bytes = text.size();
+  limits.max_array_items = 10 * kMaxSamplesPerBatch;
+  ICB_RETURN_IF_ERROR(SaxParseBounded(text, limits, reader));
   if (reader.malformed) return InvalidArgument("malformed JSON", {*reader.malformed});
   reader.Finish();
-  if (!reader.errors.empty()) return InvalidArgument(std::to_string(reader.errors.size()) + " invalid sample field(s)", std::move(reader.errors));
+  if (!reader.errors.empty()) {
+    std::string detail = CountedErrors(reader.total_errors, reader.errors.size(), "invalid sample field", "invalid sample fields");
+    return InvalidArgument(std::move(detail), std::move(reader.errors));
+  }
   return std::move(reader.samples);
 }
 

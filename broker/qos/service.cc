@@ -69,10 +69,11 @@ Result<Window> RangeFromQuery(const std::map<std::string, std::string>& q) {
   auto f = q.find("from"), t = q.find("to");
   if (f == q.end() || t == q.end()) return bad("give month=YYYY-MM, or from= and to= as RFC 3339 times");
   Window w;
-  if (auto from = ParseRfc3339(f->second)) w.from = *from;
-  else return bad("from is not an RFC 3339 time");
-  if (auto to = ParseRfc3339(t->second)) w.to = *to;
-  else return bad("to is not an RFC 3339 time");
+  std::string why;
+  if (auto from = ParseRfc3339(f->second, &why)) w.from = *from;
+  else return InvalidArgument("invalid query", {{"", "from= is not an RFC 3339 date-time: " + why}});
+  if (auto to = ParseRfc3339(t->second, &why)) w.to = *to;
+  else return InvalidArgument("invalid query", {{"", "to= is not an RFC 3339 date-time: " + why}});
   if (w.to <= w.from) return bad("to must be after from");
   if (w.to - w.from > std::chrono::hours(24 * 400)) return bad("the window is limited to 400 days");
   return w;
@@ -111,10 +112,15 @@ Result<SampleStore::AppendResult> QosService::IngestSamples(const std::vector<Qo
   std::set<std::string, std::less<>> known;
   for (const auto& e : snapshot->providers) known.insert(e.provider.id);
   std::vector<FieldError> unknown;
+  size_t total = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
-    if (!known.count(samples[i].provider)) unknown.push_back({"/samples/" + std::to_string(i) + "/provider", "unknown provider \"" + samples[i].provider + "\""});
+    if (known.count(samples[i].provider)) continue;
+    if (++total <= kMaxListedErrors) unknown.push_back({"/samples/" + std::to_string(i) + "/provider", "unknown provider \"" + samples[i].provider + "\""});
   }
-  if (!unknown.empty()) return Status(StatusCode::kNotFound, std::to_string(unknown.size()) + " sample(s) name unknown providers", std::move(unknown));
+  if (!unknown.empty()) {
+    std::string detail = CountedErrors(total, unknown.size(), "sample names an unknown provider", "samples name unknown providers");
+    return Status(StatusCode::kNotFound, std::move(detail), std::move(unknown));
+  }
   return samples_.Append(samples);
 }
 

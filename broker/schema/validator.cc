@@ -1,28 +1,35 @@
 #include "broker/schema/validator.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <set>
 
 #include <nlohmann/json.hpp>
-#include <valijson/adapters/nlohmann_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validation_results.hpp>
-#include <valijson/validator.hpp>
+#include <re2/re2.h>
 
 #include "broker/core/embedded.h"
+#include "broker/core/time.h"
+#include "broker/core/utf8.h"
+#include "broker/schema/json_input.h"
+
+// Our own validator for the draft-07 keywords our schemas use. valijson (the
+// Debian package) matches `pattern` and `format` with std::regex, which
+// recurses once per input character (a 30,000-character string overflowed
+// the stack), runs patterns even when maxLength already failed, and words
+// its errors in library terms. Here patterns run on RE2 (linear time, no
+// recursion), lengths are checked before patterns, formats use the broker's
+// own RFC 3339 parser (so the schema and the typed conversion agree), and
+// every message says what was expected in the field's own terms, taken from
+// the schema's descriptions. A keyword the validator does not implement
+// makes the schema fail to load, so no rule is ever silently skipped.
 
 namespace icb {
 
 using nlohmann::json;
 
-Result<json> ParseJson(std::string_view text) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    return InvalidArgument("malformed JSON", {{"", "malformed JSON at byte " + std::to_string(e.byte) + ": " +
-                                                       std::string(e.what()).substr(std::string(e.what()).find(':') + 2)}});
-  }
-}
+Result<json> ParseJson(std::string_view text) { return ParseJsonBounded(text, JsonLimits::Trusted()); }
 
 std::string JsonPointerAppend(std::string_view base, std::string_view token) {
   std::string out(base);
@@ -43,55 +50,394 @@ std::string JsonPointer(std::initializer_list<std::string_view> tokens) {
 
 namespace {
 
-// valijson describes a location as {"<root>", "[name]", "[0]", ...}.
-std::string ContextToPointer(const std::vector<std::string>& context) {
-  std::string out;
-  for (const auto& c : context) {
-    if (c == "<root>") continue;
-    if (c.size() >= 2 && c.front() == '[' && c.back() == ']') out = JsonPointerAppend(out, c.substr(1, c.size() - 2));
-    else out = JsonPointerAppend(out, c);
+enum TypeBit : unsigned {
+  kNull = 1, kBoolean = 2, kObject = 4, kArray = 8, kNumber = 16, kInteger = 32, kString = 64,
+};
+
+struct Node {
+  std::string where;        // file#pointer, for load errors
+  std::string description;  // the schema's words for the value, for messages
+  const Node* ref = nullptr;
+  unsigned types = 0;
+  std::vector<json> enum_values;
+  std::optional<json> const_value;
+  std::optional<double> minimum, maximum, exclusive_minimum, exclusive_maximum;
+  std::optional<size_t> min_length, max_length, min_items, max_items, min_properties, max_properties;
+  std::unique_ptr<RE2> pattern;
+  std::string format;
+  std::map<std::string, const Node*, std::less<>> properties;
+  std::vector<std::string> required;
+  bool additional_allowed = true;
+  const Node* additional = nullptr;
+  const Node* property_names = nullptr;
+  const Node* items = nullptr;
+  bool unique_items = false;
+  std::vector<const Node*> all_of, any_of, one_of;
+  const Node* not_schema = nullptr;
+};
+
+const std::set<std::string, std::less<>> kAnnotations = {"$schema", "$id", "$comment", "title", "description", "default",
+                                                         "examples", "definitions", "readOnly", "writeOnly", "deprecated"};
+
+// The path to the value being checked, built as a chain on the stack and
+// written out only when there is something to report.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view key;
+  size_t index = 0;
+  bool is_index = false;
+
+  std::string Pointer() const {
+    std::vector<const Path*> chain;
+    for (const Path* p = this; p && p->parent; p = p->parent) chain.push_back(p);
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      out = (*it)->is_index ? out + "/" + std::to_string((*it)->index) : JsonPointerAppend(out, (*it)->key);
+    }
+    return out;
   }
+};
+
+std::string Shown(const json& v) {
+  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > 80) s = ToValidUtf8(s.substr(0, 77)) + "...";
+  return s;
+}
+
+// Bounds as people write them: 1000000000, 0.5, 1e+308.
+std::string Num(double v) {
+  if (std::fabs(v) < 1e15 && v == std::floor(v)) return std::to_string(static_cast<long long>(v));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
+// The schema's description as the name of what a value must be: "ISO 3166-1
+// alpha-2 country code, upper case (KR, US, ...)" without a trailing period.
+std::string Expected(const Node& n) {
+  std::string d = n.description;
+  while (!d.empty() && (d.back() == '.' || d.back() == ' ')) d.pop_back();
+  return d;
+}
+
+std::string TypeNames(unsigned types) {
+  std::vector<std::string> names;
+  if (types & kObject) names.push_back("an object");
+  if (types & kArray) names.push_back("an array");
+  if (types & kString) names.push_back("a string");
+  if (types & kNumber) names.push_back("a number");
+  else if (types & kInteger) names.push_back("an integer");
+  if (types & kBoolean) names.push_back("true or false");
+  if (types & kNull) names.push_back("null");
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
   return out;
 }
 
-bool IsStrictPrefix(const std::string& prefix, const std::string& s) {
-  return s.size() > prefix.size() && s.compare(0, prefix.size(), prefix) == 0 && s[prefix.size()] == '/';
+bool HasType(const json& v, unsigned types) {
+  switch (v.type()) {
+    case json::value_t::null: return types & kNull;
+    case json::value_t::boolean: return types & kBoolean;
+    case json::value_t::object: return types & kObject;
+    case json::value_t::array: return types & kArray;
+    case json::value_t::string: return types & kString;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return types & (kNumber | kInteger);
+    case json::value_t::number_float: {
+      if (types & kNumber) return true;
+      double d = v.get<double>();
+      return (types & kInteger) && std::isfinite(d) && d == std::floor(d);  // 3.0 is an integer in JSON Schema
+    }
+    default: return false;
+  }
 }
+
+// Numbers compare by value (1 == 1.0), as JSON Schema's enum and const want.
+bool JsonEqual(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+  if (a.type() != b.type()) return false;
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!JsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      auto o = b.find(it.key());
+      if (o == b.end() || !JsonEqual(it.value(), *o)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+
+class Checker {
+ public:
+  explicit Checker(std::vector<FieldError>& errors) : errors_(errors) {}
+
+  void Check(const Node* n, const json& v, const Path& path) {
+    while (n->ref) n = n->ref;  // draft-07: siblings of $ref are annotations
+    if (errors_.size() >= kMaxListedErrors) return;
+    if (n->types && !HasType(v, n->types)) return Error(path, "must be " + TypeNames(n->types) + " (got " + Shown(v) + ")");
+    if (!n->enum_values.empty()) {
+      bool found = std::any_of(n->enum_values.begin(), n->enum_values.end(), [&](const json& e) { return JsonEqual(e, v); });
+      if (!found) {
+        std::string allowed;
+        for (const auto& e : n->enum_values) allowed += (allowed.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
+        return Error(path, "must be one of " + allowed + " (got " + Shown(v) + ")");
+      }
+    }
+    if (n->const_value && !JsonEqual(*n->const_value, v)) return Error(path, "must be " + n->const_value->dump() + " (got " + Shown(v) + ")");
+    if (v.is_number()) CheckNumber(*n, v.get<double>(), path);
+    else if (v.is_string()) CheckString(*n, v.get_ref<const std::string&>(), path);
+    else if (v.is_object()) CheckObject(*n, v, path);
+    else if (v.is_array()) CheckArray(*n, v, path);
+    for (const Node* s : n->all_of) Check(s, v, path);
+    if (!n->any_of.empty() && Passing(n->any_of, v, path) == 0) Error(path, Alternatives(*n, n->any_of, "must match at least one of"));
+    if (!n->one_of.empty()) {
+      size_t passing = Passing(n->one_of, v, path);
+      if (passing != 1) Error(path, Alternatives(*n, n->one_of, passing == 0 ? "must match one of" : "matches more than one of"));
+    }
+    if (n->not_schema && Passes(n->not_schema, v, path)) {
+      const Node* target = n->not_schema;
+      while (target->ref) target = target->ref;
+      Error(path, target->description.empty() ? "is not allowed here" : "must not be " + Expected(*target));
+    }
+  }
+
+  bool Passes(const Node* n, const json& v, const Path& path) {
+    std::vector<FieldError> scratch;
+    Checker inner(scratch);
+    inner.Check(n, v, path);
+    return scratch.empty();
+  }
+
+ private:
+  void Error(const Path& path, std::string message) {
+    if (errors_.size() < kMaxListedErrors) errors_.push_back({path.Pointer(), std::move(message)});
+  }
+
+  size_t Passing(const std::vector<const Node*>& branches, const json& v, const Path& path) {
+    size_t n = 0;
+    for (const Node* b : branches) n += Passes(b, v, path);
+    return n;
+  }
+
+  // Alternatives named by their descriptions; one shared description (e.g.
+  // "Exactly one of profile and profile_id.") is the whole message.
+  static std::string Alternatives(const Node& parent, const std::vector<const Node*>& branches, const std::string& lead) {
+    std::vector<std::string> names;
+    for (const Node* b : branches) {
+      while (b->ref) b = b->ref;
+      std::string d = Expected(*b);
+      if (!d.empty() && std::find(names.begin(), names.end(), d) == names.end()) names.push_back(d);
+    }
+    if (names.size() == 1) return names[0];
+    if (names.empty()) return parent.description.empty() ? lead + " the allowed forms" : lead + " the forms of " + Expected(parent);
+    std::string out = lead + ": ";
+    for (size_t i = 0; i < names.size(); ++i) out += (i ? "; " : "") + names[i];
+    return out;
+  }
+
+  void CheckNumber(const Node& n, double d, const Path& path) {
+    if (n.minimum && d < *n.minimum) Error(path, "must be at least " + Num(*n.minimum) + " (got " + Num(d) + ")");
+    if (n.maximum && d > *n.maximum) Error(path, "must be at most " + Num(*n.maximum) + " (got " + Num(d) + ")");
+    if (n.exclusive_minimum && d <= *n.exclusive_minimum) Error(path, "must be more than " + Num(*n.exclusive_minimum) + " (got " + Num(d) + ")");
+    if (n.exclusive_maximum && d >= *n.exclusive_maximum) Error(path, "must be less than " + Num(*n.exclusive_maximum) + " (got " + Num(d) + ")");
+  }
+
+  void CheckString(const Node& n, const std::string& s, const Path& path) {
+    // Lengths first: a pattern or format never runs on a string already too long.
+    if (n.min_length || n.max_length) {
+      size_t len = Utf8Length(s);
+      if (n.min_length && len < *n.min_length) {
+        return Error(path, *n.min_length == 1 ? std::string("must not be empty")
+                                              : "must be at least " + std::to_string(*n.min_length) + " characters long (got " + std::to_string(len) + ")");
+      }
+      if (n.max_length && len > *n.max_length) {
+        return Error(path, "must be at most " + std::to_string(*n.max_length) + " characters long (got " + std::to_string(len) + ")");
+      }
+    }
+    if (n.pattern && !RE2::PartialMatch(s, *n.pattern)) {
+      std::string what = Expected(n);
+      return Error(path, (what.empty() ? "must match " + n.pattern->pattern() : "must be " + what) + " (got " + Shown(json(s)) + ")");
+    }
+    if (n.format == "date-time") {
+      std::string why;
+      if (!ParseRfc3339(s, &why)) Error(path, "must be an RFC 3339 date-time such as 2026-11-01T00:00:00Z: " + why + " (got " + Shown(json(s)) + ")");
+    }
+  }
+
+  void CheckObject(const Node& n, const json& v, const Path& path) {
+    if (n.min_properties && v.size() < *n.min_properties) Error(path, "must have at least " + std::to_string(*n.min_properties) + " properties");
+    if (n.max_properties && v.size() > *n.max_properties) {
+      Error(path, "must have at most " + std::to_string(*n.max_properties) + " properties (got " + std::to_string(v.size()) + ")");
+    }
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      Path child{&path, it.key()};
+      if (n.property_names) {
+        std::vector<FieldError> name_errors;
+        Checker names(name_errors);
+        names.Check(n.property_names, json(it.key()), child);
+        for (auto& e : name_errors) Error(path, "property name \"" + ToValidUtf8(it.key()) + "\" " + e.message);
+      }
+      auto p = n.properties.find(it.key());
+      if (p != n.properties.end()) {
+        Check(p->second, it.value(), child);
+      } else if (n.additional) {
+        Check(n.additional, it.value(), child);
+      } else if (!n.additional_allowed) {
+        std::string allowed;
+        for (const auto& [name, _] : n.properties) allowed += (allowed.empty() ? "" : ", ") + name;
+        Error(path, "unknown property \"" + ToValidUtf8(it.key()) + "\"" + (allowed.empty() ? "" : "; allowed: " + allowed));
+      }
+    }
+    for (const auto& r : n.required) {
+      if (!v.contains(r)) Error(path, "missing required property \"" + r + "\"");
+    }
+  }
+
+  void CheckArray(const Node& n, const json& v, const Path& path) {
+    if (n.min_items && v.size() < *n.min_items) {
+      Error(path, "must hold at least " + std::to_string(*n.min_items) + " item" + (*n.min_items == 1 ? "" : "s") + " (got " + std::to_string(v.size()) + ")");
+    }
+    if (n.max_items && v.size() > *n.max_items) {
+      Error(path, "must hold at most " + std::to_string(*n.max_items) + " items (got " + std::to_string(v.size()) + ")");
+    }
+    if (n.unique_items) {
+      for (size_t i = 0; i < v.size(); ++i)
+        for (size_t j = i + 1; j < v.size(); ++j)
+          if (JsonEqual(v[i], v[j])) {
+            Path at{&path, {}, j, true};
+            Error(at, "repeats item " + std::to_string(i) + " (" + Shown(v[i]) + "); items must be unique");
+            i = j = v.size();
+          }
+    }
+    if (n.items) {
+      for (size_t i = 0; i < v.size(); ++i) Check(n.items, v[i], Path{&path, {}, i, true});
+    }
+  }
+
+  std::vector<FieldError>& errors_;
+};
 
 }  // namespace
 
 struct SchemaSet::Impl {
   std::map<std::string, json, std::less<>> documents;
-  std::map<std::string, std::unique_ptr<valijson::Schema>, std::less<>> compiled;
+  std::deque<Node> nodes;                                  // stable addresses
+  std::map<std::string, Node*, std::less<>> by_location;   // "file#/pointer"
+  std::map<std::string, const Node*, std::less<>> roots;   // what Validate accepts
 
-  Status Compile(const std::string& name) {
-    auto hash = name.find('#');
-    std::string file = name.substr(0, hash);
+  Result<Node*> Compile(const std::string& file, const std::string& pointer) {
+    std::string where = file + "#" + pointer;
+    if (auto it = by_location.find(where); it != by_location.end()) return it->second;
     auto doc = documents.find(file);
     if (doc == documents.end()) return NotFound("no schema named " + file);
-    const json* node = &doc->second;
-    if (hash != std::string::npos) {
-      try {
-        node = &doc->second.at(json::json_pointer(name.substr(hash + 1)));
-      } catch (const json::exception&) {
-        return NotFound("no definition " + name);
+    const json* s;
+    try {
+      s = &doc->second.at(json::json_pointer(pointer));
+    } catch (const json::exception&) {
+      return NotFound("no definition " + where);
+    }
+    Node& n = nodes.emplace_back();
+    n.where = where;
+    by_location.emplace(where, &n);
+    if (!s->is_object()) return Internal("schema " + where + " is not an object");
+    auto sub = [&](const std::string& key) { return Compile(file, pointer + "/" + key); };
+    auto size = [&](const json& v, const std::string& key) -> Result<size_t> {
+      if (!v.is_number_unsigned()) return Internal("schema " + where + ": " + key + " must be a non-negative integer");
+      return v.get<size_t>();
+    };
+    for (const auto& [key, v] : s->items()) {
+      if (key == "description") {
+        n.description = v.get<std::string>();
+      } else if (kAnnotations.count(key)) {
+        continue;
+      } else if (key == "$ref") {
+        std::string ref = v.get<std::string>();
+        auto hash = ref.find('#');
+        std::string target_file = hash == 0 ? file : ref.substr(0, hash);
+        std::string target_pointer = hash == std::string::npos ? "" : ref.substr(hash + 1);
+        ICB_ASSIGN_OR_RETURN(Node * target, Compile(target_file, target_pointer));
+        n.ref = target;
+      } else if (key == "type") {
+        std::vector<std::string> names = v.is_array() ? v.get<std::vector<std::string>>() : std::vector<std::string>{v.get<std::string>()};
+        for (const auto& t : names) {
+          static const std::map<std::string, unsigned> kBits = {{"null", kNull}, {"boolean", kBoolean}, {"object", kObject}, {"array", kArray},
+                                                                {"number", kNumber}, {"integer", kInteger}, {"string", kString}};
+          auto bit = kBits.find(t);
+          if (bit == kBits.end()) return Internal("schema " + where + ": unknown type " + t);
+          n.types |= bit->second;
+        }
+      } else if (key == "enum") {
+        n.enum_values = v.get<std::vector<json>>();
+      } else if (key == "const") {
+        n.const_value = v;
+      } else if (key == "minimum") {
+        n.minimum = v.get<double>();
+      } else if (key == "maximum") {
+        n.maximum = v.get<double>();
+      } else if (key == "exclusiveMinimum") {
+        n.exclusive_minimum = v.get<double>();
+      } else if (key == "exclusiveMaximum") {
+        n.exclusive_maximum = v.get<double>();
+      } else if (key == "minLength") {
+        ICB_ASSIGN_OR_RETURN(n.min_length, size(v, key));
+      } else if (key == "maxLength") {
+        ICB_ASSIGN_OR_RETURN(n.max_length, size(v, key));
+      } else if (key == "minItems") {
+        ICB_ASSIGN_OR_RETURN(n.min_items, size(v, key));
+      } else if (key == "maxItems") {
+        ICB_ASSIGN_OR_RETURN(n.max_items, size(v, key));
+      } else if (key == "minProperties") {
+        ICB_ASSIGN_OR_RETURN(n.min_properties, size(v, key));
+      } else if (key == "maxProperties") {
+        ICB_ASSIGN_OR_RETURN(n.max_properties, size(v, key));
+      } else if (key == "uniqueItems") {
+        n.unique_items = v.get<bool>();
+      } else if (key == "pattern") {
+        RE2::Options options;
+        options.set_log_errors(false);
+        n.pattern = std::make_unique<RE2>(v.get<std::string>(), options);
+        if (!n.pattern->ok()) return Internal("schema " + where + ": pattern does not compile: " + n.pattern->error());
+      } else if (key == "format") {
+        n.format = v.get<std::string>();
+        if (n.format != "date-time") return Internal("schema " + where + ": format " + n.format + " is not implemented");
+      } else if (key == "properties") {
+        for (const auto& [name, _] : v.items()) {
+          ICB_ASSIGN_OR_RETURN(Node * p, Compile(file, JsonPointerAppend(pointer + "/properties", name)));
+          n.properties.emplace(name, p);
+        }
+      } else if (key == "required") {
+        n.required = v.get<std::vector<std::string>>();
+      } else if (key == "additionalProperties") {
+        if (v.is_boolean()) {
+          n.additional_allowed = v.get<bool>();
+        } else {
+          ICB_ASSIGN_OR_RETURN(n.additional, sub(key));
+        }
+      } else if (key == "propertyNames") {
+        ICB_ASSIGN_OR_RETURN(n.property_names, sub(key));
+      } else if (key == "items") {
+        if (!v.is_object()) return Internal("schema " + where + ": only a single schema is implemented for items");
+        ICB_ASSIGN_OR_RETURN(n.items, sub(key));
+      } else if (key == "not") {
+        ICB_ASSIGN_OR_RETURN(n.not_schema, sub(key));
+      } else if (key == "allOf" || key == "anyOf" || key == "oneOf") {
+        auto& list = key == "allOf" ? n.all_of : key == "anyOf" ? n.any_of : n.one_of;
+        for (size_t i = 0; i < v.size(); ++i) {
+          ICB_ASSIGN_OR_RETURN(Node * b, Compile(file, pointer + "/" + key + "/" + std::to_string(i)));
+          list.push_back(b);
+        }
+      } else {
+        return Internal("schema " + where + " uses keyword \"" + key + "\", which the validator does not implement");
       }
     }
-    auto schema = std::make_unique<valijson::Schema>();
-    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-    valijson::adapters::NlohmannJsonAdapter adapter(*node);
-    auto fetch = [this](const std::string& uri) -> const json* {
-      auto it = documents.find(uri);
-      return it == documents.end() ? nullptr : new json(it->second);
-    };
-    auto release = [](const json* d) { delete d; };
-    try {
-      parser.populateSchema(adapter, *schema, fetch, release);
-    } catch (const std::exception& e) {
-      return Internal("schema " + name + " does not compile: " + e.what());
-    }
-    compiled.emplace(name, std::move(schema));
-    return Status::Ok();
+    return &n;
   }
 };
 
@@ -105,15 +451,22 @@ Result<std::shared_ptr<const SchemaSet>> SchemaSet::Load(const std::map<std::str
     if (!parsed.ok()) return Internal("schema " + name + " is not JSON: " + parsed.status().ToString());
     impl->documents.emplace(name, std::move(parsed).value());
   }
-  std::vector<std::string> names;
-  for (const auto& [name, doc] : impl->documents) {
-    names.push_back(name);
-    if (doc.contains("definitions") && doc.contains("oneOf")) {
-      // Documents dispatched by a discriminator (event.json) get each definition compiled too.
-      for (const auto& [def, body] : doc["definitions"].items()) names.push_back(name + "#/definitions/" + def);
+  try {
+    for (const auto& [name, doc] : impl->documents) {
+      ICB_ASSIGN_OR_RETURN(Node * root, impl->Compile(name, ""));
+      impl->roots.emplace(name, root);
+      if (doc.contains("definitions") && doc.contains("oneOf")) {
+        // Documents dispatched by a discriminator (event.json) get each definition as a root too.
+        for (const auto& [def, body] : doc["definitions"].items()) {
+          std::string pointer = "/definitions/" + def;
+          ICB_ASSIGN_OR_RETURN(Node * d, impl->Compile(name, pointer));
+          impl->roots.emplace(name + "#" + pointer, d);
+        }
+      }
     }
+  } catch (const json::exception& e) {
+    return Internal(std::string("a schema has a keyword of the wrong type: ") + e.what());
   }
-  for (const auto& n : names) ICB_RETURN_IF_ERROR(impl->Compile(n));
   return std::shared_ptr<const SchemaSet>(new SchemaSet(std::move(impl)));
 }
 
@@ -128,44 +481,21 @@ Result<std::shared_ptr<const SchemaSet>> SchemaSet::LoadEmbedded() {
   return Load(files);
 }
 
-bool SchemaSet::Has(std::string_view schema) const { return impl_->compiled.find(schema) != impl_->compiled.end(); }
+bool SchemaSet::Has(std::string_view schema) const { return impl_->roots.find(schema) != impl_->roots.end(); }
 
 Status SchemaSet::Validate(std::string_view schema, const json& doc) const {
-  auto it = impl_->compiled.find(schema);
-  if (it == impl_->compiled.end()) return Internal("unknown schema " + std::string(schema));
-  thread_local valijson::Validator validator;  // caches compiled regexes; not thread-safe, so one per thread
-  valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter target(doc);
-  if (validator.validate(*it->second, target, &results)) return Status::Ok();
-
-  std::vector<FieldError> all;
-  valijson::ValidationResults::Error e;
-  while (results.popError(e)) all.push_back({ContextToPointer(e.context), e.description});
-  // valijson reports each failing ancestor too ("failed to validate property x");
-  // keep only the deepest errors, which name the actual problem.
-  std::vector<FieldError> deepest;
-  for (const auto& a : all) {
-    bool has_deeper = std::any_of(all.begin(), all.end(), [&](const FieldError& b) { return IsStrictPrefix(a.pointer, b.pointer); });
-    bool generic = a.message.rfind("Failed to validate", 0) == 0;
-    bool dup = std::find(deepest.begin(), deepest.end(), a) != deepest.end();
-    if (!has_deeper && !dup && !(generic && all.size() > 1)) deepest.push_back(a);
-  }
-  if (deepest.empty()) deepest = all;
-  // Name the offending value, so "Failed to match regex" says what was sent.
-  for (auto& fe : deepest) {
-    try {
-      const json& v = doc.at(json::json_pointer(fe.pointer));
-      if (!v.is_object() && !v.is_array()) {
-        std::string shown = v.dump();
-        if (shown.size() > 80) shown = shown.substr(0, 77) + "...";
-        fe.message += " (got " + shown + ")";
-      }
-    } catch (const json::exception&) {
-      // The pointer names a missing member; the message already says so.
-    }
-  }
-  std::string summary = std::to_string(deepest.size()) + " schema violation" + (deepest.size() == 1 ? "" : "s");
-  return InvalidArgument(summary, std::move(deepest));
+  auto it = impl_->roots.find(schema);
+  if (it == impl_->roots.end()) return Internal("unknown schema " + std::string(schema));
+  std::vector<FieldError> errors;
+  Checker checker(errors);
+  Path root;
+  checker.Check(it->second, doc, root);
+  if (errors.empty()) return Status::Ok();
+  // The checker stops listing at kMaxListedErrors; past that there may be more.
+  std::string summary = errors.size() < kMaxListedErrors ? CountedErrors(errors.size(), errors.size(), "schema violation", "schema violations")
+                                                         : "at least " + std::to_string(errors.size()) + " schema violations (the first " +
+                                                               std::to_string(errors.size()) + " listed)";
+  return InvalidArgument(summary, std::move(errors));
 }
 
 Result<json> SchemaSet::ParseAndValidate(std::string_view schema, std::string_view text) const {

@@ -13,8 +13,10 @@
 
 namespace icb {
 
-// Parses JSON text. Malformed text is InvalidArgument with one FieldError at
-// pointer "" whose message gives the byte offset.
+// Parses trusted JSON text (the broker's own files, stored documents, offline
+// inputs) within JsonLimits::Trusted(); what clients send goes through
+// ParseJsonBounded (json_input.h) with the API's limits. Malformed text is
+// InvalidArgument with one FieldError whose message gives the byte offset.
 Result<nlohmann::json> ParseJson(std::string_view text);
 
 class SchemaSet {

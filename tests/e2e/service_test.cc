@@ -167,7 +167,7 @@ TEST_F(ServiceTest, BadInputGetsItsStatusAndChangesNothing) {
   };
   auto malformed = HttpCall(port, "PUT", "/v1/providers/x", "{\"id\": ");
   EXPECT_EQ(malformed.status, 400);
-  EXPECT_EQ(problem(malformed)["errors"][0]["pointer"], "");
+  EXPECT_EQ(problem(malformed)["errors"][0]["pointer"], "/id");  // where the value is missing
   auto schema = HttpCall(port, "PUT", "/v1/providers/x", R"({"id":"x","name":"X","service_model":"IaaS","regions":[{"id":"r","country":"Korea"}]})");
   EXPECT_EQ(schema.status, 400);
   EXPECT_EQ(problem(schema)["errors"][0]["pointer"], "/regions/0/country");

@@ -78,7 +78,7 @@ TEST(SampleBatch, StructuralErrorsFromText) {
     EXPECT_FALSE(r.ok()) << text;
     return r.ok() ? FieldError{} : r.status().errors().at(0);
   };
-  EXPECT_EQ(first(R"({"samples":[{"provider":"p1",}]})").pointer, "");
+  EXPECT_EQ(first(R"({"samples":[{"provider":"p1",}]})").pointer, "/samples/0");
   EXPECT_NE(first(R"({"samples":[{"provider":"p1",}]})").message.find("malformed JSON at byte"), std::string::npos);
   EXPECT_EQ(first("[]").pointer, "");
   EXPECT_EQ(first(R"({"samples":{"a":1}})").pointer, "/samples");
