@@ -2,6 +2,7 @@
 // these; only http_cpprest.cc knows which HTTP library carries them.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,9 +45,29 @@ struct HttpHandler {
 class HttpServer {
  public:
   virtual ~HttpServer() = default;
+  // Port 0 picks a free port; port() tells which.
   virtual Status Start(const std::string& host, int port, HttpHandler handler) = 0;
   virtual void Stop() = 0;
+  virtual int port() const = 0;
 };
+
+// What one client may hold of the server. Every limit is a `serve` flag.
+struct HttpServerLimits {
+  size_t max_header_bytes = 16 << 10;          // request line and fields; over it: 431 (414 when the line is)
+  size_t max_request_line = 8 << 10;           // method, target, version; over it: 414
+  size_t max_connections = 10000;              // open at once; also capped by the descriptor limit
+  std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its blank line: 408
+  std::chrono::milliseconds idle_timeout{30000};    // keep-alive connection with no request: closed
+  std::chrono::milliseconds body_timeout{30000};    // reading a body, writing an answer
+};
+
+// Boost.Beast implementation: `threads` run both I/O and handlers. At the
+// connection cap a new connection closes the longest-idle one; when every
+// connection is mid-request it gets 503.
+std::unique_ptr<HttpServer> NewBeastHttpServer(int threads, HttpServerLimits limits = {});
+
+// A problem answer for what the transport refused (408, 414, 431).
+HttpResponse TransportProblem(int http_status, std::string detail);
 
 // cpprestsdk (http_listener) implementation, threads = handler threads.
 std::unique_ptr<HttpServer> NewCpprestHttpServer(int threads);

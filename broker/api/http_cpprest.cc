@@ -68,8 +68,11 @@ class CpprestHttpServer final : public HttpServer {
       listener_.reset();
       return Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " + e.what());
     }
+    port_ = port;
     return Status::Ok();
   }
+
+  int port() const override { return port_; }
 
   void Stop() override {
     if (!listener_) return;
@@ -128,6 +131,7 @@ class CpprestHttpServer final : public HttpServer {
 
   HttpHandler handler_;
   std::unique_ptr<http_listener> listener_;
+  int port_ = 0;
 };
 
 class CpprestHttpClient final : public HttpClient {

@@ -100,16 +100,53 @@ std::shared_ptr<const SchemaSet> Schemas() {
 constexpr Millis kCatalogRefresh{100};
 
 int ServeCommand(const std::vector<std::string>& args) {
-  Flags f = ParseFlags(args, {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads", "--vantage"}, {"--demo", "--probe"});
+  Flags f = ParseFlags(args,
+                       {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads", "--vantage", "--http-server", "--max-connections",
+                        "--max-header-bytes", "--max-request-line", "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms",
+                        "--json-max-depth", "--json-max-string", "--json-max-items", "--json-max-members"},
+                       {"--demo", "--probe"});
   if (!f.error.empty() || !f.positional.empty()) {
     std::fprintf(stderr, "icbroker serve: %s\n", f.error.empty() ? "unexpected argument" : f.error.c_str());
+    return 2;
+  }
+  // Limits on what one client may send or hold; each has a documented default.
+  HttpServerLimits http_limits;
+  ApiLimits api_limits;
+  std::string bad_limit;
+  auto size_flag = [&](const char* name, size_t& out) {
+    auto it = f.values.find(name);
+    if (it == f.values.end()) return;
+    char* end = nullptr;
+    unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end != '\0' || v == 0 || it->second[0] == '-') bad_limit = std::string(name) + " wants a positive integer, got " + it->second;
+    else out = static_cast<size_t>(v);
+  };
+  auto millis_flag = [&](const char* name, std::chrono::milliseconds& out) {
+    size_t v = static_cast<size_t>(out.count());
+    size_flag(name, v);
+    out = std::chrono::milliseconds(v);
+  };
+  size_flag("--max-connections", http_limits.max_connections);
+  size_flag("--max-header-bytes", http_limits.max_header_bytes);
+  size_flag("--max-request-line", http_limits.max_request_line);
+  millis_flag("--header-timeout-ms", http_limits.header_timeout);
+  millis_flag("--idle-timeout-ms", http_limits.idle_timeout);
+  millis_flag("--body-timeout-ms", http_limits.body_timeout);
+  size_flag("--json-max-depth", api_limits.json.max_depth);
+  size_flag("--json-max-string", api_limits.json.max_string_bytes);
+  size_flag("--json-max-items", api_limits.json.max_array_items);
+  size_flag("--json-max-members", api_limits.json.max_object_members);
+  std::string http_server = f.values.count("--http-server") ? f.values["--http-server"] : "beast";
+  if (http_server != "beast" && http_server != "cpprest") bad_limit = "--http-server is beast or cpprest";
+  if (!bad_limit.empty()) {
+    std::fprintf(stderr, "icbroker serve: %s\n", bad_limit.c_str());
     return 2;
   }
   std::string listen = f.values.count("--listen") ? f.values["--listen"] : "127.0.0.1:8080";
   auto colon = listen.rfind(':');
   int port = 0;
   try { port = std::stoi(listen.substr(colon + 1)); } catch (...) { port = -1; }
-  if (colon == std::string::npos || port <= 0 || port > 65535) {
+  if (colon == std::string::npos || port < 0 || port > 65535) {
     std::fprintf(stderr, "icbroker serve: --listen wants HOST:PORT, got %s\n", listen.c_str());
     return 2;
   }
@@ -163,10 +200,10 @@ int ServeCommand(const std::vector<std::string>& args) {
                  report->providers, report->slas, report->profiles, report->skipped);
   }
   QosService qos(*store, catalog);
-  Api api(*store, catalog, qos, policies, clock);
-  auto server = NewCpprestHttpServer(threads);
+  Api api(*store, catalog, qos, policies, clock, api_limits);
+  auto server = http_server == "beast" ? NewBeastHttpServer(threads, http_limits) : NewCpprestHttpServer(threads);
   if (Status s = server->Start(host, port, api.AsHandler()); !s.ok()) { PrintStatus("icbroker serve: ", s); return 1; }
-  std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), port);
+  std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), server->port());
   std::fflush(stderr);
 
   // Active probes of every provider endpoint, tagged with this vantage point.
