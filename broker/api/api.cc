@@ -74,9 +74,13 @@ Status PrefixPointers(const Status& s, const std::string& prefix) {
   return Status(s.code(), s.message(), std::move(errors));
 }
 
-std::string RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version) {
+// The answer grows with top_k and excluded_limit, never with the catalog:
+// exclusions are counted per constraint, and only the first few (in
+// provider-id order) are listed with their reasons.
+std::string RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version, size_t excluded_limit) {
   JsonWriter w;
-  w.Reserve(2048 + r.ranking.size() * 1800 + r.excluded.size() * 200);  // about the answer's size: no regrowth
+  const size_t listed = std::min(excluded_limit, r.excluded.size());
+  w.Reserve(2048 + r.ranking.size() * 1800 + listed * 200);  // about the answer's size: no regrowth
   w.BeginObject();
   w.Key("policy").String(r.policy).Key("policy_version").Int(r.policy_version);
   if (!profile.id.empty()) w.Key("profile").String(profile.id);
@@ -178,8 +182,24 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
     w.EndObject().EndObject();
   }
   w.EndArray();
-  w.Key("excluded").BeginArray();
+  // Each provider counts once per constraint it fails, however many reasons.
+  std::vector<std::pair<std::string_view, size_t>> by_constraint;
   for (const auto& e : r.excluded) {
+    for (size_t i = 0; i < e.constraints.size(); ++i) {
+      if (std::find(e.constraints.begin(), e.constraints.begin() + i, e.constraints[i]) != e.constraints.begin() + i) continue;
+      auto it = std::find_if(by_constraint.begin(), by_constraint.end(), [&](const auto& c) { return c.first == e.constraints[i]; });
+      if (it == by_constraint.end()) by_constraint.emplace_back(e.constraints[i], 1);
+      else ++it->second;
+    }
+  }
+  std::sort(by_constraint.begin(), by_constraint.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  w.Key("excluded_count").Int(static_cast<long long>(r.excluded.size()));
+  w.Key("exclusions").BeginArray();
+  for (const auto& [constraint, count] : by_constraint) w.BeginObject().Key("constraint").String(constraint).Key("providers").Int(static_cast<long long>(count)).EndObject();
+  w.EndArray();
+  w.Key("excluded").BeginArray();
+  for (size_t i = 0; i < listed; ++i) {
+    const auto& e = r.excluded[i];
     w.BeginObject().Key("provider").String(e.provider).Key("reasons").BeginArray();
     for (const auto& reason : e.reasons) w.String(reason);
     w.EndArray().EndObject();
@@ -228,12 +248,16 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
   const RankingPolicy* policy = policies.Find(profile.policy);
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   RankEvidence evidence;
-  ICB_RETURN_IF_ERROR(GatherRankEvidence(*snapshot, profile, pointer, now, qos, evidence));
+  ICB_RETURN_IF_ERROR(GatherRankEvidence(snapshot, profile, pointer, now, qos, evidence));
   size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
-  auto ranked = Rank(*snapshot, profile, *policy, now, top_k, evidence.inputs());
+  size_t excluded_limit = kDefaultExcludedListed;
+  if (auto it = request.find("excluded_limit"); it != request.end()) excluded_limit = it->is_string() ? SIZE_MAX : it->get<size_t>();
+  RankInputs inputs = evidence.inputs();
+  inputs.worded_exclusions = excluded_limit;  // the rest are only counted
+  auto ranked = Rank(*snapshot, profile, *policy, now, top_k, inputs);
   if (!ranked.ok()) return PrefixPointers(ranked.status(), pointer);  // policy errors point into the profile
   RankResult& result = *ranked;
-  return RankResultToJson(result, profile, snapshot->version);
+  return RankResultToJson(result, profile, snapshot->version, excluded_limit);
 }
 
 Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,

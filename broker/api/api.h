@@ -45,6 +45,10 @@ class Api {
   ApiLimits limits_;
 };
 
+// Excluded providers listed with their reasons in a rank answer unless the
+// request's excluded_limit asks for more (or "all"); the rest are counted.
+inline constexpr size_t kDefaultExcludedListed = 10;
+
 // Shared by the API and the offline CLI: resolves a rank request body into a
 // profile and policy, ranks, and renders the answer.
 // `qos` supplies measurements for evidence measured/both; without it such

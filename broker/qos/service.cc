@@ -186,6 +186,7 @@ Result<EventStore::Added> QosService::AddEvent(std::string_view provider, const 
     observations_.Forget(std::string(provider));
     credits_.Forget(std::string(provider));
     measured_.Forget(std::string(provider));
+    generation_.fetch_add(1);
   }
   return added;
 }
@@ -232,8 +233,8 @@ Result<std::vector<QosService::MonthCredit>> QosService::RecentCredits(const Pro
   return out;
 }
 
-Result<std::map<std::string, double, std::less<>>> QosService::ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now) {
-  std::map<std::string, double, std::less<>> out;
+Result<CreditMap> QosService::ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now) {
+  CreditMap out;
   for (const auto& entry : catalog.providers) {
     ICB_ASSIGN_OR_RETURN(std::optional<double> expected, credits_.Get(entry, now, [&](const ProviderEntry& e) -> Result<std::optional<double>> {
       ICB_ASSIGN_OR_RETURN(auto months, RecentCredits(e, now));
@@ -392,6 +393,36 @@ Result<std::string> QosService::SlaReportJson(std::string_view provider, const s
   WriteOutages(out, m.outages);
   out.EndObject();
   return out.Take();
+}
+
+Result<std::shared_ptr<const MeasuredMap>> QosService::MeasuredShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now) {
+  return measured_memo_.Get(s, generation_.load(), now, [&](const CatalogSnapshot& c) { return Measured(c, now); });
+}
+
+Result<std::shared_ptr<const CreditMap>> QosService::ExpectedCreditsShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now) {
+  return credits_memo_.Get(s, generation_.load(), now, [&](const CatalogSnapshot& c) { return ExpectedCredits(c, now); });
+}
+
+Result<std::shared_ptr<const ObservationMap>> QosService::ObservationsShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now) {
+  return observations_memo_.Get(s, generation_.load(), now, [&](const CatalogSnapshot& c) { return Observations(c, now); });
+}
+
+Status GatherRankEvidence(const std::shared_ptr<const CatalogSnapshot>& snapshot, const Profile& profile, const std::string& pointer,
+                          TimePoint now, QosService* qos, RankEvidence& out) {
+  if (!qos) return GatherRankEvidence(*snapshot, profile, pointer, now, qos, out);
+  if (profile.evidence != EvidenceBasis::kPublished) {
+    ICB_ASSIGN_OR_RETURN(out.shared_measured, qos->MeasuredShared(snapshot, now));
+    out.has_measured = true;
+  }
+  if (profile.cost) {
+    ICB_ASSIGN_OR_RETURN(out.shared_credits, qos->ExpectedCreditsShared(snapshot, now));
+    out.has_credits = true;
+  }
+  if (profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics) {
+    ICB_ASSIGN_OR_RETURN(out.shared_observations, qos->ObservationsShared(snapshot, now));
+    out.has_observations = true;
+  }
+  return Status::Ok();
 }
 
 Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,

@@ -2,6 +2,8 @@
 // events, metrics for a window and the monthly SLA report with credits.
 #pragma once
 
+#include <atomic>
+
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,6 +50,39 @@ class MinuteCache {
   std::map<std::string, std::pair<TimePoint, V>, std::less<>> entries_;
 };
 
+// A whole-catalog value (every provider's credits, observations or
+// measurements) for the serving snapshot: one lookup per rank request instead
+// of a locked per-provider lookup and a copy of each entry. Kept while the
+// snapshot is the same object (held here, so its address is not reused), the
+// QoS generation is unchanged, and for at most a minute of `now`.
+template <typename T>
+class CatalogMemo {
+ public:
+  template <typename Compute>
+  Result<std::shared_ptr<const T>> Get(const std::shared_ptr<const CatalogSnapshot>& snapshot, uint64_t generation, TimePoint now,
+                                       const Compute& compute) {
+    {
+      std::lock_guard lock(mu_);
+      if (value_ && snapshot_ == snapshot && generation_ == generation && now >= at_ && now - at_ < std::chrono::minutes(1)) return value_;
+    }
+    ICB_ASSIGN_OR_RETURN(T computed, compute(*snapshot));
+    auto shared = std::make_shared<const T>(std::move(computed));
+    std::lock_guard lock(mu_);
+    snapshot_ = snapshot;
+    generation_ = generation;
+    at_ = now;
+    value_ = shared;
+    return shared;
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<const CatalogSnapshot> snapshot_;
+  uint64_t generation_ = 0;
+  TimePoint at_{};
+  std::shared_ptr<const T> value_;
+};
+
 class QosService {
  public:
   QosService(Store& store, Catalog& catalog);
@@ -92,10 +127,15 @@ class QosService {
   // last three months measured with coverage >= kMinMeasuredCoverage.
   // Providers without such a month are left out.
   // Cached per provider for a minute (of `now`).
-  Result<std::map<std::string, double, std::less<>>> ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now);
+  Result<CreditMap> ExpectedCredits(const CatalogSnapshot& catalog, TimePoint now);
   // Characteristic checks per provider (observed evidence for the
   // cloud-washing check). Cached a minute (of `now`), or until an event is added here.
   Result<ObservationMap> Observations(const CatalogSnapshot& catalog, TimePoint now);
+
+  // The same three for the serving snapshot, shared between requests.
+  Result<std::shared_ptr<const MeasuredMap>> MeasuredShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now);
+  Result<std::shared_ptr<const CreditMap>> ExpectedCreditsShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now);
+  Result<std::shared_ptr<const ObservationMap>> ObservationsShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now);
 
  private:
   Result<std::shared_ptr<const CatalogSnapshot>> Entry(std::string_view provider, const ProviderEntry** entry);
@@ -106,6 +146,10 @@ class QosService {
   MinuteCache<MeasuredTargets> measured_;
   MinuteCache<std::optional<double>> credits_;
   MinuteCache<std::vector<CharacteristicCheckEvent>> observations_;
+  std::atomic<uint64_t> generation_{0};  // bumped whenever a provider's caches are forgotten
+  CatalogMemo<MeasuredMap> measured_memo_;
+  CatalogMemo<CreditMap> credits_memo_;
+  CatalogMemo<ObservationMap> observations_memo_;
 };
 
 // What ranking needs beyond the catalog for a profile, gathered from the QoS
@@ -113,16 +157,27 @@ class QosService {
 // characteristic checks (cloud-washing constraints).
 struct RankEvidence {
   MeasuredMap measured;
-  std::map<std::string, double, std::less<>> credits;
+  CreditMap credits;
   ObservationMap observations;
   bool has_measured = false, has_credits = false, has_observations = false;
+  // Set instead of the maps above when gathered for the serving snapshot.
+  std::shared_ptr<const MeasuredMap> shared_measured;
+  std::shared_ptr<const CreditMap> shared_credits;
+  std::shared_ptr<const ObservationMap> shared_observations;
   RankInputs inputs() const {
-    return {has_measured ? &measured : nullptr, has_credits ? &credits : nullptr, has_observations ? &observations : nullptr};
+    RankInputs in;
+    if (has_measured) in.measured = shared_measured ? shared_measured.get() : &measured;
+    if (has_credits) in.credit_percent = shared_credits ? shared_credits.get() : &credits;
+    if (has_observations) in.observations = shared_observations ? shared_observations.get() : &observations;
+    return in;
   }
 };
 // `pointer` is where the profile sits in the request, for error pointers.
 Status GatherRankEvidence(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& pointer, TimePoint now,
                           QosService* qos, RankEvidence& out);
+// The same for the serving snapshot: the maps are shared between requests.
+Status GatherRankEvidence(const std::shared_ptr<const CatalogSnapshot>& snapshot, const Profile& profile, const std::string& pointer,
+                          TimePoint now, QosService* qos, RankEvidence& out);
 
 // The SLA version that governs a window: in force at its start, else the
 // first that comes into force during it.

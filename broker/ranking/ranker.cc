@@ -28,49 +28,71 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-std::vector<std::string> ConstraintViolations(const Provider& p, const TargetValues* targets, const Constraints& c, TimePoint now) {
-  std::vector<std::string> reasons;
+namespace {
+
+// "/constraints/targets/NAME" for every target, made once: exclusions point at them.
+const std::array<std::string, kNumTargets>& TargetConstraintPointers() {
+  static const auto pointers = [] {
+    std::array<std::string, kNumTargets> out;
+    for (int t = 0; t < kNumTargets; ++t) out[t] = "/constraints/targets/" + std::string(kTargets[t].name);
+    return out;
+  }();
+  return pointers;
+}
+
+}  // namespace
+
+ExclusionReasons ConstraintViolations(const Provider& p, const TargetValues* targets, const Constraints& c, TimePoint now, bool words) {
+  ExclusionReasons reasons;
+  reasons.words = words;
   if (!c.service_models.empty() &&
       std::find(c.service_models.begin(), c.service_models.end(), p.service_model) == c.service_models.end()) {
-    std::vector<std::string> names;
-    for (auto m : c.service_models) names.emplace_back(ServiceModelName(m));
-    reasons.push_back("service model " + std::string(ServiceModelName(p.service_model)) + " not in required " + Join(names));
+    reasons.Add("/constraints/service_models", [&] {
+      std::vector<std::string> names;
+      for (auto m : c.service_models) names.emplace_back(ServiceModelName(m));
+      return "service model " + std::string(ServiceModelName(p.service_model)) + " not in required " + Join(names);
+    });
   }
   if (!c.countries.empty()) {
     bool any = std::any_of(p.regions.begin(), p.regions.end(), [&](const Region& r) {
       return std::find(c.countries.begin(), c.countries.end(), r.country) != c.countries.end();
     });
     if (!any) {
-      std::vector<std::string> have;
-      for (const auto& r : p.regions) have.push_back(r.id + " (" + r.country + ")");
-      reasons.push_back("no region in required countries " + Join(c.countries) + "; regions: " + Join(have));
+      reasons.Add("/constraints/countries", [&] {
+        std::vector<std::string> have;
+        for (const auto& r : p.regions) have.push_back(r.id + " (" + r.country + ")");
+        return "no region in required countries " + Join(c.countries) + "; regions: " + Join(have);
+      });
     }
   }
   for (const auto& cert : c.certifications) {
     auto it = std::find_if(p.certifications.begin(), p.certifications.end(), [&](const Certification& h) { return h.id == cert; });
     if (it == p.certifications.end()) {
-      reasons.push_back("certification " + cert + " required but not held");
+      reasons.Add("/constraints/certifications", [&] { return "certification " + cert + " required but not held"; });
     } else if (!it->InForce(now)) {
-      reasons.push_back("certification " + cert + " expired at " + FormatRfc3339(*it->valid_until));
+      reasons.Add("/constraints/certifications", [&] { return "certification " + cert + " expired at " + FormatRfc3339(*it->valid_until); });
     }
   }
   if (!c.targets.empty() && !targets) {
-    reasons.push_back("no SLA in force at " + FormatRfc3339(now) + ", so no target constraint can be met");
+    reasons.Add("/sla", [&] { return "no SLA in force at " + FormatRfc3339(now) + ", so no target constraint can be met"; });
     return reasons;
   }
   for (const auto& [index, bound] : c.targets) {
     const TargetSpec& spec = kTargets[index];
-    std::string name(spec.name);
+    std::string_view pointer = TargetConstraintPointers()[index];
     const auto& value = (*targets)[index];
-    std::string required;
-    if (bound.min) required += ">= " + FormatNumber(*bound.min);
-    if (bound.max) required += std::string(required.empty() ? "" : " and ") + "<= " + FormatNumber(*bound.max);
+    auto name = [&] { return std::string(spec.name); };
     if (!value) {
-      reasons.push_back(name + " not published (required " + required + ")");
+      reasons.Add(pointer, [&] {
+        std::string required;
+        if (bound.min) required += ">= " + FormatNumber(*bound.min);
+        if (bound.max) required += std::string(required.empty() ? "" : " and ") + "<= " + FormatNumber(*bound.max);
+        return name() + " not published (required " + required + ")";
+      });
       continue;
     }
-    if (bound.min && *value < *bound.min) reasons.push_back(name + " " + FormatNumber(*value) + " < required " + FormatNumber(*bound.min));
-    if (bound.max && *value > *bound.max) reasons.push_back(name + " " + FormatNumber(*value) + " > allowed " + FormatNumber(*bound.max));
+    if (bound.min && *value < *bound.min) reasons.Add(pointer, [&] { return name() + " " + FormatNumber(*value) + " < required " + FormatNumber(*bound.min); });
+    if (bound.max && *value > *bound.max) reasons.Add(pointer, [&] { return name() + " " + FormatNumber(*value) + " > allowed " + FormatNumber(*bound.max); });
   }
   return reasons;
 }
@@ -91,22 +113,29 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     std::optional<CostEstimate> cost;
     std::optional<CloudCheck> cloud;
   };
+  // Whether the next excluded provider gets its reasons in words.
+  auto worded = [&] { return result.excluded.size() < inputs.worded_exclusions; };
   const bool cost_matters = profile.cost && (profile.weights[kCostColumn] > 0 || profile.cost->monthly_budget);
   const bool cloud_constrained = profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics;
   static const std::vector<CharacteristicCheckEvent> kNoObservations;
-  // Cost and the cloud-washing check, after the other constraints passed:
-  // their reasons join the exclusion, and their findings the candidate.
+  // Cost and the cloud-washing check run only on providers that passed the
+  // other constraints (most of a large catalog fails those, and pricing is
+  // the costly part): their reasons then exclude, and their findings go
+  // with the candidate.
   const bool assessing = profile.cost || cloud_constrained || inputs.observations;
   std::vector<Assessment> assessments;  // parallel to candidates when assessing
-  auto assess = [&](const Provider& p, Assessment& cand, std::vector<std::string>& reasons) {
+  auto assess = [&](const Provider& p, Assessment& cand, ExclusionReasons& reasons) {
     if (cloud_constrained || inputs.observations) {
       const auto* obs = &kNoObservations;
       if (inputs.observations)
         if (auto it = inputs.observations->find(p.id); it != inputs.observations->end()) obs = &it->second;
       cand.cloud = CheckCloud(p, *obs, now);
       if (cloud_constrained) {
-        auto more = CloudViolations(*cand.cloud, profile.constraints);
-        reasons.insert(reasons.end(), more.begin(), more.end());
+        for (auto& r : CloudViolations(*cand.cloud, profile.constraints)) {
+          // A contradiction is the cloud-washing flag; the rest are essential characteristics.
+          reasons.Add(r.starts_with("cloud-washing check") ? "/constraints/exclude_cloud_washing" : "/constraints/essential_characteristics",
+                      [&] { return std::move(r); });
+        }
       }
     }
     if (profile.cost) {
@@ -116,10 +145,12 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       CostOutcome cost = EstimateCost(p, *profile.cost, credit);
       cand.cost = cost.estimate;
       if (!cost.estimate && cost_matters) {
-        for (auto& r : cost.reasons) reasons.push_back("cost: " + r);
+        for (auto& r : cost.reasons) reasons.Add("/cost", [&] { return "cost: " + r; });
       } else if (cost.estimate && profile.cost->monthly_budget && cost.estimate->monthly > *profile.cost->monthly_budget) {
-        reasons.push_back("monthly cost " + FormatNumber(std::round(cost.estimate->monthly * 100) / 100) + " " + profile.cost->currency + " (offer " +
-                          cost.estimate->offer + ") exceeds the budget " + FormatNumber(*profile.cost->monthly_budget));
+        reasons.Add("/cost/monthly_budget", [&] {
+          return "monthly cost " + FormatNumber(std::round(cost.estimate->monthly * 100) / 100) + " " + profile.cost->currency + " (offer " +
+                 cost.estimate->offer + ") exceeds the budget " + FormatNumber(*profile.cost->monthly_budget);
+        });
       }
     }
   };
@@ -145,7 +176,7 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     m.view = table->cells.data();
     if (table->rows.size() < catalog.providers.size())
       for (size_t i = 0; i < catalog.providers.size(); ++i)
-        if (!table->sla[i]) result.excluded.push_back({catalog.providers[i].provider.id, {"no SLA in force at " + FormatRfc3339(now)}});
+        if (!table->sla[i]) result.excluded.push_back({catalog.providers[i].provider.id, {"no SLA in force at " + FormatRfc3339(now)}, {"/sla"}});
   } else {
     chosen.reserve(catalog.providers.size());
     m.cells.reserve(catalog.providers.size() * kNumColumns);
@@ -156,12 +187,12 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     const SlaVersion* sla = table->sla[i];
     const double* published = sla ? &table->cells[table_row++ * kNumColumns] : nullptr;
     if (published_only) {
-      auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
-      if (!sla && reasons.empty()) reasons.push_back("no SLA in force at " + FormatRfc3339(now));
+      auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now, worded());
+      if (!sla && reasons.empty()) reasons.Add("/sla", [&] { return "no SLA in force at " + FormatRfc3339(now); });
       Assessment a;
-      if (assessing && sla) assess(entry.provider, a, reasons);
+      if (assessing && sla && reasons.empty()) assess(entry.provider, a, reasons);
       if (!reasons.empty()) {
-        result.excluded.push_back({entry.provider.id, std::move(reasons)});
+        result.excluded.push_back({entry.provider.id, std::move(reasons.reasons), std::move(reasons.constraints)});
         continue;
       }
       chosen.push_back(static_cast<uint32_t>(i));
@@ -199,12 +230,14 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     }
     if (compared > 0) d.promise_kept = static_cast<double>(kept) / compared;
     bool anything = sla || d.sufficient;
-    auto reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now);
-    if (!anything && reasons.empty()) reasons.push_back("no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)");
+    auto reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now, worded());
+    if (!anything && reasons.empty()) {
+      reasons.Add("/sla", [&] { return "no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)"; });
+    }
     Assessment a;
-    if (assessing) assess(entry.provider, a, reasons);
+    if (assessing && reasons.empty()) assess(entry.provider, a, reasons);
     if (!reasons.empty()) {
-      result.excluded.push_back({entry.provider.id, std::move(reasons)});
+      result.excluded.push_back({entry.provider.id, std::move(reasons.reasons), std::move(reasons.constraints)});
       continue;
     }
     std::array<double, kNumCriteria> criterion{};

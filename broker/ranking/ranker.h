@@ -3,6 +3,9 @@
 // model/criteria.h, averaged per criterion, and a policy scores the criteria.
 #pragma once
 
+#include <cstdint>
+#include <string_view>
+
 #include <array>
 #include <map>
 #include <optional>
@@ -62,9 +65,28 @@ struct RankedProvider {
   std::optional<CloudCheck> cloud;         // when the profile constrains it, or observations were given
 };
 
+// Why a provider is excluded: the constraints it fails, each a pointer into
+// the profile (for example "/constraints/targets/availability_percent",
+// "/cost/monthly_budget"; "/sla" when no SLA is in force), which answers
+// count exclusions by, and each reason in words when `words` is set. Words
+// cost allocations and formatting; a rank over a large catalog words only
+// the exclusions its answer lists.
+struct ExclusionReasons {
+  bool words = true;
+  std::vector<std::string> reasons;             // when words
+  std::vector<std::string_view> constraints;    // static text; parallel to reasons when words
+  template <typename Text>
+  void Add(std::string_view constraint, Text&& text) {
+    constraints.push_back(constraint);
+    if (words) reasons.push_back(text());
+  }
+  bool empty() const { return constraints.empty(); }
+};
+
 struct ExcludedProvider {
   std::string provider;
-  std::vector<std::string> reasons;
+  std::vector<std::string> reasons;            // empty past RankInputs::worded_exclusions
+  std::vector<std::string_view> constraints;   // static text
 };
 
 struct RankResult {
@@ -81,15 +103,21 @@ using TargetValues = std::array<std::optional<double>, kNumTargets>;
 
 // Reasons a provider fails the profile's hard constraints at time `now`;
 // empty when it passes. `targets` are the values judged (null: none known).
-std::vector<std::string> ConstraintViolations(const Provider& provider, const TargetValues* targets, const Constraints& c, TimePoint now);
+ExclusionReasons ConstraintViolations(const Provider& provider, const TargetValues* targets, const Constraints& c, TimePoint now, bool words = true);
 
 // What the broker knows beyond the catalog, each optional.
+// Expected SLA credit per provider, % of the bill.
+using CreditMap = std::map<std::string, double, std::less<>>;
+
 struct RankInputs {
   const MeasuredMap* measured = nullptr;  // needed for evidence measured or both
   // Expected SLA credit per provider, % of the bill (recent months' mean).
   const std::map<std::string, double, std::less<>>* credit_percent = nullptr;
   // Characteristic checks per provider; without them the check rests on claims.
   const ObservationMap* observations = nullptr;
+  // Excluded providers past this many (in id order) carry their constraints
+  // but no reasons in words: an answer lists only the first few.
+  size_t worded_exclusions = SIZE_MAX;
 };
 
 // Whether a measured value keeps the published promise.

@@ -224,3 +224,46 @@ TEST_F(HostileInput, MutatedDocumentsNeverAnswer500) {
 
 }  // namespace
 }  // namespace icb
+
+namespace icb {
+namespace {
+
+// A rank answer grows with top_k and excluded_limit, not with the catalog.
+TEST_F(HostileInput, RankAnswersCountExclusionsAndListOnlyTheFirstFew) {
+  for (int i = 0; i < 40; ++i) {
+    std::string id = "p" + std::to_string(100 + i);
+    ASSERT_EQ(Call("PUT", "/v1/providers/" + id, testing::ProviderDoc(id).dump()).status, 201);
+    double availability = i < 30 ? 99.5 : 99.99;  // 30 fail the bound below
+    ASSERT_EQ(Call("POST", "/v1/providers/" + id + "/slas",
+                   testing::SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", availability}}).dump()).status, 201);
+  }
+  json profile = {{"constraints", {{"targets", {{"availability_percent", {{"min", 99.9}}}, {"response_ms_p95", {{"max", 300}}}}}}}};
+  auto rank = [&](json extra) {
+    json request = {{"profile", profile}, {"top_k", 3}};
+    request.update(extra);
+    auto r = Call("POST", "/v1/rank", request.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  };
+  json j = rank(json::object());
+  EXPECT_EQ(j["excluded_count"], 40);  // none publishes response_ms_p95
+  EXPECT_EQ(j["excluded"].size(), 10u);
+  EXPECT_EQ(j["excluded"][0]["provider"], "p100");
+  ASSERT_EQ(j["exclusions"].size(), 2u);
+  EXPECT_EQ(j["exclusions"][0], (json{{"constraint", "/constraints/targets/response_ms_p95"}, {"providers", 40}}));
+  EXPECT_EQ(j["exclusions"][1], (json{{"constraint", "/constraints/targets/availability_percent"}, {"providers", 30}}));
+  EXPECT_EQ(rank({{"excluded_limit", "all"}})["excluded"].size(), 40u);
+  EXPECT_EQ(rank({{"excluded_limit", 0}})["excluded"].size(), 0u);
+  EXPECT_EQ(rank({{"excluded_limit", 25}})["excluded"].size(), 25u);
+  auto bad = Problem(Call("POST", "/v1/rank", json{{"profile", profile}, {"excluded_limit", "some"}}.dump()), 400);
+  EXPECT_EQ(FirstPointer(bad), "/excluded_limit");
+  // Equal size whether 40 or 4 providers are excluded beyond the listed ten.
+  profile["constraints"]["targets"].erase("response_ms_p95");
+  j = rank(json::object());
+  EXPECT_EQ(j["excluded_count"], 30);
+  EXPECT_EQ(j["ranking"].size(), 3u);
+  for (const auto& p : j["ranking"]) EXPECT_TRUE(p["score"].is_number());
+}
+
+}  // namespace
+}  // namespace icb
