@@ -56,7 +56,7 @@ struct HttpServerLimits {
   size_t max_header_bytes = 16 << 10;          // request line and fields; over it: 431 (414 when the line is)
   size_t max_request_line = 8 << 10;           // method, target, version; over it: 414
   size_t max_connections = 10000;              // open at once; also capped by the descriptor limit
-  std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its blank line: 408
+  std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its blank line; then closed
   std::chrono::milliseconds idle_timeout{30000};    // keep-alive connection with no request: closed
   std::chrono::milliseconds body_timeout{30000};    // reading a body, writing an answer
 };
@@ -66,7 +66,7 @@ struct HttpServerLimits {
 // connection is mid-request it gets 503.
 std::unique_ptr<HttpServer> NewBeastHttpServer(int threads, HttpServerLimits limits = {});
 
-// A problem answer for what the transport refused (408, 414, 431).
+// A problem answer for what the transport refused (414, 431).
 HttpResponse TransportProblem(int http_status, std::string detail);
 
 // cpprestsdk (http_listener) implementation, threads = handler threads.

@@ -269,7 +269,8 @@ void Session::OnHeader(beast::error_code ec) {
     }
     return RefuseAndClose(TransportProblem(431, "request header exceeds the limit of " + std::to_string(limits.max_header_bytes) + " bytes (--max-header-bytes)"));
   }
-  if (ec == beast::error::timeout) return RefuseAndClose(TransportProblem(408, "the request header did not arrive in time"));
+  // A header or body that does not arrive in time: the stream has already
+  // closed the connection (as nginx does), so there is nobody to answer.
   if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) return Close();
   if (ec) return RefuseAndClose(ProblemResponse(InvalidArgument("malformed HTTP request: " + ec.message())));
 
@@ -317,7 +318,6 @@ void Session::ReadBody() {
       size_t limit = self->server_.handler().body_limit(self->request_.method, self->request_.path);
       return self->RefuseAndClose(ProblemResponse(Status(StatusCode::kResourceExhausted, "request body exceeds the limit of " + std::to_string(limit) + " bytes")));
     }
-    if (ec == beast::error::timeout) return self->RefuseAndClose(TransportProblem(408, "the request body did not arrive in time"));
     if (ec) return self->Close();
     bool keep_alive = self->parser_->keep_alive();
     self->request_.body = self->parser_->release().body();

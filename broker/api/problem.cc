@@ -58,8 +58,8 @@ HttpResponse ProblemResponse(const Status& s) {
 }
 
 HttpResponse TransportProblem(int http_status, std::string detail) {
-  const char* type = http_status == 408 ? "request-timeout" : http_status == 414 ? "uri-too-long" : "request-header-too-large";
-  const char* title = http_status == 408 ? "Request timeout" : http_status == 414 ? "URI too long" : "Request header fields too large";
+  const char* type = http_status == 414 ? "uri-too-long" : "request-header-too-large";
+  const char* title = http_status == 414 ? "URI too long" : "Request header fields too large";
   nlohmann::json p = {{"type", std::string("urn:icbroker:problem:") + type}, {"title", title}, {"status", http_status},
                       {"detail", std::move(detail)}, {"errors", nlohmann::json::array()}};
   HttpResponse r;

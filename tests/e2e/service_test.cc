@@ -3,6 +3,10 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +31,8 @@ using testing::HttpCall;
 // One icbroker process on a free port and a data directory.
 class Broker {
  public:
-  Broker(const std::string& data_dir, std::vector<std::string> extra = {}) : data_dir_(data_dir) {
+  // `nofile`: the descriptor limit (soft and hard) the broker runs under; 0 keeps ours.
+  Broker(const std::string& data_dir, std::vector<std::string> extra = {}, rlim_t nofile = 0) : data_dir_(data_dir), nofile_(nofile) {
     for (int attempt = 0; attempt < 3 && !ready_; ++attempt) Launch(extra);
   }
   ~Broker() { Kill(SIGTERM); }
@@ -41,6 +46,10 @@ class Broker {
     if (pid_ == 0) {
       int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(fd, 2);
+      if (nofile_ > 0) {
+        rlimit rl{nofile_, nofile_};
+        setrlimit(RLIMIT_NOFILE, &rl);
+      }
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -93,6 +102,7 @@ class Broker {
 
  private:
   std::string data_dir_, log_;
+  rlim_t nofile_ = 0;
   int port_ = 0;
   pid_t pid_ = -1;
   bool ready_ = false;
@@ -368,6 +378,116 @@ TEST_F(ServiceTest, SecondBrokerOnTheSameDataDirIsRefused) {
   EXPECT_TRUE(WIFEXITED(second.exit_status()) && WEXITSTATUS(second.exit_status()) == 1);
   EXPECT_NE(second.Log().find("is in use by another icbroker"), std::string::npos) << second.Log();
   EXPECT_EQ(HttpCall(first.port(), "GET", "/v1/health").status, 200);
+}
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+// A TCP connection to the broker on loopback, for what HttpCall cannot send.
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `bytes` (best effort: the broker may close early) and reads the
+// answer until the broker closes or `timeout` passes.
+std::string Exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  int fd = Connect(port);
+  if (fd < 0) return "";
+  for (size_t sent = 0; sent < bytes.size();) {
+    ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return out;
+}
+
+std::string StatusLine(const std::string& answer) { return answer.substr(0, answer.find("\r\n")); }
+
+class ServerLimits : public ::testing::Test {
+ protected:
+  testing::TempDir dir_;
+};
+
+TEST_F(ServerLimits, OversizedHeadersAndRequestLinesAreRefusedAndChangeNothing) {
+  Broker b(dir_.path() + "/data");
+  ASSERT_TRUE(b.ready()) << b.Log();
+  std::string big_header = "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 << 10, 'a') + "\r\n\r\n";
+  std::string answer = Exchange(b.port(), big_header);
+  EXPECT_EQ(StatusLine(answer), "HTTP/1.1 431 Request Header Fields Too Large");
+  EXPECT_NE(answer.find("urn:icbroker:problem:request-header-too-large"), std::string::npos) << answer;
+  // A 64 MiB header is refused after the first 16 KiB, not read whole.
+  std::string huge = "GET /v1/health HTTP/1.1\r\nX-Big: " + std::string(64 << 20, 'a');
+  EXPECT_EQ(StatusLine(Exchange(b.port(), huge)), "HTTP/1.1 431 Request Header Fields Too Large");
+  std::string long_line = "GET /v1/" + std::string(20000, 'p') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  EXPECT_EQ(StatusLine(Exchange(b.port(), long_line)), "HTTP/1.1 414 URI Too Long");
+  std::string long_target = "GET /v1/providers?x=" + std::string(9000, 'q') + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  EXPECT_EQ(StatusLine(Exchange(b.port(), long_target)), "HTTP/1.1 414 URI Too Long");
+  answer = Exchange(b.port(), "GET /v1/health?a=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(StatusLine(answer), "HTTP/1.1 400 Bad Request");
+  EXPECT_NE(answer.find("two hex digits"), std::string::npos) << answer;
+  EXPECT_EQ(StatusLine(Exchange(b.port(), "BLAH\r\n\r\n")), "HTTP/1.1 400 Bad Request");
+  // A deep document and a long string under a format: 400, and the broker stays up.
+  std::string deep = std::string(400000, '[') + std::string(400000, ']');
+  EXPECT_EQ(HttpCall(b.port(), "PUT", "/v1/providers/x", deep).status, 400);
+  json event = {{"kind", "incident"}, {"start", "2030-01-01T00:00:00." + std::string(30000, '0') + "Z"}, {"summary", "x"}};
+  EXPECT_EQ(HttpCall(b.port(), "POST", "/v1/providers/hanbit-cloud/events", event.dump()).status, 404);  // no such provider here
+  EXPECT_EQ(HttpCall(b.port(), "GET", "/v1/health").status, 200);
+  EXPECT_EQ(json::parse(HttpCall(b.port(), "GET", "/v1/providers").body)["providers"].size(), 0u);
+}
+
+TEST_F(ServerLimits, SlowHeadersTimeOutAndIdleConnectionsDoNotStarveOthers) {
+  // 1,024 descriptors, as a systemd service gets by default.
+  Broker b(dir_.path() + "/data", {"--header-timeout-ms", "500", "--idle-timeout-ms", "60000"}, 1024);
+  ASSERT_TRUE(b.ready()) << b.Log();
+  // A header that never ends is closed once its time is up (well before
+  // Exchange's own 10 s), and so is a connection that never sends anything.
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(Exchange(b.port(), "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: "), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(9));
+  // 1,100 idle connections, more than the broker has descriptors for.
+  rlimit ours{};
+  getrlimit(RLIMIT_NOFILE, &ours);
+  ASSERT_GE(ours.rlim_max, 1300u) << "the test itself needs descriptors for 1,100 connections";
+  rlimit raised{ours.rlim_max, ours.rlim_max};
+  setrlimit(RLIMIT_NOFILE, &raised);
+  std::vector<int> idle;
+  for (int i = 0; i < 1100; ++i) {
+    int fd = Connect(b.port());
+    if (fd >= 0) idle.push_back(fd);
+  }
+  EXPECT_EQ(idle.size(), 1100u);
+  // New clients are still served, again and again, while the idle ones wait.
+  for (int i = 0; i < 20; ++i) {
+    auto r = HttpCall(b.port(), "GET", "/v1/health");
+    EXPECT_EQ(r.status, 200) << "try " << i;
+  }
+  for (int fd : idle) close(fd);
+  EXPECT_EQ(HttpCall(b.port(), "GET", "/v1/health").status, 200);
+  EXPECT_EQ(b.Log().find("Too many open files"), std::string::npos);
+  setrlimit(RLIMIT_NOFILE, &ours);
 }
 
 }  // namespace
