@@ -68,16 +68,7 @@ class AzureBlobStore final : public ObjectStore {
     if (!prefix.empty()) q["prefix"] = std::string(prefix);
     if (!token.empty()) q["marker"] = std::string(token);
     ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", "", q, "", "azure list " + cfg_.container));
-    ObjectPage page;
-    for (const auto& block : XmlBlocks(resp.body, "Blob")) {
-      ObjectInfo info;
-      info.key = XmlText(block, "Name");
-      info.size = std::stoull("0" + XmlText(block, "Content-Length"));
-      info.etag = Unquote(XmlText(block, "Etag"));
-      page.objects.push_back(std::move(info));
-    }
-    page.next_token = XmlText(resp.body, "NextMarker");
-    return page;
+    return ParseAzureListPage(resp.body);
   }
 
   Result<ObjectInfo> Head(std::string_view key) override {

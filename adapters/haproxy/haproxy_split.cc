@@ -87,7 +87,7 @@ class HaproxySplit final : public TrafficSplit {
   Status SetWeights(const std::map<std::string, int>& weights) override {
     ICB_ASSIGN_OR_RETURN(auto servers, Servers());
     for (const auto& [name, w] : weights) {
-      bool known = std::any_of(servers.begin(), servers.end(), [&](const SplitServer& s) { return s.name == name; });
+      bool known = std::any_of(servers.begin(), servers.end(), [&wanted = name](const SplitServer& s) { return s.name == wanted; });
       if (!known) return InvalidArgument("unknown server", {{"/weights/" + name, "backend " + backend_ + " has no server " + name}});
       if (w < 0 || w > 256) return InvalidArgument("weight out of range", {{"/weights/" + name, "weights are 0 to 256"}});
     }

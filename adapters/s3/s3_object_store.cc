@@ -45,17 +45,7 @@ class S3ObjectStore final : public ObjectStore {
     if (!prefix.empty()) q["prefix"] = std::string(prefix);
     if (!token.empty()) q["continuation-token"] = std::string(token);
     ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", "", q, "", "s3 list " + cfg_.bucket));
-    ObjectPage page;
-    for (const auto& block : XmlBlocks(resp.body, "Contents")) {
-      ObjectInfo info;
-      info.key = XmlText(block, "Key");
-      info.size = std::stoull("0" + XmlText(block, "Size"));
-      info.etag = Unquote(XmlText(block, "ETag"));
-      info.modified = ParseRfc3339(XmlText(block, "LastModified"));
-      page.objects.push_back(std::move(info));
-    }
-    if (XmlText(resp.body, "IsTruncated") == "true") page.next_token = XmlText(resp.body, "NextContinuationToken");
-    return page;
+    return ParseS3ListPage(resp.body);
   }
 
   Result<ObjectInfo> Head(std::string_view key) override {

@@ -77,7 +77,9 @@ ExclusionReasons ConstraintViolations(const Provider& p, const TargetValues* tar
     reasons.Add("/sla", [&] { return "no SLA in force at " + FormatRfc3339(now) + ", so no target constraint can be met"; });
     return reasons;
   }
-  for (const auto& [index, bound] : c.targets) {
+  for (const auto& target : c.targets) {
+    const auto index = target.first;
+    const auto& bound = target.second;  // named, not a structured binding: lambdas below capture it
     const TargetSpec& spec = kTargets[index];
     std::string_view pointer = TargetConstraintPointers()[index];
     const auto& value = (*targets)[index];

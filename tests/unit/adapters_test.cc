@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/common/storage.h"
 #include "adapters/common/crypto.h"
 #include "adapters/common/xml.h"
 #include "adapters/s3/sigv4.h"
@@ -253,6 +254,35 @@ struct MemoryComputes {
   void SetCapacity(int capacity) { last->SetCapacity(capacity); }
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ComputeConformance, MemoryComputes);
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+// What a provider sends is bounded like what a client sends: a listing with
+// a size that is not a 64-bit number is refused, never an exception.
+TEST(StorageAnswers, ListingsAndSizesFromProvidersAreChecked) {
+  auto page = ParseS3ListPage(
+      "<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t&amp;1</NextContinuationToken>"
+      "<Contents><Key>a&lt;b</Key><Size>18446744073709551615</Size><ETag>&quot;e1&quot;</ETag>"
+      "<LastModified>2026-11-01T00:00:00.000Z</LastModified></Contents></ListBucketResult>");
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->objects[0].key, "a<b");
+  EXPECT_EQ(page->objects[0].size, UINT64_MAX);
+  EXPECT_EQ(page->objects[0].etag, "e1");
+  EXPECT_EQ(page->next_token, "t&1");
+  for (const char* size : {"18446744073709551616", "99999999999999999999999", "-1", "1e3", "", " 1"}) {
+    std::string xml = std::string("<EnumerationResults><Blobs><Blob><Name>x</Name><Properties><Content-Length>") + size +
+                      "</Content-Length></Properties></Blob></Blobs></EnumerationResults>";
+    auto r = ParseAzureListPage(xml);
+    EXPECT_FALSE(r.ok()) << size;
+    EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << size;
+  }
+  EXPECT_EQ(*ParseObjectSize("0", "t"), 0u);
+}
 
 }  // namespace
 }  // namespace icb
