@@ -37,3 +37,12 @@ if ! cmp -s "$lab/package-lock.json" "$stamp" 2>/dev/null; then
   (cd "$lab" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   cp "$lab/package-lock.json" "$stamp"
 fi
+
+# Redocly's CLI for scripts/lint-openapi, exactly as locked in tools/openapi/package-lock.json.
+tools="$(dirname "$0")/../tools/openapi"
+stamp="$tools/node_modules/.icbroker-lock"
+if ! cmp -s "$tools/package-lock.json" "$stamp" 2>/dev/null; then
+  echo "setup: installing the OpenAPI linter (tools/openapi)" >&2
+  (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$tools/package-lock.json" "$stamp"
+fi

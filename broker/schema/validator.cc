@@ -326,6 +326,28 @@ class Checker {
 
 }  // namespace
 
+// "../provider.json" from "openapi/openapi.json" is "provider.json".
+std::string ResolveRelative(const std::string& from, const std::string& ref) {
+  std::string dir = from.find('/') == std::string::npos ? "" : from.substr(0, from.rfind('/') + 1);
+  std::string path = dir + ref;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string part = path.substr(start, end - start);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
 struct SchemaSet::Impl {
   std::map<std::string, json, std::less<>> documents;
   std::deque<Node> nodes;                                  // stable addresses
@@ -360,7 +382,7 @@ struct SchemaSet::Impl {
       } else if (key == "$ref") {
         std::string ref = v.get<std::string>();
         auto hash = ref.find('#');
-        std::string target_file = hash == 0 ? file : ref.substr(0, hash);
+        std::string target_file = hash == 0 ? file : ResolveRelative(file, ref.substr(0, hash));
         std::string target_pointer = hash == std::string::npos ? "" : ref.substr(hash + 1);
         ICB_ASSIGN_OR_RETURN(Node * target, Compile(target_file, target_pointer));
         n.ref = target;
@@ -463,6 +485,25 @@ Result<std::shared_ptr<const SchemaSet>> SchemaSet::Load(const std::map<std::str
           impl->roots.emplace(name + "#" + pointer, d);
         }
       }
+    }
+  } catch (const json::exception& e) {
+    return Internal(std::string("a schema has a keyword of the wrong type: ") + e.what());
+  }
+  return std::shared_ptr<const SchemaSet>(new SchemaSet(std::move(impl)));
+}
+
+Result<std::shared_ptr<const SchemaSet>> SchemaSet::LoadRoots(const std::map<std::string, std::string>& files, const std::vector<std::string>& roots) {
+  auto impl = std::make_unique<Impl>();
+  for (const auto& [name, text] : files) {
+    auto parsed = ParseJson(text);
+    if (!parsed.ok()) return Internal("schema " + name + " is not JSON: " + parsed.status().ToString());
+    impl->documents.emplace(name, std::move(parsed).value());
+  }
+  try {
+    for (const auto& root : roots) {
+      auto hash = root.find('#');
+      ICB_ASSIGN_OR_RETURN(Node * n, impl->Compile(root.substr(0, hash), hash == std::string::npos ? "" : root.substr(hash + 1)));
+      impl->roots.emplace(root, n);
     }
   } catch (const json::exception& e) {
     return Internal(std::string("a schema has a keyword of the wrong type: ") + e.what());

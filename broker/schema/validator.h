@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -25,6 +26,10 @@ class SchemaSet {
   static Result<std::shared_ptr<const SchemaSet>> LoadEmbedded();
   // Compiles schemas from a map of file name -> text (tests use this).
   static Result<std::shared_ptr<const SchemaSet>> Load(const std::map<std::string, std::string>& files);
+  // Compiles only `roots` ("file#/pointer") and what they reference, e.g. the
+  // answer schemas inside an OpenAPI description (the contract test).
+  static Result<std::shared_ptr<const SchemaSet>> LoadRoots(const std::map<std::string, std::string>& files,
+                                                            const std::vector<std::string>& roots);
 
   ~SchemaSet();
   SchemaSet(const SchemaSet&) = delete;

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace icb::testing {
 
@@ -16,6 +17,16 @@ struct HttpReply {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };
+
+// Every answer HttpCall received, for the contract test (tests/e2e/contract_test.cc).
+struct RecordedAnswer {
+  std::string method, path;
+  HttpReply reply;
+};
+inline std::vector<RecordedAnswer>& RecordedAnswers() {
+  static std::vector<RecordedAnswer> all;
+  return all;
+}
 
 inline HttpReply HttpCall(int port, const std::string& method, const std::string& path, const std::string& body = "",
                           const std::string& content_type = "application/json", const std::string& extra_headers = "") {
@@ -73,6 +84,7 @@ inline HttpReply HttpCall(int port, const std::string& method, const std::string
   } else {
     reply.body = rest;
   }
+  RecordedAnswers().push_back({method, path, reply});
   return reply;
 }
 
