@@ -69,9 +69,6 @@ std::unique_ptr<HttpServer> NewBeastHttpServer(int threads, HttpServerLimits lim
 // A problem answer for what the transport refused (414, 431).
 HttpResponse TransportProblem(int http_status, std::string detail);
 
-// cpprestsdk (http_listener) implementation, threads = handler threads.
-std::unique_ptr<HttpServer> NewCpprestHttpServer(int threads);
-
 // Splits an origin-form request target ("/v1/x%20y?a=1&b=%41") into decoded
 // path segments and query parameters. A bad percent escape or text that is
 // not UTF-8 once decoded is InvalidArgument (400), never an exception.

@@ -101,7 +101,7 @@ constexpr Millis kCatalogRefresh{100};
 
 int ServeCommand(const std::vector<std::string>& args) {
   Flags f = ParseFlags(args,
-                       {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads", "--vantage", "--http-server", "--max-connections",
+                       {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads", "--vantage", "--max-connections",
                         "--max-header-bytes", "--max-request-line", "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms",
                         "--json-max-depth", "--json-max-string", "--json-max-items", "--json-max-members"},
                        {"--demo", "--probe"});
@@ -136,8 +136,6 @@ int ServeCommand(const std::vector<std::string>& args) {
   size_flag("--json-max-string", api_limits.json.max_string_bytes);
   size_flag("--json-max-items", api_limits.json.max_array_items);
   size_flag("--json-max-members", api_limits.json.max_object_members);
-  std::string http_server = f.values.count("--http-server") ? f.values["--http-server"] : "beast";
-  if (http_server != "beast" && http_server != "cpprest") bad_limit = "--http-server is beast or cpprest";
   if (!bad_limit.empty()) {
     std::fprintf(stderr, "icbroker serve: %s\n", bad_limit.c_str());
     return 2;
@@ -201,7 +199,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   }
   QosService qos(*store, catalog);
   Api api(*store, catalog, qos, policies, clock, api_limits);
-  auto server = http_server == "beast" ? NewBeastHttpServer(threads, http_limits) : NewCpprestHttpServer(threads);
+  auto server = NewBeastHttpServer(threads, http_limits);
   if (Status s = server->Start(host, port, api.AsHandler()); !s.ok()) { PrintStatus("icbroker serve: ", s); return 1; }
   std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), server->port());
   std::fflush(stderr);

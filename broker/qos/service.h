@@ -61,9 +61,17 @@ class CatalogMemo {
   template <typename Compute>
   Result<std::shared_ptr<const T>> Get(const std::shared_ptr<const CatalogSnapshot>& snapshot, uint64_t generation, TimePoint now,
                                        const Compute& compute) {
+    auto fresh = [&] { return value_ && snapshot_ == snapshot && generation_ == generation && now >= at_ && now - at_ < std::chrono::minutes(1); };
     {
       std::lock_guard lock(mu_);
-      if (value_ && snapshot_ == snapshot && generation_ == generation && now >= at_ && now - at_ < std::chrono::minutes(1)) return value_;
+      if (fresh()) return value_;
+    }
+    // One thread computes; the others wait for its value rather than all
+    // recomputing at once when the minute is up.
+    std::lock_guard computing(compute_mu_);
+    {
+      std::lock_guard lock(mu_);
+      if (fresh()) return value_;
     }
     ICB_ASSIGN_OR_RETURN(T computed, compute(*snapshot));
     auto shared = std::make_shared<const T>(std::move(computed));
@@ -76,7 +84,7 @@ class CatalogMemo {
   }
 
  private:
-  std::mutex mu_;
+  std::mutex mu_, compute_mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_;
   uint64_t generation_ = 0;
   TimePoint at_{};

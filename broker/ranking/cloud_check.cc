@@ -36,24 +36,26 @@ CloudCheck CheckCloud(const Provider& provider, const std::vector<Characteristic
   return out;
 }
 
-std::vector<std::string> CloudViolations(const CloudCheck& check, const Constraints& c) {
-  std::vector<std::string> reasons;
+void CloudViolations(const CloudCheck& check, const Constraints& c, ExclusionReasons& out) {
   for (int i = 0; i < kNumCharacteristics; ++i) {
     const CharacteristicStatus& s = check.items[i];
-    std::string name(kCharacteristicNames[i]);
+    auto name = [i] { return std::string(kCharacteristicNames[i]); };
     if (c.exclude_cloud_washing && s.contradicted) {
-      reasons.push_back("cloud-washing check: " + name + " is claimed (" + std::string(EvidenceName(*s.claim_evidence)) +
-                        ") but the broker observed it fail at " + FormatRfc3339(*s.observed_at) + (s.detail.empty() ? "" : ": " + s.detail));
+      out.Add("/constraints/exclude_cloud_washing", [&] {
+        return "cloud-washing check: " + name() + " is claimed (" + std::string(EvidenceName(*s.claim_evidence)) + ") but the broker observed it fail at " +
+               FormatRfc3339(*s.observed_at) + (s.detail.empty() ? "" : ": " + s.detail);
+      });
     }
     if (!c.essential_characteristics) continue;
     if (!s.met) {
-      reasons.push_back("essential characteristic " + name + " not met (" + std::string(EvidenceName(s.evidence)) + ")");
+      out.Add("/constraints/essential_characteristics", [&] { return "essential characteristic " + name() + " not met (" + std::string(EvidenceName(s.evidence)) + ")"; });
     } else if (static_cast<int>(s.evidence) > static_cast<int>(*c.essential_characteristics)) {
-      reasons.push_back("essential characteristic " + name + " only " + std::string(EvidenceName(s.evidence)) + " (required " +
-                        std::string(EvidenceName(*c.essential_characteristics)) + " or stronger)");
+      out.Add("/constraints/essential_characteristics", [&] {
+        return "essential characteristic " + name() + " only " + std::string(EvidenceName(s.evidence)) + " (required " +
+               std::string(EvidenceName(*c.essential_characteristics)) + " or stronger)";
+      });
     }
   }
-  return reasons;
 }
 
 }  // namespace icb

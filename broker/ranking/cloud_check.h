@@ -4,6 +4,8 @@
 // provider claims but the broker saw fail is a contradiction, and flags it.
 #pragma once
 
+#include "broker/ranking/exclusion.h"
+
 #include <array>
 #include <map>
 #include <optional>
@@ -37,6 +39,8 @@ using ObservationMap = std::map<std::string, std::vector<CharacteristicCheckEven
 CloudCheck CheckCloud(const Provider& provider, const std::vector<CharacteristicCheckEvent>& observations, TimePoint now);
 
 // The profile's cloud-washing constraints, as exclusion reasons.
-std::vector<std::string> CloudViolations(const CloudCheck& check, const Constraints& c);
+// Adds to `out` (in words when out.words) each failure against
+// exclude_cloud_washing and essential_characteristics.
+void CloudViolations(const CloudCheck& check, const Constraints& c, ExclusionReasons& out);
 
 }  // namespace icb

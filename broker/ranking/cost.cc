@@ -6,22 +6,22 @@
 
 namespace icb {
 
-OfferPrice PriceOffer(const Offer& offer, const CostRequirements& req) {
+OfferPrice PriceOffer(const Offer& offer, const CostRequirements& req, bool words) {
   double monthly = offer.fixed_fee * PeriodsPerMonth(offer.billing_period);
   for (const auto& [unit, quantity] : req.usage) {
     if (quantity == 0) continue;
     auto price = offer.unit_prices.find(unit);
-    if (price == offer.unit_prices.end()) return {std::nullopt, "offer " + offer.id + " has no price for " + unit};
+    if (price == offer.unit_prices.end()) return {std::nullopt, words ? "offer " + offer.id + " has no price for " + unit : std::string()};
     monthly += quantity * price->second;
   }
   monthly += std::max(0.0, req.egress_gb - offer.egress_free_gb) * offer.egress_per_gb;
   return {monthly, ""};
 }
 
-CostOutcome EstimateCost(const Provider& provider, const CostRequirements& req, std::optional<double> credit_percent) {
+CostOutcome EstimateCost(const Provider& provider, const CostRequirements& req, std::optional<double> credit_percent, bool words) {
   CostOutcome out;
   if (provider.offers.empty()) {
-    out.reasons.push_back("no offers published, so the cost cannot be estimated");
+    out.reasons.push_back(words ? "no offers published, so the cost cannot be estimated" : "");
     return out;
   }
   for (const auto& offer : provider.offers) {
@@ -29,12 +29,12 @@ CostOutcome EstimateCost(const Provider& provider, const CostRequirements& req, 
     if (offer.currency != req.currency) {
       auto r = req.exchange_rates.find(offer.currency);
       if (r == req.exchange_rates.end()) {
-        out.reasons.push_back("offer " + offer.id + " is in " + offer.currency + " and the profile gives no exchange rate to " + req.currency);
+        out.reasons.push_back(words ? "offer " + offer.id + " is in " + offer.currency + " and the profile gives no exchange rate to " + req.currency : "");
         continue;
       }
       rate = r->second;
     }
-    OfferPrice price = PriceOffer(offer, req);
+    OfferPrice price = PriceOffer(offer, req, words);
     if (!price.monthly) {
       out.reasons.push_back(price.reason);
       continue;

@@ -28,13 +28,15 @@ struct CostOutcome {
 
 // `credit_percent`: the credit the provider's measured history suggests it
 // will owe (nullopt: no history; the effective cost is the bill).
-CostOutcome EstimateCost(const Provider& provider, const CostRequirements& req, std::optional<double> credit_percent);
+// `words`: reasons in words (else one empty reason per failing offer, which
+// a rank over a large catalog only counts).
+CostOutcome EstimateCost(const Provider& provider, const CostRequirements& req, std::optional<double> credit_percent, bool words = true);
 
 // One offer's monthly bill in its own currency, or why it cannot price the usage.
 struct OfferPrice {
   std::optional<double> monthly;
   std::string reason;
 };
-OfferPrice PriceOffer(const Offer& offer, const CostRequirements& req);
+OfferPrice PriceOffer(const Offer& offer, const CostRequirements& req, bool words = true);
 
 }  // namespace icb

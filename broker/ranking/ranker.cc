@@ -133,18 +133,14 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
         if (auto it = inputs.observations->find(p.id); it != inputs.observations->end()) obs = &it->second;
       cand.cloud = CheckCloud(p, *obs, now);
       if (cloud_constrained) {
-        for (auto& r : CloudViolations(*cand.cloud, profile.constraints)) {
-          // A contradiction is the cloud-washing flag; the rest are essential characteristics.
-          reasons.Add(r.starts_with("cloud-washing check") ? "/constraints/exclude_cloud_washing" : "/constraints/essential_characteristics",
-                      [&] { return std::move(r); });
-        }
+        CloudViolations(*cand.cloud, profile.constraints, reasons);
       }
     }
     if (profile.cost) {
       std::optional<double> credit;
       if (inputs.credit_percent)
         if (auto it = inputs.credit_percent->find(p.id); it != inputs.credit_percent->end()) credit = it->second;
-      CostOutcome cost = EstimateCost(p, *profile.cost, credit);
+      CostOutcome cost = EstimateCost(p, *profile.cost, credit, reasons.words);
       cand.cost = cost.estimate;
       if (!cost.estimate && cost_matters) {
         for (auto& r : cost.reasons) reasons.Add("/cost", [&] { return "cost: " + r; });

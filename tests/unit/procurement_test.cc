@@ -156,11 +156,17 @@ TEST(CloudCheck, ObservedFailureOutweighsACertificateAndFlags) {
   EXPECT_FALSE(c.secured);
   EXPECT_TRUE(c.items[0].met);  // the December failure is not yet known
 
+  auto violations = [&](const Constraints& cons) {
+    ExclusionReasons out;
+    CloudViolations(c, cons, out);
+    EXPECT_EQ(out.reasons.size(), out.constraints.size());
+    return out.reasons;
+  };
   Constraints none;
-  EXPECT_TRUE(CloudViolations(c, none).empty());
+  EXPECT_TRUE(violations(none).empty());
   Constraints exclude;
   exclude.exclude_cloud_washing = true;
-  auto reasons = CloudViolations(c, exclude);
+  auto reasons = violations(exclude);
   ASSERT_EQ(reasons.size(), 1u);
   EXPECT_EQ(reasons[0], "cloud-washing check: rapid_elasticity is claimed (certified) but the broker observed it fail at 2026-11-10T00:00:00Z: "
                         "scale request ticketed, 3 days");
@@ -179,7 +185,10 @@ TEST(CloudCheck, EvidenceLevelsAndUnknown) {
   EXPECT_EQ(c.items[4].evidence, Evidence::kUnknown);
   Constraints documented;
   documented.essential_characteristics = Evidence::kDocumented;
-  auto reasons = CloudViolations(c, documented);
+  ExclusionReasons out;
+  CloudViolations(c, documented, out);
+  EXPECT_EQ(out.constraints, std::vector<std::string_view>(4, "/constraints/essential_characteristics"));
+  const auto& reasons = out.reasons;
   std::vector<std::string> expected = {
       "essential characteristic broad_network_access only declared (required documented or stronger)",
       "essential characteristic rapid_elasticity not met (documented)",
