@@ -29,20 +29,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The lab's npm packages, exactly as locked in deploy/lab/package-lock.json.
-lab="$(dirname "$0")/../deploy/lab"
-stamp="$lab/node_modules/.icbroker-lock"
-if ! cmp -s "$lab/package-lock.json" "$stamp" 2>/dev/null; then
-  echo "setup: installing the lab's npm packages (deploy/lab)" >&2
-  (cd "$lab" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  cp "$lab/package-lock.json" "$stamp"
-fi
-
-# Redocly's CLI for scripts/lint-openapi, exactly as locked in tools/openapi/package-lock.json.
-tools="$(dirname "$0")/../tools/openapi"
-stamp="$tools/node_modules/.icbroker-lock"
-if ! cmp -s "$tools/package-lock.json" "$stamp" 2>/dev/null; then
-  echo "setup: installing the OpenAPI linter (tools/openapi)" >&2
-  (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  cp "$tools/package-lock.json" "$stamp"
-fi
+# npm packages exactly as a folder's package-lock.json locks them, reinstalled
+# only when the lockfile changes.
+npm_ci_locked() {
+  local dir=$1 what=$2 stamp="$1/node_modules/.icbroker-lock"
+  if ! cmp -s "$dir/package-lock.json" "$stamp" 2>/dev/null; then
+    echo "setup: installing $what ($dir)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+}
+here="$(dirname "$0")/.."
+npm_ci_locked "$here/deploy/lab" "the lab's npm packages"
+npm_ci_locked "$here/tools/openapi" "the OpenAPI linter"

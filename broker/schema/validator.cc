@@ -354,6 +354,15 @@ struct SchemaSet::Impl {
   std::map<std::string, Node*, std::less<>> by_location;   // "file#/pointer"
   std::map<std::string, const Node*, std::less<>> roots;   // what Validate accepts
 
+  Status Parse(const std::map<std::string, std::string>& files) {
+    for (const auto& [name, text] : files) {
+      auto parsed = ParseJson(text);
+      if (!parsed.ok()) return Internal("schema " + name + " is not JSON: " + parsed.status().ToString());
+      documents.emplace(name, std::move(parsed).value());
+    }
+    return Status::Ok();
+  }
+
   Result<Node*> Compile(const std::string& file, const std::string& pointer) {
     std::string where = file + "#" + pointer;
     if (auto it = by_location.find(where); it != by_location.end()) return it->second;
@@ -468,11 +477,7 @@ SchemaSet::~SchemaSet() = default;
 
 Result<std::shared_ptr<const SchemaSet>> SchemaSet::Load(const std::map<std::string, std::string>& files) {
   auto impl = std::make_unique<Impl>();
-  for (const auto& [name, text] : files) {
-    auto parsed = ParseJson(text);
-    if (!parsed.ok()) return Internal("schema " + name + " is not JSON: " + parsed.status().ToString());
-    impl->documents.emplace(name, std::move(parsed).value());
-  }
+  ICB_RETURN_IF_ERROR(impl->Parse(files));
   try {
     for (const auto& [name, doc] : impl->documents) {
       ICB_ASSIGN_OR_RETURN(Node * root, impl->Compile(name, ""));
@@ -494,11 +499,7 @@ Result<std::shared_ptr<const SchemaSet>> SchemaSet::Load(const std::map<std::str
 
 Result<std::shared_ptr<const SchemaSet>> SchemaSet::LoadRoots(const std::map<std::string, std::string>& files, const std::vector<std::string>& roots) {
   auto impl = std::make_unique<Impl>();
-  for (const auto& [name, text] : files) {
-    auto parsed = ParseJson(text);
-    if (!parsed.ok()) return Internal("schema " + name + " is not JSON: " + parsed.status().ToString());
-    impl->documents.emplace(name, std::move(parsed).value());
-  }
+  ICB_RETURN_IF_ERROR(impl->Parse(files));
   try {
     for (const auto& root : roots) {
       auto hash = root.find('#');
