@@ -58,15 +58,6 @@ Result<json> JsonBody(const HttpRequest& r, const ApiLimits& limits) {
   return ParseJsonBounded(r.body, bounded);
 }
 
-// A policy name is checked against the registry, so the refusal lists the
-// names that exist (the schema only bounds its length).
-Status CheckPolicyName(const PolicyRegistry& policies, const std::string& name, const std::string& pointer) {
-  if (policies.Find(name)) return Status::Ok();
-  std::string known;
-  for (const auto& n : policies.Names()) known += (known.empty() ? "" : ", ") + n;
-  return InvalidArgument("unknown policy", {{pointer, "unknown policy \"" + name + "\"; known policies: " + known}});
-}
-
 Status PrefixPointers(const Status& s, const std::string& prefix) {
   if (s.ok()) return s;
   std::vector<FieldError> errors;
@@ -244,7 +235,7 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
     profile.policy = request["policy"].get<std::string>();
     policy_pointer = "/policy";
   }
-  ICB_RETURN_IF_ERROR(CheckPolicyName(policies, profile.policy, policy_pointer));
+  ICB_RETURN_IF_ERROR(policies.CheckName(profile.policy, policy_pointer));
   const RankingPolicy* policy = policies.Find(profile.policy);
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   RankEvidence evidence;
@@ -355,7 +346,7 @@ HttpResponse Api::Documents(const HttpRequest& r, Collection c) {
   auto body = JsonBody(r, limits_);
   if (!body.ok()) return ProblemResponse(body.status());
   if (c == Collection::kProfiles && body->is_object() && body->contains("policy") && (*body)["policy"].is_string()) {
-    if (Status s = CheckPolicyName(policies_, (*body)["policy"].get<std::string>(), "/policy"); !s.ok()) return ProblemResponse(s);
+    if (Status s = policies_.CheckName((*body)["policy"].get<std::string>(), "/policy"); !s.ok()) return ProblemResponse(s);
   }
   auto put = catalog_.Put(c, p[2], *body);
   if (!put.ok()) return ProblemResponse(put.status());

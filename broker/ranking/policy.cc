@@ -15,4 +15,11 @@ std::vector<std::string> PolicyRegistry::Names() const {
   return out;
 }
 
+Status PolicyRegistry::CheckName(const std::string& name, const std::string& pointer) const {
+  if (Find(name)) return Status::Ok();
+  std::string known;
+  for (const auto& n : Names()) known += (known.empty() ? "" : ", ") + n;
+  return InvalidArgument("unknown policy", {{pointer, "unknown policy \"" + name + "\"; known policies: " + known}});
+}
+
 }  // namespace icb

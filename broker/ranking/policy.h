@@ -56,6 +56,8 @@ class PolicyRegistry {
   // Null when unknown.
   const RankingPolicy* Find(std::string_view name) const;
   std::vector<std::string> Names() const;
+  // Ok when `name` is registered; else InvalidArgument at `pointer` listing the registered names.
+  Status CheckName(const std::string& name, const std::string& pointer) const;
 
  private:
   std::map<std::string, std::unique_ptr<RankingPolicy>, std::less<>> policies_;

@@ -42,12 +42,8 @@ Result<CompareReport> BuildCompare(const CatalogSnapshot& catalog, const PolicyR
     if (!unknown.empty()) return Status(StatusCode::kNotFound, "unknown providers", std::move(unknown));
     std::sort(sub.providers.begin(), sub.providers.end(), [](const ProviderEntry& a, const ProviderEntry& b) { return a.provider.id < b.provider.id; });
   }
+  ICB_RETURN_IF_ERROR(policies.CheckName(profile.policy, "/policy"));
   const RankingPolicy* own = policies.Find(profile.policy);
-  if (!own) {
-    std::string known;
-    for (const auto& n : policies.Names()) known += (known.empty() ? "" : ", ") + n;
-    return InvalidArgument("unknown policy", {{"/policy", "unknown policy \"" + profile.policy + "\"; known policies: " + known}});
-  }
 
   // Everything the broker knows, whatever the profile ranks on: the report
   // shows published beside measured, and the cloud check on observations.

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/status.h"
+#include "broker/schema/validator.h"
 
 namespace icb {
 
@@ -150,12 +151,7 @@ class LimitedSax {
       if (f.array) {
         if (f.has_key) out += "/" + std::to_string(f.count - 1);
       } else if (f.has_key) {
-        out += '/';
-        for (char c : f.key) {
-          if (c == '~') out += "~0";
-          else if (c == '/') out += "~1";
-          else out += c;
-        }
+        out = JsonPointerAppend(out, f.key);
       }
     }
     return out;

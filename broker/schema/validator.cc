@@ -22,7 +22,7 @@
 // recursion), lengths are checked before patterns, formats use the broker's
 // own RFC 3339 parser (so the schema and the typed conversion agree), and
 // every message says what was expected in the field's own terms, taken from
-// the schema's descriptions. A keyword the validator does not implement
+// the schema's descriptions. A keyword the validator does not check
 // makes the schema fail to load, so no rule is ever silently skipped.
 
 namespace icb {
@@ -437,7 +437,7 @@ struct SchemaSet::Impl {
         if (!n.pattern->ok()) return Internal("schema " + where + ": pattern does not compile: " + n.pattern->error());
       } else if (key == "format") {
         n.format = v.get<std::string>();
-        if (n.format != "date-time") return Internal("schema " + where + ": format " + n.format + " is not implemented");
+        if (n.format != "date-time") return Internal("schema " + where + ": format " + n.format + " is refused: the validator checks only date-time");
       } else if (key == "properties") {
         for (const auto& [name, _] : v.items()) {
           ICB_ASSIGN_OR_RETURN(Node * p, Compile(file, JsonPointerAppend(pointer + "/properties", name)));
@@ -454,7 +454,7 @@ struct SchemaSet::Impl {
       } else if (key == "propertyNames") {
         ICB_ASSIGN_OR_RETURN(n.property_names, sub(key));
       } else if (key == "items") {
-        if (!v.is_object()) return Internal("schema " + where + ": only a single schema is implemented for items");
+        if (!v.is_object()) return Internal("schema " + where + ": items must be a single schema (tuple form is refused)");
         ICB_ASSIGN_OR_RETURN(n.items, sub(key));
       } else if (key == "not") {
         ICB_ASSIGN_OR_RETURN(n.not_schema, sub(key));
@@ -465,7 +465,7 @@ struct SchemaSet::Impl {
           list.push_back(b);
         }
       } else {
-        return Internal("schema " + where + " uses keyword \"" + key + "\", which the validator does not implement");
+        return Internal("schema " + where + " uses keyword \"" + key + "\", which the validator does not check (refused so that no rule is skipped)");
       }
     }
     return &n;
