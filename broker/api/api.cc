@@ -173,18 +173,12 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
     w.EndObject().EndObject();
   }
   w.EndArray();
-  // Each provider counts once per constraint it fails, however many reasons.
+  // Most-failed constraints first; ties in pointer order.
   std::vector<std::pair<std::string_view, size_t>> by_constraint;
-  for (const auto& e : r.excluded) {
-    for (size_t i = 0; i < e.constraints.size(); ++i) {
-      if (std::find(e.constraints.begin(), e.constraints.begin() + i, e.constraints[i]) != e.constraints.begin() + i) continue;
-      auto it = std::find_if(by_constraint.begin(), by_constraint.end(), [&](const auto& c) { return c.first == e.constraints[i]; });
-      if (it == by_constraint.end()) by_constraint.emplace_back(e.constraints[i], 1);
-      else ++it->second;
-    }
-  }
+  for (int c = 0; c < kNumConstraints; ++c)
+    if (size_t n = r.exclusions.by_constraint[c]) by_constraint.emplace_back(ConstraintPointer(static_cast<Constraint>(c)), n);
   std::sort(by_constraint.begin(), by_constraint.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-  w.Key("excluded_count").Int(static_cast<long long>(r.excluded.size()));
+  w.Key("excluded_count").Int(static_cast<long long>(r.exclusions.providers));
   w.Key("exclusions").BeginArray();
   for (const auto& [constraint, count] : by_constraint) w.BeginObject().Key("constraint").String(constraint).Key("providers").Int(static_cast<long long>(count)).EndObject();
   w.EndArray();
@@ -204,23 +198,30 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
 namespace {
 
 // The profile of a rank or compare request: inline (errors point under
-// /profile) or stored (profile_id). Sets `pointer` to where its fields live.
-Result<Profile> ResolveProfile(Catalog& catalog, const json& request, std::string& pointer) {
+// /profile) or stored (profile_id: the snapshot's, shared, not copied), with
+// the request's policy if it names one. Sets `pointer` to where the
+// profile's fields live.
+Result<std::shared_ptr<const Profile>> ResolveProfile(const std::shared_ptr<const CatalogSnapshot>& catalog, const json& request,
+                                                      std::string& pointer) {
+  std::shared_ptr<const Profile> profile;
   if (request.contains("profile_id")) {
     pointer.clear();
-    std::string id = request["profile_id"].get<std::string>();
-    auto text = catalog.GetProfile(id);
-    if (!text.ok()) {
-      if (text.status().code() != StatusCode::kNotFound) return text.status();
-      return Status(StatusCode::kNotFound, "unknown profile", {{"/profile_id", "no profile \"" + id + "\""}});
-    }
-    ICB_ASSIGN_OR_RETURN(json stored, ParseJson(*text));
-    return ProfileFromJson(stored);
+    const auto& id = request["profile_id"].get_ref<const std::string&>();
+    const Profile* stored = catalog->FindProfile(id);
+    if (!stored) return Status(StatusCode::kNotFound, "unknown profile", {{"/profile_id", "no profile \"" + id + "\""}});
+    profile = std::shared_ptr<const Profile>(catalog, stored);
+  } else {
+    pointer = "/profile";
+    auto p = ProfileFromJson(request["profile"]);
+    if (!p.ok()) return PrefixPointers(p.status(), pointer);
+    profile = std::make_shared<const Profile>(std::move(*p));
   }
-  pointer = "/profile";
-  auto p = ProfileFromJson(request["profile"]);
-  if (!p.ok()) return PrefixPointers(p.status(), pointer);
-  return p;
+  if (auto it = request.find("policy"); it != request.end()) {
+    auto overridden = std::make_shared<Profile>(*profile);
+    overridden->policy = it->get<std::string>();
+    profile = std::move(overridden);
+  }
+  return profile;
 }
 
 }  // namespace
@@ -228,16 +229,13 @@ Result<Profile> ResolveProfile(Catalog& catalog, const json& request, std::strin
 Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
                                       QosService* qos) {
   ICB_RETURN_IF_ERROR(catalog.schemas().Validate("rank_request.json", request));
+  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   std::string pointer;  // where the profile's fields live, for error pointers
-  ICB_ASSIGN_OR_RETURN(Profile profile, ResolveProfile(catalog, request, pointer));
-  std::string policy_pointer = pointer + "/policy";
-  if (request.contains("policy")) {
-    profile.policy = request["policy"].get<std::string>();
-    policy_pointer = "/policy";
-  }
+  ICB_ASSIGN_OR_RETURN(auto shared_profile, ResolveProfile(snapshot, request, pointer));
+  const Profile& profile = *shared_profile;
+  const std::string policy_pointer = request.contains("policy") ? "/policy" : pointer + "/policy";
   ICB_RETURN_IF_ERROR(policies.CheckName(profile.policy, policy_pointer));
   const RankingPolicy* policy = policies.Find(profile.policy);
-  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   RankEvidence evidence;
   ICB_RETURN_IF_ERROR(GatherRankEvidence(snapshot, profile, pointer, now, qos, evidence));
   size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
@@ -254,8 +252,10 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
 Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
                                        QosService* qos, std::optional<ReportFormat> negotiated) {
   ICB_RETURN_IF_ERROR(catalog.schemas().Validate("compare_request.json", request));
+  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   std::string pointer;
-  ICB_ASSIGN_OR_RETURN(Profile profile, ResolveProfile(catalog, request, pointer));
+  ICB_ASSIGN_OR_RETURN(auto shared_profile, ResolveProfile(snapshot, request, pointer));
+  const Profile& profile = *shared_profile;
   if (request.contains("at")) {
     auto t = ParseRfc3339(request["at"].get<std::string>());
     if (!t) return InvalidArgument("invalid date-time", {{"/at", "not a valid RFC 3339 date-time"}});
@@ -263,7 +263,6 @@ Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& p
   }
   std::vector<std::string> ids;
   if (request.contains("providers")) ids = request["providers"].get<std::vector<std::string>>();
-  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   auto report = BuildCompare(*snapshot, policies, qos, profile, ids, now);
   if (!report.ok()) {
     // Provider pointers are the request's; profile errors point into the profile.

@@ -1,6 +1,7 @@
 #include "broker/catalog/catalog.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -30,7 +31,34 @@ std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const
   auto table = std::make_shared<RankTable>();
   table->sla.reserve(providers.size());
   table->cells.reserve(providers.size() * kNumColumns);
+  table->targets.assign(providers.size() * kNumTargets, std::numeric_limits<double>::quiet_NaN());
+  auto intern = [](std::map<std::string, uint32_t, std::less<>>& ids, const std::string& key) {
+    return ids.try_emplace(key, static_cast<uint32_t>(ids.size())).first->second;
+  };
   for (const auto& entry : providers) {
+    const Provider& p = entry.provider;
+    table->service_model.push_back(p.service_model);
+    table->offer_begin.push_back(static_cast<uint32_t>(table->offers.size()));
+    for (const auto& offer : p.offers) {
+      table->offers.push_back({intern(table->currency_ids, offer.currency), static_cast<uint32_t>(table->prices.size()),
+                               offer.fixed_fee * PeriodsPerMonth(offer.billing_period), offer.egress_per_gb, offer.egress_free_gb});
+      for (const auto& [unit, price] : offer.unit_prices) {
+        table->price_units.push_back(intern(table->unit_ids, unit));
+        table->prices.push_back(price);
+      }
+    }
+    int floor = 0;
+    for (const auto& claim : p.characteristics)
+      floor = !claim || !claim->supported ? RankTable::kUnmetClaim : std::max(floor, static_cast<int>(claim->evidence));
+    table->claim_floor.push_back(static_cast<int8_t>(floor));
+    table->country_begin.push_back(static_cast<uint32_t>(table->countries.size()));
+    for (const auto& r : p.regions) table->countries.push_back(intern(table->country_ids, r.country));
+    table->cert_begin.push_back(static_cast<uint32_t>(table->certs.size()));
+    for (const auto& c : p.certifications) {
+      uint32_t id = intern(table->cert_ids, c.id);
+      bool seen = std::any_of(table->certs.begin() + table->cert_begin.back(), table->certs.end(), [&](const auto& h) { return h.id == id; });
+      if (!seen) table->certs.push_back({id, c.valid_until.value_or(TimePoint::max())});
+    }
     const SlaVersion* in_force = nullptr;
     for (const auto& s : entry.slas) {
       if (s.effective_from > t) {
@@ -42,10 +70,16 @@ std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const
     if (in_force) table->valid_from = std::max(table->valid_from, in_force->effective_from);
     table->sla.push_back(in_force);
     if (!in_force) continue;
+    for (int k = 0; k < kNumTargets; ++k)
+      if (in_force->targets[k]) table->targets[(table->sla.size() - 1) * kNumTargets + k] = *in_force->targets[k];
     table->rows.push_back(static_cast<uint32_t>(table->sla.size() - 1));
     table->cells.insert(table->cells.end(), in_force->criterion_scores.begin(), in_force->criterion_scores.end());
     table->cells.resize(table->cells.size() + (kNumColumns - kNumCriteria), 0.0);  // cost
   }
+  table->country_begin.push_back(static_cast<uint32_t>(table->countries.size()));
+  table->cert_begin.push_back(static_cast<uint32_t>(table->certs.size()));
+  table->offer_begin.push_back(static_cast<uint32_t>(table->offers.size()));
+  table->offers.push_back({0, static_cast<uint32_t>(table->prices.size()), 0, 0, 0});
   std::lock_guard lock(table_mu_);
   table_ = table;
   return table;
@@ -100,7 +134,7 @@ struct CollectionSpec {
 
 const CollectionSpec& Spec(Collection c) {
   static const CollectionSpec kProviders{kProvidersKey, "provider.json", "provider", true};
-  static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", false};
+  static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", true};
   return c == Collection::kProviders ? kProviders : kProfiles;
 }
 
@@ -230,6 +264,13 @@ Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
     }
     std::sort(entry.slas.begin(), entry.slas.end(), SlaBefore);
     snap->providers.push_back(std::move(entry));
+  }
+  ICB_ASSIGN_OR_RETURN(auto profiles, store_.HashGetAll(kProfilesKey));
+  for (const auto& [id, text] : profiles) {
+    auto parsed = ParseJson(text);
+    if (!parsed.ok()) return Internal("stored profile " + id + " is corrupt");
+    ICB_ASSIGN_OR_RETURN(Profile p, ProfileFromJson(*parsed));
+    snap->profiles.emplace(id, std::move(p));
   }
   snapshot_ = snap;
   return snapshot_;

@@ -3,6 +3,7 @@
 // structs (so nothing stored would fail to load), then one atomic store write.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,6 +39,40 @@ struct RankTable {
   // unconstrained rank scores it as it is; a constrained one copies its rows.
   std::vector<uint32_t> rows;
   std::vector<double> cells;
+  // What the hard constraints read, per provider, in flat arrays: a rank over
+  // a large catalog filters it without touching the documents. Countries and
+  // certifications are interned (ids in the order first seen).
+  struct HeldCertification {
+    uint32_t id;
+    TimePoint valid_until;  // TimePoint::max() when it does not expire
+  };
+  std::vector<ServiceModel> service_model;
+  std::vector<uint32_t> country_begin, cert_begin;  // per provider, and one past the last
+  std::vector<uint32_t> countries;                  // interned, per provider from country_begin
+  std::vector<HeldCertification> certs;             // first listing of each id, per provider from cert_begin
+  std::map<std::string, uint32_t, std::less<>> country_ids, cert_ids;
+  // Published target values of the SLA in force, kNumTargets per provider;
+  // NaN where not published or no SLA is in force.
+  std::vector<double> targets;
+  // Priced offers, per provider from offer_begin, in listed order; each
+  // offer's unit prices from its price_begin to the next offer's (one past
+  // the last offer holds the end).
+  struct OfferColumns {
+    uint32_t currency;     // interned
+    uint32_t price_begin;  // into price_units and prices
+    double fixed_monthly;  // fixed fee x billing periods per month
+    double egress_per_gb, egress_free_gb;
+  };
+  std::vector<uint32_t> offer_begin;  // per provider, and one past the last
+  std::vector<OfferColumns> offers;   // and one past the last (price_begin only)
+  std::vector<uint32_t> price_units;  // interned
+  std::vector<double> prices;
+  std::map<std::string, uint32_t, std::less<>> unit_ids, currency_ids;
+  // Per provider, the weakest evidence (as its Evidence value) among its
+  // claims of the essential characteristics when it claims all of them
+  // supported; kUnmetClaim when one is unclaimed or claimed unsupported.
+  static constexpr int kUnmetClaim = 127;
+  std::vector<int8_t> claim_floor;
   bool Covers(TimePoint t) const { return t >= valid_from && t < valid_until; }
 };
 
@@ -45,6 +80,13 @@ struct RankTable {
 struct CatalogSnapshot {
   long long version = 0;               // store counter it was built at
   std::vector<ProviderEntry> providers;  // ascending id
+  // Stored requirement profiles, parsed: a rank by profile_id reads the same
+  // consistent view as its providers, with no store round trip.
+  std::map<std::string, Profile, std::less<>> profiles;
+  const Profile* FindProfile(std::string_view id) const {
+    auto it = profiles.find(id);
+    return it == profiles.end() ? nullptr : &it->second;
+  }
 
   // The rank table for time t, built on first use and rebuilt only when t
   // leaves its validity (an SLA version coming into force), never per request.

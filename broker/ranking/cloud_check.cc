@@ -41,21 +41,30 @@ void CloudViolations(const CloudCheck& check, const Constraints& c, ExclusionRea
     const CharacteristicStatus& s = check.items[i];
     auto name = [i] { return std::string(kCharacteristicNames[i]); };
     if (c.exclude_cloud_washing && s.contradicted) {
-      out.Add("/constraints/exclude_cloud_washing", [&] {
+      out.Add(Constraint::kCloudWashing, [&] {
         return "cloud-washing check: " + name() + " is claimed (" + std::string(EvidenceName(*s.claim_evidence)) + ") but the broker observed it fail at " +
                FormatRfc3339(*s.observed_at) + (s.detail.empty() ? "" : ": " + s.detail);
       });
     }
     if (!c.essential_characteristics) continue;
     if (!s.met) {
-      out.Add("/constraints/essential_characteristics", [&] { return "essential characteristic " + name() + " not met (" + std::string(EvidenceName(s.evidence)) + ")"; });
+      out.Add(Constraint::kEssentialCharacteristics, [&] { return "essential characteristic " + name() + " not met (" + std::string(EvidenceName(s.evidence)) + ")"; });
     } else if (static_cast<int>(s.evidence) > static_cast<int>(*c.essential_characteristics)) {
-      out.Add("/constraints/essential_characteristics", [&] {
+      out.Add(Constraint::kEssentialCharacteristics, [&] {
         return "essential characteristic " + name() + " only " + std::string(EvidenceName(s.evidence)) + " (required " +
                std::string(EvidenceName(*c.essential_characteristics)) + " or stronger)";
       });
     }
   }
+}
+
+ConstraintSet ClaimViolations(const RankTable& table, size_t provider, const Constraints& c) {
+  ConstraintSet out;
+  // Without observations nothing is cloud-washing; each characteristic is
+  // met on its claim, so the weakest claim decides.
+  if (c.essential_characteristics && table.claim_floor[provider] > static_cast<int>(*c.essential_characteristics))
+    out.Add(Constraint::kEssentialCharacteristics);
+  return out;
 }
 
 }  // namespace icb

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/catalog/catalog.h"
 #include "broker/model/documents.h"
 #include "broker/model/qos.h"
 
@@ -42,5 +43,9 @@ CloudCheck CheckCloud(const Provider& provider, const std::vector<Characteristic
 // Adds to `out` (in words when out.words) each failure against
 // exclude_cloud_washing and essential_characteristics.
 void CloudViolations(const CloudCheck& check, const Constraints& c, ExclusionReasons& out);
+
+// The same constraints for a provider the broker never observed (its claims
+// decide, and nothing is contradicted), from the rank table's claim columns.
+ConstraintSet ClaimViolations(const RankTable& table, size_t provider, const Constraints& c);
 
 }  // namespace icb

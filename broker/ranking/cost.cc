@@ -1,6 +1,8 @@
 #include "broker/ranking/cost.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "broker/ranking/ranker.h"
 
@@ -41,18 +43,63 @@ CostOutcome EstimateCost(const Provider& provider, const CostRequirements& req, 
     }
     double monthly = *price.monthly * rate;
     if (out.estimate && monthly >= out.estimate->monthly) continue;  // ties: the first listed
-    CostEstimate e;
-    e.offer = offer.id;
-    e.offer_currency = offer.currency;
-    e.rate = rate;
-    e.monthly = monthly;
-    e.credit_percent = credit_percent;
-    e.expected_credit = credit_percent ? monthly * *credit_percent / 100.0 : 0.0;
-    e.effective = monthly - e.expected_credit;
-    out.estimate = e;
+    out.estimate = CostFilter::Estimate(provider, {static_cast<int>(&offer - provider.offers.data()), monthly, rate}, credit_percent);
   }
   if (out.estimate) out.reasons.clear();
   return out;
+}
+
+CostFilter::CostFilter(const CostRequirements& req, const RankTable& table) : table_(table), egress_gb_(req.egress_gb) {
+  for (const auto& [unit, quantity] : req.usage) {
+    if (quantity == 0) continue;
+    auto it = table.unit_ids.find(unit);
+    usage_.emplace_back(it == table.unit_ids.end() ? kUnpriced : it->second, quantity);
+  }
+  rates_.assign(table.currency_ids.size(), std::numeric_limits<double>::quiet_NaN());
+  for (const auto& [currency, id] : table.currency_ids) {
+    if (currency == req.currency) rates_[id] = 1;
+    else if (auto r = req.exchange_rates.find(currency); r != req.exchange_rates.end()) rates_[id] = r->second;
+  }
+}
+
+CostFilter::Cheapest CostFilter::Price(size_t provider) const {
+  Cheapest best;
+  for (uint32_t o = table_.offer_begin[provider]; o < table_.offer_begin[provider + 1]; ++o) {
+    const auto& offer = table_.offers[o];
+    const double rate = rates_[offer.currency];
+    if (std::isnan(rate)) continue;
+    double monthly = offer.fixed_monthly;
+    bool priced = true;
+    const uint32_t begin = offer.price_begin, end = table_.offers[o + 1].price_begin;
+    for (const auto& [unit, quantity] : usage_) {
+      uint32_t k = begin;
+      while (k < end && table_.price_units[k] != unit) ++k;
+      if (k == end) {
+        priced = false;
+        break;
+      }
+      monthly += quantity * table_.prices[k];
+    }
+    if (!priced) continue;
+    monthly += std::max(0.0, egress_gb_ - offer.egress_free_gb) * offer.egress_per_gb;
+    monthly *= rate;
+    if (best.offer >= 0 && monthly >= best.monthly) continue;  // ties: the first listed
+    best = {static_cast<int>(o - table_.offer_begin[provider]), monthly, rate};
+  }
+  return best;
+}
+
+CostEstimate CostFilter::Estimate(const Provider& provider, const Cheapest& c, std::optional<double> credit_percent) {
+  const Offer& offer = provider.offers[static_cast<size_t>(c.offer)];
+  CostEstimate e;
+  e.offer = offer.id;
+  e.offer_currency = offer.currency;
+  e.rate = c.rate;
+  e.monthly = c.monthly;
+  e.credit_percent = credit_percent;
+  e.expected_credit = credit_percent ? c.monthly * *credit_percent / 100.0 : 0.0;
+  e.effective = c.monthly - e.expected_credit;
+  return e;
 }
 
 }  // namespace icb

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/catalog/catalog.h"
 #include "broker/model/documents.h"
 
 namespace icb {
@@ -38,5 +39,30 @@ struct OfferPrice {
   std::string reason;
 };
 OfferPrice PriceOffer(const Offer& offer, const CostRequirements& req, bool words = true);
+
+// The profile's usage compiled against one rank table's offer columns: the
+// same cheapest offer and the same monthly figure as EstimateCost (the same
+// arithmetic in the same order), from flat arrays and without allocating.
+class CostFilter {
+ public:
+  CostFilter(const CostRequirements& req, const RankTable& table);
+
+  struct Cheapest {
+    int offer = -1;  // index in the provider's offers; -1 when none can price the usage
+    double monthly = 0;
+    double rate = 1;
+  };
+  Cheapest Price(size_t provider) const;
+
+  // The estimate EstimateCost gives for that offer.
+  static CostEstimate Estimate(const Provider& provider, const Cheapest& c, std::optional<double> credit_percent);
+
+ private:
+  static constexpr uint32_t kUnpriced = UINT32_MAX;  // a unit no offer prices
+  const RankTable& table_;
+  std::vector<std::pair<uint32_t, double>> usage_;  // (unit, quantity), in the profile's unit order, quantities > 0
+  std::vector<double> rates_;                       // per interned currency; NaN: no exchange rate
+  double egress_gb_ = 0;
+};
 
 }  // namespace icb

@@ -28,26 +28,12 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-namespace {
-
-// "/constraints/targets/NAME" for every target, made once: exclusions point at them.
-const std::array<std::string, kNumTargets>& TargetConstraintPointers() {
-  static const auto pointers = [] {
-    std::array<std::string, kNumTargets> out;
-    for (int t = 0; t < kNumTargets; ++t) out[t] = "/constraints/targets/" + std::string(kTargets[t].name);
-    return out;
-  }();
-  return pointers;
-}
-
-}  // namespace
-
 ExclusionReasons ConstraintViolations(const Provider& p, const TargetValues* targets, const Constraints& c, TimePoint now, bool words) {
   ExclusionReasons reasons;
   reasons.words = words;
   if (!c.service_models.empty() &&
       std::find(c.service_models.begin(), c.service_models.end(), p.service_model) == c.service_models.end()) {
-    reasons.Add("/constraints/service_models", [&] {
+    reasons.Add(Constraint::kServiceModels, [&] {
       std::vector<std::string> names;
       for (auto m : c.service_models) names.emplace_back(ServiceModelName(m));
       return "service model " + std::string(ServiceModelName(p.service_model)) + " not in required " + Join(names);
@@ -58,7 +44,7 @@ ExclusionReasons ConstraintViolations(const Provider& p, const TargetValues* tar
       return std::find(c.countries.begin(), c.countries.end(), r.country) != c.countries.end();
     });
     if (!any) {
-      reasons.Add("/constraints/countries", [&] {
+      reasons.Add(Constraint::kCountries, [&] {
         std::vector<std::string> have;
         for (const auto& r : p.regions) have.push_back(r.id + " (" + r.country + ")");
         return "no region in required countries " + Join(c.countries) + "; regions: " + Join(have);
@@ -68,20 +54,20 @@ ExclusionReasons ConstraintViolations(const Provider& p, const TargetValues* tar
   for (const auto& cert : c.certifications) {
     auto it = std::find_if(p.certifications.begin(), p.certifications.end(), [&](const Certification& h) { return h.id == cert; });
     if (it == p.certifications.end()) {
-      reasons.Add("/constraints/certifications", [&] { return "certification " + cert + " required but not held"; });
+      reasons.Add(Constraint::kCertifications, [&] { return "certification " + cert + " required but not held"; });
     } else if (!it->InForce(now)) {
-      reasons.Add("/constraints/certifications", [&] { return "certification " + cert + " expired at " + FormatRfc3339(*it->valid_until); });
+      reasons.Add(Constraint::kCertifications, [&] { return "certification " + cert + " expired at " + FormatRfc3339(*it->valid_until); });
     }
   }
   if (!c.targets.empty() && !targets) {
-    reasons.Add("/sla", [&] { return "no SLA in force at " + FormatRfc3339(now) + ", so no target constraint can be met"; });
+    reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now) + ", so no target constraint can be met"; });
     return reasons;
   }
   for (const auto& target : c.targets) {
     const auto index = target.first;
     const auto& bound = target.second;  // named, not a structured binding: lambdas below capture it
     const TargetSpec& spec = kTargets[index];
-    std::string_view pointer = TargetConstraintPointers()[index];
+    const Constraint pointer = TargetConstraint(index);
     const auto& value = (*targets)[index];
     auto name = [&] { return std::string(spec.name); };
     if (!value) {
@@ -111,48 +97,27 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   double total = std::accumulate(profile.weights.begin(), profile.weights.end(), 0.0);
   for (int c = 0; c < kNumColumns; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : (c < kNumCriteria ? 1.0 / kNumCriteria : 0.0);
 
-  struct Assessment {
-    std::optional<CostEstimate> cost;
-    std::optional<CloudCheck> cloud;
-  };
-  // Whether the next excluded provider gets its reasons in words.
+  // Whether the next excluded provider is listed, with its reasons in words.
   auto worded = [&] { return result.excluded.size() < inputs.worded_exclusions; };
+  auto exclude = [&](const std::string& id, ExclusionReasons&& reasons) {
+    result.exclusions.Count(reasons.constraints);
+    if (reasons.words) result.excluded.push_back({id, std::move(reasons.reasons), reasons.constraints});
+  };
   const bool cost_matters = profile.cost && (profile.weights[kCostColumn] > 0 || profile.cost->monthly_budget);
   const bool cloud_constrained = profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics;
   static const std::vector<CharacteristicCheckEvent> kNoObservations;
-  // Cost and the cloud-washing check run only on providers that passed the
-  // other constraints (most of a large catalog fails those, and pricing is
-  // the costly part): their reasons then exclude, and their findings go
-  // with the candidate.
+  // The cloud-washing check runs only on providers that passed the other
+  // constraints, and cost only on those that pass it too (most of a large
+  // catalog fails early, and pricing is the costly part).
   const bool assessing = profile.cost || cloud_constrained || inputs.observations;
-  std::vector<Assessment> assessments;  // parallel to candidates when assessing
-  auto assess = [&](const Provider& p, Assessment& cand, ExclusionReasons& reasons) {
-    if (cloud_constrained || inputs.observations) {
-      const auto* obs = &kNoObservations;
-      if (inputs.observations)
-        if (auto it = inputs.observations->find(p.id); it != inputs.observations->end()) obs = &it->second;
-      cand.cloud = CheckCloud(p, *obs, now);
-      if (cloud_constrained) {
-        CloudViolations(*cand.cloud, profile.constraints, reasons);
-      }
-    }
-    if (profile.cost) {
-      std::optional<double> credit;
-      if (inputs.credit_percent)
-        if (auto it = inputs.credit_percent->find(p.id); it != inputs.credit_percent->end()) credit = it->second;
-      CostOutcome cost = EstimateCost(p, *profile.cost, credit, reasons.words);
-      cand.cost = cost.estimate;
-      if (!cost.estimate && cost_matters) {
-        for (auto& r : cost.reasons) reasons.Add("/cost", [&] { return "cost: " + r; });
-      } else if (cost.estimate && profile.cost->monthly_budget && cost.estimate->monthly > *profile.cost->monthly_budget) {
-        reasons.Add("/cost/monthly_budget", [&] {
-          return "monthly cost " + FormatNumber(std::round(cost.estimate->monthly * 100) / 100) + " " + profile.cost->currency + " (offer " +
-                 cost.estimate->offer + ") exceeds the budget " + FormatNumber(*profile.cost->monthly_budget);
-        });
-      }
-    }
+  // A candidate's cheapest offer; its estimate is written out for the
+  // providers returned only.
+  struct CandidateCost {
+    CostFilter::Cheapest price;
+    std::optional<double> credit_percent;
+    double effective() const { return price.monthly - (credit_percent ? price.monthly * *credit_percent / 100.0 : 0.0); }
   };
-
+  std::vector<std::optional<CandidateCost>> costs;  // parallel to candidates when the profile has cost
   DecisionMatrix m;
   m.cols = kNumColumns;
   m.weights.assign(result.weights.begin(), result.weights.end());
@@ -174,27 +139,103 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     m.view = table->cells.data();
     if (table->rows.size() < catalog.providers.size())
       for (size_t i = 0; i < catalog.providers.size(); ++i)
-        if (!table->sla[i]) result.excluded.push_back({catalog.providers[i].provider.id, {"no SLA in force at " + FormatRfc3339(now)}, {"/sla"}});
+        if (!table->sla[i]) {
+          ExclusionReasons reasons;
+          reasons.words = worded();
+          reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now); });
+          exclude(catalog.providers[i].provider.id, std::move(reasons));
+        }
   } else {
     chosen.reserve(catalog.providers.size());
     m.cells.reserve(catalog.providers.size() * kNumColumns);
   }
+  const ConstraintFilter filter(profile.constraints, *table);
+  std::optional<CostFilter> cost_filter;
+  if (profile.cost) cost_filter.emplace(*profile.cost, *table);
+  auto observations_of = [&](const Provider& p) -> const std::vector<CharacteristicCheckEvent>* {
+    if (!inputs.observations) return nullptr;
+    auto it = inputs.observations->find(p.id);
+    return it == inputs.observations->end() ? nullptr : &it->second;
+  };
+  // Stages after the catalog's own constraints, for providers that passed
+  // them: the cloud-washing check, then (for those that pass it too) cost.
+  // An exclusion counts the constraints of the stage that excluded it.
+  // In words, for the excluded an answer lists:
+  auto word_assessment = [&](const Provider& p, ExclusionReasons& reasons) {
+    if (cloud_constrained) {
+      const auto* observed = observations_of(p);
+      CloudViolations(CheckCloud(p, observed ? *observed : kNoObservations, now), profile.constraints, reasons);
+      if (!reasons.empty()) return;
+    }
+    if (!profile.cost) return;
+    CostOutcome cost = EstimateCost(p, *profile.cost, std::nullopt, reasons.words);
+    if (!cost.estimate && cost_matters) {
+      for (auto& r : cost.reasons) reasons.Add(Constraint::kCost, [&] { return "cost: " + r; });
+    } else if (cost.estimate && profile.cost->monthly_budget && cost.estimate->monthly > *profile.cost->monthly_budget) {
+      reasons.Add(Constraint::kMonthlyBudget, [&] {
+        return "monthly cost " + FormatNumber(std::round(cost.estimate->monthly * 100) / 100) + " " + profile.cost->currency + " (offer " +
+               cost.estimate->offer + ") exceeds the budget " + FormatNumber(*profile.cost->monthly_budget);
+      });
+    }
+  };
+  // From the table's columns, allocating nothing; the candidate's cheapest
+  // offer goes with it.
+  auto assess = [&](size_t i, const Provider& p, std::optional<CandidateCost>& cost, ExclusionReasons& reasons) {
+    ConstraintSet failed;
+    if (cloud_constrained) {
+      if (const auto* observed = observations_of(p)) {
+        ExclusionReasons cloud;
+        cloud.words = false;
+        CloudViolations(CheckCloud(p, *observed, now), profile.constraints, cloud);
+        failed = cloud.constraints;
+      } else {
+        failed = ClaimViolations(*table, i, profile.constraints);
+      }
+    }
+    std::optional<CostFilter::Cheapest> price;
+    if (cost_filter && failed.empty()) {
+      price = cost_filter->Price(i);
+      if (price->offer < 0) {
+        if (cost_matters) failed.Add(Constraint::kCost);
+      } else if (profile.cost->monthly_budget && price->monthly > *profile.cost->monthly_budget) {
+        failed.Add(Constraint::kMonthlyBudget);
+      }
+    }
+    if (!failed.empty()) {
+      if (reasons.words) word_assessment(p, reasons);  // the same constraints
+      else reasons.constraints = failed;
+      return;
+    }
+    if (price && price->offer >= 0) {
+      cost.emplace(CandidateCost{*price, std::nullopt});
+      if (inputs.credit_percent)
+        if (auto it = inputs.credit_percent->find(p.id); it != inputs.credit_percent->end()) cost->credit_percent = it->second;
+    }
+  };
   size_t table_row = 0;  // the next provider with an SLA in force has this row of table->cells
   for (size_t i = 0; !whole_table && i < catalog.providers.size(); ++i) {
     const ProviderEntry& entry = catalog.providers[i];
     const SlaVersion* sla = table->sla[i];
     const double* published = sla ? &table->cells[table_row++ * kNumColumns] : nullptr;
     if (published_only) {
-      auto reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now, worded());
-      if (!sla && reasons.empty()) reasons.Add("/sla", [&] { return "no SLA in force at " + FormatRfc3339(now); });
-      Assessment a;
-      if (assessing && sla && reasons.empty()) assess(entry.provider, a, reasons);
+      ExclusionReasons reasons;
+      reasons.words = false;
+      reasons.constraints = filter.Failed(i, sla ? &table->targets[i * kNumTargets] : nullptr, now);
+      // Words only for the excluded an answer lists.
+      if (!reasons.empty() && worded()) reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
+      if (!sla && reasons.empty()) {
+        reasons.words = worded();
+        reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now); });
+      }
+      reasons.words = worded();
+      std::optional<CandidateCost> cost;
+      if (assessing && sla && reasons.empty()) assess(i, entry.provider, cost, reasons);
       if (!reasons.empty()) {
-        result.excluded.push_back({entry.provider.id, std::move(reasons.reasons), std::move(reasons.constraints)});
+        exclude(entry.provider.id, std::move(reasons));
         continue;
       }
       chosen.push_back(static_cast<uint32_t>(i));
-      if (assessing) assessments.push_back(std::move(a));
+      if (profile.cost) costs.push_back(cost);
       m.cells.insert(m.cells.end(), published, published + kNumColumns);  // cost 0, filled in below
       continue;
     }
@@ -228,14 +269,20 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     }
     if (compared > 0) d.promise_kept = static_cast<double>(kept) / compared;
     bool anything = sla || d.sufficient;
-    auto reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now, worded());
+    std::array<double, kNumTargets> used_values;
+    TargetsAsDoubles(used, used_values.data());
+    ExclusionReasons reasons;
+    reasons.words = false;
+    reasons.constraints = filter.Failed(i, anything ? used_values.data() : nullptr, now);
+    if (!reasons.empty() && worded()) reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now);
+    reasons.words = worded();
     if (!anything && reasons.empty()) {
-      reasons.Add("/sla", [&] { return "no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)"; });
+      reasons.Add(Constraint::kSla, [&] { return "no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)"; });
     }
-    Assessment a;
-    if (assessing && reasons.empty()) assess(entry.provider, a, reasons);
+    std::optional<CandidateCost> cost;
+    if (assessing && reasons.empty()) assess(i, entry.provider, cost, reasons);
     if (!reasons.empty()) {
-      result.excluded.push_back({entry.provider.id, std::move(reasons.reasons), std::move(reasons.constraints)});
+      exclude(entry.provider.id, std::move(reasons));
       continue;
     }
     std::array<double, kNumCriteria> criterion{};
@@ -252,18 +299,19 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     for (int c = 0; c < kNumCriteria; ++c) m.cells.push_back(criterion[c] / count[c]);
     m.cells.push_back(0.0);  // cost, filled in below
     chosen.push_back(static_cast<uint32_t>(i));
-    if (assessing) assessments.push_back(std::move(a));
+    if (profile.cost) costs.push_back(cost);
     details.push_back(std::move(d));
   }
   m.rows = candidates->size();
   // Cost scores relative to the cheapest candidate (lowest / own, the usual
   // procurement price score): a dearer provider added never changes the others'.
   double cheapest = INFINITY;
-  for (const auto& a : assessments)
-    if (a.cost) cheapest = std::min(cheapest, a.cost->effective);
-  for (size_t r = 0; r < assessments.size(); ++r) {
-    const auto& cost = assessments[r].cost;
-    if (cost) m.cells[r * m.cols + kCostColumn] = cost->effective <= 0 ? 1.0 : std::max(cheapest, 0.0) / cost->effective;
+  for (const auto& c : costs)
+    if (c) cheapest = std::min(cheapest, c->effective());
+  for (size_t r = 0; r < costs.size(); ++r) {
+    if (!costs[r]) continue;
+    const double effective = costs[r]->effective();
+    m.cells[r * m.cols + kCostColumn] = effective <= 0 ? 1.0 : std::max(cheapest, 0.0) / effective;
   }
   ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
   if (!scores.weights.empty()) std::copy(scores.weights.begin(), scores.weights.end(), result.weights.begin());
@@ -312,9 +360,11 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       r.criteria[c].contribution = contribution[c];
     }
     if (!published_only) r.evidence = details[row];
-    if (assessing) {
-      r.cost = assessments[row].cost;
-      r.cloud = assessments[row].cloud;
+    const Provider& provider = catalog.providers[(*candidates)[row]].provider;
+    if (!costs.empty() && costs[row]) r.cost = CostFilter::Estimate(provider, costs[row]->price, costs[row]->credit_percent);
+    if (cloud_constrained || inputs.observations) {
+      const auto* observed = observations_of(provider);
+      r.cloud = CheckCloud(provider, observed ? *observed : kNoObservations, now);
     }
     result.ranking.push_back(std::move(r));
   }

@@ -16,6 +16,7 @@
 
 #include "broker/catalog/catalog.h"
 #include "broker/ranking/cloud_check.h"
+#include "broker/ranking/constraint_filter.h"
 #include "broker/ranking/cost.h"
 #include "broker/ranking/policy.h"
 
@@ -69,8 +70,8 @@ struct RankedProvider {
 
 struct ExcludedProvider {
   std::string provider;
-  std::vector<std::string> reasons;            // empty past RankInputs::worded_exclusions
-  std::vector<std::string_view> constraints;   // static text
+  std::vector<std::string> reasons;
+  ConstraintSet constraints;
 };
 
 struct RankResult {
@@ -80,10 +81,11 @@ struct RankResult {
   std::array<double, kNumColumns> weights{};  // as applied (AHP derives its own)
   std::optional<double> consistency_ratio;     // AHP
   std::vector<RankedProvider> ranking;
+  // The first RankInputs::worded_exclusions excluded providers (in id order),
+  // with their reasons; `exclusions` counts them all.
   std::vector<ExcludedProvider> excluded;
+  ExclusionCounts exclusions;
 };
-
-using TargetValues = std::array<std::optional<double>, kNumTargets>;
 
 // Reasons a provider fails the profile's hard constraints at time `now`;
 // empty when it passes. `targets` are the values judged (null: none known).
@@ -99,8 +101,8 @@ struct RankInputs {
   const std::map<std::string, double, std::less<>>* credit_percent = nullptr;
   // Characteristic checks per provider; without them the check rests on claims.
   const ObservationMap* observations = nullptr;
-  // Excluded providers past this many (in id order) carry their constraints
-  // but no reasons in words: an answer lists only the first few.
+  // Excluded providers past this many (in id order) are counted but not
+  // listed: an answer lists only the first few, with their reasons.
   size_t worded_exclusions = SIZE_MAX;
 };
 

@@ -159,7 +159,7 @@ TEST(CloudCheck, ObservedFailureOutweighsACertificateAndFlags) {
   auto violations = [&](const Constraints& cons) {
     ExclusionReasons out;
     CloudViolations(c, cons, out);
-    EXPECT_EQ(out.reasons.size(), out.constraints.size());
+    EXPECT_EQ(out.reasons.empty(), out.constraints.empty());
     return out.reasons;
   };
   Constraints none;
@@ -187,7 +187,7 @@ TEST(CloudCheck, EvidenceLevelsAndUnknown) {
   documented.essential_characteristics = Evidence::kDocumented;
   ExclusionReasons out;
   CloudViolations(c, documented, out);
-  EXPECT_EQ(out.constraints, std::vector<std::string_view>(4, "/constraints/essential_characteristics"));
+  EXPECT_EQ(out.constraints.Pointers(), std::vector<std::string_view>{"/constraints/essential_characteristics"});
   const auto& reasons = out.reasons;
   std::vector<std::string> expected = {
       "essential characteristic broad_network_access only declared (required documented or stronger)",

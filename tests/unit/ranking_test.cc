@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "broker/core/time.h"
 #include "broker/ranking/ranker.h"
 #include "policies/weighted_sum.h"
@@ -182,6 +184,133 @@ TEST_F(RankingTest, TopKIsTheHeadOfTheFullRankingTiesInIdOrder) {
     head.resize(std::min(k, head.size()));
     EXPECT_EQ(Order(top), head) << "top " << k;
     for (size_t i = 0; i < top.ranking.size(); ++i) EXPECT_EQ(top.ranking[i].rank, static_cast<int>(i + 1));
+  }
+}
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+// The compiled filter and the worded check must name the same constraints
+// for every provider: random providers (models, several regions, repeated
+// and expiring certifications, partly published SLAs or none) against
+// random constraints.
+TEST(ConstraintFilter, AgreesWithConstraintViolations) {
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> countries = {"KR", "US", "JP", "DE", "FR"};
+  const std::vector<std::string> certs = {"NIPA-QP", "ISO27001", "CSAP", "SOC2"};
+  CatalogSnapshot snap;
+  for (int i = 0; i < 400; ++i) {
+    ProviderEntry e;
+    e.provider.id = "p" + std::to_string(i);
+    e.provider.service_model = static_cast<ServiceModel>(pick(3));
+    for (int r = pick(3); r > 0; --r) e.provider.regions.push_back({"r" + std::to_string(r), countries[pick(5)]});
+    for (int c = pick(4); c > 0; --c) {
+      Certification cert;
+      cert.id = certs[pick(4)];
+      if (pick(3) == 0) cert.valid_until = kNow + std::chrono::hours(pick(2) ? 24 : -24);
+      e.provider.certifications.push_back(cert);
+    }
+    if (pick(5) != 0) {
+      SlaVersion sla;
+      sla.version = "1";
+      sla.effective_from = kNow - std::chrono::hours(1);
+      for (int t = 0; t < kNumTargets; ++t)
+        if (pick(3) != 0) sla.targets[t] = pick(100);
+      e.slas.push_back(sla);
+    }
+    snap.providers.push_back(std::move(e));
+  }
+  const auto table = snap.RankTableAt(kNow);
+  for (int round = 0; round < 300; ++round) {
+    Constraints c;
+    for (int m = 0; m < 3; ++m)
+      if (pick(3) == 0) c.service_models.push_back(static_cast<ServiceModel>(m));
+    for (int k = pick(3); k > 0; --k) c.countries.push_back(pick(6) ? countries[pick(5)] : "ZZ");
+    for (int k = pick(3); k > 0; --k) c.certifications.push_back(pick(6) ? certs[pick(4)] : "UNHEARD-OF");
+    for (int k = pick(4); k > 0; --k) {
+      Bound b;
+      if (pick(2)) b.min = pick(100);
+      if (pick(2)) b.max = pick(100);
+      c.targets[pick(kNumTargets)] = b;
+    }
+    const ConstraintFilter filter(c, *table);
+    for (size_t i = 0; i < snap.providers.size(); ++i) {
+      const SlaVersion* sla = table->sla[i];
+      const ConstraintSet fast = filter.Failed(i, sla ? &table->targets[i * kNumTargets] : nullptr, kNow);
+      const ExclusionReasons worded = ConstraintViolations(snap.providers[i].provider, sla ? &sla->targets : nullptr, c, kNow);
+      ASSERT_EQ(fast.Pointers(), worded.constraints.Pointers()) << "round " << round << ", provider " << i;
+      EXPECT_EQ(fast.empty(), worded.reasons.empty());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+// The compiled cost filter prices every provider as EstimateCost does: the
+// same cheapest offer (first listed on ties) and the same double, or none.
+// The compiled claim check names the constraint exactly when the worded one does.
+TEST(CostFilter, AgreesWithEstimateCostAndClaims) {
+  std::mt19937 rng(11);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::vector<std::string> units = {"vcpu_hour", "memory_gb_hour", "storage_gb_month", "user_month", "gpu_hour"};
+  const std::vector<std::string> currencies = {"KRW", "USD", "JPY", "EUR"};
+  CatalogSnapshot snap;
+  for (int i = 0; i < 300; ++i) {
+    ProviderEntry e;
+    e.provider.id = "p" + std::to_string(i);
+    for (int o = pick(4); o > 0; --o) {
+      Offer offer;
+      offer.id = "o" + std::to_string(o);
+      offer.currency = currencies[pick(4)];
+      offer.billing_period = static_cast<BillingPeriod>(pick(3));
+      offer.fixed_fee = pick(3) ? pick(50000) / 7.0 : 0;
+      for (const auto& u : units)
+        if (pick(4)) offer.unit_prices[u] = pick(10000) / 13.0;
+      offer.egress_per_gb = pick(200) / 3.0;
+      offer.egress_free_gb = pick(3) * 50;
+      e.provider.offers.push_back(offer);
+    }
+    if (pick(8) == 0 && !e.provider.offers.empty()) e.provider.offers.push_back(e.provider.offers.front());  // a tie
+    for (auto& claim : e.provider.characteristics)
+      if (pick(6)) claim = CharacteristicClaim{pick(10) != 0, static_cast<Evidence>(pick(3)), ""};
+    snap.providers.push_back(std::move(e));
+  }
+  const auto table = snap.RankTableAt(kNow);
+  for (int round = 0; round < 200; ++round) {
+    CostRequirements req;
+    req.currency = currencies[pick(4)];
+    for (const auto& u : units)
+      if (pick(2)) req.usage[u] = pick(4) ? pick(3000) : 0;
+    if (pick(5) == 0) req.usage["unheard_of_unit"] = 1;
+    req.egress_gb = pick(2000);
+    for (const auto& c : currencies)
+      if (c != req.currency && pick(4)) req.exchange_rates[c] = pick(2000) / 3.0 + 0.5;
+    Constraints cons;
+    cons.essential_characteristics = static_cast<Evidence>(pick(4));
+    const CostFilter filter(req, *table);
+    for (size_t i = 0; i < snap.providers.size(); ++i) {
+      const Provider& p = snap.providers[i].provider;
+      const auto fast = filter.Price(i);
+      const auto slow = EstimateCost(p, req, std::nullopt);
+      ASSERT_EQ(fast.offer >= 0, slow.estimate.has_value()) << "round " << round << ", provider " << i;
+      if (slow.estimate) {
+        EXPECT_EQ(p.offers[static_cast<size_t>(fast.offer)].id, slow.estimate->offer);
+        EXPECT_EQ(fast.offer, static_cast<int>(std::find_if(p.offers.begin(), p.offers.end(), [&](const Offer& o) { return o.id == slow.estimate->offer; }) - p.offers.begin()));
+        EXPECT_EQ(fast.monthly, slow.estimate->monthly);  // bit for bit
+        EXPECT_EQ(fast.rate, slow.estimate->rate);
+      }
+      ExclusionReasons worded;
+      CloudViolations(CheckCloud(p, {}, kNow), cons, worded);
+      EXPECT_EQ(ClaimViolations(*table, i, cons).Pointers(), worded.constraints.Pointers()) << "provider " << i;
+    }
   }
 }
 
