@@ -1,5 +1,7 @@
 // One suite every Store implementation passes (the in-memory fake in the unit
-// tests, Redis in the integration tests). Instantiate with a factory:
+// tests, Redis in the integration tests). Instantiate with a factory that
+// has Make() and Elapse(Millis) (lets lease time pass: a manual clock for
+// the fake, real time for a real server):
 //   INSTANTIATE_TYPED_TEST_SUITE_P(Memory, StoreConformance, MemoryFactory);
 #pragma once
 
@@ -76,7 +78,76 @@ TYPED_TEST_P(StoreConformance, AppendUniqueKeepsTheFirstRecordPerMember) {
   EXPECT_TRUE(s.GetMany({})->empty());
 }
 
+TYPED_TEST_P(StoreConformance, CompareAndSetWinsOnceAndKeepsIndexesWithIt) {
+  Store& s = *this->store_;
+  EXPECT_FALSE(s.GetVersioned("op:1")->has_value());
+  // Create (expected 0), with an index entry.
+  auto v1 = s.CompareAndSet({"op:1", 0, std::string("a\0b", 3), {{"ops", "1"}, {"active", "1"}}, {}});
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_EQ(*v1, 1);
+  auto read = *s.GetVersioned("op:1");
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->value, std::string("a\0b", 3));
+  EXPECT_EQ(read->version, 1);
+  // Two writers read version 1; the first wins, the second is refused and changes nothing.
+  EXPECT_EQ(*s.CompareAndSet({"op:1", 1, "second", {}, {{"active", "1"}}}), 2);
+  auto lost = s.CompareAndSet({"op:1", 1, "third", {{"ops", "lost"}}, {}});
+  EXPECT_EQ(lost.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(s.GetVersioned("op:1")->value().value, "second");
+  EXPECT_EQ(*s.SetMembers("ops"), std::vector<std::string>{"1"});
+  EXPECT_TRUE(s.SetMembers("active")->empty());
+  // Creating what exists is a conflict too.
+  EXPECT_EQ(s.CompareAndSet({"op:1", 0, "again", {}, {}}).status().code(), StatusCode::kAborted);
+  // Delete at the right version only.
+  EXPECT_EQ(s.CompareAndSet({"op:1", 1, std::nullopt, {}, {}}).status().code(), StatusCode::kAborted);
+  EXPECT_EQ(*s.CompareAndSet({"op:1", 2, std::nullopt, {}, {{"ops", "1"}}}), 0);
+  EXPECT_FALSE(s.GetVersioned("op:1")->has_value());
+  EXPECT_TRUE(s.SetMembers("ops")->empty());
+  // Recreated, it starts again at 1.
+  EXPECT_EQ(*s.CompareAndSet({"op:1", 0, "new", {}, {}}), 1);
+}
+
+TYPED_TEST_P(StoreConformance, LeaseEpochsFenceStaleWriters) {
+  Store& s = *this->store_;
+  const Millis ttl(300);
+  auto a = s.AcquireLease("orchestrator", "broker-a", ttl);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->holder, "broker-a");
+  const long long first = (*a)->epoch;
+  EXPECT_GE(first, 1);
+  // Held: another holder is refused; the holder renews with the same epoch.
+  EXPECT_FALSE(s.AcquireLease("orchestrator", "broker-b", ttl)->has_value());
+  auto renewed = *s.AcquireLease("orchestrator", "broker-a", ttl);
+  ASSERT_TRUE(renewed.has_value());
+  EXPECT_EQ(renewed->epoch, first);
+  Fence fence_a{"orchestrator", first};
+  EXPECT_EQ(*s.CompareAndSet({"rec", 0, "by a", {}, {}}, &fence_a), 1);
+  // It expires; b takes it with a higher epoch, and a's writes are refused.
+  this->factory_.Elapse(ttl + Millis(50));
+  auto b = *s.AcquireLease("orchestrator", "broker-b", ttl);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_GT(b->epoch, first);
+  auto stale = s.CompareAndSet({"rec", 1, "late write by a", {{"ops", "a"}}, {}}, &fence_a);
+  EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.GetVersioned("rec")->value().value, "by a");
+  EXPECT_TRUE(s.SetMembers("ops")->empty());
+  Fence fence_b{"orchestrator", b->epoch};
+  EXPECT_EQ(*s.CompareAndSet({"rec", 1, "by b", {}, {}}, &fence_b), 2);
+  // Releasing with a stale lease does nothing; the holder's release frees it,
+  // and the next acquisition has a higher epoch still.
+  EXPECT_TRUE(s.ReleaseLease("orchestrator", Lease{"broker-a", first}).ok());
+  EXPECT_FALSE(s.AcquireLease("orchestrator", "broker-a", ttl)->has_value());
+  EXPECT_TRUE(s.ReleaseLease("orchestrator", *b).ok());
+  auto again = *s.AcquireLease("orchestrator", "broker-a", ttl);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_GT(again->epoch, b->epoch);
+  // Leases are independent of each other.
+  EXPECT_TRUE(s.AcquireLease("workload:w1", "broker-b", ttl)->has_value());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues,
-                            AppendUniqueKeepsTheFirstRecordPerMember);
+                            AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
+                            LeaseEpochsFenceStaleWriters);
 
 }  // namespace icb

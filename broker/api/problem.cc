@@ -12,6 +12,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kNotFound: return 404;
     case StatusCode::kAlreadyExists: return 409;
     case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kAborted: return 409;
     case StatusCode::kResourceExhausted: return 413;
     case StatusCode::kUnsupported: return 415;
     case StatusCode::kUnavailable: return 503;
@@ -29,6 +30,7 @@ const char* Title(StatusCode code) {
     case StatusCode::kNotFound: return "Not found";
     case StatusCode::kAlreadyExists: return "Conflict";
     case StatusCode::kFailedPrecondition: return "Conflict";
+    case StatusCode::kAborted: return "Conflict";
     case StatusCode::kPermissionDenied: return "Forbidden";
     case StatusCode::kResourceExhausted: return "Request body too large";
     case StatusCode::kUnsupported: return "Unsupported media type";

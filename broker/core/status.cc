@@ -9,6 +9,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kNotFound: return "not-found";
     case StatusCode::kAlreadyExists: return "already-exists";
     case StatusCode::kFailedPrecondition: return "failed-precondition";
+    case StatusCode::kAborted: return "aborted";
     case StatusCode::kPermissionDenied: return "permission-denied";
     case StatusCode::kUnavailable: return "unavailable";
     case StatusCode::kDeadlineExceeded: return "deadline-exceeded";

@@ -15,6 +15,7 @@ enum class StatusCode {
   kNotFound,          // unknown id (404)
   kAlreadyExists,     // duplicate, e.g. an SLA version (409)
   kFailedPrecondition,
+  kAborted,           // lost a compare-and-set race: read again and retry (409)
   kPermissionDenied,  // 401/403 from a provider
   kUnavailable,       // store or provider unreachable; retryable (503)
   kDeadlineExceeded,  // timeout (504)
@@ -68,6 +69,8 @@ inline Status NotFound(std::string msg) { return Status(StatusCode::kNotFound, s
 inline Status AlreadyExists(std::string msg) { return Status(StatusCode::kAlreadyExists, std::move(msg)); }
 inline Status Unavailable(std::string msg) { return Status(StatusCode::kUnavailable, std::move(msg)); }
 inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
+inline Status Aborted(std::string msg) { return Status(StatusCode::kAborted, std::move(msg)); }
+inline Status FailedPrecondition(std::string msg) { return Status(StatusCode::kFailedPrecondition, std::move(msg)); }
 
 // Either a value or a non-ok Status.
 template <typename T>

@@ -9,6 +9,8 @@ namespace {
 
 class MemoryStore final : public Store {
  public:
+  explicit MemoryStore(const Clock* clock) : clock_(clock ? clock : &system_clock_) {}
+
   Status Ping() override { return Status::Ok(); }
 
   Result<std::optional<std::string>> HashGet(std::string_view key, std::string_view field) override {
@@ -88,7 +90,74 @@ class MemoryStore final : public Store {
     return std::vector<std::string>(it->second.begin(), it->second.end());
   }
 
+  Result<std::optional<Versioned>> GetVersioned(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = records_.find(key);
+    if (it == records_.end()) return std::optional<Versioned>();
+    return std::optional<Versioned>(it->second);
+  }
+
+  Result<long long> CompareAndSet(const CasWrite& w, const Fence* fence) override {
+    std::lock_guard lock(mu_);
+    if (fence && LatestEpoch(fence->lease) != fence->epoch) {
+      return FailedPrecondition("stale lease epoch " + std::to_string(fence->epoch) + " for " + fence->lease + " (latest " +
+                                std::to_string(LatestEpoch(fence->lease)) + ")");
+    }
+    auto it = records_.find(w.key);
+    long long current = it == records_.end() ? 0 : it->second.version;
+    if (current != w.expected) {
+      return Aborted("record " + w.key + " is at version " + std::to_string(current) + ", not " + std::to_string(w.expected));
+    }
+    long long next = 0;
+    if (w.value) {
+      next = current + 1;
+      records_[w.key] = Versioned{*w.value, next};
+    } else if (it != records_.end()) {
+      records_.erase(it);
+    }
+    for (const auto& [set, member] : w.set_add) sets_[set].insert(member);
+    for (const auto& [set, member] : w.set_remove)
+      if (auto si = sets_.find(set); si != sets_.end()) si->second.erase(member);
+    return next;
+  }
+
+  Result<std::optional<Lease>> AcquireLease(std::string_view name, std::string_view holder, Millis ttl) override {
+    std::lock_guard lock(mu_);
+    const MonoTime now = clock_->Monotonic();
+    auto it = leases_.find(name);
+    if (it != leases_.end() && it->second.expires > now) {
+      if (it->second.lease.holder != holder) return std::optional<Lease>();
+      it->second.expires = now + ttl;  // renewal keeps the epoch
+      return std::optional<Lease>(it->second.lease);
+    }
+    long long epoch = ++epochs_[std::string(name)];
+    Held held{Lease{std::string(holder), epoch}, now + ttl};
+    leases_.insert_or_assign(std::string(name), held);
+    return std::optional<Lease>(held.lease);
+  }
+
+  Status ReleaseLease(std::string_view name, const Lease& lease) override {
+    std::lock_guard lock(mu_);
+    auto it = leases_.find(name);
+    if (it != leases_.end() && it->second.lease.holder == lease.holder && it->second.lease.epoch == lease.epoch) leases_.erase(it);
+    return Status::Ok();
+  }
+
  private:
+  struct Held {
+    Lease lease;
+    MonoTime expires;
+  };
+  long long LatestEpoch(std::string_view lease) const {
+    auto it = epochs_.find(lease);
+    return it == epochs_.end() ? 0 : it->second;
+  }
+
+  SystemClock system_clock_;
+  const Clock* clock_;
+  std::map<std::string, Versioned, std::less<>> records_;
+  std::map<std::string, Held, std::less<>> leases_;
+  std::map<std::string, long long, std::less<>> epochs_;
   std::mutex mu_;
   std::map<std::string, std::string, std::less<>> strings_;
   std::map<std::string, std::set<std::string>, std::less<>> sets_;
@@ -98,6 +167,6 @@ class MemoryStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<Store> NewMemoryStore(const Clock* clock) { return std::make_unique<MemoryStore>(clock); }
 
 }  // namespace icb

@@ -224,7 +224,110 @@ return n
     return out;
   }
 
+  // A versioned record is a hash: "v" its version, "d" its value.
+  Result<std::optional<Versioned>> GetVersioned(std::string_view key) override {
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HMGET", key, "v", "d"}, true));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Internal("Redis: unexpected HMGET reply for " + std::string(key));
+    if (r->element[0]->type != REDIS_REPLY_STRING) return std::optional<Versioned>();
+    Versioned out;
+    out.version = std::strtoll(std::string(r->element[0]->str, r->element[0]->len).c_str(), nullptr, 10);
+    if (r->element[1]->type == REDIS_REPLY_STRING) out.value.assign(r->element[1]->str, r->element[1]->len);
+    return std::optional<Versioned>(std::move(out));
+  }
+
+  Result<long long> CompareAndSet(const CasWrite& w, const Fence* fence) override {
+    // One script: the fence, the version check, the write and the index
+    // changes happen together or not at all (Redis runs a script alone).
+    // Replies {0, new version} | {1, current version} | {2, latest epoch}.
+    static constexpr std::string_view kScript = R"LUA(
+if ARGV[1] == '1' then
+  local latest = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if latest ~= tonumber(ARGV[2]) then return {2, latest} end
+end
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[3]) then return {1, current} end
+local next = 0
+if ARGV[4] == '1' then
+  next = current + 1
+  redis.call('HSET', KEYS[1], 'v', next, 'd', ARGV[5])
+else
+  redis.call('DEL', KEYS[1])
+end
+local i = 7
+for k = 1, tonumber(ARGV[6]) do
+  redis.call('SADD', ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+local removes = tonumber(ARGV[i])
+i = i + 1
+for k = 1, removes do
+  redis.call('SREM', ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+return {0, next}
+)LUA";
+    std::string epoch_key = fence ? LeaseEpochKey(fence->lease) : std::string("-");
+    std::string epoch = fence ? std::to_string(fence->epoch) : "0";
+    std::string expected = std::to_string(w.expected);
+    std::string adds = std::to_string(w.set_add.size()), removes = std::to_string(w.set_remove.size());
+    std::vector<std::string_view> args = {"EVAL", kScript, "2", w.key, epoch_key, fence ? "1" : "0", epoch, expected,
+                                          w.value ? "1" : "0", w.value ? std::string_view(*w.value) : std::string_view(), adds};
+    for (const auto& [set, member] : w.set_add) {
+      args.push_back(set);
+      args.push_back(member);
+    }
+    args.push_back(removes);
+    for (const auto& [set, member] : w.set_remove) {
+      args.push_back(set);
+      args.push_back(member);
+    }
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, /*retry=*/false));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Internal("Redis: unexpected compare-and-set reply");
+    long long code = r->element[0]->integer, value = r->element[1]->integer;
+    if (code == 2) {
+      return FailedPrecondition("stale lease epoch " + epoch + " for " + fence->lease + " (latest " + std::to_string(value) + ")");
+    }
+    if (code == 1) return Aborted("record " + w.key + " is at version " + std::to_string(value) + ", not " + expected);
+    return value;
+  }
+
+  Result<std::optional<Lease>> AcquireLease(std::string_view name, std::string_view holder, Millis ttl) override {
+    // SET NX PX and the INCRed epoch in one script: no one sees the lease
+    // taken without its new epoch. The value is "holder\nepoch".
+    static constexpr std::string_view kScript = R"LUA(
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local sep = string.find(cur, '\n', 1, true)
+  if string.sub(cur, 1, sep - 1) ~= ARGV[1] then return false end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(string.sub(cur, sep + 1))
+end
+local epoch = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. '\n' .. epoch, 'NX', 'PX', ARGV[2])
+return epoch
+)LUA";
+    if (holder.find('\n') != std::string_view::npos) return InvalidArgument("a lease holder is one line");
+    std::string key = LeaseKey(name), epoch_key = LeaseEpochKey(name), ms = std::to_string(std::max<long long>(1, ttl.count()));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "2", key, epoch_key, holder, ms}, /*retry=*/false));
+    if (r->type == REDIS_REPLY_NIL) return std::optional<Lease>();
+    if (r->type != REDIS_REPLY_INTEGER) return Internal("Redis: unexpected lease reply");
+    return std::optional<Lease>(Lease{std::string(holder), r->integer});
+  }
+
+  Status ReleaseLease(std::string_view name, const Lease& lease) override {
+    static constexpr std::string_view kScript = R"LUA(
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+)LUA";
+    std::string key = LeaseKey(name), value = lease.holder + "\n" + std::to_string(lease.epoch);
+    auto r = CommandArgs({"EVAL", kScript, "1", key, value}, /*retry=*/false);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+
  private:
+  static std::string LeaseKey(std::string_view name) { return "icb:lease:" + std::string(name); }
+  static std::string LeaseEpochKey(std::string_view name) { return "icb:lease:" + std::string(name) + ":epoch"; }
+
   // Sends every command on one borrowed connection, then reads every reply:
   // one round trip. Each reply is handed to on_reply as it arrives and freed
   // right after (a month of samples is ~100 replies of 200 KiB: holding them

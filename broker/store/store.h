@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker/core/clock.h"
 #include "broker/core/status.h"
 
 namespace icb {
@@ -52,6 +53,39 @@ struct AppendGroup {
   std::vector<std::pair<std::string, std::string>> items;  // member, record
 };
 
+// A record only compare-and-set changes, with a version that counts its
+// writes (0: absent). Operations and the state the orchestrator owns live in
+// these: two writers that read the same version cannot both win.
+struct Versioned {
+  std::string value;
+  long long version = 0;
+};
+
+// One compare-and-set: `key` must be at version `expected` (0: absent); it
+// then holds `value` at expected + 1, or is deleted when value is nullopt.
+// The set changes are applied with it, atomically (indexes of the records).
+struct CasWrite {
+  std::string key;
+  long long expected = 0;
+  std::optional<std::string> value;
+  std::vector<std::pair<std::string, std::string>> set_add, set_remove;  // (set, member)
+};
+
+// A lease held by one broker at a time, with a fencing epoch: every
+// acquisition after the lease was free gets an epoch one higher than any
+// before, so a write carrying an older epoch is recognisably stale
+// (Kleppmann's fencing token).
+struct Lease {
+  std::string holder;
+  long long epoch = 0;
+};
+
+// Fences a write: refused unless `epoch` is the latest epoch of lease `lease`.
+struct Fence {
+  std::string lease;
+  long long epoch = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -74,8 +108,24 @@ class Store {
   // Values of many string keys in one round trip; nullopt for absent keys.
   virtual Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) = 0;
   virtual Result<std::vector<std::string>> SetMembers(std::string_view key) = 0;
+
+  // Versioned records (separate from the hashes, counters and strings above).
+  virtual Result<std::optional<Versioned>> GetVersioned(std::string_view key) = 0;
+  // Returns the new version (0 after a delete). Aborted when the record is
+  // not at `expected` (another write came first: read it again);
+  // FailedPrecondition when `fence` is given and its epoch is stale. Nothing
+  // is written in either case.
+  virtual Result<long long> CompareAndSet(const CasWrite& write, const Fence* fence = nullptr) = 0;
+
+  // Takes lease `name` for `holder` for `ttl` when it is free or has expired
+  // (a new epoch), or renews it when `holder` holds it (the same epoch).
+  // nullopt while another holder has it.
+  virtual Result<std::optional<Lease>> AcquireLease(std::string_view name, std::string_view holder, Millis ttl) = 0;
+  // Frees the lease if `lease` is still how it is held; otherwise nothing.
+  virtual Status ReleaseLease(std::string_view name, const Lease& lease) = 0;
 };
 
-std::unique_ptr<Store> NewMemoryStore();
+// `clock` times leases (a ManualClock in tests); null: the system clock.
+std::unique_ptr<Store> NewMemoryStore(const Clock* clock = nullptr);
 
 }  // namespace icb

@@ -1,6 +1,8 @@
 // The Store port against a real redis-server (started per test in a temp dir).
 #include <signal.h>
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "broker/catalog/catalog.h"
@@ -23,6 +25,8 @@ struct RedisUnixFactory {
     redis = std::move(r).value();
     return NewRedisStore({.address = redis->address()});
   }
+  // Leases expire on the server's clock.
+  void Elapse(Millis d) { std::this_thread::sleep_for(d); }
 };
 
 // TCP flavour on a random loopback port, through a redis:// URL.
@@ -37,6 +41,7 @@ struct RedisTcpFactory {
     auto addr = ParseRedisUrl("redis://127.0.0.1:" + std::to_string(port));
     return NewRedisStore({.address = *addr});
   }
+  void Elapse(Millis d) { std::this_thread::sleep_for(d); }
 };
 
 using RedisFactories = ::testing::Types<RedisUnixFactory, RedisTcpFactory>;
