@@ -2,6 +2,8 @@
 #pragma once
 
 #include "broker/api/http.h"
+#include "broker/api/router.h"
+#include "broker/api/routes.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
 #include "broker/core/json_writer.h"
@@ -13,36 +15,22 @@
 
 namespace icb {
 
-struct ApiLimits {
-  size_t document_body_bytes = 1 << 20;  // providers, SLAs, profiles, events, rank requests
-  size_t sample_batch_bytes = 16 << 20;  // POST /v1/qos/samples: 10,000 samples with room for formatting
-  JsonLimits json;                       // depth, string, array and object bounds of every JSON body
-};
-
+// The HTTP API: the route table of every area (routes_*.cc), behind one
+// hook pair for authentication and request metrics.
 class Api {
  public:
   Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {});
 
-  HttpResponse Handle(const HttpRequest& request);
-  size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const;
-  HttpHandler AsHandler();
+  HttpResponse Handle(const HttpRequest& request) const { return router_.Handle(request); }
+  size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const { return router_.BodyLimit(method, path); }
+  HttpHandler AsHandler() const;
+  // Where authentication (before) and request metrics (after) plug in.
+  void SetHooks(BeforeRoute before, AfterRoute after) { router_.SetHooks(std::move(before), std::move(after)); }
+  const Router& router() const { return router_; }
 
  private:
-  HttpResponse Health();
-  HttpResponse Documents(const HttpRequest& r, Collection c);  // providers, profiles
-  HttpResponse Slas(const HttpRequest& r);
-  HttpResponse RankRoute(const HttpRequest& r);
-  HttpResponse CompareRoute(const HttpRequest& r);
-  HttpResponse Samples(const HttpRequest& r);
-  HttpResponse Events(const HttpRequest& r);
-  HttpResponse ProviderQos(const HttpRequest& r);  // metrics, sla-report
-
-  Store& store_;
-  Catalog& catalog_;
-  QosService& qos_;
-  const PolicyRegistry& policies_;
-  const Clock& clock_;
-  ApiLimits limits_;
+  ApiContext ctx_;
+  Router router_;
 };
 
 // Excluded providers listed with their reasons in a rank answer unless the

@@ -98,6 +98,9 @@ std::shared_ptr<const SchemaSet> Schemas() {
 }  // namespace
 
 constexpr Millis kCatalogRefresh{100};
+// The scheduler's pool: probes block on the network for up to their timeout,
+// so a few run side by side; everything periodic shares these.
+constexpr int kSchedulerThreads = 4;
 
 int ServeCommand(const std::vector<std::string>& args) {
   Flags f = ParseFlags(args,
@@ -204,49 +207,36 @@ int ServeCommand(const std::vector<std::string>& args) {
   std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), server->port());
   std::fflush(stderr);
 
+  // Periodic work (probes now; the orchestrator next) runs on one scheduler.
+  Scheduler scheduler(clock);
   // Active probes of every provider endpoint, tagged with this vantage point.
   std::unique_ptr<HttpClient> probe_client;
   std::unique_ptr<NetworkProbeRunner> probe_runner;
-  std::unique_ptr<ProbeScheduler> scheduler;
-  std::thread prober;
-  std::mutex prober_mu;
-  std::condition_variable prober_cv;
-  bool stopping = false;
+  std::unique_ptr<Prober> prober;
   if (f.values.count("--probe")) {
     std::string vantage = f.values.count("--vantage") ? f.values["--vantage"] : "local";
     probe_client = NewCpprestHttpClient();
     probe_runner = std::make_unique<NetworkProbeRunner>(*probe_client);
-    scheduler = std::make_unique<ProbeScheduler>(clock, *probe_runner, vantage, [&qos](const std::vector<QosSample>& samples) {
+    prober = std::make_unique<Prober>(scheduler, clock, *probe_runner, vantage, [&qos](const std::vector<QosSample>& samples) {
       auto r = qos.IngestSamples(samples);
       if (!r.ok()) std::fprintf(stderr, "icbroker: probe samples not stored: %s\n", r.status().ToString().c_str());
       return r.status();
     });
-    prober = std::thread([&] {
-      std::unique_lock lock(prober_mu);
-      while (!stopping) {
-        lock.unlock();
-        if (auto snap = catalog.Snapshot(); snap.ok()) scheduler->SetTargets(ProbeTargets(**snap));
-        auto next = scheduler->Tick();
-        lock.lock();
-        // Wake at the next due probe, or within a second to pick up catalog changes.
-        auto wait = next ? std::min<Millis>(*next - clock.Now(), Millis(1000)) : Millis(1000);
-        prober_cv.wait_for(lock, std::max(wait, Millis(1)), [&] { return stopping; });
-      }
-    });
+    // Catalog changes are picked up within a second.
+    prober->FollowCatalog([&catalog]() -> std::optional<std::vector<ProbeTarget>> {
+      auto snap = catalog.Snapshot();
+      if (!snap.ok()) return std::nullopt;
+      return ProbeTargets(**snap);
+    }, Millis(1000));
     std::fprintf(stderr, "icbroker: probing provider endpoints as vantage \"%s\"\n", vantage.c_str());
   }
+  scheduler.Start(kSchedulerThreads);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "icbroker: signal %d, shutting down\n", sig);
-  if (prober.joinable()) {
-    {
-      std::lock_guard lock(prober_mu);
-      stopping = true;
-    }
-    prober_cv.notify_all();
-    prober.join();
-  }
+  scheduler.Stop();
+  prober.reset();
   server->Stop();
   store.reset();
   if (embedded) (void)embedded->Stop();

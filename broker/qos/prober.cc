@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <future>
 
 namespace icb {
 
@@ -96,42 +95,60 @@ QosSample NetworkProbeRunner::Run(const ProbeTarget& t) {
   return s;
 }
 
-void ProbeScheduler::SetTargets(const std::vector<ProbeTarget>& targets) {
-  std::map<std::string, Scheduled> next;
-  TimePoint now = clock_.Now();
-  for (const auto& t : targets) {
-    std::string key = t.provider + "\n" + t.endpoint + "\n" + t.url;
-    auto it = scheduled_.find(key);
-    TimePoint due = it != scheduled_.end() ? it->second.due : now;
-    next[key] = {t, due};
-  }
-  scheduled_ = std::move(next);
+namespace {
+
+std::string TaskName(const ProbeTarget& t) { return "probe:" + t.provider + "/" + t.endpoint + " " + t.url; }
+
+bool SameSettings(const ProbeTarget& a, const ProbeTarget& b) {
+  const auto &x = a.settings, &y = b.settings;
+  return x.enabled == y.enabled && x.interval == y.interval && x.timeout == y.timeout && x.expect_status == y.expect_status &&
+         x.expect_body == y.expect_body;
 }
 
-std::optional<TimePoint> ProbeScheduler::Tick() {
-  TimePoint now = clock_.Now();
-  std::vector<std::future<QosSample>> running;
-  for (auto& [key, s] : scheduled_) {
-    if (s.due > now) continue;
-    ProbeTarget target = s.target;
-    running.push_back(std::async(std::launch::async, [this, target, now] {
-      QosSample q = runner_.Run(target);
-      q.ts = now;  // when it was sent, on the injected clock
-      q.vantage = vantage_;
-      return q;
-    }));
-    // Fixed rate; after a stall, resume from now rather than firing a burst
-    // (the missed probes are honestly a gap: no data).
-    s.due += s.target.settings.interval;
-    if (s.due <= now) s.due = now + s.target.settings.interval;
+}  // namespace
+
+Prober::~Prober() {
+  std::lock_guard lock(mu_);
+  for (const auto& [name, target] : registered_) scheduler_.Unregister(name);
+  if (following_) scheduler_.Unregister("probe-targets");
+}
+
+void Prober::SetTargets(const std::vector<ProbeTarget>& targets) {
+  std::lock_guard lock(mu_);
+  std::map<std::string, ProbeTarget> next;
+  for (const auto& t : targets) next.emplace(TaskName(t), t);
+  for (const auto& [name, target] : registered_)
+    if (!next.count(name)) scheduler_.Unregister(name);
+  for (const auto& [name, target] : next) {
+    auto it = registered_.find(name);
+    if (it != registered_.end() && SameSettings(it->second, target)) continue;
+    scheduler_.Register(name, [this, target = target] { return ProbeOnce(target); });
   }
-  std::vector<QosSample> samples;
-  for (auto& f : running) samples.push_back(f.get());
-  if (!samples.empty()) (void)sink_(samples);
-  std::optional<TimePoint> next;
-  for (const auto& [key, s] : scheduled_)
-    if (!next || s.due < *next) next = s.due;
-  return next;
+  registered_ = std::move(next);
+}
+
+void Prober::FollowCatalog(std::function<std::optional<std::vector<ProbeTarget>>()> targets, Millis every) {
+  {
+    std::lock_guard lock(mu_);
+    following_ = true;
+  }
+  scheduler_.Register("probe-targets", [this, targets = std::move(targets), every]() -> std::optional<MonoTime> {
+    if (auto now_targets = targets()) SetTargets(*now_targets);  // else (store unreachable) keep probing what we had
+    return clock_.Monotonic() + every;
+  });
+}
+
+std::optional<MonoTime> Prober::ProbeOnce(const ProbeTarget& target) {
+  // Fixed rate from the start of this probe; after a stall (a probe slower
+  // than its interval) the next starts at once rather than firing a burst,
+  // and the missed ones are honestly a gap: no data.
+  const MonoTime started = clock_.Monotonic();
+  const TimePoint sent = clock_.Now();
+  QosSample q = runner_.Run(target);
+  q.ts = sent;  // when it was sent, on the injected clock
+  q.vantage = vantage_;
+  (void)sink_({q});
+  return std::max(started + target.settings.interval, clock_.Monotonic());
 }
 
 }  // namespace icb

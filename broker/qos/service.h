@@ -66,9 +66,17 @@ class CatalogMemo {
       std::lock_guard lock(mu_);
       if (fresh()) return value_;
     }
-    // One thread computes; the others wait for its value rather than all
-    // recomputing at once when the minute is up.
-    std::lock_guard computing(compute_mu_);
+    // One thread computes. When only the minute is up (same snapshot and
+    // generation), the others answer from the previous value meanwhile
+    // rather than queue behind it; otherwise they wait for the new one.
+    std::unique_lock computing(compute_mu_, std::try_to_lock);
+    if (!computing.owns_lock()) {
+      {
+        std::lock_guard lock(mu_);
+        if (value_ && snapshot_ == snapshot && generation_ == generation) return value_;
+      }
+      computing.lock();
+    }
     {
       std::lock_guard lock(mu_);
       if (fresh()) return value_;

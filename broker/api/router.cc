@@ -1,0 +1,101 @@
+#include "broker/api/router.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace icb {
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed) {
+  std::string allow;
+  for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+  nlohmann::json p = {{"type", "urn:icbroker:problem:method-not-allowed"},
+                      {"title", "Method not allowed"},
+                      {"status", 405},
+                      {"detail", "allowed: " + allow},
+                      {"errors", nlohmann::json::array()}};
+  return HttpResponse{405, "application/problem+json", p.dump(), {{"Allow", allow}}};
+}
+
+void Router::Add(Route route) {
+  Compiled c;
+  size_t at = 0;
+  while (at <= route.pattern.size()) {
+    size_t slash = route.pattern.find('/', at);
+    if (slash == std::string::npos) slash = route.pattern.size();
+    c.segments.push_back(route.pattern.substr(at, slash - at));
+    at = slash + 1;
+  }
+  routes_.push_back(std::move(route));
+  compiled_.push_back(std::move(c));
+}
+
+void Router::SetHooks(BeforeRoute before, AfterRoute after) {
+  before_ = std::move(before);
+  after_ = std::move(after);
+}
+
+bool Router::Match(const Compiled& c, const std::vector<std::string>& path, PathParams* params) const {
+  if (c.segments.size() != path.size()) return false;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const std::string& s = c.segments[i];
+    if (s.size() > 2 && s.front() == '{' && s.back() == '}') {
+      if (params) (*params)[s.substr(1, s.size() - 2)] = path[i];
+    } else if (s != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+size_t Router::BodyLimit(const std::string& method, const std::vector<std::string>& path) const {
+  for (size_t i = 0; i < routes_.size(); ++i)
+    if (routes_[i].method == method && Match(compiled_[i], path, nullptr)) return routes_[i].body_limit;
+  return default_body_limit_;
+}
+
+HttpResponse Router::Handle(const HttpRequest& r) const {
+  const auto started = std::chrono::steady_clock::now();
+  const Route* matched = nullptr;
+  PathParams params;
+  std::vector<std::string> allowed;
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    if (!Match(compiled_[i], r.path, nullptr)) continue;
+    if (routes_[i].method == r.method) {
+      matched = &routes_[i];
+      Match(compiled_[i], r.path, &params);
+      break;
+    }
+    if (std::find(allowed.begin(), allowed.end(), routes_[i].method) == allowed.end()) allowed.push_back(routes_[i].method);
+  }
+  HttpResponse resp;
+  try {
+    if (!matched) {
+      if (!allowed.empty()) {
+        resp = MethodNotAllowed(allowed);
+      } else {
+        std::string path;
+        for (const auto& s : r.path) path += "/" + s;
+        resp = ProblemResponse(NotFound("no route " + r.method + " " + (path.empty() ? "/" : path)));
+      }
+    } else if (auto refused = before_ ? before_(r, *matched) : std::nullopt) {
+      resp = std::move(*refused);
+    } else {
+      resp = matched->handle(r, params);
+    }
+  } catch (const std::exception& e) {
+    // A bug, not bad input: say so, and keep serving.
+    resp = ProblemResponse(Internal(std::string("unexpected error: ") + e.what()));
+  }
+  if (after_) after_(r, matched, resp, std::chrono::steady_clock::now() - started);
+  return resp;
+}
+
+}  // namespace icb
