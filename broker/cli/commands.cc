@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/api/api.h"
+#include "broker/app/broker_app.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/time.h"
 #include "broker/qos/prober.h"
@@ -97,10 +98,6 @@ std::shared_ptr<const SchemaSet> Schemas() {
 
 }  // namespace
 
-constexpr Millis kCatalogRefresh{100};
-// The scheduler's pool: probes block on the network for up to their timeout,
-// so a few run side by side; everything periodic shares these.
-constexpr int kSchedulerThreads = 4;
 
 int ServeCommand(const std::vector<std::string>& args) {
   Flags f = ParseFlags(args,
@@ -151,9 +148,25 @@ int ServeCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "icbroker serve: --listen wants HOST:PORT, got %s\n", listen.c_str());
     return 2;
   }
-  std::string host = listen.substr(0, colon);
-  int threads = 16;
-  if (f.values.count("--threads")) threads = std::max(2, std::atoi(f.values["--threads"].c_str()));
+  BrokerOptions options;
+  options.host = listen.substr(0, colon);
+  options.port = port;
+  if (f.values.count("--threads")) options.http_threads = std::max(2, std::atoi(f.values["--threads"].c_str()));
+  options.http = http_limits;
+  options.api = api_limits;
+  options.demo = f.values.count("--demo") > 0;
+  if (f.values.count("--probe")) options.probe_vantage = f.values.count("--vantage") ? f.values["--vantage"] : "local";
+  if (f.values.count("--redis")) {
+    auto addr = ParseRedisUrl(f.values["--redis"]);
+    if (!addr.ok()) { PrintStatus("icbroker serve: ", addr.status()); return 2; }
+    options.redis = *addr;
+  }
+  if (f.values.count("--data-dir")) options.data_dir = f.values["--data-dir"];
+  if (f.values.count("--appendfsync")) options.appendfsync = f.values["--appendfsync"];
+  if (options.appendfsync != "always" && options.appendfsync != "everysec") {
+    std::fprintf(stderr, "icbroker serve: --appendfsync is always or everysec\n");
+    return 2;
+  }
 
   // Signals are handled by sigwait below; block them before any thread starts.
   sigset_t stop_signals;
@@ -163,83 +176,15 @@ int ServeCommand(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::unique_ptr<EmbeddedRedis> embedded;
-  RedisStoreOptions store_options;
-  store_options.pool_size = threads;
-  if (f.values.count("--redis")) {
-    auto addr = ParseRedisUrl(f.values["--redis"]);
-    if (!addr.ok()) { PrintStatus("icbroker serve: ", addr.status()); return 2; }
-    store_options.address = *addr;
-  } else {
-    EmbeddedRedisOptions ro;
-    ro.data_dir = f.values.count("--data-dir") ? f.values["--data-dir"] : "./icbroker-data";
-    if (f.values.count("--appendfsync")) ro.appendfsync = f.values["--appendfsync"];
-    if (ro.appendfsync != "always" && ro.appendfsync != "everysec") {
-      std::fprintf(stderr, "icbroker serve: --appendfsync is always or everysec\n");
-      return 2;
-    }
-    auto er = EmbeddedRedis::Start(ro);
-    if (!er.ok()) { PrintStatus("icbroker serve: ", er.status()); return 1; }
-    embedded = std::move(er).value();
-    store_options.address = embedded->address();
-    std::fprintf(stderr, "icbroker: redis-server pid %d at %s (appendfsync %s)\n", embedded->pid(),
-                 embedded->address().ToString().c_str(), ro.appendfsync.c_str());
-  }
-  auto store = NewRedisStore(store_options);
-  if (Status s = store->Ping(); !s.ok()) { PrintStatus("icbroker serve: ", s); return 1; }
-
-  SystemClock clock;
-  // Another replica's catalog writes show within 100 ms; ours at once. A
-  // rank request then costs no store round trip.
-  Catalog catalog(*store, Schemas(), {&clock, kCatalogRefresh});
-  PolicyRegistry policies;
-  RegisterBuiltinPolicies(policies);
-  if (f.values.count("--demo")) {
-    auto report = LoadCatalogFiles(catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);
-    if (!report.ok()) { PrintStatus("icbroker serve: demo catalog: ", report.status()); return 1; }
-    std::fprintf(stderr, "icbroker: demo catalog: %d providers, %d SLA versions, %d profiles added, %d already present\n",
-                 report->providers, report->slas, report->profiles, report->skipped);
-  }
-  QosService qos(*store, catalog);
-  Api api(*store, catalog, qos, policies, clock, api_limits);
-  auto server = NewBeastHttpServer(threads, http_limits);
-  if (Status s = server->Start(host, port, api.AsHandler()); !s.ok()) { PrintStatus("icbroker serve: ", s); return 1; }
-  std::fprintf(stderr, "icbroker: listening on http://%s:%d\n", host.c_str(), server->port());
-  std::fflush(stderr);
-
-  // Periodic work (probes now; the orchestrator next) runs on one scheduler.
-  Scheduler scheduler(clock);
-  // Active probes of every provider endpoint, tagged with this vantage point.
-  std::unique_ptr<HttpClient> probe_client;
-  std::unique_ptr<NetworkProbeRunner> probe_runner;
-  std::unique_ptr<Prober> prober;
-  if (f.values.count("--probe")) {
-    std::string vantage = f.values.count("--vantage") ? f.values["--vantage"] : "local";
-    probe_client = NewCpprestHttpClient();
-    probe_runner = std::make_unique<NetworkProbeRunner>(*probe_client);
-    prober = std::make_unique<Prober>(scheduler, clock, *probe_runner, vantage, [&qos](const std::vector<QosSample>& samples) {
-      auto r = qos.IngestSamples(samples);
-      if (!r.ok()) std::fprintf(stderr, "icbroker: probe samples not stored: %s\n", r.status().ToString().c_str());
-      return r.status();
-    });
-    // Catalog changes are picked up within a second.
-    prober->FollowCatalog([&catalog]() -> std::optional<std::vector<ProbeTarget>> {
-      auto snap = catalog.Snapshot();
-      if (!snap.ok()) return std::nullopt;
-      return ProbeTargets(**snap);
-    }, Millis(1000));
-    std::fprintf(stderr, "icbroker: probing provider endpoints as vantage \"%s\"\n", vantage.c_str());
-  }
-  scheduler.Start(kSchedulerThreads);
-
+  auto broker = BrokerApp::Start(options, [](const std::string& line) {
+    std::fprintf(stderr, "icbroker: %s\n", line.c_str());
+    std::fflush(stderr);
+  });
+  if (!broker.ok()) { PrintStatus("icbroker serve: ", broker.status()); return 1; }
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::fprintf(stderr, "icbroker: signal %d, shutting down\n", sig);
-  scheduler.Stop();
-  prober.reset();
-  server->Stop();
-  store.reset();
-  if (embedded) (void)embedded->Stop();
+  (*broker)->Stop();
   return 0;
 }
 

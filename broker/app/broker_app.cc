@@ -1,0 +1,114 @@
+#include "broker/app/broker_app.h"
+
+#include "broker/catalog/loader.h"
+#include "broker/core/scheduler.h"
+#include "broker/qos/prober.h"
+#include "broker/store/embedded_redis.h"
+
+namespace icb {
+
+namespace {
+
+// Another replica's catalog writes show within 100 ms; ours at once. A rank
+// request then costs no store round trip.
+constexpr Millis kCatalogRefresh{100};
+// The scheduler's pool: probes block on the network for up to their timeout,
+// so a few run side by side; everything periodic shares these.
+constexpr int kSchedulerThreads = 4;
+
+}  // namespace
+
+// Declared in construction order; destroyed in reverse.
+struct BrokerApp::Parts {
+  std::unique_ptr<EmbeddedRedis> embedded;
+  std::unique_ptr<Store> store;
+  SystemClock clock;
+  std::unique_ptr<Catalog> catalog;
+  PolicyRegistry policies;
+  std::unique_ptr<QosService> qos;
+  std::unique_ptr<Api> api;
+  std::unique_ptr<HttpServer> server;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<HttpClient> probe_client;
+  std::unique_ptr<NetworkProbeRunner> probe_runner;
+  std::unique_ptr<Prober> prober;
+  bool stopped = false;
+};
+
+Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log log) {
+  auto p = std::make_unique<Parts>();
+  RedisStoreOptions store_options;
+  store_options.pool_size = o.http_threads;
+  if (o.redis) {
+    store_options.address = *o.redis;
+  } else {
+    EmbeddedRedisOptions ro;
+    ro.data_dir = o.data_dir;
+    ro.appendfsync = o.appendfsync;
+    ICB_ASSIGN_OR_RETURN(p->embedded, EmbeddedRedis::Start(ro));
+    store_options.address = p->embedded->address();
+    log("redis-server pid " + std::to_string(p->embedded->pid()) + " at " + p->embedded->address().ToString() + " (appendfsync " +
+        ro.appendfsync + ")");
+  }
+  p->store = NewRedisStore(store_options);
+  ICB_RETURN_IF_ERROR(p->store->Ping());
+
+  ICB_ASSIGN_OR_RETURN(auto schemas, SchemaSet::LoadEmbedded());
+  p->catalog = std::make_unique<Catalog>(*p->store, std::move(schemas), CatalogOptions{&p->clock, kCatalogRefresh});
+  RegisterBuiltinPolicies(p->policies);
+  if (o.demo) {
+    auto report = LoadCatalogFiles(*p->catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);
+    if (!report.ok()) return Status(report.status().code(), "demo catalog: " + report.status().message(), report.status().errors());
+    log("demo catalog: " + std::to_string(report->providers) + " providers, " + std::to_string(report->slas) + " SLA versions, " +
+        std::to_string(report->profiles) + " profiles added, " + std::to_string(report->skipped) + " already present");
+  }
+  p->qos = std::make_unique<QosService>(*p->store, *p->catalog);
+  p->api = std::make_unique<Api>(*p->store, *p->catalog, *p->qos, p->policies, p->clock, o.api);
+  p->server = NewBeastHttpServer(o.http_threads, o.http);
+  ICB_RETURN_IF_ERROR(p->server->Start(o.host, o.port, p->api->AsHandler()));
+  log("listening on http://" + o.host + ":" + std::to_string(p->server->port()));
+
+  // Periodic work runs on one scheduler.
+  p->scheduler = std::make_unique<Scheduler>(p->clock);
+  if (o.probe_vantage) {
+    // Active probes of every provider endpoint, tagged with this vantage point.
+    p->probe_client = NewCpprestHttpClient();
+    p->probe_runner = std::make_unique<NetworkProbeRunner>(*p->probe_client);
+    QosService* qos = p->qos.get();
+    p->prober = std::make_unique<Prober>(*p->scheduler, p->clock, *p->probe_runner, *o.probe_vantage,
+                                         [qos, log](const std::vector<QosSample>& samples) {
+                                           auto r = qos->IngestSamples(samples);
+                                           if (!r.ok()) log("probe samples not stored: " + r.status().ToString());
+                                           return r.status();
+                                         });
+    Catalog* catalog = p->catalog.get();
+    // Catalog changes are picked up within a second.
+    p->prober->FollowCatalog([catalog]() -> std::optional<std::vector<ProbeTarget>> {
+      auto snap = catalog->Snapshot();
+      if (!snap.ok()) return std::nullopt;
+      return ProbeTargets(**snap);
+    }, Millis(1000));
+    log("probing provider endpoints as vantage \"" + *o.probe_vantage + "\"");
+  }
+  p->scheduler->Start(kSchedulerThreads);
+  return std::unique_ptr<BrokerApp>(new BrokerApp(std::move(p)));
+}
+
+BrokerApp::BrokerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+BrokerApp::~BrokerApp() { Stop(); }
+
+int BrokerApp::port() const { return parts_->server->port(); }
+
+void BrokerApp::Stop() {
+  Parts& p = *parts_;
+  if (p.stopped) return;
+  p.stopped = true;
+  p.scheduler->Stop();
+  p.prober.reset();
+  p.server->Stop();
+  p.store.reset();
+  if (p.embedded) (void)p.embedded->Stop();
+}
+
+}  // namespace icb

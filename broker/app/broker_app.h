@@ -1,0 +1,50 @@
+// The composition root: builds the running broker from its options (store,
+// catalog, policies, QoS, the API and its HTTP server, the scheduler and
+// what runs on it) in one place, and takes it down in reverse order. The
+// `serve` command only parses flags into BrokerOptions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "broker/api/api.h"
+#include "broker/api/http.h"
+#include "broker/store/redis_store.h"
+
+namespace icb {
+
+struct BrokerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (BrokerApp::port() tells which)
+  int http_threads = 16;
+  std::optional<RedisAddress> redis;  // unset: an embedded redis-server in data_dir
+  std::string data_dir = "./icbroker-data";
+  std::string appendfsync = "always";
+  bool demo = false;                      // load the demo catalog (keeping what is there)
+  std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
+  HttpServerLimits http;
+  ApiLimits api;
+};
+
+class BrokerApp {
+ public:
+  // Progress lines ("listening on ...") go to `log`.
+  using Log = std::function<void(const std::string&)>;
+  static Result<std::unique_ptr<BrokerApp>> Start(const BrokerOptions& options, Log log);
+  ~BrokerApp();
+  BrokerApp(const BrokerApp&) = delete;
+  BrokerApp& operator=(const BrokerApp&) = delete;
+
+  int port() const;
+  // Stops serving and the scheduler, then the store (idempotent).
+  void Stop();
+
+ private:
+  struct Parts;
+  explicit BrokerApp(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace icb
