@@ -57,6 +57,16 @@ class AdapterRegistry {
     return out;
   }
 
+  // Adapter names registered for a capability ("object_storage", "dns",
+  // "traffic_split", "compute"); empty for an unknown capability.
+  std::vector<std::string> NamesFor(std::string_view capability) const {
+    if (capability == ObjectStore::kCapability) return Names<ObjectStore>();
+    if (capability == DnsSwitch::kCapability) return Names<DnsSwitch>();
+    if (capability == TrafficSplit::kCapability) return Names<TrafficSplit>();
+    if (capability == ComputeProvider::kCapability) return Names<ComputeProvider>();
+    return {};
+  }
+
  private:
   template <typename Port>
   using Factories = std::map<std::string, AdapterFactory<Port>>;

@@ -1,5 +1,6 @@
 #include "broker/app/broker_app.h"
 
+#include "broker/adapters/credentials.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/scheduler.h"
 #include "broker/qos/prober.h"
@@ -20,6 +21,9 @@ constexpr int kSchedulerThreads = 4;
 
 // Declared in construction order; destroyed in reverse.
 struct BrokerApp::Parts {
+  std::optional<Credentials> credentials;
+  std::shared_ptr<const SchemaSet> schemas;
+  std::unique_ptr<AdapterRegistry> adapters;
   std::unique_ptr<EmbeddedRedis> embedded;
   std::unique_ptr<Store> store;
   SystemClock clock;
@@ -37,6 +41,14 @@ struct BrokerApp::Parts {
 
 Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log log) {
   auto p = std::make_unique<Parts>();
+  if (o.credentials_file) {
+    ICB_ASSIGN_OR_RETURN(Credentials loaded, Credentials::LoadFile(*o.credentials_file));
+    p->credentials = std::move(loaded);
+    log("credentials: " + std::to_string(p->credentials->Values().size()) + " secret fields from " + *o.credentials_file);
+  }
+  ICB_ASSIGN_OR_RETURN(p->schemas, SchemaSet::LoadEmbedded());
+  p->adapters = std::make_unique<AdapterRegistry>(*p->schemas);
+  RegisterBuiltinAdapters(*p->adapters);
   RedisStoreOptions store_options;
   store_options.pool_size = o.http_threads;
   if (o.redis) {
@@ -53,8 +65,14 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
   p->store = NewRedisStore(store_options);
   ICB_RETURN_IF_ERROR(p->store->Ping());
 
-  ICB_ASSIGN_OR_RETURN(auto schemas, SchemaSet::LoadEmbedded());
-  p->catalog = std::make_unique<Catalog>(*p->store, std::move(schemas), CatalogOptions{&p->clock, kCatalogRefresh});
+  CatalogOptions catalog_options{&p->clock, kCatalogRefresh, {}};
+  // Adapter references are checked when a provider is stored, not first
+  // when a failover needs them.
+  Parts* parts = p.get();
+  catalog_options.check_provider = [parts](const nlohmann::json& doc) {
+    return CheckAdapterRefs(*parts->adapters, *parts->schemas, parts->credentials ? &*parts->credentials : nullptr, doc);
+  };
+  p->catalog = std::make_unique<Catalog>(*p->store, p->schemas, catalog_options);
   RegisterBuiltinPolicies(p->policies);
   if (o.demo) {
     auto report = LoadCatalogFiles(*p->catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);

@@ -24,6 +24,7 @@ struct BrokerOptions {
   std::string appendfsync = "always";
   bool demo = false;                      // load the demo catalog (keeping what is there)
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
+  std::optional<std::string> credentials_file;  // adapter secrets by name (mode 0600)
   HttpServerLimits http;
   ApiLimits api;
 };

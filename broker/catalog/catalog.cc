@@ -146,6 +146,7 @@ Result<PutResult> Catalog::Put(Collection c, std::string_view id, const json& do
   json stored = doc;
   if (stored.is_object() && !stored.contains("id")) stored["id"] = std::string(id);
   ICB_RETURN_IF_ERROR(CheckDocument(*schemas_, spec.schema, stored));
+  if (c == Collection::kProviders && options_.check_provider) ICB_RETURN_IF_ERROR(options_.check_provider(stored));
   std::string text = stored.dump();
   WriteBatch batch;
   batch.HashSet(std::string(spec.key), std::string(id), text);

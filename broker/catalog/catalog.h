@@ -3,6 +3,7 @@
 // structs (so nothing stored would fail to load), then one atomic store write.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -112,6 +113,10 @@ enum class Collection { kProviders, kProfiles };
 struct CatalogOptions {
   const Clock* clock = nullptr;
   Millis refresh_interval{0};
+  // Checks a provider document beyond its schema before it is stored (the
+  // composition root checks adapter references with the adapter registry
+  // and the credentials); errors point into the document. Unset: none.
+  std::function<Status(const nlohmann::json&)> check_provider;
 };
 
 class Catalog {

@@ -93,7 +93,7 @@ Result<Provider> ProviderFromJson(const json& doc) {
   }
   if (doc.contains("adapters")) {
     for (const auto& [cap, ref] : doc["adapters"].items()) {
-      p.adapters[cap] = {ref.at("adapter").get<std::string>(), ref.contains("config") ? ref["config"].dump() : "{}"};
+      p.adapters[cap] = {ref.at("adapter").get<std::string>(), ref.value("credentials", ""), ref.contains("config") ? ref["config"].dump() : "{}"};
     }
   }
   if (doc.contains("characteristics")) {

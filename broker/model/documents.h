@@ -99,7 +99,8 @@ struct Endpoint {
 
 struct AdapterRef {
   std::string adapter;
-  std::string config_json;  // validated by the adapter's own schema when used
+  std::string credentials;  // a name in the serve --credentials file; empty: none
+  std::string config_json;  // without secrets; checked against the adapter's schema when stored
 };
 
 struct Provider {

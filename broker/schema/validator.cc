@@ -525,6 +525,15 @@ Result<std::shared_ptr<const SchemaSet>> SchemaSet::LoadEmbedded() {
 
 bool SchemaSet::Has(std::string_view schema) const { return impl_->roots.find(schema) != impl_->roots.end(); }
 
+std::vector<std::string> SchemaSet::WriteOnlyProperties(std::string_view schema) const {
+  std::vector<std::string> out;
+  auto doc = impl_->documents.find(schema);
+  if (doc == impl_->documents.end() || !doc->second.contains("properties")) return out;
+  for (const auto& [name, property] : doc->second["properties"].items())
+    if (property.is_object() && property.value("writeOnly", false)) out.push_back(name);
+  return out;
+}
+
 Status SchemaSet::Validate(std::string_view schema, const json& doc) const {
   auto it = impl_->roots.find(schema);
   if (it == impl_->roots.end()) return Internal("unknown schema " + std::string(schema));

@@ -44,6 +44,9 @@ class SchemaSet {
   Result<nlohmann::json> ParseAndValidate(std::string_view schema, std::string_view text) const;
 
   bool Has(std::string_view schema) const;
+  // The top-level properties of schema file `schema` marked writeOnly: the
+  // adapters' secrets, which come from the credentials file, never documents.
+  std::vector<std::string> WriteOnlyProperties(std::string_view schema) const;
 
  private:
   struct Impl;

@@ -21,7 +21,7 @@ class CatalogTest : public ::testing::Test {
 
 TEST_F(CatalogTest, RefreshIntervalSkipsTheStoreButNeverHidesOwnWrites) {
   ManualClock clock(*ParseRfc3339("2026-11-23T00:00:00Z"));
-  Catalog serving(*store_, *SchemaSet::LoadEmbedded(), {&clock, Millis(100)});
+  Catalog serving(*store_, *SchemaSet::LoadEmbedded(), {&clock, Millis(100), {}});
   ASSERT_TRUE(serving.PutProvider("mine", ProviderDoc("mine")).ok());
   EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);  // our own write: at once
   // Another replica (catalog_ on the same store) writes: seen after the interval.
