@@ -45,6 +45,11 @@ TYPED_TEST_P(StoreConformance, BatchResultsPerOp) {
   EXPECT_EQ(**s.HashGet("h", "a"), "2");
   EXPECT_EQ(**s.HashGet("h", "b"), "x");
   EXPECT_EQ(*s.GetCounter("c"), 2);
+  WriteBatch del;
+  del.HashDelete("h", "a").HashDelete("h", "a").HashDelete("absent", "a");
+  EXPECT_EQ(*s.Apply(del), (std::vector<long long>{1, 0, 0}));
+  EXPECT_FALSE(s.HashGet("h", "a")->has_value());
+  EXPECT_EQ(s.HashGetAll("h")->size(), 1u);
 }
 
 TYPED_TEST_P(StoreConformance, BinarySafeValues) {

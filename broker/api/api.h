@@ -29,6 +29,7 @@ class Api {
   const Router& router() const { return router_; }
 
  private:
+  WorkloadCatalog workloads_;
   ApiContext ctx_;
   Router router_;
 };

@@ -338,7 +338,7 @@ void Session::Respond(HttpResponse r, bool keep_alive) {
     r.headers.emplace_back("Vary", "Accept-Encoding");
   }
   auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
-  res->set(http::field::content_type, r.content_type);
+  if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
   for (auto& [k, v] : r.headers) res->insert(k, v);
   res->keep_alive(keep_alive);
   res->body() = std::move(r.body);

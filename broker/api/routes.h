@@ -6,6 +6,7 @@
 #include "broker/api/router.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
+#include "broker/orchestrator/workloads.h"
 #include "broker/qos/service.h"
 #include "broker/ranking/policy.h"
 #include "broker/store/store.h"
@@ -19,6 +20,7 @@ struct ApiContext {
   const PolicyRegistry& policies;
   const Clock& clock;
   ApiLimits limits;
+  WorkloadCatalog& workloads;
 };
 
 // GET /v1/health.
@@ -29,5 +31,7 @@ void AddCatalogRoutes(Router& router, const ApiContext& ctx);
 void AddQosRoutes(Router& router, const ApiContext& ctx);
 // Rank and compare.
 void AddRankRoutes(Router& router, const ApiContext& ctx);
+// Workloads.
+void AddWorkloadRoutes(Router& router, const ApiContext& ctx);
 
 }  // namespace icb

@@ -7,6 +7,7 @@
 
 #include "broker/core/ids.h"
 #include "broker/core/time.h"
+#include "broker/model/workload.h"
 
 namespace icb {
 
@@ -112,6 +113,7 @@ Status CheckDocument(const SchemaSet& schemas, std::string_view schema, const js
   if (schema == "provider.json") return ProviderFromJson(doc).status();
   if (schema == "sla.json") return SlaFromJson(doc).status();
   if (schema == "profile.json") return ProfileFromJson(doc).status();
+  if (schema == "workload.json") return WorkloadFromJson(doc).status();
   return Status::Ok();
 }
 
@@ -135,7 +137,13 @@ struct CollectionSpec {
 const CollectionSpec& Spec(Collection c) {
   static const CollectionSpec kProviders{kProvidersKey, "provider.json", "provider", true};
   static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", true};
-  return c == Collection::kProviders ? kProviders : kProfiles;
+  static const CollectionSpec kWorkloads{kWorkloadsKey, "workload.json", "workload", false};
+  switch (c) {
+    case Collection::kProviders: return kProviders;
+    case Collection::kProfiles: return kProfiles;
+    case Collection::kWorkloads: return kWorkloads;
+  }
+  return kProviders;
 }
 
 }  // namespace
@@ -163,6 +171,18 @@ Result<std::string> Catalog::Get(Collection c, std::string_view id) {
   ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(spec.key, id));
   if (!v) return not_found();
   return *v;
+}
+
+Status Catalog::Delete(Collection c, std::string_view id) {
+  const CollectionSpec& spec = Spec(c);
+  if (!IsValidId(id)) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
+  WriteBatch batch;
+  batch.HashDelete(std::string(spec.key), std::string(id));
+  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey));
+  ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
+  if (spec.in_snapshot) MarkWritten();
+  if (results[0] == 0) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
+  return Status::Ok();
 }
 
 Result<std::vector<std::string>> Catalog::List(Collection c) {

@@ -104,7 +104,7 @@ struct PutResult {
 };
 
 // Documents kept by id (PUT replaces; GET one; GET all by id).
-enum class Collection { kProviders, kProfiles };
+enum class Collection { kProviders, kProfiles, kWorkloads };
 
 // How often Snapshot() asks the store whether another replica changed the
 // catalog. Zero (the default) asks on every call; a serving broker asks at
@@ -127,6 +127,8 @@ class Catalog {
   Result<PutResult> Put(Collection c, std::string_view id, const nlohmann::json& doc);
   Result<std::string> Get(Collection c, std::string_view id);
   Result<std::vector<std::string>> List(Collection c);  // JSON texts, ascending id
+  // NotFound when there is no such document.
+  Status Delete(Collection c, std::string_view id);
 
   Result<PutResult> PutProvider(std::string_view id, const nlohmann::json& doc) { return Put(Collection::kProviders, id, doc); }
   Result<std::string> GetProvider(std::string_view id) { return Get(Collection::kProviders, id); }
@@ -170,6 +172,7 @@ Status CheckDocumentText(const SchemaSet& schemas, std::string_view schema, std:
 // Storage keys, exposed for tests and tools.
 inline constexpr std::string_view kProvidersKey = "icb:providers";
 inline constexpr std::string_view kProfilesKey = "icb:profiles";
+inline constexpr std::string_view kWorkloadsKey = "icb:workloads";
 inline constexpr std::string_view kCatalogVersionKey = "icb:catalog:version";
 std::string SlaKey(std::string_view provider);
 

@@ -49,6 +49,11 @@ class MemoryStore final : public Store {
         case WriteOp::Kind::kHashSetIfAbsent:
           results.push_back(hashes_[op.key].emplace(op.field, op.value).second ? 1 : 0);
           break;
+        case WriteOp::Kind::kHashDelete: {
+          auto h = hashes_.find(op.key);
+          results.push_back(h != hashes_.end() && h->second.erase(op.field) ? 1 : 0);
+          break;
+        }
         case WriteOp::Kind::kIncr:
           results.push_back(++counters_[op.key]);
           break;

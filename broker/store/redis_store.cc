@@ -198,6 +198,7 @@ return n
       switch (op.kind) {
         case WriteOp::Kind::kHashSet: commands.push_back({"HSET", op.key, op.field, op.value}); break;
         case WriteOp::Kind::kHashSetIfAbsent: commands.push_back({"HSETNX", op.key, op.field, op.value}); break;
+        case WriteOp::Kind::kHashDelete: commands.push_back({"HDEL", op.key, op.field}); break;
         case WriteOp::Kind::kIncr: commands.push_back({"INCR", op.key}); break;
       }
     }

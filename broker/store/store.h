@@ -15,7 +15,7 @@
 namespace icb {
 
 struct WriteOp {
-  enum class Kind { kHashSet, kHashSetIfAbsent, kIncr };
+  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr };
   Kind kind;
   std::string key;
   std::string field;  // hash ops
@@ -33,6 +33,11 @@ class WriteBatch {
   }
   WriteBatch& HashSetIfAbsent(std::string key, std::string field, std::string value) {
     ops_.push_back({WriteOp::Kind::kHashSetIfAbsent, std::move(key), std::move(field), std::move(value)});
+    return *this;
+  }
+  // Result 1 if the field existed, else 0.
+  WriteBatch& HashDelete(std::string key, std::string field) {
+    ops_.push_back({WriteOp::Kind::kHashDelete, std::move(key), std::move(field), {}});
     return *this;
   }
   WriteBatch& Incr(std::string key) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -359,6 +360,73 @@ TEST_F(ServiceTest, DemoCatalogUnderEveryPolicyAndTheProcurementReport) {
   std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(file.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(file.find("Winner: <b>nimbus-global</b>"), std::string::npos);
+}
+
+// Credentials come from a 0600 file; a provider's adapter references are
+// checked when it is stored; workloads are documents like the others; no
+// answer or log line ever holds a secret.
+TEST_F(ServiceTest, CredentialsAdapterChecksAndWorkloadsThroughTheBinary) {
+  const std::string secret = "e2e-secret-4b8d1f9a", api_key = "e2e-api-key-77c0";
+  const std::string creds = tmp_.path() + "/credentials.json";
+  std::ofstream(creds) << json{{"lab-s3", {{"access_key", "AK-e2e"}, {"secret_key", secret}}}, {"lab-dns", {{"api_key", api_key}}}}.dump();
+  chmod(creds.c_str(), 0644);
+  {
+    Broker refused(data_, {"--credentials", creds});
+    EXPECT_FALSE(refused.ready());
+    EXPECT_NE(refused.Log().find("mode 0644"), std::string::npos) << refused.Log();
+  }
+  chmod(creds.c_str(), 0600);
+  Broker b(data_, {"--credentials", creds});
+  ASSERT_TRUE(b.ready()) << b.Log();
+  const int port = b.port();
+  json provider = {{"name", "Lab A"}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}},
+                   {"adapters", {{"compute", {{"adapter", "sim_compute"}, {"config", {{"url", "http://127.0.0.1:7000"}}}}},
+                                 {"dns", {{"adapter", "powerdns"}, {"credentials", "lab-dns"},
+                                          {"config", {{"api_url", "http://127.0.0.1:8081"}, {"zone", "lab."}}}}},
+                                 {"object_storage", {{"adapter", "s3"}, {"credentials", "lab-s3"},
+                                                     {"config", {{"endpoint", "http://127.0.0.1:9000"}, {"bucket", "lab-data"}}}}}}}};
+  std::vector<testing::HttpReply> answers;
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body = "") {
+    answers.push_back(HttpCall(port, method, path, body));
+    return answers.back();
+  };
+  ASSERT_EQ(call("PUT", "/v1/providers/lab-a", provider.dump()).status, 201) << answers.back().body;
+  // A secret in the document, an unknown credentials name, a dns adapter on object storage.
+  json leaked = provider;
+  leaked["adapters"]["object_storage"]["config"]["secret_key"] = secret;
+  auto r = call("PUT", "/v1/providers/lab-b", leaked.dump());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("/adapters/object_storage/config/secret_key"), std::string::npos) << r.body;
+  json unknown = provider;
+  unknown["adapters"]["dns"]["credentials"] = "nobody";
+  EXPECT_EQ(call("PUT", "/v1/providers/lab-b", unknown.dump()).status, 400);
+  EXPECT_EQ(call("GET", "/v1/providers/lab-b").status, 404);
+
+  json workload = {{"name", "Shop"}, {"priority", 1}, {"profile_id", "kr-saas-critical"}, {"placement", {{"provider", "lab-a"}}},
+                   {"service", "shop"}, {"instances", 2}, {"dns", {{"provider", "lab-a"}, {"name", "shop.lab."}}},
+                   {"data", {{{"name", "db"}, {"prefix", "shop/"}}}}};
+  EXPECT_EQ(call("PUT", "/v1/workloads/shop", workload.dump()).status, 404);  // the demo catalog is not loaded: no such profile
+  workload["profile_id"] = "mine";
+  ASSERT_EQ(call("PUT", "/v1/profiles/mine", R"({"weights":{"availability":1}})").status, 201);
+  auto created = call("PUT", "/v1/workloads/shop", workload.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(json::parse(call("GET", "/v1/workloads").body)["workloads"].size(), 1u);
+  EXPECT_EQ(call("GET", "/v1/workloads/shop").status, 200);
+  ASSERT_EQ(call("PUT", "/v1/providers/lab-c", provider.dump()).status, 201);
+  json moved = workload;
+  moved["placement"]["provider"] = "lab-c";
+  EXPECT_EQ(call("PUT", "/v1/workloads/shop", moved.dump()).status, 409);
+  EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 204);
+  EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 404);
+  answers.push_back(HttpCall(port, "GET", "/v1/providers/lab-a"));
+  b.Kill(SIGTERM);
+  for (const auto& a : answers) {
+    EXPECT_EQ(a.body.find(secret), std::string::npos) << a.body;
+    EXPECT_EQ(a.body.find(api_key), std::string::npos) << a.body;
+  }
+  const std::string log = b.Log();
+  EXPECT_EQ(log.find(secret), std::string::npos);
+  EXPECT_EQ(log.find(api_key), std::string::npos);
 }
 
 TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {

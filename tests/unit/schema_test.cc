@@ -96,6 +96,7 @@ TEST(Schemas, InvalidExamplesFailAtTheirPointer) {
       {"event.unknown-kind.json", "/kind"},
       {"rank_request.both-profile-and-id.json", ""},
       {"rank_request.top-k-zero.json", "/top_k"},
+      {"workload.both-profiles.json", ""},
   };
   int n = 0;
   for (const auto& e : fs::directory_iterator(std::string(ICB_SOURCE_DIR) + "/schemas/examples/invalid")) {

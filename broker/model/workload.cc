@@ -1,0 +1,67 @@
+#include "broker/model/workload.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/time.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+Result<Workload> WorkloadFromJson(const json& doc) {
+  Workload w;
+  w.id = doc.value("id", "");
+  w.name = doc.at("name").get<std::string>();
+  w.priority = doc.at("priority").get<int>();
+  w.recovery_class = doc.value("recovery_class", "fast") == "quality" ? RecoveryClass::kQuality : RecoveryClass::kFast;
+  if (doc.contains("profile_id")) w.profile_id = doc["profile_id"].get<std::string>();
+  if (doc.contains("profile")) {
+    auto p = ProfileFromJson(doc["profile"]);
+    if (!p.ok()) {
+      std::vector<FieldError> errors;
+      for (const auto& e : p.status().errors()) errors.push_back({"/profile" + e.pointer, e.message});
+      return Status(p.status().code(), p.status().message(), std::move(errors));
+    }
+    w.profile = std::move(*p);
+  }
+  if (doc.contains("candidates")) w.candidates = doc["candidates"].get<std::vector<std::string>>();
+  w.placement = doc.at("placement").at("provider").get<std::string>();
+  if (doc["placement"].contains("since")) {
+    auto t = ParseRfc3339(doc["placement"]["since"].get<std::string>());
+    if (!t) return InvalidArgument("invalid workload", {{"/placement/since", "not an RFC 3339 date-time"}});
+    w.placed_since = *t;
+  }
+  w.service = doc.at("service").get<std::string>();
+  w.instances = doc.at("instances").get<int>();
+  const json& dns = doc.at("dns");
+  w.dns = {dns.at("provider").get<std::string>(), dns.at("name").get<std::string>(), dns.value("ttl", 30)};
+  if (doc.contains("split")) {
+    Workload::Split split;
+    split.provider = doc["split"]["provider"].get<std::string>();
+    for (const auto& [provider, server] : doc["split"]["servers"].items()) split.servers[provider] = server.get<std::string>();
+    w.split = std::move(split);
+  }
+  if (doc.contains("data"))
+    for (const auto& d : doc["data"]) w.data.push_back({d.at("name").get<std::string>(), d.at("prefix").get<std::string>()});
+  if (doc.contains("rto_s")) w.rto_s = doc["rto_s"].get<double>();
+  if (doc.contains("rpo_s")) w.rpo_s = doc["rpo_s"].get<double>();
+  if (doc.contains("failover")) {
+    const json& f = doc["failover"];
+    w.failover.automatic = f.value("automatic", true);
+    if (f.contains("interval_s")) w.failover.interval = Millis(static_cast<long long>(std::llround(f["interval_s"].get<double>() * 1000)));
+    w.failover.failures = f.value("failures", 3);
+    w.failover.recoveries = f.value("recoveries", 2);
+    if (f.contains("quorum")) w.failover.quorum = f["quorum"].get<int>();
+  }
+  if (doc.contains("replication")) {
+    Workload::Replication r;
+    r.to = doc["replication"]["to"].get<std::string>();
+    if (doc["replication"].contains("interval_s")) r.interval_s = doc["replication"]["interval_s"].get<double>();
+    w.replication = std::move(r);
+  }
+  return w;
+}
+
+}  // namespace icb

@@ -1,0 +1,68 @@
+// A workload (DESIGN.md "Orchestration wire names"): a customer's service
+// the broker keeps running somewhere, typed from its validated document.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "broker/core/clock.h"
+#include "broker/core/status.h"
+#include "broker/model/documents.h"
+
+namespace icb {
+
+enum class RecoveryClass { kFast, kQuality };
+
+struct FailoverSettings {
+  bool automatic = true;
+  Millis interval{1000};
+  int failures = 3;
+  int recoveries = 2;
+  std::optional<int> quorum;  // unset: a majority of the vantages that reported
+};
+
+struct Workload {
+  std::string id;
+  std::string name;
+  int priority = 1;  // 1 recovers first
+  RecoveryClass recovery_class = RecoveryClass::kFast;
+  std::string profile_id;          // or an inline profile
+  std::optional<Profile> profile;
+  std::vector<std::string> candidates;  // empty: every provider
+  std::string placement;                // provider id
+  std::optional<TimePoint> placed_since;
+  std::string service;
+  int instances = 1;
+  struct Dns {
+    std::string provider, name;
+    int ttl_s = 30;
+  } dns;
+  struct Split {
+    std::string provider;
+    std::map<std::string, std::string> servers;  // provider id -> server name
+  };
+  std::optional<Split> split;
+  struct DataSet {
+    std::string name, prefix;
+  };
+  std::vector<DataSet> data;
+  std::optional<double> rto_s, rpo_s;
+  FailoverSettings failover;
+  struct Replication {
+    std::string to;  // provider id or "auto"
+    std::optional<double> interval_s;
+  };
+  std::optional<Replication> replication;
+};
+
+// From a document that passed schemas/workload.json.
+Result<Workload> WorkloadFromJson(const nlohmann::json& doc);
+
+// The fields the broker sets and a PUT ignores.
+inline constexpr const char* kWorkloadReadOnly[] = {"state", "replica", "operation"};
+
+}  // namespace icb
