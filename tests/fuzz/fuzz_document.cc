@@ -1,19 +1,22 @@
 // Documents through the one door: bounded parse, then the schema named by the
-// first byte. Nothing may crash, hang or run past the limits.
+// first byte and the typed conversion (CheckDocument). Nothing may crash,
+// hang or run past the limits.
 #include <cstdint>
 #include <string_view>
 
+#include "broker/catalog/catalog.h"
 #include "broker/schema/json_input.h"
 #include "broker/schema/validator.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto schemas = *icb::SchemaSet::LoadEmbedded();
   static const char* kNames[] = {"provider.json", "sla.json", "profile.json", "rank_request.json", "compare_request.json",
-                                 "event.json#/definitions/incident", "event.json#/definitions/maintenance", "adapter_s3.json"};
+                                 "event.json#/definitions/incident", "event.json#/definitions/maintenance", "adapter_s3.json",
+                                 "workload.json"};
   if (size == 0) return 0;
   const char* schema = kNames[data[0] % (sizeof kNames / sizeof kNames[0])];
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   auto doc = icb::ParseJsonBounded(text, icb::JsonLimits{});
-  if (doc.ok()) (void)schemas->Validate(schema, *doc);
+  if (doc.ok()) (void)icb::CheckDocument(*schemas, schema, *doc);
   return 0;
 }
