@@ -1,0 +1,76 @@
+// Operations (DESIGN.md "Orchestration wire names"): every action the broker
+// takes is one, recorded as a versioned record so that two writers cannot
+// both win, and fenced by the runner's lease epoch so that a runner that
+// lost its lease cannot write at all.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/clock.h"
+#include "broker/core/status.h"
+#include "broker/store/store.h"
+
+namespace icb {
+
+enum class OperationState { kPending, kRunning, kWaiting, kSucceeded, kFailed, kCancelled };
+std::string_view OperationStateName(OperationState s);
+std::optional<OperationState> OperationStateFromName(std::string_view name);
+inline bool Finished(OperationState s) {
+  return s == OperationState::kSucceeded || s == OperationState::kFailed || s == OperationState::kCancelled;
+}
+
+enum class StepState { kPending, kRunning, kSucceeded, kFailed };
+std::string_view StepStateName(StepState s);
+
+struct StepRecord {
+  std::string name;
+  StepState state = StepState::kPending;
+  std::optional<TimePoint> started_at, ended_at;
+  int attempts = 0;
+  nlohmann::json detail = nlohmann::json::object();
+};
+
+struct Operation {
+  std::string id;
+  std::string kind;                    // place, failover, recovery, ...
+  std::string workload;                // or `workloads` for recovery
+  std::vector<std::string> workloads;
+  OperationState state = OperationState::kPending;
+  std::string reason;
+  std::string source, target;          // provider ids, when known
+  std::vector<StepRecord> steps;
+  TimePoint created_at{}, updated_at{};
+  std::string idempotency_key;
+  long long version = 0;               // of its stored record; 0 before it is stored
+};
+
+nlohmann::json OperationToJson(const Operation& op);
+Result<Operation> OperationFromJson(const nlohmann::json& doc);
+
+// Operations in the store: a record per operation and the indexes that list
+// them (all; unfinished; per workload), changed in the same atomic write.
+class OperationStore {
+ public:
+  explicit OperationStore(Store& store) : store_(store) {}
+
+  // Stores a new operation (its id must be unused); sets op.version.
+  Status Create(Operation& op, const Fence* fence);
+  // Writes `op` over the version it was read at; Aborted when another write
+  // came first, FailedPrecondition when the fence's epoch is stale. Sets
+  // op.version on success.
+  Status Update(Operation& op, const Fence* fence);
+  Result<std::optional<Operation>> Get(std::string_view id);
+  // Ids, in id order: every operation, the unfinished ones, one workload's.
+  Result<std::vector<std::string>> All();
+  Result<std::vector<std::string>> Unfinished();
+  Result<std::vector<std::string>> OfWorkload(std::string_view workload);
+
+ private:
+  Store& store_;
+};
+
+}  // namespace icb
