@@ -1,0 +1,82 @@
+// The operation runner: operation kinds are registered by name with their
+// steps; the runner advances every unfinished operation, recording each step
+// before it runs and after it ends, under a lease whose epoch fences every
+// write. A broker killed at any point resumes from the records: a step that
+// was running when it died runs again, so each step is idempotent or checks
+// first what the provider already did.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/orchestrator/operation.h"
+
+namespace icb {
+
+// What one step run came to.
+struct StepOutcome {
+  enum class Kind { kDone, kWait, kFail };
+  Kind kind = Kind::kDone;
+  nlohmann::json detail = nlohmann::json::object();
+  std::string reason;          // kWait, kFail
+  Millis retry_after{1000};    // kWait
+  static StepOutcome Done(nlohmann::json detail = nlohmann::json::object()) { return {Kind::kDone, std::move(detail), "", Millis(0)}; }
+  static StepOutcome Wait(std::string why, Millis after) { return {Kind::kWait, nlohmann::json::object(), std::move(why), after}; }
+  static StepOutcome Fail(std::string why) { return {Kind::kFail, nlohmann::json::object(), std::move(why), Millis(0)}; }
+};
+
+struct OperationKind {
+  std::vector<std::string> steps;  // in order
+  // Runs step `step` of `op` (the record as stored, its earlier steps' detail included).
+  std::function<StepOutcome(const std::string& step, const Operation& op)> run;
+};
+
+class OperationKinds {
+ public:
+  void Register(std::string name, OperationKind kind) { kinds_[std::move(name)] = std::move(kind); }
+  const OperationKind* Find(std::string_view name) const {
+    auto it = kinds_.find(std::string(name));
+    return it == kinds_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::map<std::string, OperationKind> kinds_;
+};
+
+struct RunnerOptions {
+  std::string holder;          // this broker, in the lease
+  Millis lease_ttl{10'000};
+  std::string lease = "orchestrator";
+};
+
+class OperationRunner {
+ public:
+  OperationRunner(Store& store, const OperationKinds& kinds, const Clock& clock, RunnerOptions options)
+      : store_(store), operations_(store), kinds_(kinds), clock_(clock), options_(std::move(options)) {}
+
+  // Records a new operation of `kind` with its steps pending.
+  Result<Operation> Create(std::string id, const std::string& kind, std::string workload);
+
+  // One pass, for the Scheduler: holds (or takes) the lease, then runs every
+  // unfinished operation's steps until each finishes or waits. Returns when
+  // it is next due: the earliest waiting operation, or a lease renewal.
+  std::optional<MonoTime> Tick();
+
+  OperationStore& operations() { return operations_; }
+
+ private:
+  // Runs `op` on until it finishes, waits or a write is refused.
+  Status Advance(Operation op, const Fence& fence, std::optional<MonoTime>& next);
+
+  Store& store_;
+  OperationStore operations_;
+  const OperationKinds& kinds_;
+  const Clock& clock_;
+  RunnerOptions options_;
+  std::map<std::string, MonoTime> waiting_until_;  // operation id -> when to look again
+};
+
+}  // namespace icb
