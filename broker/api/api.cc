@@ -3,13 +3,17 @@
 namespace icb {
 
 Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)
-    : workloads_(catalog, clock), ctx_{store, catalog, qos, policies, clock, limits, workloads_}, router_(limits.document_body_bytes) {
+    : workloads_(catalog, clock),
+      operations_(store),
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_},
+      router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);
   AddCatalogRoutes(router_, ctx_);
   AddQosRoutes(router_, ctx_);
   AddRankRoutes(router_, ctx_);
   AddWorkloadRoutes(router_, ctx_);
+  AddOperationRoutes(router_, ctx_);
 }
 
 HttpHandler Api::AsHandler() const {

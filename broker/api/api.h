@@ -30,6 +30,7 @@ class Api {
 
  private:
   WorkloadCatalog workloads_;
+  OperationStore operations_;
   ApiContext ctx_;
   Router router_;
 };

@@ -6,6 +6,7 @@
 #include "broker/api/router.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
+#include "broker/orchestrator/operation.h"
 #include "broker/orchestrator/workloads.h"
 #include "broker/qos/service.h"
 #include "broker/ranking/policy.h"
@@ -21,6 +22,7 @@ struct ApiContext {
   const Clock& clock;
   ApiLimits limits;
   WorkloadCatalog& workloads;
+  OperationStore& operations;
 };
 
 // GET /v1/health.
@@ -33,5 +35,7 @@ void AddQosRoutes(Router& router, const ApiContext& ctx);
 void AddRankRoutes(Router& router, const ApiContext& ctx);
 // Workloads.
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx);
+// Operations (read: they are started by the routes that act).
+void AddOperationRoutes(Router& router, const ApiContext& ctx);
 
 }  // namespace icb

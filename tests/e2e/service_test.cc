@@ -418,6 +418,12 @@ TEST_F(ServiceTest, CredentialsAdapterChecksAndWorkloadsThroughTheBinary) {
   EXPECT_EQ(call("PUT", "/v1/workloads/shop", moved.dump()).status, 409);
   EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 204);
   EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 404);
+  // Nothing acts yet: no operation was started by any of this.
+  auto operations = call("GET", "/v1/operations?workload=shop");
+  EXPECT_EQ(operations.status, 200);
+  EXPECT_EQ(json::parse(operations.body)["operations"].size(), 0u);
+  EXPECT_EQ(call("GET", "/v1/operations/none").status, 404);
+  EXPECT_EQ(call("GET", "/v1/operations?state=exploded").status, 400);
   answers.push_back(HttpCall(port, "GET", "/v1/providers/lab-a"));
   b.Kill(SIGTERM);
   for (const auto& a : answers) {

@@ -119,3 +119,56 @@ TEST_F(WorkloadApi, AnInlineProfileIsCheckedToo) {
 
 }  // namespace
 }  // namespace icb
+
+namespace icb {
+namespace {
+
+class OperationApi : public ::testing::Test, protected testing::ApiHarness {
+ protected:
+  OperationApi() : ApiHarness("2026-11-23T00:00:00Z"), operations_(*store_) {}
+  HttpResponse Get(const std::string& path) {
+    HttpRequest r;
+    r.method = "GET";
+    EXPECT_TRUE(ParseRequestTarget(path, r).ok()) << path;
+    return api_.Handle(r);
+  }
+  void Add(const std::string& id, const std::string& kind, const std::string& workload, OperationState state) {
+    Operation op;
+    op.id = id;
+    op.kind = kind;
+    op.workload = workload;
+    op.state = state;
+    op.created_at = op.updated_at = clock_.Now();
+    op.steps.push_back({"choose_target", StepState::kSucceeded, clock_.Now(), clock_.Now(), 1, {{"target", "b"}}});
+    ASSERT_TRUE(operations_.Create(op, nullptr).ok());
+  }
+  std::vector<std::string> Ids(const std::string& path) {
+    auto r = Get(path);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    const auto answer = nlohmann::json::parse(r.body);  // named: the loop below reads into it
+    for (const auto& op : answer["operations"]) out.push_back(op["id"].get<std::string>());
+    return out;
+  }
+  OperationStore operations_;
+};
+
+TEST_F(OperationApi, ListsAndFiltersWhatTheRecordsSay) {
+  Add("op-1", "failover", "shop", OperationState::kSucceeded);
+  Add("op-2", "place", "shop", OperationState::kRunning);
+  Add("op-3", "failover", "blog", OperationState::kWaiting);
+  EXPECT_EQ(Ids("/v1/operations"), (std::vector<std::string>{"op-1", "op-2", "op-3"}));
+  EXPECT_EQ(Ids("/v1/operations?workload=shop"), (std::vector<std::string>{"op-1", "op-2"}));
+  EXPECT_EQ(Ids("/v1/operations?kind=failover&state=waiting"), std::vector<std::string>{"op-3"});
+  EXPECT_TRUE(Ids("/v1/operations?workload=none").empty());
+  auto one = Get("/v1/operations/op-1");
+  ASSERT_EQ(one.status, 200);
+  auto doc = nlohmann::json::parse(one.body);
+  EXPECT_EQ(doc["state"], "succeeded");
+  EXPECT_EQ(doc["steps"][0]["detail"]["target"], "b");
+  EXPECT_EQ(Get("/v1/operations/op-9").status, 404);
+  EXPECT_EQ(Get("/v1/operations?state=exploded").status, 400);
+}
+
+}  // namespace
+}  // namespace icb
