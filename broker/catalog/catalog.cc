@@ -24,6 +24,11 @@ const SlaVersion* ProviderEntry::InForce(TimePoint t) const {
   return found;
 }
 
+const ProviderEntry* CatalogSnapshot::FindProvider(std::string_view id) const {
+  auto it = std::lower_bound(providers.begin(), providers.end(), id, [](const ProviderEntry& e, std::string_view v) { return e.provider.id < v; });
+  return it != providers.end() && it->provider.id == id ? &*it : nullptr;
+}
+
 std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const {
   {
     std::lock_guard lock(table_mu_);

@@ -84,6 +84,8 @@ struct CatalogSnapshot {
   // Stored requirement profiles, parsed: a rank by profile_id reads the same
   // consistent view as its providers, with no store round trip.
   std::map<std::string, Profile, std::less<>> profiles;
+  // The provider with this id (providers are in id order); null if none.
+  const ProviderEntry* FindProvider(std::string_view id) const;
   const Profile* FindProfile(std::string_view id) const {
     auto it = profiles.find(id);
     return it == profiles.end() ? nullptr : &it->second;

@@ -8,20 +8,10 @@ namespace icb {
 
 using nlohmann::json;
 
-namespace {
-
-const ProviderEntry* FindProvider(const CatalogSnapshot& catalog, std::string_view id) {
-  auto it = std::lower_bound(catalog.providers.begin(), catalog.providers.end(), id,
-                             [](const ProviderEntry& e, std::string_view v) { return e.provider.id < v; });
-  return it != catalog.providers.end() && it->provider.id == id ? &*it : nullptr;
-}
-
-}  // namespace
-
 Status CheckWorkloadReferences(const CatalogSnapshot& catalog, const Workload& w) {
   std::vector<FieldError> unknown, unfit;
   auto provider = [&](const std::string& id, const std::string& pointer, const char* capability, const char* role) {
-    const ProviderEntry* e = FindProvider(catalog, id);
+    const ProviderEntry* e = catalog.FindProvider(id);
     if (!e) {
       unknown.push_back({pointer, "no provider \"" + id + "\""});
       return;

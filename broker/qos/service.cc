@@ -270,12 +270,7 @@ Result<ObservationMap> QosService::Observations(const CatalogSnapshot& catalog, 
 Result<std::shared_ptr<const CatalogSnapshot>> QosService::Entry(std::string_view provider, const ProviderEntry** entry) {
   ICB_RETURN_IF_ERROR(catalog_.GetProvider(provider).status());
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
-  for (const auto& e : snapshot->providers) {
-    if (e.provider.id == provider) {
-      *entry = &e;
-      return snapshot;
-    }
-  }
+  if ((*entry = snapshot->FindProvider(provider))) return snapshot;
   return NotFound("no provider " + std::string(provider));
 }
 

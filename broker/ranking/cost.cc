@@ -97,7 +97,7 @@ CostEstimate CostFilter::Estimate(const Provider& provider, const Cheapest& c, s
   e.rate = c.rate;
   e.monthly = c.monthly;
   e.credit_percent = credit_percent;
-  e.expected_credit = credit_percent ? c.monthly * *credit_percent / 100.0 : 0.0;
+  e.expected_credit = ExpectedCredit(c.monthly, credit_percent);
   e.effective = c.monthly - e.expected_credit;
   return e;
 }

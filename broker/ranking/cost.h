@@ -22,6 +22,11 @@ struct CostEstimate {
   double effective = 0;                  // monthly - expected_credit
 };
 
+// The credit a provider's history suggests it will owe on a monthly bill.
+inline double ExpectedCredit(double monthly, std::optional<double> credit_percent) {
+  return credit_percent ? monthly * *credit_percent / 100.0 : 0.0;
+}
+
 struct CostOutcome {
   std::optional<CostEstimate> estimate;  // the cheapest offer that prices every unit used
   std::vector<std::string> reasons;      // why each offer does not apply, when none does

@@ -115,7 +115,7 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
   struct CandidateCost {
     CostFilter::Cheapest price;
     std::optional<double> credit_percent;
-    double effective() const { return price.monthly - (credit_percent ? price.monthly * *credit_percent / 100.0 : 0.0); }
+    double effective() const { return price.monthly - ExpectedCredit(price.monthly, credit_percent); }
   };
   std::vector<std::optional<CandidateCost>> costs;  // parallel to candidates when the profile has cost
   DecisionMatrix m;
@@ -223,11 +223,8 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
       reasons.constraints = filter.Failed(i, sla ? &table->targets[i * kNumTargets] : nullptr, now);
       // Words only for the excluded an answer lists.
       if (!reasons.empty() && worded()) reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
-      if (!sla && reasons.empty()) {
-        reasons.words = worded();
-        reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now); });
-      }
       reasons.words = worded();
+      if (!sla && reasons.empty()) reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now); });
       std::optional<CandidateCost> cost;
       if (assessing && sla && reasons.empty()) assess(i, entry.provider, cost, reasons);
       if (!reasons.empty()) {

@@ -35,9 +35,9 @@ Result<CompareReport> BuildCompare(const CatalogSnapshot& catalog, const PolicyR
   } else {
     std::vector<FieldError> unknown;
     for (size_t i = 0; i < ids.size(); ++i) {
-      auto it = std::find_if(catalog.providers.begin(), catalog.providers.end(), [&](const ProviderEntry& e) { return e.provider.id == ids[i]; });
-      if (it == catalog.providers.end()) unknown.push_back({"/providers/" + std::to_string(i), "unknown provider \"" + ids[i] + "\""});
-      else if (std::none_of(sub.providers.begin(), sub.providers.end(), [&](const ProviderEntry& e) { return e.provider.id == ids[i]; })) sub.providers.push_back(*it);
+      const ProviderEntry* found = catalog.FindProvider(ids[i]);
+      if (!found) unknown.push_back({"/providers/" + std::to_string(i), "unknown provider \"" + ids[i] + "\""});
+      else if (std::none_of(sub.providers.begin(), sub.providers.end(), [&](const ProviderEntry& e) { return e.provider.id == ids[i]; })) sub.providers.push_back(*found);
     }
     if (!unknown.empty()) return Status(StatusCode::kNotFound, "unknown providers", std::move(unknown));
     std::sort(sub.providers.begin(), sub.providers.end(), [](const ProviderEntry& a, const ProviderEntry& b) { return a.provider.id < b.provider.id; });
