@@ -3,6 +3,8 @@
 
 #include <thread>
 
+#include <hiredis/hiredis.h>
+
 #include <nlohmann/json.hpp>
 
 #include "broker/catalog/catalog.h"
@@ -15,6 +17,17 @@
 namespace icb {
 namespace {
 
+// Ends a lease now, as its TTL running out on the server would: deleting
+// the key is what expiry does, without the test depending on wall time.
+void ExpireLeaseOnServer(const RedisAddress& a, const std::string& name) {
+  redisContext* c = a.unix_path.empty() ? redisConnect(a.host.c_str(), a.port) : redisConnectUnix(a.unix_path.c_str());
+  ASSERT_TRUE(c != nullptr && c->err == 0);
+  auto* r = static_cast<redisReply*>(redisCommand(c, "DEL icb:lease:%s", name.c_str()));
+  ASSERT_TRUE(r != nullptr);
+  freeReplyObject(r);
+  redisFree(c);
+}
+
 // Unix socket flavour.
 struct RedisUnixFactory {
   testing::TempDir dir;
@@ -25,23 +38,23 @@ struct RedisUnixFactory {
     redis = std::move(r).value();
     return NewRedisStore({.address = redis->address()});
   }
-  // Leases expire on the server's clock.
-  void Elapse(Millis d) { std::this_thread::sleep_for(d); }
+  void ExpireLease(const std::string& name) { ExpireLeaseOnServer(redis->address(), name); }
 };
 
 // TCP flavour on a random loopback port, through a redis:// URL.
 struct RedisTcpFactory {
   testing::TempDir dir;
   std::unique_ptr<EmbeddedRedis> redis;
+  std::optional<RedisAddress> address;
   std::unique_ptr<Store> Make() {
     int port = testing::FreeTcpPort();
     auto r = EmbeddedRedis::Start({.data_dir = dir.path(), .tcp_port = port});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     redis = std::move(r).value();
-    auto addr = ParseRedisUrl("redis://127.0.0.1:" + std::to_string(port));
-    return NewRedisStore({.address = *addr});
+    address = *ParseRedisUrl("redis://127.0.0.1:" + std::to_string(port));
+    return NewRedisStore({.address = *address});
   }
-  void Elapse(Millis d) { std::this_thread::sleep_for(d); }
+  void ExpireLease(const std::string& name) { ExpireLeaseOnServer(*address, name); }
 };
 
 using RedisFactories = ::testing::Types<RedisUnixFactory, RedisTcpFactory>;
