@@ -153,8 +153,36 @@ TYPED_TEST_P(StoreConformance, LeaseEpochsFenceStaleWriters) {
   EXPECT_TRUE(s.AcquireLease("workload:w1", "broker-b", ttl)->has_value());
 }
 
+TYPED_TEST_P(StoreConformance, CompareAndSetAllWritesEveryRecordOrNone) {
+  Store& s = *this->store_;
+  ASSERT_EQ(*s.CompareAndSet({"w:1", 0, "placed on a", {}, {}}), 1);
+  const AppendGroup events{"events:seen", "events", {{"e1", "one\n"}, {"e2", "two\n"}}};
+  // Both at their versions: both written, and the events appended once.
+  auto ok = s.CompareAndSetAll({{"w:1", 1, "failing over", {{"busy", "w1"}}, {}}, {"op:9", 0, "running", {{"ops", "9"}}, {}}}, {events});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(*ok, (std::vector<long long>{2, 1}));
+  EXPECT_EQ(s.GetMany({"events"})->at(0).value_or(""), "one\ntwo\n");
+  // One of them moved on: nothing is written, no event appended.
+  auto lost = s.CompareAndSetAll({{"op:9", 1, "done", {}, {{"ops", "9"}}}, {"w:1", 1, "stale", {}, {}}},
+                                 {{"events:seen", "events", {{"e3", "three\n"}}}});
+  EXPECT_EQ(lost.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(s.GetVersioned("op:9")->value().value, "running");
+  EXPECT_EQ(s.SetMembers("ops")->size(), 1u);
+  EXPECT_EQ(s.GetMany({"events"})->at(0).value_or(""), "one\ntwo\n");
+  // A retried write's events are not appended twice; a delete gives version 0.
+  auto again = s.CompareAndSetAll({{"op:9", 1, std::nullopt, {}, {{"ops", "9"}}}}, {events});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, (std::vector<long long>{0}));
+  EXPECT_FALSE(s.GetVersioned("op:9")->has_value());
+  EXPECT_TRUE(s.SetMembers("ops")->empty());
+  EXPECT_EQ(s.GetMany({"events"})->at(0).value_or(""), "one\ntwo\n");
+  // The same key twice is refused before anything is written.
+  EXPECT_EQ(s.CompareAndSetAll({{"x", 0, "a", {}, {}}, {"x", 0, "b", {}, {}}}, {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(s.GetVersioned("x")->has_value());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues,
                             AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
-                            LeaseEpochsFenceStaleWriters);
+                            LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone);
 
 }  // namespace icb

@@ -102,28 +102,41 @@ class MemoryStore final : public Store {
     return std::optional<Versioned>(it->second);
   }
 
-  Result<long long> CompareAndSet(const CasWrite& w, const Fence* fence) override {
+  Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& writes, const std::vector<AppendGroup>& appends,
+                                                  const Fence* fence) override {
+    ICB_RETURN_IF_ERROR(CheckDistinctKeys(writes));
     std::lock_guard lock(mu_);
     if (fence && LatestEpoch(fence->lease) != fence->epoch) {
       return FailedPrecondition("stale lease epoch " + std::to_string(fence->epoch) + " for " + fence->lease + " (latest " +
                                 std::to_string(LatestEpoch(fence->lease)) + ")");
     }
-    auto it = records_.find(w.key);
-    long long current = it == records_.end() ? 0 : it->second.version;
-    if (current != w.expected) {
-      return Aborted("record " + w.key + " is at version " + std::to_string(current) + ", not " + std::to_string(w.expected));
+    for (const auto& w : writes) {
+      auto it = records_.find(w.key);
+      long long current = it == records_.end() ? 0 : it->second.version;
+      if (current != w.expected) {
+        return Aborted("record " + w.key + " is at version " + std::to_string(current) + ", not " + std::to_string(w.expected));
+      }
     }
-    long long next = 0;
-    if (w.value) {
-      next = current + 1;
-      records_[w.key] = Versioned{*w.value, next};
-    } else if (it != records_.end()) {
-      records_.erase(it);
+    std::vector<long long> versions;
+    for (const auto& w : writes) {
+      long long next = 0;
+      if (w.value) {
+        next = w.expected + 1;
+        records_[w.key] = Versioned{*w.value, next};
+      } else {
+        records_.erase(w.key);
+      }
+      versions.push_back(next);
+      for (const auto& [set, member] : w.set_add) sets_[set].insert(member);
+      for (const auto& [set, member] : w.set_remove)
+        if (auto si = sets_.find(set); si != sets_.end()) si->second.erase(member);
     }
-    for (const auto& [set, member] : w.set_add) sets_[set].insert(member);
-    for (const auto& [set, member] : w.set_remove)
-      if (auto si = sets_.find(set); si != sets_.end()) si->second.erase(member);
-    return next;
+    for (const auto& g : appends) {
+      auto& seen = sets_[g.seen_key];
+      for (const auto& [member, record] : g.items)
+        if (seen.insert(member).second) strings_[g.data_key] += record;
+    }
+    return versions;
   }
 
   Result<std::optional<Lease>> AcquireLease(std::string_view name, std::string_view holder, Millis ttl) override {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <vector>
@@ -236,60 +237,107 @@ return n
     return std::optional<Versioned>(std::move(out));
   }
 
-  Result<long long> CompareAndSet(const CasWrite& w, const Fence* fence) override {
-    // One script: the fence, the version check, the write and the index
-    // changes happen together or not at all (Redis runs a script alone).
-    // Replies {0, new version} | {1, current version} | {2, latest epoch}.
+  Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& writes, const std::vector<AppendGroup>& appends,
+                                                  const Fence* fence) override {
+    ICB_RETURN_IF_ERROR(CheckDistinctKeys(writes));
+    // One script: the fence, every version check, the writes, their index
+    // changes and the appends happen together or not at all (Redis runs a
+    // script alone). Replies {0, new versions...} | {1, current version,
+    // write number} | {2, latest epoch}. A write in ARGV: key, expected,
+    // has value, value, adds, (set, member)..., removes, (set, member)...
     static constexpr std::string_view kScript = R"LUA(
 if ARGV[1] == '1' then
-  local latest = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if latest ~= tonumber(ARGV[2]) then return {2, latest} end
+  local latest = tonumber(redis.call('GET', ARGV[2]) or '0')
+  if latest ~= tonumber(ARGV[3]) then return {2, latest} end
 end
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if current ~= tonumber(ARGV[3]) then return {1, current} end
-local next = 0
-if ARGV[4] == '1' then
-  next = current + 1
-  redis.call('HSET', KEYS[1], 'v', next, 'd', ARGV[5])
-else
-  redis.call('DEL', KEYS[1])
+local n = tonumber(ARGV[4])
+local i = 5
+for w = 1, n do
+  local current = tonumber(redis.call('HGET', ARGV[i], 'v') or '0')
+  if current ~= tonumber(ARGV[i + 1]) then return {1, current, w} end
+  i = i + 4
+  i = i + 1 + 2 * tonumber(ARGV[i])
+  i = i + 1 + 2 * tonumber(ARGV[i])
 end
-local i = 7
-for k = 1, tonumber(ARGV[6]) do
-  redis.call('SADD', ARGV[i], ARGV[i + 1])
-  i = i + 2
+local out = {0}
+i = 5
+for w = 1, n do
+  local key, expected = ARGV[i], tonumber(ARGV[i + 1])
+  local next = 0
+  if ARGV[i + 2] == '1' then
+    next = expected + 1
+    redis.call('HSET', key, 'v', next, 'd', ARGV[i + 3])
+  else
+    redis.call('DEL', key)
+  end
+  out[#out + 1] = next
+  i = i + 4
+  for k = 1, tonumber(ARGV[i]) do
+    redis.call('SADD', ARGV[i + 2 * k - 1], ARGV[i + 2 * k])
+  end
+  i = i + 1 + 2 * tonumber(ARGV[i])
+  for k = 1, tonumber(ARGV[i]) do
+    redis.call('SREM', ARGV[i + 2 * k - 1], ARGV[i + 2 * k])
+  end
+  i = i + 1 + 2 * tonumber(ARGV[i])
 end
-local removes = tonumber(ARGV[i])
-i = i + 1
-for k = 1, removes do
-  redis.call('SREM', ARGV[i], ARGV[i + 1])
-  i = i + 2
+for g = 1, tonumber(ARGV[i]) do
+  local seen, data, count = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 3
+  for k = 1, count do
+    if redis.call('SADD', seen, ARGV[i + 1]) == 1 then redis.call('APPEND', data, ARGV[i + 2]) end
+    i = i + 2
+  end
 end
-return {0, next}
+return out
 )LUA";
-    std::string epoch_key = fence ? LeaseEpochKey(fence->lease) : std::string("-");
-    std::string epoch = fence ? std::to_string(fence->epoch) : "0";
-    std::string expected = std::to_string(w.expected);
-    std::string adds = std::to_string(w.set_add.size()), removes = std::to_string(w.set_remove.size());
-    std::vector<std::string_view> args = {"EVAL", kScript, "2", w.key, epoch_key, fence ? "1" : "0", epoch, expected,
-                                          w.value ? "1" : "0", w.value ? std::string_view(*w.value) : std::string_view(), adds};
-    for (const auto& [set, member] : w.set_add) {
-      args.push_back(set);
-      args.push_back(member);
+    std::deque<std::string> numbers;  // keeps the number strings alive for argv (no reallocation)
+    auto number = [&](long long v) -> std::string_view { return numbers.emplace_back(std::to_string(v)); };
+    std::vector<std::string_view> args = {"EVAL", kScript, "0", fence ? "1" : "0"};
+    args.push_back(fence ? std::string_view(numbers.emplace_back(LeaseEpochKey(fence->lease))) : std::string_view("-"));
+    args.push_back(number(fence ? fence->epoch : 0));
+    args.push_back(number(static_cast<long long>(writes.size())));
+    for (const auto& w : writes) {
+      args.push_back(w.key);
+      args.push_back(number(w.expected));
+      args.push_back(w.value ? "1" : "0");
+      args.push_back(w.value ? std::string_view(*w.value) : std::string_view());
+      args.push_back(number(static_cast<long long>(w.set_add.size())));
+      for (const auto& [set, member] : w.set_add) {
+        args.push_back(set);
+        args.push_back(member);
+      }
+      args.push_back(number(static_cast<long long>(w.set_remove.size())));
+      for (const auto& [set, member] : w.set_remove) {
+        args.push_back(set);
+        args.push_back(member);
+      }
     }
-    args.push_back(removes);
-    for (const auto& [set, member] : w.set_remove) {
-      args.push_back(set);
-      args.push_back(member);
+    args.push_back(number(static_cast<long long>(appends.size())));
+    for (const auto& g : appends) {
+      args.push_back(g.seen_key);
+      args.push_back(g.data_key);
+      args.push_back(number(static_cast<long long>(g.items.size())));
+      for (const auto& [member, record] : g.items) {
+        args.push_back(member);
+        args.push_back(record);
+      }
     }
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, /*retry=*/false));
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Internal("Redis: unexpected compare-and-set reply");
-    long long code = r->element[0]->integer, value = r->element[1]->integer;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) return Internal("Redis: unexpected compare-and-set reply");
+    long long code = r->element[0]->integer;
     if (code == 2) {
-      return FailedPrecondition("stale lease epoch " + epoch + " for " + fence->lease + " (latest " + std::to_string(value) + ")");
+      return FailedPrecondition("stale lease epoch " + std::to_string(fence->epoch) + " for " + fence->lease + " (latest " +
+                                std::to_string(r->element[1]->integer) + ")");
     }
-    if (code == 1) return Aborted("record " + w.key + " is at version " + std::to_string(value) + ", not " + expected);
-    return value;
+    if (code == 1) {
+      const CasWrite& w = writes.at(static_cast<size_t>(r->element[2]->integer - 1));
+      return Aborted("record " + w.key + " is at version " + std::to_string(r->element[1]->integer) + ", not " + std::to_string(w.expected));
+    }
+    std::vector<long long> versions;
+    for (size_t k = 1; k < r->elements; ++k) versions.push_back(r->element[k]->integer);
+    if (versions.size() != writes.size()) return Internal("Redis: compare-and-set reply has the wrong number of versions");
+    return versions;
   }
 
   Result<std::optional<Lease>> AcquireLease(std::string_view name, std::string_view holder, Millis ttl) override {

@@ -120,7 +120,17 @@ class Store {
   // not at `expected` (another write came first: read it again);
   // FailedPrecondition when `fence` is given and its epoch is stale. Nothing
   // is written in either case.
-  virtual Result<long long> CompareAndSet(const CasWrite& write, const Fence* fence = nullptr) = 0;
+  Result<long long> CompareAndSet(const CasWrite& write, const Fence* fence = nullptr) {
+    ICB_ASSIGN_OR_RETURN(auto versions, CompareAndSetAll({write}, {}, fence));
+    return versions.front();
+  }
+  // Several records at once: every one must be at its expected version, and
+  // then all are written together with the appends (records kept once per
+  // member, like AppendUnique: the audit events of the same change), or
+  // nothing is. A key may appear once. Returns the new versions in order.
+  virtual Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& writes,
+                                                          const std::vector<AppendGroup>& appends,
+                                                          const Fence* fence = nullptr) = 0;
 
   // Takes lease `name` for `holder` for `ttl` when it is free or has expired
   // (a new epoch), or renews it when `holder` holds it (the same epoch).
@@ -129,6 +139,9 @@ class Store {
   // Frees the lease if `lease` is still how it is held; otherwise nothing.
   virtual Status ReleaseLease(std::string_view name, const Lease& lease) = 0;
 };
+
+// InvalidArgument when a key appears twice among `writes`.
+Status CheckDistinctKeys(const std::vector<CasWrite>& writes);
 
 // `clock` times leases (a ManualClock in tests); null: the system clock.
 std::unique_ptr<Store> NewMemoryStore(const Clock* clock = nullptr);

@@ -10,6 +10,7 @@
 
 #include "broker/core/time.h"
 #include "broker/orchestrator/runner.h"
+#include "broker/store/store_wrapper.h"
 
 namespace icb {
 namespace {
@@ -18,34 +19,28 @@ const TimePoint kNow = *ParseRfc3339("2026-12-01T00:00:00Z");
 
 // Forwards to a real store until `writes_left` compare-and-sets have gone
 // through; then every call fails, like a process that was killed.
-class DyingStore final : public Store {
+class DyingStore final : public StoreWrapper {
  public:
-  DyingStore(Store& base, int writes_left) : base_(base), writes_left_(writes_left) {}
+  DyingStore(Store& base, int writes_left) : StoreWrapper(base), writes_left_(writes_left) {}
   bool dead() const { return writes_left_ < 0; }
-  Status Ping() override { return Alive() ? base_.Ping() : Gone(); }
-  Result<std::optional<std::string>> HashGet(std::string_view k, std::string_view f) override { return Alive() ? base_.HashGet(k, f) : Gone(); }
-  Result<std::vector<std::pair<std::string, std::string>>> HashGetAll(std::string_view k) override { return Alive() ? base_.HashGetAll(k) : Gone(); }
-  Result<long long> GetCounter(std::string_view k) override { return Alive() ? base_.GetCounter(k) : Gone(); }
-  Result<std::vector<long long>> Apply(const WriteBatch& b) override { return Alive() ? base_.Apply(b) : Gone(); }
+  Result<std::vector<long long>> Apply(const WriteBatch& b) override { return Alive() ? StoreWrapper::Apply(b) : Gone(); }
   Result<long long> AppendUnique(const std::vector<AppendGroup>& g, const std::vector<std::pair<std::string, std::string>>& s) override {
-    return Alive() ? base_.AppendUnique(g, s) : Gone();
+    return Alive() ? StoreWrapper::AppendUnique(g, s) : Gone();
   }
-  Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& k) override { return Alive() ? base_.GetMany(k) : Gone(); }
-  Result<std::vector<std::string>> SetMembers(std::string_view k) override { return Alive() ? base_.SetMembers(k) : Gone(); }
-  Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return Alive() ? base_.GetVersioned(k) : Gone(); }
-  Result<long long> CompareAndSet(const CasWrite& w, const Fence* f) override {
+  Result<std::vector<std::string>> SetMembers(std::string_view k) override { return Alive() ? StoreWrapper::SetMembers(k) : Gone(); }
+  Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return Alive() ? StoreWrapper::GetVersioned(k) : Gone(); }
+  Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& w, const std::vector<AppendGroup>& a,
+                                                  const Fence* f) override {
     if (!Alive() || --writes_left_ < 0) return Gone();
-    return base_.CompareAndSet(w, f);
+    return StoreWrapper::CompareAndSetAll(w, a, f);
   }
   Result<std::optional<Lease>> AcquireLease(std::string_view n, std::string_view h, Millis ttl) override {
-    return Alive() ? base_.AcquireLease(n, h, ttl) : Gone();
+    return Alive() ? StoreWrapper::AcquireLease(n, h, ttl) : Gone();
   }
-  Status ReleaseLease(std::string_view n, const Lease& l) override { return Alive() ? base_.ReleaseLease(n, l) : Gone(); }
 
  private:
   bool Alive() const { return writes_left_ >= 0; }
   static Status Gone() { return Unavailable("killed"); }
-  Store& base_;
   int writes_left_;
 };
 
