@@ -109,21 +109,32 @@ TYPED_TEST_SUITE_P(ComputeConformance);
 
 TYPED_TEST_P(ComputeConformance, ScaleWithinQuotaAndCapacityDeployAndProbeTargets) {
   ComputeProvider& c = *this->compute_;
-  ASSERT_TRUE(c.Scale(4).ok());
-  EXPECT_EQ(c.State()->instances, 4);
-  EXPECT_EQ(c.State()->quota, 20);
-  EXPECT_EQ(c.Scale(21).code(), StatusCode::kResourceExhausted);
-  this->factory_.SetCapacity(6);
-  EXPECT_EQ(c.Scale(7).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(c.State()->instances, 4);
-  auto d = c.Deploy("api");
+  const int used_before = c.State()->used;  // a shared lab provider may run others' services
+  EXPECT_EQ(c.Scale("conf-api", 1, "k0").code(), StatusCode::kNotFound);  // not deployed yet
+  auto d = c.Deploy("conf-api", "k1");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
-  EXPECT_EQ(d->service, "api");
+  EXPECT_EQ(d->service, "conf-api");
   EXPECT_FALSE(d->url.empty());
-  ASSERT_TRUE(c.Deploy("api").ok());  // idempotent by name
+  ASSERT_TRUE(c.Deploy("conf-api", "k2").ok());  // idempotent by name
+  ASSERT_TRUE(c.Scale("conf-api", 4, "k3").ok());
+  ASSERT_TRUE(c.Scale("conf-api", 4, "k4").ok());  // to a number: again is the same
+  auto st = c.State();
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  EXPECT_EQ(st->quota, 20);
+  EXPECT_EQ(st->used, used_before + 4);
+  ASSERT_NE(st->Find("conf-api"), nullptr);
+  EXPECT_EQ(st->Find("conf-api")->instances, 4);
+  EXPECT_EQ(st->Room("conf-api"), 20 - used_before);
+  // Quota and capacity count every service; a refusal changes nothing.
+  EXPECT_EQ(c.Scale("conf-api", 21 - used_before, "k5").code(), StatusCode::kResourceExhausted);
+  this->factory_.SetCapacity(used_before + 6);
+  EXPECT_EQ(c.Scale("conf-api", 7, "k6").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(c.State()->Find("conf-api")->instances, 4);
+  EXPECT_EQ(c.State()->Room("conf-api"), 6);
   auto targets = c.ProbeTargets();
   ASSERT_TRUE(targets.ok());
-  ASSERT_EQ(std::count_if(targets->begin(), targets->end(), [](const Deployment& t) { return t.service == "api"; }), 1);
+  ASSERT_EQ(std::count_if(targets->begin(), targets->end(), [](const Deployment& t) { return t.service == "conf-api"; }), 1);
+  ASSERT_TRUE(c.Scale("conf-api", 0, "k7").ok());
 }
 REGISTER_TYPED_TEST_SUITE_P(ComputeConformance, ScaleWithinQuotaAndCapacityDeployAndProbeTargets);
 

@@ -16,31 +16,39 @@ class SimCompute final : public ComputeProvider {
     ICB_ASSIGN_OR_RETURN(auto resp, caller_.Call("compute state", [&] { return HttpClientRequest{"GET", url_ + "/v1/state", {}, "", Millis(0)}; }));
     json s = json::parse(resp.body, nullptr, false);
     if (s.is_discarded() || !s.is_object()) return Unavailable("compute state: not a JSON object");
-    return ComputeState{s.value("instances", 0), s.value("capacity", 0), s.value("quota", 0)};
+    try {
+      ComputeState out{s.value("capacity", 0), s.value("quota", 0), s.value("used", 0), {}};
+      for (const auto& svc : s.value("services", json::array()))
+        out.services.push_back({svc.at("service").get<std::string>(), svc.at("instances").get<int>(), svc.value("url", "")});
+      return out;
+    } catch (const json::exception&) {
+      return Unavailable("compute state: not a state document");
+    }
   }
 
-  Status Scale(int instances) override {
-    std::string body = json{{"instances", instances}}.dump();
-    // 429 and 409 are answers about the request (quota, capacity), not
-    // overload: taken as they are, not retried.
-    auto resp = caller_.Call(
-        "compute scale to " + std::to_string(instances),
-        [&] { return HttpClientRequest{"POST", url_ + "/v1/scale", {{"Content-Type", "application/json"}}, body, Millis(0)}; },
-        [](int s) { return s == 429 || s == 409; });
-    if (!resp.ok()) return resp.status();
-    if (resp->status == 429) return Status(StatusCode::kResourceExhausted, "compute scale to " + std::to_string(instances) + ": over quota");
-    if (resp->status == 409) return Status(StatusCode::kFailedPrecondition, "compute scale to " + std::to_string(instances) + ": over capacity");
-    return Status::Ok();
-  }
-
-  Result<Deployment> Deploy(const std::string& service) override {
+  Result<Deployment> Deploy(const std::string& service, const std::string& key) override {
     std::string body = json{{"service", service}}.dump();
     ICB_ASSIGN_OR_RETURN(auto resp, caller_.Call("compute deploy " + service, [&] {
-      return HttpClientRequest{"POST", url_ + "/v1/deploy", {{"Content-Type", "application/json"}}, body, Millis(0)};
+      return HttpClientRequest{"POST", url_ + "/v1/deploy", Headers(key), body, Millis(0)};
     }));
     json d = json::parse(resp.body, nullptr, false);
-    if (d.is_discarded() || !d.contains("url")) return Unavailable("compute deploy " + service + ": no url in the answer");
+    if (d.is_discarded() || !d.contains("url") || !d["url"].is_string()) return Unavailable("compute deploy " + service + ": no url in the answer");
     return Deployment{d.value("service", service), d["url"].get<std::string>()};
+  }
+
+  Status Scale(const std::string& service, int instances, const std::string& key) override {
+    std::string body = json{{"service", service}, {"instances", instances}}.dump();
+    const std::string what = "compute scale " + service + " to " + std::to_string(instances);
+    // 429, 409 and 404 are answers about the request (quota, capacity, no
+    // such service), not overload: taken as they are, not retried.
+    auto resp = caller_.Call(
+        what, [&] { return HttpClientRequest{"POST", url_ + "/v1/scale", Headers(key), body, Millis(0)}; },
+        [](int s) { return s == 429 || s == 409 || s == 404; });
+    if (!resp.ok()) return resp.status();
+    if (resp->status == 429) return Status(StatusCode::kResourceExhausted, what + ": over quota");
+    if (resp->status == 409) return Status(StatusCode::kFailedPrecondition, what + ": over capacity");
+    if (resp->status == 404) return NotFound(what + ": not deployed");
+    return Status::Ok();
   }
 
   Result<std::vector<Deployment>> ProbeTargets() override {
@@ -53,6 +61,12 @@ class SimCompute final : public ComputeProvider {
   }
 
  private:
+  static std::vector<std::pair<std::string, std::string>> Headers(const std::string& key) {
+    std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"}};
+    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
+    return h;
+  }
+
   std::string url_;
   HttpCaller caller_;
 };

@@ -1,6 +1,11 @@
-// The compute port: a provider's running capacity for a service, and scaling it.
+// The compute port: a provider's capacity for the customer's services, and
+// deploying and scaling them. Every call that changes something is
+// idempotent (deploy by name, scale to a number) and carries the broker's
+// idempotency key, so a provider that keeps them can tell a retry from a
+// second request.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,10 +18,29 @@ struct Deployment {
   std::string url;  // where the service answers: a probe target
 };
 
-struct ComputeState {
+struct ServiceInstances {
+  std::string service;
   int instances = 0;
-  int capacity = 0;  // what the provider has room for
-  int quota = 0;     // what this customer may run
+  std::string url;
+};
+
+struct ComputeState {
+  int capacity = 0;  // instances the provider has room for, all services together
+  int quota = 0;     // instances this customer may run, all services together
+  int used = 0;      // instances running, all services together
+  std::vector<ServiceInstances> services;
+
+  const ServiceInstances* Find(const std::string& service) const {
+    auto it = std::find_if(services.begin(), services.end(), [&](const ServiceInstances& s) { return s.service == service; });
+    return it == services.end() ? nullptr : &*it;
+  }
+  // Instances `service` could be scaled to: what it runs plus the room left
+  // within both the capacity and the quota.
+  int Room(const std::string& service) const {
+    const ServiceInstances* s = Find(service);
+    const int own = s ? s->instances : 0;
+    return std::max(0, std::min(capacity, quota) - used + own);
+  }
 };
 
 class ComputeProvider {
@@ -24,10 +48,13 @@ class ComputeProvider {
   static constexpr const char* kCapability = "compute";
   virtual ~ComputeProvider() = default;
   virtual Result<ComputeState> State() = 0;
-  // kResourceExhausted over quota, kFailedPrecondition over capacity.
-  virtual Status Scale(int instances) = 0;
-  // Deploys a service (idempotent by name); the answer says where it serves.
-  virtual Result<Deployment> Deploy(const std::string& service) = 0;
+  // Deploys a service (idempotent by name; 0 instances when new); the
+  // answer says where it serves.
+  virtual Result<Deployment> Deploy(const std::string& service, const std::string& idempotency_key) = 0;
+  // Scales a deployed service to `instances`: kResourceExhausted over quota,
+  // kFailedPrecondition over capacity, kNotFound when not deployed; nothing
+  // changes when refused.
+  virtual Status Scale(const std::string& service, int instances, const std::string& idempotency_key) = 0;
   // What the broker should probe: every deployed service's URL.
   virtual Result<std::vector<Deployment>> ProbeTargets() = 0;
 };

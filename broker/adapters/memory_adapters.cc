@@ -73,39 +73,52 @@ class MemoryTrafficSplit final : public TrafficSplit {
 
 class MemoryComputeImpl final : public MemoryCompute {
  public:
-  MemoryComputeImpl(int capacity, int quota, std::string url) : url_(std::move(url)) { state_ = {1, capacity, quota}; }
+  MemoryComputeImpl(int capacity, int quota, std::string url) : url_(std::move(url)) {
+    state_.capacity = capacity;
+    state_.quota = quota;
+  }
   Result<ComputeState> State() override {
     std::lock_guard lock(mu_);
     return state_;
   }
-  Status Scale(int instances) override {
+  Result<Deployment> Deploy(const std::string& service, const std::string& key) override {
     std::lock_guard lock(mu_);
-    if (instances > state_.quota) return Status(StatusCode::kResourceExhausted, "over quota");
-    if (instances > state_.capacity) return Status(StatusCode::kFailedPrecondition, "over capacity");
-    state_.instances = instances;
-    return Status::Ok();
-  }
-  Result<Deployment> Deploy(const std::string& service) override {
-    std::lock_guard lock(mu_);
-    services_[service] = url_;
+    calls_.push_back({"deploy", service, 0, key, !state_.Find(service)});
+    if (!state_.Find(service)) state_.services.push_back({service, 0, url_});
     return Deployment{service, url_};
+  }
+  Status Scale(const std::string& service, int instances, const std::string& key) override {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(state_.services.begin(), state_.services.end(), [&](const ServiceInstances& s) { return s.service == service; });
+    if (it == state_.services.end()) return NotFound("service " + service + " is not deployed");
+    const int others = state_.used - it->instances;
+    if (others + instances > state_.quota) return Status(StatusCode::kResourceExhausted, "over quota");
+    if (others + instances > state_.capacity) return Status(StatusCode::kFailedPrecondition, "over capacity");
+    calls_.push_back({"scale", service, instances, key, it->instances != instances});
+    state_.used = others + instances;
+    it->instances = instances;
+    return Status::Ok();
   }
   Result<std::vector<Deployment>> ProbeTargets() override {
     std::lock_guard lock(mu_);
     std::vector<Deployment> out;
-    for (const auto& [s, u] : services_) out.push_back({s, u});
+    for (const auto& s : state_.services) out.push_back({s.service, s.url});
     return out;
   }
   void SetCapacity(int capacity) override {
     std::lock_guard lock(mu_);
     state_.capacity = capacity;
   }
+  std::vector<ComputeCall> Calls() const override {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
 
  private:
   std::string url_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   ComputeState state_;
-  std::map<std::string, std::string> services_;
+  std::vector<ComputeCall> calls_;
 };
 
 }  // namespace

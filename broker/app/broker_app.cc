@@ -80,6 +80,13 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
     log("demo catalog: " + std::to_string(report->providers) + " providers, " + std::to_string(report->slas) + " SLA versions, " +
         std::to_string(report->profiles) + " profiles added, " + std::to_string(report->skipped) + " already present");
   }
+  if (o.catalog_dir) {
+    ICB_ASSIGN_OR_RETURN(auto files, ReadCatalogDir(*o.catalog_dir));
+    auto report = LoadCatalogFiles(*p->catalog, files, LoadMode::kKeepExisting);
+    if (!report.ok()) return Status(report.status().code(), "catalog " + *o.catalog_dir + ": " + report.status().message(), report.status().errors());
+    log("catalog " + *o.catalog_dir + ": " + std::to_string(report->providers) + " providers, " + std::to_string(report->slas) +
+        " SLA versions, " + std::to_string(report->profiles) + " profiles added, " + std::to_string(report->skipped) + " already present");
+  }
   p->qos = std::make_unique<QosService>(*p->store, *p->catalog);
   p->api = std::make_unique<Api>(*p->store, *p->catalog, *p->qos, p->policies, p->clock, o.api);
   p->server = NewBeastHttpServer(o.http_threads, o.http);

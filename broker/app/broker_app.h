@@ -23,6 +23,7 @@ struct BrokerOptions {
   std::string data_dir = "./icbroker-data";
   std::string appendfsync = "always";
   bool demo = false;                      // load the demo catalog (keeping what is there)
+  std::optional<std::string> catalog_dir; // load a catalog folder (keeping what is there)
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
   std::optional<std::string> credentials_file;  // adapter secrets by name (mode 0600)
   HttpServerLimits http;

@@ -7,13 +7,24 @@ or over quota:
 
   GET  /            the service: 200 with the provider name as the body, after
                     latency_ms; 503 during an outage; 500 with probability error_rate
-  GET  /v1/state    the steering state and the running instances
+  GET  /v1/state    the steering state, the instances `used` (all services)
+                    and per service its instances and URL
   PUT  /v1/state    change any of latency_ms, error_rate, outage, capacity, quota
-  POST /v1/scale    {"instances": N}: 200 when N <= quota and N <= capacity,
-                    429 over quota, 409 over capacity
-  POST /v1/deploy   {"service": NAME}: deploys (records) the service; 200 with
-                    {"service", "url"}, the URL that serves it (this endpoint)
+  POST /v1/deploy   {"service": NAME}: deploys the service (idempotent by
+                    name; a new one runs 0 instances); 200 with {"service",
+                    "url"}, the URL that serves it (this endpoint)
+  POST /v1/scale    {"service": NAME, "instances": N}: 200 when the services'
+                    instances together stay within quota and capacity, 429
+                    over quota, 409 over capacity, 404 for a service not
+                    deployed; a refusal changes nothing
   GET  /v1/services the deployed services and their URLs (probe targets)
+  GET  /v1/calls    every deploy and scale call accepted, in order, with the
+                    Idempotency-Key header it carried and whether it changed
+                    anything ("effect"), so tests can count effects
+
+Capacity and quota count instances of all services together. Outages and
+latency are the provider's: the management API (/v1/...) keeps answering
+during an outage, the service (GET /) answers 503.
 
 Usage: compute_sim.py --port PORT --provider NAME [--host 127.0.0.1]
 """
@@ -31,8 +42,15 @@ class Sim:
     def __init__(self, provider):
         self.lock = threading.Lock()
         self.state = {"provider": provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
-                      "capacity": 100, "quota": 20, "instances": 1, "served": 0}
-        self.services = {}
+                      "capacity": 100, "quota": 20, "served": 0}
+        self.services = {}  # name -> {"instances": N, "url": URL}
+        self.calls = []
+
+    def snapshot(self):
+        s = dict(self.state)
+        s["used"] = sum(v["instances"] for v in self.services.values())
+        s["services"] = [{"service": k, "instances": v["instances"], "url": v["url"]} for k, v in sorted(self.services.items())]
+        return s
 
 
 def handler_for(sim):
@@ -59,13 +77,16 @@ def handler_for(sim):
 
         def do_GET(self):
             with sim.lock:
-                s = dict(sim.state)
+                s = sim.snapshot()
             if self.path == "/v1/state":
                 return self.reply(200, json.dumps(s))
             if self.path == "/v1/services":
-                with sim.lock:
-                    services = [{"service": k, "url": v} for k, v in sorted(sim.services.items())]
+                services = [{"service": v["service"], "url": v["url"]} for v in s["services"]]
                 return self.reply(200, json.dumps({"services": services}))
+            if self.path == "/v1/calls":
+                with sim.lock:
+                    calls = list(sim.calls)
+                return self.reply(200, json.dumps({"calls": calls}))
             if s["latency_ms"]:
                 time.sleep(s["latency_ms"] / 1000.0)
             if s["outage"]:
@@ -87,10 +108,11 @@ def handler_for(sim):
                     return self.reply(400, json.dumps({"error": "bad field " + k}))
             with sim.lock:
                 sim.state.update(change)
-                s = dict(sim.state)
+                s = sim.snapshot()
             self.reply(200, json.dumps(s))
 
         def do_POST(self):
+            key = self.headers.get("Idempotency-Key", "")
             if self.path == "/v1/deploy":
                 req = self.body()
                 name = req.get("service") if isinstance(req, dict) else None
@@ -99,21 +121,30 @@ def handler_for(sim):
                 host, port = self.server.server_address[:2]
                 url = "http://%s:%d/" % (host, port)
                 with sim.lock:
-                    sim.services[name] = url
+                    new = name not in sim.services
+                    if new:
+                        sim.services[name] = {"instances": 0, "url": url}
+                    sim.calls.append({"call": "deploy", "service": name, "idempotency_key": key, "effect": new})
                 return self.reply(200, json.dumps({"service": name, "url": url}))
             if self.path != "/v1/scale":
                 return self.reply(404, '{"error":"no such resource"}')
             req = self.body()
+            name = req.get("service") if isinstance(req, dict) else None
             n = req.get("instances") if isinstance(req, dict) else None
-            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-                return self.reply(400, '{"error":"instances must be a non-negative integer"}')
+            if not isinstance(name, str) or not isinstance(n, int) or isinstance(n, bool) or n < 0:
+                return self.reply(400, '{"error":"service must be a name and instances a non-negative integer"}')
             with sim.lock:
-                if n > sim.state["quota"]:
+                if name not in sim.services:
+                    return self.reply(404, json.dumps({"error": "service not deployed", "service": name}))
+                others = sum(v["instances"] for k, v in sim.services.items() if k != name)
+                if others + n > sim.state["quota"]:
                     return self.reply(429, json.dumps({"error": "quota exceeded", "quota": sim.state["quota"]}))
-                if n > sim.state["capacity"]:
+                if others + n > sim.state["capacity"]:
                     return self.reply(409, json.dumps({"error": "capacity exceeded", "capacity": sim.state["capacity"]}))
-                sim.state["instances"] = n
-                s = dict(sim.state)
+                effect = sim.services[name]["instances"] != n
+                sim.services[name]["instances"] = n
+                sim.calls.append({"call": "scale", "service": name, "instances": n, "idempotency_key": key, "effect": effect})
+                s = sim.snapshot()
             self.reply(200, json.dumps(s))
 
     return Handler

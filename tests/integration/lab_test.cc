@@ -140,12 +140,12 @@ TEST_F(LabTest, HaproxySplitsTrafficInTheWeightsSet) {
   auto split = adapters_.Create<TrafficSplit>("haproxy", {{"runtime_socket", h["runtime_socket"]}, {"backend", h["backend"]}});
   ASSERT_TRUE(split.ok()) << split.status().ToString();
   TrafficSplit& s = **split;
-  ASSERT_TRUE(s.SetWeights({{"sim-a", 3}, {"sim-b", 1}}).ok());
+  ASSERT_TRUE(s.SetWeights({{"sim-a", 3}, {"sim-b", 1}, {"sim-c", 0}}).ok());
   auto servers = s.Servers();
   ASSERT_TRUE(servers.ok()) << servers.status().ToString();
   std::map<std::string, int> weights;
   for (const auto& srv : *servers) weights[srv.name] = srv.weight;
-  EXPECT_EQ(weights, (std::map<std::string, int>{{"sim-a", 3}, {"sim-b", 1}}));
+  EXPECT_EQ(weights, (std::map<std::string, int>{{"sim-a", 3}, {"sim-b", 1}, {"sim-c", 0}}));
   auto seen = CountLandings(h["frontend_url"], 400);
   // Weighted round robin: 3 of every 4 requests to sim-a.
   EXPECT_NEAR(seen["sim-a"], 300, 8);
@@ -156,6 +156,7 @@ TEST_F(LabTest, HaproxySplitsTrafficInTheWeightsSet) {
   seen = CountLandings(h["frontend_url"], 50);
   EXPECT_EQ(seen["sim-b"], 50);
   ASSERT_TRUE(s.SetState("sim-a", "ready").ok());
+  ASSERT_TRUE(s.SetWeights({{"sim-a", 1}, {"sim-b", 1}, {"sim-c", 1}}).ok());
   EXPECT_EQ(s.SetWeights({{"nobody", 1}}).errors().at(0).pointer, "/weights/nobody");
 }
 
@@ -181,22 +182,28 @@ TEST_F(LabTest, CopiesFromS3ToAzureThroughTheAdapters) {
   }
 }
 
-TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacity) {
+TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacityAndRecordsKeys) {
   const json& sim = (*lab_)["compute"][0];
-  auto c = adapters_.Create<ComputeProvider>("sim_compute", {{"url", sim["url"]}});
+  const std::string url = sim["url"].get<std::string>();
+  auto c = adapters_.Create<ComputeProvider>("sim_compute", {{"url", url}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ComputeProvider& compute = **c;
-  ASSERT_TRUE(compute.Scale(5).ok());
-  EXPECT_EQ(compute.State()->instances, 5);
-  EXPECT_EQ(compute.Scale(25).code(), StatusCode::kResourceExhausted);  // quota 20
-  auto http = NewCpprestHttpClient();
-  auto steer = http->Send({"PUT", sim["url"].get<std::string>() + "/v1/state", {{"Content-Type", "application/json"}}, R"({"capacity": 3})", Millis(5000)});
-  ASSERT_TRUE(steer.ok() && steer->status == 200);
-  EXPECT_EQ(compute.Scale(4).code(), StatusCode::kFailedPrecondition);  // capacity 3
-  EXPECT_EQ(compute.State()->instances, 5);                             // refused scaling changed nothing
-  auto deployed = compute.Deploy("web");
+  auto deployed = compute.Deploy("web", "dep-1");
   ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
-  EXPECT_EQ(deployed->url, sim["url"].get<std::string>() + "/");
+  // Each provider serves on its own loopback address, named in lab.json.
+  EXPECT_EQ(deployed->url, url + "/");
+  EXPECT_NE(url.find(sim["address"].get<std::string>()), std::string::npos);
+  ASSERT_TRUE(compute.Scale("web", 5, "scale-1").ok());
+  EXPECT_EQ(compute.State()->Find("web")->instances, 5);
+  EXPECT_EQ(compute.Scale("web", 25, "scale-2").code(), StatusCode::kResourceExhausted);  // quota 20
+  auto http = NewCpprestHttpClient();
+  auto steer = http->Send({"PUT", url + "/v1/state", {{"Content-Type", "application/json"}}, R"({"capacity": 3})", Millis(5000)});
+  ASSERT_TRUE(steer.ok() && steer->status == 200);
+  EXPECT_EQ(compute.Scale("web", 4, "scale-3").code(), StatusCode::kFailedPrecondition);  // capacity 3
+  EXPECT_EQ(compute.State()->used, 5);                                                  // refused scaling changed nothing
+  steer = http->Send({"PUT", url + "/v1/state", {{"Content-Type", "application/json"}}, R"({"capacity": 100})", Millis(5000)});
+  ASSERT_TRUE(steer.ok() && steer->status == 200);
+  ASSERT_TRUE(compute.Scale("web", 5, "scale-4").ok());  // already 5: no effect
   auto targets = compute.ProbeTargets();
   ASSERT_TRUE(targets.ok());
   ASSERT_EQ(targets->size(), 1u);
@@ -204,6 +211,17 @@ TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacity) {
   auto served = http->Get((*targets)[0].url, Millis(5000));  // the probe target answers
   ASSERT_TRUE(served.ok());
   EXPECT_EQ(served->body, "sim-a\n");
+  // Every accepted call is recorded with the key the adapter sent.
+  auto calls = http->Get(url + "/v1/calls", Millis(5000));
+  ASSERT_TRUE(calls.ok());
+  const json recorded = json::parse(calls->body)["calls"];
+  ASSERT_EQ(recorded.size(), 3u);
+  EXPECT_EQ(recorded[0]["idempotency_key"], "dep-1");
+  EXPECT_EQ(recorded[1]["idempotency_key"], "scale-1");
+  EXPECT_TRUE(recorded[1]["effect"].get<bool>());
+  EXPECT_EQ(recorded[2]["idempotency_key"], "scale-4");
+  EXPECT_FALSE(recorded[2]["effect"].get<bool>());
+  ASSERT_TRUE(compute.Scale("web", 0, "scale-5").ok());
 }
 
 // The conformance suites on the lab's servers.
