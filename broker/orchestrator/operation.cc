@@ -18,6 +18,7 @@ const std::string kAllKey = "icb:operations";
 const std::string kUnfinishedKey = "icb:operations:unfinished";
 std::string RecordKey(std::string_view id) { return "icb:operation:" + std::string(id); }
 std::string WorkloadKey(std::string_view w) { return "icb:operations:workload:" + std::string(w); }
+std::string IdempotencyKey(std::string_view k) { return "icb:operations:key:" + std::string(k); }
 
 std::optional<TimePoint> OptionalTime(const json& doc, const char* name) {
   if (!doc.contains(name) || doc[name].is_null()) return std::nullopt;
@@ -73,6 +74,7 @@ json OperationToJson(const Operation& op) {
   if (!op.source.empty()) doc["source"] = {{"provider", op.source}};
   if (!op.target.empty()) doc["target"] = {{"provider", op.target}};
   if (!op.idempotency_key.empty()) doc["idempotency_key"] = op.idempotency_key;
+  if (op.cancel_requested) doc["cancel_requested"] = true;
   return doc;
 }
 
@@ -109,26 +111,38 @@ Result<Operation> OperationFromJson(const json& doc) {
     op.created_at = *created;
     op.updated_at = *updated;
     op.idempotency_key = doc.value("idempotency_key", "");
+    op.cancel_requested = doc.value("cancel_requested", false);
     return op;
   } catch (const json::exception& e) {
     return Internal(std::string("stored operation is corrupt: ") + e.what());
   }
 }
 
-Status OperationStore::Create(Operation& op, const Fence* fence) {
+Status OperationStore::Create(Operation& op, const Fence* fence, const Along& along) {
   CasWrite w{RecordKey(op.id), 0, OperationToJson(op).dump(), {{kAllKey, op.id}}, {}};
   if (!Finished(op.state)) w.set_add.emplace_back(kUnfinishedKey, op.id);
   for (const auto& workload : Concerned(op)) w.set_add.emplace_back(WorkloadKey(workload), op.id);
-  ICB_ASSIGN_OR_RETURN(op.version, store_.CompareAndSet(w, fence));
+  std::vector<CasWrite> writes = {std::move(w)};
+  if (!op.idempotency_key.empty()) writes.push_back({IdempotencyKey(op.idempotency_key), 0, op.id, {}, {}});
+  writes.insert(writes.end(), along.writes.begin(), along.writes.end());
+  std::vector<AppendGroup> appends;
+  if (!along.events.empty()) appends.push_back(AuditAppend(along.events));
+  ICB_ASSIGN_OR_RETURN(auto versions, store_.CompareAndSetAll(writes, appends, fence));
+  op.version = versions.front();
   return Status::Ok();
 }
 
-Status OperationStore::Update(Operation& op, const Fence* fence) {
+Status OperationStore::Update(Operation& op, const Fence* fence, const Along& along) {
   CasWrite w{RecordKey(op.id), op.version, OperationToJson(op).dump(), {}, {}};
   if (Finished(op.state)) w.set_remove.emplace_back(kUnfinishedKey, op.id);
   else w.set_add.emplace_back(kUnfinishedKey, op.id);
   for (const auto& workload : Concerned(op)) w.set_add.emplace_back(WorkloadKey(workload), op.id);
-  ICB_ASSIGN_OR_RETURN(op.version, store_.CompareAndSet(w, fence));
+  std::vector<CasWrite> writes = {std::move(w)};
+  writes.insert(writes.end(), along.writes.begin(), along.writes.end());
+  std::vector<AppendGroup> appends;
+  if (!along.events.empty()) appends.push_back(AuditAppend(along.events));
+  ICB_ASSIGN_OR_RETURN(auto versions, store_.CompareAndSetAll(writes, appends, fence));
+  op.version = versions.front();
   return Status::Ok();
 }
 
@@ -139,6 +153,12 @@ Result<std::optional<Operation>> OperationStore::Get(std::string_view id) {
   ICB_ASSIGN_OR_RETURN(Operation op, OperationFromJson(doc));
   op.version = record->version;
   return std::optional<Operation>(std::move(op));
+}
+
+Result<std::optional<std::string>> OperationStore::FindByKey(std::string_view key) {
+  ICB_ASSIGN_OR_RETURN(auto record, store_.GetVersioned(IdempotencyKey(key)));
+  if (!record) return std::optional<std::string>();
+  return std::optional<std::string>(record->value);
 }
 
 Result<std::vector<std::string>> OperationStore::All() { return Sorted(store_.SetMembers(kAllKey)); }

@@ -12,6 +12,7 @@
 
 #include "broker/core/clock.h"
 #include "broker/core/status.h"
+#include "broker/orchestrator/audit.h"
 #include "broker/store/store.h"
 
 namespace icb {
@@ -45,7 +46,22 @@ struct Operation {
   std::vector<StepRecord> steps;
   TimePoint created_at{}, updated_at{};
   std::string idempotency_key;
+  bool cancel_requested = false;       // honoured between steps
   long long version = 0;               // of its stored record; 0 before it is stored
+
+  StepRecord* Step(std::string_view name) {
+    for (auto& s : steps)
+      if (s.name == name) return &s;
+    return nullptr;
+  }
+  const StepRecord* Step(std::string_view name) const { return const_cast<Operation*>(this)->Step(name); }
+};
+
+// What is written with an operation record, in the same atomic write: the
+// records it changes (a workload's status) and its audit events.
+struct Along {
+  std::vector<CasWrite> writes;
+  std::vector<AuditEvent> events;
 };
 
 nlohmann::json OperationToJson(const Operation& op);
@@ -57,13 +73,16 @@ class OperationStore {
  public:
   explicit OperationStore(Store& store) : store_(store) {}
 
-  // Stores a new operation (its id must be unused); sets op.version.
-  Status Create(Operation& op, const Fence* fence);
+  // Stores a new operation (its id must be unused; so must its
+  // idempotency key, if any: Aborted otherwise); sets op.version.
+  Status Create(Operation& op, const Fence* fence, const Along& along = {});
   // Writes `op` over the version it was read at; Aborted when another write
   // came first, FailedPrecondition when the fence's epoch is stale. Sets
   // op.version on success.
-  Status Update(Operation& op, const Fence* fence);
+  Status Update(Operation& op, const Fence* fence, const Along& along = {});
   Result<std::optional<Operation>> Get(std::string_view id);
+  // The operation an idempotency key started, if any.
+  Result<std::optional<std::string>> FindByKey(std::string_view idempotency_key);
   // Ids, in id order: every operation, the unfinished ones, one workload's.
   Result<std::vector<std::string>> All();
   Result<std::vector<std::string>> Unfinished();

@@ -18,20 +18,42 @@ namespace icb {
 
 // What one step run came to.
 struct StepOutcome {
-  enum class Kind { kDone, kWait, kFail };
+  enum class Kind { kDone, kWait, kFail, kRetry };
   Kind kind = Kind::kDone;
   nlohmann::json detail = nlohmann::json::object();
-  std::string reason;          // kWait, kFail
-  Millis retry_after{1000};    // kWait
-  static StepOutcome Done(nlohmann::json detail = nlohmann::json::object()) { return {Kind::kDone, std::move(detail), "", Millis(0)}; }
-  static StepOutcome Wait(std::string why, Millis after) { return {Kind::kWait, nlohmann::json::object(), std::move(why), after}; }
-  static StepOutcome Fail(std::string why) { return {Kind::kFail, nlohmann::json::object(), std::move(why), Millis(0)}; }
+  std::string reason;          // kWait, kFail, kRetry
+  Millis retry_after{1000};    // kWait, kRetry
+  // Written with the step's end, atomically: records the step changes (a
+  // workload's status) and events (a decision). A lost race on one of them
+  // leaves the step to run again.
+  Along along;
+  // Operation fields the step settled (the target it chose).
+  std::optional<std::string> target;
+  // kRetry: run the operation again from this step (an earlier one: a
+  // verify that failed goes back to choose_target with the next candidate).
+  std::string restart_from;
+
+  static StepOutcome Done(nlohmann::json detail = nlohmann::json::object()) { return {Kind::kDone, std::move(detail), "", Millis(0), {}, {}, {}}; }
+  // Not yet: the operation waits (for capacity, a best-fit target) and the
+  // step runs again after `after`.
+  static StepOutcome Wait(std::string why, Millis after) { return {Kind::kWait, nlohmann::json::object(), std::move(why), after, {}, {}, {}}; }
+  static StepOutcome Fail(std::string why, nlohmann::json detail = nlohmann::json::object()) {
+    return {Kind::kFail, std::move(detail), std::move(why), Millis(0), {}, {}, {}};
+  }
+  // The step failed but the operation goes on from `from` (the steps from
+  // there are pending again).
+  static StepOutcome Retry(std::string why, std::string from, nlohmann::json detail = nlohmann::json::object()) {
+    return {Kind::kRetry, std::move(detail), std::move(why), Millis(0), {}, {}, std::move(from)};
+  }
 };
 
 struct OperationKind {
   std::vector<std::string> steps;  // in order
   // Runs step `step` of `op` (the record as stored, its earlier steps' detail included).
   std::function<StepOutcome(const std::string& step, const Operation& op)> run;
+  // What is written with the operation's last record (succeeded, failed or
+  // cancelled): a workload's status released, its new placement.
+  std::function<Result<Along>(const Operation& op)> finish;
 };
 
 class OperationKinds {
@@ -59,6 +81,12 @@ class OperationRunner {
 
   // Records a new operation of `kind` with its steps pending.
   Result<Operation> Create(std::string id, const std::string& kind, std::string workload);
+  // The steps of a new operation of `kind`, all pending; InvalidArgument for
+  // an unknown kind.
+  Result<std::vector<StepRecord>> StepsOf(const std::string& kind) const;
+  // The fence of the lease this runner holds now (nullopt: none); writes
+  // that start operations carry it too.
+  std::optional<Fence> CurrentFence();
 
   // One pass, for the Scheduler: holds (or takes) the lease, then runs every
   // unfinished operation's steps until each finishes or waits. Returns when
@@ -70,6 +98,10 @@ class OperationRunner {
  private:
   // Runs `op` on until it finishes, waits or a write is refused.
   Status Advance(Operation op, const Fence& fence, std::optional<MonoTime>& next);
+  // The last write: state, reason and the kind's finish records.
+  Status Finish(Operation& op, OperationState state, std::string reason, const OperationKind* kind, const Fence& fence,
+                std::vector<AuditEvent> events);
+  AuditEvent StepEvent(const Operation& op, const StepRecord& step, const char* kind, std::string summary) const;
 
   Store& store_;
   OperationStore operations_;

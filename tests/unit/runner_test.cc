@@ -70,7 +70,7 @@ OperationKinds Kinds(FakeWorld& world) {
     }
     // verify reads what the earlier steps recorded.
     return op.steps[1].detail.value("address", "") == "127.0.0.12" ? StepOutcome::Done() : StepOutcome::Fail("wrong address");
-  }});
+  }, {}});
   return kinds;
 }
 
@@ -128,7 +128,87 @@ TEST(OperationRunner, ARunnerKilledAtAnyWriteIsFinishedByTheNextWithEachEffectOn
     for (const auto& s : op.steps) attempts += s.attempts;
     EXPECT_GE(attempts, 3);
     EXPECT_LE(attempts, 4);  // at most the step that was running when it died runs again
+    // The trail: each step succeeded once; a start per attempt, none twice.
+    AuditLog audit(*base);
+    AuditFilter of_op;
+    of_op.operation = "op-1";
+    auto trail = audit.Query(of_op);
+    ASSERT_TRUE(trail.ok());
+    std::map<std::string, int> kinds_seen;
+    std::set<std::string> ids;
+    for (const auto& e : trail->events) {
+      ++kinds_seen[e.kind];
+      EXPECT_TRUE(ids.insert(e.id).second) << e.id;
+    }
+    EXPECT_EQ(kinds_seen["step_succeeded"], 3);
+    EXPECT_EQ(kinds_seen["step_started"], attempts);
   }
+}
+
+TEST(OperationRunner, RetryGoesBackAStepAndFinishWritesGoWithTheLastRecord) {
+  ManualClock clock(kNow);
+  auto store = NewMemoryStore(&clock);
+  std::vector<std::string> candidates = {"sim-b", "sim-c"};
+  size_t tried = 0;
+  OperationKinds kinds;
+  kinds.Register("failover", {{"choose_target", "verify"},
+                              [&](const std::string& step, const Operation& op) {
+                                if (step == "choose_target") {
+                                  StepOutcome out = StepOutcome::Done({{"target", candidates.at(tried)}});
+                                  out.target = candidates.at(tried);
+                                  return out;
+                                }
+                                // The first target does not verify: back to choose_target with the next.
+                                if (op.target == "sim-b") {
+                                  ++tried;
+                                  return StepOutcome::Retry("sim-b does not answer", "choose_target");
+                                }
+                                return StepOutcome::Done();
+                              },
+                              [&](const Operation& op) -> Result<Along> {
+                                auto status = store->GetVersioned("status:shop");
+                                CasWrite w{"status:shop", status->has_value() ? (*status)->version : 0, "placed on " + op.target, {}, {}};
+                                return Along{{w}, {}};
+                              }});
+  OperationRunner runner(*store, kinds, clock, {"broker-1", Millis(3000), "orchestrator"});
+  ASSERT_TRUE(runner.Create("op-1", "failover", "shop").ok());
+  runner.Tick();
+  Operation op = **runner.operations().Get("op-1");
+  EXPECT_EQ(op.state, OperationState::kSucceeded);
+  EXPECT_EQ(op.target, "sim-c");
+  EXPECT_EQ(op.steps[0].attempts, 2);
+  EXPECT_EQ(op.steps[1].attempts, 2);
+  EXPECT_EQ(store->GetVersioned("status:shop")->value().value, "placed on sim-c");
+  AuditFilter failures;
+  failures.kind = "step_failed";
+  auto failed = AuditLog(*store).Query(failures);
+  ASSERT_EQ(failed->events.size(), 1u);
+  EXPECT_EQ(failed->events[0].provider, "sim-b");
+}
+
+TEST(OperationRunner, CancelIsHonouredBetweenStepsAndAWaitingOperationAtOnce) {
+  ManualClock clock(kNow);
+  auto store = NewMemoryStore(&clock);
+  int runs = 0;
+  OperationKinds kinds;
+  kinds.Register("recovery", {{"choose_target", "switch_dns"},
+                              [&](const std::string&, const Operation&) {
+                                ++runs;
+                                return StepOutcome::Wait("no room", Millis(60'000));
+                              },
+                              {}});
+  OperationRunner runner(*store, kinds, clock, {"broker-1", Millis(3000), "orchestrator"});
+  ASSERT_TRUE(runner.Create("op-1", "recovery", "").ok());
+  runner.Tick();
+  EXPECT_EQ(runs, 1);
+  Operation op = **runner.operations().Get("op-1");
+  op.cancel_requested = true;
+  ASSERT_TRUE(runner.operations().Update(op, nullptr).ok());
+  runner.Tick();  // waiting for a minute, but cancelled now
+  op = **runner.operations().Get("op-1");
+  EXPECT_EQ(op.state, OperationState::kCancelled);
+  EXPECT_EQ(runs, 1);
+  EXPECT_TRUE(runner.operations().Unfinished()->empty());
 }
 
 TEST(OperationRunner, OnlyTheLeaseHolderRunsAndAWaitIsRetriedWhenDue) {
@@ -140,7 +220,7 @@ TEST(OperationRunner, OnlyTheLeaseHolderRunsAndAWaitIsRetriedWhenDue) {
   kinds.Register("recovery", {{"choose_target"}, [&](const std::string&, const Operation&) {
     ++runs;
     return room ? StepOutcome::Done() : StepOutcome::Wait("no target has room", Millis(5000));
-  }});
+  }, {}});
   OperationRunner a(*store, kinds, clock, {"broker-a", Millis(3000), "orchestrator"});
   OperationRunner b(*store, kinds, clock, {"broker-b", Millis(3000), "orchestrator"});
   ASSERT_TRUE(a.Create("rec-1", "recovery", "").ok());
