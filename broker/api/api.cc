@@ -3,7 +3,7 @@
 namespace icb {
 
 Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)
-    : workloads_(catalog, clock),
+    : workloads_(catalog, store, clock),
       operations_(store),
       ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_},
       router_(limits.document_body_bytes) {

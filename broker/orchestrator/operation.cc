@@ -74,6 +74,7 @@ json OperationToJson(const Operation& op) {
   if (!op.source.empty()) doc["source"] = {{"provider", op.source}};
   if (!op.target.empty()) doc["target"] = {{"provider", op.target}};
   if (!op.idempotency_key.empty()) doc["idempotency_key"] = op.idempotency_key;
+  if (!op.request.empty()) doc["request"] = op.request;
   if (op.cancel_requested) doc["cancel_requested"] = true;
   return doc;
 }
@@ -112,6 +113,7 @@ Result<Operation> OperationFromJson(const json& doc) {
     op.updated_at = *updated;
     op.idempotency_key = doc.value("idempotency_key", "");
     op.cancel_requested = doc.value("cancel_requested", false);
+    op.request = doc.value("request", json::object());
     return op;
   } catch (const json::exception& e) {
     return Internal(std::string("stored operation is corrupt: ") + e.what());

@@ -46,6 +46,8 @@ struct Operation {
   std::vector<StepRecord> steps;
   TimePoint created_at{}, updated_at{};
   std::string idempotency_key;
+  // What started it: {"trigger": "manual" | "automatic" | "declared", "to": ...}.
+  nlohmann::json request = nlohmann::json::object();
   bool cancel_requested = false;       // honoured between steps
   long long version = 0;               // of its stored record; 0 before it is stored
 

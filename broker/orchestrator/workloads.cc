@@ -1,5 +1,8 @@
 #include "broker/orchestrator/workloads.h"
 
+#include <cstdint>
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "broker/core/time.h"
@@ -41,6 +44,75 @@ Status CheckWorkloadReferences(const CatalogSnapshot& catalog, const Workload& w
   return Status::Ok();
 }
 
+namespace {
+
+std::string StatusKey(std::string_view workload) { return "icb:workload:" + std::string(workload) + ":status"; }
+
+}  // namespace
+
+json WorkloadStatusToJson(const WorkloadStatus& s) {
+  json d = {{"placement", s.placement}, {"state", s.state}, {"operation", s.operation}, {"placed_digest", s.placed_digest}, {"drained", s.drained}};
+  if (s.since) d["since"] = FormatRfc3339(*s.since);
+  return d;
+}
+
+Result<std::optional<WorkloadStatus>> GetWorkloadStatus(Store& store, std::string_view workload) {
+  ICB_ASSIGN_OR_RETURN(auto record, store.GetVersioned(StatusKey(workload)));
+  if (!record) return std::optional<WorkloadStatus>();
+  json d = json::parse(record->value, nullptr, false);
+  if (d.is_discarded() || !d.is_object()) return Internal("workload " + std::string(workload) + ": stored status is corrupt");
+  try {
+    WorkloadStatus s;
+    s.placement = d.at("placement").get<std::string>();
+    s.state = d.value("state", "running");
+    s.operation = d.value("operation", "");
+    s.placed_digest = d.value("placed_digest", "");
+    s.drained = d.value("drained", std::vector<std::string>());
+    if (d.contains("since")) s.since = ParseRfc3339(d["since"].get<std::string>());
+    s.version = record->version;
+    return std::optional<WorkloadStatus>(std::move(s));
+  } catch (const json::exception&) {
+    return Internal("workload " + std::string(workload) + ": stored status is corrupt");
+  }
+}
+
+CasWrite WorkloadStatusWrite(std::string_view workload, const WorkloadStatus& s) {
+  return CasWrite{StatusKey(workload), s.version, WorkloadStatusToJson(s).dump(), {}, {}};
+}
+
+CasWrite WorkloadStatusDelete(std::string_view workload, const WorkloadStatus& s) {
+  return CasWrite{StatusKey(workload), s.version, std::nullopt, {}, {}};
+}
+
+std::string SpecDigest(const json& doc) {
+  json spec = doc;
+  for (const char* field : kWorkloadReadOnly) spec.erase(field);
+  if (spec.contains("placement") && spec["placement"].is_object()) spec["placement"].erase("since");
+  // FNV-1a over the canonical text (object keys sorted): stable across
+  // brokers and restarts, which std::hash is not required to be.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : spec.dump()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+json WorkloadCatalog::WithStatus(json doc, const std::optional<WorkloadStatus>& status) const {
+  if (!status) {
+    doc["state"] = "running";
+    return doc;
+  }
+  doc["placement"]["provider"] = status->placement;
+  if (status->since) doc["placement"]["since"] = FormatRfc3339(*status->since);
+  doc["state"] = status->state;
+  if (!status->operation.empty()) doc["operation"] = status->operation;
+  else doc.erase("operation");
+  return doc;
+}
+
 Result<PutResult> WorkloadCatalog::Put(std::string_view id, json doc) {
   if (doc.is_object())
     for (const char* field : kWorkloadReadOnly) doc.erase(field);
@@ -52,24 +124,57 @@ Result<PutResult> WorkloadCatalog::Put(std::string_view id, json doc) {
   ICB_ASSIGN_OR_RETURN(Workload w, WorkloadFromJson(probe));
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
   ICB_RETURN_IF_ERROR(CheckWorkloadReferences(*snapshot, w));
+  ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
   auto stored = catalog_.Get(Collection::kWorkloads, id);
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  std::string runs_on = status ? status->placement : "";
+  std::optional<json> before;
   if (stored.ok()) {
-    ICB_ASSIGN_OR_RETURN(json before, ParseJson(*stored));
-    const std::string was = before["placement"]["provider"].get<std::string>();
-    if (was != w.placement) {
-      return Status(StatusCode::kFailedPrecondition, "placement changes through an operation",
-                    {{"/placement/provider", "runs on " + was + "; move it with POST /v1/workloads/" + std::string(id) +
-                                                 "/failover {\"to\": \"" + w.placement + "\"} rather than by editing placement"}});
-    }
-    doc["placement"]["since"] = before["placement"].value("since", FormatRfc3339(clock_.Now()));
-    doc["state"] = before.value("state", "running");
-  } else if (stored.status().code() == StatusCode::kNotFound) {
-    doc["placement"]["since"] = FormatRfc3339(clock_.Now());
-    doc["state"] = "running";
-  } else {
-    return stored.status();
+    ICB_ASSIGN_OR_RETURN(json b, ParseJson(*stored));
+    if (runs_on.empty()) runs_on = b["placement"]["provider"].get<std::string>();
+    before = std::move(b);
   }
-  return catalog_.Put(Collection::kWorkloads, id, doc);
+  if (!runs_on.empty() && runs_on != w.placement) {
+    return Status(StatusCode::kFailedPrecondition, "placement changes through an operation",
+                  {{"/placement/provider", "runs on " + runs_on + "; move it with POST /v1/workloads/" + std::string(id) +
+                                               "/failover {\"to\": \"" + w.placement + "\"} rather than by editing placement"}});
+  }
+  doc["placement"]["since"] = before ? before->at("placement").value("since", FormatRfc3339(clock_.Now())) : FormatRfc3339(clock_.Now());
+  ICB_ASSIGN_OR_RETURN(PutResult put, catalog_.Put(Collection::kWorkloads, id, doc));
+  ICB_ASSIGN_OR_RETURN(json stored_doc, ParseJson(put.document));
+  put.document = WithStatus(std::move(stored_doc), status).dump();
+  return put;
+}
+
+Result<std::string> WorkloadCatalog::Get(std::string_view id) {
+  ICB_ASSIGN_OR_RETURN(std::string text, catalog_.Get(Collection::kWorkloads, id));
+  ICB_ASSIGN_OR_RETURN(json doc, ParseJson(text));
+  ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
+  return WithStatus(std::move(doc), status).dump();
+}
+
+Result<std::vector<std::string>> WorkloadCatalog::List() {
+  ICB_ASSIGN_OR_RETURN(auto texts, catalog_.List(Collection::kWorkloads));
+  std::vector<std::string> out;
+  for (auto& text : texts) {
+    ICB_ASSIGN_OR_RETURN(json doc, ParseJson(text));
+    const std::string id = doc.value("id", "");
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
+    out.push_back(WithStatus(std::move(doc), status).dump());
+  }
+  return out;
+}
+
+Status WorkloadCatalog::Delete(std::string_view id) {
+  ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
+  if (status && !status->operation.empty()) {
+    return Status(StatusCode::kFailedPrecondition, "an operation is running for workload " + std::string(id),
+                  {{"", "operation " + status->operation + " is running; cancel it (POST /v1/operations/" + status->operation +
+                            "/cancel) or wait for it to end"}});
+  }
+  ICB_RETURN_IF_ERROR(catalog_.Delete(Collection::kWorkloads, id));
+  if (status) ICB_RETURN_IF_ERROR(store_.CompareAndSet(WorkloadStatusDelete(id, *status)).status());
+  return Status::Ok();
 }
 
 }  // namespace icb

@@ -3,6 +3,7 @@
 // creation and changed afterwards only by operations.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,8 +12,33 @@
 
 #include "broker/catalog/catalog.h"
 #include "broker/model/workload.h"
+#include "broker/store/store.h"
 
 namespace icb {
+
+// What the broker owns of a workload (its status, beside the customer's
+// document): where it runs now, its state, the operation in progress, and
+// which version of the document was last brought to the world. Only
+// operations write it, as a versioned record: an operation starts by
+// claiming it (operation empty -> its id) in the same write that creates
+// the operation, so at most one runs per workload.
+struct WorkloadStatus {
+  std::string placement;
+  std::optional<TimePoint> since;
+  std::string state = "running";  // running | degraded | failing_over | unplaced | migrating | bursting
+  std::string operation;          // in progress; empty: none
+  std::string placed_digest;      // SpecDigest of the document the last place operation applied
+  std::vector<std::string> drained;  // earlier placements, drained and kept
+  long long version = 0;             // of the record; 0: none stored
+};
+
+nlohmann::json WorkloadStatusToJson(const WorkloadStatus& s);
+Result<std::optional<WorkloadStatus>> GetWorkloadStatus(Store& store, std::string_view workload);
+// The write that stores `s` over the version it was read at.
+CasWrite WorkloadStatusWrite(std::string_view workload, const WorkloadStatus& s);
+CasWrite WorkloadStatusDelete(std::string_view workload, const WorkloadStatus& s);
+// Identifies a version of a workload document (the fields a customer sets).
+std::string SpecDigest(const nlohmann::json& doc);
 
 // Unknown profile or providers: NotFound (404) naming each pointer. Known
 // providers without the adapter a role needs (compute at the placement, dns
@@ -22,18 +48,24 @@ Status CheckWorkloadReferences(const CatalogSnapshot& catalog, const Workload& w
 
 class WorkloadCatalog {
  public:
-  WorkloadCatalog(Catalog& catalog, const Clock& clock) : catalog_(catalog), clock_(clock) {}
+  WorkloadCatalog(Catalog& catalog, Store& store, const Clock& clock) : catalog_(catalog), store_(store), clock_(clock) {}
 
   // Creates or replaces. Fields the broker sets (state, replica, operation)
   // are ignored; placement.since is the broker's. A different placement
-  // than the stored one is FailedPrecondition (409): operations move it.
+  // than where it runs is FailedPrecondition (409): operations move it.
   Result<PutResult> Put(std::string_view id, nlohmann::json doc);
-  Result<std::string> Get(std::string_view id) { return catalog_.Get(Collection::kWorkloads, id); }
-  Result<std::vector<std::string>> List() { return catalog_.List(Collection::kWorkloads); }
-  Status Delete(std::string_view id) { return catalog_.Delete(Collection::kWorkloads, id); }
+  // The document with the broker's fields from its status (JSON text).
+  Result<std::string> Get(std::string_view id);
+  Result<std::vector<std::string>> List();
+  // FailedPrecondition (409) while an operation runs for it. What runs at
+  // providers is left as it is (documented): deleting forgets the workload.
+  Status Delete(std::string_view id);
 
  private:
+  nlohmann::json WithStatus(nlohmann::json doc, const std::optional<WorkloadStatus>& status) const;
+
   Catalog& catalog_;
+  Store& store_;
   const Clock& clock_;
 };
 

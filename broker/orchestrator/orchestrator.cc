@@ -1,0 +1,185 @@
+#include "broker/orchestrator/orchestrator.h"
+
+#include <cstdio>
+#include <random>
+
+#include "broker/core/time.h"
+#include "broker/schema/validator.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kRunnerTask = "orchestrator";
+constexpr const char* kReconcileTask = "workload-reconciler";
+
+Status Conflict(std::string message, std::string detail) {
+  return Status(StatusCode::kFailedPrecondition, std::move(message), {{"", std::move(detail)}});
+}
+
+}  // namespace
+
+Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions options) : deps_(deps), options_(std::move(options)) {
+  RegisterWorkloadKinds(kinds_, deps_);
+  runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
+                                              RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
+}
+
+Orchestrator::~Orchestrator() { Stop(); }
+
+void Orchestrator::Start(Scheduler& scheduler) {
+  scheduler_ = &scheduler;
+  scheduler.Register(kRunnerTask, [this] { return runner_->Tick(); });
+  scheduler.Register(kReconcileTask, [this]() -> std::optional<MonoTime> {
+    (void)Reconcile();  // a store that is away: the next pass tries again
+    return deps_.clock.Monotonic() + options_.reconcile_every;
+  });
+}
+
+void Orchestrator::Stop() {
+  if (!scheduler_) return;
+  scheduler_->Unregister(kRunnerTask);
+  scheduler_->Unregister(kReconcileTask);
+  scheduler_ = nullptr;
+}
+
+void Orchestrator::Nudge() {
+  if (!scheduler_) return;
+  scheduler_->Wake(kReconcileTask);
+  scheduler_->Wake(kRunnerTask);
+}
+
+std::string Orchestrator::NewOperationId(const std::string& kind) {
+  // Unique across brokers and restarts: time, a random part, a counter.
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t n;
+  {
+    std::lock_guard lock(id_mu_);
+    n = ++id_counter_;
+  }
+  const auto ms = std::chrono::duration_cast<Millis>(deps_.clock.Now().time_since_epoch()).count();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s-%llx-%06llx%llx", kind.c_str(), static_cast<unsigned long long>(ms),
+                static_cast<unsigned long long>(rng() & 0xffffff), static_cast<unsigned long long>(n));
+  return buf;
+}
+
+Status Orchestrator::Reconcile() {
+  ICB_ASSIGN_OR_RETURN(auto texts, deps_.catalog.List(Collection::kWorkloads));
+  for (const auto& text : texts) {
+    auto parsed = ParseJson(text);
+    if (!parsed.ok()) continue;
+    const json& doc = *parsed;
+    const std::string id = doc.value("id", "");
+    const std::string digest = SpecDigest(doc);
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps_.store, id));
+    if (status && (!status->operation.empty() || status->placed_digest == digest)) continue;
+    WorkloadStatus s;
+    if (status) {
+      s = *status;
+    } else {
+      s.placement = doc["placement"].value("provider", "");
+      if (auto since = doc["placement"].find("since"); since != doc["placement"].end()) s.since = ParseRfc3339(since->get<std::string>());
+    }
+    ICB_ASSIGN_OR_RETURN(auto steps, runner_->StepsOf("place"));
+    Operation op;
+    op.id = NewOperationId("place");
+    op.kind = "place";
+    op.workload = id;
+    op.target = s.placement;
+    op.steps = std::move(steps);
+    op.request = {{"trigger", "declared"}, {"digest", digest}};
+    op.created_at = op.updated_at = deps_.clock.Now();
+    s.operation = op.id;
+    Status created = runner_->operations().Create(op, nullptr, Along{{WorkloadStatusWrite(id, s)}, {}});
+    if (created.code() == StatusCode::kAborted) continue;  // another broker or request got there first
+    ICB_RETURN_IF_ERROR(created);
+    if (scheduler_) scheduler_->Wake(kRunnerTask);
+  }
+  return Status::Ok();
+}
+
+Result<Operation> Orchestrator::StartFailover(const std::string& workload, const FailoverRequest& request) {
+  const std::string scoped_key = request.idempotency_key.empty() ? "" : "failover/" + workload + "/" + request.idempotency_key;
+  auto existing = [&]() -> Result<std::optional<Operation>> {
+    if (scoped_key.empty()) return std::optional<Operation>();
+    ICB_ASSIGN_OR_RETURN(auto id, runner_->operations().FindByKey(scoped_key));
+    if (!id) return std::optional<Operation>();
+    return runner_->operations().Get(*id);
+  };
+  ICB_ASSIGN_OR_RETURN(auto again, existing());
+  if (again) return std::move(*again);
+  ICB_ASSIGN_OR_RETURN(Workload w, LoadWorkload(deps_.catalog, workload));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps_.store, workload));
+    if (!status) {
+      return Conflict("workload " + workload + " is not placed yet", "its place operation has not started; try again in a moment");
+    }
+    if (!status->operation.empty()) {
+      return Conflict("operation " + status->operation + " is running for workload " + workload,
+                      "operation " + status->operation + " is running; wait for it to end or cancel it (POST /v1/operations/" +
+                          status->operation + "/cancel)");
+    }
+    if (!request.to.empty()) {
+      ICB_ASSIGN_OR_RETURN(auto snapshot, deps_.catalog.Snapshot());
+      const ProviderEntry* e = snapshot->FindProvider(request.to);
+      if (!e) return Status(StatusCode::kNotFound, "unknown target", {{"/to", "no provider \"" + request.to + "\""}});
+      if (!e->provider.adapters.count(ComputeProvider::kCapability))
+        return InvalidArgument("invalid target", {{"/to", "provider " + request.to + " has no compute adapter to run " + w.service}});
+      if (request.to == status->placement)
+        return InvalidArgument("invalid target", {{"/to", "workload " + workload + " already runs on " + request.to}});
+    }
+    ICB_ASSIGN_OR_RETURN(auto steps, runner_->StepsOf("failover"));
+    Operation op;
+    op.id = NewOperationId("failover");
+    op.kind = "failover";
+    op.workload = workload;
+    op.source = status->placement;
+    op.target = request.to;
+    op.steps = std::move(steps);
+    op.request = {{"trigger", request.trigger}};
+    if (!request.to.empty()) op.request["to"] = request.to;
+    if (!request.reason.empty()) op.request["reason"] = request.reason;
+    op.idempotency_key = scoped_key;
+    op.created_at = op.updated_at = deps_.clock.Now();
+    WorkloadStatus s = *status;
+    s.operation = op.id;
+    s.state = "failing_over";
+    Along along{{WorkloadStatusWrite(workload, s)}, request.events};
+    for (auto& e : along.events) e.operation = op.id;
+    Status created = runner_->operations().Create(op, nullptr, along);
+    if (created.ok()) {
+      Nudge();
+      return op;
+    }
+    if (created.code() != StatusCode::kAborted) return created;
+    // Lost a race: the same key, or another operation, came first.
+    ICB_ASSIGN_OR_RETURN(auto raced, existing());
+    if (raced) return std::move(*raced);
+  }
+  return Status(StatusCode::kAborted, "workload " + workload + " changed while its failover was being started; try again");
+}
+
+Result<Operation> Orchestrator::Cancel(const std::string& id) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ICB_ASSIGN_OR_RETURN(auto op, runner_->operations().Get(id));
+    if (!op) return NotFound("no operation " + id);
+    if (Finished(op->state)) {
+      return Conflict("operation " + id + " has ended", "it is " + std::string(OperationStateName(op->state)) + "; nothing to cancel");
+    }
+    if (op->cancel_requested) return std::move(*op);
+    op->cancel_requested = true;
+    op->updated_at = deps_.clock.Now();
+    Status s = runner_->operations().Update(*op, nullptr);
+    if (s.ok()) {
+      Nudge();
+      return std::move(*op);
+    }
+    if (s.code() != StatusCode::kAborted) return s;  // the runner wrote meanwhile: read it again
+  }
+  return Status(StatusCode::kAborted, "operation " + id + " kept changing; try again");
+}
+
+}  // namespace icb

@@ -1,0 +1,78 @@
+// The orchestrator: what starts operations and what runs them. Level
+// triggered like a Kubernetes controller: a reconcile pass compares each
+// workload's document with its status and starts a `place` operation where
+// they differ; the runner advances every unfinished operation from its
+// record. Both are tasks on the broker's one scheduler, and both are woken
+// when a request changes something, so nothing waits for the next period.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/scheduler.h"
+#include "broker/orchestrator/runner.h"
+#include "broker/orchestrator/workload_kinds.h"
+
+namespace icb {
+
+struct OrchestratorOptions {
+  std::string broker_id = "broker";  // this broker, as the runner's lease holder
+  Millis lease_ttl{10'000};
+  Millis reconcile_every{5'000};
+};
+
+struct FailoverRequest {
+  std::string to;               // empty: the best target the profile ranks
+  std::string idempotency_key;  // empty: none
+  std::string trigger = "manual";  // manual | automatic
+  std::string reason;
+  std::vector<AuditEvent> events;  // recorded with the operation (a detection)
+};
+
+class Orchestrator {
+ public:
+  Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions options);
+  ~Orchestrator();
+  Orchestrator(const Orchestrator&) = delete;
+  Orchestrator& operator=(const Orchestrator&) = delete;
+
+  // Registers the runner and the reconciler on `scheduler` (unregistered by
+  // Stop or the destructor). Unfinished operations resume on the first tick.
+  void Start(Scheduler& scheduler);
+  void Stop();
+
+  // Starts a failover of `workload`: NotFound for an unknown workload;
+  // FailedPrecondition (409) while another operation runs for it (naming
+  // it) or before it is placed; InvalidArgument (400, at /to) for a target
+  // that cannot be one. The same idempotency key again returns the
+  // operation it started.
+  Result<Operation> StartFailover(const std::string& workload, const FailoverRequest& request);
+  // Asks a running operation to stop between steps: NotFound; 409 when it
+  // has finished already.
+  Result<Operation> Cancel(const std::string& operation);
+
+  // One reconcile pass (tests call it; the scheduler runs it periodically).
+  Status Reconcile();
+  // Wakes the reconciler and the runner: a workload or operation changed.
+  void Nudge();
+
+  OperationRunner& runner() { return *runner_; }
+  const OperationKinds& kinds() const { return kinds_; }
+  Store& store() { return deps_.store; }
+
+ private:
+  std::string NewOperationId(const std::string& kind);
+
+  WorkloadKindDeps deps_;
+  OrchestratorOptions options_;
+  OperationKinds kinds_;
+  std::unique_ptr<OperationRunner> runner_;
+  Scheduler* scheduler_ = nullptr;
+  std::mutex id_mu_;
+  uint64_t id_counter_ = 0;
+};
+
+}  // namespace icb

@@ -1,0 +1,69 @@
+// The operation kinds that act on one workload (DESIGN.md "Orchestration
+// wire names"), registered by name in RegisterWorkloadKinds:
+//
+//   place     ensure_capacity -> switch_dns -> verify
+//             (a new or changed workload brought to where it runs)
+//   failover  choose_target -> ensure_capacity -> sync_data -> switch_dns ->
+//             verify -> drain_source
+//
+// Every provider call is idempotent (deploy by name, scale to a number, DNS
+// replace) and carries a key made of the operation and the step, so a step
+// run again after a crash repeats no effect. A target whose capacity went
+// in the meantime or that does not verify sends a failover back to
+// choose_target with that target excluded.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/catalog/catalog.h"
+#include "broker/model/workload.h"
+#include "broker/orchestrator/provider_adapters.h"
+#include "broker/orchestrator/runner.h"
+#include "broker/orchestrator/workloads.h"
+#include "broker/qos/prober.h"
+#include "broker/qos/service.h"
+#include "broker/ranking/policy.h"
+#include "broker/store/store.h"
+
+namespace icb {
+
+struct WorkloadKindDeps {
+  Store& store;
+  Catalog& catalog;
+  ProviderAdapters& adapters;
+  ProbeRunner& probes;  // verify: the target answers
+  const PolicyRegistry& policies;
+  QosService* qos;  // measured evidence for profiles that rank on it; null: published only
+  const Clock& clock;
+  Millis wait_recheck{1000};  // how often a waiting choice looks again
+};
+
+void RegisterWorkloadKinds(OperationKinds& kinds, const WorkloadKindDeps& deps);
+
+// A workload's document in the catalog, typed.
+Result<Workload> LoadWorkload(Catalog& catalog, const std::string& id);
+
+// One provider considered as a workload's target.
+struct Candidate {
+  std::string provider;
+  int rank = 0;      // in the profile's ranking; 0: excluded by the profile
+  double score = 0;
+  int room = -1;     // instances the workload could have there; -1: unknown
+  std::vector<std::string> reasons;  // why it cannot take the workload (empty: it can)
+  bool fits() const { return reasons.empty(); }
+};
+nlohmann::json CandidatesToJson(const std::vector<Candidate>& candidates);
+
+// Every provider that could run `w` (a compute adapter; in its candidates,
+// if it names any), except those in `excluded`: ranked with its profile,
+// capacity asked of each one's compute adapter. In ranking order, the
+// excluded by the profile last, with their reasons. `reserved` instances
+// per provider are counted as taken (a recovery's earlier choices).
+Result<std::vector<Candidate>> EvaluateCandidates(const WorkloadKindDeps& deps, const Workload& w, const std::set<std::string>& excluded,
+                                                  const std::map<std::string, int>& reserved = {});
+
+}  // namespace icb

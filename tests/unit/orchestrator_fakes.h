@@ -1,0 +1,141 @@
+// The orchestrator on in-memory fakes and a manual clock: three compute
+// providers (sim-a ranks best, then sim-b, then sim-c), a DNS zone and
+// probes whose answers the test steers.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/adapters/memory_adapters.h"
+#include "broker/core/time.h"
+#include "broker/orchestrator/orchestrator.h"
+#include "tests/unit/test_docs.h"
+
+namespace icb::testing {
+
+// Forwards to a compute provider the fake owns (the port hands out owners).
+class ComputeRef final : public ComputeProvider {
+ public:
+  explicit ComputeRef(ComputeProvider& c) : c_(c) {}
+  Result<ComputeState> State() override { return c_.State(); }
+  Result<Deployment> Deploy(const std::string& s, const std::string& k) override { return c_.Deploy(s, k); }
+  Status Scale(const std::string& s, int n, const std::string& k) override { return c_.Scale(s, n, k); }
+  Result<std::vector<Deployment>> ProbeTargets() override { return c_.ProbeTargets(); }
+
+ private:
+  ComputeProvider& c_;
+};
+
+class DnsRef final : public DnsSwitch {
+ public:
+  explicit DnsRef(DnsSwitch& d, int& replaces) : d_(d), replaces_(replaces) {}
+  Result<std::optional<DnsRecordSet>> Get(const std::string& n, const std::string& t) override { return d_.Get(n, t); }
+  Status Replace(const DnsRecordSet& r) override {
+    ++replaces_;
+    return d_.Replace(r);
+  }
+  Status Delete(const std::string& n, const std::string& t) override { return d_.Delete(n, t); }
+
+ private:
+  DnsSwitch& d_;
+  int& replaces_;
+};
+
+class FakeAdapters final : public ProviderAdapters {
+ public:
+  FakeAdapters() : dns_(NewMemoryDnsSwitch("lab.example.")) {
+    for (const auto& [id, addr] : Addresses()) compute_[id] = NewMemoryCompute(100, 20, "http://" + addr + ":8000/");
+  }
+  static std::map<std::string, std::string> Addresses() {
+    return {{"sim-a", "127.0.0.11"}, {"sim-b", "127.0.0.12"}, {"sim-c", "127.0.0.13"}};
+  }
+  Result<std::unique_ptr<ComputeProvider>> Compute(const std::string& p) override {
+    if (unreachable.count(p)) return Unavailable("compute " + p + ": connection refused");
+    auto it = compute_.find(p);
+    if (it == compute_.end()) return NotFound("provider " + p + " has no compute adapter");
+    return std::unique_ptr<ComputeProvider>(std::make_unique<ComputeRef>(*it->second));
+  }
+  Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& p) override {
+    if (p != "lab-dns") return NotFound("provider " + p + " has no dns adapter");
+    return std::unique_ptr<DnsSwitch>(std::make_unique<DnsRef>(*dns_, dns_replaces));
+  }
+  MemoryCompute& compute(const std::string& p) { return *compute_.at(p); }
+  DnsSwitch& dns() { return *dns_; }
+  std::string ARecord(const std::string& name) {
+    auto r = dns_->Get(name, "A");
+    return r.ok() && *r ? (*r)->contents.at(0) : "";
+  }
+  // Deploy and scale calls that changed something, per provider.
+  int Effects(const std::string& p) {
+    int n = 0;
+    for (const auto& c : compute_.at(p)->Calls()) n += c.effect;
+    return n;
+  }
+  std::set<std::string> unreachable;
+  int dns_replaces = 0;
+
+ private:
+  std::map<std::string, std::unique_ptr<MemoryCompute>> compute_;
+  std::unique_ptr<DnsSwitch> dns_;
+};
+
+// Probes answer ok unless their URL's host is down.
+class FakeProbes final : public ProbeRunner {
+ public:
+  QosSample Run(const ProbeTarget& t) override {
+    QosSample s;
+    s.provider = t.provider;
+    s.endpoint = t.endpoint;
+    bool is_down = false;
+    for (const auto& host : down)
+      if (t.url.find("//" + host + ":") != std::string::npos) is_down = true;
+    s.ok = !is_down;
+    s.status = is_down ? 503 : 200;
+    s.error = is_down ? ProbeError::kStatus : ProbeError::kNone;
+    if (!is_down) s.latency_ms = 3;
+    ++runs;
+    return s;
+  }
+  std::set<std::string> down;  // hosts
+  int runs = 0;
+};
+
+// The catalog: sim-a > sim-b > sim-c by published availability, lab-dns.
+inline void AddLabCatalog(Catalog& catalog) {
+  const std::map<std::string, double> availability = {{"sim-a", 99.95}, {"sim-b", 99.9}, {"sim-c", 99.5}};
+  for (const auto& [id, addr] : FakeAdapters::Addresses()) {
+    nlohmann::json p = ProviderDoc(id);
+    p["adapters"] = {{"compute", {{"adapter", "sim_compute"}, {"config", {{"url", "http://" + addr + ":8000"}}}}}};
+    EXPECT_TRUE(catalog.PutProvider(id, p).ok());
+    EXPECT_TRUE(catalog.AppendSla(id, SlaDoc("1", "2026-01-01T00:00:00Z", {{"availability_percent", availability.at(id)}})).ok());
+  }
+  nlohmann::json dns = ProviderDoc("lab-dns", "SaaS");
+  dns["adapters"] = {{"dns", {{"adapter", "powerdns"}, {"config", {{"api_url", "http://127.0.0.1:8081"}, {"zone", "lab.example."}}}}}};
+  EXPECT_TRUE(catalog.PutProvider("lab-dns", dns).ok());
+  EXPECT_TRUE(catalog
+                  .PutProfile("web", {{"id", "web"},
+                                      {"description", "IaaS, 99% or better"},
+                                      {"constraints", {{"service_models", {"IaaS"}}, {"targets", {{"availability_percent", {{"min", 99.0}}}}}}},
+                                      {"weights", {{"availability", 5}}}})
+                  .ok());
+}
+
+inline nlohmann::json WorkloadDoc(const std::string& id, int priority = 1, const std::string& klass = "fast", int instances = 4,
+                                  const std::string& on = "sim-a") {
+  return {{"id", id},
+          {"name", "Workload " + id},
+          {"priority", priority},
+          {"recovery_class", klass},
+          {"profile_id", "web"},
+          {"placement", {{"provider", on}}},
+          {"service", id},
+          {"instances", instances},
+          {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}},
+          {"rto_s", 30}};
+}
+
+}  // namespace icb::testing

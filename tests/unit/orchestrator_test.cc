@@ -1,0 +1,322 @@
+// Placing and failing over workloads on the memory fakes and a manual
+// clock: every step of the plan, the choice of target (rank, capacity,
+// recovery class), verification that sends a failover on to the next
+// target, one operation per workload at a time, idempotency keys, and a
+// broker killed at every write finishing with each provider effect once.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/store/store_wrapper.h"
+#include "tests/unit/orchestrator_fakes.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::AddLabCatalog;
+using testing::FakeAdapters;
+using testing::FakeProbes;
+using testing::WorkloadDoc;
+
+// Refuses every write after the first `writes_left` (a killed broker writes
+// nothing more) and every read after that (nor reads).
+class DyingStore final : public StoreWrapper {
+ public:
+  DyingStore(Store& base, int writes_left) : StoreWrapper(base), writes_left_(writes_left) {}
+  bool dead() const { return writes_left_ < 0; }
+  Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return dead() ? Gone() : StoreWrapper::GetVersioned(k); }
+  Result<std::vector<std::string>> SetMembers(std::string_view k) override { return dead() ? Gone() : StoreWrapper::SetMembers(k); }
+  Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& w, const std::vector<AppendGroup>& a, const Fence* f) override {
+    if (dead() || --writes_left_ < 0) return Gone();
+    return StoreWrapper::CompareAndSetAll(w, a, f);
+  }
+  Result<std::optional<Lease>> AcquireLease(std::string_view n, std::string_view h, Millis ttl) override {
+    return dead() ? Gone() : StoreWrapper::AcquireLease(n, h, ttl);
+  }
+
+ private:
+  static Status Gone() { return Unavailable("killed"); }
+  int writes_left_;
+};
+
+class OrchestratorTest : public ::testing::Test {
+ protected:
+  OrchestratorTest()
+      : clock_(*ParseRfc3339("2026-12-01T00:00:00Z")),
+        store_(NewMemoryStore(&clock_)),
+        catalog_(*store_, *SchemaSet::LoadEmbedded()),
+        workloads_(catalog_, *store_, clock_) {
+    RegisterBuiltinPolicies(policies_);
+    AddLabCatalog(catalog_);
+  }
+
+  WorkloadKindDeps Deps(Store& store) { return {store, catalog_, adapters_, probes_, policies_, nullptr, clock_, Millis(1000)}; }
+  std::unique_ptr<Orchestrator> Make(Store& store, const std::string& broker = "broker-1") {
+    return std::make_unique<Orchestrator>(Deps(store), OrchestratorOptions{broker, Millis(3000), Millis(5000)});
+  }
+
+  void Put(const json& doc) { ASSERT_TRUE(workloads_.Put(doc["id"].get<std::string>(), doc).ok()); }
+  // Reconciles and runs until nothing is left to do (waits included, up to
+  // `horizon` of simulated time).
+  void Drive(Orchestrator& o, Millis horizon = Millis(0)) {
+    const auto end = clock_.Monotonic() + horizon;
+    for (;;) {
+      (void)o.Reconcile();
+      o.runner().Tick();
+      if (o.runner().operations().Unfinished()->empty() || clock_.Monotonic() >= end) return;
+      clock_.Advance(Millis(1000));
+    }
+  }
+  WorkloadStatus Status(const std::string& w) { return GetWorkloadStatus(*store_, w)->value(); }
+  std::vector<AuditEvent> Trail(const std::string& operation) {
+    AuditFilter f;
+    f.operation = operation;
+    return AuditLog(*store_).Query(f)->events;
+  }
+  Operation Op(const std::string& id) { return OperationStore(*store_).Get(id)->value(); }
+
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+  Catalog catalog_;
+  WorkloadCatalog workloads_;
+  PolicyRegistry policies_;
+  FakeAdapters adapters_;
+  FakeProbes probes_;
+};
+
+TEST_F(OrchestratorTest, ANewWorkloadIsPlacedOnceAndAChangeIsPlacedAgain) {
+  auto o = Make(*store_);
+  Put(WorkloadDoc("shop"));
+  Drive(*o);
+  WorkloadStatus s = Status("shop");
+  EXPECT_EQ(s.placement, "sim-a");
+  EXPECT_EQ(s.state, "running");
+  EXPECT_TRUE(s.operation.empty());
+  EXPECT_EQ(adapters_.compute("sim-a").State()->Find("shop")->instances, 4);
+  EXPECT_EQ(adapters_.ARecord("shop.lab.example."), "127.0.0.11");
+  auto ops = OperationStore(*store_).OfWorkload("shop");
+  ASSERT_EQ(ops->size(), 1u);
+  Operation place = Op(ops->at(0));
+  EXPECT_EQ(place.kind, "place");
+  EXPECT_EQ(place.state, OperationState::kSucceeded) << place.reason;
+  // Nothing changed: no new operation.
+  Drive(*o);
+  EXPECT_EQ(OperationStore(*store_).OfWorkload("shop")->size(), 1u);
+  // More instances declared: placed again, scaled to the new number.
+  json doc = WorkloadDoc("shop");
+  doc["instances"] = 6;
+  Put(doc);
+  Drive(*o);
+  EXPECT_EQ(OperationStore(*store_).OfWorkload("shop")->size(), 2u);
+  EXPECT_EQ(adapters_.compute("sim-a").State()->Find("shop")->instances, 6);
+  EXPECT_EQ(adapters_.Effects("sim-a"), 3);  // deploy, scale to 4, scale to 6
+}
+
+TEST_F(OrchestratorTest, FailoverTakesTheBestRemainingTargetAndRecordsEveryStep) {
+  auto o = Make(*store_);
+  Put(WorkloadDoc("shop"));
+  Drive(*o);
+  probes_.down.insert("127.0.0.11");
+  auto op = o->StartFailover("shop", {"", "key-1", "manual", "operator", {}});
+  ASSERT_TRUE(op.ok()) << op.status().ToString();
+  EXPECT_EQ(op->source, "sim-a");
+  // At most one operation per workload: a second request is 409 naming it;
+  // the same key returns the same operation.
+  auto second = o->StartFailover("shop", {"", "key-2", "manual", "", {}});
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().errors().at(0).message.find(op->id), std::string::npos);
+  EXPECT_EQ(o->StartFailover("shop", {"", "key-1", "manual", "", {}})->id, op->id);
+  EXPECT_EQ(Status("shop").state, "failing_over");
+  Drive(*o);
+  Operation done = Op(op->id);
+  ASSERT_EQ(done.state, OperationState::kSucceeded) << done.reason;
+  EXPECT_EQ(done.target, "sim-b");
+  std::vector<std::string> names;
+  for (const auto& s : done.steps) {
+    names.push_back(s.name);
+    EXPECT_EQ(s.state, StepState::kSucceeded);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"choose_target", "ensure_capacity", "sync_data", "switch_dns", "verify", "drain_source"}));
+  WorkloadStatus s = Status("shop");
+  EXPECT_EQ(s.placement, "sim-b");
+  EXPECT_EQ(s.state, "running");
+  EXPECT_EQ(s.drained, (std::vector<std::string>{"sim-a"}));
+  EXPECT_EQ(adapters_.ARecord("shop.lab.example."), "127.0.0.12");
+  EXPECT_EQ(adapters_.compute("sim-b").State()->Find("shop")->instances, 4);
+  EXPECT_EQ(adapters_.compute("sim-a").State()->Find("shop")->instances, 4);  // drained, not deleted
+  // The trail: the decision with every candidate, a start and an end per step.
+  std::map<std::string, int> kinds;
+  json decision;
+  for (const auto& e : Trail(op->id)) {
+    ++kinds[e.kind];
+    if (e.kind == "decision") decision = e.inputs;
+  }
+  EXPECT_EQ(kinds["decision"], 1);
+  EXPECT_EQ(kinds["step_started"], 6);
+  EXPECT_EQ(kinds["step_succeeded"], 6);
+  ASSERT_EQ(decision["candidates"].size(), 2u);  // sim-a is the source
+  EXPECT_EQ(decision["candidates"][0]["provider"], "sim-b");
+  EXPECT_EQ(decision["candidates"][0]["room"], 20);
+  EXPECT_EQ(decision["candidates"][1]["provider"], "sim-c");
+  // The workload document shows where it runs now; a PUT of the old
+  // placement is refused.
+  EXPECT_EQ(json::parse(*workloads_.Get("shop"))["placement"]["provider"], "sim-b");
+  EXPECT_EQ(workloads_.Put("shop", WorkloadDoc("shop")).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(OrchestratorTest, ATargetWithoutRoomOrThatDoesNotAnswerIsPassedOver) {
+  auto o = Make(*store_);
+  Put(WorkloadDoc("shop"));
+  Drive(*o);
+  adapters_.compute("sim-b").SetCapacity(2);  // room for 2 of the 4 instances
+  auto op = o->StartFailover("shop", {});
+  ASSERT_TRUE(op.ok());
+  Drive(*o);
+  Operation done = Op(op->id);
+  ASSERT_EQ(done.state, OperationState::kSucceeded) << done.reason;
+  EXPECT_EQ(done.target, "sim-c");
+  const json& candidates = done.steps[0].detail["candidates"];
+  EXPECT_EQ(candidates[0]["provider"], "sim-b");
+  EXPECT_EQ(candidates[0]["room"], 2);
+  EXPECT_NE(candidates[0]["reasons"][0].get<std::string>().find("no capacity"), std::string::npos);
+  EXPECT_EQ(adapters_.Effects("sim-b"), 0);  // nothing was tried there
+  // Back to sim-b by hand while sim-b's service does not answer: verify
+  // fails, and a requested target is not swapped for another.
+  adapters_.compute("sim-b").SetCapacity(100);
+  probes_.down.insert("127.0.0.12");
+  auto manual = o->StartFailover("shop", {"sim-b", "", "manual", "", {}});
+  ASSERT_TRUE(manual.ok()) << manual.status().ToString();
+  Drive(*o);
+  Operation refused = Op(manual->id);
+  EXPECT_EQ(refused.state, OperationState::kFailed);
+  EXPECT_EQ(refused.Step("verify")->state, StepState::kFailed);
+  EXPECT_EQ(Status("shop").state, "degraded");
+  EXPECT_EQ(Status("shop").placement, "sim-c");
+  // An automatic choice that does not verify goes on to the next target.
+  probes_.down = {"127.0.0.13"};
+  adapters_.compute("sim-a").SetCapacity(100);
+  probes_.down.insert("127.0.0.11");
+  auto again = o->StartFailover("shop", {});
+  ASSERT_TRUE(again.ok());
+  Drive(*o);
+  Operation moved = Op(again->id);
+  ASSERT_EQ(moved.state, OperationState::kSucceeded) << moved.reason;
+  EXPECT_EQ(moved.target, "sim-b");  // sim-a (best) does not answer; sim-c is the source
+  EXPECT_EQ(moved.Step("verify")->attempts, 2);
+  EXPECT_EQ(adapters_.ARecord("shop.lab.example."), "127.0.0.12");
+}
+
+TEST_F(OrchestratorTest, NoTargetLeavesItUnplacedWithTheReasonPerCandidate) {
+  auto o = Make(*store_);
+  Put(WorkloadDoc("shop"));
+  Drive(*o);
+  adapters_.compute("sim-b").SetCapacity(0);
+  adapters_.unreachable.insert("sim-c");
+  auto op = o->StartFailover("shop", {});
+  ASSERT_TRUE(op.ok());
+  Drive(*o, Millis(10'000));
+  Operation done = Op(op->id);
+  EXPECT_EQ(done.state, OperationState::kFailed);
+  EXPECT_EQ(Status("shop").state, "unplaced");
+  EXPECT_EQ(Status("shop").placement, "sim-a");
+  AuditFilter f;
+  f.kind = "unplaced";
+  auto unplaced = AuditLog(*store_).Query(f)->events;
+  ASSERT_EQ(unplaced.size(), 1u);
+  EXPECT_EQ(unplaced[0].workload, "shop");
+  const json& why = unplaced[0].inputs["candidates"];
+  ASSERT_EQ(why.size(), 2u);
+  EXPECT_NE(why[0]["reasons"][0].get<std::string>().find("no capacity"), std::string::npos);
+  EXPECT_NE(why[1]["reasons"][0].get<std::string>().find("unavailable"), std::string::npos);
+}
+
+TEST_F(OrchestratorTest, QualityWaitsForItsBestTargetUntilItsRtoIsSpent) {
+  auto o = Make(*store_);
+  Put(WorkloadDoc("shop", 1, "quality", 4, "sim-c"));
+  Drive(*o);
+  adapters_.compute("sim-a").SetCapacity(0);
+  auto op = o->StartFailover("shop", {});
+  ASSERT_TRUE(op.ok());
+  Drive(*o, Millis(10'000));
+  EXPECT_EQ(Op(op->id).state, OperationState::kWaiting);  // sim-b has room, but sim-a ranks best
+  adapters_.compute("sim-a").SetCapacity(100);
+  Drive(*o, Millis(5'000));
+  EXPECT_EQ(Op(op->id).target, "sim-a");
+  // With no room at the best before the RTO (30 s) is spent, the best available.
+  auto o2 = o->StartFailover("shop", {});
+  ASSERT_TRUE(o2.ok()) << o2.status().ToString();
+  adapters_.compute("sim-b").SetCapacity(0);
+  Drive(*o, Millis(60'000));
+  Operation late = Op(o2->id);
+  EXPECT_EQ(late.state, OperationState::kSucceeded);
+  EXPECT_EQ(late.target, "sim-c");
+  EXPECT_TRUE(late.Step("choose_target")->detail.value("rto_spent", false));
+}
+
+TEST_F(OrchestratorTest, ABrokerKilledAtAnyWriteIsFinishedByTheNextWithEachEffectOnce) {
+  // Kill after 0, 1, 2, ... writes until a broker lives through the whole
+  // failover: every write point is a kill point.
+  int writes = 0;
+  for (int dies_after = 0;; ++dies_after) {
+    SCOPED_TRACE("killed after " + std::to_string(dies_after) + " writes");
+    ManualClock clock(*ParseRfc3339("2026-12-01T00:00:00Z"));
+    auto base = NewMemoryStore(&clock);
+    Catalog catalog(*base, *SchemaSet::LoadEmbedded());
+    AddLabCatalog(catalog);
+    WorkloadCatalog workloads(catalog, *base, clock);
+    FakeAdapters adapters;
+    FakeProbes probes;
+    auto deps = [&](Store& s) { return WorkloadKindDeps{s, catalog, adapters, probes, policies_, nullptr, clock, Millis(1000)}; };
+    ASSERT_TRUE(workloads.Put("shop", WorkloadDoc("shop")).ok());
+    std::string op_id;
+    {
+      Orchestrator first(deps(*base), {"broker-0", Millis(3000), Millis(5000)});
+      ASSERT_TRUE(first.Reconcile().ok());
+      first.runner().Tick();
+      probes.down.insert("127.0.0.11");
+      auto op = first.StartFailover("shop", {"", "k", "automatic", "", {}});
+      ASSERT_TRUE(op.ok());
+      op_id = op->id;
+    }
+    const int dns_before = adapters.dns_replaces;
+    bool finished_first;
+    {
+      // Takes over from broker-0 once its lease has run out, and dies.
+      clock.Advance(Millis(3001));
+      DyingStore dying(*base, dies_after);
+      Orchestrator second(deps(dying), {"broker-1", Millis(3000), Millis(5000)});
+      second.runner().Tick();
+      finished_first = !dying.dead();
+    }
+    clock.Advance(Millis(3001));
+    Orchestrator third(deps(*base), {"broker-2", Millis(3000), Millis(5000)});
+    for (int i = 0; i < 5; ++i) {
+      third.runner().Tick();
+      clock.Advance(Millis(1000));
+    }
+    Operation op = OperationStore(*base).Get(op_id)->value();
+    EXPECT_EQ(op.state, OperationState::kSucceeded) << op.reason;
+    EXPECT_EQ(op.target, "sim-b");
+    EXPECT_EQ(adapters.Effects("sim-b"), 2);  // deployed once, scaled once
+    EXPECT_EQ(adapters.dns_replaces - dns_before, 1);  // DNS switched once
+    EXPECT_EQ(adapters.ARecord("shop.lab.example."), "127.0.0.12");
+    EXPECT_EQ(GetWorkloadStatus(*base, "shop")->value().placement, "sim-b");
+    EXPECT_EQ(OperationStore(*base).OfWorkload("shop")->size(), 2u);  // place + this failover
+    AuditFilter f;
+    f.operation = op_id;
+    std::map<std::string, int> kinds;
+    const auto trail = AuditLog(*base).Query(f);
+    ASSERT_TRUE(trail.ok());
+    for (const auto& e : trail->events) ++kinds[e.kind];
+    EXPECT_EQ(kinds["step_succeeded"], 6);
+    if (finished_first) {
+      writes = dies_after;
+      break;
+    }
+  }
+  EXPECT_GE(writes, 12);  // every write point of the failover was a kill point
+}
+
+}  // namespace
+}  // namespace icb
