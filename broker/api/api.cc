@@ -2,10 +2,12 @@
 
 namespace icb {
 
-Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits)
+Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits,
+         Orchestrator* orchestrator)
     : workloads_(catalog, store, clock),
       operations_(store),
-      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_},
+      audit_(store),
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);

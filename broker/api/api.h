@@ -19,7 +19,10 @@ namespace icb {
 // hook pair for authentication and request metrics.
 class Api {
  public:
-  Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {});
+  // `orchestrator` may be null: the broker then serves and ranks but does
+  // not act (routes that start or cancel operations answer 503).
+  Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {},
+      Orchestrator* orchestrator = nullptr);
 
   HttpResponse Handle(const HttpRequest& request) const { return router_.Handle(request); }
   size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const { return router_.BodyLimit(method, path); }
@@ -31,6 +34,7 @@ class Api {
  private:
   WorkloadCatalog workloads_;
   OperationStore operations_;
+  AuditLog audit_;
   ApiContext ctx_;
   Router router_;
 };

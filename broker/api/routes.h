@@ -6,7 +6,9 @@
 #include "broker/api/router.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
+#include "broker/orchestrator/audit.h"
 #include "broker/orchestrator/operation.h"
+#include "broker/orchestrator/orchestrator.h"
 #include "broker/orchestrator/workloads.h"
 #include "broker/qos/service.h"
 #include "broker/ranking/policy.h"
@@ -23,7 +25,13 @@ struct ApiContext {
   ApiLimits limits;
   WorkloadCatalog& workloads;
   OperationStore& operations;
+  AuditLog& audit;
+  Orchestrator* orchestrator;  // null: this broker does not act (routes that start operations answer 503)
 };
+
+// Header values a client sends that name things the broker keeps
+// (Idempotency-Key): 1-255 visible ASCII characters.
+Status CheckIdempotencyKey(const std::string& value);
 
 // GET /v1/health.
 void AddHealthRoutes(Router& router, const ApiContext& ctx);
@@ -33,9 +41,10 @@ void AddCatalogRoutes(Router& router, const ApiContext& ctx);
 void AddQosRoutes(Router& router, const ApiContext& ctx);
 // Rank and compare.
 void AddRankRoutes(Router& router, const ApiContext& ctx);
-// Workloads.
+// Workloads, and their manual failover.
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx);
-// Operations (read: they are started by the routes that act).
+// Operations (read and cancel: they are started by the routes that act),
+// and the audit trail.
 void AddOperationRoutes(Router& router, const ApiContext& ctx);
 
 }  // namespace icb

@@ -1,8 +1,39 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/api/routes.h"
+#include "broker/schema/validator.h"
 
 namespace icb {
+
+namespace {
+
+Status NotActing() {
+  return Unavailable("this broker does not run operations (started without an orchestrator)");
+}
+
+HttpResponse Failover(const ApiContext& ctx, const HttpRequest& r, const std::string& workload) {
+  if (!ctx.orchestrator) return ProblemResponse(NotActing());
+  FailoverRequest request;
+  if (auto key = r.headers.find("idempotency-key"); key != r.headers.end()) {
+    if (Status s = CheckIdempotencyKey(key->second); !s.ok()) return ProblemResponse(s);
+    request.idempotency_key = key->second;
+  }
+  // The body is optional: none (or {}) lets the broker choose the target.
+  if (!r.body.empty()) {
+    auto body = JsonBody(r, ctx.limits);
+    if (!body.ok()) return ProblemResponse(body.status());
+    if (Status s = CheckDocument(ctx.catalog.schemas(), "failover_request.json", *body); !s.ok()) return ProblemResponse(s);
+    request.to = body->value("to", "");
+    request.reason = body->value("reason", "");
+  }
+  auto op = ctx.orchestrator->StartFailover(workload, request);
+  if (!op.ok()) return ProblemResponse(op.status());
+  HttpResponse resp = JsonResponse(202, nlohmann::json{{"operation", OperationToJson(*op)}}.dump());
+  resp.headers.emplace_back("Location", "/v1/operations/" + op->id);
+  return resp;
+}
+
+}  // namespace
 
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
@@ -22,8 +53,10 @@ void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
     if (!put.ok()) return ProblemResponse(put.status());
     HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
     if (put->created) resp.headers.emplace_back("Location", "/v1/workloads/" + id);
+    if (ctx.orchestrator) ctx.orchestrator->Nudge();  // bring the world to it now, not at the next pass
     return resp;
   }});
+  router.Add({"POST", "v1/workloads/{id}/failover", body, [&ctx](const HttpRequest& r, const PathParams& p) { return Failover(ctx, r, p.at("id")); }});
   router.Add({"DELETE", "v1/workloads/{id}", body, [&ctx](const HttpRequest&, const PathParams& p) {
     Status s = ctx.workloads.Delete(p.at("id"));
     if (!s.ok()) return ProblemResponse(s);

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/api/api.h"
 #include "broker/store/store_wrapper.h"
 #include "tests/unit/orchestrator_fakes.h"
 
@@ -316,6 +317,88 @@ TEST_F(OrchestratorTest, ABrokerKilledAtAnyWriteIsFinishedByTheNextWithEachEffec
     }
   }
   EXPECT_GE(writes, 12);  // every write point of the failover was a kill point
+}
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+class FailoverApiTest : public OrchestratorTest {
+ protected:
+  FailoverApiTest() : qos_(*store_, catalog_), orchestrator_(Make(*store_)), api_(*store_, catalog_, qos_, policies_, clock_, {}, orchestrator_.get()) {}
+  HttpResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
+                    std::map<std::string, std::string> headers = {}) {
+    HttpRequest r;
+    r.method = method;
+    EXPECT_TRUE(ParseRequestTarget(target, r).ok()) << target;
+    if (!body.empty()) r.headers["content-type"] = "application/json";
+    for (auto& [k, v] : headers) r.headers[k] = v;
+    r.body = body;
+    return api_.Handle(r);
+  }
+  std::string Pointer(const HttpResponse& r) {
+    auto j = json::parse(r.body);
+    return j["errors"].empty() ? "<none>" : j["errors"][0]["pointer"].get<std::string>();
+  }
+  QosService qos_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+  Api api_;
+};
+
+TEST_F(FailoverApiTest, StartsOnceFencesOthersCancelsAndListsTheTrail) {
+  ASSERT_EQ(Call("PUT", "/v1/workloads/shop", WorkloadDoc("shop").dump()).status, 201);
+  Drive(*orchestrator_);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/workloads/shop").body)["state"], "running");
+  // Refusals change nothing.
+  EXPECT_EQ(Call("POST", "/v1/workloads/nope/failover").status, 404);
+  auto bad_to = Call("POST", "/v1/workloads/shop/failover", R"({"to": "lab-dns"})");
+  EXPECT_EQ(bad_to.status, 400);
+  EXPECT_EQ(Pointer(bad_to), "/to");
+  EXPECT_EQ(Call("POST", "/v1/workloads/shop/failover", R"({"to": "sim-a"})").status, 400);  // runs there
+  EXPECT_EQ(Call("POST", "/v1/workloads/shop/failover", R"({"to": "elsewhere"})").status, 404);
+  EXPECT_EQ(Call("POST", "/v1/workloads/shop/failover", R"({"to": "Sim B"})").status, 400);
+  EXPECT_EQ(Call("POST", "/v1/workloads/shop/failover", "", {{"idempotency-key", std::string(300, 'k')}}).status, 400);
+  EXPECT_TRUE(OperationStore(*store_).OfWorkload("shop")->size() == 1u);  // the place only
+  // Started: 202 with the operation; the same key returns it; another is 409.
+  auto started = Call("POST", "/v1/workloads/shop/failover", R"({"reason": "drill"})", {{"idempotency-key", "abc"}});
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string id = json::parse(started.body)["operation"]["id"];
+  EXPECT_EQ(json::parse(Call("POST", "/v1/workloads/shop/failover", "", {{"idempotency-key", "abc"}}).body)["operation"]["id"], id);
+  auto busy = Call("POST", "/v1/workloads/shop/failover");
+  EXPECT_EQ(busy.status, 409);
+  EXPECT_NE(busy.body.find(id), std::string::npos);
+  EXPECT_EQ(Call("DELETE", "/v1/workloads/shop").status, 409);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/workloads/shop").body)["operation"], id);
+  // Cancelled before it ran: it ends cancelled, and the workload is free again.
+  auto cancelled = Call("POST", "/v1/operations/" + id + "/cancel");
+  ASSERT_EQ(cancelled.status, 202) << cancelled.body;
+  EXPECT_TRUE(json::parse(cancelled.body)["operation"]["cancel_requested"].get<bool>());
+  Drive(*orchestrator_);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/operations/" + id).body)["state"], "cancelled");
+  EXPECT_EQ(Call("POST", "/v1/operations/" + id + "/cancel").status, 409);
+  EXPECT_EQ(Call("POST", "/v1/operations/nope/cancel").status, 404);
+  EXPECT_EQ(json::parse(Call("GET", "/v1/workloads/shop").body)["state"], "running");
+  // Moved for real; the trail filters by operation, kind and time.
+  auto moved = Call("POST", "/v1/workloads/shop/failover");
+  ASSERT_EQ(moved.status, 202);
+  const std::string id2 = json::parse(moved.body)["operation"]["id"];
+  Drive(*orchestrator_);
+  auto trail = json::parse(Call("GET", "/v1/events?operation=" + id2).body);
+  EXPECT_EQ(trail["events"].size(), 13u);  // decision + 6 starts + 6 ends
+  EXPECT_EQ(trail["left_off"], 0);
+  auto decisions = json::parse(Call("GET", "/v1/events?kind=decision&workload=shop").body);
+  ASSERT_EQ(decisions["events"].size(), 1u);
+  EXPECT_EQ(decisions["events"][0]["provider"], "sim-b");
+  auto last = json::parse(Call("GET", "/v1/events?operation=" + id2 + "&limit=2").body);
+  EXPECT_EQ(last["events"].size(), 2u);
+  EXPECT_EQ(last["left_off"], 11);
+  EXPECT_EQ(last["events"][1]["kind"], "step_succeeded");
+  EXPECT_EQ(json::parse(Call("GET", "/v1/events?from=2030-01-01T00:00:00Z").body)["events"].size(), 0u);
+  for (const char* bad : {"/v1/events?kind=nope", "/v1/events?limit=0", "/v1/events?limit=1001", "/v1/events?limit=x", "/v1/events?from=yesterday"})
+    EXPECT_EQ(Call("GET", bad).status, 400) << bad;
+  EXPECT_EQ(json::parse(Call("GET", "/v1/workloads/shop").body)["placement"]["provider"], "sim-b");
 }
 
 }  // namespace

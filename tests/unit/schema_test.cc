@@ -97,6 +97,7 @@ TEST(Schemas, InvalidExamplesFailAtTheirPointer) {
       {"rank_request.both-profile-and-id.json", ""},
       {"rank_request.top-k-zero.json", "/top_k"},
       {"workload.both-profiles.json", ""},
+      {"failover_request.bad-id.json", "/to"},
   };
   int n = 0;
   for (const auto& e : fs::directory_iterator(std::string(ICB_SOURCE_DIR) + "/schemas/examples/invalid")) {
