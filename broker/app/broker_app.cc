@@ -3,8 +3,12 @@
 #include "broker/adapters/credentials.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/scheduler.h"
+#include "broker/orchestrator/orchestrator.h"
+#include "broker/orchestrator/provider_adapters.h"
 #include "broker/qos/prober.h"
 #include "broker/store/embedded_redis.h"
+
+#include <unistd.h>
 
 namespace icb {
 
@@ -30,6 +34,11 @@ struct BrokerApp::Parts {
   std::unique_ptr<Catalog> catalog;
   PolicyRegistry policies;
   std::unique_ptr<QosService> qos;
+  std::unique_ptr<HttpClient> adapter_client;  // the adapters' calls to providers
+  std::unique_ptr<CatalogProviderAdapters> provider_adapters;
+  std::unique_ptr<HttpClient> verify_client;   // verify steps' probes of a new placement
+  std::unique_ptr<NetworkProbeRunner> verify_probes;
+  std::unique_ptr<Orchestrator> orchestrator;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<Scheduler> scheduler;
@@ -88,7 +97,23 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
         " SLA versions, " + std::to_string(report->profiles) + " profiles added, " + std::to_string(report->skipped) + " already present");
   }
   p->qos = std::make_unique<QosService>(*p->store, *p->catalog);
-  p->api = std::make_unique<Api>(*p->store, *p->catalog, *p->qos, p->policies, p->clock, o.api);
+  // The orchestrator acts through the providers' adapters, built from the
+  // catalog with the named credentials joined.
+  p->adapter_client = NewCpprestHttpClient();
+  p->provider_adapters = std::make_unique<CatalogProviderAdapters>(*p->catalog, *p->adapters, p->credentials ? &*p->credentials : nullptr,
+                                                                   AdapterContext{*p->adapter_client, p->clock, RealSleeper()});
+  p->verify_client = NewCpprestHttpClient();
+  p->verify_probes = std::make_unique<NetworkProbeRunner>(*p->verify_client);
+  OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};
+  if (orchestration.broker_id.empty()) {
+    char host[256] = "localhost";
+    (void)gethostname(host, sizeof host - 1);
+    orchestration.broker_id = std::string(host) + ":" + (o.port ? std::to_string(o.port) : "pid" + std::to_string(getpid()));
+  }
+  p->orchestrator = std::make_unique<Orchestrator>(
+      WorkloadKindDeps{*p->store, *p->catalog, *p->provider_adapters, *p->verify_probes, p->policies, p->qos.get(), p->clock, Millis(1000)},
+      orchestration);
+  p->api = std::make_unique<Api>(*p->store, *p->catalog, *p->qos, p->policies, p->clock, o.api, p->orchestrator.get());
   p->server = NewBeastHttpServer(o.http_threads, o.http);
   ICB_RETURN_IF_ERROR(p->server->Start(o.host, o.port, p->api->AsHandler()));
   log("listening on http://" + o.host + ":" + std::to_string(p->server->port()));
@@ -115,6 +140,9 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
     }, Millis(1000));
     log("probing provider endpoints as vantage \"" + *o.probe_vantage + "\"");
   }
+  // Unfinished operations resume on the runner's first tick.
+  p->orchestrator->Start(*p->scheduler);
+  log("orchestrating as \"" + orchestration.broker_id + "\"");
   p->scheduler->Start(kSchedulerThreads);
   return std::unique_ptr<BrokerApp>(new BrokerApp(std::move(p)));
 }
@@ -130,6 +158,7 @@ void BrokerApp::Stop() {
   if (p.stopped) return;
   p.stopped = true;
   p.scheduler->Stop();
+  p.orchestrator->Stop();
   p.prober.reset();
   p.server->Stop();
   p.store.reset();

@@ -26,6 +26,10 @@ struct BrokerOptions {
   std::optional<std::string> catalog_dir; // load a catalog folder (keeping what is there)
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
   std::optional<std::string> credentials_file;  // adapter secrets by name (mode 0600)
+  // This broker as the orchestrator's lease holder; the same id after a
+  // restart takes its lease back at once. Empty: HOSTNAME:PORT.
+  std::string broker_id;
+  Millis lease_ttl{10'000};
   HttpServerLimits http;
   ApiLimits api;
 };

@@ -103,7 +103,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   Flags f = ParseFlags(args,
                        {"--listen", "--data-dir", "--redis", "--appendfsync", "--threads", "--vantage", "--max-connections",
                         "--max-header-bytes", "--max-request-line", "--header-timeout-ms", "--idle-timeout-ms", "--body-timeout-ms",
-                        "--json-max-depth", "--json-max-string", "--json-max-items", "--json-max-members", "--credentials", "--catalog"},
+                        "--json-max-depth", "--json-max-string", "--json-max-items", "--json-max-members", "--credentials", "--catalog", "--broker-id"},
                        {"--demo", "--probe"});
   if (!f.error.empty() || !f.positional.empty()) {
     std::fprintf(stderr, "icbroker serve: %s\n", f.error.empty() ? "unexpected argument" : f.error.c_str());
@@ -164,6 +164,7 @@ int ServeCommand(const std::vector<std::string>& args) {
   if (f.values.count("--data-dir")) options.data_dir = f.values["--data-dir"];
   if (f.values.count("--credentials")) options.credentials_file = f.values["--credentials"];
   if (f.values.count("--catalog")) options.catalog_dir = f.values["--catalog"];
+  if (f.values.count("--broker-id")) options.broker_id = f.values["--broker-id"];
   if (f.values.count("--appendfsync")) options.appendfsync = f.values["--appendfsync"];
   if (options.appendfsync != "always" && options.appendfsync != "everysec") {
     std::fprintf(stderr, "icbroker serve: --appendfsync is always or everysec\n");
