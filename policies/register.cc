@@ -1,6 +1,8 @@
-// The one place built-in ranking policies are registered.
+// The one place built-in policies are registered: ranking and trigger.
+#include "broker/orchestrator/trigger.h"
 #include "broker/ranking/policy.h"
 #include "policies/ahp.h"
+#include "policies/consecutive_failures.h"
 #include "policies/topsis.h"
 #include "policies/weighted_sum.h"
 
@@ -10,6 +12,10 @@ void RegisterBuiltinPolicies(PolicyRegistry& registry) {
   registry.Register("weighted_sum", [] { return std::make_unique<WeightedSumPolicy>(); });
   registry.Register("topsis", [] { return std::make_unique<TopsisPolicy>(); });
   registry.Register("ahp", [] { return std::make_unique<AhpPolicy>(); });
+}
+
+void RegisterBuiltinTriggerPolicies(TriggerRegistry& registry) {
+  registry.Register("consecutive_failures", [] { return std::make_unique<ConsecutiveFailuresTrigger>(); });
 }
 
 }  // namespace icb

@@ -23,6 +23,7 @@ Status Conflict(std::string message, std::string detail) {
 
 Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions options) : deps_(deps), options_(std::move(options)) {
   RegisterWorkloadKinds(kinds_, deps_);
+  RegisterRecoveryKind(kinds_, deps_, [this](const std::string& w, const FailoverRequest& r) { return StartFailover(w, r); });
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
                                               RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
 }
@@ -160,6 +161,38 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
     if (raced) return std::move(*raced);
   }
   return Status(StatusCode::kAborted, "workload " + workload + " changed while its failover was being started; try again");
+}
+
+Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) {
+  std::vector<std::string> busy, free;
+  for (const auto& id : workloads) {
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps_.store, id));
+    if (!status) continue;  // forgotten meanwhile
+    if (!status->operation.empty()) busy.push_back(id);
+    else if (status->placement == provider) free.push_back(id);
+  }
+  if (free.size() == 1) {
+    FailoverRequest r;
+    r.trigger = "automatic";
+    r.reason = "detected: " + provider + " does not serve it";
+    auto op = StartFailover(free.front(), r);
+    if (!op.ok() && op.status().code() == StatusCode::kFailedPrecondition) busy.push_back(free.front());
+    else if (!op.ok()) return op.status();
+    return busy;
+  }
+  if (free.empty()) return busy;
+  ICB_ASSIGN_OR_RETURN(auto steps, runner_->StepsOf("recovery"));
+  Operation op;
+  op.id = NewOperationId("recovery");
+  op.kind = "recovery";
+  op.workloads = free;
+  op.source = provider;
+  op.steps = std::move(steps);
+  op.request = {{"trigger", "automatic"}, {"reason", "detected: " + provider + " took " + std::to_string(free.size()) + " workloads down"}};
+  op.created_at = op.updated_at = deps_.clock.Now();
+  ICB_RETURN_IF_ERROR(runner_->operations().Create(op, nullptr));
+  Nudge();
+  return busy;
 }
 
 Result<Operation> Orchestrator::Cancel(const std::string& id) {

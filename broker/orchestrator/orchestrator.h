@@ -24,14 +24,6 @@ struct OrchestratorOptions {
   Millis reconcile_every{5'000};
 };
 
-struct FailoverRequest {
-  std::string to;               // empty: the best target the profile ranks
-  std::string idempotency_key;  // empty: none
-  std::string trigger = "manual";  // manual | automatic
-  std::string reason;
-  std::vector<AuditEvent> events;  // recorded with the operation (a detection)
-};
-
 class Orchestrator {
  public:
   Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions options);
@@ -50,6 +42,11 @@ class Orchestrator {
   // that cannot be one. The same idempotency key again returns the
   // operation it started.
   Result<Operation> StartFailover(const std::string& workload, const FailoverRequest& request);
+  // Recovers workloads `provider` took down together: one failover for one
+  // workload, a recovery operation (in priority order) for several.
+  // Returns the workloads it could not start for now (another operation
+  // runs for them): the caller tries them again.
+  Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads);
   // Asks a running operation to stop between steps: NotFound; 409 when it
   // has finished already.
   Result<Operation> Cancel(const std::string& operation);

@@ -70,6 +70,7 @@ class WorkloadSteps {
     const StepRecord* chose = op.Step("choose_target");
     if (op.state == OperationState::kSucceeded) {
       s.state = "running";
+      if (const StepRecord* capacity = op.Step("ensure_capacity")) s.url = capacity->detail.value("url", s.url);
       if (op.kind == "place") {
         s.placed_digest = op.request.value("digest", "");
       } else if (!op.target.empty() && op.target != s.placement) {

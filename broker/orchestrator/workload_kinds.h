@@ -13,6 +13,7 @@
 // choose_target with that target excluded.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,28 @@ struct WorkloadKindDeps {
 };
 
 void RegisterWorkloadKinds(OperationKinds& kinds, const WorkloadKindDeps& deps);
+
+// Starts one failover of a recovery (the orchestrator's StartFailover).
+struct FailoverRequest;
+using StartFailoverFn = std::function<Result<Operation>(const std::string& workload, const FailoverRequest& request)>;
+
+// recovery: choose_targets -> failovers -> await. One provider's disaster:
+// its workloads in priority order (1 first, ties by id), capacity reserved
+// in that order so a lower priority never takes the room a higher one
+// needed; `fast` takes the best target with room now, `quality` only its
+// best-ranked one, waiting until it has room or its RTO is spent; each
+// placed workload moves as a failover of its own to its reserved target;
+// every one left without a target is reported with the reason per
+// candidate.
+void RegisterRecoveryKind(OperationKinds& kinds, const WorkloadKindDeps& deps, StartFailoverFn start);
+
+struct FailoverRequest {
+  std::string to;                  // empty: the best target the profile ranks
+  std::string idempotency_key;     // empty: none
+  std::string trigger = "manual";  // manual | automatic
+  std::string reason;
+  std::vector<AuditEvent> events;  // recorded with the operation
+};
 
 // A workload's document in the catalog, typed.
 Result<Workload> LoadWorkload(Catalog& catalog, const std::string& id);

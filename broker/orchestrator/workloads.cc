@@ -51,7 +51,7 @@ std::string StatusKey(std::string_view workload) { return "icb:workload:" + std:
 }  // namespace
 
 json WorkloadStatusToJson(const WorkloadStatus& s) {
-  json d = {{"placement", s.placement}, {"state", s.state}, {"operation", s.operation}, {"placed_digest", s.placed_digest}, {"drained", s.drained}};
+  json d = {{"placement", s.placement}, {"url", s.url}, {"state", s.state}, {"operation", s.operation}, {"placed_digest", s.placed_digest}, {"drained", s.drained}};
   if (s.since) d["since"] = FormatRfc3339(*s.since);
   return d;
 }
@@ -64,6 +64,7 @@ Result<std::optional<WorkloadStatus>> GetWorkloadStatus(Store& store, std::strin
   try {
     WorkloadStatus s;
     s.placement = d.at("placement").get<std::string>();
+    s.url = d.value("url", "");
     s.state = d.value("state", "running");
     s.operation = d.value("operation", "");
     s.placed_digest = d.value("placed_digest", "");

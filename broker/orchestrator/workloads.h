@@ -24,6 +24,7 @@ namespace icb {
 // the operation, so at most one runs per workload.
 struct WorkloadStatus {
   std::string placement;
+  std::string url;  // where it serves at its placement (what the detector probes); empty until placed
   std::optional<TimePoint> since;
   std::string state = "running";  // running | degraded | failing_over | unplaced | migrating | bursting
   std::string operation;          // in progress; empty: none
