@@ -3,11 +3,11 @@
 namespace icb {
 
 Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits,
-         Orchestrator* orchestrator)
+         Orchestrator* orchestrator, Detector* detector)
     : workloads_(catalog, store, clock),
       operations_(store),
       audit_(store),
-      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator},
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);

@@ -22,7 +22,7 @@ class Api {
   // `orchestrator` may be null: the broker then serves and ranks but does
   // not act (routes that start or cancel operations answer 503).
   Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {},
-      Orchestrator* orchestrator = nullptr);
+      Orchestrator* orchestrator = nullptr, Detector* detector = nullptr);
 
   HttpResponse Handle(const HttpRequest& request) const { return router_.Handle(request); }
   size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const { return router_.BodyLimit(method, path); }
@@ -30,6 +30,7 @@ class Api {
   // Where authentication (before) and request metrics (after) plug in.
   void SetHooks(BeforeRoute before, AfterRoute after) { router_.SetHooks(std::move(before), std::move(after)); }
   const Router& router() const { return router_; }
+
 
  private:
   WorkloadCatalog workloads_;

@@ -7,6 +7,7 @@
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
 #include "broker/orchestrator/audit.h"
+#include "broker/orchestrator/detector.h"
 #include "broker/orchestrator/operation.h"
 #include "broker/orchestrator/orchestrator.h"
 #include "broker/orchestrator/workloads.h"
@@ -27,6 +28,7 @@ struct ApiContext {
   OperationStore& operations;
   AuditLog& audit;
   Orchestrator* orchestrator;  // null: this broker does not act (routes that start operations answer 503)
+  Detector* detector;          // null: no detection (pushed samples answer 503)
 };
 
 // Header values a client sends that name things the broker keeps

@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/api/routes.h"
+#include "broker/core/time.h"
 #include "broker/schema/validator.h"
 
 namespace icb {
@@ -33,6 +34,27 @@ HttpResponse Failover(const ApiContext& ctx, const HttpRequest& r, const std::st
   return resp;
 }
 
+HttpResponse PushSamples(const ApiContext& ctx, const HttpRequest& r, const std::string& workload) {
+  if (!ctx.detector) return ProblemResponse(Unavailable("this broker does not detect failures (started without an orchestrator)"));
+  auto body = JsonBody(r, ctx.limits);
+  if (!body.ok()) return ProblemResponse(body.status());
+  if (Status s = CheckDocument(ctx.catalog.schemas(), "workload_samples.json", *body); !s.ok()) return ProblemResponse(s);
+  if (auto exists = ctx.workloads.Get(workload); !exists.ok()) return ProblemResponse(exists.status());
+  std::vector<VantageSample> samples;
+  for (const auto& s : (*body)["samples"]) {
+    VantageSample v;
+    v.ts = *ParseRfc3339(s["ts"].get<std::string>());  // the schema checked the format
+    v.ok = s["ok"].get<bool>();
+    v.status = s.value("status", 0);
+    v.error = s.value("error", "");
+    if (s.contains("latency_ms")) v.latency_ms = s["latency_ms"].get<double>();
+    samples.push_back(std::move(v));
+  }
+  const size_t n = samples.size();
+  if (Status s = ctx.detector->Push(workload, (*body)["vantage"].get<std::string>(), std::move(samples)); !s.ok()) return ProblemResponse(s);
+  return JsonResponse(202, nlohmann::json{{"accepted", n}}.dump());
+}
+
 }  // namespace
 
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
@@ -56,6 +78,7 @@ void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
     if (ctx.orchestrator) ctx.orchestrator->Nudge();  // bring the world to it now, not at the next pass
     return resp;
   }});
+  router.Add({"POST", "v1/workloads/{id}/samples", body, [&ctx](const HttpRequest& r, const PathParams& p) { return PushSamples(ctx, r, p.at("id")); }});
   router.Add({"POST", "v1/workloads/{id}/failover", body, [&ctx](const HttpRequest& r, const PathParams& p) { return Failover(ctx, r, p.at("id")); }});
   router.Add({"DELETE", "v1/workloads/{id}", body, [&ctx](const HttpRequest&, const PathParams& p) {
     Status s = ctx.workloads.Delete(p.at("id"));

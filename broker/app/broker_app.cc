@@ -3,6 +3,7 @@
 #include "broker/adapters/credentials.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/scheduler.h"
+#include "broker/orchestrator/detector.h"
 #include "broker/orchestrator/orchestrator.h"
 #include "broker/orchestrator/provider_adapters.h"
 #include "broker/qos/prober.h"
@@ -34,14 +35,16 @@ struct BrokerApp::Parts {
   std::unique_ptr<Catalog> catalog;
   PolicyRegistry policies;
   std::unique_ptr<QosService> qos;
+  std::unique_ptr<Scheduler> scheduler;        // what runs on it is declared below: gone first
   std::unique_ptr<HttpClient> adapter_client;  // the adapters' calls to providers
   std::unique_ptr<CatalogProviderAdapters> provider_adapters;
   std::unique_ptr<HttpClient> verify_client;   // verify steps' probes of a new placement
   std::unique_ptr<NetworkProbeRunner> verify_probes;
   std::unique_ptr<Orchestrator> orchestrator;
+  TriggerRegistry triggers;
+  std::unique_ptr<Detector> detector;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
-  std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<HttpClient> probe_client;
   std::unique_ptr<NetworkProbeRunner> probe_runner;
   std::unique_ptr<Prober> prober;
@@ -113,13 +116,19 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
   p->orchestrator = std::make_unique<Orchestrator>(
       WorkloadKindDeps{*p->store, *p->catalog, *p->provider_adapters, *p->verify_probes, p->policies, p->qos.get(), p->clock, Millis(1000)},
       orchestration);
-  p->api = std::make_unique<Api>(*p->store, *p->catalog, *p->qos, p->policies, p->clock, o.api, p->orchestrator.get());
+  RegisterBuiltinTriggerPolicies(p->triggers);
+  // Periodic work runs on one scheduler (started last, below).
+  p->scheduler = std::make_unique<Scheduler>(p->clock);
+  // Each automatic workload's serving address is probed from this vantage.
+  DetectorOptions detection;
+  detection.vantage = o.probe_vantage.value_or("local");
+  p->detector = std::make_unique<Detector>(*p->scheduler, p->clock, *p->verify_probes, *p->catalog, *p->triggers.Find("consecutive_failures"),
+                                           *p->orchestrator, detection);
+  p->api = std::make_unique<Api>(*p->store, *p->catalog, *p->qos, p->policies, p->clock, o.api, p->orchestrator.get(), p->detector.get());
   p->server = NewBeastHttpServer(o.http_threads, o.http);
   ICB_RETURN_IF_ERROR(p->server->Start(o.host, o.port, p->api->AsHandler()));
   log("listening on http://" + o.host + ":" + std::to_string(p->server->port()));
 
-  // Periodic work runs on one scheduler.
-  p->scheduler = std::make_unique<Scheduler>(p->clock);
   if (o.probe_vantage) {
     // Active probes of every provider endpoint, tagged with this vantage point.
     p->probe_client = NewCpprestHttpClient();
@@ -142,6 +151,7 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
   }
   // Unfinished operations resume on the runner's first tick.
   p->orchestrator->Start(*p->scheduler);
+  p->detector->Start();
   log("orchestrating as \"" + orchestration.broker_id + "\"");
   p->scheduler->Start(kSchedulerThreads);
   return std::unique_ptr<BrokerApp>(new BrokerApp(std::move(p)));
@@ -158,6 +168,7 @@ void BrokerApp::Stop() {
   if (p.stopped) return;
   p.stopped = true;
   p.scheduler->Stop();
+  p.detector->Stop();
   p.orchestrator->Stop();
   p.prober.reset();
   p.server->Stop();

@@ -380,7 +380,7 @@ TEST_F(ServiceTest, CredentialsAdapterChecksAndWorkloadsThroughTheBinary) {
   ASSERT_TRUE(b.ready()) << b.Log();
   const int port = b.port();
   json provider = {{"name", "Lab A"}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}},
-                   {"adapters", {{"compute", {{"adapter", "sim_compute"}, {"config", {{"url", "http://127.0.0.1:7000"}}}}},
+                   {"adapters", {{"compute", {{"adapter", "sim_compute"}, {"config", {{"url", "http://127.0.0.1:7"}, {"timeout_s", 1}, {"attempts", 1}}}}},
                                  {"dns", {{"adapter", "powerdns"}, {"credentials", "lab-dns"},
                                           {"config", {{"api_url", "http://127.0.0.1:8081"}, {"zone", "lab."}}}}},
                                  {"object_storage", {{"adapter", "s3"}, {"credentials", "lab-s3"},
@@ -416,12 +416,28 @@ TEST_F(ServiceTest, CredentialsAdapterChecksAndWorkloadsThroughTheBinary) {
   json moved = workload;
   moved["placement"]["provider"] = "lab-c";
   EXPECT_EQ(call("PUT", "/v1/workloads/shop", moved.dump()).status, 409);
-  EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 204);
-  EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 404);
-  // Nothing acts yet: no operation was started by any of this.
+  // Creating it started its place operation; nothing listens at the
+  // provider's compute URL, so it fails after a few tries. While it runs the
+  // workload cannot be deleted.
   auto operations = call("GET", "/v1/operations?workload=shop");
   EXPECT_EQ(operations.status, 200);
-  EXPECT_EQ(json::parse(operations.body)["operations"].size(), 0u);
+  ASSERT_EQ(json::parse(operations.body)["operations"].size(), 1u);
+  const std::string place = json::parse(operations.body)["operations"][0]["id"];
+  EXPECT_EQ(json::parse(operations.body)["operations"][0]["kind"], "place");
+  json ended;
+  for (int i = 0; i < 200; ++i) {
+    ended = json::parse(call("GET", "/v1/operations/" + place).body);
+    if (ended["state"] == "failed") break;
+    if (i == 0) {
+      EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 409);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(ended["state"], "failed") << ended.dump();
+  EXPECT_NE(ended["reason"].get<std::string>().find("ensure_capacity"), std::string::npos) << ended.dump();
+  EXPECT_EQ(json::parse(call("GET", "/v1/workloads/shop").body)["state"], "degraded");
+  EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 204);
+  EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 404);
   EXPECT_EQ(call("GET", "/v1/operations/none").status, 404);
   EXPECT_EQ(call("GET", "/v1/operations?state=exploded").status, 400);
   answers.push_back(HttpCall(port, "GET", "/v1/providers/lab-a"));

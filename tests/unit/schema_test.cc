@@ -98,6 +98,7 @@ TEST(Schemas, InvalidExamplesFailAtTheirPointer) {
       {"rank_request.top-k-zero.json", "/top_k"},
       {"workload.both-profiles.json", ""},
       {"failover_request.bad-id.json", "/to"},
+      {"workload_samples.ok-not-boolean.json", "/samples/0/ok"},
   };
   int n = 0;
   for (const auto& e : fs::directory_iterator(std::string(ICB_SOURCE_DIR) + "/schemas/examples/invalid")) {
