@@ -17,6 +17,7 @@
 #include "broker/adapters/copy.h"
 #include "tests/child_process.h"
 #include "tests/integration/lab_adapters.h"
+#include "tests/integration/lab_environment.h"
 #include "tests/adapter_conformance.h"
 #include "tests/object_store_conformance.h"
 #include "tests/temp_dir.h"
@@ -29,51 +30,8 @@ using nlohmann::json;
 using testing::RunShell;
 const auto Shell = RunShell;
 
-const std::string kLab = std::string(ICB_SOURCE_DIR) + "/deploy/lab/lab";
-
-// One lab for the whole binary: up before the first test, down after the last
-// (also when tests fail), and nothing it started may survive.
-class LabEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    dir_ = std::make_unique<testing::TempDir>();
-    // --owner: should this binary crash, the lab still goes down.
-    auto [rc, out] = Shell(kLab + " up " + dir_->path() + " --owner " + std::to_string(getpid()));
-    up_output_ = out;
-    if (rc != 0) return;
-    std::ifstream in(dir_->path() + "/lab.json");
-    lab_ = json::parse(in);
-    std::ifstream pids(dir_->path() + "/pids");
-    for (std::string name; pids >> name;) {
-      int pgid = 0;
-      pids >> pgid;
-      groups_.push_back(pgid);
-    }
-  }
-  void TearDown() override {
-    auto [rc, out] = Shell(kLab + " down " + dir_->path());
-    EXPECT_EQ(rc, 0) << out;
-    for (int g : groups_) {
-      // A killed process lingers as a zombie until init reaps it: allow that a moment.
-      bool gone = false;
-      for (int i = 0; i < 100 && !gone; ++i) {
-        gone = kill(-g, 0) != 0;
-        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      EXPECT_TRUE(gone) << "process group " << g << " survived lab down";
-    }
-    dir_.reset();
-  }
-  static const json* Lab() { return lab_.is_null() ? nullptr : &lab_; }
-  static const std::string& UpOutput() { return up_output_; }
-
- private:
-  std::unique_ptr<testing::TempDir> dir_;
-  std::vector<int> groups_;
-  static inline json lab_;
-  static inline std::string up_output_;
-};
 [[maybe_unused]] auto* const kLabEnvironment = ::testing::AddGlobalTestEnvironment(new LabEnvironment);
+
 
 class LabTest : public ::testing::Test {
  protected:
