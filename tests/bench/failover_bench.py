@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""The failover benchmark's driver (scripts/bench-failover runs it).
+
+Outages: one workload (1 s probes, 3 failures, TTL 5 s) fails over from
+provider to provider: each outage is injected at the provider it runs on,
+and timed until dig answers the new address. Blips: three workloads, one per
+provider, see outages short enough for one or two failed probes (0.9 s or
+1.9 s on a 1 s probe grid); any failover they start is counted.
+"""
+import json
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+broker, lab_path, outages, blips = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+lab = json.load(open(lab_path))
+sims = {s["provider"]: s for s in lab["compute"]}
+dns_port = lab["dns"]["port"]
+TTL = 5
+
+
+def call(method, url, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def steer(provider, change):
+    call("PUT", sims[provider]["url"] + "/v1/state", change)
+
+
+def dig(name):
+    out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", str(dns_port), name, "A"],
+                         capture_output=True, text=True).stdout.split()
+    return out[0] if out else ""
+
+
+def workload(wid, on, interval=1.0):
+    return {"name": wid, "priority": 1, "recovery_class": "fast", "profile_id": "lab-web", "placement": {"provider": on},
+            "service": wid, "instances": 1, "dns": {"provider": "lab-dns", "name": wid + ".lab.example.", "ttl": TTL},
+            "failover": {"automatic": True, "interval_s": interval, "failures": 3, "recoveries": 2}}
+
+
+def wait_for(pred, timeout=60.0, every=0.02):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(every)
+    raise SystemExit("timed out")
+
+
+def wait_broker():
+    def up():
+        try:
+            return call("GET", broker + "/v1/health")
+        except Exception:
+            return None
+    wait_for(up, 30)
+
+
+def operations(wid, kind):
+    return call("GET", f"{broker}/v1/operations?workload={wid}&kind={kind}")["operations"]
+
+
+def placed(wid):
+    ops = operations(wid, "place")
+    return ops and ops[-1]["state"] == "succeeded"
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, int(round(p / 100.0 * len(xs) + 0.5)) - 1))]
+
+
+wait_broker()
+for s in sims:
+    steer(s, {"outage": False, "capacity": 1000, "quota": 1000})
+
+# Outages.
+wid = "bench-web"
+call("PUT", f"{broker}/v1/workloads/{wid}", workload(wid, "sim-a"))
+wait_for(lambda: placed(wid))
+times = []
+for i in range(outages):
+    w = call("GET", f"{broker}/v1/workloads/{wid}")
+    source = w["placement"]["provider"]
+    before = dig(wid + ".lab.example.")
+    assert before == sims[source]["address"], (before, source)
+    time.sleep(random.uniform(0, 1.0))  # outages start anywhere on the probe grid
+    t0 = time.monotonic()
+    steer(source, {"outage": True})
+    new = wait_for(lambda: (lambda a: a if a and a != before else None)(dig(wid + ".lab.example.")), timeout=60, every=0.01)
+    elapsed = time.monotonic() - t0
+    times.append(elapsed)
+    wait_for(lambda: not call("GET", f"{broker}/v1/workloads/{wid}").get("operation"))
+    steer(source, {"outage": False})
+    print(f"outage {i + 1:3d}: {source} -> {[p for p, s in sims.items() if s['address'] == new][0]} in {elapsed:.2f} s", file=sys.stderr)
+failovers_for_outages = len(operations(wid, "failover"))
+
+# Blips, one workload per provider, all three providers at once.
+bl = {p: f"bench-blip-{p}" for p in sims}
+for p, b in bl.items():
+    call("PUT", f"{broker}/v1/workloads/{b}", workload(b, p))
+for b in bl.values():
+    wait_for(lambda: placed(b))
+time.sleep(3)
+per_provider = (blips + len(sims) - 1) // len(sims)
+counted = []
+
+
+def blip_loop(provider):
+    for _ in range(per_provider):
+        time.sleep(random.uniform(2.5, 3.5))  # recovered (2 good probes) before the next
+        length = random.choice([0.9, 1.9])
+        steer(provider, {"outage": True})
+        time.sleep(length)
+        steer(provider, {"outage": False})
+        counted.append(length)
+
+
+threads = [threading.Thread(target=blip_loop, args=(p,)) for p in sims]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+time.sleep(4)
+blip_failovers = sum(len(operations(b, "failover")) for b in bl.values())
+detections = len(call("GET", f"{broker}/v1/events?kind=detected&limit=1000")["events"])
+
+route53 = 30 * 3 + TTL
+haproxy = 2 * 3
+print()
+print(f"failover: {len(times)} outages, 1 s probes, 3 failures; outage -> dig answers the target (authoritative)")
+print(f"  icbroker   p50 {pct(times, 50):5.2f} s   p90 {pct(times, 90):5.2f} s   p99 {pct(times, 99):5.2f} s   "
+      f"best {min(times):5.2f} s   worst {max(times):5.2f} s   mean {statistics.mean(times):5.2f} s")
+print(f"  Route 53   {route53:5.1f} s   (health check 30 s x 3 failures, plus the {TTL} s TTL; computed)")
+print(f"  HAProxy    {haproxy:5.1f} s   (inter 2 s x fall 3, in path; computed)")
+print(f"  failovers started by the outages: {failovers_for_outages} (expected {outages})")
+print(f"blips: {len(counted)} of one or two failed probes ({sum(1 for x in counted if x < 1)} of 0.9 s, "
+      f"{sum(1 for x in counted if x > 1)} of 1.9 s): {blip_failovers} failovers (target 0); detections recorded in all: {detections}")
