@@ -25,8 +25,10 @@ struct DetectorOptions {
   std::string vantage = "local";  // this broker's name for its own probes
   Millis follow_every{1000};      // how soon a new or moved workload is watched
   // Detections of one provider's workloads within this window are one
-  // disaster, recovered together in priority order.
-  Millis group_window{1000};
+  // disaster, recovered together in priority order. Workloads with the same
+  // interval probe on a shared grid, so theirs fall in the same round; the
+  // window only covers how long the round's probes take.
+  Millis group_window{250};
   size_t keep = 32;  // samples kept per vantage
   // A vantage whose latest sample is older than this many intervals has
   // stopped reporting and no longer votes.
