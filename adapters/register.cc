@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/azure/azure_blob_store.h"
+#include "adapters/file/file_object_store.h"
 #include "adapters/haproxy/haproxy_split.h"
 #include "adapters/powerdns/powerdns_dns.h"
 #include "adapters/s3/s3_object_store.h"
@@ -18,6 +19,10 @@ void RegisterBuiltinAdapters(AdapterRegistry& registry) {
   registry.Register<ObjectStore>("azure_blob", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
     ICB_ASSIGN_OR_RETURN(AzureBlobConfig cfg, AzureBlobConfigFromJson(config));
     return NewAzureBlobStore(std::move(cfg), ctx);
+  });
+  registry.Register<ObjectStore>("file", [](const nlohmann::json& config, AdapterContext&) -> Result<std::unique_ptr<ObjectStore>> {
+    ICB_ASSIGN_OR_RETURN(FileStoreConfig cfg, FileStoreConfigFromJson(config));
+    return NewFileObjectStore(std::move(cfg));
   });
   registry.Register<DnsSwitch>("powerdns", NewPowerDnsSwitch);
   registry.Register<TrafficSplit>("haproxy", NewHaproxySplit);

@@ -132,7 +132,7 @@ TEST(AdapterRegistry, ConfigIsCheckedAgainstTheAdaptersSchema) {
   auto schemas = SchemaSet::LoadEmbedded();
   AdapterRegistry registry(**schemas);
   RegisterBuiltinAdapters(registry);
-  EXPECT_EQ(registry.Names<ObjectStore>(), (std::vector<std::string>{"azure_blob", "s3"}));
+  EXPECT_EQ(registry.Names<ObjectStore>(), (std::vector<std::string>{"azure_blob", "file", "s3"}));
   EXPECT_EQ(registry.Names<DnsSwitch>(), std::vector<std::string>{"powerdns"});
   ScriptedClient http;
   ManualClock clock(TimePoint{});
@@ -141,7 +141,7 @@ TEST(AdapterRegistry, ConfigIsCheckedAgainstTheAdaptersSchema) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().errors().at(0).pointer, "/bucket");  // too short a bucket name; keys missing too
   auto unknown = registry.Create<ObjectStore>("ftp", nlohmann::json::object(), ctx);
-  EXPECT_NE(unknown.status().errors().at(0).message.find("known: azure_blob, s3"), std::string::npos);
+  EXPECT_NE(unknown.status().errors().at(0).message.find("known: azure_blob, file, s3"), std::string::npos);
   auto ok = registry.Create<ObjectStore>("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "bucket"}, {"access_key", "a"}, {"secret_key", "s"}}, ctx);
   EXPECT_TRUE(ok.ok()) << ok.status().ToString();
 }
