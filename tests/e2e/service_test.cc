@@ -440,6 +440,18 @@ TEST_F(ServiceTest, CredentialsAdapterChecksAndWorkloadsThroughTheBinary) {
   EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 404);
   EXPECT_EQ(call("GET", "/v1/operations/none").status, 404);
   EXPECT_EQ(call("GET", "/v1/operations?state=exploded").status, 400);
+  // The orchestration routes' answers, checked against the OpenAPI
+  // description by the contract test.
+  auto trail = call("GET", "/v1/events?workload=shop");
+  EXPECT_EQ(trail.status, 200);
+  EXPECT_GE(json::parse(trail.body)["events"].size(), 2u);  // the place's steps
+  EXPECT_EQ(call("GET", "/v1/events?kind=nope").status, 400);
+  EXPECT_EQ(call("POST", "/v1/workloads/shop/failover").status, 404);  // deleted above
+  EXPECT_EQ(call("POST", "/v1/workloads/shop/failover", R"({"to": "Not An Id"})").status, 400);
+  EXPECT_EQ(call("POST", "/v1/workloads/shop/samples", R"({"vantage": "seoul", "samples": [{"ts": "2026-01-01T00:00:00Z", "ok": true}]})").status, 404);
+  EXPECT_EQ(call("POST", "/v1/workloads/shop/samples", R"({"vantage": "seoul"})").status, 400);
+  EXPECT_EQ(call("POST", "/v1/operations/" + place + "/cancel").status, 409);  // it has ended
+  EXPECT_EQ(call("POST", "/v1/operations/none/cancel").status, 404);
   answers.push_back(HttpCall(port, "GET", "/v1/providers/lab-a"));
   b.Kill(SIGTERM);
   for (const auto& a : answers) {
