@@ -126,12 +126,7 @@ Status OperationStore::Create(Operation& op, const Fence* fence, const Along& al
   for (const auto& workload : Concerned(op)) w.set_add.emplace_back(WorkloadKey(workload), op.id);
   std::vector<CasWrite> writes = {std::move(w)};
   if (!op.idempotency_key.empty()) writes.push_back({IdempotencyKey(op.idempotency_key), 0, op.id, {}, {}});
-  writes.insert(writes.end(), along.writes.begin(), along.writes.end());
-  std::vector<AppendGroup> appends;
-  if (!along.events.empty()) appends.push_back(AuditAppend(along.events));
-  ICB_ASSIGN_OR_RETURN(auto versions, store_.CompareAndSetAll(writes, appends, fence));
-  op.version = versions.front();
-  return Status::Ok();
+  return Write(op, std::move(writes), fence, along);
 }
 
 Status OperationStore::Update(Operation& op, const Fence* fence, const Along& along) {
@@ -139,12 +134,15 @@ Status OperationStore::Update(Operation& op, const Fence* fence, const Along& al
   if (Finished(op.state)) w.set_remove.emplace_back(kUnfinishedKey, op.id);
   else w.set_add.emplace_back(kUnfinishedKey, op.id);
   for (const auto& workload : Concerned(op)) w.set_add.emplace_back(WorkloadKey(workload), op.id);
-  std::vector<CasWrite> writes = {std::move(w)};
+  return Write(op, {std::move(w)}, fence, along);
+}
+
+Status OperationStore::Write(Operation& op, std::vector<CasWrite> writes, const Fence* fence, const Along& along) {
   writes.insert(writes.end(), along.writes.begin(), along.writes.end());
   std::vector<AppendGroup> appends;
   if (!along.events.empty()) appends.push_back(AuditAppend(along.events));
   ICB_ASSIGN_OR_RETURN(auto versions, store_.CompareAndSetAll(writes, appends, fence));
-  op.version = versions.front();
+  op.version = versions.front();  // the operation's record is always the first write
   return Status::Ok();
 }
 

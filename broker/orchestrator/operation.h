@@ -91,6 +91,9 @@ class OperationStore {
   Result<std::vector<std::string>> OfWorkload(std::string_view workload);
 
  private:
+  // `writes` (the operation's record first) with `along`, in one write.
+  Status Write(Operation& op, std::vector<CasWrite> writes, const Fence* fence, const Along& along);
+
   Store& store_;
 };
 
