@@ -110,6 +110,16 @@ TYPED_TEST_P(StoreConformance, CompareAndSetWinsOnceAndKeepsIndexesWithIt) {
   EXPECT_TRUE(s.SetMembers("ops")->empty());
   // Recreated, it starts again at 1.
   EXPECT_EQ(*s.CompareAndSet({"op:1", 0, "new", {}, {}}), 1);
+  // Many at once, in order, absent ones as nullopt.
+  EXPECT_EQ(*s.CompareAndSet({"op:2", 0, std::string("x\0y", 3), {}, {}}), 1);
+  auto many = s.GetVersionedMany({"op:2", "op:none", "op:1"});
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  ASSERT_EQ(many->size(), 3u);
+  EXPECT_EQ((*many)[0]->value, std::string("x\0y", 3));
+  EXPECT_FALSE((*many)[1].has_value());
+  EXPECT_EQ((*many)[2]->value, "new");
+  EXPECT_EQ((*many)[2]->version, 1);
+  EXPECT_TRUE(s.GetVersionedMany({})->empty());
 }
 
 TYPED_TEST_P(StoreConformance, LeaseEpochsFenceStaleWriters) {

@@ -70,15 +70,53 @@ class S3ObjectStore final : public ObjectStore {
       ICB_RETURN_IF_ERROR(ReadExactly(source, size, body));
       return Call("PUT", key, {}, body, "s3 put " + std::string(key)).status();
     }
+    ICB_ASSIGN_OR_RETURN(std::string upload, StartParts(key));
+    Status st = PutParts(key, upload, source, size);
+    if (!st.ok()) (void)AbortParts(key, upload);  // leave no orphaned parts behind; the first error is the one reported
+    return st;
+  }
+
+  Status GetRange(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink) override {
+    std::string what = "s3 get " + std::string(key);
+    for (uint64_t at = offset; at < offset + length; at += cfg_.part_size) {
+      uint64_t last = std::min(offset + length, at + cfg_.part_size) - 1;
+      ICB_ASSIGN_OR_RETURN(auto resp, Call("GET", key, {}, "", what, nullptr, {{"Range", "bytes=" + std::to_string(at) + "-" + std::to_string(last)}}));
+      if (resp.body.size() != last - at + 1) return Unavailable(what + ": asked for " + std::to_string(last - at + 1) + " bytes, got " + std::to_string(resp.body.size()));
+      ICB_RETURN_IF_ERROR(sink(resp.body));
+    }
+    return Status::Ok();
+  }
+
+  uint64_t PartSize() const override { return cfg_.part_size; }
+
+  Result<std::string> StartParts(std::string_view key) override {
     ICB_ASSIGN_OR_RETURN(auto init, Call("POST", key, {{"uploads", ""}}, "", "s3 start multipart " + std::string(key)));
     std::string upload = XmlText(init.body, "UploadId");
     if (upload.empty()) return Unavailable("s3 start multipart " + std::string(key) + ": no UploadId in the answer");
-    Status st = PutParts(key, upload, source, size);
-    if (!st.ok()) {
-      // Leave no orphaned parts behind; the first error is the one reported.
-      (void)Call("DELETE", key, {{"uploadId", upload}}, "", "s3 abort multipart " + std::string(key), [](int s) { return s == 404; });
+    return upload;
+  }
+
+  Result<std::string> PutPart(std::string_view key, std::string_view upload, int number, std::string_view data) override {
+    ICB_ASSIGN_OR_RETURN(auto resp, Call("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", std::string(upload)}}, std::string(data),
+                                         "s3 put part " + std::to_string(number) + " of " + std::string(key)));
+    return resp.Header("etag");
+  }
+
+  Status CompleteParts(std::string_view key, std::string_view upload, const std::vector<std::string>& tags) override {
+    std::string complete = "<CompleteMultipartUpload>";
+    for (size_t i = 0; i < tags.size(); ++i)
+      complete += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + XmlEscape(tags[i]) + "</ETag></Part>";
+    complete += "</CompleteMultipartUpload>";
+    ICB_ASSIGN_OR_RETURN(auto done, Call("POST", key, {{"uploadId", std::string(upload)}}, complete, "s3 complete multipart " + std::string(key)));
+    // S3 may answer 200 with an error document.
+    if (done.body.find("<Error>") != std::string::npos) {
+      return SummarizeXmlError(Status(StatusCode::kUnavailable, "s3 complete multipart " + std::string(key) + ": HTTP 200: " + done.body));
     }
-    return st;
+    return Status::Ok();
+  }
+
+  Status AbortParts(std::string_view key, std::string_view upload) override {
+    return Call("DELETE", key, {{"uploadId", std::string(upload)}}, "", "s3 abort multipart " + std::string(key), [](int s) { return s == 404; }).status();
   }
 
   Status Delete(std::string_view key) override {
@@ -87,22 +125,14 @@ class S3ObjectStore final : public ObjectStore {
 
  private:
   Status PutParts(std::string_view key, const std::string& upload, ByteSource& source, uint64_t size) {
-    std::string complete = "<CompleteMultipartUpload>";
+    std::vector<std::string> tags;
     std::string part;
-    int number = 1;
-    for (uint64_t at = 0; at < size; at += cfg_.part_size, ++number) {
+    for (uint64_t at = 0; at < size; at += cfg_.part_size) {
       ICB_RETURN_IF_ERROR(ReadExactly(source, std::min(cfg_.part_size, size - at), part));
-      ICB_ASSIGN_OR_RETURN(auto resp, Call("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload}}, part,
-                                           "s3 put part " + std::to_string(number) + " of " + std::string(key)));
-      complete += "<Part><PartNumber>" + std::to_string(number) + "</PartNumber><ETag>" + XmlEscape(resp.Header("etag")) + "</ETag></Part>";
+      ICB_ASSIGN_OR_RETURN(auto tag, PutPart(key, upload, static_cast<int>(tags.size() + 1), part));
+      tags.push_back(std::move(tag));
     }
-    complete += "</CompleteMultipartUpload>";
-    ICB_ASSIGN_OR_RETURN(auto done, Call("POST", key, {{"uploadId", upload}}, complete, "s3 complete multipart " + std::string(key)));
-    // S3 may answer 200 with an error document.
-    if (done.body.find("<Error>") != std::string::npos) {
-      return SummarizeXmlError(Status(StatusCode::kUnavailable, "s3 complete multipart " + std::string(key) + ": HTTP 200: " + done.body));
-    }
-    return Status::Ok();
+    return CompleteParts(key, upload, tags);
   }
 
   Result<HttpClientResponse> Call(const std::string& method, std::string_view key, const std::map<std::string, std::string>& query,

@@ -77,10 +77,14 @@ class ChunkPipe final : public ByteSource {
 
 }  // namespace
 
-Status CopyObject(ObjectStore& from, const ObjectInfo& object, ObjectStore& to, const std::string& to_key, size_t queue_chunks) {
+Status CopyObject(ObjectStore& from, const ObjectInfo& object, ObjectStore& to, const std::string& to_key, size_t queue_chunks,
+                  const ChunkTap& tap) {
   ChunkPipe pipe(queue_chunks);
   std::thread reader([&] {
-    Status st = from.Get(object.key, [&](std::string_view chunk) { return pipe.Push(chunk); });
+    Status st = from.Get(object.key, [&](std::string_view chunk) {
+      if (tap) tap(chunk);
+      return pipe.Push(chunk);
+    });
     pipe.Finish(st);
   });
   Status written = to.Put(to_key, pipe, object.size);

@@ -8,7 +8,8 @@
 
 namespace icb {
 
-// Get delivers in chunks of `chunk` bytes, as a ranged reader would.
-std::unique_ptr<ObjectStore> NewMemoryObjectStore(size_t chunk = 1 << 20);
+// Get delivers in chunks of `chunk` bytes, as a ranged reader would;
+// `part_size` > 0 gives it uploads in parts of that size.
+std::unique_ptr<ObjectStore> NewMemoryObjectStore(size_t chunk = 1 << 20, uint64_t part_size = 0);
 
 }  // namespace icb

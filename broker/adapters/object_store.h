@@ -66,6 +66,25 @@ class ObjectStore {
   // `size` bytes from `source`; large objects go up in parts.
   virtual Status Put(std::string_view key, ByteSource& source, uint64_t size) = 0;
   virtual Status Delete(std::string_view key) = 0;  // ok when already absent
+
+  // Bytes [offset, offset + length) of an object (a resumed copy reads from
+  // its last stored part on). The default reads the whole object and skips;
+  // stores that can read a range override it.
+  virtual Status GetRange(std::string_view key, uint64_t offset, uint64_t length, const ByteSink& sink);
+
+  // Uploads in parts that outlive the process (S3 multipart uploads, Azure
+  // uncommitted blocks): the caller keeps the upload's id and each part's
+  // tag in its manifest, and after a crash puts only the parts it has not
+  // got yet. Nothing is visible under `key` until Complete. PartSize() 0:
+  // the store has no such uploads (Put whole objects).
+  virtual uint64_t PartSize() const { return 0; }
+  virtual Result<std::string> StartParts(std::string_view key);
+  // Part `number` (from 1; every part but the last PartSize() bytes) and
+  // its tag for Complete. NotFound when the upload is gone (aborted or
+  // expired at the provider): start again.
+  virtual Result<std::string> PutPart(std::string_view key, std::string_view upload, int number, std::string_view data);
+  virtual Status CompleteParts(std::string_view key, std::string_view upload, const std::vector<std::string>& tags);
+  virtual Status AbortParts(std::string_view key, std::string_view upload);  // ok when already gone
 };
 
 // Exactly `n` bytes from `source` into `out`; InvalidArgument when it ends early.

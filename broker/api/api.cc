@@ -15,6 +15,7 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
   AddQosRoutes(router_, ctx_);
   AddRankRoutes(router_, ctx_);
   AddWorkloadRoutes(router_, ctx_);
+  AddMigrationRoutes(router_, ctx_);
   AddOperationRoutes(router_, ctx_);
 }
 

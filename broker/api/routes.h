@@ -45,6 +45,8 @@ void AddQosRoutes(Router& router, const ApiContext& ctx);
 void AddRankRoutes(Router& router, const ApiContext& ctx);
 // Workloads, and their manual failover.
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx);
+// Verified migrations of data, and workloads' planned moves.
+void AddMigrationRoutes(Router& router, const ApiContext& ctx);
 // Operations (read and cancel: they are started by the routes that act),
 // and the audit trail.
 void AddOperationRoutes(Router& router, const ApiContext& ctx);

@@ -2,6 +2,7 @@
 
 #include "broker/api/routes.h"
 #include "broker/core/time.h"
+#include "broker/orchestrator/migration_kind.h"
 
 namespace icb {
 
@@ -89,7 +90,14 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
     auto op = ctx.operations.Get(p.at("id"));
     if (!op.ok()) return ProblemResponse(op.status());
     if (!op->has_value()) return ProblemResponse(NotFound("no operation " + p.at("id")));
-    return JsonResponse(200, OperationToJson(**op).dump());
+    nlohmann::json doc = OperationToJson(**op);
+    if ((*op)->kind == "migration" || (*op)->kind == "replication") {
+      // As the data mover last recorded it (every half second while it copies).
+      auto progress = GetMigrationProgress(ctx.store, (*op)->id);
+      if (!progress.ok()) return ProblemResponse(progress.status());
+      if (*progress) doc["progress"] = MigrationProgressToJson(**progress);
+    }
+    return JsonResponse(200, doc.dump());
   }});
   router.Add({"POST", "v1/operations/{id}/cancel", body, [&ctx](const HttpRequest&, const PathParams& p) {
     if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));

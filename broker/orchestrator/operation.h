@@ -50,6 +50,9 @@ struct Operation {
   nlohmann::json request = nlohmann::json::object();
   bool cancel_requested = false;       // honoured between steps
   long long version = 0;               // of its stored record; 0 before it is stored
+  // Not stored: the fence the runner holds while it runs a step, for the
+  // writes a step leaves to others (the data mover's manifest records).
+  std::optional<Fence> fence;
 
   StepRecord* Step(std::string_view name) {
     for (auto& s : steps)

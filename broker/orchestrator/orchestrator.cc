@@ -4,6 +4,7 @@
 #include <random>
 
 #include "broker/core/time.h"
+#include "broker/orchestrator/migration_kind.h"
 #include "broker/schema/validator.h"
 
 namespace icb {
@@ -24,6 +25,8 @@ Status Conflict(std::string message, std::string detail) {
 Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions options) : deps_(deps), options_(std::move(options)) {
   RegisterWorkloadKinds(kinds_, deps_);
   RegisterRecoveryKind(kinds_, deps_, [this](const std::string& w, const FailoverRequest& r) { return StartFailover(w, r); });
+  mover_ = std::make_unique<DataMover>(deps_.store, deps_.adapters, deps_.clock, options_.transfers);
+  RegisterMigrationKind(kinds_, deps_, *mover_);
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
                                               RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
 }
@@ -193,6 +196,98 @@ Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& 
   ICB_RETURN_IF_ERROR(runner_->operations().Create(op, nullptr));
   Nudge();
   return busy;
+}
+
+Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) {
+  const bool for_workload = !request.workload.empty();
+  const std::string scoped_key =
+      request.idempotency_key.empty() ? "" : (for_workload ? "migration/" + request.workload + "/" : "migration//") + request.idempotency_key;
+  auto existing = [&]() -> Result<std::optional<Operation>> {
+    if (scoped_key.empty()) return std::optional<Operation>();
+    ICB_ASSIGN_OR_RETURN(auto id, runner_->operations().FindByKey(scoped_key));
+    if (!id) return std::optional<Operation>();
+    return runner_->operations().Get(*id);
+  };
+  ICB_ASSIGN_OR_RETURN(auto again, existing());
+  if (again) return std::move(*again);
+  ICB_ASSIGN_OR_RETURN(auto snapshot, deps_.catalog.Snapshot());
+  auto storage = [&](const std::string& provider, const std::string& pointer) -> Status {
+    const ProviderEntry* e = snapshot->FindProvider(provider);
+    if (!e) return Status(StatusCode::kNotFound, "unknown provider", {{pointer, "no provider \"" + provider + "\""}});
+    if (!e->provider.adapters.count(ObjectStore::kCapability))
+      return InvalidArgument("no object storage", {{pointer, "provider " + provider + " has no object_storage adapter"}});
+    return Status::Ok();
+  };
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Operation op;
+    op.id = NewOperationId("migration");
+    op.kind = "migration";
+    op.idempotency_key = scoped_key;
+    op.created_at = op.updated_at = deps_.clock.Now();
+    op.request = {{"trigger", "manual"}};
+    Along along;
+    if (!for_workload) {
+      ICB_RETURN_IF_ERROR(storage(request.source_provider, "/source/provider"));
+      ICB_RETURN_IF_ERROR(storage(request.target_provider, "/target/provider"));
+      if (request.source_provider == request.target_provider) {
+        const std::string& a = request.source_prefix;
+        const std::string& b = request.target_prefix;
+        if (a.rfind(b, 0) == 0 || b.rfind(a, 0) == 0)
+          return InvalidArgument("overlapping copy", {{"/target/prefix", "source and target prefixes overlap in the same store"}});
+      }
+      op.source = request.source_provider;
+      op.target = request.target_provider;
+      op.steps.clear();
+      for (const auto& name : kMigrationDataSteps) op.steps.push_back({name, StepState::kPending, std::nullopt, std::nullopt, 0, json::object()});
+      op.request["source"] = {{"provider", request.source_provider}, {"prefix", request.source_prefix}};
+      op.request["target"] = {{"provider", request.target_provider}, {"prefix", request.target_prefix}};
+      op.request["sets"] = json::array({{{"source_prefix", request.source_prefix}, {"target_prefix", request.target_prefix}}});
+    } else {
+      ICB_ASSIGN_OR_RETURN(Workload w, LoadWorkload(deps_.catalog, request.workload));
+      ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps_.store, request.workload));
+      if (!status) return Conflict("workload " + request.workload + " is not placed yet", "its place operation has not started; try again in a moment");
+      if (!status->operation.empty()) {
+        return Conflict("operation " + status->operation + " is running for workload " + request.workload,
+                        "operation " + status->operation + " is running; wait for it to end or cancel it (POST /v1/operations/" + status->operation +
+                            "/cancel)");
+      }
+      const ProviderEntry* target = snapshot->FindProvider(request.to);
+      if (!target) return Status(StatusCode::kNotFound, "unknown target", {{"/to", "no provider \"" + request.to + "\""}});
+      if (request.to == status->placement)
+        return InvalidArgument("invalid target", {{"/to", "workload " + request.workload + " already runs on " + request.to}});
+      if (!target->provider.adapters.count(ComputeProvider::kCapability))
+        return InvalidArgument("invalid target", {{"/to", "provider " + request.to + " has no compute adapter to run " + w.service}});
+      json sets = json::array();
+      for (const auto& d : w.data) sets.push_back({{"name", d.name}, {"source_prefix", d.prefix}, {"target_prefix", d.prefix}});
+      if (!sets.empty()) {
+        ICB_RETURN_IF_ERROR(storage(request.to, "/to"));
+        const ProviderEntry* source = snapshot->FindProvider(status->placement);
+        if (!source || !source->provider.adapters.count(ObjectStore::kCapability))
+          return InvalidArgument("no object storage at the source", {{"/to", "workload " + request.workload + " runs on " + status->placement +
+                                                                                  ", which has no object_storage adapter to copy its data from"}});
+      }
+      op.workload = request.workload;
+      op.source = status->placement;
+      op.target = request.to;
+      op.request["to"] = request.to;
+      op.request["sets"] = std::move(sets);
+      for (const auto& name : kMigrationDataSteps) op.steps.push_back({name, StepState::kPending, std::nullopt, std::nullopt, 0, json::object()});
+      for (const auto& name : kMigrationCutoverSteps) op.steps.push_back({name, StepState::kPending, std::nullopt, std::nullopt, 0, json::object()});
+      WorkloadStatus s = *status;
+      s.operation = op.id;
+      s.state = "migrating";
+      along.writes.push_back(WorkloadStatusWrite(request.workload, s));
+    }
+    Status created = runner_->operations().Create(op, nullptr, along);
+    if (created.ok()) {
+      Nudge();
+      return op;
+    }
+    if (created.code() != StatusCode::kAborted) return created;
+    ICB_ASSIGN_OR_RETURN(auto raced, existing());
+    if (raced) return std::move(*raced);
+  }
+  return Status(StatusCode::kAborted, "the migration could not be started for a concurrent change; try again");
 }
 
 Result<Operation> Orchestrator::Cancel(const std::string& id) {

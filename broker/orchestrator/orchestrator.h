@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/scheduler.h"
+#include "broker/orchestrator/data_mover.h"
 #include "broker/orchestrator/runner.h"
 #include "broker/orchestrator/workload_kinds.h"
 
@@ -22,6 +23,15 @@ struct OrchestratorOptions {
   std::string broker_id = "broker";  // this broker, as the runner's lease holder
   Millis lease_ttl{10'000};
   Millis reconcile_every{5'000};
+  int transfers = 4;  // objects the data mover copies at once
+};
+
+// POST /v1/migrations (source and target) or POST /v1/workloads/{id}/migrations (workload and to).
+struct MigrationRequest {
+  std::string source_provider, source_prefix;
+  std::string target_provider, target_prefix;
+  std::string workload, to;
+  std::string idempotency_key;
 };
 
 class Orchestrator {
@@ -47,6 +57,12 @@ class Orchestrator {
   // Returns the workloads it could not start for now (another operation
   // runs for them): the caller tries them again.
   Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads);
+  // Starts a verified copy between two providers' object storage
+  // (NotFound at /source/provider or /target/provider; InvalidArgument for
+  // one without object storage, or the same place twice), or a workload's
+  // planned move with its data to `to` (NotFound; 409 while another
+  // operation runs for it; InvalidArgument at /to).
+  Result<Operation> StartMigration(const MigrationRequest& request);
   // Asks a running operation to stop between steps: NotFound; 409 when it
   // has finished already.
   Result<Operation> Cancel(const std::string& operation);
@@ -66,6 +82,7 @@ class Orchestrator {
   WorkloadKindDeps deps_;
   OrchestratorOptions options_;
   OperationKinds kinds_;
+  std::unique_ptr<DataMover> mover_;
   std::unique_ptr<OperationRunner> runner_;
   Scheduler* scheduler_ = nullptr;
   std::mutex id_mu_;

@@ -30,4 +30,9 @@ Result<std::unique_ptr<DnsSwitch>> CatalogProviderAdapters::Dns(const std::strin
   return registry_.Create<DnsSwitch>(ref.first, ref.second, context_);
 }
 
+Result<std::unique_ptr<ObjectStore>> CatalogProviderAdapters::Objects(const std::string& provider) {
+  ICB_ASSIGN_OR_RETURN(auto ref, Config(provider, ObjectStore::kCapability));
+  return registry_.Create<ObjectStore>(ref.first, ref.second, context_);
+}
+
 }  // namespace icb

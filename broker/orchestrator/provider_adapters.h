@@ -20,6 +20,9 @@ class ProviderAdapters {
   // NotFound for an unknown provider or one without the capability.
   virtual Result<std::unique_ptr<ComputeProvider>> Compute(const std::string& provider) = 0;
   virtual Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& provider) = 0;
+  virtual Result<std::unique_ptr<ObjectStore>> Objects(const std::string& provider) {
+    return NotFound("provider " + provider + " has no object_storage adapter");
+  }
 };
 
 // Adapters as the catalog's provider documents describe them.
@@ -30,6 +33,7 @@ class CatalogProviderAdapters final : public ProviderAdapters {
       : catalog_(catalog), registry_(registry), credentials_(credentials), context_(std::move(context)) {}
   Result<std::unique_ptr<ComputeProvider>> Compute(const std::string& provider) override;
   Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& provider) override;
+  Result<std::unique_ptr<ObjectStore>> Objects(const std::string& provider) override;
 
  private:
   // The reference's configuration with its credentials joined.

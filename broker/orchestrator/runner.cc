@@ -73,6 +73,7 @@ AuditEvent OperationRunner::StepEvent(const Operation& op, const StepRecord& ste
 
 Status OperationRunner::Finish(Operation& op, OperationState state, std::string reason, const OperationKind* kind, const Fence& fence,
                                std::vector<AuditEvent> events) {
+  polling_.erase(op.id);
   op.state = state;
   op.reason = std::move(reason);
   op.updated_at = clock_.Now();
@@ -91,17 +92,30 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
     if (op.steps[i].state == StepState::kSucceeded) continue;
     if (op.cancel_requested) return Finish(op, OperationState::kCancelled, "cancelled on request before " + op.steps[i].name, kind, fence, {});
     StepRecord& step = op.steps[i];
-    // Before it runs: the record says it started (and how often).
-    step.state = StepState::kRunning;
-    step.started_at = clock_.Now();
-    step.ended_at.reset();
-    ++step.attempts;
-    op.state = OperationState::kRunning;
-    op.reason.clear();
-    op.updated_at = clock_.Now();
-    ICB_RETURN_IF_ERROR(operations_.Update(
-        op, &fence, Along{{}, {StepEvent(op, step, "step_started", op.kind + ": " + step.name + " started (attempt " + std::to_string(step.attempts) + ")")}}));
+    // A step that runs on in the background is asked again, not started
+    // again (a broker that restarted does start it again: a new attempt).
+    const bool polled = polling_.erase(op.id) > 0 && step.state == StepState::kRunning;
+    if (!polled) {
+      // Before it runs: the record says it started (and how often).
+      step.state = StepState::kRunning;
+      step.started_at = clock_.Now();
+      step.ended_at.reset();
+      ++step.attempts;
+      op.state = OperationState::kRunning;
+      op.reason.clear();
+      op.updated_at = clock_.Now();
+      ICB_RETURN_IF_ERROR(operations_.Update(
+          op, &fence, Along{{}, {StepEvent(op, step, "step_started", op.kind + ": " + step.name + " started (attempt " + std::to_string(step.attempts) + ")")}}));
+    }
+    op.fence = fence;
     StepOutcome out = kind->run(step.name, op);
+    if (out.kind == StepOutcome::Kind::kRunning) {
+      polling_.insert(op.id);
+      waiting_until_[op.id] = clock_.Monotonic() + out.retry_after;
+      next = std::min(*next, waiting_until_[op.id]);
+      if (!out.along.writes.empty() || !out.along.events.empty()) ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, out.along));
+      return Status::Ok();
+    }
     // After it ends.
     step.ended_at = clock_.Now();
     op.updated_at = clock_.Now();
@@ -138,6 +152,8 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
         i = restart - 1;  // the loop's ++ lands on `restart` (unsigned wrap when 0 is defined)
         continue;
       }
+      case StepOutcome::Kind::kRunning:
+        break;  // handled above
       case StepOutcome::Kind::kFail: {
         step.state = StepState::kFailed;
         step.detail = std::move(out.detail);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ namespace icb {
 
 // What one step run came to.
 struct StepOutcome {
-  enum class Kind { kDone, kWait, kFail, kRetry };
+  enum class Kind { kDone, kWait, kFail, kRetry, kRunning };
   Kind kind = Kind::kDone;
   nlohmann::json detail = nlohmann::json::object();
   std::string reason;          // kWait, kFail, kRetry
@@ -37,6 +38,10 @@ struct StepOutcome {
   // Not yet: the operation waits (for capacity, a best-fit target) and the
   // step runs again after `after`.
   static StepOutcome Wait(std::string why, Millis after) { return {Kind::kWait, nlohmann::json::object(), std::move(why), after, {}, {}, {}}; }
+  // Still at it in the background (a copy on the data mover's workers):
+  // the step stays running, with no new attempt, and is asked again after
+  // `after`.
+  static StepOutcome Running(std::string what, Millis after) { return {Kind::kRunning, nlohmann::json::object(), std::move(what), after, {}, {}, {}}; }
   static StepOutcome Fail(std::string why, nlohmann::json detail = nlohmann::json::object()) {
     return {Kind::kFail, std::move(detail), std::move(why), Millis(0), {}, {}, {}};
   }
@@ -109,6 +114,7 @@ class OperationRunner {
   const Clock& clock_;
   RunnerOptions options_;
   std::map<std::string, MonoTime> waiting_until_;  // operation id -> when to look again
+  std::set<std::string> polling_;  // operations whose running step said Running in this process
 };
 
 }  // namespace icb

@@ -89,8 +89,8 @@ class WorkloadSteps {
       e.summary = "workload " + op.workload + " has no target: " + op.reason;
       e.inputs = chose->detail;
       along.events.push_back(std::move(e));
-    } else if (op.state == OperationState::kCancelled && !automatic) {
-      s.state = "running";
+    } else if ((op.state == OperationState::kCancelled && !automatic) || op.kind == "migration") {
+      s.state = "running";  // a planned move that did not happen leaves it where it runs
     } else {
       s.state = "degraded";
     }

@@ -237,6 +237,33 @@ return n
     return std::optional<Versioned>(std::move(out));
   }
 
+  Result<std::vector<std::optional<Versioned>>> GetVersionedMany(const std::vector<std::string>& keys) override {
+    std::vector<std::optional<Versioned>> out;
+    if (keys.empty()) return out;
+    std::vector<std::vector<std::string_view>> commands;
+    commands.reserve(keys.size());
+    for (const auto& k : keys) commands.push_back({"HMGET", k, "v", "d"});
+    out.reserve(keys.size());
+    Status bad = Status::Ok();
+    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t, const redisReply& r) {
+      if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) {
+        bad = Internal("Redis: unexpected HMGET reply");
+        out.emplace_back(std::nullopt);
+        return;
+      }
+      if (r.element[0]->type != REDIS_REPLY_STRING) {
+        out.emplace_back(std::nullopt);
+        return;
+      }
+      Versioned v;
+      v.version = std::strtoll(std::string(r.element[0]->str, r.element[0]->len).c_str(), nullptr, 10);
+      if (r.element[1]->type == REDIS_REPLY_STRING) v.value.assign(r.element[1]->str, r.element[1]->len);
+      out.emplace_back(std::move(v));
+    }));
+    ICB_RETURN_IF_ERROR(bad);
+    return out;
+  }
+
   Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& writes, const std::vector<AppendGroup>& appends,
                                                   const Fence* fence) override {
     ICB_RETURN_IF_ERROR(CheckDistinctKeys(writes));

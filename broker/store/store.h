@@ -116,6 +116,17 @@ class Store {
 
   // Versioned records (separate from the hashes, counters and strings above).
   virtual Result<std::optional<Versioned>> GetVersioned(std::string_view key) = 0;
+  // Many records in one round trip where the backend can (Redis pipelines
+  // them); nullopt for absent ones, in the order of `keys`.
+  virtual Result<std::vector<std::optional<Versioned>>> GetVersionedMany(const std::vector<std::string>& keys) {
+    std::vector<std::optional<Versioned>> out;
+    out.reserve(keys.size());
+    for (const auto& k : keys) {
+      ICB_ASSIGN_OR_RETURN(auto v, GetVersioned(k));
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
   // Returns the new version (0 after a delete). Aborted when the record is
   // not at `expected` (another write came first: read it again);
   // FailedPrecondition when `fence` is given and its epoch is stale. Nothing

@@ -3,6 +3,7 @@
 // probes whose answers the test steers.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -11,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/adapters/memory_adapters.h"
+#include "broker/adapters/memory_object_store.h"
+#include "broker/adapters/object_store_wrapper.h"
 #include "broker/core/time.h"
 #include "broker/orchestrator/orchestrator.h"
 #include "tests/unit/test_docs.h"
@@ -47,8 +50,13 @@ class DnsRef final : public DnsSwitch {
 
 class FakeAdapters final : public ProviderAdapters {
  public:
+  // Object storage: parts of kPartSize bytes (small, so tests have many).
+  static constexpr uint64_t kPartSize = 1024;
   FakeAdapters() : dns_(NewMemoryDnsSwitch("lab.example.")) {
-    for (const auto& [id, addr] : Addresses()) compute_[id] = NewMemoryCompute(100, 20, "http://" + addr + ":8000/");
+    for (const auto& [id, addr] : Addresses()) {
+      compute_[id] = NewMemoryCompute(100, 20, "http://" + addr + ":8000/");
+      objects_[id] = NewMemoryObjectStore(256, kPartSize);
+    }
   }
   static std::map<std::string, std::string> Addresses() {
     return {{"sim-a", "127.0.0.11"}, {"sim-b", "127.0.0.12"}, {"sim-c", "127.0.0.13"}};
@@ -63,6 +71,15 @@ class FakeAdapters final : public ProviderAdapters {
     if (p != "lab-dns") return NotFound("provider " + p + " has no dns adapter");
     return std::unique_ptr<DnsSwitch>(std::make_unique<DnsRef>(*dns_, dns_replaces));
   }
+  Result<std::unique_ptr<ObjectStore>> Objects(const std::string& p) override {
+    auto it = objects_.find(p);
+    if (it == objects_.end()) return NotFound("provider " + p + " has no object_storage adapter");
+    if (wrap_objects) return wrap_objects(p, *it->second);
+    return std::unique_ptr<ObjectStore>(std::make_unique<ObjectStoreWrapper>(*it->second));
+  }
+  ObjectStore& objects(const std::string& p) { return *objects_.at(p); }
+  // Tests put their fault-injecting wrapper around a provider's store.
+  std::function<std::unique_ptr<ObjectStore>(const std::string& provider, ObjectStore& store)> wrap_objects;
   MemoryCompute& compute(const std::string& p) { return *compute_.at(p); }
   DnsSwitch& dns() { return *dns_; }
   std::string ARecord(const std::string& name) {
@@ -80,6 +97,7 @@ class FakeAdapters final : public ProviderAdapters {
 
  private:
   std::map<std::string, std::unique_ptr<MemoryCompute>> compute_;
+  std::map<std::string, std::unique_ptr<ObjectStore>> objects_;
   std::unique_ptr<DnsSwitch> dns_;
 };
 
@@ -109,7 +127,8 @@ inline void AddLabCatalog(Catalog& catalog) {
   const std::map<std::string, double> availability = {{"sim-a", 99.95}, {"sim-b", 99.9}, {"sim-c", 99.5}};
   for (const auto& [id, addr] : FakeAdapters::Addresses()) {
     nlohmann::json p = ProviderDoc(id);
-    p["adapters"] = {{"compute", {{"adapter", "sim_compute"}, {"config", {{"url", "http://" + addr + ":8000"}}}}}};
+    p["adapters"] = {{"compute", {{"adapter", "sim_compute"}, {"config", {{"url", "http://" + addr + ":8000"}}}}},
+                     {"object_storage", {{"adapter", "file"}, {"config", {{"path", "/srv/" + id}}}}}};
     EXPECT_TRUE(catalog.PutProvider(id, p).ok());
     EXPECT_TRUE(catalog.AppendSla(id, SlaDoc("1", "2026-01-01T00:00:00Z", {{"availability_percent", availability.at(id)}})).ok());
   }

@@ -99,6 +99,8 @@ TEST(Schemas, InvalidExamplesFailAtTheirPointer) {
       {"workload.both-profiles.json", ""},
       {"failover_request.bad-id.json", "/to"},
       {"workload_samples.ok-not-boolean.json", "/samples/0/ok"},
+      {"migration_request.bad-target.json", "/target/provider"},
+      {"workload_migration_request.extra-field.json", ""},
   };
   int n = 0;
   for (const auto& e : fs::directory_iterator(std::string(ICB_SOURCE_DIR) + "/schemas/examples/invalid")) {

@@ -1,0 +1,239 @@
+#include "broker/orchestrator/migration_kind.h"
+
+#include <map>
+#include <mutex>
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+// Objects one manifest may hold: its records are read whole on resume.
+constexpr size_t kMaxManifestObjects = 200'000;
+// Times the copy step starts its job again after a provider or store error.
+constexpr int kCopyAttempts = 10;
+// Listings after the copy that may still find new or changed objects.
+constexpr int kMaxRounds = 5;
+constexpr Millis kPollEvery{250};
+
+std::vector<CopySet> SetsOf(const Operation& op) {
+  std::vector<CopySet> out;
+  for (const auto& s : op.request.value("sets", json::array())) out.push_back({s.value("source_prefix", ""), s.value("target_prefix", "")});
+  return out;
+}
+
+std::string TargetKey(const CopySet& set, const std::string& key) { return set.target_prefix + key.substr(set.source_prefix.size()); }
+
+class MigrationSteps {
+ public:
+  MigrationSteps(const WorkloadKindDeps& deps, DataMover& mover, const OperationKind* failover) : d_(deps), mover_(mover), failover_(failover) {}
+
+  StepOutcome Run(const std::string& step, const Operation& op) {
+    if (step == "inventory") return Inventory(op);
+    if (step == "copy") return Copy(op);
+    if (step == "confirm") return Confirm(op);
+    if (failover_ && !op.workload.empty()) return failover_->run(step, op);
+    return StepOutcome::Fail("no step " + step);
+  }
+
+  Result<Along> Finish(const Operation& op) {
+    mover_.Stop(op.id);
+    {
+      std::lock_guard lock(mu_);
+      rounds_.erase(op.id);
+    }
+    if (failover_ && failover_->finish && !op.workload.empty()) return failover_->finish(op);
+    return Along{};
+  }
+
+ private:
+  StepOutcome Transient(const Operation& op, const std::string& step, const Status& s, int attempts) {
+    const StepRecord* rec = op.Step(step);
+    if (rec && rec->attempts < attempts) return StepOutcome::Wait(step + ": " + s.message(), d_.wait_recheck);
+    return StepOutcome::Fail(s.message());
+  }
+
+  // Every object under the sets' source prefixes, as the manifest lists them.
+  Result<std::vector<ManifestObject>> ListSource(const Operation& op) {
+    ICB_ASSIGN_OR_RETURN(auto from, d_.adapters.Objects(op.source));
+    std::vector<ManifestObject> out;
+    for (const auto& set : SetsOf(op)) {
+      ICB_ASSIGN_OR_RETURN(auto listed, ListAll(*from, set.source_prefix));
+      for (const auto& info : listed) {
+        if (out.size() == kMaxManifestObjects)
+          return Status(StatusCode::kResourceExhausted, "more than " + std::to_string(kMaxManifestObjects) + " objects to copy; split the migration by prefix");
+        ManifestObject o;
+        o.key = info.key;
+        o.target_key = TargetKey(set, info.key);
+        o.size = info.size;
+        o.etag = info.etag;
+        out.push_back(std::move(o));
+      }
+    }
+    return out;
+  }
+
+  StepOutcome Inventory(const Operation& op) {
+    if (!op.fence) return StepOutcome::Fail("no lease to write the manifest under");
+    auto to = d_.adapters.Objects(op.target);
+    if (!to.ok()) return StepOutcome::Fail(to.status().message());
+    Status made = (*to)->EnsureContainer();
+    if (!made.ok()) return Transient(op, "inventory", made, 3);
+    auto objects = ListSource(op);
+    if (objects.status().code() == StatusCode::kResourceExhausted || objects.status().code() == StatusCode::kNotFound) return StepOutcome::Fail(objects.status().message());
+    if (!objects.ok()) return Transient(op, "inventory", objects.status(), 3);
+    Manifest manifest(d_.store, op.id);
+    Status written = manifest.Replace(*objects, *op.fence);
+    if (!written.ok()) return Transient(op, "inventory", written, 3);
+    uint64_t bytes = 0;
+    for (const auto& o : *objects) bytes += o.size;
+    return StepOutcome::Done({{"objects", objects->size()}, {"bytes", bytes}});
+  }
+
+  StepOutcome Copy(const Operation& op) {
+    if (!op.fence) return StepOutcome::Fail("no lease to write the manifest under");
+    Manifest manifest(d_.store, op.id);
+    auto state = mover_.Poll(op.id);
+    if (!state) {
+      auto objects = manifest.Load();
+      if (!objects.ok()) return Transient(op, "copy", objects.status(), kCopyAttempts);
+      mover_.Start(MoveSpec{op.id, op.source, op.target, *op.fence}, std::move(*objects));
+      return StepOutcome::Running("copying", kPollEvery);
+    }
+    if (state->running) return StepOutcome::Running("copying", kPollEvery);
+    mover_.Stop(op.id);
+    if (!state->status.ok()) return Transient(op, "copy", state->status, kCopyAttempts);
+    json detail = {{"objects", state->progress.objects_total}, {"verified", state->verified}, {"vanished", state->vanished},
+                   {"failed", state->failed},             {"bytes", state->progress.bytes_total}};
+    if (state->failed > 0) {
+      detail["first_failed"] = state->first_failed;
+      return StepOutcome::Fail(std::to_string(state->failed) + " object(s) did not verify, no cutover; first: " + state->first_failed, detail);
+    }
+    // Listed again: what came or changed at the source during the copy.
+    auto objects = manifest.Load();
+    if (!objects.ok()) return Transient(op, "copy", objects.status(), kCopyAttempts);
+    auto now = ListSource(op);
+    if (!now.ok()) return Transient(op, "copy", now.status(), kCopyAttempts);
+    std::map<std::string, ManifestObject*> by_key;
+    for (auto& o : *objects) by_key[o.key] = &o;
+    std::vector<ManifestObject> added;
+    size_t changed = 0;
+    for (auto& seen : *now) {
+      auto it = by_key.find(seen.key);
+      if (it == by_key.end()) {
+        added.push_back(std::move(seen));
+        continue;
+      }
+      ManifestObject& o = *it->second;
+      if (o.state == ObjectCopyState::kVerified && (o.etag != seen.etag || o.size != seen.size)) {
+        o.state = ObjectCopyState::kPending;
+        o.etag = seen.etag;
+        o.size = seen.size;
+        ++o.changes;
+        Status w = manifest.Write(o, *op.fence);
+        if (!w.ok()) return Transient(op, "copy", w, kCopyAttempts);
+        ++changed;
+      }
+    }
+    if (!added.empty()) {
+      Status w = manifest.Append(added, objects->size(), *op.fence);
+      if (!w.ok()) return Transient(op, "copy", w, kCopyAttempts);
+    }
+    int round = 0;
+    {
+      std::lock_guard lock(mu_);
+      round = ++rounds_[op.id];
+    }
+    if (!added.empty() || changed > 0) {
+      if (round >= kMaxRounds)
+        return StepOutcome::Fail("the source kept changing: " + std::to_string(added.size() + changed) + " new or changed objects after " +
+                                     std::to_string(round) + " listings", detail);
+      auto reloaded = manifest.Load();
+      if (!reloaded.ok()) return Transient(op, "copy", reloaded.status(), kCopyAttempts);
+      mover_.Start(MoveSpec{op.id, op.source, op.target, *op.fence}, std::move(*reloaded));
+      return StepOutcome::Running("copying " + std::to_string(added.size() + changed) + " new or changed objects", kPollEvery);
+    }
+    detail["listings"] = round;
+    detail["bytes_written"] = state->progress.bytes_written;
+    return StepOutcome::Done(detail);
+  }
+
+  StepOutcome Confirm(const Operation& op) {
+    Manifest manifest(d_.store, op.id);
+    auto objects = manifest.Load();
+    if (!objects.ok()) return Transient(op, "confirm", objects.status(), 3);
+    auto to = d_.adapters.Objects(op.target);
+    if (!to.ok()) return StepOutcome::Fail(to.status().message());
+    std::map<std::string, uint64_t> there;
+    for (const auto& set : SetsOf(op)) {
+      auto listed = ListAll(**to, set.target_prefix);
+      if (!listed.ok()) return Transient(op, "confirm", listed.status(), 3);
+      for (const auto& info : *listed) there[info.key] = info.size;
+    }
+    size_t verified = 0, vanished = 0, mismatches = 0;
+    uint64_t bytes = 0;
+    std::vector<std::string> missing;
+    for (auto& o : *objects) {
+      mismatches += static_cast<size_t>(o.tries);
+      if (o.state == ObjectCopyState::kVanished) {
+        ++vanished;
+        continue;
+      }
+      auto it = there.find(o.target_key);
+      if (o.state != ObjectCopyState::kVerified || it == there.end() || it->second != o.size) {
+        missing.push_back(o.target_key);
+        if (o.state == ObjectCopyState::kVerified && op.fence) {
+          o.state = ObjectCopyState::kPending;  // gone at the target since: copy it again
+          (void)manifest.Write(o, *op.fence);
+        }
+        continue;
+      }
+      ++verified;
+      bytes += o.size;
+    }
+    json detail = {{"objects", verified}, {"bytes", bytes}, {"vanished", vanished}, {"sha256_mismatches", mismatches}};
+    if (!missing.empty()) {
+      detail["missing"] = json(std::vector<std::string>(missing.begin(), missing.begin() + static_cast<long>(std::min<size_t>(missing.size(), 20))));
+      const StepRecord* rec = op.Step("confirm");
+      if (rec && rec->attempts < 3) return StepOutcome::Retry(std::to_string(missing.size()) + " object(s) not at the target as verified", "copy", detail);
+      return StepOutcome::Fail(std::to_string(missing.size()) + " object(s) not at the target as verified; first: " + missing.front(), detail);
+    }
+    StepOutcome out = StepOutcome::Done(detail);
+    AuditEvent e;
+    e.id = op.id + "/verified/" + std::to_string(op.Step("confirm") ? op.Step("confirm")->attempts : 0);
+    e.at = d_.clock.Now();
+    e.kind = "verified";
+    e.workload = op.workload;
+    e.operation = op.id;
+    e.provider = op.target;
+    e.summary = std::to_string(verified) + " objects (" + std::to_string(bytes) + " bytes) verified by SHA-256 at " + op.target + ", " +
+                std::to_string(mismatches) + " mismatches copied again";
+    e.inputs = detail;
+    out.along.events.push_back(std::move(e));
+    return out;
+  }
+
+  WorkloadKindDeps d_;
+  DataMover& mover_;
+  const OperationKind* failover_;
+  std::mutex mu_;
+  std::map<std::string, int> rounds_;  // operation -> listings after a copy, this process
+};
+
+}  // namespace
+
+void RegisterMigrationKind(OperationKinds& kinds, const WorkloadKindDeps& deps, DataMover& mover) {
+  auto steps = std::make_shared<MigrationSteps>(deps, mover, kinds.Find("failover"));
+  std::vector<std::string> all = kMigrationDataSteps;
+  all.insert(all.end(), kMigrationCutoverSteps.begin(), kMigrationCutoverSteps.end());
+  kinds.Register("migration", {all, [steps](const std::string& step, const Operation& op) { return steps->Run(step, op); },
+                               [steps](const Operation& op) { return steps->Finish(op); }});
+}
+
+Result<std::optional<MigrationProgress>> GetMigrationProgress(Store& store, const std::string& operation) {
+  Manifest manifest(store, operation);
+  return manifest.GetProgress();
+}
+
+}  // namespace icb
