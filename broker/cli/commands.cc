@@ -1,4 +1,5 @@
 #include "broker/cli/commands.h"
+#include "broker/cli/flags.h"
 
 #include <signal.h>
 
@@ -32,45 +33,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// Minimal "--flag value" / "--switch" parser; positional arguments are kept in order.
-struct Flags {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> positional;
-  std::string error;
-};
-
-Flags ParseFlags(const std::vector<std::string>& args, const std::vector<std::string>& with_value,
-                 const std::vector<std::string>& switches) {
-  Flags f;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (!a.starts_with("--")) {
-      f.positional.push_back(a);
-      continue;
-    }
-    std::string name = a, value;
-    bool inline_value = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      inline_value = true;
-    }
-    if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
-      f.values[name] = "1";
-    } else if (std::find(with_value.begin(), with_value.end(), name) != with_value.end()) {
-      if (!inline_value) {
-        if (i + 1 >= args.size()) { f.error = name + " needs a value"; return f; }
-        value = args[++i];
-      }
-      f.values[name] = value;
-    } else {
-      f.error = "unknown option " + name;
-      return f;
-    }
-  }
-  return f;
-}
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -12,5 +12,6 @@ int RankCommand(const std::vector<std::string>& args);
 int CompareCommand(const std::vector<std::string>& args);
 int SlaReportCommand(const std::vector<std::string>& args);
 int MetricsCommand(const std::vector<std::string>& args);
+int MigrateCommand(const std::vector<std::string>& args);
 
 }  // namespace icb

@@ -33,7 +33,12 @@ constexpr const char* kUsage =
     "  metrics --catalog DIR --provider ID (--month YYYY-MM | --from T --to T)\n"
     "        [--samples FILE,...] [--events FILE,...]\n"
     "        The API's sla-report and metrics, offline: samples files hold\n"
-    "        {\"samples\": [...]} (any number), events files an array or {\"events\": [...]}.\n";
+    "        {\"samples\": [...]} (any number), events files an array or {\"events\": [...]}.\n"
+    "  migrate [--broker URL] (--from PROVIDER[:PREFIX] --to PROVIDER[:PREFIX] | --workload ID --to PROVIDER)\n"
+    "          [--key IDEMPOTENCY-KEY] [--detach]\n"
+    "        Start a verified migration on a running broker (default http://127.0.0.1:8080)\n"
+    "        and follow it: a progress bar on a terminal, one line per step otherwise;\n"
+    "        exits 1 when it fails, naming the object that did not verify.\n";
 
 }  // namespace
 
@@ -57,6 +62,7 @@ int main(int argc, char** argv) {
   if (cmd == "compare") return icb::CompareCommand(args);
   if (cmd == "sla-report") return icb::SlaReportCommand(args);
   if (cmd == "metrics") return icb::MetricsCommand(args);
+  if (cmd == "migrate") return icb::MigrateCommand(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(kUsage, stdout);
     return 0;

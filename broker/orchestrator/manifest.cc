@@ -29,7 +29,7 @@ std::string_view ObjectCopyStateName(ObjectCopyState s) {
 
 json ManifestObjectToJson(const ManifestObject& o) {
   json j = {{"index", o.index}, {"key", o.key},         {"target_key", o.target_key}, {"size", o.size},     {"etag", o.etag},
-            {"state", std::string(ObjectCopyStateName(o.state))}, {"tries", o.tries}, {"changes", o.changes}, {"sha256", o.sha256},
+            {"state", std::string(ObjectCopyStateName(o.state))}, {"tries", o.tries}, {"attempts", o.attempts}, {"resumed_parts", o.resumed_parts}, {"changes", o.changes}, {"sha256", o.sha256},
             {"target_sha256", o.target_sha256}, {"error", o.error}};
   if (!o.upload.empty()) j["upload"] = {{"id", o.upload}, {"part_size", o.part_size}, {"parts", o.parts}, {"hash_state", o.hash_state}};
   return j;
@@ -48,6 +48,8 @@ Result<ManifestObject> ManifestObjectFromJson(const json& j) {
       if (state == name) o.state = s;
     o.tries = j.value("tries", 0);
     o.changes = j.value("changes", 0);
+    o.attempts = j.value("attempts", 0);
+    o.resumed_parts = j.value("resumed_parts", size_t{0});
     o.sha256 = j.value("sha256", "");
     o.target_sha256 = j.value("target_sha256", "");
     o.error = j.value("error", "");

@@ -33,6 +33,8 @@ struct ManifestObject {
   std::string etag;          // the source's version tag when it was read
   ObjectCopyState state = ObjectCopyState::kPending;
   int tries = 0;             // copies whose hashes differed
+  int attempts = 0;          // copies started (recorded before each begins)
+  size_t resumed_parts = 0;  // parts already stored when the last copy began
   int changes = 0;           // times the source changed under a copy
   std::string sha256;        // of the bytes read from the source
   std::string target_sha256; // of the bytes read back from the target

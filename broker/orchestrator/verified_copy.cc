@@ -65,14 +65,14 @@ Status CopyInParts(ObjectStore& from, ObjectStore& to, ManifestObject& o, const 
     sha256 = hasher->FinalHex();
     Status done = to.CompleteParts(o.target_key, o.upload, o.parts);
     if (!done.ok()) {
-      // Completed before a crash, then asked again (S3 forgets a completed
-      // upload): what stands at the target is checked by reading it back.
+      // Completed before a crash, then asked again: S3 forgets a completed
+      // upload (404; some servers answer 500). What stands at the target is
+      // checked by reading it back, which decides. Nothing there: the
+      // upload is no good; the next copy starts it afresh.
       auto there = to.Head(o.target_key);
-      if (!(there.ok() && there->size == o.size && (done.code() == StatusCode::kNotFound || done.code() == StatusCode::kInvalidArgument))) {
-        if (done.code() == StatusCode::kNotFound) {
-          ForgetUpload(o);
-          continue;
-        }
+      if (!(there.ok() && there->size == o.size)) {
+        DropUpload(to, o);
+        ICB_RETURN_IF_ERROR(hooks.save(o));
         return done;
       }
     }
@@ -104,7 +104,12 @@ Status CopyVerified(ObjectStore& from, ObjectStore& to, ManifestObject& o, const
         return hooks.save(o);
       }
     }
+    // Before it begins: a copy started (and from which part), so that what a
+    // crash made us do again is on the record.
     o.state = ObjectCopyState::kCopying;
+    ++o.attempts;
+    o.resumed_parts = o.parts.size();
+    ICB_RETURN_IF_ERROR(hooks.save(o));
     std::string source_sha;
     if (to.PartSize() > 0 && o.size > to.PartSize()) {
       ICB_RETURN_IF_ERROR(CopyInParts(from, to, o, hooks, source_sha));

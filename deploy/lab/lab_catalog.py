@@ -7,7 +7,9 @@
 
 Providers: sim-a, sim-b, sim-c (simulated compute, each serving on its own
 loopback address, with published SLAs of different strength so that the
-ranking prefers a, then b, then c), lab-dns (the PowerDNS zone) and lab-lb
+ranking prefers a, then b, then c; object storage: sim-a and sim-c a bucket
+each on the lab's S3 server, sim-b a container on its Azure Blob server),
+lab-dns (the PowerDNS zone) and lab-lb
 (the HAProxy backend). Profile `lab-web` ranks them for a web workload.
 """
 import json
@@ -32,6 +34,13 @@ def main():
     d = sys.argv[1]
     lab = json.load(open(os.path.join(d, "lab.json")))
     cat = os.path.join(d, "catalog")
+    s3, az = lab["s3"], lab["azure_blob"]
+    storage = {
+        "sim-a": {"adapter": "s3", "credentials": "lab-s3", "config": {"endpoint": s3["endpoint"], "region": s3["region"], "bucket": "sim-a", "timeout_s": 30}},
+        "sim-b": {"adapter": "azure_blob", "credentials": "lab-azure",
+                  "config": {"endpoint": az["endpoint"], "account": az["account"], "container": "sim-b", "timeout_s": 30}},
+        "sim-c": {"adapter": "s3", "credentials": "lab-s3", "config": {"endpoint": s3["endpoint"], "region": s3["region"], "bucket": "sim-c", "timeout_s": 30}},
+    }
     for sim in lab["compute"]:
         pid = sim["provider"]
         write(os.path.join(cat, "providers", pid + ".json"), {
@@ -41,7 +50,8 @@ def main():
             "service_model": "IaaS",
             "regions": [{"id": "lab-" + pid[-1], "country": "KR"}],
             "endpoints": [{"id": "service", "url": sim["url"] + "/"}],
-            "adapters": {"compute": {"adapter": "sim_compute", "config": {"url": sim["url"], "timeout_s": 2, "attempts": 2}}},
+            "adapters": {"compute": {"adapter": "sim_compute", "config": {"url": sim["url"], "timeout_s": 2, "attempts": 2}},
+                         "object_storage": storage[pid]},
         })
         write(os.path.join(cat, "slas", pid, "2026.1.json"), {
             "version": "2026.1",
@@ -71,7 +81,11 @@ def main():
         "policy": "weighted_sum",
         "evidence": "published",
     })
-    write(os.path.join(d, "credentials.json"), {"lab-dns": {"api_key": dns["api_key"]}}, 0o600)
+    write(os.path.join(d, "credentials.json"), {
+        "lab-dns": {"api_key": dns["api_key"]},
+        "lab-s3": {"access_key": s3["access_key"], "secret_key": s3["secret_key"]},
+        "lab-azure": {"key": az["key"]},
+    }, 0o600)
 
 
 if __name__ == "__main__":
