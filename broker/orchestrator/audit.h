@@ -19,7 +19,8 @@ namespace icb {
 
 // The kinds DESIGN.md names.
 inline constexpr const char* kAuditKinds[] = {"detected",       "recovered", "decision", "step_started", "step_succeeded", "step_failed",
-                                             "unplaced",       "burst_started", "burst_ended", "verified", "drill"};
+                                             "unplaced",       "burst_started", "burst_ended", "verified", "drill",
+                                             "rpo_exceeded"};
 bool IsAuditKind(std::string_view kind);
 
 struct AuditEvent {

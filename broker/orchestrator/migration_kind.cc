@@ -1,5 +1,7 @@
 #include "broker/orchestrator/migration_kind.h"
 
+#include "broker/orchestrator/replication.h"
+
 #include <map>
 #include <mutex>
 
@@ -33,7 +35,7 @@ class MigrationSteps {
     if (step == "inventory") return Inventory(op);
     if (step == "copy") return Copy(op);
     if (step == "confirm") return Confirm(op);
-    if (failover_ && !op.workload.empty()) return failover_->run(step, op);
+    if (failover_ && !op.workload.empty() && op.kind == "migration") return failover_->run(step, op);
     return StepOutcome::Fail("no step " + step);
   }
 
@@ -43,8 +45,27 @@ class MigrationSteps {
       std::lock_guard lock(mu_);
       rounds_.erase(op.id);
     }
+    if (op.kind == "replication") return FinishReplication(op);
     if (failover_ && failover_->finish && !op.workload.empty()) return failover_->finish(op);
     return Along{};
+  }
+
+  // The replica record: released, and on success the new verified copy (the
+  // moment its inventory listed the source).
+  Result<Along> FinishReplication(const Operation& op) {
+    Along along;
+    ICB_ASSIGN_OR_RETURN(auto found, GetReplica(d_.store, op.workload));
+    if (!found || found->running != op.id) return along;
+    ReplicaRecord r = *found;
+    r.running.clear();
+    const StepRecord* inventory = op.Step("inventory");
+    if (op.state == OperationState::kSucceeded && inventory && inventory->started_at) {
+      r.provider = op.target;
+      r.verified_at = inventory->started_at;
+      r.operation = op.id;
+    }
+    along.writes.push_back(ReplicaWrite(op.workload, r));
+    return along;
   }
 
  private:
@@ -83,12 +104,40 @@ class MigrationSteps {
     auto objects = ListSource(op);
     if (objects.status().code() == StatusCode::kResourceExhausted || objects.status().code() == StatusCode::kNotFound) return StepOutcome::Fail(objects.status().message());
     if (!objects.ok()) return Transient(op, "inventory", objects.status(), 3);
+    if (op.kind == "replication" && op.request.contains("previous")) {
+      // Incremental: what the previous replication verified and has not
+      // changed since (same key, version tag and size) is carried over.
+      Manifest before(d_.store, op.request["previous"].get<std::string>());
+      auto previous = before.Load();
+      if (!previous.ok()) return Transient(op, "inventory", previous.status(), 3);
+      std::map<std::string, const ManifestObject*> verified;
+      for (const auto& o : *previous)
+        if (o.state == ObjectCopyState::kVerified) verified[o.key] = &o;
+      size_t carried = 0;
+      for (auto& o : *objects) {
+        auto it = verified.find(o.key);
+        if (it == verified.end() || it->second->etag != o.etag || it->second->size != o.size || it->second->target_key != o.target_key) continue;
+        o.state = ObjectCopyState::kVerified;
+        o.sha256 = it->second->sha256;
+        o.target_sha256 = it->second->target_sha256;
+        ++carried;
+      }
+    }
     Manifest manifest(d_.store, op.id);
     Status written = manifest.Replace(*objects, *op.fence);
     if (!written.ok()) return Transient(op, "inventory", written, 3);
-    uint64_t bytes = 0;
-    for (const auto& o : *objects) bytes += o.size;
-    return StepOutcome::Done({{"objects", objects->size()}, {"bytes", bytes}});
+    uint64_t bytes = 0, unchanged = 0;
+    size_t carried = 0;
+    for (const auto& o : *objects) {
+      bytes += o.size;
+      if (o.state == ObjectCopyState::kVerified) {
+        ++carried;
+        unchanged += o.size;
+      }
+    }
+    json detail = {{"objects", objects->size()}, {"bytes", bytes}};
+    if (op.kind == "replication") detail["unchanged"] = {{"objects", carried}, {"bytes", unchanged}};
+    return StepOutcome::Done(detail);
   }
 
   StepOutcome Copy(const Operation& op) {
@@ -227,8 +276,10 @@ void RegisterMigrationKind(OperationKinds& kinds, const WorkloadKindDeps& deps, 
   auto steps = std::make_shared<MigrationSteps>(deps, mover, kinds.Find("failover"));
   std::vector<std::string> all = kMigrationDataSteps;
   all.insert(all.end(), kMigrationCutoverSteps.begin(), kMigrationCutoverSteps.end());
-  kinds.Register("migration", {all, [steps](const std::string& step, const Operation& op) { return steps->Run(step, op); },
-                               [steps](const Operation& op) { return steps->Finish(op); }});
+  auto run = [steps](const std::string& step, const Operation& op) { return steps->Run(step, op); };
+  auto finish = [steps](const Operation& op) { return steps->Finish(op); };
+  kinds.Register("migration", {all, run, finish});
+  kinds.Register("replication", {kMigrationDataSteps, run, finish});
 }
 
 Result<std::optional<MigrationProgress>> GetMigrationProgress(Store& store, const std::string& operation) {

@@ -29,7 +29,8 @@ namespace icb {
 inline const std::vector<std::string> kMigrationDataSteps = {"inventory", "copy", "confirm"};
 inline const std::vector<std::string> kMigrationCutoverSteps = {"ensure_capacity", "switch_dns", "verify", "drain_source"};
 
-// Registers `migration`; the workload steps are the registered failover
+// Registers `migration` and `replication` (the same data steps,
+// incremental; replication.h); the workload steps are the registered failover
 // kind's (RegisterWorkloadKinds first).
 void RegisterMigrationKind(OperationKinds& kinds, const WorkloadKindDeps& deps, DataMover& mover);
 

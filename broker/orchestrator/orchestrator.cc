@@ -15,6 +15,7 @@ namespace {
 
 constexpr const char* kRunnerTask = "orchestrator";
 constexpr const char* kReconcileTask = "workload-reconciler";
+constexpr const char* kReplicateTask = "replicator";
 
 Status Conflict(std::string message, std::string detail) {
   return Status(StatusCode::kFailedPrecondition, std::move(message), {{"", std::move(detail)}});
@@ -29,6 +30,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   RegisterMigrationKind(kinds_, deps_, *mover_);
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
                                               RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
+  replicator_ = std::make_unique<Replicator>(deps_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });
 }
 
 Orchestrator::~Orchestrator() { Stop(); }
@@ -40,12 +42,18 @@ void Orchestrator::Start(Scheduler& scheduler) {
     (void)Reconcile();  // a store that is away: the next pass tries again
     return deps_.clock.Monotonic() + options_.reconcile_every;
   });
+  scheduler.Register(kReplicateTask, [this]() -> std::optional<MonoTime> {
+    auto started = Replicate();
+    if (started.ok() && *started > 0 && scheduler_) scheduler_->Wake(kRunnerTask);
+    return deps_.clock.Monotonic() + Millis(1000);
+  });
 }
 
 void Orchestrator::Stop() {
   if (!scheduler_) return;
   scheduler_->Unregister(kRunnerTask);
   scheduler_->Unregister(kReconcileTask);
+  scheduler_->Unregister(kReplicateTask);
   scheduler_ = nullptr;
 }
 

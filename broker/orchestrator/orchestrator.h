@@ -14,6 +14,7 @@
 
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/data_mover.h"
+#include "broker/orchestrator/replication.h"
 #include "broker/orchestrator/runner.h"
 #include "broker/orchestrator/workload_kinds.h"
 
@@ -69,6 +70,9 @@ class Orchestrator {
 
   // One reconcile pass (tests call it; the scheduler runs it periodically).
   Status Reconcile();
+  // One replication pass: starts the replications that are due (every
+  // second on the scheduler).
+  Result<size_t> Replicate() { return replicator_->Pass(); }
   // Wakes the reconciler and the runner: a workload or operation changed.
   void Nudge();
 
@@ -84,6 +88,7 @@ class Orchestrator {
   OperationKinds kinds_;
   std::unique_ptr<DataMover> mover_;
   std::unique_ptr<OperationRunner> runner_;
+  std::unique_ptr<Replicator> replicator_;
   Scheduler* scheduler_ = nullptr;
   std::mutex id_mu_;
   uint64_t id_counter_ = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "broker/core/time.h"
+#include "broker/orchestrator/replication.h"
 #include "broker/ranking/ranker.h"
 #include "broker/schema/validator.h"
 
@@ -51,7 +52,7 @@ class WorkloadSteps {
     if (!w.ok()) return StepOutcome::Fail("workload " + op.workload + ": " + w.status().message());
     if (step == "choose_target") return ChooseTarget(op, *w);
     if (step == "ensure_capacity") return EnsureCapacity(op, *w);
-    if (step == "sync_data") return SyncData(*w);
+    if (step == "sync_data") return SyncData(op, *w);
     if (step == "switch_dns") return SwitchDns(op, *w);
     if (step == "verify") return Verify(op, *w);
     if (step == "drain_source") return DrainSource(op);
@@ -195,12 +196,34 @@ class WorkloadSteps {
                               {"instances", std::max(before, w.instances)}, {"instances_before", before}});
   }
 
-  StepOutcome SyncData(const Workload& w) {
+  StepOutcome SyncData(const Operation& op, const Workload& w) {
     json sets = json::array();
     for (const auto& d : w.data) sets.push_back({{"name", d.name}, {"prefix", d.prefix}});
-    // The verified copy of the data sets is the migration's; this records
-    // what the target will need.
-    return StepOutcome::Done({{"data_sets", std::move(sets)}, {"copied", false}});
+    json detail = {{"data_sets", std::move(sets)}, {"copied", false}};
+    if (w.data.empty()) return StepOutcome::Done(detail);
+    // The warm copy replication keeps: at the target, its moment is what
+    // the workload comes back with; the data loss window runs from it to
+    // the failure (the RPO achieved).
+    auto replica = GetReplica(d_.store, op.workload);
+    if (!replica.ok()) return Transient(op, "sync_data", replica.status(), StepOutcome::Fail(replica.status().message()));
+    if (!*replica || !(*replica)->verified_at || (*replica)->provider != op.target) {
+      detail["replica"] = nullptr;
+      detail["reason"] = *replica && (*replica)->verified_at ? "the replica is at " + (*replica)->provider + ", not at " + op.target
+                                                              : "no verified replica yet";
+      return StepOutcome::Done(detail);
+    }
+    const TimePoint failed_at = op.created_at;
+    const double achieved = std::max(0.0, std::chrono::duration<double>(failed_at - *(*replica)->verified_at).count());
+    detail["replica"] = {{"provider", (*replica)->provider}, {"verified_at", FormatRfc3339(*(*replica)->verified_at)},
+                         {"operation", (*replica)->operation}};
+    detail["rpo_achieved_s"] = std::round(achieved * 10) / 10;
+    detail["data_loss_window"] = {{"from", FormatRfc3339(*(*replica)->verified_at)}, {"to", FormatRfc3339(failed_at)}};
+    if (w.rpo_s) {
+      detail["rpo_s"] = *w.rpo_s;
+      detail["rpo_met"] = achieved <= *w.rpo_s;
+    }
+    detail["copied"] = true;  // by replication, verified object by object
+    return StepOutcome::Done(detail);
   }
 
   StepOutcome SwitchDns(const Operation& op, const Workload& w) {

@@ -1,5 +1,7 @@
 #include "broker/orchestrator/workloads.h"
 
+#include "broker/orchestrator/replication.h"
+
 #include <cstdint>
 #include <cstdio>
 
@@ -111,6 +113,11 @@ json WorkloadCatalog::WithStatus(json doc, const std::optional<WorkloadStatus>& 
   doc["state"] = status->state;
   if (!status->operation.empty()) doc["operation"] = status->operation;
   else doc.erase("operation");
+  // Where its warm copy is, and how far behind (replication.h).
+  auto replica = GetReplica(store_, doc.value("id", ""));
+  json shown = replica.ok() ? ReplicaToJson(*replica, clock_.Now()) : json(nullptr);
+  if (shown.is_object()) doc["replica"] = std::move(shown);
+  else doc.erase("replica");
   return doc;
 }
 

@@ -1,7 +1,8 @@
 // Copy benchmark over the lab (deploy/lab/lab up DIR): S3 (s3rver) to Azure
 // Blob (Azurite) through the adapters. scripts/bench-copy runs it beside
 // rclone between the same two servers.
-//   copy_bench seed LAB_JSON    put 1 GiB in objects of 1 to 64 MiB into s3 bucket bench-src
+//   copy_bench seed LAB_JSON [BUCKET]
+//                               put 1 GiB in objects of 1 to 64 MiB under data/ in s3 bucket BUCKET (bench-src)
 //   copy_bench copy LAB_JSON    copy bench-src to azure container bench-adapter; prints seconds and MiB/s
 //   copy_bench container LAB_JSON NAME   create an azure container (for rclone's SAS URL)
 #include <chrono>
@@ -54,11 +55,12 @@ int main(int argc, char** argv) {
   SystemClock clock;
   AdapterContext ctx{*http, clock, RealSleeper()};
   json s3 = lab["s3"];
-  auto src = registry.Create<ObjectStore>("s3", {{"endpoint", s3["endpoint"]}, {"bucket", "bench-src"}, {"access_key", s3["access_key"]},
+  const std::string bucket = mode == "seed" && argc == 4 ? argv[3] : "bench-src";
+  auto src = registry.Create<ObjectStore>("s3", {{"endpoint", s3["endpoint"]}, {"bucket", bucket}, {"access_key", s3["access_key"]},
                                                  {"secret_key", s3["secret_key"]}, {"timeout_s", 300}}, ctx);
   json az = lab["azure_blob"];
   auto dst = registry.Create<ObjectStore>("azure_blob", {{"endpoint", az["endpoint"]}, {"account", az["account"]}, {"key", az["key"]},
-                                                         {"container", argc == 4 ? argv[3] : "bench-adapter"}, {"timeout_s", 300}}, ctx);
+                                                         {"container", mode == "container" ? argv[3] : "bench-adapter"}, {"timeout_s", 300}}, ctx);
   if (!src.ok() || !dst.ok()) {
     std::fprintf(stderr, "copy_bench: %s %s\n", src.status().ToString().c_str(), dst.status().ToString().c_str());
     return 1;

@@ -1,0 +1,137 @@
+#include "broker/orchestrator/replication.h"
+
+#include "broker/core/time.h"
+#include "broker/orchestrator/migration_kind.h"
+#include "broker/schema/validator.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr double kDefaultIntervalS = 60;
+
+json Time(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
+std::optional<TimePoint> TimeFrom(const json& j, const char* name) {
+  if (!j.contains(name) || !j[name].is_string()) return std::nullopt;
+  return ParseRfc3339(j[name].get<std::string>());
+}
+
+}  // namespace
+
+std::string ReplicaKey(std::string_view workload) { return "icb:workload:" + std::string(workload) + ":replica"; }
+
+Result<std::optional<ReplicaRecord>> GetReplica(Store& store, std::string_view workload) {
+  ICB_ASSIGN_OR_RETURN(auto rec, store.GetVersioned(ReplicaKey(workload)));
+  if (!rec) return std::optional<ReplicaRecord>();
+  ICB_ASSIGN_OR_RETURN(json j, ParseJson(rec->value));
+  ReplicaRecord r;
+  r.provider = j.value("provider", "");
+  r.verified_at = TimeFrom(j, "verified_at");
+  r.operation = j.value("operation", "");
+  r.target = j.value("target", "");
+  r.running = j.value("running", "");
+  r.last_started = TimeFrom(j, "last_started");
+  r.lag_event_for = TimeFrom(j, "lag_event_for");
+  r.version = rec->version;
+  return std::optional<ReplicaRecord>(std::move(r));
+}
+
+CasWrite ReplicaWrite(std::string_view workload, const ReplicaRecord& r) {
+  json j = {{"provider", r.provider}, {"verified_at", Time(r.verified_at)}, {"operation", r.operation}, {"target", r.target},
+            {"running", r.running},   {"last_started", Time(r.last_started)}, {"lag_event_for", Time(r.lag_event_for)}};
+  return {ReplicaKey(workload), r.version, j.dump(), {}, {}};
+}
+
+json ReplicaToJson(const std::optional<ReplicaRecord>& r, TimePoint now) {
+  if (!r || !r->verified_at || r->provider.empty()) return nullptr;
+  const double lag = std::chrono::duration<double>(now - *r->verified_at).count();
+  return {{"provider", r->provider}, {"verified_at", FormatRfc3339(*r->verified_at)}, {"lag_s", std::round(std::max(0.0, lag) * 10) / 10}};
+}
+
+std::string Replicator::TargetFor(const Workload& w, const std::string& placement) {
+  const std::string& to = w.replication->to;
+  if (to != "auto") return to == placement ? "" : to;
+  auto candidates = EvaluateCandidates(d_, w, {placement});
+  if (!candidates.ok()) return "";
+  auto snapshot = d_.catalog.Snapshot();
+  if (!snapshot.ok()) return "";
+  for (const auto& c : *candidates) {
+    const ProviderEntry* e = (*snapshot)->FindProvider(c.provider);
+    if (c.fits() && e && e->provider.adapters.count(ObjectStore::kCapability)) return c.provider;
+  }
+  return "";
+}
+
+Result<size_t> Replicator::Pass() {
+  // Only the broker that runs operations starts them.
+  const std::optional<Fence> fence = runner_.CurrentFence();
+  if (!fence) return size_t{0};
+  size_t started = 0;
+  ICB_ASSIGN_OR_RETURN(auto texts, d_.catalog.List(Collection::kWorkloads));
+  const TimePoint now = d_.clock.Now();
+  for (const auto& text : texts) {
+    auto doc = ParseJson(text);
+    if (!doc.ok()) continue;
+    auto w = WorkloadFromJson(*doc);
+    if (!w.ok() || !w->replication || w->data.empty()) continue;
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(d_.store, w->id));
+    if (!status || status->state == "unplaced") continue;
+    ICB_ASSIGN_OR_RETURN(auto found, GetReplica(d_.store, w->id));
+    ReplicaRecord rec = found.value_or(ReplicaRecord{});
+    // The lag, against the workload's RPO: one event per replica version.
+    if (rec.verified_at && w->rpo_s && rec.lag_event_for != rec.verified_at) {
+      const double lag = std::chrono::duration<double>(now - *rec.verified_at).count();
+      if (lag > *w->rpo_s) {
+        AuditEvent e;
+        e.id = "rpo/" + w->id + "/" + FormatRfc3339(*rec.verified_at);
+        e.at = now;
+        e.kind = "rpo_exceeded";
+        e.workload = w->id;
+        e.operation = rec.running;
+        e.provider = rec.provider;
+        e.summary = "replica of " + w->id + " at " + rec.provider + " is " + FormatNumber(std::round(lag)) + " s behind (RPO " + FormatNumber(*w->rpo_s) + " s)";
+        e.inputs = {{"lag_s", lag}, {"rpo_s", *w->rpo_s}, {"verified_at", FormatRfc3339(*rec.verified_at)}, {"running", rec.running}};
+        ReplicaRecord next = rec;
+        next.lag_event_for = rec.verified_at;
+        auto written = d_.store.CompareAndSetAll({ReplicaWrite(w->id, next)}, {AuditAppend({e})}, &*fence);
+        if (!written.ok()) continue;  // changed meanwhile: the next pass looks again
+        rec = next;
+        ++rec.version;
+      }
+    }
+    if (!status->operation.empty()) continue;  // failing over or migrating: not now
+    if (!rec.running.empty()) {
+      ICB_ASSIGN_OR_RETURN(auto op, runner_.operations().Get(rec.running));
+      if (op && !Finished(op->state)) continue;
+    }
+    const double interval = w->replication->interval_s.value_or(kDefaultIntervalS);
+    if (rec.last_started && std::chrono::duration<double>(now - *rec.last_started).count() < interval) continue;
+    const std::string target = TargetFor(*w, status->placement);
+    if (target.empty()) continue;
+    Operation op;
+    op.id = new_id_("replication");
+    op.kind = "replication";
+    op.workload = w->id;
+    op.source = status->placement;
+    op.target = target;
+    for (const auto& name : kMigrationDataSteps) op.steps.push_back({name, StepState::kPending, std::nullopt, std::nullopt, 0, json::object()});
+    json sets = json::array();
+    for (const auto& d : w->data) sets.push_back({{"name", d.name}, {"source_prefix", d.prefix}, {"target_prefix", d.prefix}});
+    op.request = {{"trigger", "declared"}, {"sets", std::move(sets)}};
+    // Incremental when the replica stays where it is.
+    if (!rec.operation.empty() && rec.provider == target) op.request["previous"] = rec.operation;
+    op.created_at = op.updated_at = now;
+    ReplicaRecord next = rec;
+    next.running = op.id;
+    next.target = target;
+    next.last_started = now;
+    Status created = runner_.operations().Create(op, &*fence, Along{{ReplicaWrite(w->id, next)}, {}});
+    if (created.ok()) ++started;
+    else if (created.code() != StatusCode::kAborted) return created;  // Aborted: another broker started it
+  }
+  return started;
+}
+
+}  // namespace icb
