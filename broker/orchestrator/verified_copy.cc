@@ -3,8 +3,6 @@
 #include "broker/adapters/copy.h"
 #include "broker/adapters/digest.h"
 
-#include <future>
-
 namespace icb {
 
 namespace {
@@ -39,36 +37,15 @@ Status CopyInParts(ObjectStore& from, ObjectStore& to, ManifestObject& o, const 
     }
     const size_t count = static_cast<size_t>((o.size + part - 1) / part);
     bool lost = false;
-    // The next part is read from the source while this one goes up to the
-    // target (one read ahead: a part's bytes twice in memory at most).
-    auto read = [&from, &o, part](size_t i) {
-      return std::async(std::launch::async, [&from, &o, part, i]() -> Result<std::string> {
-        const uint64_t at = i * part, len = std::min(part, o.size - at);
-        std::string buf;
-        buf.reserve(len);
-        ICB_RETURN_IF_ERROR(from.GetRange(o.key, at, len, [&](std::string_view chunk) {
-          buf.append(chunk);
-          return Status::Ok();
-        }));
-        return buf;
-      });
-    };
-    std::future<Result<std::string>> ahead;
-    if (o.parts.size() < count) ahead = read(o.parts.size());
+    std::string buf;
     for (size_t i = o.parts.size(); i < count; ++i) {
-      Result<std::string> got = ahead.get();
-      if (i + 1 < count) ahead = read(i + 1);
-      // Whatever happens below, the read ahead is waited for before `o` goes.
-      struct Drain {
-        std::future<Result<std::string>>& f;
-        ~Drain() {
-          if (f.valid()) f.wait();
-        }
-      } drain{ahead};
       if (hooks.stopped && hooks.stopped()) return Aborted("copy stopped");
-      ICB_RETURN_IF_ERROR(got.status());
-      const std::string& buf = *got;
-      const uint64_t len = buf.size();
+      const uint64_t at = i * part, len = std::min(part, o.size - at);
+      buf.clear();
+      ICB_RETURN_IF_ERROR(from.GetRange(o.key, at, len, [&](std::string_view chunk) {
+        buf.append(chunk);
+        return Status::Ok();
+      }));
       hasher->Update(buf);
       auto tag = to.PutPart(o.target_key, o.upload, static_cast<int>(i + 1), buf);
       if (tag.status().code() == StatusCode::kNotFound) {
