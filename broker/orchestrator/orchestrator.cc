@@ -113,14 +113,16 @@ Status Orchestrator::Reconcile() {
   return Status::Ok();
 }
 
+Result<std::optional<Operation>> Orchestrator::StartedWith(const std::string& scoped_key) {
+  if (scoped_key.empty()) return std::optional<Operation>();
+  ICB_ASSIGN_OR_RETURN(auto id, runner_->operations().FindByKey(scoped_key));
+  if (!id) return std::optional<Operation>();
+  return runner_->operations().Get(*id);
+}
+
 Result<Operation> Orchestrator::StartFailover(const std::string& workload, const FailoverRequest& request) {
   const std::string scoped_key = request.idempotency_key.empty() ? "" : "failover/" + workload + "/" + request.idempotency_key;
-  auto existing = [&]() -> Result<std::optional<Operation>> {
-    if (scoped_key.empty()) return std::optional<Operation>();
-    ICB_ASSIGN_OR_RETURN(auto id, runner_->operations().FindByKey(scoped_key));
-    if (!id) return std::optional<Operation>();
-    return runner_->operations().Get(*id);
-  };
+  auto existing = [&] { return StartedWith(scoped_key); };
   ICB_ASSIGN_OR_RETURN(auto again, existing());
   if (again) return std::move(*again);
   ICB_ASSIGN_OR_RETURN(Workload w, LoadWorkload(deps_.catalog, workload));
@@ -210,12 +212,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
   const bool for_workload = !request.workload.empty();
   const std::string scoped_key =
       request.idempotency_key.empty() ? "" : (for_workload ? "migration/" + request.workload + "/" : "migration//") + request.idempotency_key;
-  auto existing = [&]() -> Result<std::optional<Operation>> {
-    if (scoped_key.empty()) return std::optional<Operation>();
-    ICB_ASSIGN_OR_RETURN(auto id, runner_->operations().FindByKey(scoped_key));
-    if (!id) return std::optional<Operation>();
-    return runner_->operations().Get(*id);
-  };
+  auto existing = [&] { return StartedWith(scoped_key); };
   ICB_ASSIGN_OR_RETURN(auto again, existing());
   if (again) return std::move(*again);
   ICB_ASSIGN_OR_RETURN(auto snapshot, deps_.catalog.Snapshot());

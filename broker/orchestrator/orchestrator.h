@@ -82,6 +82,8 @@ class Orchestrator {
 
  private:
   std::string NewOperationId(const std::string& kind);
+  // The operation an idempotency key (scoped to its route) started; none for an empty key.
+  Result<std::optional<Operation>> StartedWith(const std::string& scoped_key);
 
   WorkloadKindDeps deps_;
   OrchestratorOptions options_;

@@ -22,6 +22,7 @@ namespace {
 
 using nlohmann::json;
 using testing::AddLabCatalog;
+using testing::DyingStore;
 using testing::FakeAdapters;
 using testing::FakeProbes;
 using testing::WorkloadDoc;
@@ -464,25 +465,6 @@ TEST_F(MigrationTest, AFailedCopyLeavesTheWorkloadWhereItRuns) {
   EXPECT_EQ(adapters_.compute("sim-b").Calls().size(), 0u);         // nothing deployed there
 }
 
-// Refuses every write after the first `writes_left`, and every read after that.
-class DyingStore final : public StoreWrapper {
- public:
-  DyingStore(Store& base, int writes_left) : StoreWrapper(base), writes_left_(writes_left) {}
-  bool dead() const { return writes_left_ < 0; }
-  Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return dead() ? Gone() : StoreWrapper::GetVersioned(k); }
-  Result<std::vector<std::string>> SetMembers(std::string_view k) override { return dead() ? Gone() : StoreWrapper::SetMembers(k); }
-  Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& w, const std::vector<AppendGroup>& a, const Fence* f) override {
-    if (dead() || --writes_left_ < 0) return Gone();
-    return StoreWrapper::CompareAndSetAll(w, a, f);
-  }
-  Result<std::optional<Lease>> AcquireLease(std::string_view n, std::string_view h, Millis ttl) override {
-    return dead() ? Gone() : StoreWrapper::AcquireLease(n, h, ttl);
-  }
-
- private:
-  static Status Gone() { return Unavailable("killed"); }
-  int writes_left_;
-};
 
 TEST_F(MigrationTest, ABrokerKilledAtEveryWriteFinishesWithEveryObjectOnceAndNoPartTwice) {
   // Parts of large objects are recorded one by one: a kill between an
@@ -554,19 +536,10 @@ class MigrationApiTest : public MigrationTest {
  protected:
   MigrationApiTest() : qos_(*store_, catalog_), orchestrator_(Make(*store_)), api_(*store_, catalog_, qos_, policies_, clock_, {}, orchestrator_.get()) {}
   HttpResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
-                    std::map<std::string, std::string> headers = {}) {
-    HttpRequest r;
-    r.method = method;
-    EXPECT_TRUE(ParseRequestTarget(target, r).ok()) << target;
-    if (!body.empty()) r.headers["content-type"] = "application/json";
-    for (auto& [k, v] : headers) r.headers[k] = v;
-    r.body = body;
-    return api_.Handle(r);
+                    const std::map<std::string, std::string>& headers = {}) {
+    return testing::CallApi(api_, method, target, body, headers);
   }
-  std::string Pointer(const HttpResponse& r) {
-    auto j = json::parse(r.body);
-    return j["errors"].empty() ? "<none>" : j["errors"][0]["pointer"].get<std::string>();
-  }
+  std::string Pointer(const HttpResponse& r) { return testing::FirstPointer(r); }
   QosService qos_;
   std::unique_ptr<Orchestrator> orchestrator_;
   Api api_;

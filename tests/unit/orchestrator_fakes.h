@@ -14,6 +14,8 @@
 #include "broker/adapters/memory_adapters.h"
 #include "broker/adapters/memory_object_store.h"
 #include "broker/adapters/object_store_wrapper.h"
+#include "broker/api/api.h"
+#include "broker/store/store_wrapper.h"
 #include "broker/core/time.h"
 #include "broker/orchestrator/orchestrator.h"
 #include "tests/unit/test_docs.h"
@@ -100,6 +102,45 @@ class FakeAdapters final : public ProviderAdapters {
   std::map<std::string, std::unique_ptr<ObjectStore>> objects_;
   std::unique_ptr<DnsSwitch> dns_;
 };
+
+// A broker killed after `writes_left` writes: every later write, and every
+// read after that, is refused (a dead process does neither).
+class DyingStore final : public StoreWrapper {
+ public:
+  DyingStore(Store& base, int writes_left) : StoreWrapper(base), writes_left_(writes_left) {}
+  bool dead() const { return writes_left_ < 0; }
+  Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return dead() ? Gone() : StoreWrapper::GetVersioned(k); }
+  Result<std::vector<std::string>> SetMembers(std::string_view k) override { return dead() ? Gone() : StoreWrapper::SetMembers(k); }
+  Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& w, const std::vector<AppendGroup>& a, const Fence* f) override {
+    if (dead() || --writes_left_ < 0) return Gone();
+    return StoreWrapper::CompareAndSetAll(w, a, f);
+  }
+  Result<std::optional<Lease>> AcquireLease(std::string_view n, std::string_view h, Millis ttl) override {
+    return dead() ? Gone() : StoreWrapper::AcquireLease(n, h, ttl);
+  }
+
+ private:
+  static Status Gone() { return Unavailable("killed"); }
+  int writes_left_;
+};
+
+// One request through the API's route table (a JSON body when there is one).
+inline HttpResponse CallApi(Api& api, const std::string& method, const std::string& target, const std::string& body = "",
+                            const std::map<std::string, std::string>& headers = {}) {
+  HttpRequest r;
+  r.method = method;
+  EXPECT_TRUE(ParseRequestTarget(target, r).ok()) << target;
+  if (!body.empty()) r.headers["content-type"] = "application/json";
+  for (const auto& [k, v] : headers) r.headers[k] = v;
+  r.body = body;
+  return api.Handle(r);
+}
+
+// The first error's JSON pointer in a problem answer.
+inline std::string FirstPointer(const HttpResponse& r) {
+  auto j = nlohmann::json::parse(r.body);
+  return j["errors"].empty() ? "<none>" : j["errors"][0]["pointer"].get<std::string>();
+}
 
 // Probes answer ok unless their URL's host is down.
 class FakeProbes final : public ProbeRunner {
