@@ -42,7 +42,7 @@ void DataMover::Start(const MoveSpec& spec, std::vector<ManifestObject> objects)
   job->objects = std::move(objects);
   auto& p = job->state.progress;
   p.objects_total = job->objects.size();
-  std::vector<size_t> todo;
+  std::vector<size_t> unfinished;
   for (size_t i = 0; i < job->objects.size(); ++i) {
     const ManifestObject& o = job->objects[i];
     p.bytes_total += o.size;
@@ -56,24 +56,24 @@ void DataMover::Start(const MoveSpec& spec, std::vector<ManifestObject> objects)
         if (job->state.first_failed.empty()) job->state.first_failed = o.key + ": " + o.error;
       }
     } else {
-      todo.push_back(i);
+      unfinished.push_back(i);
     }
   }
   p.bytes_done = job->finished_bytes;
-  job->remaining = todo.size();
-  job->state.running = !todo.empty();
+  job->remaining = unfinished.size();
+  job->state.running = !unfinished.empty();
   {
     std::lock_guard lock(mu_);
     if (jobs_.count(spec.operation) && jobs_[spec.operation]->state.running) return;
     jobs_[spec.operation] = job;
     if (transfers_ > 0) {
-      for (size_t slot : todo) queue_.emplace_back(job, slot);
+      for (size_t slot : unfinished) queue_.emplace_back(job, slot);
       while (static_cast<int>(workers_.size()) < transfers_) workers_.emplace_back([this] { Work(); });
     }
   }
   WriteProgress(*job, true);
   if (transfers_ == 0) {
-    for (size_t slot : todo) Copy(*job, slot);  // no workers: copied here, one by one
+    for (size_t slot : unfinished) Copy(*job, slot);  // no workers: copied here, one by one
     return;
   }
   cv_.notify_all();

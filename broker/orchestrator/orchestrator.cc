@@ -120,10 +120,20 @@ Result<std::optional<Operation>> Orchestrator::StartedWith(const std::string& sc
   return runner_->operations().Get(*id);
 }
 
+Result<std::optional<Operation>> Orchestrator::CreateOrFind(Operation op, const Along& along) {
+  Status created = runner_->operations().Create(op, nullptr, along);
+  if (created.ok()) {
+    Nudge();
+    return std::optional<Operation>(std::move(op));
+  }
+  if (created.code() != StatusCode::kAborted) return created;
+  // Lost a race: the same key, or another operation, came first.
+  return StartedWith(op.idempotency_key);
+}
+
 Result<Operation> Orchestrator::StartFailover(const std::string& workload, const FailoverRequest& request) {
   const std::string scoped_key = request.idempotency_key.empty() ? "" : "failover/" + workload + "/" + request.idempotency_key;
-  auto existing = [&] { return StartedWith(scoped_key); };
-  ICB_ASSIGN_OR_RETURN(auto again, existing());
+  ICB_ASSIGN_OR_RETURN(auto again, StartedWith(scoped_key));
   if (again) return std::move(*again);
   ICB_ASSIGN_OR_RETURN(Workload w, LoadWorkload(deps_.catalog, workload));
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -163,15 +173,8 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
     s.state = "failing_over";
     Along along{{WorkloadStatusWrite(workload, s)}, request.events};
     for (auto& e : along.events) e.operation = op.id;
-    Status created = runner_->operations().Create(op, nullptr, along);
-    if (created.ok()) {
-      Nudge();
-      return op;
-    }
-    if (created.code() != StatusCode::kAborted) return created;
-    // Lost a race: the same key, or another operation, came first.
-    ICB_ASSIGN_OR_RETURN(auto raced, existing());
-    if (raced) return std::move(*raced);
+    ICB_ASSIGN_OR_RETURN(auto started, CreateOrFind(std::move(op), along));
+    if (started) return std::move(*started);
   }
   return Status(StatusCode::kAborted, "workload " + workload + " changed while its failover was being started; try again");
 }
@@ -212,8 +215,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
   const bool for_workload = !request.workload.empty();
   const std::string scoped_key =
       request.idempotency_key.empty() ? "" : (for_workload ? "migration/" + request.workload + "/" : "migration//") + request.idempotency_key;
-  auto existing = [&] { return StartedWith(scoped_key); };
-  ICB_ASSIGN_OR_RETURN(auto again, existing());
+  ICB_ASSIGN_OR_RETURN(auto again, StartedWith(scoped_key));
   if (again) return std::move(*again);
   ICB_ASSIGN_OR_RETURN(auto snapshot, deps_.catalog.Snapshot());
   auto storage = [&](const std::string& provider, const std::string& pointer) -> Status {
@@ -283,14 +285,8 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
       s.state = "migrating";
       along.writes.push_back(WorkloadStatusWrite(request.workload, s));
     }
-    Status created = runner_->operations().Create(op, nullptr, along);
-    if (created.ok()) {
-      Nudge();
-      return op;
-    }
-    if (created.code() != StatusCode::kAborted) return created;
-    ICB_ASSIGN_OR_RETURN(auto raced, existing());
-    if (raced) return std::move(*raced);
+    ICB_ASSIGN_OR_RETURN(auto started, CreateOrFind(std::move(op), along));
+    if (started) return std::move(*started);
   }
   return Status(StatusCode::kAborted, "the migration could not be started for a concurrent change; try again");
 }

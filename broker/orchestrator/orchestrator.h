@@ -84,6 +84,9 @@ class Orchestrator {
   std::string NewOperationId(const std::string& kind);
   // The operation an idempotency key (scoped to its route) started; none for an empty key.
   Result<std::optional<Operation>> StartedWith(const std::string& scoped_key);
+  // Stores a new operation that claims what `along` writes; after a lost
+  // race, the operation its key started (nullopt: none, try again).
+  Result<std::optional<Operation>> CreateOrFind(Operation op, const Along& along);
 
   WorkloadKindDeps deps_;
   OrchestratorOptions options_;

@@ -532,18 +532,7 @@ TEST_F(MigrationTest, ABrokerKilledAtEveryWriteFinishesWithEveryObjectOnceAndNoP
 }
 
 
-class MigrationApiTest : public MigrationTest {
- protected:
-  MigrationApiTest() : qos_(*store_, catalog_), orchestrator_(Make(*store_)), api_(*store_, catalog_, qos_, policies_, clock_, {}, orchestrator_.get()) {}
-  HttpResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
-                    const std::map<std::string, std::string>& headers = {}) {
-    return testing::CallApi(api_, method, target, body, headers);
-  }
-  std::string Pointer(const HttpResponse& r) { return testing::FirstPointer(r); }
-  QosService qos_;
-  std::unique_ptr<Orchestrator> orchestrator_;
-  Api api_;
-};
+class MigrationApiTest : public testing::ApiOn<MigrationTest> {};
 
 TEST_F(MigrationApiTest, StartsOnceRefusesAtPointersAndShowsProgress) {
   auto data = Seed("web/", 6);

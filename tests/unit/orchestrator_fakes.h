@@ -142,6 +142,25 @@ inline std::string FirstPointer(const HttpResponse& r) {
   return j["errors"].empty() ? "<none>" : j["errors"][0]["pointer"].get<std::string>();
 }
 
+// A test fixture with the API over its orchestrator: `Fixture` gives
+// store_, catalog_, policies_, clock_ and Make(store).
+template <typename Fixture>
+class ApiOn : public Fixture {
+ protected:
+  ApiOn()
+      : qos_(*this->store_, this->catalog_),
+        orchestrator_(this->Make(*this->store_)),
+        api_(*this->store_, this->catalog_, qos_, this->policies_, this->clock_, {}, orchestrator_.get()) {}
+  HttpResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
+                    const std::map<std::string, std::string>& headers = {}) {
+    return CallApi(api_, method, target, body, headers);
+  }
+  std::string Pointer(const HttpResponse& r) { return FirstPointer(r); }
+  QosService qos_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+  Api api_;
+};
+
 // Probes answer ok unless their URL's host is down.
 class FakeProbes final : public ProbeRunner {
  public:

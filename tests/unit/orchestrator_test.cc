@@ -306,18 +306,7 @@ TEST_F(OrchestratorTest, ABrokerKilledAtAnyWriteIsFinishedByTheNextWithEachEffec
 namespace icb {
 namespace {
 
-class FailoverApiTest : public OrchestratorTest {
- protected:
-  FailoverApiTest() : qos_(*store_, catalog_), orchestrator_(Make(*store_)), api_(*store_, catalog_, qos_, policies_, clock_, {}, orchestrator_.get()) {}
-  HttpResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
-                    const std::map<std::string, std::string>& headers = {}) {
-    return testing::CallApi(api_, method, target, body, headers);
-  }
-  std::string Pointer(const HttpResponse& r) { return testing::FirstPointer(r); }
-  QosService qos_;
-  std::unique_ptr<Orchestrator> orchestrator_;
-  Api api_;
-};
+class FailoverApiTest : public testing::ApiOn<OrchestratorTest> {};
 
 TEST_F(FailoverApiTest, StartsOnceFencesOthersCancelsAndListsTheTrail) {
   ASSERT_EQ(Call("PUT", "/v1/workloads/shop", WorkloadDoc("shop").dump()).status, 201);
