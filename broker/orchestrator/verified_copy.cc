@@ -20,6 +20,18 @@ void DropUpload(ObjectStore& to, ManifestObject& o) {
   ForgetUpload(o);
 }
 
+// Whether the target already holds the object with the source's SHA-256.
+bool CompletedAlready(ObjectStore& to, const ManifestObject& o, const std::string& sha256) {
+  auto there = to.Head(o.target_key);
+  if (!(there.ok() && there->size == o.size)) return false;
+  Sha256Stream readback;
+  Status read = to.Get(o.target_key, [&](std::string_view chunk) {
+    readback.Update(chunk);
+    return Status::Ok();
+  });
+  return read.ok() && readback.size() == o.size && readback.FinalHex() == sha256;
+}
+
 // Puts the parts not stored yet and completes the upload; `sha256` gets
 // the source's hash. Restarts the upload when the provider lost it.
 Status CopyInParts(ObjectStore& from, ObjectStore& to, ManifestObject& o, const CopyHooks& hooks, std::string& sha256) {
@@ -36,6 +48,7 @@ Status CopyInParts(ObjectStore& from, ObjectStore& to, ManifestObject& o, const 
       ICB_RETURN_IF_ERROR(hooks.save(o));
     }
     const size_t count = static_cast<size_t>((o.size + part - 1) / part);
+    const bool resumed_complete = o.parts.size() == count;
     bool lost = false;
     std::string buf;
     for (size_t i = o.parts.size(); i < count; ++i) {
@@ -63,6 +76,10 @@ Status CopyInParts(ObjectStore& from, ObjectStore& to, ManifestObject& o, const 
       continue;
     }
     sha256 = hasher->FinalHex();
+    // Every part was stored before this call: the process before a crash may
+    // have completed the upload (or be completing it still; asking again
+    // races with that, and some servers fall over on it). Check first.
+    if (resumed_complete && CompletedAlready(to, o, sha256)) return Status::Ok();
     Status done = to.CompleteParts(o.target_key, o.upload, o.parts);
     if (!done.ok()) {
       // Completed before a crash, then asked again: S3 forgets a completed

@@ -146,8 +146,13 @@ class CountingTarget final : public ObjectStoreWrapper {
     }
     return ObjectStoreWrapper::Put(k, s, n);
   }
+  Status CompleteParts(std::string_view k, std::string_view u, const std::vector<std::string>& tags) override {
+    ++completes;
+    return ObjectStoreWrapper::CompleteParts(k, u, tags);
+  }
   int fail_part_at = -1;
   int parts_put = 0;
+  int completes = 0;
   std::string corrupt_key;
   int corrupt_left = 0;
   uint64_t bytes = 0;
@@ -222,6 +227,50 @@ TEST_F(VerifiedCopyTest, AnInterruptedLargeObjectResumesFromItsLastStoredPart) {
   EXPECT_EQ(target_.part_puts.size(), 8u);
   for (const auto& [part, n] : target_.part_puts) EXPECT_EQ(n, 1) << part;
   EXPECT_EQ(target_.bytes, data.size());
+}
+
+TEST_F(VerifiedCopyTest, AnUploadCompletedJustBeforeACrashIsNotCompletedAgain) {
+  const std::string data = Bytes(4 * 1024, 8);
+  PutObject(*source_, "big", data);
+  ManifestObject o = Entry("big");
+  // The record as a crash right after the upload's completion leaves it:
+  // every part stored, not yet verified (what the copy saves after that is
+  // lost with the process).
+  std::optional<ManifestObject> at_crash;
+  CopyHooks hooks = Hooks();
+  hooks.save = [&](ManifestObject& m) {
+    if (at_crash) return Status::Ok();
+    Status saved = manifest_.Write(m, fence_);
+    if (m.parts.size() == 4) at_crash = m;
+    return saved;
+  };
+  ASSERT_TRUE(CopyVerified(*source_, target_, o, hooks).ok());
+  ASSERT_TRUE(at_crash.has_value());
+  EXPECT_EQ(target_.completes, 1);
+  ManifestObject resumed = *at_crash;
+  Status st = CopyVerified(*source_, target_, resumed, Hooks());
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(resumed.state, ObjectCopyState::kVerified) << resumed.error;
+  EXPECT_EQ(target_.completes, 1);  // checked first, not asked again
+  EXPECT_EQ(target_.parts_put, 4);
+  EXPECT_EQ(Read(*target_base_, "copy/big"), data);
+  // Every part stored but the completion lost with the crash: completed now.
+  PutObject(*source_, "other", Bytes(4 * 1024, 9));
+  ManifestObject p = Entry("other");
+  std::optional<ManifestObject> before_complete;
+  hooks.save = [&](ManifestObject& m) {
+    if (m.parts.size() == 4 && !before_complete) {
+      before_complete = m;
+      return Unavailable("killed");
+    }
+    return manifest_.Write(m, fence_);
+  };
+  EXPECT_FALSE(CopyVerified(*source_, target_, p, hooks).ok());
+  ManifestObject again = *before_complete;
+  ASSERT_TRUE(CopyVerified(*source_, target_, again, Hooks()).ok());
+  EXPECT_EQ(again.state, ObjectCopyState::kVerified) << again.error;
+  EXPECT_EQ(target_.completes, 2);
+  EXPECT_EQ(Read(*target_base_, "copy/other"), Bytes(4 * 1024, 9));
 }
 
 TEST_F(VerifiedCopyTest, ACorruptedCopyIsCaughtAndCopiedAgainAndThreeFailTheObject) {
