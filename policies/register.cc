@@ -3,6 +3,7 @@
 #include "broker/ranking/policy.h"
 #include "policies/ahp.h"
 #include "policies/consecutive_failures.h"
+#include "policies/load_trigger.h"
 #include "policies/topsis.h"
 #include "policies/weighted_sum.h"
 
@@ -16,6 +17,7 @@ void RegisterBuiltinPolicies(PolicyRegistry& registry) {
 
 void RegisterBuiltinTriggerPolicies(TriggerRegistry& registry) {
   registry.Register("consecutive_failures", [] { return std::make_unique<ConsecutiveFailuresTrigger>(); });
+  registry.RegisterLoad("load", [] { return std::make_unique<LoadTrigger>(); });
 }
 
 }  // namespace icb

@@ -18,8 +18,11 @@ class SimCompute final : public ComputeProvider {
     if (s.is_discarded() || !s.is_object()) return Unavailable("compute state: not a JSON object");
     try {
       ComputeState out{s.value("capacity", 0), s.value("quota", 0), s.value("used", 0), {}};
-      for (const auto& svc : s.value("services", json::array()))
-        out.services.push_back({svc.at("service").get<std::string>(), svc.at("instances").get<int>(), svc.value("url", "")});
+      for (const auto& svc : s.value("services", json::array())) {
+        std::optional<double> utilization;
+        if (svc.contains("utilization") && svc["utilization"].is_number()) utilization = svc["utilization"].get<double>();
+        out.services.push_back({svc.at("service").get<std::string>(), svc.at("instances").get<int>(), svc.value("url", ""), utilization});
+      }
       return out;
     } catch (const json::exception&) {
       return Unavailable("compute state: not a state document");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct ServiceInstances {
   std::string service;
   int instances = 0;
   std::string url;
+  // How busy its instances are, percent (mean over them, as the provider's
+  // monitoring reports it); unset: the provider does not say.
+  std::optional<double> utilization_percent;
 };
 
 struct ComputeState {

@@ -84,7 +84,7 @@ class MemoryComputeImpl final : public MemoryCompute {
   Result<Deployment> Deploy(const std::string& service, const std::string& key) override {
     std::lock_guard lock(mu_);
     calls_.push_back({"deploy", service, 0, key, !state_.Find(service)});
-    if (!state_.Find(service)) state_.services.push_back({service, 0, url_});
+    if (!state_.Find(service)) state_.services.push_back({service, 0, url_, utilization_});
     return Deployment{service, url_};
   }
   Status Scale(const std::string& service, int instances, const std::string& key) override {
@@ -109,6 +109,11 @@ class MemoryComputeImpl final : public MemoryCompute {
     std::lock_guard lock(mu_);
     state_.capacity = capacity;
   }
+  void SetUtilization(std::optional<double> percent) override {
+    std::lock_guard lock(mu_);
+    utilization_ = percent;
+    for (auto& s : state_.services) s.utilization_percent = percent;
+  }
   std::vector<ComputeCall> Calls() const override {
     std::lock_guard lock(mu_);
     return calls_;
@@ -118,6 +123,7 @@ class MemoryComputeImpl final : public MemoryCompute {
   std::string url_;
   mutable std::mutex mu_;
   ComputeState state_;
+  std::optional<double> utilization_;
   std::vector<ComputeCall> calls_;
 };
 

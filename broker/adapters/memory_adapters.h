@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct ComputeCall {
 class MemoryCompute : public ComputeProvider {
  public:
   virtual void SetCapacity(int capacity) = 0;  // what a provider's own change would do
+  // Every service's utilisation from now on (unset: not reported).
+  virtual void SetUtilization(std::optional<double> percent) = 0;
   virtual std::vector<ComputeCall> Calls() const = 0;
 };
 std::unique_ptr<MemoryCompute> NewMemoryCompute(int capacity, int quota, std::string url);

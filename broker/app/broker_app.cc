@@ -40,8 +40,8 @@ struct BrokerApp::Parts {
   std::unique_ptr<CatalogProviderAdapters> provider_adapters;
   std::unique_ptr<HttpClient> verify_client;   // verify steps' probes of a new placement
   std::unique_ptr<NetworkProbeRunner> verify_probes;
+  TriggerRegistry triggers;  // the orchestrator's burst controller and the detector use its policies
   std::unique_ptr<Orchestrator> orchestrator;
-  TriggerRegistry triggers;
   std::unique_ptr<Detector> detector;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
@@ -113,10 +113,11 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
     (void)gethostname(host, sizeof host - 1);
     orchestration.broker_id = std::string(host) + ":" + (o.port ? std::to_string(o.port) : "pid" + std::to_string(getpid()));
   }
+  RegisterBuiltinTriggerPolicies(p->triggers);
+  orchestration.load_policy = p->triggers.FindLoad("load");
   p->orchestrator = std::make_unique<Orchestrator>(
       WorkloadKindDeps{*p->store, *p->catalog, *p->provider_adapters, *p->verify_probes, p->policies, p->qos.get(), p->clock, Millis(1000)},
       orchestration);
-  RegisterBuiltinTriggerPolicies(p->triggers);
   // Periodic work runs on one scheduler (started last, below).
   p->scheduler = std::make_unique<Scheduler>(p->clock);
   // Each automatic workload's serving address is probed from this vantage.

@@ -61,6 +61,16 @@ Result<Workload> WorkloadFromJson(const json& doc) {
     if (doc["replication"].contains("interval_s")) r.interval_s = doc["replication"]["interval_s"].get<double>();
     w.replication = std::move(r);
   }
+  if (doc.contains("burst")) {
+    const json& b = doc["burst"];
+    Workload::Burst burst;
+    if (b.contains("p95_ms_above")) burst.p95_ms_above = b["p95_ms_above"].get<double>();
+    if (b.contains("utilization_above")) burst.utilization_above = b["utilization_above"].get<double>();
+    burst.window_s = b.value("window_s", burst.window_s);
+    burst.share_percent = b.value("share_percent", burst.share_percent);
+    burst.cooldown_s = b.value("cooldown_s", burst.cooldown_s);
+    w.burst = burst;
+  }
   return w;
 }
 

@@ -57,6 +57,16 @@ struct Workload {
     std::optional<double> interval_s;
   };
   std::optional<Replication> replication;
+  // Burst offload: instances borrowed at a secondary and a share of the
+  // split sent there while load is high.
+  struct Burst {
+    std::optional<double> p95_ms_above;       // unset: the placement's SLA p95 target
+    std::optional<double> utilization_above;  // percent
+    double window_s = 60;
+    double share_percent = 50;
+    double cooldown_s = 300;  // as Kubernetes HPA and EC2 Auto Scaling
+  };
+  std::optional<Burst> burst;
 };
 
 // From a document that passed schemas/workload.json.

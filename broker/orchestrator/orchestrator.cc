@@ -28,9 +28,17 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   RegisterRecoveryKind(kinds_, deps_, [this](const std::string& w, const FailoverRequest& r) { return StartFailover(w, r); });
   mover_ = std::make_unique<DataMover>(deps_.store, deps_.adapters, deps_.clock, options_.transfers);
   RegisterMigrationKind(kinds_, deps_, *mover_);
+  RegisterBurstKinds(kinds_, deps_);
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
                                               RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
   replicator_ = std::make_unique<Replicator>(deps_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });
+  if (options_.load_policy) {
+    burst_ = std::make_unique<BurstController>(
+        deps_, *runner_, *options_.load_policy, [this](const std::string& kind) { return NewOperationId(kind); },
+        [this] {
+          if (scheduler_) scheduler_->Wake(kRunnerTask);
+        });
+  }
 }
 
 Orchestrator::~Orchestrator() { Stop(); }
@@ -47,10 +55,12 @@ void Orchestrator::Start(Scheduler& scheduler) {
     if (started.ok() && *started > 0 && scheduler_) scheduler_->Wake(kRunnerTask);
     return deps_.clock.Monotonic() + Millis(1000);
   });
+  if (burst_) burst_->Start(scheduler);
 }
 
 void Orchestrator::Stop() {
   if (!scheduler_) return;
+  if (burst_) burst_->Stop();
   scheduler_->Unregister(kRunnerTask);
   scheduler_->Unregister(kReconcileTask);
   scheduler_->Unregister(kReplicateTask);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/scheduler.h"
+#include "broker/orchestrator/burst_controller.h"
 #include "broker/orchestrator/data_mover.h"
 #include "broker/orchestrator/replication.h"
 #include "broker/orchestrator/runner.h"
@@ -25,6 +26,8 @@ struct OrchestratorOptions {
   Millis lease_ttl{10'000};
   Millis reconcile_every{5'000};
   int transfers = 4;  // objects the data mover copies at once
+  // Decides burst offload; null: workloads' `burst` is not acted on.
+  const LoadTriggerPolicy* load_policy = nullptr;
 };
 
 // POST /v1/migrations (source and target) or POST /v1/workloads/{id}/migrations (workload and to).
@@ -77,6 +80,8 @@ class Orchestrator {
   void Nudge();
 
   OperationRunner& runner() { return *runner_; }
+  // Null without a load policy.
+  BurstController* burst() { return burst_.get(); }
   const OperationKinds& kinds() const { return kinds_; }
   Store& store() { return deps_.store; }
 
@@ -94,6 +99,7 @@ class Orchestrator {
   std::unique_ptr<DataMover> mover_;
   std::unique_ptr<OperationRunner> runner_;
   std::unique_ptr<Replicator> replicator_;
+  std::unique_ptr<BurstController> burst_;
   Scheduler* scheduler_ = nullptr;
   std::mutex id_mu_;
   uint64_t id_counter_ = 0;

@@ -35,4 +35,9 @@ Result<std::unique_ptr<ObjectStore>> CatalogProviderAdapters::Objects(const std:
   return registry_.Create<ObjectStore>(ref.first, ref.second, context_);
 }
 
+Result<std::unique_ptr<TrafficSplit>> CatalogProviderAdapters::Split(const std::string& provider) {
+  ICB_ASSIGN_OR_RETURN(auto ref, Config(provider, TrafficSplit::kCapability));
+  return registry_.Create<TrafficSplit>(ref.first, ref.second, context_);
+}
+
 }  // namespace icb

@@ -9,6 +9,7 @@
 #include "broker/adapters/compute.h"
 #include "broker/adapters/credentials.h"
 #include "broker/adapters/dns.h"
+#include "broker/adapters/traffic_split.h"
 #include "broker/adapters/registry.h"
 #include "broker/catalog/catalog.h"
 
@@ -23,6 +24,9 @@ class ProviderAdapters {
   virtual Result<std::unique_ptr<ObjectStore>> Objects(const std::string& provider) {
     return NotFound("provider " + provider + " has no object_storage adapter");
   }
+  virtual Result<std::unique_ptr<TrafficSplit>> Split(const std::string& provider) {
+    return NotFound("provider " + provider + " has no traffic_split adapter");
+  }
 };
 
 // Adapters as the catalog's provider documents describe them.
@@ -34,6 +38,7 @@ class CatalogProviderAdapters final : public ProviderAdapters {
   Result<std::unique_ptr<ComputeProvider>> Compute(const std::string& provider) override;
   Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& provider) override;
   Result<std::unique_ptr<ObjectStore>> Objects(const std::string& provider) override;
+  Result<std::unique_ptr<TrafficSplit>> Split(const std::string& provider) override;
 
  private:
   // The reference's configuration with its credentials joined.

@@ -1,7 +1,8 @@
 // Trigger policies decide from probe samples when a workload's serving
-// address has failed and when it has recovered. They are registered by name
-// like the ranking policies (filled in policies/register.cc); the detector
-// feeds them each vantage's latest samples.
+// address has failed and when it has recovered (the detector feeds them
+// each vantage's latest samples), and from its load when to burst to a
+// secondary and when to scale back (the burst controller feeds them). They
+// are registered by name like the ranking policies (policies/register.cc).
 #pragma once
 
 #include <functional>
@@ -47,20 +48,70 @@ class TriggerPolicy {
   virtual TriggerDecision Evaluate(const SamplesByVantage& samples, const FailoverSettings& settings, bool failed) const = 0;
 };
 
+// One sample of a workload's load at its placement: a probe's latency (a
+// probe that timed out counts as its timeout: the latency was at least
+// that) and the compute adapter's utilisation, when each is known.
+struct LoadSample {
+  TimePoint ts;
+  std::optional<double> latency_ms;
+  std::optional<double> utilization_percent;
+};
+
+struct LoadThresholds {
+  std::optional<double> p95_ms_above;       // unset: latency does not count
+  std::optional<double> utilization_above;  // unset: utilisation does not count
+  Millis window{60'000};
+  Millis cooldown{300'000};
+};
+
+// Where a workload's burst stands: `calm_since` is when load last fell
+// below every threshold while bursting (the cooldown runs from it).
+struct LoadState {
+  bool bursting = false;
+  std::optional<TimePoint> calm_since;
+};
+
+enum class LoadVerdict { kUnchanged, kBurst, kScaleBack };
+
+struct LoadDecision {
+  LoadVerdict verdict = LoadVerdict::kUnchanged;
+  std::optional<TimePoint> calm_since;  // the state's, carried on or changed
+  // What it rests on: each signal over the window beside its threshold.
+  nlohmann::json inputs = nlohmann::json::object();
+};
+
+// Load trigger policies decide from a workload's load samples when to
+// borrow capacity at a secondary and when to give it back.
+class LoadTriggerPolicy {
+ public:
+  virtual ~LoadTriggerPolicy() = default;
+  // `samples`: oldest first, at least the window's worth.
+  virtual LoadDecision Evaluate(const std::vector<LoadSample>& samples, const LoadThresholds& thresholds, const LoadState& state,
+                                TimePoint now) const = 0;
+};
+
+// Named trigger policies of both families: failure detection and load.
 class TriggerRegistry {
  public:
   using Factory = std::function<std::unique_ptr<TriggerPolicy>()>;
+  using LoadFactory = std::function<std::unique_ptr<LoadTriggerPolicy>()>;
   void Register(std::string name, Factory factory) { policies_[std::move(name)] = factory(); }
+  void RegisterLoad(std::string name, LoadFactory factory) { load_policies_[std::move(name)] = factory(); }
   const TriggerPolicy* Find(std::string_view name) const {
     auto it = policies_.find(name);
     return it == policies_.end() ? nullptr : it->second.get();
   }
+  const LoadTriggerPolicy* FindLoad(std::string_view name) const {
+    auto it = load_policies_.find(name);
+    return it == load_policies_.end() ? nullptr : it->second.get();
+  }
 
  private:
   std::map<std::string, std::unique_ptr<TriggerPolicy>, std::less<>> policies_;
+  std::map<std::string, std::unique_ptr<LoadTriggerPolicy>, std::less<>> load_policies_;
 };
 
-// Defined in policies/: registers consecutive_failures.
+// Defined in policies/: registers consecutive_failures and load.
 void RegisterBuiltinTriggerPolicies(TriggerRegistry& registry);
 
 }  // namespace icb

@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "broker/core/time.h"
+#include "broker/orchestrator/burst_kind.h"
+#include "broker/orchestrator/split_weights.h"
 #include "broker/orchestrator/replication.h"
 #include "broker/ranking/ranker.h"
 #include "broker/schema/validator.h"
@@ -100,14 +102,8 @@ class WorkloadSteps {
   }
 
  private:
-  std::string Key(const Operation& op, const char* what) const { return op.id + "/" + what; }
-
-  // A provider that did not answer: the step waits and runs again, a few
-  // times; then `give_up`.
   StepOutcome Transient(const Operation& op, const std::string& step, const Status& s, StepOutcome give_up) {
-    const StepRecord* rec = op.Step(step);
-    if (rec && rec->attempts < kTransientAttempts) return StepOutcome::Wait(step + ": " + s.message(), d_.wait_recheck);
-    return give_up;
+    return TransientStep(d_, op, step, s, std::move(give_up));
   }
 
   StepOutcome ChooseTarget(const Operation& op, const Workload& w) {
@@ -176,24 +172,9 @@ class WorkloadSteps {
 
   StepOutcome EnsureCapacity(const Operation& op, const Workload& w) {
     const bool can_choose_again = op.kind == "failover" && op.request.value("to", "").empty();
-    auto elsewhere = [&](const std::string& why) {
+    return EnsureCapacityStep(d_, op, w, [&](const std::string& why) {
       return can_choose_again ? StepOutcome::Retry(why, "choose_target") : StepOutcome::Fail(why);
-    };
-    auto compute = d_.adapters.Compute(op.target);
-    if (!compute.ok()) return StepOutcome::Fail(compute.status().message());
-    auto deployed = (*compute)->Deploy(w.service, Key(op, "deploy"));
-    if (!deployed.ok()) return Transient(op, "ensure_capacity", deployed.status(), elsewhere(deployed.status().message()));
-    auto state = (*compute)->State();
-    if (!state.ok()) return Transient(op, "ensure_capacity", state.status(), elsewhere(state.status().message()));
-    const ServiceInstances* running = state->Find(w.service);
-    const int before = running ? running->instances : 0;
-    if (before < w.instances) {
-      Status scaled = (*compute)->Scale(w.service, w.instances, Key(op, "scale"));
-      if (CapacityRefusal(scaled)) return elsewhere(op.target + " has no room for " + std::to_string(w.instances) + " instances: " + scaled.message());
-      if (!scaled.ok()) return Transient(op, "ensure_capacity", scaled, elsewhere(scaled.message()));
-    }
-    return StepOutcome::Done({{"provider", op.target}, {"service", w.service}, {"url", deployed->url},
-                              {"instances", std::max(before, w.instances)}, {"instances_before", before}});
+    });
   }
 
   StepOutcome SyncData(const Operation& op, const Workload& w) {
@@ -239,36 +220,32 @@ class WorkloadSteps {
     detail["previous"] = *before ? json((*before)->contents) : json(nullptr);
     if (*before && (*before)->contents == record.contents && (*before)->ttl == record.ttl) {
       detail["changed"] = false;  // already so (a step run again after a crash)
-      return StepOutcome::Done(detail);
+      return SplitHome(op, w, std::move(detail));
     }
     Status replaced = (*dns)->Replace(record);
     if (!replaced.ok()) return Transient(op, "switch_dns", replaced, StepOutcome::Fail(replaced.message()));
     detail["changed"] = true;
-    return StepOutcome::Done(detail);
+    return SplitHome(op, w, std::move(detail));
+  }
+
+  // With the record, the workload's split: every weight on where it runs
+  // now (a burst in force keeps its share; its scale back brings it home).
+  StepOutcome SplitHome(const Operation& op, const Workload& w, json detail) {
+    if (!w.split || !w.split->servers.count(op.target)) return StepOutcome::Done(std::move(detail));
+    auto burst = GetBurst(d_.store, w.id);
+    if (!burst.ok()) return Transient(op, "switch_dns", burst.status(), StepOutcome::Fail(burst.status().message()));
+    if (*burst && (*burst)->bursting && (*burst)->source == op.target) {
+      detail["split"] = {{"changed", false}, {"reason", "burst to " + (*burst)->secondary + " in force"}};
+      return StepOutcome::Done(std::move(detail));
+    }
+    auto applied = ApplySplitWeights(d_.adapters, w, SplitWeights(w, op.target, "", 0));
+    if (!applied.ok()) return Transient(op, "switch_dns", applied.status(), StepOutcome::Fail(applied.status().message()));
+    detail["split"] = std::move(*applied);
+    return StepOutcome::Done(std::move(detail));
   }
 
   StepOutcome Verify(const Operation& op, const Workload& w) {
-    const StepRecord* capacity = op.Step("ensure_capacity");
-    const std::string url = capacity ? capacity->detail.value("url", "") : "";
-    ProbeTarget target{op.target, "workload:" + w.id, url, ProbeSettings{}};
-    target.settings.timeout = std::min<Millis>(w.failover.interval * 2, Millis(5000));
-    json probes = json::array();
-    std::string failure;
-    for (int i = 0; i < w.failover.recoveries; ++i) {
-      QosSample s = d_.probes.Run(target);
-      json probe = {{"ok", s.ok}, {"status", s.status}, {"error", std::string(ProbeErrorName(s.error))}};
-      probe["latency_ms"] = s.latency_ms ? json(*s.latency_ms) : json(nullptr);
-      probes.push_back(std::move(probe));
-      if (!s.ok) {
-        failure = std::string(ProbeErrorName(s.error)) + (s.status ? " (status " + std::to_string(s.status) + ")" : "");
-        break;
-      }
-    }
-    json detail = {{"url", url}, {"probes", std::move(probes)}, {"needed", w.failover.recoveries}};
-    if (failure.empty()) return StepOutcome::Done(detail);
-    const std::string why = op.target + " does not answer at " + url + ": " + failure;
-    if (op.kind == "failover" && op.request.value("to", "").empty()) return StepOutcome::Retry(why, "choose_target", detail);
-    return StepOutcome::Fail(why, detail);
+    return VerifyStep(d_, op, w, op.kind == "failover" && op.request.value("to", "").empty());
   }
 
   StepOutcome DrainSource(const Operation& op) {
@@ -287,6 +264,55 @@ class WorkloadSteps {
 };
 
 }  // namespace
+
+StepOutcome TransientStep(const WorkloadKindDeps& d, const Operation& op, const std::string& step, const Status& s, StepOutcome give_up) {
+  const StepRecord* rec = op.Step(step);
+  if (rec && rec->attempts < kTransientAttempts) return StepOutcome::Wait(step + ": " + s.message(), d.wait_recheck);
+  return give_up;
+}
+
+StepOutcome EnsureCapacityStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w,
+                               const std::function<StepOutcome(const std::string& why)>& elsewhere) {
+  auto compute = d.adapters.Compute(op.target);
+  if (!compute.ok()) return StepOutcome::Fail(compute.status().message());
+  auto deployed = (*compute)->Deploy(w.service, op.id + "/deploy");
+  if (!deployed.ok()) return TransientStep(d, op, "ensure_capacity", deployed.status(), elsewhere(deployed.status().message()));
+  auto state = (*compute)->State();
+  if (!state.ok()) return TransientStep(d, op, "ensure_capacity", state.status(), elsewhere(state.status().message()));
+  const ServiceInstances* running = state->Find(w.service);
+  const int before = running ? running->instances : 0;
+  if (before < w.instances) {
+    Status scaled = (*compute)->Scale(w.service, w.instances, op.id + "/scale");
+    if (CapacityRefusal(scaled)) return elsewhere(op.target + " has no room for " + std::to_string(w.instances) + " instances: " + scaled.message());
+    if (!scaled.ok()) return TransientStep(d, op, "ensure_capacity", scaled, elsewhere(scaled.message()));
+  }
+  return StepOutcome::Done({{"provider", op.target}, {"service", w.service}, {"url", deployed->url},
+                            {"instances", std::max(before, w.instances)}, {"instances_before", before}});
+}
+
+StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again) {
+  const StepRecord* capacity = op.Step("ensure_capacity");
+  const std::string url = capacity ? capacity->detail.value("url", "") : "";
+  ProbeTarget target{op.target, "workload:" + w.id, url, ProbeSettings{}};
+  target.settings.timeout = std::min<Millis>(w.failover.interval * 2, Millis(5000));
+  json probes = json::array();
+  std::string failure;
+  for (int i = 0; i < w.failover.recoveries; ++i) {
+    QosSample s = d.probes.Run(target);
+    json probe = {{"ok", s.ok}, {"status", s.status}, {"error", std::string(ProbeErrorName(s.error))}};
+    probe["latency_ms"] = s.latency_ms ? json(*s.latency_ms) : json(nullptr);
+    probes.push_back(std::move(probe));
+    if (!s.ok) {
+      failure = std::string(ProbeErrorName(s.error)) + (s.status ? " (status " + std::to_string(s.status) + ")" : "");
+      break;
+    }
+  }
+  json detail = {{"url", url}, {"probes", std::move(probes)}, {"needed", w.failover.recoveries}};
+  if (failure.empty()) return StepOutcome::Done(detail);
+  const std::string why = op.target + " does not answer at " + url + ": " + failure;
+  if (can_choose_again) return StepOutcome::Retry(why, "choose_target", detail);
+  return StepOutcome::Fail(why, detail);
+}
 
 Result<Workload> LoadWorkload(Catalog& catalog, const std::string& id) {
   ICB_ASSIGN_OR_RETURN(std::string text, catalog.Get(Collection::kWorkloads, id));

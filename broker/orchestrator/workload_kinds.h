@@ -45,6 +45,22 @@ struct WorkloadKindDeps {
 
 void RegisterWorkloadKinds(OperationKinds& kinds, const WorkloadKindDeps& deps);
 
+// Steps other workload kinds share (burst offload borrows capacity and
+// verifies it as a failover does).
+//
+// A provider that did not answer: the step waits and runs again, a few
+// times; then `give_up`.
+StepOutcome TransientStep(const WorkloadKindDeps& d, const Operation& op, const std::string& step, const Status& s, StepOutcome give_up);
+// ensure_capacity: deploys the workload's service at op.target and scales
+// it to at least its instances (idempotent, keyed by the operation);
+// `elsewhere` answers a target without room. Detail: url, instances and
+// instances_before (what a scale back returns to).
+StepOutcome EnsureCapacityStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w,
+                               const std::function<StepOutcome(const std::string& why)>& elsewhere);
+// verify: op.target answers at the URL ensure_capacity recorded, failover.recoveries
+// probes in a row; else back to choose_target (`can_choose_again`) or fail.
+StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again);
+
 // Starts one failover of a recovery (the orchestrator's StartFailover).
 struct FailoverRequest;
 using StartFailoverFn = std::function<Result<Operation>(const std::string& workload, const FailoverRequest& request)>;

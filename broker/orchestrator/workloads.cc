@@ -34,6 +34,16 @@ Status CheckWorkloadReferences(const CatalogSnapshot& catalog, const Workload& w
     for (const auto& [id, server] : w.split->servers) provider(id, JsonPointerAppend("/split/servers", id), nullptr, "");
   }
   if (w.replication && w.replication->to != "auto") provider(w.replication->to, "/replication/to", "object_storage", "a replica");
+  // Burst offload moves a share of the split: it needs one, with a server
+  // for the placement and at least one for a secondary.
+  std::vector<FieldError> burst;
+  if (w.burst) {
+    if (!w.split) burst.push_back({"/burst", "burst offload needs a split (the load balancer whose weights it sets)"});
+    else if (!w.split->servers.count(w.placement))
+      burst.push_back({"/split/servers", "names no server for the placement " + w.placement + ", which burst offload keeps serving"});
+    else if (w.split->servers.size() < 2)
+      burst.push_back({"/split/servers", "names no server for a secondary to burst to"});
+  }
   if (!unknown.empty()) {
     const size_t n = unknown.size();
     return Status(StatusCode::kNotFound, CountedErrors(n, n, "unknown reference", "unknown references"), std::move(unknown));
@@ -43,6 +53,7 @@ Status CheckWorkloadReferences(const CatalogSnapshot& catalog, const Workload& w
     return InvalidArgument(CountedErrors(n, n, "provider without the adapter its role needs", "providers without the adapters their roles need"),
                            std::move(unfit));
   }
+  if (!burst.empty()) return InvalidArgument("burst offload without a split it can set", std::move(burst));
   return Status::Ok();
 }
 

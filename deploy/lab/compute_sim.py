@@ -9,7 +9,8 @@ or over quota:
                     latency_ms; 503 during an outage; 500 with probability error_rate
   GET  /v1/state    the steering state, the instances `used` (all services)
                     and per service its instances and URL
-  PUT  /v1/state    change any of latency_ms, error_rate, outage, capacity, quota
+  PUT  /v1/state    change any of latency_ms, error_rate, outage, capacity, quota,
+                    utilization (percent every service reports; null: none)
   POST /v1/deploy   {"service": NAME}: deploys the service (idempotent by
                     name; a new one runs 0 instances); 200 with {"service",
                     "url"}, the URL that serves it (this endpoint)
@@ -35,21 +36,23 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": (bool,), "capacity": (int,), "quota": (int,)}
+STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": (bool,), "capacity": (int,), "quota": (int,),
+              "utilization": (int, float, type(None))}
 
 
 class Sim:
     def __init__(self, provider):
         self.lock = threading.Lock()
         self.state = {"provider": provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
-                      "capacity": 100, "quota": 20, "served": 0}
+                      "capacity": 100, "quota": 20, "served": 0, "utilization": None}
         self.services = {}  # name -> {"instances": N, "url": URL}
         self.calls = []
 
     def snapshot(self):
         s = dict(self.state)
         s["used"] = sum(v["instances"] for v in self.services.values())
-        s["services"] = [{"service": k, "instances": v["instances"], "url": v["url"]} for k, v in sorted(self.services.items())]
+        s["services"] = [{"service": k, "instances": v["instances"], "url": v["url"], "utilization": self.state["utilization"]}
+                         for k, v in sorted(self.services.items())]
         return s
 
 

@@ -50,11 +50,27 @@ class DnsRef final : public DnsSwitch {
   int& replaces_;
 };
 
+// Forwards to the fake's one traffic split, counting weight changes.
+class SplitRef final : public TrafficSplit {
+ public:
+  SplitRef(TrafficSplit& s, int& sets) : s_(s), sets_(sets) {}
+  Result<std::vector<SplitServer>> Servers() override { return s_.Servers(); }
+  Status SetWeights(const std::map<std::string, int>& w) override {
+    ++sets_;
+    return s_.SetWeights(w);
+  }
+  Status SetState(const std::string& server, const std::string& state) override { return s_.SetState(server, state); }
+
+ private:
+  TrafficSplit& s_;
+  int& sets_;
+};
+
 class FakeAdapters final : public ProviderAdapters {
  public:
   // Object storage: parts of kPartSize bytes (small, so tests have many).
   static constexpr uint64_t kPartSize = 1024;
-  FakeAdapters() : dns_(NewMemoryDnsSwitch("lab.example.")) {
+  FakeAdapters() : dns_(NewMemoryDnsSwitch("lab.example.")), split_(NewMemoryTrafficSplit({"sim-a", "sim-b", "sim-c"})) {
     for (const auto& [id, addr] : Addresses()) {
       compute_[id] = NewMemoryCompute(100, 20, "http://" + addr + ":8000/");
       objects_[id] = NewMemoryObjectStore(256, kPartSize);
@@ -79,6 +95,19 @@ class FakeAdapters final : public ProviderAdapters {
     if (wrap_objects) return wrap_objects(p, *it->second);
     return std::unique_ptr<ObjectStore>(std::make_unique<ObjectStoreWrapper>(*it->second));
   }
+  // lab-lb's split: a server per simulated provider, named after it.
+  Result<std::unique_ptr<TrafficSplit>> Split(const std::string& p) override {
+    if (p != "lab-lb") return NotFound("provider " + p + " has no traffic_split adapter");
+    return std::unique_ptr<TrafficSplit>(std::make_unique<SplitRef>(*split_, split_sets));
+  }
+  // Server name -> weight.
+  std::map<std::string, int> Weights() {
+    std::map<std::string, int> out;
+    const auto servers = split_->Servers();
+    for (const auto& s : *servers) out[s.name] = s.weight;
+    return out;
+  }
+  int split_sets = 0;
   ObjectStore& objects(const std::string& p) { return *objects_.at(p); }
   // Tests put their fault-injecting wrapper around a provider's store.
   std::function<std::unique_ptr<ObjectStore>(const std::string& provider, ObjectStore& store)> wrap_objects;
@@ -101,6 +130,7 @@ class FakeAdapters final : public ProviderAdapters {
   std::map<std::string, std::unique_ptr<MemoryCompute>> compute_;
   std::map<std::string, std::unique_ptr<ObjectStore>> objects_;
   std::unique_ptr<DnsSwitch> dns_;
+  std::unique_ptr<TrafficSplit> split_;
 };
 
 // A broker killed after `writes_left` writes: every later write, and every
@@ -175,10 +205,13 @@ class FakeProbes final : public ProbeRunner {
     s.status = is_down ? 503 : 200;
     s.error = is_down ? ProbeError::kStatus : ProbeError::kNone;
     if (!is_down) s.latency_ms = 3;
+    for (const auto& [host, ms] : latency_ms)
+      if (!is_down && t.url.find("//" + host + ":") != std::string::npos) s.latency_ms = ms;
     ++runs;
     return s;
   }
   std::set<std::string> down;  // hosts
+  std::map<std::string, double> latency_ms;  // per host; else 3 ms
   int runs = 0;
 };
 
@@ -201,6 +234,13 @@ inline void AddLabCatalog(Catalog& catalog) {
                                       {"constraints", {{"service_models", {"IaaS"}}, {"targets", {{"availability_percent", {{"min", 99.0}}}}}}},
                                       {"weights", {{"availability", 5}}}})
                   .ok());
+}
+
+// lab-lb: a load balancer with a traffic split (burst offload's).
+inline void AddLabBalancer(Catalog& catalog) {
+  nlohmann::json lb = ProviderDoc("lab-lb", "SaaS");
+  lb["adapters"] = {{"traffic_split", {{"adapter", "haproxy"}, {"config", {{"runtime_socket", "/run/haproxy.sock"}, {"backend", "providers"}}}}}};
+  EXPECT_TRUE(catalog.PutProvider("lab-lb", lb).ok());
 }
 
 inline nlohmann::json WorkloadDoc(const std::string& id, int priority = 1, const std::string& klass = "fast", int instances = 4,

@@ -1,0 +1,287 @@
+// Burst offload on the memory fakes and a manual clock: the load trigger
+// policy with hand-computed p95s and means, the burst and scale_back kinds
+// (capacity borrowed at the best-ranked secondary, the split's weights),
+// and the controller driven through the scheduler by load that swings
+// around the threshold, counting operations (no flapping).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "policies/load_trigger.h"
+#include "tests/unit/orchestrator_fakes.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::AddLabBalancer;
+using testing::AddLabCatalog;
+using testing::FakeAdapters;
+using testing::FakeProbes;
+using testing::WorkloadDoc;
+
+const TimePoint kT0 = *ParseRfc3339("2026-12-01T00:00:00Z");
+
+// One sample a second for `n` seconds up to `end`, latency from `latency(i)`.
+std::vector<LoadSample> Latencies(TimePoint end, const std::vector<double>& values) {
+  std::vector<LoadSample> out;
+  for (size_t i = 0; i < values.size(); ++i) out.push_back({end - Millis(1000 * (values.size() - 1 - i)), values[i], std::nullopt});
+  return out;
+}
+
+TEST(LoadTrigger, P95AndMeanAgainstTheirThresholdsOverACoveredWindow) {
+  LoadTrigger t;
+  LoadThresholds th;
+  th.window = Millis(30'000);
+  th.cooldown = Millis(300'000);
+  const TimePoint now = kT0 + Millis(100'000);
+  // 20 latencies 1..20 ms over 20 s: nearest rank p95 = the 19th = 19.
+  std::vector<double> v;
+  for (int i = 1; i <= 20; ++i) v.push_back(i);
+  auto samples = Latencies(now, v);
+  th.p95_ms_above = 18;
+  auto d = t.Evaluate(samples, th, {}, now);
+  EXPECT_EQ(d.verdict, LoadVerdict::kBurst);
+  EXPECT_EQ(d.inputs["p95_ms"], 19);
+  EXPECT_EQ(d.inputs["latency_samples"], 20);
+  th.p95_ms_above = 19;  // not above
+  EXPECT_EQ(t.Evaluate(samples, th, {}, now).verdict, LoadVerdict::kUnchanged);
+  // Only samples inside the window count: 40 slow ones before it do not.
+  auto old_then_new = Latencies(now - Millis(40'000), std::vector<double>(10, 500.0));
+  old_then_new.insert(old_then_new.end(), samples.begin(), samples.end());
+  EXPECT_EQ(t.Evaluate(old_then_new, th, {}, now).verdict, LoadVerdict::kUnchanged);
+  // An uncovered window decides nothing: two samples, or samples only from its last 10 s.
+  th.p95_ms_above = 5;
+  EXPECT_EQ(t.Evaluate(Latencies(now, {900, 900}), th, {}, now).verdict, LoadVerdict::kUnchanged);
+  EXPECT_EQ(t.Evaluate(Latencies(now, std::vector<double>(10, 900)), th, {}, now).verdict, LoadVerdict::kUnchanged);
+  EXPECT_EQ(t.Evaluate(Latencies(now, std::vector<double>(16, 900)), th, {}, now).verdict, LoadVerdict::kBurst);  // 15 s back: covered
+  // Utilisation: the mean over the window; (70 + 80 + 90) / 3 = 80.
+  LoadThresholds u;
+  u.window = Millis(30'000);
+  u.utilization_above = 79;
+  std::vector<LoadSample> busy = {{now - Millis(20'000), std::nullopt, 70.0}, {now - Millis(10'000), std::nullopt, 80.0}, {now, std::nullopt, 90.0}};
+  auto ud = t.Evaluate(busy, u, {}, now);
+  EXPECT_EQ(ud.verdict, LoadVerdict::kBurst);
+  EXPECT_EQ(ud.inputs["utilization_percent"], 80);
+  u.utilization_above = 80;
+  EXPECT_EQ(t.Evaluate(busy, u, {}, now).verdict, LoadVerdict::kUnchanged);
+  // No threshold at all: nothing is ever judged.
+  EXPECT_EQ(t.Evaluate(busy, LoadThresholds{}, {}, now).verdict, LoadVerdict::kUnchanged);
+}
+
+TEST(LoadTrigger, TheCooldownStartsWhenLoadIsLowAndStartsOverWhenItRises) {
+  LoadTrigger t;
+  LoadThresholds th;
+  th.p95_ms_above = 100;
+  th.window = Millis(10'000);
+  th.cooldown = Millis(300'000);
+  TimePoint now = kT0 + Millis(1'000'000);
+  LoadState bursting{true, std::nullopt};
+  auto low = [&](TimePoint at) { return Latencies(at, std::vector<double>(11, 20)); };
+  auto high = [&](TimePoint at) { return Latencies(at, std::vector<double>(11, 300)); };
+  auto d = t.Evaluate(low(now), th, bursting, now);
+  EXPECT_EQ(d.verdict, LoadVerdict::kUnchanged);
+  ASSERT_TRUE(d.calm_since.has_value());
+  EXPECT_EQ(*d.calm_since, now);
+  bursting.calm_since = d.calm_since;
+  // 299.999 s of calm: still burst; 300 s: scale back.
+  TimePoint almost = now + Millis(299'999);
+  EXPECT_EQ(t.Evaluate(low(almost), th, bursting, almost).verdict, LoadVerdict::kUnchanged);
+  TimePoint done = now + Millis(300'000);
+  EXPECT_EQ(t.Evaluate(low(done), th, bursting, done).verdict, LoadVerdict::kScaleBack);
+  // Load high again inside the cooldown: it starts over.
+  auto again = t.Evaluate(high(almost), th, bursting, almost);
+  EXPECT_EQ(again.verdict, LoadVerdict::kUnchanged);
+  EXPECT_FALSE(again.calm_since.has_value());
+  // High while burst is no new burst.
+  EXPECT_EQ(t.Evaluate(high(now), th, LoadState{true, std::nullopt}, now).verdict, LoadVerdict::kUnchanged);
+}
+
+class BurstTest : public ::testing::Test {
+ protected:
+  BurstTest()
+      : clock_(kT0),
+        store_(NewMemoryStore(&clock_)),
+        catalog_(*store_, *SchemaSet::LoadEmbedded()),
+        workloads_(catalog_, *store_, clock_),
+        scheduler_(clock_) {
+    RegisterBuiltinPolicies(policies_);
+    RegisterBuiltinTriggerPolicies(triggers_);
+    AddLabCatalog(catalog_);
+    AddLabBalancer(catalog_);
+    OrchestratorOptions options{"broker-1", Millis(3000), Millis(5000)};
+    options.load_policy = triggers_.FindLoad("load");
+    orchestrator_ = std::make_unique<Orchestrator>(WorkloadKindDeps{*store_, catalog_, adapters_, probes_, policies_, nullptr, clock_, Millis(1000)},
+                                                   options);
+    orchestrator_->Start(scheduler_);
+  }
+  ~BurstTest() override { orchestrator_->Stop(); }
+  static json Doc(const std::string& id, const json& burst) {
+    json w = WorkloadDoc(id, 1, "fast", 4);
+    w["failover"] = {{"automatic", false}};
+    w["split"] = {{"provider", "lab-lb"}, {"servers", {{"sim-a", "sim-a"}, {"sim-b", "sim-b"}, {"sim-c", "sim-c"}}}};
+    w["burst"] = burst;
+    return w;
+  }
+  void Put(const json& doc) {
+    auto put = workloads_.Put(doc["id"].get<std::string>(), doc);
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+  }
+  // Simulated seconds pass, the scheduler running whatever is due.
+  void Run(int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      while (scheduler_.RunDue() > 0) {
+      }
+      clock_.Advance(Millis(100));
+    }
+  }
+  std::vector<Operation> Ops(const std::string& kind) {
+    OperationStore ops(*store_);
+    std::vector<Operation> out;
+    const auto ids = ops.All();
+    for (const auto& id : *ids) {
+      auto op = **ops.Get(id);
+      if (op.kind == kind) out.push_back(op);
+    }
+    return out;
+  }
+  std::vector<AuditEvent> Events(const std::string& kind) {
+    AuditFilter f;
+    f.kind = kind;
+    f.limit = 1000;
+    return AuditLog(*store_).Query(f)->events;
+  }
+  int Instances(const std::string& provider, const std::string& service) {
+    auto s = adapters_.compute(provider).State();
+    const ServiceInstances* svc = s->Find(service);
+    return svc ? svc->instances : 0;
+  }
+  WorkloadStatus Status(const std::string& w) { return GetWorkloadStatus(*store_, w)->value(); }
+  using Weights = std::map<std::string, int>;
+
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+  Catalog catalog_;
+  WorkloadCatalog workloads_;
+  PolicyRegistry policies_;
+  TriggerRegistry triggers_;
+  FakeAdapters adapters_;
+  FakeProbes probes_;
+  Scheduler scheduler_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+};
+
+TEST_F(BurstTest, ABurstNeedsASplitNamingThePlacementAndASecondary) {
+  json no_split = Doc("shop", {{"p95_ms_above", 100}});
+  no_split.erase("split");
+  auto put = workloads_.Put("shop", no_split);
+  EXPECT_EQ(put.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(put.status().errors().at(0).pointer, "/burst");
+  json alone = Doc("shop", {{"p95_ms_above", 100}});
+  alone["split"]["servers"] = {{"sim-a", "sim-a"}};
+  put = workloads_.Put("shop", alone);
+  EXPECT_EQ(put.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(put.status().errors().at(0).pointer, "/split/servers");
+  json elsewhere = Doc("shop", {{"p95_ms_above", 100}});
+  elsewhere["split"]["servers"] = {{"sim-b", "sim-b"}, {"sim-c", "sim-c"}};
+  EXPECT_EQ(workloads_.Put("shop", elsewhere).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(BurstTest, LoadSwingingAroundTheThresholdBurstsOnceAndScalesBackOnceAfterTheCooldown) {
+  Put(Doc("shop", {{"p95_ms_above", 100}, {"window_s", 30}, {"share_percent", 40}}));  // cooldown: the default 300 s
+  Run(3);
+  ASSERT_EQ(Status("shop").state, "running");
+  // Placed with all of its weight on its placement.
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 100}, {"sim-b", 0}, {"sim-c", 0}}));
+  Run(60);  // calm: nothing happens
+  EXPECT_TRUE(Ops("burst").empty());
+  // The placement slows down: p95 over 30 s goes above 100 ms.
+  probes_.latency_ms["127.0.0.11"] = 250;
+  Run(40);
+  auto bursts = Ops("burst");
+  ASSERT_EQ(bursts.size(), 1u);
+  EXPECT_EQ(bursts[0].state, OperationState::kSucceeded) << bursts[0].reason;
+  EXPECT_EQ(bursts[0].target, "sim-b");  // the best-ranked secondary with room
+  EXPECT_EQ(Status("shop").state, "bursting");
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 60}, {"sim-b", 40}, {"sim-c", 0}}));
+  EXPECT_EQ(Instances("sim-b", "shop"), 4);  // instances borrowed
+  auto started = Events("burst_started");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_GT(started[0].inputs["p95_ms"].get<double>(), 100);
+  // Load swings: 60 s high, 120 s low, ten times. Each calm spell is
+  // shorter than the cooldown: no scale back, and no second burst.
+  for (int i = 0; i < 10; ++i) {
+    probes_.latency_ms["127.0.0.11"] = 250;
+    Run(60);
+    probes_.latency_ms["127.0.0.11"] = 20;
+    Run(120);
+  }
+  EXPECT_EQ(Ops("burst").size(), 1u);
+  EXPECT_TRUE(Ops("scale_back").empty());
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 60}, {"sim-b", 40}, {"sim-c", 0}}));
+  // Calm for good: after the window and the cooldown, one scale back.
+  Run(240);
+  auto backs = Ops("scale_back");
+  ASSERT_EQ(backs.size(), 1u);
+  EXPECT_EQ(backs[0].state, OperationState::kSucceeded) << backs[0].reason;
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 100}, {"sim-b", 0}, {"sim-c", 0}}));
+  EXPECT_EQ(Instances("sim-b", "shop"), 0);  // back to what it ran before
+  EXPECT_EQ(Status("shop").state, "running");
+  EXPECT_EQ(Events("burst_ended").size(), 1u);
+  Run(600);
+  EXPECT_EQ(Ops("burst").size(), 1u);
+  EXPECT_EQ(Ops("scale_back").size(), 1u);
+  // A new spike is a new burst.
+  probes_.latency_ms["127.0.0.11"] = 400;
+  Run(40);
+  EXPECT_EQ(Ops("burst").size(), 2u);
+}
+
+TEST_F(BurstTest, UtilisationFromTheComputeAdapterBurstsToASecondaryWithRoom) {
+  // sim-b has no room: the burst goes to sim-c, the next one ranked.
+  adapters_.compute("sim-b").SetCapacity(2);
+  Put(Doc("api", {{"utilization_above", 75}, {"window_s", 20}, {"share_percent", 25}, {"cooldown_s", 60}}));
+  Run(3);
+  adapters_.compute("sim-a").SetUtilization(90);
+  Run(30);
+  auto bursts = Ops("burst");
+  ASSERT_EQ(bursts.size(), 1u);
+  EXPECT_EQ(bursts[0].state, OperationState::kSucceeded) << bursts[0].reason;
+  EXPECT_EQ(bursts[0].target, "sim-c");
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 75}, {"sim-b", 0}, {"sim-c", 25}}));
+  const auto candidates = bursts[0].Step("choose_target")->detail["candidates"];
+  EXPECT_EQ(candidates[0]["provider"], "sim-b");
+  EXPECT_FALSE(candidates[0]["reasons"].empty());  // no capacity
+  adapters_.compute("sim-a").SetUtilization(40);
+  Run(100);  // window + the 60 s cooldown
+  ASSERT_EQ(Ops("scale_back").size(), 1u);
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 100}, {"sim-b", 0}, {"sim-c", 0}}));
+  EXPECT_EQ(Instances("sim-c", "api"), 0);
+}
+
+TEST_F(BurstTest, AWorkloadThatFailsOverWhileBurstIsScaledBackToItsNewPlacement) {
+  Put(Doc("shop", {{"p95_ms_above", 100}, {"window_s", 10}, {"share_percent", 50}}));
+  Run(3);
+  probes_.latency_ms["127.0.0.11"] = 300;
+  Run(20);
+  ASSERT_EQ(Ops("burst").size(), 1u);
+  ASSERT_EQ(Ops("burst")[0].target, "sim-b");
+  // sim-a goes down; the operator fails over to sim-c.
+  FailoverRequest r;
+  r.to = "sim-c";
+  ASSERT_TRUE(orchestrator_->StartFailover("shop", r).ok());
+  Run(10);
+  ASSERT_EQ(Ops("failover").at(0).state, OperationState::kSucceeded) << Ops("failover").at(0).reason;
+  Run(5);
+  // The burst no longer fits: every weight on sim-c, sim-b's borrowed instances given back.
+  auto backs = Ops("scale_back");
+  ASSERT_EQ(backs.size(), 1u);
+  EXPECT_EQ(backs[0].state, OperationState::kSucceeded) << backs[0].reason;
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 0}, {"sim-b", 0}, {"sim-c", 100}}));
+  EXPECT_EQ(Instances("sim-b", "shop"), 0);
+  EXPECT_EQ(Status("shop").placement, "sim-c");
+  EXPECT_EQ(Status("shop").state, "running");
+}
+
+}  // namespace
+}  // namespace icb
