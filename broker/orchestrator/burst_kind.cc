@@ -58,12 +58,14 @@ class BurstSteps {
     const double window_s = op.request.value("window_s", 60.0);
     const auto retry_at = now + std::chrono::duration_cast<Millis>(std::chrono::duration<double>(window_s));
     if (op.kind == "burst") {
+      const StepRecord* chose = op.Step("choose_target");
       const StepRecord* capacity = op.Step("ensure_capacity");
-      const bool borrowed = capacity && capacity->state == StepState::kSucceeded;
+      // Borrowed, or perhaps borrowed by a run that did not record its end.
+      const bool borrowed = capacity && capacity->state != StepState::kPending;
       if (ok || borrowed) {
         rec.source = op.source;
         rec.secondary = op.target;
-        rec.instances_before = capacity ? capacity->detail.value("instances_before", 0) : 0;
+        rec.instances_before = chose ? chose->detail.value("instances_before", 0) : 0;
       }
       rec.bursting = ok;
       rec.calm_since.reset();
@@ -138,6 +140,14 @@ class BurstSteps {
       out.along.events.push_back(std::move(decision));
       return out;
     }
+    // What the secondary runs of the service before anything is borrowed:
+    // recorded here, before ensure_capacity scales it, because an
+    // ensure_capacity run again after a crash would see its own instances.
+    auto compute = d_.adapters.Compute(chosen->provider);
+    auto state = compute.ok() ? (*compute)->State() : Result<ComputeState>(compute.status());
+    if (!state.ok()) return TransientStep(d_, op, "choose_target", state.status(), StepOutcome::Fail(state.status().message()));
+    const ServiceInstances* running = state->Find(w.service);
+    detail["instances_before"] = running ? running->instances : 0;
     detail["target"] = chosen->provider;
     StepOutcome out = StepOutcome::Done(detail);
     out.target = chosen->provider;

@@ -283,5 +283,106 @@ TEST_F(BurstTest, AWorkloadThatFailsOverWhileBurstIsScaledBackToItsNewPlacement)
   EXPECT_EQ(Status("shop").state, "running");
 }
 
+// Kill after 0, 1, 2, ... writes of a burst and then of its scale back
+// until a broker lives through both: every write point is a kill point, and
+// each provider effect happens once.
+TEST(BurstKill, ABrokerKilledAtAnyWriteOfABurstOrScaleBackLeavesEachEffectOnce) {
+  PolicyRegistry policies;
+  RegisterBuiltinPolicies(policies);
+  TriggerRegistry triggers;
+  RegisterBuiltinTriggerPolicies(triggers);
+  int writes = 0;
+  for (int dies_after = 0;; ++dies_after) {
+    SCOPED_TRACE("killed after " + std::to_string(dies_after) + " writes");
+    ManualClock clock(kT0);
+    auto base = NewMemoryStore(&clock);
+    Catalog catalog(*base, *SchemaSet::LoadEmbedded());
+    AddLabCatalog(catalog);
+    AddLabBalancer(catalog);
+    WorkloadCatalog workloads(catalog, *base, clock);
+    FakeAdapters adapters;
+    FakeProbes probes;
+    auto deps = [&](Store& st) { return WorkloadKindDeps{st, catalog, adapters, probes, policies, nullptr, clock, Millis(1000)}; };
+    OrchestratorOptions options{"broker-0", Millis(3000), Millis(5000)};
+    options.load_policy = triggers.FindLoad("load");
+    json doc = WorkloadDoc("shop", 1, "fast", 4);
+    doc["failover"] = {{"automatic", false}};
+    doc["split"] = {{"provider", "lab-lb"}, {"servers", {{"sim-a", "sim-a"}, {"sim-b", "sim-b"}}}};
+    doc["burst"] = {{"p95_ms_above", 100}, {"window_s", 4}, {"share_percent", 30}, {"cooldown_s", 2}};
+    ASSERT_TRUE(workloads.Put("shop", doc).ok());
+    // Samples a second apart on a live broker until it starts an operation of `kind`.
+    auto start = [&](Orchestrator& o, const char* kind) {
+      for (int i = 0; i < 20; ++i) {
+        o.burst()->Sample("shop");
+        auto ids = OperationStore(*base).OfWorkload("shop");
+        for (const auto& id : *ids)
+          if (OperationStore(*base).Get(id)->value().kind == kind && !Finished(OperationStore(*base).Get(id)->value().state)) return id;
+        clock.Advance(Millis(1000));
+      }
+      return std::string();
+    };
+    // A broker that dies after `n` writes, then the next one that finishes.
+    auto run_dying = [&](int n, const std::string& broker) {
+      clock.Advance(Millis(3001));
+      testing::DyingStore dying(*base, n);
+      OrchestratorOptions o = options;
+      o.broker_id = broker;
+      Orchestrator second(deps(dying), o);
+      second.runner().Tick();
+      const bool lived = !dying.dead();
+      clock.Advance(Millis(3001));
+      o.broker_id = broker + "-next";
+      Orchestrator third(deps(*base), o);
+      for (int i = 0; i < 5; ++i) {
+        third.runner().Tick();
+        clock.Advance(Millis(1000));
+      }
+      return lived;
+    };
+    std::string burst_id, back_id;
+    {
+      Orchestrator first(deps(*base), options);
+      first.burst()->Follow();
+      ASSERT_TRUE(first.Reconcile().ok());
+      first.runner().Tick();
+      probes.latency_ms["127.0.0.11"] = 300;
+      burst_id = start(first, "burst");
+      ASSERT_FALSE(burst_id.empty());
+    }
+    const int sets_before = adapters.split_sets;
+    const bool burst_lived = run_dying(dies_after, "broker-1");
+    Operation burst = OperationStore(*base).Get(burst_id)->value();
+    ASSERT_EQ(burst.state, OperationState::kSucceeded) << burst.reason;
+    EXPECT_EQ(adapters.Effects("sim-b"), 2);  // deployed once, scaled once
+    EXPECT_EQ(adapters.split_sets - sets_before, 1);  // the weights set once
+    EXPECT_EQ(adapters.Weights()["sim-b"], 30);
+    {
+      OrchestratorOptions o = options;
+      o.broker_id = "broker-3";
+      clock.Advance(Millis(3001));
+      Orchestrator fourth(deps(*base), o);
+      fourth.burst()->Follow();
+      probes.latency_ms["127.0.0.11"] = 5;
+      back_id = start(fourth, "scale_back");
+      ASSERT_FALSE(back_id.empty());
+    }
+    const int sets_between = adapters.split_sets;
+    const bool back_lived = run_dying(dies_after, "broker-4");
+    Operation back = OperationStore(*base).Get(back_id)->value();
+    ASSERT_EQ(back.state, OperationState::kSucceeded) << back.reason;
+    EXPECT_EQ(adapters.Effects("sim-b"), 3);  // and scaled back once
+    EXPECT_EQ(adapters.split_sets - sets_between, 1);
+    EXPECT_EQ(adapters.Weights()["sim-a"], 100);
+    EXPECT_EQ(GetWorkloadStatus(*base, "shop")->value().state, "running");
+    EXPECT_EQ(OperationStore(*base).OfWorkload("shop")->size(), 3u);  // place, burst, scale_back
+    if (burst_lived && back_lived) {
+      writes = dies_after;
+      break;
+    }
+  }
+  EXPECT_GE(writes, 8);  // every write point of both was a kill point
+  std::printf("burst and scale back: killed at each of %d write points, each effect once\n", writes);
+}
+
 }  // namespace
 }  // namespace icb

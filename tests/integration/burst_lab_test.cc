@@ -1,0 +1,164 @@
+// Burst offload through the real binary on the lab: a workload behind the
+// lab's HAProxy starts with all of its weight on sim-a; sim-a is steered
+// slow (its p95 goes above the threshold), the broker borrows instances at
+// the best-ranked secondary and HAProxy's counted split moves half of the
+// requests there; sim-a is steered fast again, and after the (short, for
+// the test) cooldown every request lands on sim-a again and the secondary
+// runs what it ran before.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/core/time.h"
+#include "tests/e2e/http_client.h"
+#include "tests/integration/broker_process.h"
+#include "tests/integration/lab_environment.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::BrokerProcess;
+
+class BurstLabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lab_ = LabEnvironment::Lab();
+    ASSERT_NE(lab_, nullptr) << LabEnvironment::UpOutput();
+    Reset();
+  }
+  void TearDown() override {
+    if (lab_) Reset();
+  }
+  // The lab as the other tests expect it: every sim fast and roomy, HAProxy's weights even.
+  void Reset() {
+    for (const auto& sim : (*lab_)["compute"]) Steer(sim["provider"], {{"latency_ms", 0}, {"outage", false}, {"capacity", 1000}, {"quota", 1000}});
+    const std::string sock = (*lab_)["haproxy"]["runtime_socket"];
+    for (const char* s : {"sim-a", "sim-b", "sim-c"})
+      (void)testing::RunShell("python3 -c 'import socket,sys; c=socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); c.sendall((sys.argv[2] + chr(10)).encode()); c.recv(4096)' " +
+                              sock + " 'set weight providers/" + s + " 1'");
+  }
+  std::string SimUrl(const std::string& provider) {
+    for (const auto& sim : (*lab_)["compute"])
+      if (sim["provider"] == provider) return sim["url"];
+    return "";
+  }
+  void Steer(const std::string& provider, const json& change) {
+    auto [rc, out] = testing::RunShell("curl -sf -X PUT " + SimUrl(provider) + "/v1/state -d '" + change.dump() + "'");
+    ASSERT_EQ(rc, 0) << out;
+  }
+  int Instances(const std::string& provider, const std::string& service) {
+    auto [rc, out] = testing::RunShell("curl -sf " + SimUrl(provider) + "/v1/state");
+    if (rc != 0) return -1;
+    const json state = json::parse(out);
+    for (const auto& s : state["services"])
+      if (s["service"] == service) return s["instances"];
+    return 0;
+  }
+  // Where `n` requests through HAProxy's frontend land (each sim answers its name).
+  std::map<std::string, int> Landings(int n) {
+    const std::string url = (*lab_)["haproxy"]["frontend_url"];
+    const int port = std::stoi(url.substr(url.rfind(':') + 1));
+    std::map<std::string, int> seen;
+    for (int i = 0; i < n; ++i) {
+      auto r = testing::HttpCall(port, "GET", "/");
+      std::string who = r.status == 200 ? r.body : "(failed)";
+      while (!who.empty() && who.back() == '\n') who.pop_back();
+      ++seen[who];
+    }
+    return seen;
+  }
+  std::vector<json> Ops(BrokerProcess& b, const std::string& kind, const std::string& workload) {
+    auto r = b.Call("GET", "/v1/operations?kind=" + kind + "&workload=" + workload);
+    if (r.status != 200) return {};
+    auto j = json::parse(r.body);
+    const json& list = j.is_array() ? j : j["operations"];
+    return std::vector<json>(list.begin(), list.end());
+  }
+  template <typename Pred>
+  bool Eventually(Pred done, int tries = 2000) {
+    for (int i = 0; i < tries; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  const json* lab_ = nullptr;
+  testing::TempDir tmp_;
+};
+
+TEST_F(BurstLabTest, ALoadSpikeBurstsToASecondaryAndScalesBackAfterTheCooldown) {
+  const std::string dir = LabEnvironment::Dir();
+  BrokerProcess b({"--data-dir", tmp_.path() + "/data", "--catalog", dir + "/catalog", "--credentials", dir + "/credentials.json", "--broker-id",
+                   "lab-broker"},
+                  tmp_.path() + "/broker.log");
+  ASSERT_TRUE(b.Start());
+  const std::string id = "spiky";
+  json w = {{"name", "Spiky shop"}, {"priority", 1}, {"recovery_class", "fast"}, {"profile_id", "lab-web"},
+            {"placement", {{"provider", "sim-a"}}}, {"service", id}, {"instances", 2},
+            {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}},
+            {"split", {{"provider", "lab-lb"}, {"servers", {{"sim-a", "sim-a"}, {"sim-b", "sim-b"}, {"sim-c", "sim-c"}}}}},
+            {"burst", {{"p95_ms_above", 100}, {"window_s", 2}, {"share_percent", 50}, {"cooldown_s", 3}}},
+            {"failover", {{"automatic", false}, {"interval_s", 0.2}}}};
+  ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + id, w.dump()).status, 201);
+  ASSERT_TRUE(Eventually([&] { return b.Get("/v1/workloads/" + id).value("state", "") == "running"; }));
+  // Placed: all of its weight on sim-a.
+  // HAProxy's weighted round robin takes a weight change at its next round:
+  // the round in progress when the weights went from the lab's even 1s to
+  // 100/0/0 still hands a few requests to sim-b and sim-c. Then none.
+  (void)Landings(40);
+  auto calm = Landings(40);
+  EXPECT_EQ(calm["sim-a"], 40) << json(calm).dump() << "\n" << json(Ops(b, "place", id)).dump();
+
+  // sim-a slows down: 250 ms a request, above the 100 ms p95 threshold.
+  const auto slow_at = std::chrono::steady_clock::now();
+  Steer("sim-a", {{"latency_ms", 250}});
+  ASSERT_TRUE(Eventually([&] {
+    auto ops = Ops(b, "burst", id);
+    return !ops.empty() && ops[0]["state"] == "succeeded";
+  })) << json(Ops(b, "burst", id)).dump();
+  const double burst_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - slow_at).count();
+  json burst = Ops(b, "burst", id).at(0);
+  const std::string secondary = burst["target"]["provider"];
+  EXPECT_NE(secondary, "sim-a");
+  EXPECT_EQ(b.Get("/v1/workloads/" + id)["state"], "bursting");
+  EXPECT_GE(Instances(secondary, id), 2) << burst.dump();
+  // HAProxy's weighted round robin now alternates: half of the requests land on the secondary.
+  auto split = Landings(40);
+  EXPECT_NEAR(split[secondary], 20, 2) << json(split).dump();
+  EXPECT_NEAR(split["sim-a"], 20, 2) << json(split).dump();
+  auto started = b.Call("GET", "/v1/events?kind=burst_started&workload=" + id);
+  ASSERT_EQ(started.status, 200);
+  EXPECT_NE(started.body.find("p95_ms"), std::string::npos) << started.body;
+
+  // sim-a is fast again: after the window and the cooldown the weights return.
+  const auto fast_at = std::chrono::steady_clock::now();
+  Steer("sim-a", {{"latency_ms", 0}});
+  ASSERT_TRUE(Eventually([&] {
+    auto ops = Ops(b, "scale_back", id);
+    return !ops.empty() && ops[0]["state"] == "succeeded";
+  })) << json(Ops(b, "scale_back", id)).dump();
+  const double back_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - fast_at).count();
+  // Not before the cooldown, by the broker's own record: calm since, then 3 s, then the scale back.
+  json back = Ops(b, "scale_back", id).at(0);
+  ASSERT_TRUE(back["request"]["load"]["calm_since"].is_string()) << back.dump();
+  const auto calm_since = ParseRfc3339(back["request"]["load"]["calm_since"].get<std::string>());
+  const auto created = ParseRfc3339(back["created_at"].get<std::string>());
+  ASSERT_TRUE(calm_since && created);
+  EXPECT_GE(*created - *calm_since, Millis(3000));
+  auto home = Landings(40);
+  EXPECT_EQ(home["sim-a"], 40) << json(home).dump();
+  EXPECT_EQ(Instances(secondary, id), 0);  // what it ran before the burst
+  EXPECT_EQ(b.Get("/v1/workloads/" + id)["state"], "running");
+  EXPECT_EQ(Ops(b, "burst", id).size(), 1u);
+  EXPECT_EQ(Ops(b, "scale_back", id).size(), 1u);
+  std::printf("burst: bursted to %s %.1f s after sim-a slowed (window 2 s), split %d/%d; scaled back %.1f s after it recovered (cooldown 3 s)\n",
+              secondary.c_str(), burst_s, split["sim-a"], split[secondary], back_s);
+}
+
+}  // namespace
+}  // namespace icb
