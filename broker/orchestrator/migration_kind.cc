@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 
 namespace icb {
 
@@ -29,14 +30,22 @@ std::string TargetKey(const CopySet& set, const std::string& key) { return set.t
 
 class MigrationSteps {
  public:
-  MigrationSteps(const WorkloadKindDeps& deps, DataMover& mover, const OperationKind* failover) : d_(deps), mover_(mover), failover_(failover) {}
+  // `failover`: the failover kind as registered before (its steps run a
+  // workload's cutover; its sync_data is taken over by SyncData).
+  MigrationSteps(const WorkloadKindDeps& deps, DataMover& mover, std::optional<OperationKind> failover)
+      : d_(deps), mover_(mover), failover_(std::move(failover)) {}
 
   StepOutcome Run(const std::string& step, const Operation& op) {
     if (step == "inventory") return Inventory(op);
-    if (step == "copy") return Copy(op);
+    if (step == "copy") return Copy(op, "copy", SetsOf(op));
     if (step == "confirm") return Confirm(op);
     if (failover_ && !op.workload.empty() && op.kind == "migration") return failover_->run(step, op);
     return StepOutcome::Fail("no step " + step);
+  }
+
+  StepOutcome RunFailover(const std::string& step, const Operation& op) {
+    if (step == "sync_data") return SyncData(op);
+    return failover_->run(step, op);
   }
 
   Result<Along> Finish(const Operation& op) {
@@ -48,6 +57,56 @@ class MigrationSteps {
     if (op.kind == "replication") return FinishReplication(op);
     if (failover_ && failover_->finish && !op.workload.empty()) return failover_->finish(op);
     return Along{};
+  }
+
+  // A failover's sync_data. When the source still answers (a failover
+  // someone asked for, not one a detected outage started), the data sets
+  // are copied and verified from it first, incremental from the replica at
+  // the target when there is one: the workload arrives with all of its
+  // data (RPO achieved 0). When the source does not answer, the replica's
+  // moment is what there is (the failover kind's own sync_data reports it).
+  StepOutcome SyncData(const Operation& op) {
+    auto w = LoadWorkload(d_.catalog, op.workload);
+    if (!w.ok() || w->data.empty() || op.request.value("trigger", "") == "automatic" || !op.fence) return failover_->run("sync_data", op);
+    std::vector<CopySet> sets;
+    json data_sets = json::array();
+    for (const auto& d : w->data) {
+      sets.push_back({d.prefix, d.prefix});
+      data_sets.push_back({{"name", d.name}, {"prefix", d.prefix}});
+    }
+    Manifest manifest(d_.store, op.id);
+    auto head = d_.store.GetVersioned(manifest.HeadKey());
+    if (!head.ok()) return Transient(op, "sync_data", head.status(), 3);
+    json listed;
+    if (!*head && !mover_.Poll(op.id)) {
+      auto objects = ListSource(op.source, sets);
+      if (!objects.ok()) {
+        StepOutcome out = failover_->run("sync_data", op);
+        out.detail["source"] = "does not answer: " + objects.status().message();
+        return out;
+      }
+      auto to = d_.adapters.Objects(op.target);
+      if (!to.ok()) return StepOutcome::Fail(to.status().message());
+      Status made = (*to)->EnsureContainer();
+      if (!made.ok()) return Transient(op, "sync_data", made, 3);
+      auto replica = GetReplica(d_.store, op.workload);
+      if (!replica.ok()) return Transient(op, "sync_data", replica.status(), 3);
+      if (*replica && (*replica)->provider == op.target && !(*replica)->operation.empty()) {
+        auto carried = CarryOver(*objects, (*replica)->operation);
+        if (!carried.ok()) return Transient(op, "sync_data", carried.status(), 3);
+      }
+      Status written = manifest.Replace(*objects, *op.fence);
+      if (!written.ok()) return Transient(op, "sync_data", written, 3);
+    }
+    StepOutcome copied = Copy(op, "sync_data", sets);
+    if (copied.kind != StepOutcome::Kind::kDone) return copied;
+    json detail = {{"data_sets", std::move(data_sets)}, {"copied", true}, {"source", "answers"}, {"delta", std::move(copied.detail)},
+                   {"rpo_achieved_s", 0}};
+    if (w->rpo_s) {
+      detail["rpo_s"] = *w->rpo_s;
+      detail["rpo_met"] = true;
+    }
+    return StepOutcome::Done(std::move(detail));
   }
 
   // The replica record: released, and on success the new verified copy (the
@@ -76,10 +135,10 @@ class MigrationSteps {
   }
 
   // Every object under the sets' source prefixes, as the manifest lists them.
-  Result<std::vector<ManifestObject>> ListSource(const Operation& op) {
-    ICB_ASSIGN_OR_RETURN(auto from, d_.adapters.Objects(op.source));
+  Result<std::vector<ManifestObject>> ListSource(const std::string& source, const std::vector<CopySet>& sets) {
+    ICB_ASSIGN_OR_RETURN(auto from, d_.adapters.Objects(source));
     std::vector<ManifestObject> out;
-    for (const auto& set : SetsOf(op)) {
+    for (const auto& set : sets) {
       ICB_ASSIGN_OR_RETURN(auto listed, ListAll(*from, set.source_prefix));
       for (const auto& info : listed) {
         if (out.size() == kMaxManifestObjects)
@@ -95,33 +154,39 @@ class MigrationSteps {
     return out;
   }
 
+  // Incremental: what operation `previous` verified and has not changed
+  // since (same key, version tag, size and target key) is carried over as
+  // verified, not copied again. Returns how many objects were.
+  Result<size_t> CarryOver(std::vector<ManifestObject>& objects, const std::string& previous_id) {
+    Manifest before(d_.store, previous_id);
+    ICB_ASSIGN_OR_RETURN(auto previous, before.Load());
+    std::map<std::string, const ManifestObject*> verified;
+    for (const auto& o : previous)
+      if (o.state == ObjectCopyState::kVerified) verified[o.key] = &o;
+    size_t carried = 0;
+    for (auto& o : objects) {
+      auto it = verified.find(o.key);
+      if (it == verified.end() || it->second->etag != o.etag || it->second->size != o.size || it->second->target_key != o.target_key) continue;
+      o.state = ObjectCopyState::kVerified;
+      o.sha256 = it->second->sha256;
+      o.target_sha256 = it->second->target_sha256;
+      ++carried;
+    }
+    return carried;
+  }
+
   StepOutcome Inventory(const Operation& op) {
     if (!op.fence) return StepOutcome::Fail("no lease to write the manifest under");
     auto to = d_.adapters.Objects(op.target);
     if (!to.ok()) return StepOutcome::Fail(to.status().message());
     Status made = (*to)->EnsureContainer();
     if (!made.ok()) return Transient(op, "inventory", made, 3);
-    auto objects = ListSource(op);
+    auto objects = ListSource(op.source, SetsOf(op));
     if (objects.status().code() == StatusCode::kResourceExhausted || objects.status().code() == StatusCode::kNotFound) return StepOutcome::Fail(objects.status().message());
     if (!objects.ok()) return Transient(op, "inventory", objects.status(), 3);
     if (op.kind == "replication" && op.request.contains("previous")) {
-      // Incremental: what the previous replication verified and has not
-      // changed since (same key, version tag and size) is carried over.
-      Manifest before(d_.store, op.request["previous"].get<std::string>());
-      auto previous = before.Load();
-      if (!previous.ok()) return Transient(op, "inventory", previous.status(), 3);
-      std::map<std::string, const ManifestObject*> verified;
-      for (const auto& o : *previous)
-        if (o.state == ObjectCopyState::kVerified) verified[o.key] = &o;
-      size_t carried = 0;
-      for (auto& o : *objects) {
-        auto it = verified.find(o.key);
-        if (it == verified.end() || it->second->etag != o.etag || it->second->size != o.size || it->second->target_key != o.target_key) continue;
-        o.state = ObjectCopyState::kVerified;
-        o.sha256 = it->second->sha256;
-        o.target_sha256 = it->second->target_sha256;
-        ++carried;
-      }
+      auto carried = CarryOver(*objects, op.request["previous"].get<std::string>());
+      if (!carried.ok()) return Transient(op, "inventory", carried.status(), 3);
     }
     Manifest manifest(d_.store, op.id);
     Status written = manifest.Replace(*objects, *op.fence);
@@ -140,19 +205,21 @@ class MigrationSteps {
     return StepOutcome::Done(detail);
   }
 
-  StepOutcome Copy(const Operation& op) {
+  // `step`: the step this copy runs as (its attempts count its retries);
+  // `sets`: what is listed again after the copy.
+  StepOutcome Copy(const Operation& op, const std::string& step, const std::vector<CopySet>& sets) {
     if (!op.fence) return StepOutcome::Fail("no lease to write the manifest under");
     Manifest manifest(d_.store, op.id);
     auto state = mover_.Poll(op.id);
     if (!state) {
       auto objects = manifest.Load();
-      if (!objects.ok()) return Transient(op, "copy", objects.status(), kCopyAttempts);
+      if (!objects.ok()) return Transient(op, step, objects.status(), kCopyAttempts);
       mover_.Start(MoveSpec{op.id, op.source, op.target, *op.fence}, std::move(*objects));
       return StepOutcome::Running("copying", kPollEvery);
     }
     if (state->running) return StepOutcome::Running("copying", kPollEvery);
     mover_.Stop(op.id);
-    if (!state->status.ok()) return Transient(op, "copy", state->status, kCopyAttempts);
+    if (!state->status.ok()) return Transient(op, step, state->status, kCopyAttempts);
     json detail = {{"objects", state->progress.objects_total}, {"verified", state->verified}, {"vanished", state->vanished},
                    {"failed", state->failed},             {"bytes", state->progress.bytes_total}};
     if (state->failed > 0) {
@@ -161,9 +228,9 @@ class MigrationSteps {
     }
     // Listed again: what came or changed at the source during the copy.
     auto objects = manifest.Load();
-    if (!objects.ok()) return Transient(op, "copy", objects.status(), kCopyAttempts);
-    auto now = ListSource(op);
-    if (!now.ok()) return Transient(op, "copy", now.status(), kCopyAttempts);
+    if (!objects.ok()) return Transient(op, step, objects.status(), kCopyAttempts);
+    auto now = ListSource(op.source, sets);
+    if (!now.ok()) return Transient(op, step, now.status(), kCopyAttempts);
     std::map<std::string, ManifestObject*> by_key;
     for (auto& o : *objects) by_key[o.key] = &o;
     std::vector<ManifestObject> added;
@@ -181,13 +248,13 @@ class MigrationSteps {
         o.size = seen.size;
         ++o.changes;
         Status w = manifest.Write(o, *op.fence);
-        if (!w.ok()) return Transient(op, "copy", w, kCopyAttempts);
+        if (!w.ok()) return Transient(op, step, w, kCopyAttempts);
         ++changed;
       }
     }
     if (!added.empty()) {
       Status w = manifest.Append(added, objects->size(), *op.fence);
-      if (!w.ok()) return Transient(op, "copy", w, kCopyAttempts);
+      if (!w.ok()) return Transient(op, step, w, kCopyAttempts);
     }
     int round = 0;
     {
@@ -199,7 +266,7 @@ class MigrationSteps {
         return StepOutcome::Fail("the source kept changing: " + std::to_string(added.size() + changed) + " new or changed objects after " +
                                      std::to_string(round) + " listings", detail);
       auto reloaded = manifest.Load();
-      if (!reloaded.ok()) return Transient(op, "copy", reloaded.status(), kCopyAttempts);
+      if (!reloaded.ok()) return Transient(op, step, reloaded.status(), kCopyAttempts);
       mover_.Start(MoveSpec{op.id, op.source, op.target, *op.fence}, std::move(*reloaded));
       return StepOutcome::Running("copying " + std::to_string(added.size() + changed) + " new or changed objects", kPollEvery);
     }
@@ -265,7 +332,7 @@ class MigrationSteps {
 
   WorkloadKindDeps d_;
   DataMover& mover_;
-  const OperationKind* failover_;
+  std::optional<OperationKind> failover_;
   std::mutex mu_;
   std::map<std::string, int> rounds_;  // operation -> listings after a copy, this process
 };
@@ -273,7 +340,15 @@ class MigrationSteps {
 }  // namespace
 
 void RegisterMigrationKind(OperationKinds& kinds, const WorkloadKindDeps& deps, DataMover& mover) {
-  auto steps = std::make_shared<MigrationSteps>(deps, mover, kinds.Find("failover"));
+  const OperationKind* registered = kinds.Find("failover");
+  std::optional<OperationKind> failover;
+  if (registered) failover = *registered;
+  auto steps = std::make_shared<MigrationSteps>(deps, mover, failover);
+  if (failover) {
+    // The failover's sync_data copies the delta when the source answers.
+    kinds.Register("failover", {failover->steps, [steps](const std::string& step, const Operation& op) { return steps->RunFailover(step, op); },
+                                [steps](const Operation& op) { return steps->Finish(op); }});
+  }
   std::vector<std::string> all = kMigrationDataSteps;
   all.insert(all.end(), kMigrationCutoverSteps.begin(), kMigrationCutoverSteps.end());
   auto run = [steps](const std::string& step, const Operation& op) { return steps->Run(step, op); };

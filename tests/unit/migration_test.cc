@@ -731,5 +731,73 @@ TEST_F(MigrationTest, AFailoverToTheReplicaReportsTheRpoAchieved) {
   EXPECT_EQ(sync["data_loss_window"]["from"], FormatRfc3339(*replica.verified_at));
 }
 
+TEST_F(MigrationTest, AFailoverWhoseSourceAnswersCopiesTheDeltaSinceTheReplicaFirst) {
+  auto seeded = Seed("shop/", 4);
+  json doc = WorkloadDoc("shop");
+  doc["data"] = json::array({{{"name", "uploads"}, {"prefix", "shop/"}}});
+  doc["replication"] = {{"to", "sim-b"}, {"interval_s", 600}};
+  doc["rpo_s"] = 60;
+  ASSERT_TRUE(workloads_.Put("shop", doc).ok());
+  auto o = Make(*store_);
+  Drive(*o);
+  ASSERT_EQ(*o->Replicate(), 1u);
+  Drive(*o);
+  ASSERT_TRUE(GetReplica(*store_, "shop")->value().verified_at.has_value());
+  // After the replica: one new object, one changed.
+  const std::string added = Bytes(3000, 77), changed = Bytes(2500, 78);
+  PutObject(adapters_.objects("sim-a"), "shop/new", added);
+  PutObject(adapters_.objects("sim-a"), "shop/obj-1", changed);
+  FailoverRequest r;
+  r.to = "sim-b";
+  r.reason = "planned maintenance at sim-a";
+  auto op = o->StartFailover("shop", r);
+  ASSERT_TRUE(op.ok()) << op.status().ToString();
+  Drive(*o);
+  Operation done = Op(op->id);
+  ASSERT_EQ(done.state, OperationState::kSucceeded) << done.reason;
+  const json& sync = done.Step("sync_data")->detail;
+  EXPECT_TRUE(sync["copied"].get<bool>());
+  EXPECT_EQ(sync["source"], "answers");
+  EXPECT_EQ(sync["rpo_achieved_s"], 0);
+  EXPECT_EQ(sync["delta"]["objects"], 5);
+  EXPECT_EQ(sync["delta"]["verified"], 5);
+  EXPECT_EQ(sync["delta"]["bytes_written"], added.size() + changed.size());  // only the delta went over
+  seeded["shop/new"] = added;
+  seeded["shop/obj-1"] = changed;
+  for (const auto& [key, data] : seeded) EXPECT_EQ(Read(adapters_.objects("sim-b"), key), data) << key;
+}
+
+TEST_F(MigrationTest, AFailoverWhoseSourceDoesNotAnswerReportsTheReplicasWindow) {
+  Seed("shop/", 2);
+  json doc = WorkloadDoc("shop");
+  doc["data"] = json::array({{{"name", "uploads"}, {"prefix", "shop/"}}});
+  doc["replication"] = {{"to", "sim-b"}, {"interval_s", 600}};
+  ASSERT_TRUE(workloads_.Put("shop", doc).ok());
+  auto o = Make(*store_);
+  Drive(*o);
+  ASSERT_EQ(*o->Replicate(), 1u);
+  Drive(*o);
+  // sim-a's storage is gone with it: listing it fails.
+  struct Down final : ObjectStoreWrapper {
+    using ObjectStoreWrapper::ObjectStoreWrapper;
+    Result<ObjectPage> List(std::string_view, std::string_view, int) override { return Unavailable("connection refused"); }
+  };
+  adapters_.wrap_objects = [](const std::string& p, ObjectStore& s) -> std::unique_ptr<ObjectStore> {
+    if (p == "sim-a") return std::make_unique<Down>(s);
+    return std::make_unique<ObjectStoreWrapper>(s);
+  };
+  FailoverRequest r;
+  r.to = "sim-b";
+  auto op = o->StartFailover("shop", r);
+  ASSERT_TRUE(op.ok());
+  Drive(*o);
+  Operation done = Op(op->id);
+  ASSERT_EQ(done.state, OperationState::kSucceeded) << done.reason;
+  const json& sync = done.Step("sync_data")->detail;
+  EXPECT_EQ(sync["replica"]["provider"], "sim-b");
+  EXPECT_TRUE(sync.contains("data_loss_window"));
+  EXPECT_NE(sync["source"].get<std::string>().find("does not answer"), std::string::npos) << sync.dump();
+}
+
 }  // namespace
 }  // namespace icb
