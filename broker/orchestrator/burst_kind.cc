@@ -13,11 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-json Time(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
-std::optional<TimePoint> TimeFrom(const json& j, const char* name) {
-  if (!j.contains(name) || !j[name].is_string()) return std::nullopt;
-  return ParseRfc3339(j[name].get<std::string>());
-}
 
 class BurstSteps {
  public:
@@ -82,7 +77,7 @@ class BurstSteps {
         e.provider = rec.secondary;
         e.summary = "workload " + op.workload + " is back on " + op.target + " alone; " + rec.secondary + " scaled back to " +
                     std::to_string(rec.instances_before) + " instances";
-        e.inputs = {{"since", Time(rec.since)}, {"secondary", rec.secondary}, {"reason", op.request.value("reason", "")}};
+        e.inputs = {{"since", OptionalTimeJson(rec.since)}, {"secondary", rec.secondary}, {"reason", op.request.value("reason", "")}};
         along.events.push_back(std::move(e));
         const long long version = rec.version;
         rec = BurstRecord{};
@@ -124,17 +119,11 @@ class BurstSteps {
         chosen = &c;
         break;
       }
-    AuditEvent decision;
-    decision.id = op.id + "/decision/" + std::to_string(self ? self->attempts : 0);
-    decision.at = d_.clock.Now();
-    decision.kind = "decision";
-    decision.workload = w.id;
-    decision.operation = op.id;
-    decision.provider = chosen ? chosen->provider : op.source;
     const std::string why = "no secondary in the split can take " + std::to_string(w.instances) + " instances of " + w.service;
-    decision.summary = chosen ? "workload " + w.id + " bursts to " + chosen->provider + " (rank " + std::to_string(chosen->rank) + ")"
-                              : "workload " + w.id + ": " + why;
-    decision.inputs = detail;
+    AuditEvent decision = DecisionEvent(d_, op, w, chosen,
+                                        chosen ? "workload " + w.id + " bursts to " + chosen->provider + " (rank " + std::to_string(chosen->rank) + ")"
+                                               : "workload " + w.id + ": " + why,
+                                        detail);
     if (!chosen) {
       StepOutcome out = StepOutcome::Fail(why, detail);
       out.along.events.push_back(std::move(decision));
@@ -206,17 +195,17 @@ Result<std::optional<BurstRecord>> GetBurst(Store& store, std::string_view workl
   r.secondary = j.value("secondary", "");
   r.instances_before = j.value("instances_before", 0);
   r.operation = j.value("operation", "");
-  r.since = TimeFrom(j, "since");
-  r.calm_since = TimeFrom(j, "calm_since");
-  r.not_before = TimeFrom(j, "not_before");
+  r.since = OptionalTimeFrom(j, "since");
+  r.calm_since = OptionalTimeFrom(j, "calm_since");
+  r.not_before = OptionalTimeFrom(j, "not_before");
   r.version = rec->version;
   return std::optional<BurstRecord>(std::move(r));
 }
 
 CasWrite BurstWrite(std::string_view workload, const BurstRecord& r) {
   json j = {{"bursting", r.bursting},        {"source", r.source},           {"secondary", r.secondary},
-            {"instances_before", r.instances_before}, {"operation", r.operation}, {"since", Time(r.since)},
-            {"calm_since", Time(r.calm_since)}, {"not_before", Time(r.not_before)}};
+            {"instances_before", r.instances_before}, {"operation", r.operation}, {"since", OptionalTimeJson(r.since)},
+            {"calm_since", OptionalTimeJson(r.calm_since)}, {"not_before", OptionalTimeJson(r.not_before)}};
   return {BurstKey(workload), r.version, j.dump(), {}, {}};
 }
 

@@ -20,11 +20,6 @@ std::string RecordKey(std::string_view id) { return "icb:operation:" + std::stri
 std::string WorkloadKey(std::string_view w) { return "icb:operations:workload:" + std::string(w); }
 std::string IdempotencyKey(std::string_view k) { return "icb:operations:key:" + std::string(k); }
 
-std::optional<TimePoint> OptionalTime(const json& doc, const char* name) {
-  if (!doc.contains(name) || doc[name].is_null()) return std::nullopt;
-  return ParseRfc3339(doc[name].get<std::string>());
-}
-
 // The workloads an operation concerns, for the per-workload index.
 std::vector<std::string> Concerned(const Operation& op) {
   std::vector<std::string> out = op.workloads;
@@ -42,6 +37,13 @@ Result<std::vector<std::string>> Sorted(Result<std::vector<std::string>> members
 
 }  // namespace
 
+json OptionalTimeJson(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
+
+std::optional<TimePoint> OptionalTimeFrom(const json& record, const char* field) {
+  if (!record.contains(field) || !record[field].is_string()) return std::nullopt;
+  return ParseRfc3339(record[field].get<std::string>());
+}
+
 std::string_view OperationStateName(OperationState s) { return kOperationStates[static_cast<int>(s)]; }
 
 std::optional<OperationState> OperationStateFromName(std::string_view name) {
@@ -57,8 +59,8 @@ json OperationToJson(const Operation& op) {
   for (const auto& s : op.steps) {
     steps.push_back({{"name", s.name},
                      {"state", StepStateName(s.state)},
-                     {"started_at", s.started_at ? json(FormatRfc3339(*s.started_at)) : json(nullptr)},
-                     {"ended_at", s.ended_at ? json(FormatRfc3339(*s.ended_at)) : json(nullptr)},
+                     {"started_at", OptionalTimeJson(s.started_at)},
+                     {"ended_at", OptionalTimeJson(s.ended_at)},
                      {"attempts", s.attempts},
                      {"detail", s.detail}});
   }
@@ -100,8 +102,8 @@ Result<Operation> OperationFromJson(const json& doc) {
       auto it = std::find(std::begin(kStepStates), std::end(kStepStates), st);
       if (it == std::end(kStepStates)) return Internal("operation " + op.id + ": unknown step state");
       step.state = static_cast<StepState>(it - std::begin(kStepStates));
-      step.started_at = OptionalTime(s, "started_at");
-      step.ended_at = OptionalTime(s, "ended_at");
+      step.started_at = OptionalTimeFrom(s, "started_at");
+      step.ended_at = OptionalTimeFrom(s, "ended_at");
       step.attempts = s.value("attempts", 0);
       step.detail = s.value("detail", json::object());
       op.steps.push_back(std::move(step));

@@ -70,6 +70,11 @@ struct Along {
 };
 
 nlohmann::json OperationToJson(const Operation& op);
+
+// An optional moment in a record: RFC 3339 or null, and back (absent or
+// not a date-time: none).
+nlohmann::json OptionalTimeJson(const std::optional<TimePoint>& t);
+std::optional<TimePoint> OptionalTimeFrom(const nlohmann::json& record, const char* field);
 Result<Operation> OperationFromJson(const nlohmann::json& doc);
 
 // Operations in the store: a record per operation and the indexes that list

@@ -12,11 +12,6 @@ namespace {
 
 constexpr double kDefaultIntervalS = 60;
 
-json Time(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
-std::optional<TimePoint> TimeFrom(const json& j, const char* name) {
-  if (!j.contains(name) || !j[name].is_string()) return std::nullopt;
-  return ParseRfc3339(j[name].get<std::string>());
-}
 
 }  // namespace
 
@@ -28,19 +23,19 @@ Result<std::optional<ReplicaRecord>> GetReplica(Store& store, std::string_view w
   ICB_ASSIGN_OR_RETURN(json j, ParseJson(rec->value));
   ReplicaRecord r;
   r.provider = j.value("provider", "");
-  r.verified_at = TimeFrom(j, "verified_at");
+  r.verified_at = OptionalTimeFrom(j, "verified_at");
   r.operation = j.value("operation", "");
   r.target = j.value("target", "");
   r.running = j.value("running", "");
-  r.last_started = TimeFrom(j, "last_started");
-  r.lag_event_for = TimeFrom(j, "lag_event_for");
+  r.last_started = OptionalTimeFrom(j, "last_started");
+  r.lag_event_for = OptionalTimeFrom(j, "lag_event_for");
   r.version = rec->version;
   return std::optional<ReplicaRecord>(std::move(r));
 }
 
 CasWrite ReplicaWrite(std::string_view workload, const ReplicaRecord& r) {
-  json j = {{"provider", r.provider}, {"verified_at", Time(r.verified_at)}, {"operation", r.operation}, {"target", r.target},
-            {"running", r.running},   {"last_started", Time(r.last_started)}, {"lag_event_for", Time(r.lag_event_for)}};
+  json j = {{"provider", r.provider}, {"verified_at", OptionalTimeJson(r.verified_at)}, {"operation", r.operation}, {"target", r.target},
+            {"running", r.running},   {"last_started", OptionalTimeJson(r.last_started)}, {"lag_event_for", OptionalTimeJson(r.lag_event_for)}};
   return {ReplicaKey(workload), r.version, j.dump(), {}, {}};
 }
 

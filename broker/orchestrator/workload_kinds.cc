@@ -148,16 +148,10 @@ class WorkloadSteps {
       }
       if (!chosen) why = "no candidate can take " + std::to_string(w.instances) + " instances of " + w.service;
     }
-    AuditEvent decision;
-    decision.id = op.id + "/decision/" + std::to_string(self ? self->attempts : 0);
-    decision.at = d_.clock.Now();
-    decision.kind = "decision";
-    decision.workload = w.id;
-    decision.operation = op.id;
-    decision.provider = chosen ? chosen->provider : op.source;
-    decision.summary = chosen ? "workload " + w.id + " goes to " + chosen->provider + " (rank " + std::to_string(chosen->rank) + ")"
-                              : "workload " + w.id + ": " + why;
-    decision.inputs = detail;
+    AuditEvent decision = DecisionEvent(d_, op, w, chosen,
+                                        chosen ? "workload " + w.id + " goes to " + chosen->provider + " (rank " + std::to_string(chosen->rank) + ")"
+                                               : "workload " + w.id + ": " + why,
+                                        detail);
     if (!chosen) {
       StepOutcome out = StepOutcome::Fail(why, detail);
       out.along.events.push_back(std::move(decision));
@@ -269,6 +263,21 @@ StepOutcome TransientStep(const WorkloadKindDeps& d, const Operation& op, const 
   const StepRecord* rec = op.Step(step);
   if (rec && rec->attempts < kTransientAttempts) return StepOutcome::Wait(step + ": " + s.message(), d.wait_recheck);
   return give_up;
+}
+
+AuditEvent DecisionEvent(const WorkloadKindDeps& d, const Operation& op, const Workload& w, const Candidate* chosen, std::string summary,
+                         const json& detail) {
+  const StepRecord* self = op.Step("choose_target");
+  AuditEvent e;
+  e.id = op.id + "/decision/" + std::to_string(self ? self->attempts : 0);
+  e.at = d.clock.Now();
+  e.kind = "decision";
+  e.workload = w.id;
+  e.operation = op.id;
+  e.provider = chosen ? chosen->provider : op.source;
+  e.summary = std::move(summary);
+  e.inputs = detail;
+  return e;
 }
 
 StepOutcome EnsureCapacityStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w,

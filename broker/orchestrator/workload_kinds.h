@@ -61,6 +61,12 @@ StepOutcome EnsureCapacityStep(const WorkloadKindDeps& d, const Operation& op, c
 // probes in a row; else back to choose_target (`can_choose_again`) or fail.
 StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again);
 
+struct Candidate;
+// The `decision` event of a choose_target: the candidates it weighed
+// (`detail`) and the one it chose (null: none could take the workload).
+AuditEvent DecisionEvent(const WorkloadKindDeps& d, const Operation& op, const Workload& w, const Candidate* chosen, std::string summary,
+                         const nlohmann::json& detail);
+
 // Starts one failover of a recovery (the orchestrator's StartFailover).
 struct FailoverRequest;
 using StartFailoverFn = std::function<Result<Operation>(const std::string& workload, const FailoverRequest& request)>;
