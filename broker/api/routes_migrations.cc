@@ -37,6 +37,7 @@ HttpResponse StartMigration(const ApiContext& ctx, const HttpRequest& r, const s
     if (auto exists = ctx.workloads.Get(*workload); !exists.ok()) return ProblemResponse(exists.status());
     request.workload = *workload;
     request.to = (*body)["to"].get<std::string>();
+    if (body->contains("retention_s")) request.retention_s = (*body)["retention_s"].get<double>();
   } else {
     if (Status s = CheckDocument(ctx.catalog.schemas(), "migration_request.json", *body); !s.ok()) return ProblemResponse(s);
     const auto& source = (*body)["source"];

@@ -3,6 +3,7 @@
 #include "broker/api/routes.h"
 #include "broker/core/time.h"
 #include "broker/orchestrator/migration_kind.h"
+#include "broker/orchestrator/retention.h"
 
 namespace icb {
 
@@ -96,6 +97,9 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
       auto progress = GetMigrationProgress(ctx.store, (*op)->id);
       if (!progress.ok()) return ProblemResponse(progress.status());
       if (*progress) doc["progress"] = MigrationProgressToJson(**progress);
+      auto retained = GetRetained(ctx.store, (*op)->id);
+      if (!retained.ok()) return ProblemResponse(retained.status());
+      if (*retained) doc["retained"] = RetainedToJson(**retained);
     }
     return JsonResponse(200, doc.dump());
   }});
@@ -104,6 +108,12 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
     auto op = ctx.orchestrator->Cancel(p.at("id"));
     if (!op.ok()) return ProblemResponse(op.status());
     return JsonResponse(202, nlohmann::json{{"operation", OperationToJson(*op)}}.dump());
+  }});
+  router.Add({"POST", "v1/operations/{id}/confirm", body, [&ctx](const HttpRequest&, const PathParams& p) {
+    if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));
+    auto r = ctx.orchestrator->ConfirmMove(p.at("id"));
+    if (!r.ok()) return ProblemResponse(r.status());
+    return JsonResponse(200, nlohmann::json{{"retained", RetainedToJson(*r)}}.dump());
   }});
   router.Add({"GET", "v1/events", body, [&ctx](const HttpRequest& r, const PathParams&) { return ListEvents(ctx, r); }});
 }

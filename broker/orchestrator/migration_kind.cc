@@ -1,6 +1,7 @@
 #include "broker/orchestrator/migration_kind.h"
 
 #include "broker/orchestrator/replication.h"
+#include "broker/orchestrator/retention.h"
 
 #include <map>
 #include <mutex>
@@ -55,7 +56,21 @@ class MigrationSteps {
       rounds_.erase(op.id);
     }
     if (op.kind == "replication") return FinishReplication(op);
-    if (failover_ && failover_->finish && !op.workload.empty()) return failover_->finish(op);
+    if (failover_ && failover_->finish && !op.workload.empty()) {
+      ICB_ASSIGN_OR_RETURN(Along along, failover_->finish(op));
+      if (op.kind == "migration" && op.state == OperationState::kSucceeded) {
+        // The source's copy of the data sets is retained (retention.h).
+        RetainedSource r;
+        r.operation = op.id;
+        r.workload = op.workload;
+        r.provider = op.source;
+        for (const auto& set : SetsOf(op)) r.prefixes.push_back(set.source_prefix);
+        if (op.request.contains("retention_s"))
+          r.delete_after = d_.clock.Now() + std::chrono::duration_cast<Millis>(std::chrono::duration<double>(op.request["retention_s"].get<double>()));
+        if (!r.prefixes.empty()) along.writes.push_back(RetainedWrite(r));
+      }
+      return along;
+    }
     return Along{};
   }
 

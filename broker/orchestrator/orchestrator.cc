@@ -16,6 +16,7 @@ namespace {
 constexpr const char* kRunnerTask = "orchestrator";
 constexpr const char* kReconcileTask = "workload-reconciler";
 constexpr const char* kReplicateTask = "replicator";
+constexpr const char* kRetireTask = "source-retirer";
 
 Status Conflict(std::string message, std::string detail) {
   return Status(StatusCode::kFailedPrecondition, std::move(message), {{"", std::move(detail)}});
@@ -32,6 +33,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
                                               RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
   replicator_ = std::make_unique<Replicator>(deps_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });
+  retirer_ = std::make_unique<SourceRetirer>(deps_, *runner_);
   if (options_.load_policy) {
     burst_ = std::make_unique<BurstController>(
         deps_, *runner_, *options_.load_policy, [this](const std::string& kind) { return NewOperationId(kind); },
@@ -55,6 +57,10 @@ void Orchestrator::Start(Scheduler& scheduler) {
     if (started.ok() && *started > 0 && scheduler_) scheduler_->Wake(kRunnerTask);
     return deps_.clock.Monotonic() + Millis(1000);
   });
+  scheduler.Register(kRetireTask, [this]() -> std::optional<MonoTime> {
+    (void)RetireSources();  // a provider or store that is away: the next pass
+    return deps_.clock.Monotonic() + Millis(5000);
+  });
   if (burst_) burst_->Start(scheduler);
 }
 
@@ -64,6 +70,7 @@ void Orchestrator::Stop() {
   scheduler_->Unregister(kRunnerTask);
   scheduler_->Unregister(kReconcileTask);
   scheduler_->Unregister(kReplicateTask);
+  scheduler_->Unregister(kRetireTask);
   scheduler_ = nullptr;
 }
 
@@ -189,6 +196,12 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
   return Status(StatusCode::kAborted, "workload " + workload + " changed while its failover was being started; try again");
 }
 
+Result<RetainedSource> Orchestrator::ConfirmMove(const std::string& operation) {
+  ICB_ASSIGN_OR_RETURN(RetainedSource r, retirer_->Confirm(operation));
+  if (scheduler_) scheduler_->Wake(kRetireTask);
+  return r;
+}
+
 Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) {
   std::vector<std::string> busy, free;
   for (const auto& id : workloads) {
@@ -288,6 +301,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
       op.target = request.to;
       op.request["to"] = request.to;
       op.request["sets"] = std::move(sets);
+      if (request.retention_s) op.request["retention_s"] = *request.retention_s;
       for (const auto& name : kMigrationDataSteps) op.steps.push_back({name, StepState::kPending, std::nullopt, std::nullopt, 0, json::object()});
       for (const auto& name : kMigrationCutoverSteps) op.steps.push_back({name, StepState::kPending, std::nullopt, std::nullopt, 0, json::object()});
       WorkloadStatus s = *status;

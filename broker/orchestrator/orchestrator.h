@@ -16,6 +16,7 @@
 #include "broker/orchestrator/burst_controller.h"
 #include "broker/orchestrator/data_mover.h"
 #include "broker/orchestrator/replication.h"
+#include "broker/orchestrator/retention.h"
 #include "broker/orchestrator/runner.h"
 #include "broker/orchestrator/workload_kinds.h"
 
@@ -36,6 +37,7 @@ struct MigrationRequest {
   std::string target_provider, target_prefix;
   std::string workload, to;
   std::string idempotency_key;
+  std::optional<double> retention_s;  // a workload's move: how long its source's copy is kept (none: until confirmed)
 };
 
 class Orchestrator {
@@ -67,6 +69,9 @@ class Orchestrator {
   // planned move with its data to `to` (NotFound; 409 while another
   // operation runs for it; InvalidArgument at /to).
   Result<Operation> StartMigration(const MigrationRequest& request);
+  // The operator confirms a workload's move: its source's copy is deleted
+  // (retention.h). NotFound; 409 when there is no copy retained.
+  Result<RetainedSource> ConfirmMove(const std::string& operation);
   // Asks a running operation to stop between steps: NotFound; 409 when it
   // has finished already.
   Result<Operation> Cancel(const std::string& operation);
@@ -76,6 +81,8 @@ class Orchestrator {
   // One replication pass: starts the replications that are due (every
   // second on the scheduler).
   Result<size_t> Replicate() { return replicator_->Pass(); }
+  // One pass deleting retained sources that are due (every 5 s on the scheduler).
+  Result<size_t> RetireSources() { return retirer_->Pass(); }
   // Wakes the reconciler and the runner: a workload or operation changed.
   void Nudge();
 
@@ -100,6 +107,7 @@ class Orchestrator {
   std::unique_ptr<OperationRunner> runner_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<BurstController> burst_;
+  std::unique_ptr<SourceRetirer> retirer_;
   Scheduler* scheduler_ = nullptr;
   std::mutex id_mu_;
   uint64_t id_counter_ = 0;

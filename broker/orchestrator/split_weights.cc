@@ -26,7 +26,7 @@ Result<json> ApplySplitWeights(ProviderAdapters& adapters, const Workload& w, co
   ICB_ASSIGN_OR_RETURN(auto before, split->Servers());
   auto matches = [&](const std::vector<SplitServer>& servers) {
     for (const auto& [name, weight] : weights) {
-      auto it = std::find_if(servers.begin(), servers.end(), [&](const SplitServer& s) { return s.name == name; });
+      auto it = std::find_if(servers.begin(), servers.end(), [&wanted = name](const SplitServer& s) { return s.name == wanted; });
       if (it == servers.end() || it->weight != weight) return false;
     }
     return true;

@@ -4,7 +4,8 @@
 // restart resumes from the manifest. At the end every object is at the
 // target exactly once with the SHA-256 of what was seeded (read back with
 // awscli, not by the broker), DNS points at the target (dig), and the
-// manifest shows that no verified object was copied again.
+// manifest shows that no verified object was copied again. The first
+// move is confirmed: its source copy is deleted (awscli lists none).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -158,6 +159,18 @@ TEST_F(MigrationLabTest, AWorkloadsDataMovesVerifiedWhileTheBrokerIsKilledAtRand
     auto verified = b.Get("/v1/events?kind=verified&operation=" + op)["events"];
     ASSERT_EQ(verified.size(), 1u);
     EXPECT_EQ(verified[0]["inputs"]["objects"], 24);
+    // The source's copy is kept until the move is confirmed; then it goes
+    // (awscli lists the prefix empty), and the moved copy stays.
+    auto [rc5, kept] = Aws("s3 ls s3://sim-a/" + id + "/");
+    EXPECT_EQ(std::count(kept.begin(), kept.end(), '\n'), 24) << kept;
+    if (rounds == 1) {
+      auto confirmed = b.Call("POST", "/v1/operations/" + op + "/confirm");
+      ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+      EXPECT_TRUE(Eventually([&] { return Aws("s3 ls s3://sim-a/" + id + "/").second.empty(); }, 1000));
+      EXPECT_EQ(b.Get("/v1/operations/" + op)["retained"]["objects_deleted"], 24);
+      auto [rc6, moved] = Aws("s3 ls s3://sim-c/" + id + "/");
+      EXPECT_EQ(std::count(moved.begin(), moved.end(), '\n'), 24) << moved;
+    }
   }
   EXPECT_GE(kills, kKills);
   EXPECT_GT(seen_partial, 0u);  // progress was visible while it copied

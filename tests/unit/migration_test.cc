@@ -431,7 +431,7 @@ TEST_F(MigrationTest, AnObjectThatNeverVerifiesFailsTheOperationNamingIt) {
     return t;
   };
   auto o = Make(*store_);
-  auto op = o->StartMigration({"sim-a", "d/", "sim-b", "d/", "", "", ""});
+  auto op = o->StartMigration({"sim-a", "d/", "sim-b", "d/", "", "", "", std::nullopt});
   ASSERT_TRUE(op.ok()) << op.status().ToString();
   Drive(*o);
   Operation done = Op(op->id);
@@ -443,13 +443,13 @@ TEST_F(MigrationTest, AnObjectThatNeverVerifiesFailsTheOperationNamingIt) {
 
 TEST_F(MigrationTest, RefusesUnknownProvidersAndOverlappingPrefixesAtTheirPointers) {
   auto o = Make(*store_);
-  auto unknown = o->StartMigration({"sim-x", "", "sim-b", "", "", "", ""});
+  auto unknown = o->StartMigration({"sim-x", "", "sim-b", "", "", "", "", std::nullopt});
   EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(unknown.status().errors().at(0).pointer, "/source/provider");
-  auto no_storage = o->StartMigration({"sim-a", "", "lab-dns", "", "", "", ""});
+  auto no_storage = o->StartMigration({"sim-a", "", "lab-dns", "", "", "", "", std::nullopt});
   EXPECT_EQ(no_storage.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(no_storage.status().errors().at(0).pointer, "/target/provider");
-  auto overlap = o->StartMigration({"sim-a", "a/", "sim-a", "a/b/", "", "", ""});
+  auto overlap = o->StartMigration({"sim-a", "a/", "sim-a", "a/b/", "", "", "", std::nullopt});
   EXPECT_EQ(overlap.status().errors().at(0).pointer, "/target/prefix");
   EXPECT_TRUE(OperationStore(*store_).All()->empty());  // refused: nothing changed
 }
@@ -502,7 +502,7 @@ TEST_F(MigrationTest, AFailedCopyLeavesTheWorkloadWhereItRuns) {
   };
   auto o = Make(*store_);
   Drive(*o);
-  auto op = o->StartMigration({"", "", "", "", "shop", "sim-b", ""});
+  auto op = o->StartMigration({"", "", "", "", "shop", "sim-b", "", std::nullopt});
   ASSERT_TRUE(op.ok()) << op.status().ToString();
   Drive(*o);
   EXPECT_EQ(Op(op->id).state, OperationState::kFailed);
@@ -547,7 +547,7 @@ TEST_F(MigrationTest, ABrokerKilledAtEveryWriteFinishesWithEveryObjectOnceAndNoP
     std::string id;
     {
       auto first = Make(dying, "broker-1");
-      auto op = first->StartMigration({"sim-a", prefix, "sim-b", prefix, "", "", "key-" + prefix});
+      auto op = first->StartMigration({"sim-a", prefix, "sim-b", prefix, "", "", "key-" + prefix, std::nullopt});
       if (!op.ok()) continue;  // killed before it was recorded: nothing to finish
       id = op->id;
       for (int i = 0; i < 100 && !dying.dead(); ++i) {
@@ -797,6 +797,102 @@ TEST_F(MigrationTest, AFailoverWhoseSourceDoesNotAnswerReportsTheReplicasWindow)
   EXPECT_EQ(sync["replica"]["provider"], "sim-b");
   EXPECT_TRUE(sync.contains("data_loss_window"));
   EXPECT_NE(sync["source"].get<std::string>().find("does not answer"), std::string::npos) << sync.dump();
+}
+
+TEST_F(MigrationTest, AMovesSourceCopyIsDeletedWhenItsRetentionElapsesAndKeptWhileTheWorkloadRunsThere) {
+  auto data = Seed("shop/", 4);
+  PutObject(adapters_.objects("sim-a"), "other/keep", "not the workload's");
+  json doc = WorkloadDoc("shop");
+  doc["data"] = json::array({{{"name", "uploads"}, {"prefix", "shop/"}}});
+  ASSERT_TRUE(workloads_.Put("shop", doc).ok());
+  auto o = Make(*store_);
+  Drive(*o);
+  MigrationRequest r;
+  r.workload = "shop";
+  r.to = "sim-c";
+  r.retention_s = 3600;
+  auto op = o->StartMigration(r);
+  ASSERT_TRUE(op.ok()) << op.status().ToString();
+  Drive(*o);
+  ASSERT_EQ(Op(op->id).state, OperationState::kSucceeded);
+  auto retained = GetRetained(*store_, op->id)->value();
+  EXPECT_EQ(retained.provider, "sim-a");
+  EXPECT_EQ(retained.prefixes, std::vector<std::string>{"shop/"});
+  ASSERT_TRUE(retained.delete_after.has_value());
+  // Within the retention the copy stays.
+  clock_.Advance(Millis(3'599'000));
+  EXPECT_EQ(*o->RetireSources(), 0u);
+  for (const auto& [key, bytes] : data) EXPECT_EQ(Read(adapters_.objects("sim-a"), key), bytes);
+  // Then it goes, and only it; once.
+  clock_.Advance(Millis(1'000));
+  EXPECT_EQ(*o->RetireSources(), 1u);
+  for (const auto& [key, bytes] : data) EXPECT_EQ(adapters_.objects("sim-a").Head(key).status().code(), StatusCode::kNotFound) << key;
+  EXPECT_EQ(Read(adapters_.objects("sim-a"), "other/keep"), "not the workload's");
+  for (const auto& [key, bytes] : data) EXPECT_EQ(Read(adapters_.objects("sim-c"), key), bytes);  // the moved copy untouched
+  retained = GetRetained(*store_, op->id)->value();
+  EXPECT_EQ(retained.objects_deleted, 4u);
+  EXPECT_TRUE(retained.retired_at.has_value());
+  EXPECT_EQ(*o->RetireSources(), 0u);
+  AuditFilter f;
+  f.kind = "source_retired";
+  EXPECT_EQ(AuditLog(*store_).Query(f)->events.size(), 1u);
+
+  // Moved to sim-a with 10 s of retention, and back to sim-c before they
+  // are up: the copy that move retains at sim-c is where the workload runs
+  // again, so it is kept.
+  MigrationRequest back;
+  back.workload = "shop";
+  back.to = "sim-a";
+  back.retention_s = 10;
+  auto second = o->StartMigration(back);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  Drive(*o);
+  ASSERT_EQ(Op(second->id).state, OperationState::kSucceeded);
+  MigrationRequest again;
+  again.workload = "shop";
+  again.to = "sim-c";
+  auto third = o->StartMigration(again);  // back to sim-c before the 10 s are up
+  ASSERT_TRUE(third.ok());
+  Drive(*o);
+  ASSERT_EQ(Op(third->id).state, OperationState::kSucceeded);
+  clock_.Advance(Millis(10'000));
+  EXPECT_EQ(*o->RetireSources(), 1u);
+  auto kept = GetRetained(*store_, second->id)->value();
+  EXPECT_EQ(kept.objects_deleted, 0u);
+  EXPECT_NE(kept.kept.find("runs on sim-c again"), std::string::npos) << kept.kept;
+  for (const auto& [key, bytes] : data) EXPECT_EQ(Read(adapters_.objects("sim-c"), key), bytes);
+}
+
+TEST_F(MigrationApiTest, AConfirmedMoveDeletesItsSourceCopyAtTheNextPass) {
+  auto data = Seed("web/", 3);
+  json doc = WorkloadDoc("web");
+  doc["data"] = json::array({{{"name", "site"}, {"prefix", "web/"}}});
+  ASSERT_TRUE(workloads_.Put("web", doc).ok());
+  Drive(*orchestrator_);
+  auto started = Call("POST", "/v1/workloads/web/migrations", R"({"to": "sim-b"})", {{"idempotency-key", "move-web"}});
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string id = json::parse(started.body)["operation"]["id"];
+  // Not before it succeeded: 409, and nothing changes.
+  auto early = Call("POST", "/v1/operations/" + id + "/confirm");
+  EXPECT_EQ(early.status, 409) << early.body;
+  Drive(*orchestrator_);
+  EXPECT_EQ(Call("POST", "/v1/operations/no-such-op/confirm").status, 404);
+  auto shown = json::parse(Call("GET", "/v1/operations/" + id).body);
+  EXPECT_TRUE(shown["retained"]["delete_after"].is_null());  // no retention_s: until confirmed
+  EXPECT_EQ(*orchestrator_->RetireSources(), 0u);
+  for (const auto& [key, bytes] : data) EXPECT_EQ(Read(adapters_.objects("sim-a"), key), bytes);
+  auto confirmed = Call("POST", "/v1/operations/" + id + "/confirm");
+  ASSERT_EQ(confirmed.status, 200) << confirmed.body;
+  EXPECT_TRUE(json::parse(confirmed.body)["retained"]["confirmed_at"].is_string());
+  EXPECT_EQ(Call("POST", "/v1/operations/" + id + "/confirm").status, 200);  // again: the same
+  EXPECT_EQ(*orchestrator_->RetireSources(), 1u);
+  for (const auto& [key, bytes] : data) EXPECT_EQ(adapters_.objects("sim-a").Head(key).status().code(), StatusCode::kNotFound);
+  auto gone = Call("POST", "/v1/operations/" + id + "/confirm");
+  EXPECT_EQ(gone.status, 409);
+  // A schema violation at its pointer.
+  auto bad = Call("POST", "/v1/workloads/web/migrations", R"({"to": "sim-a", "retention_s": -1})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Pointer(bad), "/retention_s");
 }
 
 }  // namespace
