@@ -105,14 +105,17 @@ TEST_F(BurstLabTest, ALoadSpikeBurstsToASecondaryAndScalesBackAfterTheCooldown) 
             {"burst", {{"p95_ms_above", 100}, {"window_s", 2}, {"share_percent", 50}, {"cooldown_s", 3}}},
             {"failover", {{"automatic", false}, {"interval_s", 0.2}}}};
   ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + id, w.dump()).status, 201);
-  ASSERT_TRUE(Eventually([&] { return b.Get("/v1/workloads/" + id).value("state", "") == "running"; }));
+  ASSERT_TRUE(Eventually([&] {
+    auto placed = Ops(b, "place", id);
+    return !placed.empty() && placed[0]["state"] == "succeeded";
+  })) << json(Ops(b, "place", id)).dump();
   // Placed: all of its weight on sim-a.
   // HAProxy's weighted round robin takes a weight change at its next round:
   // the round in progress when the weights went from the lab's even 1s to
   // 100/0/0 still hands a few requests to sim-b and sim-c. Then none.
   (void)Landings(40);
   auto calm = Landings(40);
-  EXPECT_EQ(calm["sim-a"], 40) << json(calm).dump() << "\n" << json(Ops(b, "place", id)).dump();
+  EXPECT_EQ(calm["sim-a"], 40) << json(calm).dump();
 
   // sim-a slows down: 250 ms a request, above the 100 ms p95 threshold.
   const auto slow_at = std::chrono::steady_clock::now();
