@@ -12,6 +12,13 @@ std::string Sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
+std::string Md5(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), out, &n, EVP_md5(), nullptr);
+  return std::string(reinterpret_cast<char*>(out), n);
+}
+
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;

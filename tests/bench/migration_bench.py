@@ -41,6 +41,35 @@ def free_port():
     return p
 
 
+def wait_redis(port):
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit("redis-server did not start")
+
+
+def group_cpu(name):
+    """CPU seconds used so far by the lab server `name` (its process group, from the lab's pids file)."""
+    pgid = next(line.split()[1] for line in open(os.path.join(lab_dir, "pids")) if line.split()[0] == name)
+    ticks = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if f[2] == pgid:
+                ticks += int(f[11]) + int(f[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def servers_cpu():
+    return {name: group_cpu(name) for name in ("s3rver", "azurite")}
+
+
 def call(method, url, body=None, timeout=30):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
@@ -51,6 +80,7 @@ def call(method, url, body=None, timeout=30):
 redis_port = free_port()
 redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", work, "--appendonly", "yes",
                           "--save", "", "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wait_redis(redis_port)
 
 
 class Broker:
@@ -120,9 +150,11 @@ ours, theirs, written = [], [], []
 print(f"== 1,024 MiB (64 objects, 1-64 MiB) sim-a S3 -> sim-b Azure Blob, 4 at a time; {rounds} rounds")
 for r in range(1, rounds + 1):
     before = broker.wchar()
+    cpu0 = servers_cpu()
     t0 = time.monotonic()
     op, done = migrate(broker, f"run-{r}/")
     secs = time.monotonic() - t0
+    ours_cpu = {k: v - cpu0[k] for k, v in servers_cpu().items()}
     written.append(broker.wchar() - before)
     ours.append(done["progress"]["bytes_done"] / MIB / secs)
     confirm = next(s for s in done["steps"] if s["name"] == "confirm")["detail"]
@@ -131,12 +163,16 @@ for r in range(1, rounds + 1):
     subprocess.run([os.environ["COPY_BENCH"], "container", os.path.join(lab_dir, "lab.json"), container], check=True, capture_output=True)
     with open(conf, "a") as f:
         f.write(f"[dst-{r}]\ntype = azureblob\nsas_url = {sas_url(container)}\n\n")
+    cpu0 = servers_cpu()
     t0 = time.monotonic()
     subprocess.run(["rclone", "--config", conf, "copy", "src:sim-a/data", f"dst-{r}:{container}/data", "--transfers", "4", "--checkers", "4", "-q"],
                    check=True, env=env)
     theirs.append(1024 / (time.monotonic() - t0))
+    their_cpu = {k: v - cpu0[k] for k, v in servers_cpu().items()}
     print(f"round {r}: migration {ours[-1]:6.1f} MiB/s ({secs:.1f} s, 64 objects verified by SHA-256)   "
           f"rclone {theirs[-1]:6.1f} MiB/s")
+    print(f"         servers' CPU seconds: migration s3rver {ours_cpu['s3rver']:.1f} Azurite {ours_cpu['azurite']:.1f}   "
+          f"rclone s3rver {their_cpu['s3rver']:.1f} Azurite {their_cpu['azurite']:.1f}")
 
 # Killed at half way and resumed, beside an uninterrupted run: the bytes
 # sent to the Azure server are counted by a TCP proxy in front of it (the
@@ -193,6 +229,7 @@ redis.wait()
 redis_port = free_port()
 redis = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", work, "--appendonly", "no",
                           "--save", "", "--daemonize", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wait_redis(redis_port)
 lab_catalog = os.path.join(lab_dir, "catalog")
 Broker.catalog = proxied
 

@@ -10,10 +10,12 @@
 #include "adapters/common/storage.h"
 #include "adapters/common/crypto.h"
 #include "adapters/common/xml.h"
+#include "adapters/azure/azure_blob_store.h"
 #include "adapters/s3/sigv4.h"
 #include "broker/adapters/http_calls.h"
 #include "broker/adapters/memory_object_store.h"
 #include "broker/adapters/registry.h"
+#include "broker/core/clock.h"
 #include "tests/object_store_conformance.h"
 
 namespace icb {
@@ -54,6 +56,14 @@ TEST(Crypto, Base64RoundTrip) {
   EXPECT_EQ(Base64("foobar"), "Zm9vYmFy");
   std::string out;
   EXPECT_FALSE(Base64Decode("abc", out));
+}
+
+TEST(Crypto, Md5RfcVectors) {
+  // RFC 1321, appendix A.5.
+  EXPECT_EQ(Hex(Md5("")), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(Hex(Md5("abc")), "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(Hex(Md5("12345678901234567890123456789012345678901234567890123456789012345678901234567890")), "57edf4a22be3c955ac49da2e2107b67a");
+  EXPECT_EQ(Base64(Md5("abc")), "kAFQmDzST7DWlj99KOF/cg==");  // as the Content-MD5 header carries it
 }
 
 TEST(Xml, TextBlocksAndEntities) {
@@ -126,6 +136,72 @@ TEST(HttpCaller, ClientErrorsAreNotRetriedAndMapToStatus) {
   http.answers = {Status(StatusCode::kDeadlineExceeded, "timeout"), Status(StatusCode::kDeadlineExceeded, "timeout"),
                   Status(StatusCode::kDeadlineExceeded, "timeout"), Status(StatusCode::kDeadlineExceeded, "timeout")};
   EXPECT_EQ(caller.Call("c", make).status().code(), StatusCode::kDeadlineExceeded);
+}
+
+const std::string* HeaderOf(const HttpClientRequest& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+TEST(AzureBlobAdapter, EveryBlockAndSmallBlobIsSentWithTheContentMd5OfItsBytesAndSignedWithIt) {
+  // The service refuses a block damaged on the way only if it is told its
+  // MD5; the header is part of what SharedKey signs.
+  ScriptedClient http;
+  ManualClock clock(TimePoint(std::chrono::milliseconds(1'700'000'000'000)));
+  AdapterContext ctx{http, clock, [](Millis) {}};
+  AzureBlobConfig cfg;
+  cfg.endpoint = "http://azure.test";
+  cfg.account = "acct";
+  cfg.key_base64 = Base64("secret key");
+  cfg.container = "box";
+  cfg.block_threshold = 4;
+  cfg.block_size = 4;
+  auto store = NewAzureBlobStore(cfg, ctx);
+  for (int i = 0; i < 4; ++i) http.answers.push_back(Answer(201));
+  std::string body = "abcdefghij";  // 3 blocks of at most 4 bytes, then the block list
+  StringSource source(body);
+  ASSERT_TRUE(store->Put("k", source, body.size()).ok());
+  ASSERT_EQ(http.sent.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& r = http.sent[i];
+    const std::string* md5 = HeaderOf(r, "Content-MD5");
+    ASSERT_NE(md5, nullptr) << r.url;
+    EXPECT_EQ(*md5, Base64(Md5(body.substr(i * 4, 4))));
+    EXPECT_EQ(r.body, body.substr(i * 4, 4));
+    // The signature covers it: the same request signed without the header differs.
+    SharedKeyRequest sk;
+    sk.method = "PUT";
+    sk.encoded_path = "/acct/box/k";
+    for (const auto& [k, v] : r.headers)
+      if (k != "Authorization") sk.headers[k] = v;
+    sk.headers["Content-Length"] = std::to_string(r.body.size());
+    const std::string q = r.url.substr(r.url.find('?') + 1);
+    sk.query["comp"] = "block";
+    std::string id_encoded = q.substr(q.find("blockid=") + 8);
+    id_encoded = id_encoded.substr(0, id_encoded.find('&'));
+    std::string id;
+    for (size_t c = 0; c < id_encoded.size(); ++c) {
+      if (id_encoded[c] == '%') {
+        id += static_cast<char>(std::stoi(id_encoded.substr(c + 1, 2), nullptr, 16));
+        c += 2;
+      } else {
+        id += id_encoded[c];
+      }
+    }
+    sk.query["blockid"] = id;
+    EXPECT_EQ(*HeaderOf(r, "Authorization"), SharedKeyAuthorization(sk, "acct", cfg.key_base64));
+    sk.headers.erase("Content-MD5");
+    EXPECT_NE(*HeaderOf(r, "Authorization"), SharedKeyAuthorization(sk, "acct", cfg.key_base64));
+  }
+  EXPECT_EQ(HeaderOf(http.sent[3], "Content-MD5"), nullptr);  // the block list: its own small XML body
+  http.sent.clear();
+  http.answers.push_back(Answer(201));
+  StringSource small("abc");
+  ASSERT_TRUE(store->Put("s", small, 3).ok());
+  ASSERT_EQ(http.sent.size(), 1u);
+  ASSERT_NE(HeaderOf(http.sent[0], "Content-MD5"), nullptr);
+  EXPECT_EQ(*HeaderOf(http.sent[0], "Content-MD5"), "kAFQmDzST7DWlj99KOF/cg==");
 }
 
 TEST(AdapterRegistry, ConfigIsCheckedAgainstTheAdaptersSchema) {
