@@ -10,7 +10,10 @@ or over quota:
   GET  /v1/state    the steering state, the instances `used` (all services)
                     and per service its instances and URL
   PUT  /v1/state    change any of latency_ms, error_rate, outage, capacity, quota,
-                    utilization (percent every service reports; null: none)
+                    utilization (percent every service reports; null: none),
+                    api_latency_ms (a slow control plane: deploy and scale
+                    take that long before they act, so a caller can die while
+                    its call is in flight and the call still lands)
   POST /v1/deploy   {"service": NAME}: deploys the service (idempotent by
                     name; a new one runs 0 instances); 200 with {"service",
                     "url"}, the URL that serves it (this endpoint)
@@ -37,14 +40,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": (bool,), "capacity": (int,), "quota": (int,),
-              "utilization": (int, float, type(None))}
+              "utilization": (int, float, type(None)), "api_latency_ms": (int, float)}
 
 
 class Sim:
     def __init__(self, provider):
         self.lock = threading.Lock()
         self.state = {"provider": provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
-                      "capacity": 100, "quota": 20, "served": 0, "utilization": None}
+                      "capacity": 100, "quota": 20, "served": 0, "utilization": None, "api_latency_ms": 0}
         self.services = {}  # name -> {"instances": N, "url": URL}
         self.calls = []
 
@@ -116,6 +119,10 @@ def handler_for(sim):
 
         def do_POST(self):
             key = self.headers.get("Idempotency-Key", "")
+            with sim.lock:
+                delay = sim.state["api_latency_ms"]
+            if delay:
+                time.sleep(delay / 1000.0)
             if self.path == "/v1/deploy":
                 req = self.body()
                 name = req.get("service") if isinstance(req, dict) else None
