@@ -4,7 +4,10 @@
 // the best-ranked secondary and HAProxy's counted split moves half of the
 // requests there; sim-a is steered fast again, and after the (short, for
 // the test) cooldown every request lands on sim-a again and the secondary
-// runs what it ran before.
+// runs what it ran before. Then bursts and scale backs with the broker
+// killed with SIGKILL at random points (before a trigger, inside the steps
+// while a slow control plane's call is in flight, after), counting each
+// operation's effects at the sims.
 #include <gtest/gtest.h>
 
 #include <signal.h>
