@@ -106,6 +106,7 @@ class BurstSteps {
     if (!op.target.empty()) tried.insert(op.target);  // it did not take or did not answer
     std::set<std::string> excluded = tried;
     excluded.insert(op.source);
+    json given_back = GiveBackPassedOver(d_, op, w);
     auto candidates = EvaluateCandidates(d_, w, excluded);
     if (!candidates.ok()) return TransientStep(d_, op, "choose_target", candidates.status(), StepOutcome::Fail(candidates.status().message()));
     // Only where the split can send traffic.
@@ -113,6 +114,7 @@ class BurstSteps {
     for (auto& c : *candidates)
       if (w.split->servers.count(c.provider)) reachable.push_back(std::move(c));
     json detail = {{"tried", json(std::vector<std::string>(tried.begin(), tried.end()))}, {"candidates", CandidatesToJson(reachable)}};
+    if (!given_back.empty()) detail["given_back"] = std::move(given_back);
     const Candidate* chosen = nullptr;
     for (const auto& c : reachable)
       if (c.fits()) {
@@ -132,11 +134,10 @@ class BurstSteps {
     // What the secondary runs of the service before anything is borrowed:
     // recorded here, before ensure_capacity scales it, because an
     // ensure_capacity run again after a crash would see its own instances.
-    auto compute = d_.adapters.Compute(chosen->provider);
-    auto state = compute.ok() ? (*compute)->State() : Result<ComputeState>(compute.status());
-    if (!state.ok()) return TransientStep(d_, op, "choose_target", state.status(), StepOutcome::Fail(state.status().message()));
-    const ServiceInstances* running = state->Find(w.service);
-    detail["instances_before"] = running ? running->instances : 0;
+    auto before = InstancesAt(d_, chosen->provider, w.service);
+    if (!before) return TransientStep(d_, op, "choose_target", Unavailable(chosen->provider + "'s compute did not report what runs there"),
+                                      StepOutcome::Fail(chosen->provider + "'s compute did not report what runs there"));
+    detail["instances_before"] = *before;
     detail["target"] = chosen->provider;
     StepOutcome out = StepOutcome::Done(detail);
     out.target = chosen->provider;

@@ -117,11 +117,13 @@ class WorkloadSteps {
     if (!op.target.empty() && requested.empty()) tried.insert(op.target);
     std::set<std::string> excluded = tried;
     if (!op.source.empty()) excluded.insert(op.source);
+    json given_back = GiveBackPassedOver(d_, op, w);
     auto candidates = EvaluateCandidates(d_, w, excluded);
     if (!candidates.ok()) return Transient(op, "choose_target", candidates.status(), StepOutcome::Fail(candidates.status().message()));
     json detail = {{"tried", json(std::vector<std::string>(tried.begin(), tried.end()))},
                    {"recovery_class", w.recovery_class == RecoveryClass::kQuality ? "quality" : "fast"},
                    {"candidates", CandidatesToJson(*candidates)}};
+    if (!given_back.empty()) detail["given_back"] = std::move(given_back);
     const Candidate* chosen = nullptr;
     std::string why;
     if (!requested.empty()) {
@@ -158,6 +160,10 @@ class WorkloadSteps {
       return out;
     }
     detail["target"] = chosen->provider;
+    // What the target runs before anything is borrowed there (what a
+    // target passed over is given back to). Unknown: nothing is given back
+    // there, and the failover is not held up for it.
+    if (auto before = InstancesAt(d_, chosen->provider, w.service)) detail["instances_before"] = *before;
     StepOutcome out = StepOutcome::Done(detail);
     out.target = chosen->provider;
     out.along.events.push_back(std::move(decision));
@@ -297,6 +303,41 @@ StepOutcome EnsureCapacityStep(const WorkloadKindDeps& d, const Operation& op, c
   }
   return StepOutcome::Done({{"provider", op.target}, {"service", w.service}, {"url", deployed->url},
                             {"instances", std::max(before, w.instances)}, {"instances_before", before}});
+}
+
+std::optional<int> InstancesAt(const WorkloadKindDeps& d, const std::string& provider, const std::string& service) {
+  auto compute = d.adapters.Compute(provider);
+  if (!compute.ok()) return std::nullopt;
+  auto state = (*compute)->State();
+  if (!state.ok()) return std::nullopt;
+  const ServiceInstances* running = state->Find(service);
+  return running ? running->instances : 0;
+}
+
+json GiveBackPassedOver(const WorkloadKindDeps& d, const Operation& op, const Workload& w) {
+  const StepRecord* self = op.Step("choose_target");
+  json given = self ? self->detail.value("given_back", json::array()) : json::array();
+  const StepRecord* capacity = op.Step("ensure_capacity");
+  // Something was borrowed only where ensure_capacity ran for this target.
+  if (!self || op.target.empty() || !capacity || capacity->detail.value("provider", "") != op.target) return given;
+  if (self->detail.value("target", "") != op.target || !self->detail.contains("instances_before")) return given;
+  for (const auto& g : given)
+    if (g.value("provider", "") == op.target) return given;  // given back by an earlier run
+  const int before = self->detail["instances_before"].get<int>();
+  json entry = {{"provider", op.target}, {"to", before}};
+  auto compute = d.adapters.Compute(op.target);
+  auto now = InstancesAt(d, op.target, w.service);
+  if (!compute.ok() || !now) {
+    entry["error"] = compute.ok() ? "its compute adapter did not report what runs there" : compute.status().message();
+  } else if (*now > before) {
+    entry["from"] = *now;
+    Status scaled = (*compute)->Scale(w.service, before, op.id + "/give_back/" + op.target);
+    if (!scaled.ok()) entry["error"] = scaled.message();
+  } else {
+    entry["from"] = *now;  // nothing more than before runs there
+  }
+  given.push_back(std::move(entry));
+  return given;
 }
 
 StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again) {

@@ -13,6 +13,8 @@
 // choose_target with that target excluded.
 #pragma once
 
+#include <optional>
+
 #include <functional>
 #include <set>
 #include <string>
@@ -57,6 +59,17 @@ StepOutcome TransientStep(const WorkloadKindDeps& d, const Operation& op, const 
 // instances_before (what a scale back returns to).
 StepOutcome EnsureCapacityStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w,
                                const std::function<StepOutcome(const std::string& why)>& elsewhere);
+// What `provider` runs of `service` now; nullopt: its compute adapter did not say.
+std::optional<int> InstancesAt(const WorkloadKindDeps& d, const std::string& provider, const std::string& service);
+// A choose_target run again after its target failed verify or capacity
+// gives back what this operation borrowed there: scales op.target back to
+// the instances its previous choose_target recorded before anything was
+// borrowed (instances_before; checked first, an absolute count, so a run
+// again after a crash changes nothing twice). Returns the record to keep in
+// the step's detail as `given_back` (what earlier runs gave back, and this
+// one's: provider, from, to, or the error: a provider whose API does not
+// answer does not hold the failover up).
+nlohmann::json GiveBackPassedOver(const WorkloadKindDeps& d, const Operation& op, const Workload& w);
 // verify: op.target answers at the URL ensure_capacity recorded, failover.recoveries
 // probes in a row; else back to choose_target (`can_choose_again`) or fail.
 StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again);

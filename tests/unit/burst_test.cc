@@ -259,6 +259,26 @@ TEST_F(BurstTest, UtilisationFromTheComputeAdapterBurstsToASecondaryWithRoom) {
   EXPECT_EQ(Instances("sim-c", "api"), 0);
 }
 
+TEST_F(BurstTest, ASecondaryThatTakesTheInstancesButDoesNotAnswerGetsThemBackAndTheBurstGoesOn) {
+  Put(Doc("api", {{"utilization_above", 75}, {"window_s", 20}, {"share_percent", 25}, {"cooldown_s", 60}}));
+  Run(3);
+  probes_.down.insert("127.0.0.12");  // sim-b's service does not answer
+  adapters_.compute("sim-a").SetUtilization(90);
+  Run(30);
+  auto bursts = Ops("burst");
+  ASSERT_EQ(bursts.size(), 1u);
+  EXPECT_EQ(bursts[0].state, OperationState::kSucceeded) << bursts[0].reason;
+  EXPECT_EQ(bursts[0].target, "sim-c");
+  EXPECT_EQ(Instances("sim-b", "api"), 0);  // given back: what it ran before
+  const json& given = bursts[0].Step("choose_target")->detail["given_back"];
+  ASSERT_EQ(given.size(), 1u);
+  EXPECT_EQ(given[0]["provider"], "sim-b");
+  EXPECT_EQ(given[0]["from"], 4);
+  EXPECT_EQ(given[0]["to"], 0);
+  EXPECT_EQ(adapters_.Weights(), (Weights{{"sim-a", 75}, {"sim-b", 0}, {"sim-c", 25}}));
+  EXPECT_EQ(Instances("sim-c", "api"), 4);
+}
+
 TEST_F(BurstTest, AWorkloadThatFailsOverWhileBurstIsScaledBackToItsNewPlacement) {
   Put(Doc("shop", {{"p95_ms_above", 100}, {"window_s", 10}, {"share_percent", 50}}));
   Run(3);

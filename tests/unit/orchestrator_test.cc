@@ -236,10 +236,19 @@ TEST_F(OrchestratorTest, QualityWaitsForItsBestTargetUntilItsRtoIsSpent) {
   EXPECT_TRUE(late.Step("choose_target")->detail.value("rto_spent", false));
 }
 
-TEST_F(OrchestratorTest, ABrokerKilledAtAnyWriteIsFinishedByTheNextWithEachEffectOnce) {
-  // Kill after 0, 1, 2, ... writes until a broker lives through the whole
-  // failover: every write point is a kill point.
-  int writes = 0;
+// What a killed-at-every-write run of an automatic failover of "shop" (on
+// sim-a, whose service is down with every address in `down`) leaves behind.
+struct KilledRun {
+  Operation op;
+  FakeAdapters& adapters;
+  int dns_replaces;  // by the failover
+  Store& store;
+};
+
+// Kills the broker running the failover after 0, 1, 2, ... writes until one
+// lives through it (every write point is a kill point); a third broker
+// finishes each, and `check` looks at what it left. Returns the writes.
+int KillAtEveryWrite(const PolicyRegistry& policies, const std::set<std::string>& down, const std::function<void(const KilledRun&)>& check) {
   for (int dies_after = 0;; ++dies_after) {
     SCOPED_TRACE("killed after " + std::to_string(dies_after) + " writes");
     ManualClock clock(*ParseRfc3339("2026-12-01T00:00:00Z"));
@@ -249,16 +258,17 @@ TEST_F(OrchestratorTest, ABrokerKilledAtAnyWriteIsFinishedByTheNextWithEachEffec
     WorkloadCatalog workloads(catalog, *base, clock);
     FakeAdapters adapters;
     FakeProbes probes;
-    auto deps = [&](Store& s) { return WorkloadKindDeps{s, catalog, adapters, probes, policies_, nullptr, clock, Millis(1000)}; };
-    ASSERT_TRUE(workloads.Put("shop", WorkloadDoc("shop")).ok());
+    auto deps = [&](Store& s) { return WorkloadKindDeps{s, catalog, adapters, probes, policies, nullptr, clock, Millis(1000)}; };
+    EXPECT_TRUE(workloads.Put("shop", WorkloadDoc("shop")).ok());
     std::string op_id;
     {
       Orchestrator first(deps(*base), {"broker-0", Millis(3000), Millis(5000)});
-      ASSERT_TRUE(first.Reconcile().ok());
+      EXPECT_TRUE(first.Reconcile().ok());
       first.runner().Tick();
-      probes.down.insert("127.0.0.11");
+      probes.down = down;
       auto op = first.StartFailover("shop", {"", "k", "automatic", "", {}});
-      ASSERT_TRUE(op.ok());
+      EXPECT_TRUE(op.ok());
+      if (!op.ok()) return dies_after;
       op_id = op->id;
     }
     const int dns_before = adapters.dns_replaces;
@@ -277,27 +287,58 @@ TEST_F(OrchestratorTest, ABrokerKilledAtAnyWriteIsFinishedByTheNextWithEachEffec
       third.runner().Tick();
       clock.Advance(Millis(1000));
     }
-    Operation op = OperationStore(*base).Get(op_id)->value();
+    check({OperationStore(*base).Get(op_id)->value(), adapters, adapters.dns_replaces - dns_before, *base});
+    if (finished_first) return dies_after;
+  }
+}
+
+TEST_F(OrchestratorTest, ABrokerKilledAtAnyWriteIsFinishedByTheNextWithEachEffectOnce) {
+  const int writes = KillAtEveryWrite(policies_, {"127.0.0.11"}, [](const KilledRun& r) {
+    const Operation& op = r.op;
     EXPECT_EQ(op.state, OperationState::kSucceeded) << op.reason;
     EXPECT_EQ(op.target, "sim-b");
-    EXPECT_EQ(adapters.Effects("sim-b"), 2);  // deployed once, scaled once
-    EXPECT_EQ(adapters.dns_replaces - dns_before, 1);  // DNS switched once
-    EXPECT_EQ(adapters.ARecord("shop.lab.example."), "127.0.0.12");
-    EXPECT_EQ(GetWorkloadStatus(*base, "shop")->value().placement, "sim-b");
-    EXPECT_EQ(OperationStore(*base).OfWorkload("shop")->size(), 2u);  // place + this failover
+    EXPECT_EQ(r.adapters.Effects("sim-b"), 2);  // deployed once, scaled once
+    EXPECT_EQ(r.dns_replaces, 1);  // DNS switched once
+    EXPECT_EQ(r.adapters.ARecord("shop.lab.example."), "127.0.0.12");
+    EXPECT_EQ(GetWorkloadStatus(r.store, "shop")->value().placement, "sim-b");
+    EXPECT_EQ(OperationStore(r.store).OfWorkload("shop")->size(), 2u);  // place + this failover
     AuditFilter f;
-    f.operation = op_id;
+    f.operation = op.id;
     std::map<std::string, int> kinds;
-    const auto trail = AuditLog(*base).Query(f);
+    const auto trail = AuditLog(r.store).Query(f);
     ASSERT_TRUE(trail.ok());
     for (const auto& e : trail->events) ++kinds[e.kind];
     EXPECT_EQ(kinds["step_succeeded"], 6);
-    if (finished_first) {
-      writes = dies_after;
-      break;
-    }
-  }
+  });
   EXPECT_GE(writes, 12);  // every write point of the failover was a kill point
+}
+
+TEST_F(OrchestratorTest, ATargetPassedOverAfterItsCapacityWasBorrowedGetsItBackOnceWhereverTheBrokerDies) {
+  // sim-a is down, and sim-b, the best target, takes the instances but its
+  // service does not answer: the failover goes on to sim-c, and sim-b is
+  // scaled back to what it ran before (none), once, at every kill point.
+  const int writes = KillAtEveryWrite(policies_, {"127.0.0.11", "127.0.0.12"}, [](const KilledRun& r) {
+    const Operation& op = r.op;
+    ASSERT_EQ(op.state, OperationState::kSucceeded) << op.reason;
+    EXPECT_EQ(op.target, "sim-c");
+    std::map<std::string, int> at_b;
+    int b_instances = -1;
+    for (const auto& c : r.adapters.compute("sim-b").Calls())
+      if (c.service == "shop" && c.effect) {
+        ++at_b[c.call];
+        b_instances = c.instances;
+      }
+    EXPECT_EQ(at_b["deploy"], 1);
+    EXPECT_EQ(at_b["scale"], 2);  // up to 4, back to 0
+    EXPECT_EQ(b_instances, 0);
+    EXPECT_EQ(r.adapters.Effects("sim-c"), 2);
+    const json& given = op.Step("choose_target")->detail["given_back"];
+    ASSERT_EQ(given.size(), 1u) << op.Step("choose_target")->detail.dump();
+    EXPECT_EQ(given[0]["provider"], "sim-b");
+    EXPECT_EQ(given[0]["to"], 0);
+    EXPECT_FALSE(given[0].contains("error")) << given.dump();
+  });
+  EXPECT_GE(writes, 12);
 }
 
 }  // namespace
