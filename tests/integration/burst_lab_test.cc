@@ -117,6 +117,22 @@ class BurstLabTest : public ::testing::Test {
     const json& list = j.is_array() ? j : j["operations"];
     return std::vector<json>(list.begin(), list.end());
   }
+  // A workload of 2 instances on sim-a behind the lab's HAProxy, bursting
+  // half of its traffic when its p95 goes above 100 ms over `window_s`;
+  // returns once its place operation succeeded.
+  void PutAndPlace(BrokerProcess& b, const std::string& id, double window_s, double cooldown_s) {
+    json w = {{"name", "Workload " + id}, {"priority", 1}, {"recovery_class", "fast"}, {"profile_id", "lab-web"},
+              {"placement", {{"provider", "sim-a"}}}, {"service", id}, {"instances", 2},
+              {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}},
+              {"split", {{"provider", "lab-lb"}, {"servers", {{"sim-a", "sim-a"}, {"sim-b", "sim-b"}, {"sim-c", "sim-c"}}}}},
+              {"burst", {{"p95_ms_above", 100}, {"window_s", window_s}, {"share_percent", 50}, {"cooldown_s", cooldown_s}}},
+              {"failover", {{"automatic", false}, {"interval_s", 0.2}}}};
+    ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + id, w.dump()).status, 201);
+    ASSERT_TRUE(Eventually([&] {
+      auto placed = Ops(b, "place", id);
+      return !placed.empty() && placed[0]["state"] == "succeeded";
+    })) << json(Ops(b, "place", id)).dump();
+  }
   template <typename Pred>
   bool Eventually(Pred done, int tries = 2000) {
     for (int i = 0; i < tries; ++i) {
@@ -137,17 +153,7 @@ TEST_F(BurstLabTest, ALoadSpikeBurstsToASecondaryAndScalesBackAfterTheCooldown) 
                   tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   const std::string id = "spiky";
-  json w = {{"name", "Spiky shop"}, {"priority", 1}, {"recovery_class", "fast"}, {"profile_id", "lab-web"},
-            {"placement", {{"provider", "sim-a"}}}, {"service", id}, {"instances", 2},
-            {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}},
-            {"split", {{"provider", "lab-lb"}, {"servers", {{"sim-a", "sim-a"}, {"sim-b", "sim-b"}, {"sim-c", "sim-c"}}}}},
-            {"burst", {{"p95_ms_above", 100}, {"window_s", 2}, {"share_percent", 50}, {"cooldown_s", 3}}},
-            {"failover", {{"automatic", false}, {"interval_s", 0.2}}}};
-  ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + id, w.dump()).status, 201);
-  ASSERT_TRUE(Eventually([&] {
-    auto placed = Ops(b, "place", id);
-    return !placed.empty() && placed[0]["state"] == "succeeded";
-  })) << json(Ops(b, "place", id)).dump();
+  ASSERT_NO_FATAL_FAILURE(PutAndPlace(b, id, 2, 3));
   // Placed: all of its weight on sim-a.
   // HAProxy's weighted round robin takes a weight change at its next round:
   // the round in progress when the weights went from the lab's even 1s to
@@ -212,17 +218,7 @@ TEST_F(BurstLabTest, ABrokerKilledAtRandomPointsOfBurstsAndScaleBacksDoesEachOnc
                   tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   const std::string id = "jumpy";
-  json w = {{"name", "Jumpy shop"}, {"priority", 1}, {"recovery_class", "fast"}, {"profile_id", "lab-web"},
-            {"placement", {{"provider", "sim-a"}}}, {"service", id}, {"instances", 2},
-            {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}},
-            {"split", {{"provider", "lab-lb"}, {"servers", {{"sim-a", "sim-a"}, {"sim-b", "sim-b"}, {"sim-c", "sim-c"}}}}},
-            {"burst", {{"p95_ms_above", 100}, {"window_s", 1}, {"share_percent", 50}, {"cooldown_s", 1}}},
-            {"failover", {{"automatic", false}, {"interval_s", 0.2}}}};
-  ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + id, w.dump()).status, 201);
-  ASSERT_TRUE(Eventually([&] {
-    auto placed = Ops(b, "place", id);
-    return !placed.empty() && placed[0]["state"] == "succeeded";
-  })) << json(Ops(b, "place", id)).dump();
+  ASSERT_NO_FATAL_FAILURE(PutAndPlace(b, id, 1, 1));
   // A control plane that takes 150 ms a deploy or scale (real clouds take
   // seconds): kills land inside those calls, which still take effect.
   Steer("sim-b", {{"api_latency_ms", 150}});

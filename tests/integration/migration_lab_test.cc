@@ -69,6 +69,13 @@ class MigrationLabTest : public ::testing::Test {
       if (sim["provider"] == provider) return sim["address"];
     return "";
   }
+  // A broker of the lab whose state lives in the Redis at `redis_port`
+  // (outliving the broker when a test kills it).
+  std::vector<std::string> Args(int redis_port) {
+    const std::string dir = LabEnvironment::Dir();
+    return {"--data-dir", tmp_.path() + "/data", "--catalog", dir + "/catalog", "--credentials", dir + "/credentials.json", "--broker-id",
+            "lab-broker", "--redis", "redis://127.0.0.1:" + std::to_string(redis_port)};
+  }
   // Deploy and scale calls at `provider` that changed something for
   // `service` and were sent by the operation `op`, by call.
   std::map<std::string, int> Effects(const std::string& provider, const std::string& service, const std::string& op) {
@@ -101,10 +108,7 @@ TEST_F(MigrationLabTest, AWorkloadsDataMovesVerifiedWhileTheBrokerIsKilledAtRand
   auto redis = EmbeddedRedis::Start({.data_dir = tmp_.path() + "/redis", .tcp_port = testing::FreeTcpPort()});
   ASSERT_TRUE(redis.ok()) << redis.status().ToString();
   const int redis_port = (*redis)->address().port;
-  const std::string dir = LabEnvironment::Dir();
-  BrokerProcess b({"--data-dir", tmp_.path() + "/data", "--catalog", dir + "/catalog", "--credentials", dir + "/credentials.json", "--broker-id",
-                   "lab-broker", "--redis", "redis://127.0.0.1:" + std::to_string(redis_port)},
-                  tmp_.path() + "/broker.log");
+  BrokerProcess b(Args(redis_port), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   std::mt19937 rng(std::random_device{}());
   constexpr int kKills = 20;
@@ -267,10 +271,7 @@ TEST_F(MigrationLabTest, AFailoverAskedForCopiesTheDeltaOnceWhileTheBrokerIsKill
   auto redis = EmbeddedRedis::Start({.data_dir = tmp_.path() + "/redis", .tcp_port = testing::FreeTcpPort()});
   ASSERT_TRUE(redis.ok()) << redis.status().ToString();
   const int redis_port = (*redis)->address().port;
-  const std::string dir = LabEnvironment::Dir();
-  BrokerProcess b({"--data-dir", tmp_.path() + "/data", "--catalog", dir + "/catalog", "--credentials", dir + "/credentials.json", "--broker-id",
-                   "lab-broker", "--redis", "redis://127.0.0.1:" + std::to_string(redis_port)},
-                  tmp_.path() + "/broker.log");
+  BrokerProcess b(Args(redis_port), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   const std::string id = "delta";
   auto [rc, out] = Aws("s3 cp --recursive --only-show-errors " + seed_ + " s3://sim-a/" + id + "/");
