@@ -7,26 +7,26 @@
 #include "adapters/powerdns/powerdns_dns.h"
 #include "adapters/s3/s3_object_store.h"
 #include "adapters/sim_compute/sim_compute.h"
-#include "broker/adapters/registry.h"
+#include "broker/ports/registry.h"
 
 namespace icb {
 
 void RegisterBuiltinAdapters(AdapterRegistry& registry) {
-  registry.Register<ObjectStore>("s3", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
+  MustRegister(registry.Register<ObjectStore>("s3", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
     ICB_ASSIGN_OR_RETURN(S3Config cfg, S3ConfigFromJson(config));
     return NewS3ObjectStore(std::move(cfg), ctx);
-  });
-  registry.Register<ObjectStore>("azure_blob", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
+  }));
+  MustRegister(registry.Register<ObjectStore>("azure_blob", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
     ICB_ASSIGN_OR_RETURN(AzureBlobConfig cfg, AzureBlobConfigFromJson(config));
     return NewAzureBlobStore(std::move(cfg), ctx);
-  });
-  registry.Register<ObjectStore>("file", [](const nlohmann::json& config, AdapterContext&) -> Result<std::unique_ptr<ObjectStore>> {
+  }));
+  MustRegister(registry.Register<ObjectStore>("file", [](const nlohmann::json& config, AdapterContext&) -> Result<std::unique_ptr<ObjectStore>> {
     ICB_ASSIGN_OR_RETURN(FileStoreConfig cfg, FileStoreConfigFromJson(config));
     return NewFileObjectStore(std::move(cfg));
-  });
-  registry.Register<DnsSwitch>("powerdns", NewPowerDnsSwitch);
-  registry.Register<TrafficSplit>("haproxy", NewHaproxySplit);
-  registry.Register<ComputeProvider>("sim_compute", NewSimCompute);
+  }));
+  MustRegister(registry.Register<DnsSwitch>("powerdns", NewPowerDnsSwitch));
+  MustRegister(registry.Register<TrafficSplit>("haproxy", NewHaproxySplit));
+  MustRegister(registry.Register<ComputeProvider>("sim_compute", NewSimCompute));
 }
 
 }  // namespace icb

@@ -6,7 +6,7 @@
 // counts, and a vantage that alone cannot reach the address is outvoted.
 #pragma once
 
-#include "broker/orchestrator/trigger.h"
+#include "broker/orchestrator/triggers/trigger.h"
 
 namespace icb {
 

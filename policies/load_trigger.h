@@ -13,7 +13,7 @@
 // once and stays burst; it never flaps.
 #pragma once
 
-#include "broker/orchestrator/trigger.h"
+#include "broker/orchestrator/triggers/trigger.h"
 
 namespace icb {
 

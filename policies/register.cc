@@ -1,5 +1,5 @@
 // The one place built-in policies are registered: ranking and trigger.
-#include "broker/orchestrator/trigger.h"
+#include "broker/orchestrator/triggers/trigger.h"
 #include "broker/ranking/policy.h"
 #include "policies/ahp.h"
 #include "policies/consecutive_failures.h"
@@ -10,14 +10,14 @@
 namespace icb {
 
 void RegisterBuiltinPolicies(PolicyRegistry& registry) {
-  registry.Register("weighted_sum", [] { return std::make_unique<WeightedSumPolicy>(); });
-  registry.Register("topsis", [] { return std::make_unique<TopsisPolicy>(); });
-  registry.Register("ahp", [] { return std::make_unique<AhpPolicy>(); });
+  MustRegister(registry.Register("weighted_sum", [] { return std::make_unique<WeightedSumPolicy>(); }));
+  MustRegister(registry.Register("topsis", [] { return std::make_unique<TopsisPolicy>(); }));
+  MustRegister(registry.Register("ahp", [] { return std::make_unique<AhpPolicy>(); }));
 }
 
 void RegisterBuiltinTriggerPolicies(TriggerRegistry& registry) {
-  registry.Register("consecutive_failures", [] { return std::make_unique<ConsecutiveFailuresTrigger>(); });
-  registry.RegisterLoad("load", [] { return std::make_unique<LoadTrigger>(); });
+  MustRegister(registry.Register("consecutive_failures", [] { return std::make_unique<ConsecutiveFailuresTrigger>(); }));
+  MustRegister(registry.RegisterLoad("load", [] { return std::make_unique<LoadTrigger>(); }));
 }
 
 }  // namespace icb

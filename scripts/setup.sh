@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkg-config ccache python3 curl tzdata clang libclang-rt-14-dev
+  g++ cmake make ninja-build lld pkg-config ccache python3 curl tzdata clang libclang-rt-14-dev
   libcpprest-dev libboost-dev libhiredis-dev nlohmann-json3-dev libre2-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server wrk

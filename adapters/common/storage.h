@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/adapters/object_store.h"
+#include "broker/ports/object_store.h"
 #include "broker/core/http_client.h"
 
 namespace icb {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "broker/adapters/registry.h"
+#include "broker/ports/registry.h"
 
 namespace icb {
 

@@ -1,4 +1,4 @@
-// HTTP API v1 routes (DESIGN.md "HTTP API v1"): pure request -> response.
+// HTTP API v1 routes (docs/architecture.md; every route in schemas/openapi/openapi.json): pure request -> response.
 #pragma once
 
 #include "broker/api/http.h"

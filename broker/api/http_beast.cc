@@ -110,6 +110,9 @@ class BeastServer final : public HttpServer {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(1024, ec);
+    if (ec == asio::error::address_in_use)
+      return Unavailable("cannot listen on " + host + ":" + std::to_string(port) +
+                         ": the port is in use (another broker, scripts/run-demo perhaps?); --listen HOST:PORT picks another");
     if (ec) return Unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
     port_ = acceptor_.local_endpoint().port();
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

@@ -27,7 +27,8 @@ HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed) {
 void Router::Add(Route route) {
   Compiled c;
   size_t at = 0;
-  while (at <= route.pattern.size()) {
+  // The empty pattern is the root, "/", with no segments.
+  while (!route.pattern.empty() && at <= route.pattern.size()) {
     size_t slash = route.pattern.find('/', at);
     if (slash == std::string::npos) slash = route.pattern.size();
     c.segments.push_back(route.pattern.substr(at, slash - at));

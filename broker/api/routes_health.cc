@@ -1,8 +1,31 @@
 #include "broker/api/routes.h"
+#include "broker/core/embedded.h"
 
 namespace icb {
 
+namespace {
+
+// What the running broker is and where its API is described.
+HttpResponse Index() {
+  nlohmann::json body = {{"name", "icbroker"},
+                         {"version", ICB_VERSION},
+                         {"api", "/v1"},
+                         {"openapi", "/v1/openapi.json"},
+                         {"health", "/v1/health"}};
+  return JsonResponse(200, body.dump());
+}
+
+}  // namespace
+
 void AddHealthRoutes(Router& router, const ApiContext& ctx) {
+  router.Add({"GET", "", ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
+  router.Add({"GET", "v1", ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
+  // The OpenAPI description, as compiled into the binary with the schemas.
+  router.Add({"GET", "v1/openapi.json", ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) {
+    for (const auto& f : EmbeddedSchemas())
+      if (f.path == "openapi/openapi.json") return JsonResponse(200, std::string(f.content));
+    return ProblemResponse(NotFound("no OpenAPI description in this build"));
+  }});
   router.Add({"GET", "v1/health", ctx.limits.document_body_bytes, [&ctx](const HttpRequest&, const PathParams&) {
     Status s = ctx.store.Ping();
     nlohmann::json body = {{"status", s.ok() ? "ok" : "degraded"}, {"store", s.ok() ? "ok" : s.message()}};

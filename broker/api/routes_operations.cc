@@ -2,8 +2,8 @@
 
 #include "broker/api/routes.h"
 #include "broker/core/time.h"
-#include "broker/orchestrator/migration_kind.h"
-#include "broker/orchestrator/retention.h"
+#include "broker/orchestrator/data/manifest.h"
+#include "broker/orchestrator/state/retained.h"
 
 namespace icb {
 

@@ -237,7 +237,7 @@ HttpResponse CompareRoute(const ApiContext& ctx, const HttpRequest& r) {
       negotiated = format;
     }
   }
-  // ?format= (DESIGN.md) ranks above Accept; the body's format above both.
+  // ?format= ranks above Accept; the body's format above both.
   if (auto q = r.query.find("format"); q != r.query.end()) {
     auto f = ReportFormatFromName(q->second);
     if (!f) return ProblemResponse(InvalidArgument("invalid query", {{"", "format= is json, md, csv or html, got \"" + q->second + "\""}}));

@@ -1,11 +1,11 @@
 #include "broker/app/broker_app.h"
 
-#include "broker/adapters/credentials.h"
+#include "broker/ports/credentials.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/scheduler.h"
-#include "broker/orchestrator/detector.h"
+#include "broker/orchestrator/triggers/detector.h"
 #include "broker/orchestrator/orchestrator.h"
-#include "broker/orchestrator/provider_adapters.h"
+#include "broker/orchestrator/providers/provider_adapters.h"
 #include "broker/qos/prober.h"
 #include "broker/store/embedded_redis.h"
 

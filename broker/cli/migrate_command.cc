@@ -23,7 +23,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: icbroker migrate [--broker URL] (--from PROVIDER[:PREFIX] --to PROVIDER[:PREFIX] | --workload ID --to PROVIDER)\n"
-    "                        [--key IDEMPOTENCY-KEY] [--detach]\n";
+    "                        [--key IDEMPOTENCY-KEY] [--detach] [--allow-empty]\n";
 
 // "sim-a:shop/" -> {"provider": "sim-a", "prefix": "shop/"}.
 json Place(const std::string& arg) {
@@ -70,7 +70,7 @@ void Bar(const json& op) {
 }  // namespace
 
 int MigrateCommand(const std::vector<std::string>& args) {
-  Flags f = ParseFlags(args, {"--broker", "--from", "--to", "--workload", "--key"}, {"--detach"});
+  Flags f = ParseFlags(args, {"--broker", "--from", "--to", "--workload", "--key"}, {"--detach", "--allow-empty"});
   const bool workload = f.values.count("--workload") > 0;
   if (!f.error.empty() || !f.positional.empty() || !f.values.count("--to") || workload == (f.values.count("--from") > 0)) {
     std::fprintf(stderr, "icbroker migrate: %s\n%s", f.error.empty() ? "needs --to and one of --from, --workload" : f.error.c_str(), kUsage);
@@ -142,6 +142,15 @@ int MigrateCommand(const std::vector<std::string>& args) {
                     Mib(op["progress"].value("bytes_done", 0.0)).c_str(), Mib(op["progress"].value("bytes_written", 0.0)).c_str());
       if (state != "succeeded") {
         std::fprintf(stderr, "icbroker migrate: %s: %s\n", state.c_str(), op.value("reason", "").c_str());
+        return 1;
+      }
+      // An empty source is most often a mistyped prefix: say so.
+      int listed = -1;
+      for (const auto& s : op["steps"])
+        if (s["name"] == "inventory") listed = s.value("detail", json::object()).value("objects", -1);
+      if (listed == 0 && !f.values.count("--workload") && !f.values.count("--allow-empty")) {
+        std::fprintf(stderr, "icbroker migrate: the source held no objects, so nothing was copied (a mistyped prefix?); "
+                             "--allow-empty accepts an empty source\n");
         return 1;
       }
       return 0;

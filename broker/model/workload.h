@@ -1,4 +1,4 @@
-// A workload (DESIGN.md "Orchestration wire names"): a customer's service
+// A workload (docs/architecture.md, "Wire names"): a customer's service
 // the broker keeps running somewhere, typed from its validated document.
 #pragma once
 

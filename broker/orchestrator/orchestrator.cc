@@ -4,7 +4,9 @@
 #include <random>
 
 #include "broker/core/time.h"
-#include "broker/orchestrator/migration_kind.h"
+#include "broker/orchestrator/kinds/burst.h"
+#include "broker/orchestrator/kinds/migration.h"
+#include "broker/orchestrator/kinds/recovery.h"
 #include "broker/schema/validator.h"
 
 namespace icb {
@@ -25,11 +27,19 @@ Status Conflict(std::string message, std::string detail) {
 }  // namespace
 
 Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions options) : deps_(deps), options_(std::move(options)) {
-  RegisterWorkloadKinds(kinds_, deps_);
-  RegisterRecoveryKind(kinds_, deps_, [this](const std::string& w, const FailoverRequest& r) { return StartFailover(w, r); });
   mover_ = std::make_unique<DataMover>(deps_.store, deps_.adapters, deps_.clock, options_.transfers);
-  RegisterMigrationKind(kinds_, deps_, *mover_);
-  RegisterBurstKinds(kinds_, deps_);
+  data_steps_ = std::make_unique<DataSteps>(deps_, *mover_);
+  // A failover's sync_data copies the delta from a source that answers.
+  workload_steps_ = std::make_unique<WorkloadSteps>(deps_, data_steps_.get());
+  // Every kind the runner knows, once each (kinds/*.h list their steps).
+  MustRegister(kinds_.Register("place", PlaceKind(*workload_steps_)));
+  MustRegister(kinds_.Register("failover", FailoverKind(*workload_steps_)));
+  MustRegister(kinds_.Register(
+      "recovery", RecoveryKind(deps_, [this](const std::string& w, const FailoverRequest& r) { return StartFailover(w, r); })));
+  MustRegister(kinds_.Register("migration", MigrationKind(deps_, *data_steps_, *workload_steps_)));
+  MustRegister(kinds_.Register("replication", ReplicationKind(deps_, *data_steps_)));
+  MustRegister(kinds_.Register("burst", BurstKind(deps_)));
+  MustRegister(kinds_.Register("scale_back", ScaleBackKind(deps_)));
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
                                               RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
   replicator_ = std::make_unique<Replicator>(deps_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });

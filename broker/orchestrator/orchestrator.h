@@ -1,9 +1,13 @@
-// The orchestrator: what starts operations and what runs them. Level
-// triggered like a Kubernetes controller: a reconcile pass compares each
-// workload's document with its status and starts a `place` operation where
-// they differ; the runner advances every unfinished operation from its
-// record. Both are tasks on the broker's one scheduler, and both are woken
-// when a request changes something, so nothing waits for the next period.
+// The orchestrator: what starts operations and what runs them, composed in
+// one place (the constructor): the operation kinds, each registered once
+// and built from the steps it runs, the runner, and the loops that start
+// work on their own (triggers/). Level triggered like a Kubernetes
+// controller: a reconcile pass compares each workload's document with its
+// status and starts a `place` operation where they differ; the runner
+// advances every unfinished operation from its record. Both are tasks on
+// the broker's one scheduler, and both are woken when a request changes
+// something, so nothing waits for the next period. docs/architecture.md
+// draws the parts: engine/, providers/, state/, data/, kinds/, triggers/.
 #pragma once
 
 #include <memory>
@@ -13,12 +17,16 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/scheduler.h"
-#include "broker/orchestrator/burst_controller.h"
-#include "broker/orchestrator/data_mover.h"
-#include "broker/orchestrator/replication.h"
-#include "broker/orchestrator/retention.h"
-#include "broker/orchestrator/runner.h"
-#include "broker/orchestrator/workload_kinds.h"
+#include "broker/orchestrator/data/data_mover.h"
+#include "broker/orchestrator/engine/runner.h"
+#include "broker/orchestrator/kinds/data_steps.h"
+#include "broker/orchestrator/kinds/place_failover.h"
+#include "broker/orchestrator/kinds/steps.h"
+#include "broker/orchestrator/state/workloads.h"
+#include "broker/orchestrator/triggers/burst_controller.h"
+#include "broker/orchestrator/triggers/detector.h"
+#include "broker/orchestrator/triggers/replicator.h"
+#include "broker/orchestrator/triggers/retirer.h"
 
 namespace icb {
 
@@ -40,7 +48,7 @@ struct MigrationRequest {
   std::optional<double> retention_s;  // a workload's move: how long its source's copy is kept (none: until confirmed)
 };
 
-class Orchestrator {
+class Orchestrator final : public RecoveryStarter {
  public:
   Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions options);
   ~Orchestrator();
@@ -62,7 +70,7 @@ class Orchestrator {
   // workload, a recovery operation (in priority order) for several.
   // Returns the workloads it could not start for now (another operation
   // runs for them): the caller tries them again.
-  Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads);
+  Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) override;
   // Starts a verified copy between two providers' object storage
   // (NotFound at /source/provider or /target/provider; InvalidArgument for
   // one without object storage, or the same place twice), or a workload's
@@ -90,7 +98,7 @@ class Orchestrator {
   // Null without a load policy.
   BurstController* burst() { return burst_.get(); }
   const OperationKinds& kinds() const { return kinds_; }
-  Store& store() { return deps_.store; }
+  Store& store() override { return deps_.store; }
 
  private:
   std::string NewOperationId(const std::string& kind);
@@ -104,6 +112,8 @@ class Orchestrator {
   OrchestratorOptions options_;
   OperationKinds kinds_;
   std::unique_ptr<DataMover> mover_;
+  std::unique_ptr<DataSteps> data_steps_;
+  std::unique_ptr<WorkloadSteps> workload_steps_;
   std::unique_ptr<OperationRunner> runner_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<BurstController> burst_;

@@ -2,17 +2,13 @@
 
 namespace icb {
 
-void PolicyRegistry::Register(std::string name, Factory factory) { policies_[std::move(name)] = factory(); }
-
 const RankingPolicy* PolicyRegistry::Find(std::string_view name) const {
-  auto it = policies_.find(name);
-  return it == policies_.end() ? nullptr : it->second.get();
+  const auto* found = policies_.Find(name);
+  return found ? found->get() : nullptr;
 }
 
 std::vector<std::string> PolicyRegistry::Names() const {
-  std::vector<std::string> out;
-  for (const auto& [name, p] : policies_) out.push_back(name);
-  return out;
+  return policies_.Names();
 }
 
 Status PolicyRegistry::CheckName(const std::string& name, const std::string& pointer) const {

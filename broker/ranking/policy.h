@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/core/named_registry.h"
 #include "broker/core/status.h"
 #include "broker/model/documents.h"
 
@@ -52,7 +53,9 @@ class RankingPolicy {
 class PolicyRegistry {
  public:
   using Factory = std::function<std::unique_ptr<RankingPolicy>()>;
-  void Register(std::string name, Factory factory);
+  // AlreadyExists for a name registered before.
+  Status Register(std::string name, Factory factory) { return policies_.Add(std::move(name), factory()); }
+  Status ReplaceForTesting(std::string_view name, Factory factory) { return policies_.ReplaceForTesting(name, factory()); }
   // Null when unknown.
   const RankingPolicy* Find(std::string_view name) const;
   std::vector<std::string> Names() const;
@@ -60,7 +63,7 @@ class PolicyRegistry {
   Status CheckName(const std::string& name, const std::string& pointer) const;
 
  private:
-  std::map<std::string, std::unique_ptr<RankingPolicy>, std::less<>> policies_;
+  NamedRegistry<std::unique_ptr<RankingPolicy>> policies_{"ranking policy"};
 };
 
 // Defined in policies/: registers weighted_sum, topsis and ahp.

@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "broker/adapters/copy.h"
-#include "broker/adapters/registry.h"
+#include "broker/ports/copy.h"
+#include "broker/ports/registry.h"
 #include "broker/api/http.h"
 
 using namespace icb;

@@ -19,9 +19,11 @@
 #include <thread>
 
 #include "broker/core/time.h"
-#include "tests/e2e/http_client.h"
-#include "tests/http_stub.h"
-#include "tests/temp_dir.h"
+#include "tests/support/child_process.h"
+#include "tests/support/http_client.h"
+#include "tests/support/eventually.h"
+#include "tests/support/http_stub.h"
+#include "tests/support/temp_dir.h"
 
 namespace icb {
 namespace {
@@ -241,27 +243,19 @@ TEST_F(ServiceTest, ProbesALocalServer) {
   json m;
   auto now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
   std::string window = "?from=" + FormatRfc3339(now - std::chrono::hours(1)) + "&to=" + FormatRfc3339(now + std::chrono::hours(1));
-  for (int i = 0; i < 300; ++i) {
+  testing::Eventually([&] {
     auto r = HttpCall(b.port(), "GET", "/v1/providers/lab/metrics" + window);
-    ASSERT_EQ(r.status, 200) << r.body;
-    m = json::parse(r.body);
-    if (m["response_ms"]["count"].get<int>() >= 2) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+    EXPECT_EQ(r.status, 200) << r.body;
+    m = r.status == 200 ? json::parse(r.body) : json{{"response_ms", {{"count", 0}}}};
+    return m["response_ms"]["count"].get<int>() >= 2;
+  });
   EXPECT_GE(m["response_ms"]["count"].get<int>(), 2) << m.dump();
   EXPECT_GE(target.requests(), 2);
   EXPECT_EQ(m["downtime_minutes"], 0);
 }
 
-// Runs the binary with arguments; returns its exit status and standard output.
-std::pair<int, std::string> RunIcbroker(const std::string& args) {
-  std::string out;
-  FILE* p = popen((std::string(ICBROKER_BIN) + " " + args + " 2>&1").c_str(), "r");
-  char buf[65536];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+// Runs the binary with arguments; returns its exit status and its output.
+std::pair<int, std::string> RunIcbroker(const std::string& args) { return testing::RunShell(std::string(ICBROKER_BIN) + " " + args); }
 
 TEST_F(ServiceTest, OfflineSlaReportOverFiles) {
   // hanbit-cloud (demo catalog), SLA 2026.1: 99.95 % target, the seed's credit
@@ -419,20 +413,24 @@ TEST_F(ServiceTest, CredentialsAdapterChecksAndWorkloadsThroughTheBinary) {
   // Creating it started its place operation; nothing listens at the
   // provider's compute URL, so it fails after a few tries. While it runs the
   // workload cannot be deleted.
-  auto operations = call("GET", "/v1/operations?workload=shop");
-  EXPECT_EQ(operations.status, 200);
+  // The reconciler starts it asynchronously: wait for it to be recorded.
+  testing::HttpReply operations;
+  ASSERT_TRUE(testing::Eventually([&] {
+    operations = HttpCall(port, "GET", "/v1/operations?workload=shop");
+    return operations.status == 200 && !json::parse(operations.body)["operations"].empty();
+  })) << operations.body;
+  answers.push_back(operations);
   ASSERT_EQ(json::parse(operations.body)["operations"].size(), 1u);
   const std::string place = json::parse(operations.body)["operations"][0]["id"];
   EXPECT_EQ(json::parse(operations.body)["operations"][0]["kind"], "place");
-  json ended;
-  for (int i = 0; i < 200; ++i) {
-    ended = json::parse(call("GET", "/v1/operations/" + place).body);
-    if (ended["state"] == "failed") break;
-    if (i == 0) {
-      EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 409);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  json ended = json::parse(call("GET", "/v1/operations/" + place).body);
+  if (ended["state"] != "failed") {
+    EXPECT_EQ(call("DELETE", "/v1/workloads/shop").status, 409);
   }
+  EXPECT_TRUE(testing::Eventually([&] {
+    ended = json::parse(call("GET", "/v1/operations/" + place).body);
+    return ended["state"] == "failed";
+  }));
   ASSERT_EQ(ended["state"], "failed") << ended.dump();
   EXPECT_NE(ended["reason"].get<std::string>().find("ensure_capacity"), std::string::npos) << ended.dump();
   EXPECT_EQ(json::parse(call("GET", "/v1/workloads/shop").body)["state"], "degraded");
@@ -508,6 +506,11 @@ TEST_F(ServiceTest, MigratesBetweenFolderStoresVerifiedAndTheCliFollowsIt) {
   EXPECT_EQ(rc3, 1);
   EXPECT_NE(out3.find("/source/provider"), std::string::npos) << out3;
   EXPECT_EQ(RunIcbroker("migrate --to disk-b").first, 2);
+  // A prefix that holds nothing (mistyped): said, and exit 1 unless allowed.
+  auto [rc4, out4] = RunIcbroker("migrate" + broker + " --from disk-a:dcos/ --to disk-b:empty/");
+  EXPECT_EQ(rc4, 1) << out4;
+  EXPECT_NE(out4.find("the source held no objects"), std::string::npos) << out4;
+  EXPECT_EQ(RunIcbroker("migrate" + broker + " --from disk-a:dcos/ --to disk-b:empty2/ --allow-empty").first, 0);
 }
 
 TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {

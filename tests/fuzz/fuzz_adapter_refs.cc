@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "broker/adapters/credentials.h"
+#include "broker/ports/credentials.h"
 #include "broker/schema/json_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

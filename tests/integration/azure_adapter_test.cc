@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/child_process.h"
-#include "tests/integration/lab_adapters.h"
-#include "tests/object_store_conformance.h"
-#include "tests/temp_dir.h"
+#include "tests/support/child_process.h"
+#include "tests/support/lab_adapters.h"
+#include "tests/support/object_store_conformance.h"
+#include "tests/support/temp_dir.h"
 
 namespace icb {
 namespace {

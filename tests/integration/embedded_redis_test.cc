@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "broker/store/embedded_redis.h"
-#include "tests/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace icb {
 namespace {

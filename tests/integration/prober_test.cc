@@ -7,8 +7,8 @@
 #include "broker/core/time.h"
 #include "broker/qos/prober.h"
 #include "broker/qos/service.h"
-#include "tests/http_stub.h"
-#include "tests/temp_dir.h"
+#include "tests/support/http_stub.h"
+#include "tests/support/temp_dir.h"
 
 namespace icb {
 namespace {

@@ -10,9 +10,9 @@
 #include "broker/catalog/catalog.h"
 #include "broker/store/embedded_redis.h"
 #include "broker/store/redis_store.h"
-#include "tests/store_conformance.h"
-#include "tests/temp_dir.h"
-#include "tests/unit/test_docs.h"
+#include "tests/support/store_conformance.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_docs.h"
 
 namespace icb {
 namespace {

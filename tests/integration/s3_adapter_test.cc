@@ -9,12 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "broker/adapters/registry.h"
+#include "broker/ports/registry.h"
 #include "broker/core/time.h"
-#include "tests/child_process.h"
-#include "tests/integration/lab_adapters.h"
-#include "tests/object_store_conformance.h"
-#include "tests/temp_dir.h"
+#include "tests/support/child_process.h"
+#include "tests/support/lab_adapters.h"
+#include "tests/support/object_store_conformance.h"
+#include "tests/support/temp_dir.h"
 
 namespace icb {
 namespace {

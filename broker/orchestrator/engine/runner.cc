@@ -1,0 +1,165 @@
+#include "broker/orchestrator/engine/runner.h"
+
+#include <algorithm>
+
+namespace icb {
+
+Result<std::vector<StepRecord>> OperationRunner::StepsOf(const std::string& kind) const {
+  const OperationKind* k = kinds_.Find(kind);
+  if (!k) return InvalidArgument("no operation kind \"" + kind + "\"");
+  std::vector<StepRecord> steps;
+  for (const auto& name : k->steps) steps.push_back({name, StepState::kPending, std::nullopt, std::nullopt, 0, nlohmann::json::object()});
+  return steps;
+}
+
+Result<Operation> OperationRunner::Create(std::string id, const std::string& kind, std::string workload) {
+  ICB_ASSIGN_OR_RETURN(auto steps, StepsOf(kind));
+  Operation op;
+  op.id = std::move(id);
+  op.kind = kind;
+  op.workload = std::move(workload);
+  op.created_at = op.updated_at = clock_.Now();
+  op.steps = std::move(steps);
+  ICB_RETURN_IF_ERROR(operations_.Create(op, nullptr));
+  return op;
+}
+
+std::optional<Fence> OperationRunner::CurrentFence() {
+  auto lease = store_.AcquireLease(options_.lease, options_.holder, options_.lease_ttl);
+  if (!lease.ok() || !lease->has_value()) return std::nullopt;
+  return Fence{options_.lease, (*lease)->epoch};
+}
+
+std::optional<MonoTime> OperationRunner::Tick() {
+  const MonoTime now = clock_.Monotonic();
+  // Renew at a third of the lease: two renewals may fail before it lapses.
+  std::optional<MonoTime> next = now + options_.lease_ttl / 3;
+  std::optional<Fence> fence = CurrentFence();
+  if (!fence) return next;  // another broker runs them, or the store is away: try again
+  auto ids = operations_.Unfinished();
+  if (!ids.ok()) return next;
+  for (const auto& id : *ids) {
+    auto op = operations_.Get(id);
+    if (!op.ok() || !op->has_value()) continue;
+    if (auto w = waiting_until_.find(id); w != waiting_until_.end()) {
+      // A waiting operation is looked at again when due, or at once when
+      // someone asked to cancel it.
+      if (w->second > now && !(*op)->cancel_requested) {
+        next = std::min(*next, w->second);
+        continue;
+      }
+      waiting_until_.erase(w);
+    }
+    // A refused write (lost lease, lost race) ends this pass for the
+    // operation; the records say where to pick it up.
+    (void)Advance(std::move(**op), *fence, next);
+  }
+  return next;
+}
+
+AuditEvent OperationRunner::StepEvent(const Operation& op, const StepRecord& step, const char* kind, std::string summary) const {
+  // One event per attempt and outcome: the same write retried records it once.
+  return MakeEvent(op.id + "/" + step.name + "/" + std::to_string(step.attempts) + "/" + kind, kind, clock_.Now(),
+                   {op.workload, op.id, op.target.empty() ? op.source : op.target}, std::move(summary), step.detail);
+}
+
+Status OperationRunner::Finish(Operation& op, OperationState state, std::string reason, const OperationKind* kind, const Fence& fence,
+                               std::vector<AuditEvent> events) {
+  polling_.erase(op.id);
+  op.state = state;
+  op.reason = std::move(reason);
+  op.updated_at = clock_.Now();
+  Along along;
+  if (kind && kind->finish) {
+    ICB_ASSIGN_OR_RETURN(along, kind->finish(op));
+  }
+  for (auto& e : events) along.events.push_back(std::move(e));
+  return operations_.Update(op, &fence, along);
+}
+
+Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<MonoTime>& next) {
+  const OperationKind* kind = kinds_.Find(op.kind);
+  if (!kind) return Finish(op, OperationState::kFailed, "no operation kind \"" + op.kind + "\" in this broker", nullptr, fence, {});
+  for (size_t i = 0; i < op.steps.size(); ++i) {
+    if (op.steps[i].state == StepState::kSucceeded) continue;
+    if (op.cancel_requested) return Finish(op, OperationState::kCancelled, "cancelled on request before " + op.steps[i].name, kind, fence, {});
+    StepRecord& step = op.steps[i];
+    // A step that runs on in the background is asked again, not started
+    // again (a broker that restarted does start it again: a new attempt).
+    const bool polled = polling_.erase(op.id) > 0 && step.state == StepState::kRunning;
+    if (!polled) {
+      // Before it runs: the record says it started (and how often).
+      step.state = StepState::kRunning;
+      step.started_at = clock_.Now();
+      step.ended_at.reset();
+      ++step.attempts;
+      op.state = OperationState::kRunning;
+      op.reason.clear();
+      op.updated_at = clock_.Now();
+      ICB_RETURN_IF_ERROR(operations_.Update(
+          op, &fence, Along{{}, {StepEvent(op, step, "step_started", op.kind + ": " + step.name + " started (attempt " + std::to_string(step.attempts) + ")")}}));
+    }
+    op.fence = fence;
+    StepOutcome out = kind->run(step.name, op);
+    if (out.kind == StepOutcome::Kind::kRunning) {
+      polling_.insert(op.id);
+      waiting_until_[op.id] = clock_.Monotonic() + out.retry_after;
+      next = std::min(*next, waiting_until_[op.id]);
+      if (!out.along.writes.empty() || !out.along.events.empty()) ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, out.along));
+      return Status::Ok();
+    }
+    // After it ends.
+    step.ended_at = clock_.Now();
+    op.updated_at = clock_.Now();
+    if (out.target) op.target = *out.target;
+    Along along = std::move(out.along);
+    switch (out.kind) {
+      case StepOutcome::Kind::kDone:
+        step.state = StepState::kSucceeded;
+        step.detail = std::move(out.detail);
+        along.events.push_back(StepEvent(op, step, "step_succeeded", op.kind + ": " + step.name + " succeeded"));
+        ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, along));
+        continue;
+      case StepOutcome::Kind::kWait:
+        step.state = StepState::kPending;
+        op.state = OperationState::kWaiting;
+        op.reason = out.reason;
+        ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, along));
+        waiting_until_[op.id] = clock_.Monotonic() + out.retry_after;
+        next = std::min(*next, waiting_until_[op.id]);
+        return Status::Ok();
+      case StepOutcome::Kind::kRetry: {
+        auto from = std::find_if(op.steps.begin(), op.steps.end(), [&](const StepRecord& s) { return s.name == out.restart_from; });
+        if (from == op.steps.end() || from - op.steps.begin() > static_cast<long>(i)) {
+          return Finish(op, OperationState::kFailed, step.name + ": cannot go back to " + out.restart_from, kind, fence, {});
+        }
+        step.state = StepState::kFailed;
+        step.detail = std::move(out.detail);
+        along.events.push_back(StepEvent(op, step, "step_failed", op.kind + ": " + step.name + " failed: " + out.reason + "; again from " + out.restart_from));
+        // The steps from there are to do again; their records keep their
+        // attempts and last detail.
+        const size_t restart = static_cast<size_t>(from - op.steps.begin());
+        for (size_t k = restart; k < op.steps.size(); ++k) op.steps[k].state = StepState::kPending;
+        ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, along));
+        i = restart - 1;  // the loop's ++ lands on `restart` (unsigned wrap when 0 is defined)
+        continue;
+      }
+      case StepOutcome::Kind::kRunning:
+        break;  // handled above
+      case StepOutcome::Kind::kFail: {
+        step.state = StepState::kFailed;
+        step.detail = std::move(out.detail);
+        along.events.push_back(StepEvent(op, step, "step_failed", op.kind + ": " + step.name + " failed: " + out.reason));
+        // The step's own writes go first; the finish writes read after them.
+        if (!along.writes.empty()) {
+          ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, along));
+          along = {};
+        }
+        return Finish(op, OperationState::kFailed, step.name + ": " + out.reason, kind, fence, std::move(along.events));
+      }
+    }
+  }
+  return Finish(op, OperationState::kSucceeded, "", kind, fence, {});
+}
+
+}  // namespace icb

@@ -1,0 +1,122 @@
+// The operation runner: operation kinds are registered by name with their
+// steps; the runner advances every unfinished operation, recording each step
+// before it runs and after it ends, under a lease whose epoch fences every
+// write. A broker killed at any point resumes from the records: a step that
+// was running when it died runs again, so each step is idempotent or checks
+// first what the provider already did.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/core/named_registry.h"
+#include "broker/orchestrator/engine/operation.h"
+
+namespace icb {
+
+// What one step run came to.
+struct StepOutcome {
+  enum class Kind { kDone, kWait, kFail, kRetry, kRunning };
+  Kind kind = Kind::kDone;
+  nlohmann::json detail = nlohmann::json::object();
+  std::string reason;          // kWait, kFail, kRetry
+  Millis retry_after{1000};    // kWait, kRetry
+  // Written with the step's end, atomically: records the step changes (a
+  // workload's status) and events (a decision). A lost race on one of them
+  // leaves the step to run again.
+  Along along;
+  // Operation fields the step settled (the target it chose).
+  std::optional<std::string> target;
+  // kRetry: run the operation again from this step (an earlier one: a
+  // verify that failed goes back to choose_target with the next candidate).
+  std::string restart_from;
+
+  static StepOutcome Done(nlohmann::json detail = nlohmann::json::object()) { return {Kind::kDone, std::move(detail), "", Millis(0), {}, {}, {}}; }
+  // Not yet: the operation waits (for capacity, a best-fit target) and the
+  // step runs again after `after`.
+  static StepOutcome Wait(std::string why, Millis after) { return {Kind::kWait, nlohmann::json::object(), std::move(why), after, {}, {}, {}}; }
+  // Still at it in the background (a copy on the data mover's workers):
+  // the step stays running, with no new attempt, and is asked again after
+  // `after`.
+  static StepOutcome Running(std::string what, Millis after) { return {Kind::kRunning, nlohmann::json::object(), std::move(what), after, {}, {}, {}}; }
+  static StepOutcome Fail(std::string why, nlohmann::json detail = nlohmann::json::object()) {
+    return {Kind::kFail, std::move(detail), std::move(why), Millis(0), {}, {}, {}};
+  }
+  // The step failed but the operation goes on from `from` (the steps from
+  // there are pending again).
+  static StepOutcome Retry(std::string why, std::string from, nlohmann::json detail = nlohmann::json::object()) {
+    return {Kind::kRetry, std::move(detail), std::move(why), Millis(0), {}, {}, std::move(from)};
+  }
+};
+
+struct OperationKind {
+  std::vector<std::string> steps;  // in order
+  // Runs step `step` of `op` (the record as stored, its earlier steps' detail included).
+  std::function<StepOutcome(const std::string& step, const Operation& op)> run;
+  // What is written with the operation's last record (succeeded, failed or
+  // cancelled): a workload's status released, its new placement.
+  std::function<Result<Along>(const Operation& op)> finish;
+};
+
+// The kinds a runner knows, by name; each is registered once.
+class OperationKinds {
+ public:
+  // AlreadyExists for a name registered before.
+  Status Register(std::string name, OperationKind kind) { return kinds_.Add(std::move(name), std::move(kind)); }
+  Status ReplaceForTesting(std::string_view name, OperationKind kind) { return kinds_.ReplaceForTesting(name, std::move(kind)); }
+  const OperationKind* Find(std::string_view name) const { return kinds_.Find(name); }
+  std::vector<std::string> Names() const { return kinds_.Names(); }
+
+ private:
+  NamedRegistry<OperationKind> kinds_{"operation kind"};
+};
+
+struct RunnerOptions {
+  std::string holder;          // this broker, in the lease
+  Millis lease_ttl{10'000};
+  std::string lease = "orchestrator";
+};
+
+class OperationRunner {
+ public:
+  OperationRunner(Store& store, const OperationKinds& kinds, const Clock& clock, RunnerOptions options)
+      : store_(store), operations_(store), kinds_(kinds), clock_(clock), options_(std::move(options)) {}
+
+  // Records a new operation of `kind` with its steps pending.
+  Result<Operation> Create(std::string id, const std::string& kind, std::string workload);
+  // The steps of a new operation of `kind`, all pending; InvalidArgument for
+  // an unknown kind.
+  Result<std::vector<StepRecord>> StepsOf(const std::string& kind) const;
+  // The fence of the lease this runner holds now (nullopt: none); writes
+  // that start operations carry it too.
+  std::optional<Fence> CurrentFence();
+
+  // One pass, for the Scheduler: holds (or takes) the lease, then runs every
+  // unfinished operation's steps until each finishes or waits. Returns when
+  // it is next due: the earliest waiting operation, or a lease renewal.
+  std::optional<MonoTime> Tick();
+
+  OperationStore& operations() { return operations_; }
+
+ private:
+  // Runs `op` on until it finishes, waits or a write is refused.
+  Status Advance(Operation op, const Fence& fence, std::optional<MonoTime>& next);
+  // The last write: state, reason and the kind's finish records.
+  Status Finish(Operation& op, OperationState state, std::string reason, const OperationKind* kind, const Fence& fence,
+                std::vector<AuditEvent> events);
+  AuditEvent StepEvent(const Operation& op, const StepRecord& step, const char* kind, std::string summary) const;
+
+  Store& store_;
+  OperationStore operations_;
+  const OperationKinds& kinds_;
+  const Clock& clock_;
+  RunnerOptions options_;
+  std::map<std::string, MonoTime> waiting_until_;  // operation id -> when to look again
+  std::set<std::string> polling_;  // operations whose running step said Running in this process
+};
+
+}  // namespace icb

@@ -1,0 +1,220 @@
+#include "broker/orchestrator/triggers/detector.h"
+
+#include <algorithm>
+#include <set>
+
+#include "broker/core/time.h"
+#include "broker/orchestrator/state/workloads.h"
+#include "broker/schema/validator.h"
+
+namespace icb {
+
+namespace {
+
+constexpr const char* kDetectFollowTask = "detect-follow";
+constexpr const char* kGroupTask = "detect-groups";
+
+// The next point after `now` on a grid of `interval`: workloads with the
+// same interval probe at the same instants, so those one provider takes
+// down are detected in the same round and recovered together.
+MonoTime NextOnGrid(MonoTime now, Millis interval) {
+  const auto n = now.time_since_epoch() / interval + 1;
+  return MonoTime(std::chrono::duration_cast<MonoTime::duration>(interval * n));
+}
+
+}  // namespace
+
+Detector::Detector(Scheduler& scheduler, const Clock& clock, ProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
+                   RecoveryStarter& orchestrator, DetectorOptions options)
+    : scheduler_(scheduler),
+      clock_(clock),
+      probes_(probes),
+      catalog_(catalog),
+      policy_(policy),
+      orchestrator_(orchestrator),
+      options_(std::move(options)),
+      audit_(orchestrator.store()) {}
+
+Detector::~Detector() { Stop(); }
+
+void Detector::Start() {
+  started_ = true;
+  scheduler_.Register(kDetectFollowTask, [this]() -> std::optional<MonoTime> {
+    Follow();
+    return clock_.Monotonic() + options_.follow_every;
+  });
+  scheduler_.Register(kGroupTask, [this] { return StartGroups(); });
+}
+
+void Detector::Stop() {
+  if (!started_) return;
+  started_ = false;
+  scheduler_.Unregister(kDetectFollowTask);
+  scheduler_.Unregister(kGroupTask);
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, w] : watches_) names.push_back(TaskName(id));
+  }
+  for (const auto& n : names) scheduler_.Unregister(n);
+}
+
+void Detector::Follow() {
+  auto texts = catalog_.List(Collection::kWorkloads);
+  if (!texts.ok()) return;  // the store is away: keep watching what we watch
+  std::map<std::string, Watch> wanted;
+  for (const auto& text : *texts) {
+    auto doc = ParseJson(text);
+    if (!doc.ok()) continue;
+    auto w = WorkloadFromJson(*doc);
+    if (!w.ok() || !w->failover.automatic) continue;
+    auto status = GetWorkloadStatus(orchestrator_.store(), w->id);
+    if (!status.ok() || !*status || (*status)->url.empty()) continue;
+    Watch watch;
+    watch.provider = (*status)->placement;
+    watch.url = (*status)->url;
+    watch.workload = std::move(*w);
+    wanted.emplace(watch.workload.id, std::move(watch));
+  }
+  std::vector<std::string> added, removed;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = watches_.begin(); it != watches_.end();) {
+      auto w = wanted.find(it->first);
+      if (w == wanted.end()) {
+        removed.push_back(it->first);
+        it = watches_.erase(it);
+        continue;
+      }
+      if (w->second.url != it->second.url) {
+        // Moved: a new address, a new series.
+        it->second = std::move(w->second);
+        added.push_back(it->first);
+      } else {
+        it->second.workload = std::move(w->second.workload);  // settings may have changed
+      }
+      wanted.erase(w);
+      ++it;
+    }
+    for (auto& [id, w] : wanted) {
+      watches_.emplace(id, std::move(w));
+      added.push_back(id);
+    }
+  }
+  for (const auto& id : removed) scheduler_.Unregister(TaskName(id));
+  for (const auto& id : added) scheduler_.Register(TaskName(id), [this, id] { return ProbeOnce(id); });
+}
+
+std::optional<MonoTime> Detector::ProbeOnce(const std::string& id) {
+  ProbeTarget target;
+  Millis interval;
+  {
+    std::lock_guard lock(mu_);
+    auto it = watches_.find(id);
+    if (it == watches_.end()) return std::nullopt;
+    interval = it->second.workload.failover.interval;
+    target = ProbeTarget{it->second.provider, "workload:" + id, it->second.url, ProbeSettings{}};
+  }
+  // A probe that takes longer than the interval would overlap the next.
+  target.settings.timeout = std::max(Millis(100), interval);
+  QosSample s = probes_.Run(target);
+  VantageSample v{clock_.Now(), s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms};
+  {
+    std::lock_guard lock(mu_);
+    auto it = watches_.find(id);
+    if (it == watches_.end() || it->second.url != target.url) return NextOnGrid(clock_.Monotonic(), interval);
+    auto& series = it->second.samples[options_.vantage];
+    series.push_back(std::move(v));
+    if (series.size() > options_.keep) series.erase(series.begin());
+    EvaluateLocked(id, it->second);
+  }
+  return NextOnGrid(clock_.Monotonic(), interval);
+}
+
+Status Detector::Push(const std::string& workload, const std::string& vantage, std::vector<VantageSample> samples) {
+  std::lock_guard lock(mu_);
+  auto it = watches_.find(workload);
+  if (it == watches_.end()) return NotFound("workload " + workload + " is not watched (not automatic, or not placed yet)");
+  auto& series = it->second.samples[vantage];
+  std::sort(samples.begin(), samples.end(), [](const VantageSample& a, const VantageSample& b) { return a.ts < b.ts; });
+  for (auto& s : samples) {
+    // In time order; a sample already older than the newest is a late one.
+    if (!series.empty() && s.ts <= series.back().ts) continue;
+    series.push_back(std::move(s));
+  }
+  while (series.size() > options_.keep) series.erase(series.begin());
+  EvaluateLocked(workload, it->second);
+  return Status::Ok();
+}
+
+void Detector::EvaluateLocked(const std::string& id, Watch& w) {
+  // Vantages that stopped reporting do not vote.
+  const TimePoint now = clock_.Now();
+  const auto stale = w.workload.failover.interval * options_.stale_intervals;
+  SamplesByVantage current;
+  for (const auto& [vantage, series] : w.samples)
+    if (!series.empty() && now - series.back().ts <= stale) current.emplace(vantage, series);
+  TriggerDecision d = policy_.Evaluate(current, w.workload.failover, w.failed);
+  if (d.verdict == Verdict::kUnchanged) return;
+  nlohmann::json inputs = std::move(d.inputs);
+  inputs["url"] = w.url;
+  const std::string at_ms = std::to_string(std::chrono::duration_cast<Millis>(now.time_since_epoch()).count());
+  const bool failed = d.verdict == Verdict::kFailed;
+  AuditEvent e = MakeEvent(id + (failed ? "/detected/" : "/recovered/") + w.url + "/" + at_ms, failed ? "detected" : "recovered", now,
+                           {id, "", w.provider},
+                           "workload " + id + (failed ? " does not answer at " : " answers again at ") + w.provider + " (" + w.url + ")",
+                           std::move(inputs));
+  if (failed) {
+    w.failed = true;
+    auto& group = groups_[w.provider];
+    if (group.workloads.empty()) group.deadline = clock_.Monotonic() + options_.group_window;
+    group.workloads.push_back(id);
+    scheduler_.Wake(kGroupTask);
+  } else {
+    w.failed = false;
+  }
+  (void)audit_.Record({e}, nullptr);  // the trail is best effort here; the decision is not
+}
+
+std::optional<MonoTime> Detector::StartGroups() {
+  const MonoTime now = clock_.Monotonic();
+  std::vector<std::pair<std::string, std::vector<std::string>>> due;
+  std::optional<MonoTime> next;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = groups_.begin(); it != groups_.end();) {
+      if (it->second.deadline <= now) {
+        due.emplace_back(it->first, std::move(it->second.workloads));
+        it = groups_.erase(it);
+      } else {
+        next = next ? std::min(*next, it->second.deadline) : it->second.deadline;
+        ++it;
+      }
+    }
+  }
+  for (auto& [provider, workloads] : due) {
+    auto busy = orchestrator_.StartRecovery(provider, workloads);
+    if (!busy.ok()) busy = workloads;  // the store is away: all of them again
+    if (busy->empty()) continue;
+    // Another operation runs for these (their place, say): try again after
+    // a window, while they still count as failed.
+    std::lock_guard lock(mu_);
+    for (const auto& id : *busy) {
+      auto w = watches_.find(id);
+      if (w == watches_.end() || !w->second.failed) continue;
+      auto& group = groups_[provider];
+      if (group.workloads.empty()) group.deadline = now + options_.group_window;
+      group.workloads.push_back(id);
+      next = next ? std::min(*next, group.deadline) : group.deadline;
+    }
+  }
+  return next;
+}
+
+bool Detector::Failed(const std::string& workload) const {
+  std::lock_guard lock(mu_);
+  auto it = watches_.find(workload);
+  return it != watches_.end() && it->second.failed;
+}
+
+}  // namespace icb

@@ -1,0 +1,102 @@
+// Detection: the broker probes each automatic workload's serving address at
+// its failover.interval_s from its own vantage, takes samples other
+// vantages push, and asks the trigger policy after each one. A failure is
+// recorded once (a `detected` event naming the workload and the provider,
+// with the samples per vantage that made it); workloads a provider takes
+// down together are gathered for a short window and recovered by one
+// operation in priority order. Samples live in memory: a restarted broker
+// detects afresh (its unfinished operations resume from their records).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/core/scheduler.h"
+#include "broker/catalog/catalog.h"
+#include "broker/orchestrator/engine/audit.h"
+#include "broker/store/store.h"
+#include "broker/orchestrator/triggers/trigger.h"
+#include "broker/qos/prober.h"
+
+namespace icb {
+
+// What a detection asks for (the orchestrator implements it).
+class RecoveryStarter {
+ public:
+  virtual ~RecoveryStarter() = default;
+  // Recovers `workloads` that `provider` took down together; returns those
+  // it could not start for now (another operation runs for them).
+  virtual Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) = 0;
+  // Where workloads' status is kept.
+  virtual Store& store() = 0;
+};
+
+struct DetectorOptions {
+  std::string vantage = "local";  // this broker's name for its own probes
+  Millis follow_every{1000};      // how soon a new or moved workload is watched
+  // Detections of one provider's workloads within this window are one
+  // disaster, recovered together in priority order. Workloads with the same
+  // interval probe on a shared grid, so theirs fall in the same round; the
+  // window only covers how long the round's probes take.
+  Millis group_window{250};
+  size_t keep = 32;  // samples kept per vantage
+  // A vantage whose latest sample is older than this many intervals has
+  // stopped reporting and no longer votes.
+  int stale_intervals = 5;
+};
+
+class Detector {
+ public:
+  Detector(Scheduler& scheduler, const Clock& clock, ProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
+           RecoveryStarter& orchestrator, DetectorOptions options);
+  ~Detector();
+  Detector(const Detector&) = delete;
+  Detector& operator=(const Detector&) = delete;
+
+  // Registers the follow and group tasks (probe tasks follow the workloads).
+  void Start();
+  void Stop();
+
+  // Samples of `workload`'s serving address from another vantage. NotFound
+  // when it is not watched (not automatic, or not placed yet).
+  Status Push(const std::string& workload, const std::string& vantage, std::vector<VantageSample> samples);
+
+  // For tests on a manual clock: one pass of following the workloads.
+  void Follow();
+  bool Failed(const std::string& workload) const;
+
+ private:
+  struct Watch {
+    Workload workload;
+    std::string provider, url;
+    SamplesByVantage samples;
+    bool failed = false;
+  };
+  struct Group {
+    MonoTime deadline;
+    std::vector<std::string> workloads;
+  };
+  std::optional<MonoTime> ProbeOnce(const std::string& workload);
+  // Under mu_: asks the policy and acts on its verdict.
+  void EvaluateLocked(const std::string& id, Watch& w);
+  std::optional<MonoTime> StartGroups();
+  static std::string TaskName(const std::string& workload) { return "detect:" + workload; }
+
+  Scheduler& scheduler_;
+  const Clock& clock_;
+  ProbeRunner& probes_;
+  Catalog& catalog_;
+  const TriggerPolicy& policy_;
+  RecoveryStarter& orchestrator_;
+  DetectorOptions options_;
+  AuditLog audit_;
+  mutable std::mutex mu_;
+  std::map<std::string, Watch> watches_;
+  std::map<std::string, Group> groups_;  // by provider
+  bool started_ = false;
+};
+
+}  // namespace icb

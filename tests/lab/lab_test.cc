@@ -1,0 +1,232 @@
+// The lab as a new user runs it (deploy/lab/lab up/down), and the DNS,
+// load-balancer and compute adapters against its servers: PowerDNS checked
+// with dig, HAProxy by counting where requests land, the simulated provider
+// by its quota and capacity.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/ports/copy.h"
+#include "tests/support/child_process.h"
+#include "tests/support/lab_adapters.h"
+#include "tests/support/lab_environment.h"
+#include "tests/support/adapter_conformance.h"
+#include "tests/support/objects.h"
+#include "tests/support/temp_dir.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+
+using testing::RunShell;
+const auto Shell = RunShell;
+
+[[maybe_unused]] auto* const kLabEnvironment = ::testing::AddGlobalTestEnvironment(new LabEnvironment);
+
+
+class LabTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lab_ = LabEnvironment::Lab();
+    ASSERT_TRUE(lab_) << "lab up failed:\n" << LabEnvironment::UpOutput();
+  }
+  const json* lab_ = nullptr;
+  testing::LabAdapters adapters_;
+};
+
+std::string Dig(const json& dns, const std::string& name, const std::string& type) {
+  auto [rc, out] = Shell("dig @127.0.0.1 -p " + std::to_string(dns["port"].get<int>()) + " +short +norecurse +time=2 +tries=1 " + name + " " + type + " | sort");
+  return out;
+}
+
+TEST_F(LabTest, DnsChangesAreServedToDig) {
+  const json& dns = (*lab_)["dns"];
+  auto sw = adapters_.Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", dns["api_key"]}, {"zone", dns["zone"]}});
+  ASSERT_TRUE(sw.ok()) << sw.status().ToString();
+  DnsSwitch& d = **sw;
+  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 30, {"192.0.2.10"}}).ok());
+  EXPECT_EQ(Dig(dns, "www.lab.example.", "A"), "192.0.2.10\n");
+  // Fail over: both addresses of the new provider, in one replacement.
+  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 20, {"198.51.100.7", "198.51.100.8"}}).ok());
+  EXPECT_EQ(Dig(dns, "www.lab.example.", "A"), "198.51.100.7\n198.51.100.8\n");
+  auto got = d.Get("www.lab.example.", "A");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->ttl, 20);
+  EXPECT_EQ((*got)->contents.size(), 2u);
+  ASSERT_TRUE(d.Replace({"app.lab.example.", "CNAME", 30, {"www.lab.example."}}).ok());
+  EXPECT_EQ(Dig(dns, "app.lab.example.", "CNAME"), "www.lab.example.\n");
+  // A bad record is refused before anything is sent: the old answer stands.
+  EXPECT_EQ(d.Replace({"www.lab.example.", "A", 30, {"not-an-address"}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(Dig(dns, "www.lab.example.", "A"), "198.51.100.7\n198.51.100.8\n");
+  ASSERT_TRUE(d.Delete("app.lab.example.", "CNAME").ok());
+  EXPECT_EQ(Dig(dns, "app.lab.example.", "CNAME"), "");
+  EXPECT_FALSE(d.Get("app.lab.example.", "CNAME")->has_value());
+
+  auto wrong = adapters_.Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", "wrong-key-123"}, {"zone", dns["zone"]}, {"attempts", 1}});
+  Status denied = (*wrong)->Replace({"www.lab.example.", "A", 30, {"192.0.2.99"}});
+  EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied) << denied.ToString();
+  EXPECT_EQ(denied.ToString().find("wrong-key-123"), std::string::npos);
+}
+
+std::map<std::string, int> CountLandings(const std::string& url, int requests) {
+  auto http = NewCpprestHttpClient();
+  std::map<std::string, int> seen;
+  for (int i = 0; i < requests; ++i) {
+    auto r = http->Get(url, Millis(5000));
+    if (!r.ok() || r->status != 200) {
+      ++seen["(failed)"];
+      continue;
+    }
+    std::string who = r->body;
+    while (!who.empty() && who.back() == '\n') who.pop_back();
+    ++seen[who];
+  }
+  return seen;
+}
+
+TEST_F(LabTest, HaproxySplitsTrafficInTheWeightsSet) {
+  const json& h = (*lab_)["haproxy"];
+  auto split = adapters_.Create<TrafficSplit>("haproxy", {{"runtime_socket", h["runtime_socket"]}, {"backend", h["backend"]}});
+  ASSERT_TRUE(split.ok()) << split.status().ToString();
+  TrafficSplit& s = **split;
+  ASSERT_TRUE(s.SetWeights({{"sim-a", 3}, {"sim-b", 1}, {"sim-c", 0}}).ok());
+  auto servers = s.Servers();
+  ASSERT_TRUE(servers.ok()) << servers.status().ToString();
+  std::map<std::string, int> weights;
+  for (const auto& srv : *servers) weights[srv.name] = srv.weight;
+  EXPECT_EQ(weights, (std::map<std::string, int>{{"sim-a", 3}, {"sim-b", 1}, {"sim-c", 0}}));
+  auto seen = CountLandings(h["frontend_url"], 400);
+  // Weighted round robin: 3 of every 4 requests to sim-a.
+  EXPECT_NEAR(seen["sim-a"], 300, 8);
+  EXPECT_NEAR(seen["sim-b"], 100, 8);
+  EXPECT_EQ(seen.count("(failed)"), 0u);
+  // Drain sim-a entirely: everything lands on sim-b.
+  ASSERT_TRUE(s.SetState("sim-a", "maint").ok());
+  seen = CountLandings(h["frontend_url"], 50);
+  EXPECT_EQ(seen["sim-b"], 50);
+  ASSERT_TRUE(s.SetState("sim-a", "ready").ok());
+  ASSERT_TRUE(s.SetWeights({{"sim-a", 1}, {"sim-b", 1}, {"sim-c", 1}}).ok());
+  EXPECT_EQ(s.SetWeights({{"nobody", 1}}).errors().at(0).pointer, "/weights/nobody");
+}
+
+TEST_F(LabTest, CopiesFromS3ToAzureThroughTheAdapters) {
+  const json& s3 = (*lab_)["s3"];
+  const json& az = (*lab_)["azure_blob"];
+  auto from = adapters_.Create<ObjectStore>("s3", {{"endpoint", s3["endpoint"]}, {"bucket", "copy-src"}, {"access_key", s3["access_key"]},
+                                                   {"secret_key", s3["secret_key"]}, {"multipart_threshold_mib", 5}, {"part_size_mib", 5}});
+  auto to = adapters_.Create<ObjectStore>("azure_blob", {{"endpoint", az["endpoint"]}, {"account", az["account"]}, {"key", az["key"]},
+                                                         {"container", "copy-dst"}, {"block_threshold_mib", 4}, {"block_size_mib", 2}});
+  ASSERT_TRUE(from.ok() && to.ok());
+  ASSERT_TRUE((*from)->EnsureContainer().ok());
+  ASSERT_TRUE((*to)->EnsureContainer().ok());
+  std::map<std::string, std::string> objects = {{"set/empty", ""}, {"set/small file+1.txt", "hello"}, {"set/big.bin", RandomBytes(12 << 20, 11)}};
+  for (const auto& [key, data] : objects) ASSERT_TRUE(PutString(**from, key, data).ok()) << key;
+  auto r = CopyPrefix(**from, "set/", **to, 2);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->objects, 3u);
+  for (const auto& [key, data] : objects) {
+    auto back = ReadAll(**to, key);
+    ASSERT_TRUE(back.ok()) << key << ": " << back.status().ToString();
+    EXPECT_TRUE(*back == data) << key;
+  }
+}
+
+TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacityAndRecordsKeys) {
+  const json& sim = (*lab_)["compute"][0];
+  const std::string url = sim["url"].get<std::string>();
+  auto c = adapters_.Create<ComputeProvider>("sim_compute", {{"url", url}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ComputeProvider& compute = **c;
+  auto deployed = compute.Deploy("web", "dep-1");
+  ASSERT_TRUE(deployed.ok()) << deployed.status().ToString();
+  // Each provider serves on its own loopback address, named in lab.json.
+  EXPECT_EQ(deployed->url, url + "/");
+  EXPECT_NE(url.find(sim["address"].get<std::string>()), std::string::npos);
+  ASSERT_TRUE(compute.Scale("web", 5, "scale-1").ok());
+  EXPECT_EQ(compute.State()->Find("web")->instances, 5);
+  EXPECT_EQ(compute.Scale("web", 25, "scale-2").code(), StatusCode::kResourceExhausted);  // quota 20
+  auto http = NewCpprestHttpClient();
+  auto steer = http->Send({"PUT", url + "/v1/state", {{"Content-Type", "application/json"}}, R"({"capacity": 3})", Millis(5000)});
+  ASSERT_TRUE(steer.ok() && steer->status == 200);
+  EXPECT_EQ(compute.Scale("web", 4, "scale-3").code(), StatusCode::kFailedPrecondition);  // capacity 3
+  EXPECT_EQ(compute.State()->used, 5);                                                  // refused scaling changed nothing
+  steer = http->Send({"PUT", url + "/v1/state", {{"Content-Type", "application/json"}}, R"({"capacity": 100})", Millis(5000)});
+  ASSERT_TRUE(steer.ok() && steer->status == 200);
+  ASSERT_TRUE(compute.Scale("web", 5, "scale-4").ok());  // already 5: no effect
+  auto targets = compute.ProbeTargets();
+  ASSERT_TRUE(targets.ok());
+  ASSERT_EQ(targets->size(), 1u);
+  EXPECT_EQ((*targets)[0].service, "web");
+  auto served = http->Get((*targets)[0].url, Millis(5000));  // the probe target answers
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ(served->body, "sim-a\n");
+  // Every accepted call is recorded with the key the adapter sent.
+  auto calls = http->Get(url + "/v1/calls", Millis(5000));
+  ASSERT_TRUE(calls.ok());
+  const json recorded = json::parse(calls->body)["calls"];
+  ASSERT_EQ(recorded.size(), 3u);
+  EXPECT_EQ(recorded[0]["idempotency_key"], "dep-1");
+  EXPECT_EQ(recorded[1]["idempotency_key"], "scale-1");
+  EXPECT_TRUE(recorded[1]["effect"].get<bool>());
+  EXPECT_EQ(recorded[2]["idempotency_key"], "scale-4");
+  EXPECT_FALSE(recorded[2]["effect"].get<bool>());
+  ASSERT_TRUE(compute.Scale("web", 0, "scale-5").ok());
+}
+
+// The conformance suites on the lab's servers.
+testing::LabAdapters& SharedAdapters() {
+  static testing::LabAdapters adapters;
+  return adapters;
+}
+
+struct LabDns {
+  std::unique_ptr<DnsSwitch> Make() {
+    const json* lab = LabEnvironment::Lab();
+    if (!lab) return nullptr;
+    const json& dns = (*lab)["dns"];
+    auto d = SharedAdapters().Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", dns["api_key"]}, {"zone", dns["zone"]}});
+    return d.ok() ? std::move(d).value() : nullptr;
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(PowerDns, DnsConformance, LabDns);
+
+struct LabSplit {
+  std::unique_ptr<TrafficSplit> Make() {
+    const json* lab = LabEnvironment::Lab();
+    if (!lab) return nullptr;
+    const json& h = (*lab)["haproxy"];
+    auto s = SharedAdapters().Create<TrafficSplit>("haproxy", {{"runtime_socket", h["runtime_socket"]}, {"backend", h["backend"]}});
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(Haproxy, TrafficSplitConformance, LabSplit);
+
+struct LabCompute {
+  std::string url;
+  std::unique_ptr<ComputeProvider> Make() {
+    const json* lab = LabEnvironment::Lab();
+    if (!lab) return nullptr;
+    url = (*lab)["compute"][1]["url"].get<std::string>();  // sim-b: the other tests steer sim-a
+    auto c = SharedAdapters().Create<ComputeProvider>("sim_compute", {{"url", url}});
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+  // The provider's own change, through the simulator's steering API.
+  void SetCapacity(int capacity) {
+    if (url.empty()) return;
+    auto http = NewCpprestHttpClient();
+    (void)http->Send({"PUT", url + "/v1/state", {{"Content-Type", "application/json"}}, "{\"capacity\": " + std::to_string(capacity) + "}", Millis(5000)});
+  }
+};
+INSTANTIATE_TYPED_TEST_SUITE_P(SimCompute, ComputeConformance, LabCompute);
+
+}  // namespace
+}  // namespace icb

@@ -1,0 +1,141 @@
+#include <gtest/gtest.h>
+
+#include "broker/catalog/catalog.h"
+#include "broker/catalog/loader.h"
+#include "broker/core/time.h"
+#include "tests/support/test_docs.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::ProviderDoc;
+using testing::SlaDoc;
+
+class CatalogTest : public ::testing::Test {
+ protected:
+  CatalogTest() : store_(NewMemoryStore()), catalog_(*store_, *SchemaSet::LoadEmbedded()) {}
+  std::unique_ptr<Store> store_;
+  Catalog catalog_;
+};
+
+TEST_F(CatalogTest, RefreshIntervalSkipsTheStoreButNeverHidesOwnWrites) {
+  ManualClock clock(*ParseRfc3339("2026-11-23T00:00:00Z"));
+  Catalog serving(*store_, *SchemaSet::LoadEmbedded(), {&clock, Millis(100), {}});
+  ASSERT_TRUE(serving.PutProvider("mine", ProviderDoc("mine")).ok());
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);  // our own write: at once
+  // Another replica (catalog_ on the same store) writes: seen after the interval.
+  ASSERT_TRUE(catalog_.PutProvider("theirs", ProviderDoc("theirs")).ok());
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);
+  clock.Advance(Millis(99));
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);
+  clock.Advance(Millis(1));
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 2u);
+  // An SLA appended here is in the very next snapshot.
+  ASSERT_TRUE(serving.AppendSla("mine", SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", 99.9}})).ok());
+  EXPECT_EQ((*serving.Snapshot())->providers[0].slas.size(), 1u);
+}
+
+TEST_F(CatalogTest, PutProviderCreatesThenReplaces) {
+  auto first = catalog_.PutProvider("p1", ProviderDoc("p1"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->created);
+  auto second = catalog_.PutProvider("p1", ProviderDoc("p1", "PaaS"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(json::parse(*catalog_.GetProvider("p1"))["service_model"], "PaaS");
+}
+
+TEST_F(CatalogTest, IdComesFromTheUrlWhenAbsentAndMustMatchWhenPresent) {
+  json doc = ProviderDoc("p1");
+  doc.erase("id");
+  ASSERT_TRUE(catalog_.PutProvider("p1", doc).ok());
+  EXPECT_EQ(json::parse(*catalog_.GetProvider("p1"))["id"], "p1");
+  auto mismatch = catalog_.PutProvider("p2", ProviderDoc("p1"));
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.status().errors().at(0).pointer, "/id");
+  EXPECT_EQ(catalog_.GetProvider("p2").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(CatalogTest, InvalidDocumentWritesNothing) {
+  long long before = *store_->GetCounter(kCatalogVersionKey);
+  json doc = ProviderDoc("p1");
+  doc["regions"][0]["country"] = "Korea";
+  auto r = catalog_.PutProvider("p1", doc);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().errors().at(0).pointer, "/regions/0/country");
+  EXPECT_EQ(catalog_.GetProvider("p1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(*store_->GetCounter(kCatalogVersionKey), before);
+}
+
+TEST_F(CatalogTest, SlaVersionsAreAppendOnly) {
+  ASSERT_TRUE(catalog_.PutProvider("p1", ProviderDoc("p1")).ok());
+  ASSERT_TRUE(catalog_.AppendSla("p1", SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", 99.9}})).ok());
+  auto dup = catalog_.AppendSla("p1", SlaDoc("v1", "2026-06-01T00:00:00Z", {{"availability_percent", 99.0}}));
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  // The first version is untouched.
+  EXPECT_EQ(json::parse(*catalog_.GetSla("p1", "v1"))["targets"]["availability_percent"], 99.9);
+}
+
+TEST_F(CatalogTest, SlaForUnknownProviderIs404AndWritesNothing) {
+  auto r = catalog_.AppendSla("ghost", SlaDoc("v1", "2026-01-01T00:00:00Z", json::object()));
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->HashGetAll(SlaKey("ghost"))->empty());
+}
+
+TEST_F(CatalogTest, SlaInForceIsTheLatestEffectiveFromNotAfterT) {
+  ASSERT_TRUE(catalog_.PutProvider("p1", ProviderDoc("p1")).ok());
+  // Appended out of order on purpose.
+  ASSERT_TRUE(catalog_.AppendSla("p1", SlaDoc("2027", "2027-01-01T00:00:00Z", json::object())).ok());
+  ASSERT_TRUE(catalog_.AppendSla("p1", SlaDoc("2025", "2025-01-01T00:00:00Z", json::object())).ok());
+  ASSERT_TRUE(catalog_.AppendSla("p1", SlaDoc("2026", "2026-01-01T00:00:00+09:00", json::object())).ok());
+  auto version_at = [&](const char* t) -> std::string {
+    auto doc = catalog_.SlaInForce("p1", *ParseRfc3339(t));
+    return doc.ok() ? json::parse(*doc)["version"].get<std::string>() : "none";
+  };
+  EXPECT_EQ(version_at("2024-12-31T23:59:59Z"), "none");
+  EXPECT_EQ(version_at("2025-01-01T00:00:00Z"), "2025");
+  // 2026-01-01T00:00:00+09:00 is 2025-12-31T15:00:00Z.
+  EXPECT_EQ(version_at("2025-12-31T14:59:59Z"), "2025");
+  EXPECT_EQ(version_at("2025-12-31T15:00:00Z"), "2026");
+  EXPECT_EQ(version_at("2030-01-01T00:00:00Z"), "2027");
+  auto list = catalog_.ListSlas("p1");
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ(json::parse((*list)[0])["version"], "2025");
+  EXPECT_EQ(json::parse((*list)[2])["version"], "2027");
+}
+
+TEST_F(CatalogTest, SnapshotIsReusedUntilAWrite) {
+  ASSERT_TRUE(catalog_.PutProvider("p1", ProviderDoc("p1")).ok());
+  auto a = *catalog_.Snapshot();
+  auto b = *catalog_.Snapshot();
+  EXPECT_EQ(a.get(), b.get());
+  ASSERT_TRUE(catalog_.PutProvider("p2", ProviderDoc("p2")).ok());
+  auto c = *catalog_.Snapshot();
+  EXPECT_NE(a.get(), c.get());
+  ASSERT_EQ(c->providers.size(), 2u);
+  EXPECT_EQ(c->providers[1].provider.id, "p2");
+}
+
+TEST_F(CatalogTest, DemoCatalogLoadsAndIsIdempotent) {
+  auto first = LoadCatalogFiles(catalog_, DemoCatalogFiles(), LoadMode::kKeepExisting);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_GE(first->providers, 8);
+  EXPECT_GE(first->profiles, 2);
+  auto again = LoadCatalogFiles(catalog_, DemoCatalogFiles(), LoadMode::kKeepExisting);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->providers + again->slas + again->profiles, 0);
+  EXPECT_EQ(again->skipped, first->providers + first->slas + first->profiles);
+}
+
+TEST_F(CatalogTest, LoaderValidatesEveryFileBeforeWriting) {
+  std::vector<CatalogFile> files = {{"providers/good.json", ProviderDoc("good").dump()},
+                                    {"providers/bad.json", R"({"id":"bad"})"}};
+  auto r = LoadCatalogFiles(catalog_, files, LoadMode::kStrict);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("providers/bad.json"), std::string::npos);
+  EXPECT_EQ(catalog_.GetProvider("good").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace icb
