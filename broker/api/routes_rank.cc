@@ -18,6 +18,123 @@ namespace {
 // The answer grows with top_k and excluded_limit, never with the catalog:
 // exclusions are counted per constraint, and only the first few (in
 // provider-id order) are listed with their reasons.
+using ColumnTexts = std::array<DecimalText, kNumColumns>;
+
+// A criterion's score as written: on published values the SLA's own,
+// rendered once per SLA.
+std::string_view CriterionScoreText(const RankedProvider& p, int c, const ColumnTexts& score_text) {
+  return !p.evidence && c < kNumCriteria ? std::string_view(p.sla->criterion_scores_json[c]) : score_text[c].view();
+}
+
+// The rank in words: the score and the SLA it is under, the two criteria
+// that contribute most, too little measurement, the cloud-washing flag.
+std::string Explanation(const RankedProvider& p, std::string_view score, const ColumnTexts& score_text, const ColumnTexts& contribution_text,
+                        const ColumnTexts& weight_text) {
+  std::array<int, kNumColumns> order;
+  for (int c = 0; c < kNumColumns; ++c) order[c] = c;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p.criteria[a].contribution > p.criteria[b].contribution; });
+  std::string why;
+  why.reserve(256);
+  why.append("score ").append(score);
+  if (p.sla) why.append(" under SLA ").append(p.sla->version);
+  else why += " on measurement alone (no SLA in force)";
+  why += "; largest contributions: ";
+  for (int i = 0; i < 2; ++i) {
+    int c = order[i];
+    if (i) why += ", ";
+    why.append(kColumnNames[c]).append(" ").append(contribution_text[c].view());
+    why.append(" (score ").append(CriterionScoreText(p, c, score_text)).append(" x weight ").append(weight_text[c].view()).append(")");
+  }
+  if (p.evidence && !p.evidence->sufficient) {
+    why.append("; measured coverage ").append(DecimalText(p.evidence->coverage_percent, 2).view());
+    why += " % is below " + FormatNumber(kMinMeasuredCoverage) + " %: published values used";
+  }
+  if (p.cloud && p.cloud->flagged) why += "; flagged by the cloud-washing check";
+  return why;
+}
+
+// One criterion's targets on measured evidence: value, published,
+// measured, score, whether the promise was kept; then the share kept.
+void WriteMeasuredTargets(JsonWriter& w, const EvidenceDetail& evidence, int criterion) {
+  int compared = 0, kept = 0;
+  w.Key("targets").BeginObject();
+  for (int t = 0; t < kNumTargets; ++t) {
+    if (static_cast<int>(kTargets[t].criterion) != criterion) continue;
+    const EvidenceTarget& et = evidence.targets[t];
+    w.Key(kTargets[t].name).BeginObject();
+    w.Key("value").Number(et.used).Key("published").Number(et.published).Key("measured").Number(et.measured);
+    w.Key("score").Rounded(et.score);
+    if (et.kept) {
+      w.Key("promise_kept").Bool(*et.kept);
+      ++compared;
+      kept += *et.kept;
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("promise_kept").Rounded(compared ? std::optional<double>(static_cast<double>(kept) / compared) : std::nullopt);
+}
+
+void WriteRankedProvider(JsonWriter& w, const RankedProvider& p, const RankResult& r, const Profile& profile, const ColumnTexts& weight_text) {
+  w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank);
+  DecimalText score(p.score);
+  w.Key("score").Raw(score.view());
+  w.Key("sla_version");
+  if (p.sla) w.String(p.sla->version);
+  else w.Null();
+  // Each criterion's score and contribution, for the breakdown and the explanation.
+  ColumnTexts score_text, contribution_text;
+  for (int c = 0; c < kNumColumns; ++c) {
+    contribution_text[c] = DecimalText(p.criteria[c].contribution);
+    if (!p.evidence && c < kNumCriteria) continue;
+    score_text[c] = DecimalText(p.criteria[c].score);
+  }
+  w.Key("explanation").String(Explanation(p, score.view(), score_text, contribution_text, weight_text));
+  if (p.cost) WriteCost(w, *p.cost);
+  if (p.cloud) WriteCloudSummary(w, *p.cloud);
+  if (p.evidence) {
+    const auto& e = *p.evidence;
+    w.Key("measurement").BeginObject().Key("coverage_percent").Rounded(e.coverage_percent, 2);
+    w.Key("sufficient").Bool(e.sufficient).Key("from").String(FormatRfc3339(e.from)).Key("to").String(FormatRfc3339(e.to));
+    w.Key("promise_kept").Rounded(e.promise_kept).EndObject();
+  }
+  w.Key("criteria").BeginObject();
+  for (int c = 0; c < kNumCriteria; ++c) {
+    w.Key(kCriterionNames[c]).BeginObject();
+    w.Key("score").Raw(CriterionScoreText(p, c, score_text)).Key("weight").Raw(weight_text[c].view()).Key("contribution").Raw(contribution_text[c].view());
+    if (p.evidence) WriteMeasuredTargets(w, *p.evidence, c);
+    else w.Key("targets").Raw(p.sla->targets_json[c]);  // rendered once per SLA
+    w.EndObject();
+  }
+  if (profile.cost || r.weights[kCostColumn] > 0) {
+    const auto& cb = p.criteria[kCostColumn];
+    w.Key("cost").BeginObject().Key("score").Rounded(cb.score).Key("weight").Rounded(cb.weight);
+    w.Key("contribution").Rounded(cb.contribution).EndObject();
+  }
+  w.EndObject().EndObject();
+}
+
+// How many providers each constraint excluded (most-failed first, ties in
+// pointer order), and the first `listed` excluded with their reasons.
+void WriteExclusions(JsonWriter& w, const RankResult& r, size_t listed) {
+  std::vector<std::pair<std::string_view, size_t>> by_constraint;
+  for (int c = 0; c < kNumConstraints; ++c)
+    if (size_t n = r.exclusions.by_constraint[c]) by_constraint.emplace_back(ConstraintPointer(static_cast<Constraint>(c)), n);
+  std::sort(by_constraint.begin(), by_constraint.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  w.Key("excluded_count").Int(static_cast<long long>(r.exclusions.providers));
+  w.Key("exclusions").BeginArray();
+  for (const auto& [constraint, count] : by_constraint) w.BeginObject().Key("constraint").String(constraint).Key("providers").Int(static_cast<long long>(count)).EndObject();
+  w.EndArray();
+  w.Key("excluded").BeginArray();
+  for (size_t i = 0; i < listed; ++i) {
+    const auto& e = r.excluded[i];
+    w.BeginObject().Key("provider").String(e.provider).Key("reasons").BeginArray();
+    for (const auto& reason : e.reasons) w.String(reason);
+    w.EndArray().EndObject();
+  }
+  w.EndArray();
+}
+
 std::string RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version, size_t excluded_limit) {
   JsonWriter w;
   const size_t listed = std::min(excluded_limit, r.excluded.size());
@@ -36,110 +153,14 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
   w.Key("units").BeginObject();
   for (const auto& spec : kTargets) w.Key(spec.name).String(spec.unit);
   w.EndObject();
-  // Texts written more than once: the weights, in every provider's breakdown.
-  std::array<DecimalText, kNumColumns> weight_text;
+  // The weights' texts, written in every provider's breakdown: rendered once.
+  ColumnTexts weight_text;
   for (int c = 0; c < kNumColumns; ++c) weight_text[c] = DecimalText(r.weights[c]);
   w.Key("ranking").BeginArray();
-  for (const auto& p : r.ranking) {
-    w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank);
-    DecimalText score(p.score);
-    w.Key("score").Raw(score.view());
-    w.Key("sla_version");
-    if (p.sla) w.String(p.sla->version);
-    else w.Null();
-    // Each criterion's score and contribution, for the breakdown and the
-    // explanation; on published values the score is the SLA's own, rendered once.
-    std::array<DecimalText, kNumColumns> score_text, contribution_text;
-    for (int c = 0; c < kNumColumns; ++c) {
-      contribution_text[c] = DecimalText(p.criteria[c].contribution);
-      if (!p.evidence && c < kNumCriteria) continue;
-      score_text[c] = DecimalText(p.criteria[c].score);
-    }
-    auto criterion_score = [&](int c) {
-      return !p.evidence && c < kNumCriteria ? std::string_view(p.sla->criterion_scores_json[c]) : score_text[c].view();
-    };
-    // The two criteria that contribute most, in words.
-    std::array<int, kNumColumns> order;
-    for (int c = 0; c < kNumColumns; ++c) order[c] = c;
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p.criteria[a].contribution > p.criteria[b].contribution; });
-    std::string why;
-    why.reserve(256);
-    why.append("score ").append(score.view());
-    if (p.sla) why.append(" under SLA ").append(p.sla->version);
-    else why += " on measurement alone (no SLA in force)";
-    why += "; largest contributions: ";
-    for (int i = 0; i < 2; ++i) {
-      int c = order[i];
-      if (i) why += ", ";
-      why.append(kColumnNames[c]).append(" ").append(contribution_text[c].view());
-      why.append(" (score ").append(criterion_score(c)).append(" x weight ").append(weight_text[c].view()).append(")");
-    }
-    if (p.evidence && !p.evidence->sufficient) {
-      why.append("; measured coverage ").append(DecimalText(p.evidence->coverage_percent, 2).view());
-      why += " % is below " + FormatNumber(kMinMeasuredCoverage) + " %: published values used";
-    }
-    if (p.cloud && p.cloud->flagged) why += "; flagged by the cloud-washing check";
-    w.Key("explanation").String(why);
-    if (p.cost) WriteCost(w, *p.cost);
-    if (p.cloud) WriteCloudSummary(w, *p.cloud);
-    if (p.evidence) {
-      const auto& e = *p.evidence;
-      w.Key("measurement").BeginObject().Key("coverage_percent").Rounded(e.coverage_percent, 2);
-      w.Key("sufficient").Bool(e.sufficient).Key("from").String(FormatRfc3339(e.from)).Key("to").String(FormatRfc3339(e.to));
-      w.Key("promise_kept").Rounded(e.promise_kept).EndObject();
-    }
-    w.Key("criteria").BeginObject();
-    for (int c = 0; c < kNumCriteria; ++c) {
-      w.Key(kCriterionNames[c]).BeginObject();
-      w.Key("score").Raw(criterion_score(c)).Key("weight").Raw(weight_text[c].view()).Key("contribution").Raw(contribution_text[c].view());
-      if (!p.evidence) {
-        w.Key("targets").Raw(p.sla->targets_json[c]);  // rendered once per SLA
-        w.EndObject();
-        continue;
-      }
-      int compared = 0, kept = 0;
-      w.Key("targets").BeginObject();
-      for (int t = 0; t < kNumTargets; ++t) {
-        if (static_cast<int>(kTargets[t].criterion) != c) continue;
-        const EvidenceTarget& et = p.evidence->targets[t];
-        w.Key(kTargets[t].name).BeginObject();
-        w.Key("value").Number(et.used).Key("published").Number(et.published).Key("measured").Number(et.measured);
-        w.Key("score").Rounded(et.score);
-        if (et.kept) {
-          w.Key("promise_kept").Bool(*et.kept);
-          ++compared;
-          kept += *et.kept;
-        }
-        w.EndObject();
-      }
-      w.EndObject();
-      w.Key("promise_kept").Rounded(compared ? std::optional<double>(static_cast<double>(kept) / compared) : std::nullopt).EndObject();
-    }
-    if (profile.cost || r.weights[kCostColumn] > 0) {
-      const auto& cb = p.criteria[kCostColumn];
-      w.Key("cost").BeginObject().Key("score").Rounded(cb.score).Key("weight").Rounded(cb.weight);
-      w.Key("contribution").Rounded(cb.contribution).EndObject();
-    }
-    w.EndObject().EndObject();
-  }
+  for (const auto& p : r.ranking) WriteRankedProvider(w, p, r, profile, weight_text);
   w.EndArray();
-  // Most-failed constraints first; ties in pointer order.
-  std::vector<std::pair<std::string_view, size_t>> by_constraint;
-  for (int c = 0; c < kNumConstraints; ++c)
-    if (size_t n = r.exclusions.by_constraint[c]) by_constraint.emplace_back(ConstraintPointer(static_cast<Constraint>(c)), n);
-  std::sort(by_constraint.begin(), by_constraint.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-  w.Key("excluded_count").Int(static_cast<long long>(r.exclusions.providers));
-  w.Key("exclusions").BeginArray();
-  for (const auto& [constraint, count] : by_constraint) w.BeginObject().Key("constraint").String(constraint).Key("providers").Int(static_cast<long long>(count)).EndObject();
-  w.EndArray();
-  w.Key("excluded").BeginArray();
-  for (size_t i = 0; i < listed; ++i) {
-    const auto& e = r.excluded[i];
-    w.BeginObject().Key("provider").String(e.provider).Key("reasons").BeginArray();
-    for (const auto& reason : e.reasons) w.String(reason);
-    w.EndArray().EndObject();
-  }
-  w.EndArray().EndObject();
+  WriteExclusions(w, r, listed);
+  w.EndObject();
   return w.Take();
 }
 

@@ -51,16 +51,15 @@ struct BrokerApp::Parts {
   bool stopped = false;
 };
 
-Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log log) {
-  auto p = std::make_unique<Parts>();
+Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Log& log) {
   if (o.credentials_file) {
     ICB_ASSIGN_OR_RETURN(Credentials loaded, Credentials::LoadFile(*o.credentials_file));
-    p->credentials = std::move(loaded);
-    log("credentials: " + std::to_string(p->credentials->Values().size()) + " secret fields from " + *o.credentials_file);
+    p.credentials = std::move(loaded);
+    log("credentials: " + std::to_string(p.credentials->Values().size()) + " secret fields from " + *o.credentials_file);
   }
-  ICB_ASSIGN_OR_RETURN(p->schemas, SchemaSet::LoadEmbedded());
-  p->adapters = std::make_unique<AdapterRegistry>(*p->schemas);
-  RegisterBuiltinAdapters(*p->adapters);
+  ICB_ASSIGN_OR_RETURN(p.schemas, SchemaSet::LoadEmbedded());
+  p.adapters = std::make_unique<AdapterRegistry>(*p.schemas);
+  RegisterBuiltinAdapters(*p.adapters);
   RedisStoreOptions store_options;
   store_options.pool_size = o.http_threads;
   if (o.redis) {
@@ -69,81 +68,90 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
     EmbeddedRedisOptions ro;
     ro.data_dir = o.data_dir;
     ro.appendfsync = o.appendfsync;
-    ICB_ASSIGN_OR_RETURN(p->embedded, EmbeddedRedis::Start(ro));
-    store_options.address = p->embedded->address();
-    log("redis-server pid " + std::to_string(p->embedded->pid()) + " at " + p->embedded->address().ToString() + " (appendfsync " +
+    ICB_ASSIGN_OR_RETURN(p.embedded, EmbeddedRedis::Start(ro));
+    store_options.address = p.embedded->address();
+    log("redis-server pid " + std::to_string(p.embedded->pid()) + " at " + p.embedded->address().ToString() + " (appendfsync " +
         ro.appendfsync + ")");
   }
-  p->store = NewRedisStore(store_options);
-  ICB_RETURN_IF_ERROR(p->store->Ping());
+  p.store = NewRedisStore(store_options);
+  ICB_RETURN_IF_ERROR(p.store->Ping());
 
-  CatalogOptions catalog_options{&p->clock, kCatalogRefresh, {}};
+  CatalogOptions catalog_options{&p.clock, kCatalogRefresh, {}};
   // Adapter references are checked when a provider is stored, not first
   // when a failover needs them.
-  Parts* parts = p.get();
+  Parts* parts = &p;
   catalog_options.check_provider = [parts](const nlohmann::json& doc) {
     return CheckAdapterRefs(*parts->adapters, *parts->schemas, parts->credentials ? &*parts->credentials : nullptr, doc);
   };
-  p->catalog = std::make_unique<Catalog>(*p->store, p->schemas, catalog_options);
-  RegisterBuiltinPolicies(p->policies);
+  p.catalog = std::make_unique<Catalog>(*p.store, p.schemas, catalog_options);
+  RegisterBuiltinPolicies(p.policies);
   if (o.demo) {
-    auto report = LoadCatalogFiles(*p->catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);
+    auto report = LoadCatalogFiles(*p.catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);
     if (!report.ok()) return Status(report.status().code(), "demo catalog: " + report.status().message(), report.status().errors());
     log("demo catalog: " + std::to_string(report->providers) + " providers, " + std::to_string(report->slas) + " SLA versions, " +
         std::to_string(report->profiles) + " profiles added, " + std::to_string(report->skipped) + " already present");
   }
   if (o.catalog_dir) {
     ICB_ASSIGN_OR_RETURN(auto files, ReadCatalogDir(*o.catalog_dir));
-    auto report = LoadCatalogFiles(*p->catalog, files, LoadMode::kKeepExisting);
+    auto report = LoadCatalogFiles(*p.catalog, files, LoadMode::kKeepExisting);
     if (!report.ok()) return Status(report.status().code(), "catalog " + *o.catalog_dir + ": " + report.status().message(), report.status().errors());
     log("catalog " + *o.catalog_dir + ": " + std::to_string(report->providers) + " providers, " + std::to_string(report->slas) +
         " SLA versions, " + std::to_string(report->profiles) + " profiles added, " + std::to_string(report->skipped) + " already present");
   }
-  p->qos = std::make_unique<QosService>(*p->store, *p->catalog);
+  return Status::Ok();
+}
+
+Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log& log) {
+  p.qos = std::make_unique<QosService>(*p.store, *p.catalog);
   // The orchestrator acts through the providers' adapters, built from the
   // catalog with the named credentials joined.
-  p->adapter_client = NewCpprestHttpClient();
-  p->provider_adapters = std::make_unique<CatalogProviderAdapters>(*p->catalog, *p->adapters, p->credentials ? &*p->credentials : nullptr,
-                                                                   AdapterContext{*p->adapter_client, p->clock, RealSleeper()});
-  p->verify_client = NewCpprestHttpClient();
-  p->verify_probes = std::make_unique<NetworkProbeRunner>(*p->verify_client);
+  p.adapter_client = NewCpprestHttpClient();
+  p.provider_adapters = std::make_unique<CatalogProviderAdapters>(*p.catalog, *p.adapters, p.credentials ? &*p.credentials : nullptr,
+                                                                   AdapterContext{*p.adapter_client, p.clock, RealSleeper()});
+  p.verify_client = NewCpprestHttpClient();
+  p.verify_probes = std::make_unique<NetworkProbeRunner>(*p.verify_client);
   OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};
   if (orchestration.broker_id.empty()) {
     char host[256] = "localhost";
     (void)gethostname(host, sizeof host - 1);
     orchestration.broker_id = std::string(host) + ":" + (o.port ? std::to_string(o.port) : "pid" + std::to_string(getpid()));
   }
-  RegisterBuiltinTriggerPolicies(p->triggers);
-  orchestration.load_policy = p->triggers.FindLoad("load");
-  p->orchestrator = std::make_unique<Orchestrator>(
-      WorkloadKindDeps{*p->store, *p->catalog, *p->provider_adapters, *p->verify_probes, p->policies, p->qos.get(), p->clock, Millis(1000)},
+  RegisterBuiltinTriggerPolicies(p.triggers);
+  orchestration.load_policy = p.triggers.FindLoad("load");
+  log("orchestrating as \"" + orchestration.broker_id + "\"");
+  p.orchestrator = std::make_unique<Orchestrator>(
+      WorkloadKindDeps{*p.store, *p.catalog, *p.provider_adapters, *p.verify_probes, p.policies, p.qos.get(), p.clock, Millis(1000)},
       orchestration);
   // Periodic work runs on one scheduler (started last, below).
-  p->scheduler = std::make_unique<Scheduler>(p->clock);
+  p.scheduler = std::make_unique<Scheduler>(p.clock);
   // Each automatic workload's serving address is probed from this vantage.
   DetectorOptions detection;
   detection.vantage = o.probe_vantage.value_or("local");
-  p->detector = std::make_unique<Detector>(*p->scheduler, p->clock, *p->verify_probes, *p->catalog, *p->triggers.Find("consecutive_failures"),
-                                           *p->orchestrator, detection);
-  p->api = std::make_unique<Api>(*p->store, *p->catalog, *p->qos, p->policies, p->clock, o.api, p->orchestrator.get(), p->detector.get());
-  p->server = NewBeastHttpServer(o.http_threads, o.http);
-  ICB_RETURN_IF_ERROR(p->server->Start(o.host, o.port, p->api->AsHandler()));
-  log("listening on http://" + o.host + ":" + std::to_string(p->server->port()));
+  p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.verify_probes, *p.catalog, *p.triggers.Find("consecutive_failures"),
+                                           *p.orchestrator, detection);
+  return Status::Ok();
+}
+
+Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
+  p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get());
+  p.server = NewBeastHttpServer(o.http_threads, o.http);
+  ICB_RETURN_IF_ERROR(p.server->Start(o.host, o.port, p.api->AsHandler()));
+  log("listening on http://" + o.host + ":" + std::to_string(p.server->port()));
 
   if (o.probe_vantage) {
     // Active probes of every provider endpoint, tagged with this vantage point.
-    p->probe_client = NewCpprestHttpClient();
-    p->probe_runner = std::make_unique<NetworkProbeRunner>(*p->probe_client);
-    QosService* qos = p->qos.get();
-    p->prober = std::make_unique<Prober>(*p->scheduler, p->clock, *p->probe_runner, *o.probe_vantage,
+    p.probe_client = NewCpprestHttpClient();
+    p.probe_runner = std::make_unique<NetworkProbeRunner>(*p.probe_client);
+    QosService* qos = p.qos.get();
+    p.prober = std::make_unique<Prober>(*p.scheduler, p.clock, *p.probe_runner, *o.probe_vantage,
                                          [qos, log](const std::vector<QosSample>& samples) {
                                            auto r = qos->IngestSamples(samples);
                                            if (!r.ok()) log("probe samples not stored: " + r.status().ToString());
                                            return r.status();
                                          });
-    Catalog* catalog = p->catalog.get();
+    Catalog* catalog = p.catalog.get();
     // Catalog changes are picked up within a second.
-    p->prober->FollowCatalog([catalog]() -> std::optional<std::vector<ProbeTarget>> {
+    p.prober->FollowCatalog([catalog]() -> std::optional<std::vector<ProbeTarget>> {
       auto snap = catalog->Snapshot();
       if (!snap.ok()) return std::nullopt;
       return ProbeTargets(**snap);
@@ -151,10 +159,17 @@ Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log 
     log("probing provider endpoints as vantage \"" + *o.probe_vantage + "\"");
   }
   // Unfinished operations resume on the runner's first tick.
-  p->orchestrator->Start(*p->scheduler);
-  p->detector->Start();
-  log("orchestrating as \"" + orchestration.broker_id + "\"");
-  p->scheduler->Start(kSchedulerThreads);
+  p.orchestrator->Start(*p.scheduler);
+  p.detector->Start();
+  p.scheduler->Start(kSchedulerThreads);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log log) {
+  auto p = std::make_unique<Parts>();
+  ICB_RETURN_IF_ERROR(OpenStoreAndCatalog(*p, o, log));
+  ICB_RETURN_IF_ERROR(BuildOrchestration(*p, o, log));
+  ICB_RETURN_IF_ERROR(Serve(*p, o, log));
   return std::unique_ptr<BrokerApp>(new BrokerApp(std::move(p)));
 }
 

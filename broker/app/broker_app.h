@@ -49,6 +49,12 @@ class BrokerApp {
 
  private:
   struct Parts;
+  // Start's phases, in order: the store and the catalog; the QoS service,
+  // the provider adapters, the orchestrator and the detector; the API, its
+  // server, probing and the scheduler.
+  static Status OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Log& log);
+  static Status BuildOrchestration(Parts& p, const BrokerOptions& o, const Log& log);
+  static Status Serve(Parts& p, const BrokerOptions& o, const Log& log);
   explicit BrokerApp(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };

@@ -85,31 +85,46 @@ ExclusionReasons ConstraintViolations(const Provider& p, const TargetValues* tar
   return reasons;
 }
 
-Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now,
-                        size_t top_k, const RankInputs& inputs) {
-  const MeasuredMap* measured = inputs.measured;
-  RankResult result;
-  result.policy = std::string(policy.name());
-  result.policy_version = policy.version();
-  result.at = now;
+namespace {
 
-  // All-zero weights mean "no preference": equal criteria weights.
-  double total = std::accumulate(profile.weights.begin(), profile.weights.end(), 0.0);
-  for (int c = 0; c < kNumColumns; ++c) result.weights[c] = total > 0 ? profile.weights[c] / total : (c < kNumCriteria ? 1.0 / kNumCriteria : 0.0);
+// One ranking, in named phases: Weigh -> Filter (each provider's
+// constraints and evidence, a decision-matrix row for each candidate) ->
+// PriceCost -> Score -> Order -> Explain (words only for what is returned).
+class Ranking {
+ public:
+  Ranking(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now, size_t top_k,
+          const RankInputs& inputs)
+      : catalog_(catalog),
+        profile_(profile),
+        policy_(policy),
+        now_(now),
+        top_k_(top_k),
+        inputs_(inputs),
+        table_(catalog.RankTableAt(now)),
+        filter_(profile.constraints, *table_),
+        cost_matters_(profile.cost && (profile.weights[kCostColumn] > 0 || profile.cost->monthly_budget)),
+        cloud_constrained_(profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics),
+        // The cloud-washing check runs only on providers that passed the
+        // other constraints, and cost only on those that pass it too (most
+        // of a large catalog fails early, and pricing is the costly part).
+        assessing_(profile.cost || cloud_constrained_ || inputs.observations),
+        published_only_(profile.evidence == EvidenceBasis::kPublished) {
+    if (profile.cost) cost_filter_.emplace(*profile.cost, *table_);
+  }
 
-  // Whether the next excluded provider is listed, with its reasons in words.
-  auto worded = [&] { return result.excluded.size() < inputs.worded_exclusions; };
-  auto exclude = [&](const std::string& id, ExclusionReasons&& reasons) {
-    result.exclusions.Count(reasons.constraints);
-    if (reasons.words) result.excluded.push_back({id, std::move(reasons.reasons), reasons.constraints});
-  };
-  const bool cost_matters = profile.cost && (profile.weights[kCostColumn] > 0 || profile.cost->monthly_budget);
-  const bool cloud_constrained = profile.constraints.exclude_cloud_washing || profile.constraints.essential_characteristics;
-  static const std::vector<CharacteristicCheckEvent> kNoObservations;
-  // The cloud-washing check runs only on providers that passed the other
-  // constraints, and cost only on those that pass it too (most of a large
-  // catalog fails early, and pricing is the costly part).
-  const bool assessing = profile.cost || cloud_constrained || inputs.observations;
+  Result<RankResult> Run() {
+    if (!published_only_ && !inputs_.measured) return InvalidArgument("measured evidence needs the QoS store");
+    Weigh();
+    Filter();
+    PriceCost();
+    ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy_.Score(m_, profile_));
+    if (!scores.weights.empty()) std::copy(scores.weights.begin(), scores.weights.end(), result_.weights.begin());
+    result_.consistency_ratio = scores.consistency_ratio;
+    Explain(scores, Order(scores));
+    return std::move(result_);
+  }
+
+ private:
   // A candidate's cheapest offer; its estimate is written out for the
   // providers returned only.
   struct CandidateCost {
@@ -117,136 +132,91 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
     std::optional<double> credit_percent;
     double effective() const { return price.monthly - ExpectedCredit(price.monthly, credit_percent); }
   };
-  std::vector<std::optional<CandidateCost>> costs;  // parallel to candidates when the profile has cost
-  DecisionMatrix m;
-  m.cols = kNumColumns;
-  m.weights.assign(result.weights.begin(), result.weights.end());
-  std::vector<EvidenceDetail> details;  // per candidate, evidence measured/both only
-  const bool published_only = profile.evidence == EvidenceBasis::kPublished;
-  if (!published_only && !measured) return InvalidArgument("measured evidence needs the QoS store");
-  const Constraints& cons = profile.constraints;
-  const bool unconstrained = cons.service_models.empty() && cons.countries.empty() && cons.certifications.empty() && cons.targets.empty() && !assessing;
-  // The SLA in force and its scores, contiguous and kept between requests.
-  const auto table = catalog.RankTableAt(now);
-  // Candidates by index into catalog.providers, a decision-matrix row each.
-  std::vector<uint32_t> chosen;
-  const std::vector<uint32_t>* candidates = &chosen;
-  // Unconstrained on published values: every provider with an SLA in force,
-  // and the table already holds the matrix.
-  const bool whole_table = published_only && unconstrained;
-  if (whole_table) {
-    candidates = &table->rows;
-    m.view = table->cells.data();
-    if (table->rows.size() < catalog.providers.size())
-      for (size_t i = 0; i < catalog.providers.size(); ++i)
-        if (!table->sla[i]) {
-          ExclusionReasons reasons;
-          reasons.words = worded();
-          reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now); });
-          exclude(catalog.providers[i].provider.id, std::move(reasons));
-        }
-  } else {
-    chosen.reserve(catalog.providers.size());
-    m.cells.reserve(catalog.providers.size() * kNumColumns);
+
+  // All-zero weights mean "no preference": equal criteria weights.
+  void Weigh() {
+    result_.policy = std::string(policy_.name());
+    result_.policy_version = policy_.version();
+    result_.at = now_;
+    const double total = std::accumulate(profile_.weights.begin(), profile_.weights.end(), 0.0);
+    for (int c = 0; c < kNumColumns; ++c)
+      result_.weights[c] = total > 0 ? profile_.weights[c] / total : (c < kNumCriteria ? 1.0 / kNumCriteria : 0.0);
+    m_.cols = kNumColumns;
+    m_.weights.assign(result_.weights.begin(), result_.weights.end());
   }
-  const ConstraintFilter filter(profile.constraints, *table);
-  std::optional<CostFilter> cost_filter;
-  if (profile.cost) cost_filter.emplace(*profile.cost, *table);
-  auto observations_of = [&](const Provider& p) -> const std::vector<CharacteristicCheckEvent>* {
-    if (!inputs.observations) return nullptr;
-    auto it = inputs.observations->find(p.id);
-    return it == inputs.observations->end() ? nullptr : &it->second;
-  };
-  // Stages after the catalog's own constraints, for providers that passed
-  // them: the cloud-washing check, then (for those that pass it too) cost.
-  // An exclusion counts the constraints of the stage that excluded it.
-  // In words, for the excluded an answer lists:
-  auto word_assessment = [&](const Provider& p, ExclusionReasons& reasons) {
-    if (cloud_constrained) {
-      const auto* observed = observations_of(p);
-      CloudViolations(CheckCloud(p, observed ? *observed : kNoObservations, now), profile.constraints, reasons);
-      if (!reasons.empty()) return;
-    }
-    if (!profile.cost) return;
-    CostOutcome cost = EstimateCost(p, *profile.cost, std::nullopt, reasons.words);
-    if (!cost.estimate && cost_matters) {
-      for (auto& r : cost.reasons) reasons.Add(Constraint::kCost, [&] { return "cost: " + r; });
-    } else if (cost.estimate && profile.cost->monthly_budget && cost.estimate->monthly > *profile.cost->monthly_budget) {
-      reasons.Add(Constraint::kMonthlyBudget, [&] {
-        return "monthly cost " + FormatNumber(std::round(cost.estimate->monthly * 100) / 100) + " " + profile.cost->currency + " (offer " +
-               cost.estimate->offer + ") exceeds the budget " + FormatNumber(*profile.cost->monthly_budget);
-      });
-    }
-  };
-  // From the table's columns, allocating nothing; the candidate's cheapest
-  // offer goes with it.
-  auto assess = [&](size_t i, const Provider& p, std::optional<CandidateCost>& cost, ExclusionReasons& reasons) {
-    ConstraintSet failed;
-    if (cloud_constrained) {
-      if (const auto* observed = observations_of(p)) {
-        ExclusionReasons cloud;
-        cloud.words = false;
-        CloudViolations(CheckCloud(p, *observed, now), profile.constraints, cloud);
-        failed = cloud.constraints;
-      } else {
-        failed = ClaimViolations(*table, i, profile.constraints);
+
+  // Whether the next excluded provider is listed, with its reasons in words.
+  bool Worded() const { return result_.excluded.size() < inputs_.worded_exclusions; }
+  void Exclude(const std::string& id, ExclusionReasons&& reasons) {
+    result_.exclusions.Count(reasons.constraints);
+    if (reasons.words) result_.excluded.push_back({id, std::move(reasons.reasons), reasons.constraints});
+  }
+
+  // Every provider through the constraints; the candidates' rows.
+  void Filter() {
+    const Constraints& cons = profile_.constraints;
+    const bool unconstrained =
+        cons.service_models.empty() && cons.countries.empty() && cons.certifications.empty() && cons.targets.empty() && !assessing_;
+    // Unconstrained on published values: every provider with an SLA in
+    // force, and the table already holds the matrix.
+    if (published_only_ && unconstrained) {
+      candidates_ = &table_->rows;
+      m_.view = table_->cells.data();
+      if (table_->rows.size() < catalog_.providers.size())
+        for (size_t i = 0; i < catalog_.providers.size(); ++i)
+          if (!table_->sla[i]) {
+            ExclusionReasons reasons;
+            reasons.words = Worded();
+            reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now_); });
+            Exclude(catalog_.providers[i].provider.id, std::move(reasons));
+          }
+    } else {
+      chosen_.reserve(catalog_.providers.size());
+      m_.cells.reserve(catalog_.providers.size() * kNumColumns);
+      size_t table_row = 0;  // the next provider with an SLA in force has this row of table_->cells
+      for (size_t i = 0; i < catalog_.providers.size(); ++i) {
+        const double* published = table_->sla[i] ? &table_->cells[table_row++ * kNumColumns] : nullptr;
+        if (published_only_) FilterOnPublished(i, published);
+        else FilterOnMeasured(i);
       }
     }
-    std::optional<CostFilter::Cheapest> price;
-    if (cost_filter && failed.empty()) {
-      price = cost_filter->Price(i);
-      if (price->offer < 0) {
-        if (cost_matters) failed.Add(Constraint::kCost);
-      } else if (profile.cost->monthly_budget && price->monthly > *profile.cost->monthly_budget) {
-        failed.Add(Constraint::kMonthlyBudget);
-      }
-    }
-    if (!failed.empty()) {
-      if (reasons.words) word_assessment(p, reasons);  // the same constraints
-      else reasons.constraints = failed;
-      return;
-    }
-    if (price && price->offer >= 0) {
-      cost.emplace(CandidateCost{*price, std::nullopt});
-      if (inputs.credit_percent)
-        if (auto it = inputs.credit_percent->find(p.id); it != inputs.credit_percent->end()) cost->credit_percent = it->second;
-    }
-  };
-  size_t table_row = 0;  // the next provider with an SLA in force has this row of table->cells
-  for (size_t i = 0; !whole_table && i < catalog.providers.size(); ++i) {
-    const ProviderEntry& entry = catalog.providers[i];
-    const SlaVersion* sla = table->sla[i];
-    const double* published = sla ? &table->cells[table_row++ * kNumColumns] : nullptr;
-    if (published_only) {
-      ExclusionReasons reasons;
-      reasons.words = false;
-      reasons.constraints = filter.Failed(i, sla ? &table->targets[i * kNumTargets] : nullptr, now);
-      // Words only for the excluded an answer lists.
-      if (!reasons.empty() && worded()) reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile.constraints, now);
-      reasons.words = worded();
-      if (!sla && reasons.empty()) reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now); });
-      std::optional<CandidateCost> cost;
-      if (assessing && sla && reasons.empty()) assess(i, entry.provider, cost, reasons);
-      if (!reasons.empty()) {
-        exclude(entry.provider.id, std::move(reasons));
-        continue;
-      }
-      chosen.push_back(static_cast<uint32_t>(i));
-      if (profile.cost) costs.push_back(cost);
-      m.cells.insert(m.cells.end(), published, published + kNumColumns);  // cost 0, filled in below
-      continue;
-    }
-    // Measured evidence: the measurement where there is enough of it, else
-    // the promise (marked); "both" takes the worse of the two per target.
+    m_.rows = candidates_->size();
+  }
+
+  void Admit(size_t i, const std::optional<CandidateCost>& cost) {
+    chosen_.push_back(static_cast<uint32_t>(i));
+    if (profile_.cost) costs_.push_back(cost);
+  }
+
+  void FilterOnPublished(size_t i, const double* published) {
+    const ProviderEntry& entry = catalog_.providers[i];
+    const SlaVersion* sla = table_->sla[i];
+    ExclusionReasons reasons;
+    reasons.words = false;
+    reasons.constraints = filter_.Failed(i, sla ? &table_->targets[i * kNumTargets] : nullptr, now_);
+    // Words only for the excluded an answer lists.
+    if (!reasons.empty() && Worded())
+      reasons = ConstraintViolations(entry.provider, sla ? &sla->targets : nullptr, profile_.constraints, now_);
+    reasons.words = Worded();
+    if (!sla && reasons.empty()) reasons.Add(Constraint::kSla, [&] { return "no SLA in force at " + FormatRfc3339(now_); });
+    std::optional<CandidateCost> cost;
+    if (assessing_ && sla && reasons.empty()) Assess(i, entry.provider, cost, reasons);
+    if (!reasons.empty()) return Exclude(entry.provider.id, std::move(reasons));
+    Admit(i, cost);
+    m_.cells.insert(m_.cells.end(), published, published + kNumColumns);  // cost 0, filled in by PriceCost
+  }
+
+  // Measured evidence: the measurement where there is enough of it, else
+  // the promise (marked); "both" takes the worse of the two per target.
+  EvidenceDetail Evidence(const ProviderEntry& entry, const SlaVersion* sla, TargetValues& used) const {
     EvidenceDetail d;
-    auto it = measured->find(entry.provider.id);
-    if (it != measured->end()) {
+    auto it = inputs_.measured->find(entry.provider.id);
+    if (it != inputs_.measured->end()) {
       d.coverage_percent = it->second.coverage_percent;
       d.from = it->second.from;
       d.to = it->second.to;
     }
-    d.sufficient = it != measured->end() && d.coverage_percent >= kMinMeasuredCoverage;
-    TargetValues used{};
+    d.sufficient = it != inputs_.measured->end() && d.coverage_percent >= kMinMeasuredCoverage;
     int compared = 0, kept = 0;
     for (int t = 0; t < kNumTargets; ++t) {
       const TargetSpec& spec = kTargets[t];
@@ -258,114 +228,214 @@ Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, 
         ++compared;
         kept += *et.kept;
       }
-      if (profile.evidence == EvidenceBasis::kMeasured) et.used = et.measured ? et.measured : et.published;
+      if (profile_.evidence == EvidenceBasis::kMeasured) et.used = et.measured ? et.measured : et.published;
       else if (et.published && et.measured) et.used = spec.higher_is_better ? std::min(*et.published, *et.measured) : std::max(*et.published, *et.measured);
       else et.used = et.measured ? et.measured : et.published;
       used[t] = et.used;
       et.score = et.used ? NormaliseTarget(spec, *et.used) : 0.0;
     }
     if (compared > 0) d.promise_kept = static_cast<double>(kept) / compared;
-    bool anything = sla || d.sufficient;
+    return d;
+  }
+
+  void FilterOnMeasured(size_t i) {
+    const ProviderEntry& entry = catalog_.providers[i];
+    const SlaVersion* sla = table_->sla[i];
+    TargetValues used{};
+    EvidenceDetail d = Evidence(entry, sla, used);
+    const bool anything = sla || d.sufficient;
     std::array<double, kNumTargets> used_values;
     TargetsAsDoubles(used, used_values.data());
     ExclusionReasons reasons;
     reasons.words = false;
-    reasons.constraints = filter.Failed(i, anything ? used_values.data() : nullptr, now);
-    if (!reasons.empty() && worded()) reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile.constraints, now);
-    reasons.words = worded();
+    reasons.constraints = filter_.Failed(i, anything ? used_values.data() : nullptr, now_);
+    if (!reasons.empty() && Worded()) reasons = ConstraintViolations(entry.provider, anything ? &used : nullptr, profile_.constraints, now_);
+    reasons.words = Worded();
     if (!anything && reasons.empty()) {
-      reasons.Add(Constraint::kSla, [&] { return "no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)"; });
+      reasons.Add(Constraint::kSla, [&] {
+        return "no SLA in force and too little measurement (coverage " + FormatNumber(std::round(d.coverage_percent * 100) / 100) + " %)";
+      });
     }
     std::optional<CandidateCost> cost;
-    if (assessing && reasons.empty()) assess(i, entry.provider, cost, reasons);
-    if (!reasons.empty()) {
-      exclude(entry.provider.id, std::move(reasons));
-      continue;
-    }
+    if (assessing_ && reasons.empty()) Assess(i, entry.provider, cost, reasons);
+    if (!reasons.empty()) return Exclude(entry.provider.id, std::move(reasons));
     std::array<double, kNumCriteria> criterion{};
     std::array<int, kNumCriteria> count{};
     for (int t = 0; t < kNumTargets; ++t) {
       int c = static_cast<int>(kTargets[t].criterion);
       // Management checks count by the confidence of their evidence, as in the published scores.
       double confidence = 1.0;
-      if (sla && kTargets[t].checklist)
-        confidence = EvidenceConfidence(sla->ChecklistEvidence(kTargets[t].name));
+      if (sla && kTargets[t].checklist) confidence = EvidenceConfidence(sla->ChecklistEvidence(kTargets[t].name));
       criterion[c] += d.targets[t].score * confidence;
       ++count[c];
     }
-    for (int c = 0; c < kNumCriteria; ++c) m.cells.push_back(criterion[c] / count[c]);
-    m.cells.push_back(0.0);  // cost, filled in below
-    chosen.push_back(static_cast<uint32_t>(i));
-    if (profile.cost) costs.push_back(cost);
-    details.push_back(std::move(d));
+    for (int c = 0; c < kNumCriteria; ++c) m_.cells.push_back(criterion[c] / count[c]);
+    m_.cells.push_back(0.0);  // cost, filled in by PriceCost
+    Admit(i, cost);
+    details_.push_back(std::move(d));
   }
-  m.rows = candidates->size();
+
+  const std::vector<CharacteristicCheckEvent>* ObservationsOf(const Provider& p) const {
+    if (!inputs_.observations) return nullptr;
+    auto it = inputs_.observations->find(p.id);
+    return it == inputs_.observations->end() ? nullptr : &it->second;
+  }
+
+  // The stages after the catalog's own constraints, for providers that
+  // passed them: the cloud-washing check, then (for those that pass it too)
+  // cost. From the table's columns, allocating nothing; the candidate's
+  // cheapest offer goes with it. An exclusion counts the constraints of the
+  // stage that excluded it.
+  void Assess(size_t i, const Provider& p, std::optional<CandidateCost>& cost, ExclusionReasons& reasons) const {
+    ConstraintSet failed;
+    if (cloud_constrained_) {
+      if (const auto* observed = ObservationsOf(p)) {
+        ExclusionReasons cloud;
+        cloud.words = false;
+        CloudViolations(CheckCloud(p, *observed, now_), profile_.constraints, cloud);
+        failed = cloud.constraints;
+      } else {
+        failed = ClaimViolations(*table_, i, profile_.constraints);
+      }
+    }
+    std::optional<CostFilter::Cheapest> price;
+    if (cost_filter_ && failed.empty()) {
+      price = cost_filter_->Price(i);
+      if (price->offer < 0) {
+        if (cost_matters_) failed.Add(Constraint::kCost);
+      } else if (profile_.cost->monthly_budget && price->monthly > *profile_.cost->monthly_budget) {
+        failed.Add(Constraint::kMonthlyBudget);
+      }
+    }
+    if (!failed.empty()) {
+      if (reasons.words) WordAssessment(p, reasons);  // the same constraints
+      else reasons.constraints = failed;
+      return;
+    }
+    if (price && price->offer >= 0) {
+      cost.emplace(CandidateCost{*price, std::nullopt});
+      if (inputs_.credit_percent)
+        if (auto it = inputs_.credit_percent->find(p.id); it != inputs_.credit_percent->end()) cost->credit_percent = it->second;
+    }
+  }
+
+  // The same stages in words, for the excluded an answer lists.
+  void WordAssessment(const Provider& p, ExclusionReasons& reasons) const {
+    static const std::vector<CharacteristicCheckEvent> kNoObservations;
+    if (cloud_constrained_) {
+      const auto* observed = ObservationsOf(p);
+      CloudViolations(CheckCloud(p, observed ? *observed : kNoObservations, now_), profile_.constraints, reasons);
+      if (!reasons.empty()) return;
+    }
+    if (!profile_.cost) return;
+    CostOutcome cost = EstimateCost(p, *profile_.cost, std::nullopt, reasons.words);
+    if (!cost.estimate && cost_matters_) {
+      for (auto& r : cost.reasons) reasons.Add(Constraint::kCost, [&] { return "cost: " + r; });
+    } else if (cost.estimate && profile_.cost->monthly_budget && cost.estimate->monthly > *profile_.cost->monthly_budget) {
+      reasons.Add(Constraint::kMonthlyBudget, [&] {
+        return "monthly cost " + FormatNumber(std::round(cost.estimate->monthly * 100) / 100) + " " + profile_.cost->currency + " (offer " +
+               cost.estimate->offer + ") exceeds the budget " + FormatNumber(*profile_.cost->monthly_budget);
+      });
+    }
+  }
+
   // Cost scores relative to the cheapest candidate (lowest / own, the usual
   // procurement price score): a dearer provider added never changes the others'.
-  double cheapest = INFINITY;
-  for (const auto& c : costs)
-    if (c) cheapest = std::min(cheapest, c->effective());
-  for (size_t r = 0; r < costs.size(); ++r) {
-    if (!costs[r]) continue;
-    const double effective = costs[r]->effective();
-    m.cells[r * m.cols + kCostColumn] = effective <= 0 ? 1.0 : std::max(cheapest, 0.0) / effective;
-  }
-  ICB_ASSIGN_OR_RETURN(PolicyScores scores, policy.Score(m, profile));
-  if (!scores.weights.empty()) std::copy(scores.weights.begin(), scores.weights.end(), result.weights.begin());
-  result.consistency_ratio = scores.consistency_ratio;
-
-  // Higher score first; equal scores in provider-id order, so ties are
-  // deterministic. Rows follow catalog.providers, which is in id order: the
-  // lower row is the lower id.
-  const size_t rows = candidates->size();
-  const size_t n = top_k == 0 ? rows : std::min(top_k, rows);
-  auto before = [&](uint32_t a, uint32_t b) {
-    if (scores.scores[a] != scores.scores[b]) return scores.scores[a] > scores.scores[b];
-    return a < b;
-  };
-  std::vector<uint32_t> order;
-  if (n <= 64 && n < rows) {
-    // A short list (the usual top 10): one pass, most rows settled by a
-    // single comparison with the current last place.
-    order.reserve(n + 1);
-    for (uint32_t row = 0; row < rows; ++row) {
-      if (order.size() == n && !before(row, order.back())) continue;
-      order.insert(std::upper_bound(order.begin(), order.end(), row, before), row);
-      if (order.size() > n) order.pop_back();
+  void PriceCost() {
+    double cheapest = INFINITY;
+    for (const auto& c : costs_)
+      if (c) cheapest = std::min(cheapest, c->effective());
+    for (size_t r = 0; r < costs_.size(); ++r) {
+      if (!costs_[r]) continue;
+      const double effective = costs_[r]->effective();
+      m_.cells[r * m_.cols + kCostColumn] = effective <= 0 ? 1.0 : std::max(cheapest, 0.0) / effective;
     }
-  } else {
-    order.resize(rows);
-    std::iota(order.begin(), order.end(), uint32_t{0});
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), before);
   }
-  auto id_of = [&](size_t row) -> const std::string& { return catalog.providers[(*candidates)[row]].provider.id; };
-  result.ranking.reserve(n);
+
+  // The top k rows: higher score first; equal scores in provider-id order,
+  // so ties are deterministic. Rows follow catalog.providers, which is in
+  // id order: the lower row is the lower id.
+  std::vector<uint32_t> Order(const PolicyScores& scores) const {
+    const size_t rows = candidates_->size();
+    const size_t n = top_k_ == 0 ? rows : std::min(top_k_, rows);
+    auto before = [&](uint32_t a, uint32_t b) {
+      if (scores.scores[a] != scores.scores[b]) return scores.scores[a] > scores.scores[b];
+      return a < b;
+    };
+    std::vector<uint32_t> order;
+    if (n <= 64 && n < rows) {
+      // A short list (the usual top 10): one pass, most rows settled by a
+      // single comparison with the current last place.
+      order.reserve(n + 1);
+      for (uint32_t row = 0; row < rows; ++row) {
+        if (order.size() == n && !before(row, order.back())) continue;
+        order.insert(std::upper_bound(order.begin(), order.end(), row, before), row);
+        if (order.size() > n) order.pop_back();
+      }
+    } else {
+      order.resize(rows);
+      std::iota(order.begin(), order.end(), uint32_t{0});
+      std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(), before);
+      order.resize(n);
+    }
+    return order;
+  }
 
   // Explanations only for what is returned.
-  for (size_t i = 0; i < n; ++i) {
-    size_t row = order[i];
-    RankedProvider r;
-    r.provider = id_of(row);
-    r.rank = static_cast<int>(i + 1);
-    r.score = scores.scores[row];
-    r.sla = table->sla[(*candidates)[row]];
-    std::array<double, kNumColumns> contribution{};
-    if (scores.contributions) scores.contributions(row, contribution.data());
-    for (int c = 0; c < kNumColumns; ++c) {
-      r.criteria[c].score = m.at(row, c);
-      r.criteria[c].weight = result.weights[c];
-      r.criteria[c].contribution = contribution[c];
+  void Explain(const PolicyScores& scores, const std::vector<uint32_t>& order) {
+    static const std::vector<CharacteristicCheckEvent> kNoObservations;
+    result_.ranking.reserve(order.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      const size_t row = order[i];
+      const Provider& provider = catalog_.providers[(*candidates_)[row]].provider;
+      RankedProvider r;
+      r.provider = provider.id;
+      r.rank = static_cast<int>(i + 1);
+      r.score = scores.scores[row];
+      r.sla = table_->sla[(*candidates_)[row]];
+      std::array<double, kNumColumns> contribution{};
+      if (scores.contributions) scores.contributions(row, contribution.data());
+      for (int c = 0; c < kNumColumns; ++c) {
+        r.criteria[c].score = m_.at(row, c);
+        r.criteria[c].weight = result_.weights[c];
+        r.criteria[c].contribution = contribution[c];
+      }
+      if (!published_only_) r.evidence = details_[row];
+      if (!costs_.empty() && costs_[row]) r.cost = CostFilter::Estimate(provider, costs_[row]->price, costs_[row]->credit_percent);
+      if (cloud_constrained_ || inputs_.observations) {
+        const auto* observed = ObservationsOf(provider);
+        r.cloud = CheckCloud(provider, observed ? *observed : kNoObservations, now_);
+      }
+      result_.ranking.push_back(std::move(r));
     }
-    if (!published_only) r.evidence = details[row];
-    const Provider& provider = catalog.providers[(*candidates)[row]].provider;
-    if (!costs.empty() && costs[row]) r.cost = CostFilter::Estimate(provider, costs[row]->price, costs[row]->credit_percent);
-    if (cloud_constrained || inputs.observations) {
-      const auto* observed = observations_of(provider);
-      r.cloud = CheckCloud(provider, observed ? *observed : kNoObservations, now);
-    }
-    result.ranking.push_back(std::move(r));
   }
-  return result;
+
+  const CatalogSnapshot& catalog_;
+  const Profile& profile_;
+  const RankingPolicy& policy_;
+  const TimePoint now_;
+  const size_t top_k_;
+  const RankInputs& inputs_;
+  // The SLA in force and its scores, contiguous and kept between requests.
+  const std::shared_ptr<const RankTable> table_;
+  const ConstraintFilter filter_;
+  std::optional<CostFilter> cost_filter_;
+  const bool cost_matters_, cloud_constrained_, assessing_, published_only_;
+
+  RankResult result_;
+  DecisionMatrix m_;
+  // Candidates by index into catalog.providers, a decision-matrix row each.
+  std::vector<uint32_t> chosen_;
+  const std::vector<uint32_t>* candidates_ = &chosen_;
+  std::vector<std::optional<CandidateCost>> costs_;  // parallel to the candidates when the profile has cost
+  std::vector<EvidenceDetail> details_;              // per candidate, evidence measured/both only
+};
+
+}  // namespace
+
+Result<RankResult> Rank(const CatalogSnapshot& catalog, const Profile& profile, const RankingPolicy& policy, TimePoint now,
+                        size_t top_k, const RankInputs& inputs) {
+  return Ranking(catalog, profile, policy, now, top_k, inputs).Run();
 }
 
 }  // namespace icb

@@ -25,46 +25,35 @@ const ExcludedProvider* FindExcluded(const RankResult& r, std::string_view id) {
 
 }  // namespace
 
-Result<CompareReport> BuildCompare(const CatalogSnapshot& catalog, const PolicyRegistry& policies, QosService* qos,
-                                   const Profile& profile, const std::vector<std::string>& ids, TimePoint now) {
-  auto owned = std::make_shared<CatalogSnapshot>();
-  CatalogSnapshot& sub = *owned;
-  sub.version = catalog.version;
+namespace {
+
+// The providers compared: `ids` (in id order, each once), or the whole
+// catalog; NotFound naming each unknown one by its pointer.
+Result<std::shared_ptr<CatalogSnapshot>> Compared(const CatalogSnapshot& catalog, const std::vector<std::string>& ids) {
+  auto sub = std::make_shared<CatalogSnapshot>();
+  sub->version = catalog.version;
   if (ids.empty()) {
-    sub.providers = catalog.providers;
-  } else {
-    std::vector<FieldError> unknown;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const ProviderEntry* found = catalog.FindProvider(ids[i]);
-      if (!found) unknown.push_back({"/providers/" + std::to_string(i), "unknown provider \"" + ids[i] + "\""});
-      else if (std::none_of(sub.providers.begin(), sub.providers.end(), [&](const ProviderEntry& e) { return e.provider.id == ids[i]; })) sub.providers.push_back(*found);
-    }
-    if (!unknown.empty()) return Status(StatusCode::kNotFound, "unknown providers", std::move(unknown));
-    std::sort(sub.providers.begin(), sub.providers.end(), [](const ProviderEntry& a, const ProviderEntry& b) { return a.provider.id < b.provider.id; });
+    sub->providers = catalog.providers;
+    return sub;
   }
-  ICB_RETURN_IF_ERROR(policies.CheckName(profile.policy, "/policy"));
-  const RankingPolicy* own = policies.Find(profile.policy);
-
-  // Everything the broker knows, whatever the profile ranks on: the report
-  // shows published beside measured, and the cloud check on observations.
-  RankEvidence evidence;
-  ICB_RETURN_IF_ERROR(GatherRankEvidence(sub, profile, "", now, qos, evidence));
-  MeasuredMap measured = evidence.measured;
-  ObservationMap observations = evidence.observations;
-  if (qos) {
-    if (!evidence.has_measured) {
-      ICB_ASSIGN_OR_RETURN(measured, qos->Measured(sub, now));
-    }
-    if (!evidence.has_observations) {
-      ICB_ASSIGN_OR_RETURN(observations, qos->Observations(sub, now));
-    }
+  std::vector<FieldError> unknown;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const ProviderEntry* found = catalog.FindProvider(ids[i]);
+    if (!found) unknown.push_back({"/providers/" + std::to_string(i), "unknown provider \"" + ids[i] + "\""});
+    else if (std::none_of(sub->providers.begin(), sub->providers.end(), [&](const ProviderEntry& e) { return e.provider.id == ids[i]; }))
+      sub->providers.push_back(*found);
   }
+  if (!unknown.empty()) return Status(StatusCode::kNotFound, "unknown providers", std::move(unknown));
+  std::sort(sub->providers.begin(), sub->providers.end(), [](const ProviderEntry& a, const ProviderEntry& b) { return a.provider.id < b.provider.id; });
+  return sub;
+}
 
-  CompareReport report;
-  report.catalog = owned;
-  report.profile = profile;
-  report.at = now;
-  report.catalog_version = catalog.version;
+// The profile's own method first, then every other one. The others rank
+// on the weights the profile's own method applied (AHP derives them), so
+// the comparison is between methods, not weights. Only the profile's own
+// method must work.
+Status RankUnderEveryPolicy(CompareReport& report, const CatalogSnapshot& sub, const PolicyRegistry& policies, const Profile& profile,
+                            const RankInputs& inputs) {
   std::vector<std::string> names = {profile.policy};
   for (const auto& n : policies.Names())
     if (n != profile.policy) names.push_back(n);
@@ -72,74 +61,107 @@ Result<CompareReport> BuildCompare(const CatalogSnapshot& catalog, const PolicyR
     const RankingPolicy* policy = policies.Find(name);
     Profile p = profile;
     p.policy = name;
-    // The other methods rank on the weights the profile's own method applied
-    // (AHP derives them), so the comparison is between methods, not weights.
     if (!report.rankings.empty()) std::copy(report.rankings[0].result->weights.begin(), report.rankings[0].result->weights.end(), p.weights.begin());
     PolicyRanking pr;
     pr.policy = name;
     pr.version = policy->version();
-    auto r = Rank(sub, p, *policy, now, 0, evidence.inputs());
-    if (r.ok()) {
-      pr.result = std::move(r).value();
-    } else if (name == profile.policy) {
-      return r.status();  // the customer's own method must work
-    } else {
-      pr.error = r.status().errors().empty() ? r.status().message() : r.status().errors()[0].message;
-    }
+    auto r = Rank(sub, p, *policy, report.at, 0, inputs);
+    if (r.ok()) pr.result = std::move(r).value();
+    else if (name == profile.policy) return r.status();
+    else pr.error = r.status().errors().empty() ? r.status().message() : r.status().errors()[0].message;
     report.rankings.push_back(std::move(pr));
   }
-  const RankResult& base = *report.rankings[0].result;
-  if (!base.ranking.empty()) report.winner = base.ranking[0].provider;
+  return Status::Ok();
+}
 
-  // Sensitivity: each weighed column x0.8 and x1.2, the rest as they were,
-  // renormalised. AHP scores as a weighted sum of its derived weights, so its
-  // perturbed weights rank under weighted_sum.
-  const RankingPolicy* perturbed_policy = profile.policy == "ahp" ? policies.Find("weighted_sum") : own;
-  if (perturbed_policy) {
-    for (int c = 0; c < kNumColumns; ++c) {
-      if (base.weights[c] <= 0) continue;
-      for (double factor : {0.8, 1.2}) {
-        Profile p = profile;
-        p.pairwise.reset();
-        p.policy = std::string(perturbed_policy->name());
-        std::copy(base.weights.begin(), base.weights.end(), p.weights.begin());
-        p.weights[c] *= factor;
-        auto r = Rank(sub, p, *perturbed_policy, now, 1, evidence.inputs());
-        if (!r.ok()) return r.status();
-        SensitivityCase sc;
-        sc.column = std::string(kColumnNames[c]);
-        sc.factor = factor;
-        sc.weight = r->weights[c];
-        if (!r->ranking.empty()) sc.winner = r->ranking[0].provider;
-        sc.changed = sc.winner != report.winner;
-        report.sensitivity.push_back(std::move(sc));
-      }
+// Sensitivity: each weighed column x0.8 and x1.2, the rest as they were,
+// renormalised; does the winner change? AHP scores as a weighted sum of its
+// derived weights, so its perturbed weights rank under weighted_sum.
+Status Sensitivity(CompareReport& report, const CatalogSnapshot& sub, const PolicyRegistry& policies, const Profile& profile,
+                   const RankInputs& inputs) {
+  const RankResult& base = *report.rankings[0].result;
+  const RankingPolicy* policy = policies.Find(profile.policy == "ahp" ? "weighted_sum" : profile.policy);
+  if (!policy) return Status::Ok();
+  for (int c = 0; c < kNumColumns; ++c) {
+    if (base.weights[c] <= 0) continue;
+    for (double factor : {0.8, 1.2}) {
+      Profile p = profile;
+      p.pairwise.reset();
+      p.policy = std::string(policy->name());
+      std::copy(base.weights.begin(), base.weights.end(), p.weights.begin());
+      p.weights[c] *= factor;
+      ICB_ASSIGN_OR_RETURN(RankResult r, Rank(sub, p, *policy, report.at, 1, inputs));
+      SensitivityCase sc;
+      sc.column = std::string(kColumnNames[c]);
+      sc.factor = factor;
+      sc.weight = r.weights[c];
+      if (!r.ranking.empty()) sc.winner = r.ranking[0].provider;
+      sc.changed = sc.winner != report.winner;
+      report.sensitivity.push_back(std::move(sc));
     }
   }
+  return Status::Ok();
+}
 
+// One provider side by side: its SLA in force, what was measured (when
+// enough was), its cost, the cloud check, recent credits, why excluded.
+Result<ProviderComparison> CompareProvider(const ProviderEntry& entry, const CompareReport& report, const RankEvidence& evidence,
+                                           const MeasuredMap& measured, const ObservationMap& observations, QosService* qos) {
   static const std::vector<CharacteristicCheckEvent> kNone;
-  for (const auto& entry : sub.providers) {
-    ProviderComparison pc;
-    pc.id = entry.provider.id;
-    pc.name = entry.provider.name;
-    pc.sla = entry.InForce(now);
-    if (auto m = measured.find(pc.id); m != measured.end()) {
-      pc.coverage_percent = m->second.coverage_percent;
-      if (m->second.coverage_percent >= kMinMeasuredCoverage) pc.measured = m->second;
-    }
-    if (const RankedProvider* r = Find(base, pc.id)) {
-      pc.cost = r->cost;
-    } else if (profile.cost) {
-      std::optional<double> credit;
-      if (auto it = evidence.credits.find(pc.id); it != evidence.credits.end()) credit = it->second;
-      pc.cost = EstimateCost(entry.provider, *profile.cost, credit).estimate;
-    }
-    auto obs = observations.find(pc.id);
-    pc.cloud = CheckCloud(entry.provider, obs == observations.end() ? kNone : obs->second, now);
-    if (qos) {
-      ICB_ASSIGN_OR_RETURN(pc.credits, qos->RecentCredits(entry, now));
-    }
-    if (const ExcludedProvider* e = FindExcluded(base, pc.id)) pc.excluded = e->reasons;
+  const RankResult& base = *report.rankings[0].result;
+  ProviderComparison pc;
+  pc.id = entry.provider.id;
+  pc.name = entry.provider.name;
+  pc.sla = entry.InForce(report.at);
+  if (auto m = measured.find(pc.id); m != measured.end()) {
+    pc.coverage_percent = m->second.coverage_percent;
+    if (m->second.coverage_percent >= kMinMeasuredCoverage) pc.measured = m->second;
+  }
+  if (const RankedProvider* r = Find(base, pc.id)) {
+    pc.cost = r->cost;
+  } else if (report.profile.cost) {
+    std::optional<double> credit;
+    if (auto it = evidence.credits.find(pc.id); it != evidence.credits.end()) credit = it->second;
+    pc.cost = EstimateCost(entry.provider, *report.profile.cost, credit).estimate;
+  }
+  auto obs = observations.find(pc.id);
+  pc.cloud = CheckCloud(entry.provider, obs == observations.end() ? kNone : obs->second, report.at);
+  if (qos) {
+    ICB_ASSIGN_OR_RETURN(pc.credits, qos->RecentCredits(entry, report.at));
+  }
+  if (const ExcludedProvider* e = FindExcluded(base, pc.id)) pc.excluded = e->reasons;
+  return pc;
+}
+
+}  // namespace
+
+Result<CompareReport> BuildCompare(const CatalogSnapshot& catalog, const PolicyRegistry& policies, QosService* qos,
+                                   const Profile& profile, const std::vector<std::string>& ids, TimePoint now) {
+  ICB_ASSIGN_OR_RETURN(auto sub, Compared(catalog, ids));
+  ICB_RETURN_IF_ERROR(policies.CheckName(profile.policy, "/policy"));
+  // Everything the broker knows, whatever the profile ranks on: the report
+  // shows published beside measured, and the cloud check on observations.
+  RankEvidence evidence;
+  ICB_RETURN_IF_ERROR(GatherRankEvidence(*sub, profile, "", now, qos, evidence));
+  MeasuredMap measured = evidence.measured;
+  ObservationMap observations = evidence.observations;
+  if (qos && !evidence.has_measured) {
+    ICB_ASSIGN_OR_RETURN(measured, qos->Measured(*sub, now));
+  }
+  if (qos && !evidence.has_observations) {
+    ICB_ASSIGN_OR_RETURN(observations, qos->Observations(*sub, now));
+  }
+  CompareReport report;
+  report.catalog = sub;
+  report.profile = profile;
+  report.at = now;
+  report.catalog_version = catalog.version;
+  ICB_RETURN_IF_ERROR(RankUnderEveryPolicy(report, *sub, policies, profile, evidence.inputs()));
+  const RankResult& base = *report.rankings[0].result;
+  if (!base.ranking.empty()) report.winner = base.ranking[0].provider;
+  ICB_RETURN_IF_ERROR(Sensitivity(report, *sub, policies, profile, evidence.inputs()));
+  for (const auto& entry : sub->providers) {
+    ICB_ASSIGN_OR_RETURN(ProviderComparison pc, CompareProvider(entry, report, evidence, measured, observations, qos));
     report.providers.push_back(std::move(pc));
   }
   return report;
@@ -203,6 +225,117 @@ std::optional<std::pair<double, std::string>> CreditAmount(const QosService::Mon
   return std::nullopt;
 }
 
+namespace {
+
+void WritePolicies(JsonWriter& w, const CompareReport& r) {
+  w.Key("policies").BeginArray();
+  for (const auto& pr : r.rankings) {
+    w.BeginObject().Key("policy").String(pr.policy).Key("policy_version").Int(pr.version);
+    if (!pr.result) {
+      w.Key("error").String(pr.error).EndObject();
+      continue;
+    }
+    if (pr.result->consistency_ratio) w.Key("consistency_ratio").Rounded(*pr.result->consistency_ratio);
+    w.Key("ranking").BeginArray();
+    for (const auto& p : pr.result->ranking) w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Rounded(p.score).EndObject();
+    w.EndArray().EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteSensitivity(JsonWriter& w, const CompareReport& r) {
+  bool changes = std::any_of(r.sensitivity.begin(), r.sensitivity.end(), [](const SensitivityCase& s) { return s.changed; });
+  w.Key("sensitivity").BeginObject().Key("winner_changes").Bool(changes).Key("cases").BeginArray();
+  for (const auto& s : r.sensitivity) {
+    w.BeginObject().Key("criterion").String(s.column).Key("change").String(s.factor < 1 ? "-20%" : "+20%");
+    w.Key("weight").Rounded(s.weight).Key("winner");
+    if (s.winner.empty()) w.Null();
+    else w.String(s.winner);
+    w.Key("winner_changed").Bool(s.changed).EndObject();
+  }
+  w.EndArray().EndObject();
+}
+
+// One criterion of one provider: its score in the ranking (if ranked), and
+// each target published beside measured, whether the promise was kept, and
+// a management check's evidence.
+void WriteComparedCriterion(JsonWriter& w, const ProviderComparison& p, const RankedProvider* rp, int c) {
+  w.Key(kCriterionNames[c]).BeginObject();
+  if (rp) {
+    w.Key("score").Rounded(rp->criteria[c].score).Key("weight").Rounded(rp->criteria[c].weight);
+    w.Key("contribution").Rounded(rp->criteria[c].contribution);
+  }
+  int compared = 0, kept = 0;
+  w.Key("targets").BeginObject();
+  for (int t = 0; t < kNumTargets; ++t) {
+    const TargetSpec& spec = kTargets[t];
+    if (static_cast<int>(spec.criterion) != c) continue;
+    TargetPair values = Values(p, t);
+    const std::optional<double>& published = values.published;
+    const std::optional<double>& measured = values.measured;
+    w.Key(spec.name).BeginObject().Key("published").Number(published).Key("measured").Rounded(measured);
+    w.Key("promise_kept");
+    if (published && measured) {
+      bool k = PromiseKept(spec, *published, *measured);
+      w.Bool(k);
+      ++compared;
+      kept += k;
+    } else {
+      w.Null();
+    }
+    if (spec.checklist && p.sla) {
+      Evidence e = p.sla->ChecklistEvidence(spec.name);
+      w.Key("evidence").String(EvidenceName(e)).Key("verified").Bool(EvidenceVerified(e));
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("promise_kept").Rounded(compared ? std::optional<double>(static_cast<double>(kept) / compared) : std::nullopt).EndObject();
+}
+
+void WriteComparedProvider(JsonWriter& w, const CompareReport& r, const ProviderComparison& p) {
+  w.BeginObject().Key("provider").String(p.id).Key("name").String(p.name).Key("sla_version");
+  if (p.sla) w.String(p.sla->version);
+  else w.Null();
+  w.Key("ranks").BeginObject();
+  for (const auto& pr : r.rankings) {
+    w.Key(pr.policy);
+    const RankedProvider* rp = pr.result ? Find(*pr.result, p.id) : nullptr;
+    if (rp) w.Int(rp->rank);
+    else w.Null();
+  }
+  w.EndObject();
+  const RankedProvider* rp = Find(*r.rankings[0].result, p.id);
+  w.Key("score");
+  if (rp) w.Rounded(rp->score);
+  else w.Null();
+  if (!p.excluded.empty()) {
+    w.Key("excluded").BeginArray();
+    for (const auto& reason : p.excluded) w.String(reason);
+    w.EndArray();
+  }
+  w.Key("measurement").BeginObject().Key("coverage_percent").Number(std::round(p.coverage_percent * 100) / 100);
+  w.Key("sufficient").Bool(p.measured.has_value()).EndObject();
+  w.Key("criteria").BeginObject();
+  for (int c = 0; c < kNumCriteria; ++c) WriteComparedCriterion(w, p, rp, c);
+  w.EndObject();
+  if (p.cost) WriteCost(w, *p.cost);
+  else w.Key("cost").Null();
+  WriteCloudSummary(w, p.cloud);
+  w.Key("credits").BeginArray();
+  for (const auto& m : p.credits) {
+    w.BeginObject().Key("month").String(m.month).Key("sla_version").String(m.sla_version);
+    w.Key("availability_percent").Number(std::round(m.availability_percent * 1e4) / 1e4);
+    w.Key("coverage_percent").Number(std::round(m.coverage_percent * 100) / 100).Key("credit_percent").Number(m.credit_percent);
+    if (auto amount = CreditAmount(m, p, r.profile)) w.Key("credit_amount").Number(amount->first).Key("currency").String(amount->second);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+}  // namespace
+
 std::string CompareToJson(const CompareReport& r) {
   const RankResult& base = *r.rankings[0].result;
   JsonWriter w;
@@ -219,103 +352,10 @@ std::string CompareToJson(const CompareReport& r) {
   w.Key("winner");
   if (r.winner.empty()) w.Null();
   else w.String(r.winner);
-  w.Key("policies").BeginArray();
-  for (const auto& pr : r.rankings) {
-    w.BeginObject().Key("policy").String(pr.policy).Key("policy_version").Int(pr.version);
-    if (!pr.result) {
-      w.Key("error").String(pr.error).EndObject();
-      continue;
-    }
-    if (pr.result->consistency_ratio) w.Key("consistency_ratio").Rounded(*pr.result->consistency_ratio);
-    w.Key("ranking").BeginArray();
-    for (const auto& p : pr.result->ranking) w.BeginObject().Key("provider").String(p.provider).Key("rank").Int(p.rank).Key("score").Rounded(p.score).EndObject();
-    w.EndArray().EndObject();
-  }
-  w.EndArray();
-  bool changes = std::any_of(r.sensitivity.begin(), r.sensitivity.end(), [](const SensitivityCase& s) { return s.changed; });
-  w.Key("sensitivity").BeginObject().Key("winner_changes").Bool(changes).Key("cases").BeginArray();
-  for (const auto& s : r.sensitivity) {
-    w.BeginObject().Key("criterion").String(s.column).Key("change").String(s.factor < 1 ? "-20%" : "+20%");
-    w.Key("weight").Rounded(s.weight).Key("winner");
-    if (s.winner.empty()) w.Null();
-    else w.String(s.winner);
-    w.Key("winner_changed").Bool(s.changed).EndObject();
-  }
-  w.EndArray().EndObject();
-
+  WritePolicies(w, r);
+  WriteSensitivity(w, r);
   w.Key("providers").BeginArray();
-  for (const auto& p : r.providers) {
-    w.BeginObject().Key("provider").String(p.id).Key("name").String(p.name).Key("sla_version");
-    if (p.sla) w.String(p.sla->version);
-    else w.Null();
-    w.Key("ranks").BeginObject();
-    for (const auto& pr : r.rankings) {
-      w.Key(pr.policy);
-      const RankedProvider* rp = pr.result ? Find(*pr.result, p.id) : nullptr;
-      if (rp) w.Int(rp->rank);
-      else w.Null();
-    }
-    w.EndObject();
-    const RankedProvider* rp = Find(base, p.id);
-    w.Key("score");
-    if (rp) w.Rounded(rp->score);
-    else w.Null();
-    if (!p.excluded.empty()) {
-      w.Key("excluded").BeginArray();
-      for (const auto& reason : p.excluded) w.String(reason);
-      w.EndArray();
-    }
-    w.Key("measurement").BeginObject().Key("coverage_percent").Number(std::round(p.coverage_percent * 100) / 100);
-    w.Key("sufficient").Bool(p.measured.has_value()).EndObject();
-    w.Key("criteria").BeginObject();
-    for (int c = 0; c < kNumCriteria; ++c) {
-      w.Key(kCriterionNames[c]).BeginObject();
-      if (rp) {
-        w.Key("score").Rounded(rp->criteria[c].score).Key("weight").Rounded(rp->criteria[c].weight);
-        w.Key("contribution").Rounded(rp->criteria[c].contribution);
-      }
-      int compared = 0, kept = 0;
-      w.Key("targets").BeginObject();
-      for (int t = 0; t < kNumTargets; ++t) {
-        const TargetSpec& spec = kTargets[t];
-        if (static_cast<int>(spec.criterion) != c) continue;
-        TargetPair values = Values(p, t);
-        const std::optional<double>& published = values.published;
-        const std::optional<double>& measured = values.measured;
-        w.Key(spec.name).BeginObject().Key("published").Number(published).Key("measured").Rounded(measured);
-        w.Key("promise_kept");
-        if (published && measured) {
-          bool k = PromiseKept(spec, *published, *measured);
-          w.Bool(k);
-          ++compared;
-          kept += k;
-        } else {
-          w.Null();
-        }
-        if (spec.checklist && p.sla) {
-          Evidence e = p.sla->ChecklistEvidence(spec.name);
-          w.Key("evidence").String(EvidenceName(e)).Key("verified").Bool(EvidenceVerified(e));
-        }
-        w.EndObject();
-      }
-      w.EndObject();
-      w.Key("promise_kept").Rounded(compared ? std::optional<double>(static_cast<double>(kept) / compared) : std::nullopt).EndObject();
-    }
-    w.EndObject();
-    if (p.cost) WriteCost(w, *p.cost);
-    else w.Key("cost").Null();
-    WriteCloudSummary(w, p.cloud);
-    w.Key("credits").BeginArray();
-    for (const auto& m : p.credits) {
-      w.BeginObject().Key("month").String(m.month).Key("sla_version").String(m.sla_version);
-      w.Key("availability_percent").Number(std::round(m.availability_percent * 1e4) / 1e4);
-      w.Key("coverage_percent").Number(std::round(m.coverage_percent * 100) / 100).Key("credit_percent").Number(m.credit_percent);
-      if (auto amount = CreditAmount(m, p, r.profile)) w.Key("credit_amount").Number(amount->first).Key("currency").String(amount->second);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-  }
+  for (const auto& p : r.providers) WriteComparedProvider(w, r, p);
   w.EndArray().EndObject();
   return w.Take();
 }
