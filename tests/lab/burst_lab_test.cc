@@ -119,15 +119,15 @@ class BurstLabTest : public ::testing::Test {
     return std::vector<json>(list.begin(), list.end());
   }
   // A workload of 2 instances on sim-a behind the lab's HAProxy, bursting
-  // half of its traffic when its p95 goes above 300 ms over `window_s`
-  // (well above what a loaded machine makes of a calm sim: the tests run
-  // beside others); returns once its place operation succeeded.
+  // half of its traffic when its p95 goes above 200 ms over `window_s`
+  // (above what a loaded machine makes of a calm sim: the tests run beside
+  // others); returns once its place operation succeeded.
   void PutAndPlace(BrokerProcess& b, const std::string& id, double window_s, double cooldown_s) {
     json w = {{"name", "Workload " + id}, {"priority", 1}, {"recovery_class", "fast"}, {"profile_id", "lab-web"},
               {"placement", {{"provider", "sim-a"}}}, {"service", id}, {"instances", 2},
               {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}},
               {"split", {{"provider", "lab-lb"}, {"servers", {{"sim-a", "sim-a"}, {"sim-b", "sim-b"}, {"sim-c", "sim-c"}}}}},
-              {"burst", {{"p95_ms_above", 300}, {"window_s", window_s}, {"share_percent", 50}, {"cooldown_s", cooldown_s}}},
+              {"burst", {{"p95_ms_above", 200}, {"window_s", window_s}, {"share_percent", 50}, {"cooldown_s", cooldown_s}}},
               {"failover", {{"automatic", false}, {"interval_s", 0.2}}}};
     ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + id, w.dump()).status, 201);
     ASSERT_TRUE(testing::Eventually([&] {
@@ -156,9 +156,9 @@ TEST_F(BurstLabTest, ALoadSpikeBurstsToASecondaryAndScalesBackAfterTheCooldown) 
   auto calm = Landings(40);
   EXPECT_EQ(calm["sim-a"], 40) << json(calm).dump();
 
-  // sim-a slows down: 600 ms a request, above the 300 ms p95 threshold.
+  // sim-a slows down: 400 ms a request, above the 200 ms p95 threshold.
   const auto slow_at = std::chrono::steady_clock::now();
-  Steer("sim-a", {{"latency_ms", 600}});
+  Steer("sim-a", {{"latency_ms", 400}});
   ASSERT_TRUE(testing::Eventually([&] {
     auto ops = Ops(b, "burst", id);
     return !ops.empty() && ops[0]["state"] == "succeeded";
@@ -212,7 +212,9 @@ TEST_F(BurstLabTest, ABrokerKilledAtRandomPointsOfBurstsAndScaleBacksDoesEachOnc
                   tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   const std::string id = "jumpy";
-  ASSERT_NO_FATAL_FAILURE(PutAndPlace(b, id, 1, 1));
+  // A 2 s window: the sampler probes every 0.2 s, a slowed sim answers in
+  // 0.4 s, and the trigger judges a window of 3 samples or more.
+  ASSERT_NO_FATAL_FAILURE(PutAndPlace(b, id, 2, 1));
   // A control plane that takes 150 ms a deploy or scale (real clouds take
   // seconds): kills land inside those calls, which still take effect.
   Steer("sim-b", {{"api_latency_ms", 150}});
@@ -253,7 +255,7 @@ TEST_F(BurstLabTest, ABrokerKilledAtRandomPointsOfBurstsAndScaleBacksDoesEachOnc
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     const bool kill = round > 0;  // round 0 unkilled
-    Steer("sim-a", {{"latency_ms", 600}});
+    Steer("sim-a", {{"latency_ms", 400}});
     json burst = kill_during("burst", static_cast<size_t>(round + 1), kill, 500'000, 2'500'000);
     ASSERT_TRUE(burst.is_object());
     const std::string secondary = burst["target"]["provider"];
