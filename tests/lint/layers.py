@@ -60,11 +60,10 @@ def main(root):
         state[node] = 1
         stack.append(node)
         for nxt in graph.get(node, []):
-            nxt_h = nxt
-            if state.get(nxt_h) == 1:
-                problems.append("include cycle: " + " -> ".join(stack[stack.index(nxt_h):] + [nxt_h]))
-            elif state.get(nxt_h) is None and nxt_h in graph:
-                visit(nxt_h, stack)
+            if state.get(nxt) == 1:
+                problems.append("include cycle: " + " -> ".join(stack[stack.index(nxt):] + [nxt]))
+            elif state.get(nxt) is None and nxt in graph:
+                visit(nxt, stack)
         stack.pop()
         state[node] = 2
 

@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/common/crypto.h"
+
 namespace icb::testing {
 
 struct HttpReply {
@@ -35,34 +37,18 @@ inline std::vector<RecordedAnswer>& RecordedAnswers() {
   return all;
 }
 
-inline std::string Hex(const std::string& bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-inline std::string Unhex(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return out;
-}
-
 // With ICB_E2E_ANSWERS set (ctest sets it for the e2e tests), every answer
-// is also appended to that file as a line, for the contract test, which runs
-// in a process of its own after them. One locked write per line, so tests
-// that run side by side do not interleave.
+// is also appended to that file as a line (bytes in base64), for the
+// contract test, which runs in a process of its own after them. One locked
+// write per line, so tests that run side by side do not interleave.
 inline void AppendToAnswersFile(const RecordedAnswer& a) {
   const char* path = std::getenv("ICB_E2E_ANSWERS");
   if (!path || !*path) return;
   nlohmann::json headers = nlohmann::json::object();
   for (const char* h : {"content-type", "content-encoding"})
-    if (a.reply.headers.count(h)) headers[h] = Hex(a.reply.headers.at(h));
-  const std::string line = nlohmann::json{{"method", a.method}, {"path", Hex(a.path)}, {"status", a.reply.status},
-                                          {"headers", headers}, {"body", Hex(a.reply.body)}}.dump() + "\n";
+    if (a.reply.headers.count(h)) headers[h] = Base64(a.reply.headers.at(h));
+  const std::string line = nlohmann::json{{"method", a.method}, {"path", Base64(a.path)}, {"status", a.reply.status},
+                                          {"headers", headers}, {"body", Base64(a.reply.body)}}.dump() + "\n";
   int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return;
   flock(fd, LOCK_EX);
@@ -84,10 +70,10 @@ inline std::vector<RecordedAnswer> AnswersFromFile(const std::string& path) {
     if (j.is_discarded()) continue;
     RecordedAnswer a;
     a.method = j.value("method", "");
-    a.path = Unhex(j.value("path", ""));
+    (void)Base64Decode(j.value("path", ""), a.path);
     a.reply.status = j.value("status", 0);
-    for (const auto& [name, value] : j["headers"].items()) a.reply.headers[name] = Unhex(value.get<std::string>());
-    a.reply.body = Unhex(j.value("body", ""));
+    for (const auto& [name, value] : j["headers"].items()) (void)Base64Decode(value.get<std::string>(), a.reply.headers[name]);
+    (void)Base64Decode(j.value("body", ""), a.reply.body);
     out.push_back(std::move(a));
   }
   return out;
