@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make ninja-build lld pkg-config ccache python3 curl tzdata clang libclang-rt-14-dev
   libcpprest-dev libboost-dev libhiredis-dev nlohmann-json3-dev libre2-dev libssl-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   redis-server wrk
   awscli pdns-server pdns-backend-sqlite3 sqlite3 haproxy dnsutils rclone
 )

@@ -1,42 +1,44 @@
 #include "broker/cli/flags.h"
 
-#include <algorithm>
+#include <cstdio>
+
+#include "broker/core/time.h"
 
 namespace icb {
 
-Flags ParseFlags(const std::vector<std::string>& args, const std::vector<std::string>& with_value,
-                 const std::vector<std::string>& switches) {
-  Flags f;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (!a.starts_with("--")) {
-      f.positional.push_back(a);
-      continue;
-    }
-    std::string name = a, value;
-    bool inline_value = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      inline_value = true;
-    }
-    if (std::find(switches.begin(), switches.end(), name) != switches.end()) {
-      f.values.insert_or_assign(name, std::string(1, '1'));  // not = "1": GCC 12's -Wrestrict false positive
-    } else if (std::find(with_value.begin(), with_value.end(), name) != with_value.end()) {
-      if (!inline_value) {
-        if (i + 1 >= args.size()) {
-          f.error.append(name).append(" needs a value");
-          return f;
-        }
-        value = args[++i];
-      }
-      f.values[name] = value;
-    } else {
-      f.error.append("unknown option ").append(name);
-      return f;
-    }
+CLI::Validator PositiveInteger() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.find_first_not_of('0') == std::string::npos || v.size() > 18)
+          return "wants a positive integer, got " + v;
+        return {};
+      },
+      "");
+}
+
+CLI::Validator ListenAddress() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        auto colon = v.rfind(':');
+        std::string port = colon == std::string::npos ? "" : v.substr(colon + 1);
+        if (colon == std::string::npos || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(port) > 65535)
+          return "wants HOST:PORT (port 0 to 65535), got " + v;
+        return {};
+      },
+      "");
+}
+
+CLI::Validator Rfc3339Time() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string { return ParseRfc3339(v) ? std::string() : "wants an RFC 3339 time (2026-11-30T00:00:00Z), got " + v; }, "");
+}
+
+void PrintStatus(const std::string& prefix, const Status& s) {
+  std::fprintf(stderr, "%s%s\n", prefix.c_str(), s.message().c_str());
+  for (const auto& e : s.errors()) {
+    std::fprintf(stderr, "  %s: %s\n", e.pointer.empty() ? "(root)" : e.pointer.c_str(), e.message.c_str());
   }
-  return f;
 }
 
 }  // namespace icb

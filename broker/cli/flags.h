@@ -1,19 +1,24 @@
-// The command line's flags: "--flag value", "--flag=value" and "--switch";
-// positional arguments kept in order.
+// What the subcommands' flag tables share: the check of each kind of value
+// (CLI11 validators with messages that say what is wanted) and the reporting
+// of a refusal.
 #pragma once
 
-#include <map>
 #include <string>
-#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "broker/core/status.h"
 
 namespace icb {
 
-struct Flags {
-  std::map<std::string, std::string> values;
-  std::vector<std::string> positional;
-  std::string error;  // the first problem; empty: none
-};
+// A whole number above zero (limits, counts).
+CLI::Validator PositiveInteger();
+// HOST:PORT with a port from 0 to 65535 (0: any free port).
+CLI::Validator ListenAddress();
+// An RFC 3339 time ("2026-11-30T00:00:00Z").
+CLI::Validator Rfc3339Time();
 
-Flags ParseFlags(const std::vector<std::string>& args, const std::vector<std::string>& with_value, const std::vector<std::string>& switches);
+// Prints "icbroker COMMAND: message" and each error with its pointer to stderr.
+void PrintStatus(const std::string& prefix, const Status& s);
 
 }  // namespace icb

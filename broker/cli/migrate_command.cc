@@ -21,9 +21,11 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: icbroker migrate [--broker URL] (--from PROVIDER[:PREFIX] --to PROVIDER[:PREFIX] | --workload ID --to PROVIDER)\n"
-    "                        [--key IDEMPOTENCY-KEY] [--detach] [--allow-empty]\n";
+struct MigrateSettings {
+  std::string broker = "http://127.0.0.1:8080";
+  std::string from, to, workload, key;
+  bool detach = false, allow_empty = false;
+};
 
 // "sim-a:shop/" -> {"provider": "sim-a", "prefix": "shop/"}.
 json Place(const std::string& arg) {
@@ -67,42 +69,33 @@ void Bar(const json& op) {
   std::fflush(stderr);
 }
 
-}  // namespace
-
-int MigrateCommand(const std::vector<std::string>& args) {
-  Flags f = ParseFlags(args, {"--broker", "--from", "--to", "--workload", "--key"}, {"--detach", "--allow-empty"});
-  const bool workload = f.values.count("--workload") > 0;
-  if (!f.error.empty() || !f.positional.empty() || !f.values.count("--to") || workload == (f.values.count("--from") > 0)) {
-    std::fprintf(stderr, "icbroker migrate: %s\n%s", f.error.empty() ? "needs --to and one of --from, --workload" : f.error.c_str(), kUsage);
-    return 2;
-  }
-  std::string broker = f.values.count("--broker") ? f.values["--broker"] : "http://127.0.0.1:8080";
-  while (!broker.empty() && broker.back() == '/') broker.pop_back();
-  auto http = NewCpprestHttpClient();
+// Starts the migration; "" when refused (the reason printed).
+std::string StartMigration(HttpClient& http, const MigrateSettings& f, const std::string& broker) {
   HttpClientRequest start;
   start.method = "POST";
   start.headers = {{"Content-Type", "application/json"}};
-  if (f.values.count("--key")) start.headers.emplace_back("Idempotency-Key", f.values["--key"]);
-  if (workload) {
-    start.url = broker + "/v1/workloads/" + f.values["--workload"] + "/migrations";
-    start.body = json{{"to", f.values["--to"]}}.dump();
+  if (!f.key.empty()) start.headers.emplace_back("Idempotency-Key", f.key);
+  if (!f.workload.empty()) {
+    start.url = broker + "/v1/workloads/" + f.workload + "/migrations";
+    start.body = json{{"to", f.to}}.dump();
   } else {
     start.url = broker + "/v1/migrations";
-    start.body = json{{"source", Place(f.values["--from"])}, {"target", Place(f.values["--to"])}}.dump();
+    start.body = json{{"source", Place(f.from)}, {"target", Place(f.to)}}.dump();
   }
-  auto started = http->Send(start);
+  auto started = http.Send(start);
   if (!started.ok()) {
     std::fprintf(stderr, "icbroker migrate: %s: %s\n", broker.c_str(), started.status().message().c_str());
-    return 1;
+    return "";
   }
   if (started->status != 202) {
     std::fprintf(stderr, "icbroker migrate: refused: %s\n", ProblemText(*started).c_str());
-    return 1;
+    return "";
   }
-  const std::string id = json::parse(started->body)["operation"]["id"];
-  std::printf("operation %s\n", id.c_str());
-  std::fflush(stdout);
-  if (f.values.count("--detach")) return 0;
+  return json::parse(started->body)["operation"]["id"];
+}
+
+// Follows the operation to its end: the exit code.
+int Follow(HttpClient& http, const MigrateSettings& f, const std::string& broker, const std::string& id) {
   const bool tty = isatty(STDERR_FILENO) == 1;
   std::map<std::string, std::string> seen;  // step -> last state printed
   int unreachable = 0;
@@ -110,7 +103,7 @@ int MigrateCommand(const std::vector<std::string>& args) {
     HttpClientRequest get;
     get.url = broker + "/v1/operations/" + id;
     get.timeout = Millis(10'000);
-    auto r = http->Send(get);
+    auto r = http.Send(get);
     if (!r.ok() || r->status != 200) {
       // The broker restarting: the operation resumes from its records.
       if (++unreachable > 120) {
@@ -148,7 +141,7 @@ int MigrateCommand(const std::vector<std::string>& args) {
       int listed = -1;
       for (const auto& s : op["steps"])
         if (s["name"] == "inventory") listed = s.value("detail", json::object()).value("objects", -1);
-      if (listed == 0 && !f.values.count("--workload") && !f.values.count("--allow-empty")) {
+      if (listed == 0 && f.workload.empty() && !f.allow_empty) {
         std::fprintf(stderr, "icbroker migrate: the source held no objects, so nothing was copied (a mistyped prefix?); "
                              "--allow-empty accepts an empty source\n");
         return 1;
@@ -157,6 +150,32 @@ int MigrateCommand(const std::vector<std::string>& args) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 250 : 500));
   }
+}
+
+}  // namespace
+
+CommandRun DefineMigrate(CLI::App& sub) {
+  auto s = std::make_shared<MigrateSettings>();
+  sub.add_option("--broker", s->broker, "the running broker's base URL")->type_name("URL")->capture_default_str();
+  auto* what = sub.add_option_group("Source", "what moves: exactly one of");
+  what->add_option("--from", s->from, "a provider's object store, optionally under a key prefix")->type_name("PROVIDER[:PREFIX]");
+  what->add_option("--workload", s->workload, "a workload: its data, then its placement")->type_name("ID");
+  what->require_option(1);
+  sub.add_option("--to", s->to, "where it moves (a provider, with a prefix for --from)")->type_name("PROVIDER[:PREFIX]")->required();
+  sub.add_option("--key", s->key, "an Idempotency-Key: the same key again names the same migration")->type_name("KEY");
+  sub.add_flag("--detach", s->detach, "print the operation id and return without following it");
+  sub.add_flag("--allow-empty", s->allow_empty, "succeed when the source holds no objects (otherwise exit 1: a mistyped prefix?)");
+  return [s] {
+    std::string broker = s->broker;
+    while (!broker.empty() && broker.back() == '/') broker.pop_back();
+    auto http = NewCpprestHttpClient();
+    const std::string id = StartMigration(*http, *s, broker);
+    if (id.empty()) return 1;
+    std::printf("operation %s\n", id.c_str());
+    std::fflush(stdout);
+    if (s->detach) return 0;
+    return Follow(*http, *s, broker, id);
+  };
 }
 
 }  // namespace icb

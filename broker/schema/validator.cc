@@ -378,97 +378,117 @@ struct SchemaSet::Impl {
     n.where = where;
     by_location.emplace(where, &n);
     if (!s->is_object()) return Internal("schema " + where + " is not an object");
-    auto sub = [&](const std::string& key) { return Compile(file, pointer + "/" + key); };
-    auto size = [&](const json& v, const std::string& key) -> Result<size_t> {
-      if (!v.is_number_unsigned()) return Internal("schema " + where + ": " + key + " must be a non-negative integer");
-      return v.get<size_t>();
-    };
     for (const auto& [key, v] : s->items()) {
-      if (key == "description") {
-        n.description = v.get<std::string>();
-      } else if (kAnnotations.count(key)) {
-        continue;
-      } else if (key == "$ref") {
-        std::string ref = v.get<std::string>();
-        auto hash = ref.find('#');
-        std::string target_file = hash == 0 ? file : ResolveRelative(file, ref.substr(0, hash));
-        std::string target_pointer = hash == std::string::npos ? "" : ref.substr(hash + 1);
-        ICB_ASSIGN_OR_RETURN(Node * target, Compile(target_file, target_pointer));
-        n.ref = target;
-      } else if (key == "type") {
-        std::vector<std::string> names = v.is_array() ? v.get<std::vector<std::string>>() : std::vector<std::string>{v.get<std::string>()};
-        for (const auto& t : names) {
-          static const std::map<std::string, unsigned> kBits = {{"null", kNull}, {"boolean", kBoolean}, {"object", kObject}, {"array", kArray},
-                                                                {"number", kNumber}, {"integer", kInteger}, {"string", kString}};
-          auto bit = kBits.find(t);
-          if (bit == kBits.end()) return Internal("schema " + where + ": unknown type " + t);
-          n.types |= bit->second;
-        }
-      } else if (key == "enum") {
-        n.enum_values = v.get<std::vector<json>>();
-      } else if (key == "const") {
-        n.const_value = v;
-      } else if (key == "minimum") {
-        n.minimum = v.get<double>();
-      } else if (key == "maximum") {
-        n.maximum = v.get<double>();
-      } else if (key == "exclusiveMinimum") {
-        n.exclusive_minimum = v.get<double>();
-      } else if (key == "exclusiveMaximum") {
-        n.exclusive_maximum = v.get<double>();
-      } else if (key == "minLength") {
-        ICB_ASSIGN_OR_RETURN(n.min_length, size(v, key));
-      } else if (key == "maxLength") {
-        ICB_ASSIGN_OR_RETURN(n.max_length, size(v, key));
-      } else if (key == "minItems") {
-        ICB_ASSIGN_OR_RETURN(n.min_items, size(v, key));
-      } else if (key == "maxItems") {
-        ICB_ASSIGN_OR_RETURN(n.max_items, size(v, key));
-      } else if (key == "minProperties") {
-        ICB_ASSIGN_OR_RETURN(n.min_properties, size(v, key));
-      } else if (key == "maxProperties") {
-        ICB_ASSIGN_OR_RETURN(n.max_properties, size(v, key));
-      } else if (key == "uniqueItems") {
-        n.unique_items = v.get<bool>();
-      } else if (key == "pattern") {
-        RE2::Options options;
-        options.set_log_errors(false);
-        n.pattern = std::make_unique<RE2>(v.get<std::string>(), options);
-        if (!n.pattern->ok()) return Internal("schema " + where + ": pattern does not compile: " + n.pattern->error());
-      } else if (key == "format") {
-        n.format = v.get<std::string>();
-        if (n.format != "date-time") return Internal("schema " + where + ": format " + n.format + " is refused: the validator checks only date-time");
-      } else if (key == "properties") {
-        for (const auto& [name, _] : v.items()) {
-          ICB_ASSIGN_OR_RETURN(Node * p, Compile(file, JsonPointerAppend(pointer + "/properties", name)));
-          n.properties.emplace(name, p);
-        }
-      } else if (key == "required") {
-        n.required = v.get<std::vector<std::string>>();
-      } else if (key == "additionalProperties") {
-        if (v.is_boolean()) {
-          n.additional_allowed = v.get<bool>();
-        } else {
-          ICB_ASSIGN_OR_RETURN(n.additional, sub(key));
-        }
-      } else if (key == "propertyNames") {
-        ICB_ASSIGN_OR_RETURN(n.property_names, sub(key));
-      } else if (key == "items") {
-        if (!v.is_object()) return Internal("schema " + where + ": items must be a single schema (tuple form is refused)");
-        ICB_ASSIGN_OR_RETURN(n.items, sub(key));
-      } else if (key == "not") {
-        ICB_ASSIGN_OR_RETURN(n.not_schema, sub(key));
-      } else if (key == "allOf" || key == "anyOf" || key == "oneOf") {
-        auto& list = key == "allOf" ? n.all_of : key == "anyOf" ? n.any_of : n.one_of;
-        for (size_t i = 0; i < v.size(); ++i) {
-          ICB_ASSIGN_OR_RETURN(Node * b, Compile(file, pointer + "/" + key + "/" + std::to_string(i)));
-          list.push_back(b);
-        }
-      } else {
+      if (kAnnotations.count(key) && key != "description") continue;
+      ICB_ASSIGN_OR_RETURN(bool known, CompileValueKeyword(n, key, v));
+      if (known) continue;
+      ICB_ASSIGN_OR_RETURN(known, CompileStructureKeyword(n, file, pointer, key, v));
+      if (!known) {
         return Internal("schema " + where + " uses keyword \"" + key + "\", which the validator does not check (refused so that no rule is skipped)");
       }
     }
     return &n;
+  }
+
+  // Keywords about the value itself: type, enum, bounds, pattern, format.
+  // False: not one of these.
+  static Result<bool> CompileValueKeyword(Node& n, const std::string& key, const json& v) {
+    auto size = [&](std::optional<size_t>& out) -> Result<bool> {
+      if (!v.is_number_unsigned()) return Internal("schema " + n.where + ": " + key + " must be a non-negative integer");
+      out = v.get<size_t>();
+      return true;
+    };
+    if (key == "description") {
+      n.description = v.get<std::string>();
+    } else if (key == "type") {
+      std::vector<std::string> names = v.is_array() ? v.get<std::vector<std::string>>() : std::vector<std::string>{v.get<std::string>()};
+      for (const auto& t : names) {
+        static const std::map<std::string, unsigned> kBits = {{"null", kNull}, {"boolean", kBoolean}, {"object", kObject}, {"array", kArray},
+                                                              {"number", kNumber}, {"integer", kInteger}, {"string", kString}};
+        auto bit = kBits.find(t);
+        if (bit == kBits.end()) return Internal("schema " + n.where + ": unknown type " + t);
+        n.types |= bit->second;
+      }
+    } else if (key == "enum") {
+      n.enum_values = v.get<std::vector<json>>();
+    } else if (key == "const") {
+      n.const_value = v;
+    } else if (key == "minimum") {
+      n.minimum = v.get<double>();
+    } else if (key == "maximum") {
+      n.maximum = v.get<double>();
+    } else if (key == "exclusiveMinimum") {
+      n.exclusive_minimum = v.get<double>();
+    } else if (key == "exclusiveMaximum") {
+      n.exclusive_maximum = v.get<double>();
+    } else if (key == "minLength") {
+      return size(n.min_length);
+    } else if (key == "maxLength") {
+      return size(n.max_length);
+    } else if (key == "minItems") {
+      return size(n.min_items);
+    } else if (key == "maxItems") {
+      return size(n.max_items);
+    } else if (key == "minProperties") {
+      return size(n.min_properties);
+    } else if (key == "maxProperties") {
+      return size(n.max_properties);
+    } else if (key == "uniqueItems") {
+      n.unique_items = v.get<bool>();
+    } else if (key == "pattern") {
+      RE2::Options options;
+      options.set_log_errors(false);
+      n.pattern = std::make_unique<RE2>(v.get<std::string>(), options);
+      if (!n.pattern->ok()) return Internal("schema " + n.where + ": pattern does not compile: " + n.pattern->error());
+    } else if (key == "format") {
+      n.format = v.get<std::string>();
+      if (n.format != "date-time") return Internal("schema " + n.where + ": format " + n.format + " is refused: the validator checks only date-time");
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // Keywords that lead to other schemas: $ref, properties, items and the
+  // combinators. False: not one of these.
+  Result<bool> CompileStructureKeyword(Node& n, const std::string& file, const std::string& pointer, const std::string& key, const json& v) {
+    auto sub = [&](const std::string& k) { return Compile(file, pointer + "/" + k); };
+    if (key == "$ref") {
+      std::string ref = v.get<std::string>();
+      auto hash = ref.find('#');
+      std::string target_file = hash == 0 ? file : ResolveRelative(file, ref.substr(0, hash));
+      std::string target_pointer = hash == std::string::npos ? "" : ref.substr(hash + 1);
+      ICB_ASSIGN_OR_RETURN(n.ref, Compile(target_file, target_pointer));
+    } else if (key == "properties") {
+      for (const auto& [name, _] : v.items()) {
+        ICB_ASSIGN_OR_RETURN(Node * p, Compile(file, JsonPointerAppend(pointer + "/properties", name)));
+        n.properties.emplace(name, p);
+      }
+    } else if (key == "required") {
+      n.required = v.get<std::vector<std::string>>();
+    } else if (key == "additionalProperties") {
+      if (v.is_boolean()) {
+        n.additional_allowed = v.get<bool>();
+      } else {
+        ICB_ASSIGN_OR_RETURN(n.additional, sub(key));
+      }
+    } else if (key == "propertyNames") {
+      ICB_ASSIGN_OR_RETURN(n.property_names, sub(key));
+    } else if (key == "items") {
+      if (!v.is_object()) return Internal("schema " + n.where + ": items must be a single schema (tuple form is refused)");
+      ICB_ASSIGN_OR_RETURN(n.items, sub(key));
+    } else if (key == "not") {
+      ICB_ASSIGN_OR_RETURN(n.not_schema, sub(key));
+    } else if (key == "allOf" || key == "anyOf" || key == "oneOf") {
+      auto& list = key == "allOf" ? n.all_of : key == "anyOf" ? n.any_of : n.one_of;
+      for (size_t i = 0; i < v.size(); ++i) {
+        ICB_ASSIGN_OR_RETURN(Node * b, Compile(file, pointer + "/" + key + "/" + std::to_string(i)));
+        list.push_back(b);
+      }
+    } else {
+      return false;
+    }
+    return true;
   }
 };
 
@@ -532,6 +552,28 @@ std::vector<std::string> SchemaSet::WriteOnlyProperties(std::string_view schema)
   for (const auto& [name, property] : doc->second["properties"].items())
     if (property.is_object() && property.value("writeOnly", false)) out.push_back(name);
   return out;
+}
+
+std::vector<std::string> SchemaSet::DocumentSchemas() const {
+  std::vector<std::string> out;
+  for (const auto& [name, doc] : impl_->documents)
+    if (doc.is_object() && doc.contains("properties")) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> SchemaSet::TopLevelProperties(std::string_view schema) const {
+  std::set<std::string> out;
+  auto doc = impl_->documents.find(schema);
+  if (doc == impl_->documents.end() || !doc->second.contains("properties")) return {};
+  const json& d = doc->second;
+  for (const auto& [name, _] : d["properties"].items()) out.insert(name);
+  // A document dispatched by a discriminator (event.json): each variant's fields too.
+  if (d.contains("definitions") && d.contains("oneOf")) {
+    for (const auto& [_, variant] : d["definitions"].items())
+      if (variant.is_object() && variant.contains("properties"))
+        for (const auto& [name, __] : variant["properties"].items()) out.insert(name);
+  }
+  return {out.begin(), out.end()};
 }
 
 Status SchemaSet::Validate(std::string_view schema, const json& doc) const {

@@ -47,6 +47,11 @@ class SchemaSet {
   // The top-level properties of schema file `schema` marked writeOnly: the
   // adapters' secrets, which come from the credentials file, never documents.
   std::vector<std::string> WriteOnlyProperties(std::string_view schema) const;
+  // The schema files that describe a document (those declaring top-level
+  // properties), and the properties each declares: what RecogniseDocument
+  // judges a document by.
+  std::vector<std::string> DocumentSchemas() const;
+  std::vector<std::string> TopLevelProperties(std::string_view schema) const;
 
  private:
   struct Impl;

@@ -1,0 +1,118 @@
+// icbroker serve: the HTTP API with the orchestrator, until SIGINT or SIGTERM.
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "broker/app/broker_app.h"
+#include "broker/cli/commands.h"
+#include "broker/cli/flags.h"
+#include "broker/store/redis_store.h"
+
+namespace icb {
+
+namespace {
+
+struct ServeSettings {
+  BrokerOptions options;
+  std::string listen = "127.0.0.1:8080";
+  std::string redis;
+  bool probe = false;
+  std::string vantage = "local";
+  std::string catalog, credentials;
+  size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
+
+  ServeSettings() {
+    header_timeout_ms = static_cast<size_t>(options.http.header_timeout.count());
+    idle_timeout_ms = static_cast<size_t>(options.http.idle_timeout.count());
+    body_timeout_ms = static_cast<size_t>(options.http.body_timeout.count());
+  }
+};
+
+void DefineLimits(CLI::App& sub, ServeSettings& s) {
+  auto& http = s.options.http;
+  auto& json = s.options.api.json;
+  auto limit = [&](const char* name, size_t& value, const char* meaning) {
+    sub.add_option(name, value, meaning)->type_name("N")->check(PositiveInteger())->capture_default_str()->group("Limits on what one client may send or hold");
+  };
+  limit("--max-connections", http.max_connections, "connections open at once (also capped by the descriptor limit); past it the longest-idle one closes");
+  limit("--max-header-bytes", http.max_header_bytes, "a request's line and header fields, in bytes; over it: 431");
+  limit("--max-request-line", http.max_request_line, "a request line, in bytes; over it: 414");
+  limit("--header-timeout-ms", s.header_timeout_ms, "from a request's first byte to its blank line; then the connection closes");
+  limit("--idle-timeout-ms", s.idle_timeout_ms, "a keep-alive connection with no request is closed after this");
+  limit("--body-timeout-ms", s.body_timeout_ms, "reading one body or writing one answer");
+  limit("--json-max-depth", json.max_depth, "nesting of arrays and objects in a JSON body");
+  limit("--json-max-string", json.max_string_bytes, "one JSON string value, in bytes");
+  limit("--json-max-items", json.max_array_items, "one JSON array's items");
+  limit("--json-max-members", json.max_object_members, "one JSON object's members");
+}
+
+int RunServe(ServeSettings& s) {
+  BrokerOptions& o = s.options;
+  auto colon = s.listen.rfind(':');
+  o.host = s.listen.substr(0, colon);
+  o.port = std::stoi(s.listen.substr(colon + 1));
+  o.http.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+  o.http.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
+  o.http.body_timeout = std::chrono::milliseconds(s.body_timeout_ms);
+  if (s.probe) o.probe_vantage = s.vantage;
+  if (!s.catalog.empty()) o.catalog_dir = s.catalog;
+  if (!s.credentials.empty()) o.credentials_file = s.credentials;
+  if (!s.redis.empty()) {
+    auto addr = ParseRedisUrl(s.redis);
+    if (!addr.ok()) {
+      PrintStatus("icbroker serve: --redis: ", addr.status());
+      return 2;
+    }
+    o.redis = *addr;
+  }
+
+  // Signals are handled by sigwait below; block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto broker = BrokerApp::Start(o, [](const std::string& line) {
+    std::fprintf(stderr, "icbroker: %s\n", line.c_str());
+    std::fflush(stderr);
+  });
+  if (!broker.ok()) {
+    PrintStatus("icbroker serve: ", broker.status());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::fprintf(stderr, "icbroker: signal %d, shutting down\n", sig);
+  (*broker)->Stop();
+  return 0;
+}
+
+}  // namespace
+
+CommandRun DefineServe(CLI::App& sub) {
+  auto s = std::make_shared<ServeSettings>();
+  BrokerOptions& o = s->options;
+  sub.add_option("--listen", s->listen, "where the HTTP API listens; port 0 picks a free one")->type_name("HOST:PORT")->check(ListenAddress())->capture_default_str();
+  sub.add_option("--threads", o.http_threads, "threads serving HTTP, 2 to 1024")->type_name("N")->check(CLI::Range(2, 1024).description(""))->capture_default_str();
+  sub.add_option("--data-dir", o.data_dir, "the embedded redis-server's folder (AOF on), when there is no --redis")->type_name("DIR")->capture_default_str();
+  sub.add_option("--redis", s->redis, "an external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH[?db=N] (default: an embedded redis-server in --data-dir)")
+      ->type_name("URL");
+  sub.add_option("--appendfsync", o.appendfsync, "the embedded Redis's fsync: always (after every write) or everysec")
+      ->check(CLI::IsMember({"always", "everysec"}))
+      ->type_name("MODE")
+      ->capture_default_str();
+  sub.add_flag("--demo", o.demo, "load the demo catalog at start (keeping what is stored)");
+  sub.add_option("--catalog", s->catalog, "load a catalog folder laid out like deploy/demo/ at start (keeping what is stored)")->type_name("DIR");
+  sub.add_option("--credentials", s->credentials, "adapter secrets by name, from a file of mode 0600")->type_name("FILE");
+  sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
+  sub.add_option("--vantage", s->vantage, "the vantage name --probe tags its samples with")->type_name("NAME")->capture_default_str();
+  sub.add_option("--broker-id", o.broker_id, "this broker as the orchestrator's lease holder; the same id after a restart takes the lease back at once (default: HOSTNAME:PORT)")
+      ->type_name("ID");
+  DefineLimits(sub, *s);
+  return [s] { return RunServe(*s); };
+}
+
+}  // namespace icb
