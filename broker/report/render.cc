@@ -325,8 +325,8 @@ std::string CostChart(const CompareReport& r) {
   return svg + "</svg>";
 }
 
-std::string ToHtml(const CompareReport& r) {
-  const RankResult& base = *r.rankings[0].result;
+// The HTML report, section by section; every value goes through Html().
+std::string HtmlHead(const CompareReport& r) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + Html(Title(r)) + "</title>\n<style>\n"
                   "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em;color:#222;max-width:1100px}"
                   "table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;font-size:14px}"
@@ -337,6 +337,12 @@ std::string ToHtml(const CompareReport& r) {
        " &middot; policy <b>" + Html(r.profile.policy) + "</b> &middot; evidence " + Html(EvidenceBasisName(r.profile.evidence)) + "</p>\n";
   h += "<p>Winner: <b>" + Html(r.winner.empty() ? "none (every provider excluded)" : r.winner) + "</b></p>\n";
 
+  return h;
+}
+
+std::string HtmlRanking(const CompareReport& r) {
+  const RankResult& base = *r.rankings[0].result;
+  std::string h;
   h += "<h2>Ranking</h2>\n<table><tr><th>Provider</th>";
   for (const auto& pr : r.rankings) h += "<th>" + Html(pr.policy) + " v" + std::to_string(pr.version) + "</th>";
   h += "<th>Score</th><th>Cost/month</th><th>Effective</th><th>Cloud check</th></tr>\n";
@@ -354,6 +360,12 @@ std::string ToHtml(const CompareReport& r) {
     else if (pr.result->consistency_ratio) h += "<p class=\"muted\">" + Html(pr.policy) + " consistency ratio " + Fixed(*pr.result->consistency_ratio, 3) + "</p>\n";
   }
 
+  return h;
+}
+
+std::string HtmlScoreBreakdown(const CompareReport& r) {
+  const RankResult& base = *r.rankings[0].result;
+  std::string h;
   h += "<h2>Score breakdown (" + Html(r.profile.policy) + ")</h2>\n" + ScoreChart(base) +
        "\n<p class=\"muted\">Each bar is a provider's score split by criterion, coloured as in the table.</p>\n<table><tr><th>Criterion</th><th>Weight</th>";
   for (const auto& rp : base.ranking) h += "<th>" + Html(rp.provider) + "</th>";
@@ -365,8 +377,11 @@ std::string ToHtml(const CompareReport& r) {
   }
   h += "</table>\n";
 
-  if (r.profile.cost) h += "<h2>Monthly cost (" + Html(r.profile.cost->currency) + ")</h2>\n" + CostChart(r) + "\n";
+  return h;
+}
 
+std::string HtmlSensitivity(const CompareReport& r) {
+  std::string h;
   h += "<h2>Sensitivity</h2>\n";
   bool changes = std::any_of(r.sensitivity.begin(), r.sensitivity.end(), [](const SensitivityCase& s) { return s.changed; });
   h += std::string("<p>") + (changes ? "<span class=\"flag\">The winner changes</span> when a weight moves by 20 %:" : "The winner holds when any weight moves by 20 %.") + "</p>\n";
@@ -376,52 +391,82 @@ std::string ToHtml(const CompareReport& r) {
          (s.changed ? " class=\"flag\"" : "") + ">" + Html(s.winner.empty() ? "-" : s.winner) + "</td></tr>\n";
   h += "</table>\n";
 
-  h += "<h2>Published and measured, per provider</h2>\n";
-  for (const auto* p : InRankOrder(r)) {
-    h += "<details" + std::string(p->id == r.winner ? " open" : "") + "><summary><b>" + Html(p->id) + "</b> " + Html(p->name) + " &middot; SLA " +
-         Html(p->sla ? p->sla->version : "none in force") + " &middot; coverage " + Fixed(p->coverage_percent, 2) + " %" +
-         (p->excluded.empty() ? "" : " &middot; <span class=\"flag\">excluded</span>") + "</summary>\n";
-    if (!p->excluded.empty()) {
-      h += "<ul>";
-      for (const auto& reason : p->excluded) h += "<li>" + Html(reason) + "</li>";
-      h += "</ul>\n";
+  return h;
+}
+
+std::string HtmlTargets(const ProviderComparison& p) {
+  std::string h;
+  h += "<table><tr><th>Target</th><th>Unit</th><th>Published</th><th>Measured</th><th>Promise</th><th>Evidence</th></tr>\n";
+  for (int t = 0; t < kNumTargets; ++t) {
+    const TargetSpec& spec = kTargets[t];
+    TargetPair values = Values(p, t);
+    const std::optional<double>& pub = values.published;
+    const std::optional<double>& mea = values.measured;
+    std::string kept = KeptText(pub, mea, spec);
+    std::string evidence = "";
+    if (spec.checklist && p.sla) {
+      Evidence e = p.sla->ChecklistEvidence(spec.name);
+      evidence = std::string(EvidenceName(e)) + (EvidenceVerified(e) ? " (verified)" : " (not verified)");
     }
-    h += "<table><tr><th>Target</th><th>Unit</th><th>Published</th><th>Measured</th><th>Promise</th><th>Evidence</th></tr>\n";
-    for (int t = 0; t < kNumTargets; ++t) {
-      const TargetSpec& spec = kTargets[t];
-      TargetPair values = Values(*p, t);
-      const std::optional<double>& pub = values.published;
-      const std::optional<double>& mea = values.measured;
-      std::string kept = KeptText(pub, mea, spec);
-      std::string evidence = "";
-      if (spec.checklist && p->sla) {
-        Evidence e = p->sla->ChecklistEvidence(spec.name);
-        evidence = std::string(EvidenceName(e)) + (EvidenceVerified(e) ? " (verified)" : " (not verified)");
-      }
-      h += "<tr><td>" + std::string(spec.name) + "</td><td>" + std::string(spec.unit) + "</td><td class=\"num\">" + Opt(pub) + "</td><td class=\"num\">" + Opt(mea) +
-           "</td><td class=\"" + (kept == "kept" ? "kept" : kept == "broken" ? "broken" : "muted") + "\">" + kept + "</td><td>" + Html(evidence) + "</td></tr>\n";
-    }
-    h += "</table>\n<table><tr><th>Essential characteristic</th><th>Met</th><th>Evidence</th><th>Note</th></tr>\n";
-    for (int i = 0; i < kNumCharacteristics; ++i) {
-      const auto& s = p->cloud.items[i];
-      std::string note = s.contradicted ? "claimed, observed to fail" : "";
-      if (!s.detail.empty()) note += (note.empty() ? "" : ": ") + s.detail;
-      h += "<tr><td>" + std::string(kCharacteristicNames[i]) + "</td><td>" + (s.met ? "yes" : "no") + "</td><td>" + std::string(EvidenceName(s.evidence)) + "</td><td" +
-           (s.contradicted ? " class=\"flag\"" : "") + ">" + Html(note) + "</td></tr>\n";
+    h += "<tr><td>" + std::string(spec.name) + "</td><td>" + std::string(spec.unit) + "</td><td class=\"num\">" + Opt(pub) + "</td><td class=\"num\">" + Opt(mea) +
+         "</td><td class=\"" + (kept == "kept" ? "kept" : kept == "broken" ? "broken" : "muted") + "\">" + kept + "</td><td>" + Html(evidence) + "</td></tr>\n";
+  }
+  h += "</table>\n";
+  return h;
+}
+
+std::string HtmlCharacteristics(const ProviderComparison& p) {
+  std::string h;
+  h += "<table><tr><th>Essential characteristic</th><th>Met</th><th>Evidence</th><th>Note</th></tr>\n";
+  for (int i = 0; i < kNumCharacteristics; ++i) {
+    const auto& s = p.cloud.items[i];
+    std::string note = s.contradicted ? "claimed, observed to fail" : "";
+    if (!s.detail.empty()) note += (note.empty() ? "" : ": ") + s.detail;
+    h += "<tr><td>" + std::string(kCharacteristicNames[i]) + "</td><td>" + (s.met ? "yes" : "no") + "</td><td>" + std::string(EvidenceName(s.evidence)) + "</td><td" +
+         (s.contradicted ? " class=\"flag\"" : "") + ">" + Html(note) + "</td></tr>\n";
+  }
+  h += "</table>\n";
+  return h;
+}
+
+std::string HtmlCredits(const CompareReport& r, const ProviderComparison& p) {
+  std::string h;
+  if (!p.credits.empty()) {
+    h += "<table><tr><th>Month</th><th>SLA</th><th>Availability</th><th>Coverage</th><th>Credit</th></tr>\n";
+    for (const auto& m : p.credits) {
+      auto amount = CreditAmount(m, p, r.profile);
+      h += "<tr><td>" + m.month + "</td><td>" + Html(m.sla_version) + "</td><td class=\"num\">" +
+           (m.coverage_percent > 0 ? Fixed(m.availability_percent, 4) + " %" : std::string("not measured")) + "</td><td class=\"num\">" + Fixed(m.coverage_percent, 2) +
+           " %</td><td class=\"num\">" + (m.coverage_percent > 0 ? Opt(m.credit_percent, 2) + " %" + (amount ? " = " + Fixed(amount->first, 2) + " " + Html(amount->second) : "") : std::string("no data")) + "</td></tr>\n";
     }
     h += "</table>\n";
-    if (!p->credits.empty()) {
-      h += "<table><tr><th>Month</th><th>SLA</th><th>Availability</th><th>Coverage</th><th>Credit</th></tr>\n";
-      for (const auto& m : p->credits) {
-        auto amount = CreditAmount(m, *p, r.profile);
-        h += "<tr><td>" + m.month + "</td><td>" + Html(m.sla_version) + "</td><td class=\"num\">" +
-             (m.coverage_percent > 0 ? Fixed(m.availability_percent, 4) + " %" : std::string("not measured")) + "</td><td class=\"num\">" + Fixed(m.coverage_percent, 2) +
-             " %</td><td class=\"num\">" + (m.coverage_percent > 0 ? Opt(m.credit_percent, 2) + " %" + (amount ? " = " + Fixed(amount->first, 2) + " " + Html(amount->second) : "") : std::string("no data")) + "</td></tr>\n";
-      }
-      h += "</table>\n";
-    }
-    h += "</details>\n";
   }
+  return h;
+}
+
+// One provider: published and measured targets, the essential
+// characteristics, and the months' credits, folded unless it won.
+std::string HtmlProviderDetails(const CompareReport& r, const ProviderComparison& p) {
+  std::string h;
+  h += "<details" + std::string(p.id == r.winner ? " open" : "") + "><summary><b>" + Html(p.id) + "</b> " + Html(p.name) + " &middot; SLA " +
+       Html(p.sla ? p.sla->version : "none in force") + " &middot; coverage " + Fixed(p.coverage_percent, 2) + " %" +
+       (p.excluded.empty() ? "" : " &middot; <span class=\"flag\">excluded</span>") + "</summary>\n";
+  if (!p.excluded.empty()) {
+    h += "<ul>";
+    for (const auto& reason : p.excluded) h += "<li>" + Html(reason) + "</li>";
+    h += "</ul>\n";
+  }
+  h += HtmlTargets(p) + HtmlCharacteristics(p) + HtmlCredits(r, p);
+  h += "</details>\n";
+  return h;
+}
+
+std::string ToHtml(const CompareReport& r) {
+  std::string h = HtmlHead(r) + HtmlRanking(r) + HtmlScoreBreakdown(r);
+  if (r.profile.cost) h += "<h2>Monthly cost (" + Html(r.profile.cost->currency) + ")</h2>\n" + CostChart(r) + "\n";
+  h += HtmlSensitivity(r);
+  h += "<h2>Published and measured, per provider</h2>\n";
+  for (const auto* p : InRankOrder(r)) h += HtmlProviderDetails(r, *p);
   h += "<p class=\"muted\">Scores use fixed anchors per target; management checks count by evidence (observed 1, certified 0.9, documented 0.75, declared 0.5). "
        "Declared and documented evidence is never shown as verified.</p>\n</body></html>\n";
   return h;
