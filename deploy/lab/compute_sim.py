@@ -25,6 +25,8 @@ or over quota:
   GET  /v1/calls    every deploy and scale call accepted, in order, with the
                     Idempotency-Key header it carried and whether it changed
                     anything ("effect"), so tests can count effects
+  POST /v1/reset    back to the start: no services, no calls, the default
+                    steering state (`lab reset` calls it before each test)
 
 Capacity and quota count instances of all services together. Outages and
 latency are the provider's: the management API (/v1/...) keeps answering
@@ -46,7 +48,12 @@ STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": 
 class Sim:
     def __init__(self, provider):
         self.lock = threading.Lock()
-        self.state = {"provider": provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
+        self.provider = provider
+        self.reset()
+
+    def reset(self):
+        """The start state (callers hold the lock, or nobody else runs yet)."""
+        self.state = {"provider": self.provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
                       "capacity": 100, "quota": 20, "served": 0, "utilization": None, "api_latency_ms": 0}
         self.services = {}  # name -> {"instances": N, "url": URL}
         self.calls = []
@@ -118,6 +125,10 @@ def handler_for(sim):
             self.reply(200, json.dumps(s))
 
         def do_POST(self):
+            if self.path == "/v1/reset":
+                with sim.lock:
+                    sim.reset()
+                return self.reply(200, '{"reset":true}')
             key = self.headers.get("Idempotency-Key", "")
             with sim.lock:
                 delay = sim.state["api_latency_ms"]

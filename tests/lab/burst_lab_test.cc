@@ -24,7 +24,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 #include "tests/support/broker_process.h"
-#include "tests/support/lab_environment.h"
+#include "tests/lab/lab_fixture.h"
 
 namespace icb {
 namespace {
@@ -32,32 +32,11 @@ namespace {
 using nlohmann::json;
 using testing::BrokerProcess;
 
-class BurstLabTest : public ::testing::Test {
+class BurstLabTest : public LabFixture {
  protected:
   void SetUp() override {
-    lab_ = LabEnvironment::Lab();
-    ASSERT_NE(lab_, nullptr) << LabEnvironment::UpOutput();
-    Reset();
-  }
-  void TearDown() override {
-    if (lab_) Reset();
-  }
-  // The lab as the other tests expect it: every sim fast and roomy, HAProxy's weights even.
-  void Reset() {
-    for (const auto& sim : (*lab_)["compute"]) Steer(sim["provider"], {{"latency_ms", 0}, {"api_latency_ms", 0}, {"outage", false}, {"capacity", 1000}, {"quota", 1000}});
-    const std::string sock = (*lab_)["haproxy"]["runtime_socket"];
-    for (const char* s : {"sim-a", "sim-b", "sim-c"})
-      (void)testing::RunShell("python3 -c 'import socket,sys; c=socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); c.sendall((sys.argv[2] + chr(10)).encode()); c.recv(4096)' " +
-                              sock + " 'set weight providers/" + s + " 1'");
-  }
-  std::string SimUrl(const std::string& provider) {
-    for (const auto& sim : (*lab_)["compute"])
-      if (sim["provider"] == provider) return sim["url"];
-    return "";
-  }
-  void Steer(const std::string& provider, const json& change) {
-    auto [rc, out] = testing::RunShell("curl -sf -X PUT " + SimUrl(provider) + "/v1/state -d '" + change.dump() + "'");
-    ASSERT_EQ(rc, 0) << out;
+    LabFixture::SetUp();
+    if (!HasFatalFailure()) MakeRoomy();
   }
   int Instances(const std::string& provider, const std::string& service) {
     auto [rc, out] = testing::RunShell("curl -sf " + SimUrl(provider) + "/v1/state");
@@ -66,21 +45,6 @@ class BurstLabTest : public ::testing::Test {
     for (const auto& s : state["services"])
       if (s["service"] == service) return s["instances"];
     return 0;
-  }
-  // Deploy and scale calls, at every sim, that changed something for
-  // `service` and were sent by the operation `op` ("" any), by call.
-  std::map<std::string, int> Effects(const std::string& service, const std::string& op = "") {
-    std::map<std::string, int> n;
-    for (const auto& sim : (*lab_)["compute"]) {
-      auto [rc, out] = testing::RunShell("curl -sf " + sim["url"].get<std::string>() + "/v1/calls");
-      if (rc != 0) return {{"(sim did not answer)", 1}};
-      const json calls = json::parse(out);  // named: a loop over a temporary's member would dangle
-      for (const auto& c : calls["calls"]) {
-        const std::string key = c.value("idempotency_key", "");
-        if (c["service"] == service && c["effect"].get<bool>() && (op.empty() || key.rfind(op + "/", 0) == 0)) ++n[c["call"].get<std::string>()];
-      }
-    }
-    return n;
   }
   // HAProxy's current weight of a server (from its runtime API).
   int Weight(const std::string& server) {
@@ -135,9 +99,6 @@ class BurstLabTest : public ::testing::Test {
       return !placed.empty() && placed[0]["state"] == "succeeded";
     })) << json(Ops(b, "place", id)).dump();
   }
-
-  const json* lab_ = nullptr;
-  testing::TempDir tmp_;
 };
 
 TEST_F(BurstLabTest, ALoadSpikeBurstsToASecondaryAndScalesBackAfterTheCooldown) {

@@ -23,7 +23,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 #include "tests/support/broker_process.h"
-#include "tests/support/lab_environment.h"
+#include "tests/lab/lab_fixture.h"
 
 namespace icb {
 namespace {
@@ -32,54 +32,11 @@ using nlohmann::json;
 using testing::BrokerProcess;
 using testing::HttpCall;
 
-class FailoverLabTest : public ::testing::Test {
+class FailoverLabTest : public LabFixture {
  protected:
   void SetUp() override {
-    lab_ = LabEnvironment::Lab();
-    ASSERT_NE(lab_, nullptr) << LabEnvironment::UpOutput();
-    for (const auto& sim : (*lab_)["compute"]) Steer(sim["provider"], {{"outage", false}, {"capacity", 1000}, {"quota", 1000}});
-  }
-  void TearDown() override {
-    if (lab_)
-      for (const auto& sim : (*lab_)["compute"]) Steer(sim["provider"], {{"outage", false}, {"capacity", 1000}, {"quota", 1000}});
-  }
-  std::string SimUrl(const std::string& provider) {
-    for (const auto& sim : (*lab_)["compute"])
-      if (sim["provider"] == provider) return sim["url"];
-    return "";
-  }
-  std::string Address(const std::string& provider) {
-    for (const auto& sim : (*lab_)["compute"])
-      if (sim["provider"] == provider) return sim["address"];
-    return "";
-  }
-  // The provider's own changes, through the simulator's steering API.
-  void Steer(const std::string& provider, const json& change) {
-    auto [rc, out] = testing::RunShell("curl -sf -X PUT " + SimUrl(provider) + "/v1/state -d '" + change.dump() + "'");
-    ASSERT_EQ(rc, 0) << out;
-  }
-  int Used(const std::string& provider) {
-    auto [rc, out] = testing::RunShell("curl -sf " + SimUrl(provider) + "/v1/state");
-    return rc == 0 ? json::parse(out)["used"].get<int>() : 0;
-  }
-  json Calls(const std::string& provider) {
-    auto [rc, out] = testing::RunShell("curl -sf " + SimUrl(provider) + "/v1/calls");
-    return rc == 0 ? json::parse(out)["calls"] : json::array();
-  }
-  // Deploy and scale calls that changed something for `service`.
-  int Effects(const std::string& provider, const std::string& service) {
-    int n = 0;
-    for (const auto& c : Calls(provider)) n += c["service"] == service && c["effect"].get<bool>();
-    return n;
-  }
-  std::string Dig(const std::string& name) {
-    auto [rc, out] = testing::RunShell("dig +short +time=1 +tries=2 @127.0.0.1 -p " + std::to_string((*lab_)["dns"]["port"].get<int>()) + " " + name + " A");
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return out;
-  }
-  std::vector<std::string> Args(const std::string& data_dir) {
-    const std::string dir = LabEnvironment::Dir();
-    return {"--data-dir", data_dir, "--catalog", dir + "/catalog", "--credentials", dir + "/credentials.json", "--broker-id", "lab-broker"};
+    LabFixture::SetUp();
+    if (!HasFatalFailure()) MakeRoomy();
   }
   static json Workload(const std::string& id, int priority, const std::string& klass, int instances, bool automatic = true) {
     return {{"name", "Workload " + id}, {"priority", priority}, {"recovery_class", klass}, {"profile_id", "lab-web"},
@@ -87,13 +44,10 @@ class FailoverLabTest : public ::testing::Test {
             {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}}, {"rto_s", 3},
             {"failover", {{"automatic", automatic}, {"interval_s", 0.2}, {"failures", 3}, {"recoveries", 2}}}};
   }
-
-  const json* lab_ = nullptr;
-  testing::TempDir tmp_;
 };
 
 TEST_F(FailoverLabTest, PrimaryDownMovesItsWorkloadsHighestPriorityFirstWithDnsAndTrail) {
-  BrokerProcess b(Args(tmp_.path() + "/data"), tmp_.path() + "/broker.log");
+  BrokerProcess b(BrokerArgs(tmp_.path() + "/data"), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   // Six workloads of three priorities, mixed classes, 2 instances each;
   // sim-b and sim-c have room for two each, so four can be placed.
@@ -172,7 +126,7 @@ TEST_F(FailoverLabTest, ABrokerKilledAtRandomPointsOfAFailoverFinishesItOnce) {
   auto redis = EmbeddedRedis::Start({.data_dir = tmp_.path() + "/redis", .tcp_port = testing::FreeTcpPort()});
   ASSERT_TRUE(redis.ok()) << redis.status().ToString();
   const std::string url = "redis://127.0.0.1:" + std::to_string((*redis)->address().port);
-  std::vector<std::string> args = Args(tmp_.path() + "/data");
+  std::vector<std::string> args = BrokerArgs(tmp_.path() + "/data");
   args.insert(args.end(), {"--redis", url});
   BrokerProcess b(args, tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
@@ -214,7 +168,7 @@ TEST_F(FailoverLabTest, ABrokerKilledAtRandomPointsOfAFailoverFinishesItOnce) {
     for (const auto& s : op["steps"]) run_again += s["attempts"].get<int>() > 1;
     EXPECT_EQ(op["request"]["trigger"], "automatic");
     EXPECT_EQ(Dig(id + ".lab.example."), Address("sim-b"));
-    EXPECT_EQ(Effects("sim-b", id), 2);  // deployed once, scaled once
+    EXPECT_EQ(Effects(id, "", "sim-b"), (std::map<std::string, int>{{"deploy", 1}, {"scale", 1}}));  // deployed once, scaled once
     EXPECT_EQ(b.Get("/v1/workloads/" + id)["placement"]["provider"], "sim-b");
     EXPECT_EQ(b.Get("/v1/events?operation=" + op["id"].get<std::string>() + "&kind=step_succeeded")["events"].size(), 6u);
     if (i % 10 != 0) continue;

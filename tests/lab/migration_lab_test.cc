@@ -19,7 +19,7 @@
 #include "broker/store/embedded_redis.h"
 #include "tests/support/eventually.h"
 #include "tests/support/broker_process.h"
-#include "tests/support/lab_environment.h"
+#include "tests/lab/lab_fixture.h"
 
 namespace icb {
 namespace {
@@ -27,11 +27,11 @@ namespace {
 using nlohmann::json;
 using testing::BrokerProcess;
 
-class MigrationLabTest : public ::testing::Test {
+class MigrationLabTest : public LabFixture {
  protected:
   void SetUp() override {
-    lab_ = LabEnvironment::Lab();
-    ASSERT_NE(lab_, nullptr) << LabEnvironment::UpOutput();
+    LabFixture::SetUp();
+    if (HasFatalFailure()) return;
     seed_ = tmp_.path() + "/seed";
     // 24 objects, 96 MiB: small, a few MiB, and four of 12-20 MiB that go
     // up in 8 MiB parts.
@@ -60,40 +60,6 @@ class MigrationLabTest : public ::testing::Test {
     for (std::string sum, name; in >> sum >> name;) h[name.substr(2)] = sum;
     return h;
   }
-  std::string Dig(const std::string& name) {
-    auto [rc, out] = testing::RunShell("dig +short +time=1 +tries=2 @127.0.0.1 -p " + std::to_string((*lab_)["dns"]["port"].get<int>()) + " " + name + " A");
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return out;
-  }
-  std::string Address(const std::string& provider) {
-    for (const auto& sim : (*lab_)["compute"])
-      if (sim["provider"] == provider) return sim["address"];
-    return "";
-  }
-  // A broker of the lab whose state lives in the Redis at `redis_port`
-  // (outliving the broker when a test kills it).
-  std::vector<std::string> Args(int redis_port) {
-    const std::string dir = LabEnvironment::Dir();
-    return {"--data-dir", tmp_.path() + "/data", "--catalog", dir + "/catalog", "--credentials", dir + "/credentials.json", "--broker-id",
-            "lab-broker", "--redis", "redis://127.0.0.1:" + std::to_string(redis_port)};
-  }
-  // Deploy and scale calls at `provider` that changed something for
-  // `service` and were sent by the operation `op`, by call.
-  std::map<std::string, int> Effects(const std::string& provider, const std::string& service, const std::string& op) {
-    std::map<std::string, int> n;
-    for (const auto& sim : (*lab_)["compute"]) {
-      if (sim["provider"] != provider) continue;
-      auto [rc, out] = testing::RunShell("curl -sf " + sim["url"].get<std::string>() + "/v1/calls");
-      if (rc != 0) return {{"(sim did not answer)", 1}};
-      const json calls = json::parse(out);  // named: a loop over a temporary's member would dangle
-      for (const auto& c : calls["calls"])
-        if (c["service"] == service && c["effect"].get<bool>() && c.value("idempotency_key", "").rfind(op + "/", 0) == 0) ++n[c["call"].get<std::string>()];
-    }
-    return n;
-  }
-
-  const json* lab_ = nullptr;
-  testing::TempDir tmp_;
   std::string seed_;
 };
 
@@ -101,7 +67,7 @@ TEST_F(MigrationLabTest, AWorkloadsDataMovesVerifiedWhileTheBrokerIsKilledAtRand
   auto redis = EmbeddedRedis::Start({.data_dir = tmp_.path() + "/redis", .tcp_port = testing::FreeTcpPort()});
   ASSERT_TRUE(redis.ok()) << redis.status().ToString();
   const int redis_port = (*redis)->address().port;
-  BrokerProcess b(Args(redis_port), tmp_.path() + "/broker.log");
+  BrokerProcess b(BrokerArgs(tmp_.path() + "/data", redis_port), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   std::mt19937 rng(std::random_device{}());
   constexpr int kKills = 20;
@@ -110,7 +76,7 @@ TEST_F(MigrationLabTest, AWorkloadsDataMovesVerifiedWhileTheBrokerIsKilledAtRand
   // As many migrations as it takes for the kills to land (a fast machine
   // finishes one between fewer of them).
   while (kills < kKills && rounds < 12) {
-    const std::string id = "mig" + std::to_string(rounds++);
+    const std::string id = "mig" + std::to_string(rounds++) + "-" + LabEnvironment::RunId();  // objects outlive lab reset
     SCOPED_TRACE(id);
     auto [rc, out] = Aws("s3 cp --recursive --only-show-errors " + seed_ + " s3://sim-a/" + id + "/");
     ASSERT_EQ(rc, 0) << out;
@@ -197,7 +163,7 @@ TEST_F(MigrationLabTest, AReplicatedWorkloadFailsOverWithItsDataAtTheTargetAndIt
   BrokerProcess b({"--data-dir", tmp_.path() + "/data", "--catalog", dir + "/catalog", "--credentials", dir + "/credentials.json"},
                   tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
-  const std::string id = "rep";
+  const std::string id = "rep-" + LabEnvironment::RunId();  // objects outlive lab reset
   auto [rc, out] = Aws("s3 cp --recursive --only-show-errors " + seed_ + " s3://sim-a/" + id + "/");
   ASSERT_EQ(rc, 0) << out;
   std::string sim_a;
@@ -264,9 +230,9 @@ TEST_F(MigrationLabTest, AFailoverAskedForCopiesTheDeltaOnceWhileTheBrokerIsKill
   auto redis = EmbeddedRedis::Start({.data_dir = tmp_.path() + "/redis", .tcp_port = testing::FreeTcpPort()});
   ASSERT_TRUE(redis.ok()) << redis.status().ToString();
   const int redis_port = (*redis)->address().port;
-  BrokerProcess b(Args(redis_port), tmp_.path() + "/broker.log");
+  BrokerProcess b(BrokerArgs(tmp_.path() + "/data", redis_port), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
-  const std::string id = "delta";
+  const std::string id = "delta-" + LabEnvironment::RunId();  // objects outlive lab reset
   auto [rc, out] = Aws("s3 cp --recursive --only-show-errors " + seed_ + " s3://sim-a/" + id + "/");
   ASSERT_EQ(rc, 0) << out;
   json w = {{"name", "Delta shop"}, {"priority", 1}, {"recovery_class", "fast"}, {"profile_id", "lab-web"},
@@ -374,7 +340,7 @@ TEST_F(MigrationLabTest, AFailoverAskedForCopiesTheDeltaOnceWhileTheBrokerIsKill
     // Compute at the target: deployed and scaled up at most once by this
     // failover (once when it arrives there the first time; coming back,
     // what it left running there already is what it asks for).
-    auto effects = Effects(other, id, op);
+    auto effects = Effects(id, op, other);
     EXPECT_LE(effects["scale"], 1) << json(effects).dump();
     EXPECT_LE(effects["deploy"], 1) << json(effects).dump();
     if (round == 0) {

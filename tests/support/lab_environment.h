@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -78,6 +80,21 @@ class LabEnvironment : public ::testing::Environment {
   // The lab's directory: lab.json, catalog/, credentials.json.
   static const std::string& Dir() { return dir_path_; }
   static const std::string& UpOutput() { return up_output_; }
+  // Puts the lab back to its start state (`lab reset`: the simulated
+  // providers, the DNS zone, HAProxy's weights). Every lab test starts so,
+  // whatever ran before it: `ctest --repeat` runs them again on one lab.
+  static std::pair<int, std::string> Reset() { return testing::RunShell(kLab + " reset " + dir_path_ + " 2>&1"); }
+  // Unique to this run of the test binary: for the ids of what tests write
+  // where `lab reset` does not reach (objects in the lab's stores).
+  static const std::string& RunId() {
+    static const std::string id = [] {
+      std::random_device rd;
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%06x", rd() & 0xffffff);
+      return std::string(buf);
+    }();
+    return id;
+  }
 
  private:
   std::unique_ptr<testing::TempDir> dir_;
