@@ -20,6 +20,7 @@
 
 #include "broker/core/time.h"
 #include "tests/support/child_process.h"
+#include "tests/support/broker_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/eventually.h"
 #include "tests/support/http_stub.h"
@@ -31,85 +32,30 @@ namespace {
 using nlohmann::json;
 using testing::HttpCall;
 
-// One icbroker process on a free port and a data directory.
-class Broker {
+// One icbroker process on a free port and a data directory, started at
+// construction (ready() says whether it answered).
+class Broker : public testing::BrokerProcess {
  public:
   // `nofile`: the descriptor limit (soft and hard) the broker runs under; 0 keeps ours.
-  Broker(const std::string& data_dir, std::vector<std::string> extra = {}, rlim_t nofile = 0) : data_dir_(data_dir), nofile_(nofile) {
-    for (int attempt = 0; attempt < 3 && !ready_; ++attempt) Launch(extra);
+  Broker(const std::string& data_dir, const std::vector<std::string>& extra = {}, rlim_t nofile = 0)
+      : BrokerProcess(Args(data_dir, extra), NewLog(data_dir)) {
+    set_nofile(nofile);
+    ready_ = Start();
   }
-  ~Broker() { Kill(SIGTERM); }
-
-  void Launch(const std::vector<std::string>& extra) {
-    port_ = testing::FreeTcpPort();
-    std::vector<std::string> args = {ICBROKER_BIN, "serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir", data_dir_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    log_ = std::filesystem::path(data_dir_).parent_path().string() + "/broker-" + std::to_string(port_) + ".log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(fd, 2);
-      if (nofile_ > 0) {
-        rlimit rl{nofile_, nofile_};
-        setrlimit(RLIMIT_NOFILE, &rl);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    // Ready when /v1/health answers; give up if the process exits.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exit_status_ = status;
-        pid_ = -1;
-        return;
-      }
-      if (HttpCall(port_, "GET", "/v1/health").status == 200) {
-        ready_ = true;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
-  void Kill(int sig) {
-    if (pid_ <= 0) return;
-    kill(pid_, sig);
-    int status;
-    waitpid(pid_, &status, 0);
-    exit_status_ = status;
-    pid_ = -1;
-  }
-
-  std::string Log() const {
-    std::ifstream in(log_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-  // The embedded redis-server's pid, from the broker's start-up line.
-  pid_t RedisPid() const {
-    std::string log = Log();
-    auto at = log.find("redis-server pid ");
-    return at == std::string::npos ? -1 : static_cast<pid_t>(std::stol(log.substr(at + 17)));
-  }
-
   bool ready() const { return ready_; }
-  int port() const { return port_; }
-  int exit_status() const { return exit_status_; }
 
  private:
-  std::string data_dir_, log_;
-  rlim_t nofile_ = 0;
-  int port_ = 0;
-  pid_t pid_ = -1;
+  static std::vector<std::string> Args(const std::string& data_dir, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--data-dir", data_dir};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  // A log of its own beside the data directory.
+  static std::string NewLog(const std::string& data_dir) {
+    static int count = 0;
+    return std::filesystem::path(data_dir).parent_path().string() + "/broker-" + std::to_string(++count) + ".log";
+  }
   bool ready_ = false;
-  int exit_status_ = -1;
 };
 
 // Waits (bounded) for a process that is not our child to disappear.

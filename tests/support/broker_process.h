@@ -4,10 +4,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,11 +22,17 @@
 
 namespace icb::testing {
 
-// The icbroker binary on the lab's catalog and credentials.
+// `icbroker serve ARGS` on a free loopback port, its standard error
+// appended to `log`. Start() returns once /v1/health answers (false when the
+// process ended first, its exit status kept); it may be killed and started
+// again on a new port.
 class BrokerProcess {
  public:
   BrokerProcess(std::vector<std::string> args, std::string log) : args_(std::move(args)), log_(std::move(log)) {}
   ~BrokerProcess() { Kill(SIGTERM); }
+  // The descriptor limit (soft and hard) the broker runs under; 0 keeps ours.
+  void set_nofile(rlim_t nofile) { nofile_ = nofile; }
+
   bool Start() {
     port_ = FreeTcpPort();
     std::vector<std::string> argv = {ICBROKER_BIN, "serve", "--listen", "127.0.0.1:" + std::to_string(port_)};
@@ -32,15 +41,21 @@ class BrokerProcess {
     if (pid_ == 0) {
       int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       dup2(fd, 2);
+      if (nofile_ > 0) {
+        rlimit rl{nofile_, nofile_};
+        setrlimit(RLIMIT_NOFILE, &rl);
+      }
       std::vector<char*> c;
       for (auto& a : argv) c.push_back(a.data());
       c.push_back(nullptr);
       execv(c[0], c.data());
       _exit(127);
     }
-    for (int i = 0; i < 3000; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
       int status;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_status_ = status;
         pid_ = -1;
         return false;
       }
@@ -54,6 +69,7 @@ class BrokerProcess {
     kill(pid_, sig);
     int status;
     waitpid(pid_, &status, 0);
+    exit_status_ = status;
     pid_ = -1;
   }
   HttpReply Call(const std::string& method, const std::string& path, const std::string& body = "", const std::string& headers = "") {
@@ -61,12 +77,28 @@ class BrokerProcess {
   }
   nlohmann::json Get(const std::string& path) { return nlohmann::json::parse(Call("GET", path).body); }
   int port() const { return port_; }
+  // The last exit status (waitpid's), -1 before the process ended.
+  int exit_status() const { return exit_status_; }
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  // The embedded redis-server's pid, from the last start-up line.
+  pid_t RedisPid() const {
+    std::string log = Log();
+    auto at = log.rfind("redis-server pid ");
+    return at == std::string::npos ? -1 : static_cast<pid_t>(std::stol(log.substr(at + 17)));
+  }
 
  private:
   std::vector<std::string> args_;
   std::string log_;
+  rlim_t nofile_ = 0;
   int port_ = 0;
   pid_t pid_ = -1;
+  int exit_status_ = -1;
 };
 
 }  // namespace icb::testing
