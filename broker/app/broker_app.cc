@@ -5,6 +5,7 @@
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/triggers/detector.h"
 #include "broker/orchestrator/orchestrator.h"
+#include "broker/orchestrator/providers/call_gate.h"
 #include "broker/orchestrator/providers/provider_adapters.h"
 #include "broker/qos/prober.h"
 #include "broker/store/embedded_redis.h"
@@ -38,6 +39,8 @@ struct BrokerApp::Parts {
   std::unique_ptr<Scheduler> scheduler;        // what runs on it is declared below: gone first
   std::unique_ptr<HttpClient> adapter_client;  // the adapters' calls to providers
   std::unique_ptr<CatalogProviderAdapters> provider_adapters;
+  std::unique_ptr<CallGates> call_gates;                  // each provider's calls in flight
+  std::unique_ptr<GatedProviderAdapters> gated_adapters;  // what the orchestrator acts through
   std::unique_ptr<HttpClient> verify_client;   // verify steps' probes of a new placement
   std::unique_ptr<NetworkProbeRunner> verify_probes;
   TriggerRegistry triggers;  // the orchestrator's burst controller and the detector use its policies
@@ -108,9 +111,12 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   p.adapter_client = NewCpprestHttpClient();
   p.provider_adapters = std::make_unique<CatalogProviderAdapters>(*p.catalog, *p.adapters, p.credentials ? &*p.credentials : nullptr,
                                                                    AdapterContext{*p.adapter_client, p.clock, RealSleeper()});
+  p.call_gates = std::make_unique<CallGates>(o.provider_calls);
+  p.gated_adapters = std::make_unique<GatedProviderAdapters>(*p.provider_adapters, *p.call_gates);
   p.verify_client = NewCpprestHttpClient();
   p.verify_probes = std::make_unique<NetworkProbeRunner>(*p.verify_client);
   OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};
+  orchestration.operation_workers = o.operation_workers;
   if (orchestration.broker_id.empty()) {
     char host[256] = "localhost";
     (void)gethostname(host, sizeof host - 1);
@@ -120,7 +126,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   orchestration.load_policy = p.triggers.FindLoad("load");
   log("orchestrating as \"" + orchestration.broker_id + "\"");
   p.orchestrator = std::make_unique<Orchestrator>(
-      WorkloadKindDeps{*p.store, *p.catalog, *p.provider_adapters, *p.verify_probes, p.policies, p.qos.get(), p.clock, Millis(1000)},
+      WorkloadKindDeps{*p.store, *p.catalog, *p.gated_adapters, *p.verify_probes, p.policies, p.qos.get(), p.clock, Millis(1000)},
       orchestration);
   // Periodic work runs on one scheduler (started last, below).
   p.scheduler = std::make_unique<Scheduler>(p.clock);

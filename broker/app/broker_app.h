@@ -30,6 +30,12 @@ struct BrokerOptions {
   // restart takes its lease back at once. Empty: HOSTNAME:PORT.
   std::string broker_id;
   Millis lease_ttl{10'000};
+  // Operations advanced side by side, priority 1 first: a recovery of
+  // hundreds of workloads overlaps their provider calls.
+  int operation_workers = 16;
+  // Control-plane calls in flight at one provider (compute, DNS, traffic
+  // split); more wait, priority 1 first.
+  int provider_calls = 8;
   HttpServerLimits http;
   ApiLimits api;
 };

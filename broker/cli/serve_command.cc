@@ -109,6 +109,14 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_option("--credentials", s->credentials, "adapter secrets by name, from a file of mode 0600")->type_name("FILE");
   sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
   sub.add_option("--vantage", s->vantage, "the vantage name --probe tags its samples with")->type_name("NAME")->capture_default_str();
+  sub.add_option("--operation-workers", o.operation_workers, "operations advanced side by side, priority 1 first (1 to 1024)")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024).description(""))
+      ->capture_default_str();
+  sub.add_option("--provider-calls", o.provider_calls, "control-plane calls in flight at one provider (compute, DNS, traffic split); more wait, priority 1 first")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024).description(""))
+      ->capture_default_str();
   sub.add_option("--broker-id", o.broker_id, "this broker as the orchestrator's lease holder; the same id after a restart takes the lease back at once (default: HOSTNAME:PORT)")
       ->type_name("ID");
   DefineLimits(sub, *s);

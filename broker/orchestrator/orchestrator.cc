@@ -40,8 +40,22 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   MustRegister(kinds_.Register("replication", ReplicationKind(deps_, *data_steps_)));
   MustRegister(kinds_.Register("burst", BurstKind(deps_)));
   MustRegister(kinds_.Register("scale_back", ScaleBackKind(deps_)));
-  runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock,
-                                              RunnerOptions{options_.broker_id, options_.lease_ttl, "orchestrator"});
+  RunnerOptions runner;
+  runner.holder = options_.broker_id;
+  runner.lease_ttl = options_.lease_ttl;
+  runner.workers = options_.operation_workers;
+  // Priority 1 before 2 at the runner's queue; a recovery (no one workload)
+  // only starts and watches failovers: first.
+  runner.priority = [this](const Operation& op) {
+    if (op.workload.empty()) return 0;
+    auto w = LoadWorkload(deps_.catalog, op.workload);
+    return w.ok() ? w->priority : 0;
+  };
+  // Only between Start and Stop, which stops the runner's workers first.
+  runner.on_idle = [this] {
+    if (scheduler_) scheduler_->Wake(kRunnerTask);
+  };
+  runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock, std::move(runner));
   replicator_ = std::make_unique<Replicator>(deps_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });
   retirer_ = std::make_unique<SourceRetirer>(deps_, *runner_);
   if (options_.load_policy) {
@@ -57,6 +71,7 @@ Orchestrator::~Orchestrator() { Stop(); }
 
 void Orchestrator::Start(Scheduler& scheduler) {
   scheduler_ = &scheduler;
+  runner_->Start();
   scheduler.Register(kRunnerTask, [this] { return runner_->Tick(); });
   scheduler.Register(kReconcileTask, [this]() -> std::optional<MonoTime> {
     (void)Reconcile();  // a store that is away: the next pass tries again
@@ -76,6 +91,7 @@ void Orchestrator::Start(Scheduler& scheduler) {
 
 void Orchestrator::Stop() {
   if (!scheduler_) return;
+  runner_->Stop();
   if (burst_) burst_->Stop();
   scheduler_->Unregister(kRunnerTask);
   scheduler_->Unregister(kReconcileTask);

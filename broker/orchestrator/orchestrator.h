@@ -35,6 +35,9 @@ struct OrchestratorOptions {
   Millis lease_ttl{10'000};
   Millis reconcile_every{5'000};
   int transfers = 4;  // objects the data mover copies at once
+  // Operations advanced side by side (RunnerOptions::workers); 0: one at a
+  // time on the scheduler's thread (tests on a manual clock).
+  int operation_workers = 0;
   // Decides burst offload; null: workloads' `burst` is not acted on.
   const LoadTriggerPolicy* load_policy = nullptr;
 };

@@ -1,6 +1,9 @@
 #include "broker/orchestrator/engine/runner.h"
 
+#include "broker/core/call_priority.h"
+
 #include <algorithm>
+#include <tuple>
 
 namespace icb {
 
@@ -30,29 +33,111 @@ std::optional<Fence> OperationRunner::CurrentFence() {
   return Fence{options_.lease, (*lease)->epoch};
 }
 
+OperationRunner::OperationRunner(Store& store, const OperationKinds& kinds, const Clock& clock, RunnerOptions options)
+    : store_(store), operations_(store), kinds_(kinds), clock_(clock), options_(std::move(options)) {
+  Start();
+}
+
+OperationRunner::~OperationRunner() { Stop(); }
+
+void OperationRunner::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = false;
+  if (options_.workers > 0 && !pool_) pool_ = std::make_unique<WorkerPool>(options_.workers);
+}
+
+void OperationRunner::Stop() {
+  std::unique_ptr<WorkerPool> pool;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    pool = std::move(pool_);
+  }
+  pool.reset();  // joins (outside the lock the workers take last): none runs after this
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.clear();
+}
+
+size_t OperationRunner::InFlight() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_.size();
+}
+
+void OperationRunner::WaitUntil(const std::string& id, MonoTime when, std::optional<MonoTime>& next) {
+  std::lock_guard<std::mutex> lock(mu_);
+  waiting_until_[id] = when;
+  next = next ? std::min(*next, when) : when;
+}
+
+std::vector<std::pair<int, Operation>> OperationRunner::Ready(const std::vector<std::string>& ids, MonoTime now, std::optional<MonoTime>& next) {
+  std::vector<std::pair<int, Operation>> ready;
+  for (const auto& id : ids) {
+    auto op = operations_.Get(id);
+    if (!op.ok() || !op->has_value()) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (in_flight_.count(id)) continue;  // its worker goes on with it
+      if (auto w = waiting_until_.find(id); w != waiting_until_.end()) {
+        // A waiting operation is looked at again when due, or at once when
+        // someone asked to cancel it.
+        if (w->second > now && !(*op)->cancel_requested) {
+          next = std::min(*next, w->second);
+          continue;
+        }
+        waiting_until_.erase(w);
+      }
+    }
+    const int priority = options_.priority ? options_.priority(**op) : 0;
+    ready.emplace_back(priority, std::move(**op));
+  }
+  // Most urgent first, then oldest: a priority-1 workload's recovery never
+  // queues behind a priority-3 one's.
+  std::stable_sort(ready.begin(), ready.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first, a.second.created_at, a.second.id) < std::tie(b.first, b.second.created_at, b.second.id);
+  });
+  return ready;
+}
+
 std::optional<MonoTime> OperationRunner::Tick() {
   const MonoTime now = clock_.Monotonic();
   // Renew at a third of the lease: two renewals may fail before it lapses.
   std::optional<MonoTime> next = now + options_.lease_ttl / 3;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return std::nullopt;
+  }
   std::optional<Fence> fence = CurrentFence();
   if (!fence) return next;  // another broker runs them, or the store is away: try again
   auto ids = operations_.Unfinished();
   if (!ids.ok()) return next;
-  for (const auto& id : *ids) {
-    auto op = operations_.Get(id);
-    if (!op.ok() || !op->has_value()) continue;
-    if (auto w = waiting_until_.find(id); w != waiting_until_.end()) {
-      // A waiting operation is looked at again when due, or at once when
-      // someone asked to cancel it.
-      if (w->second > now && !(*op)->cancel_requested) {
-        next = std::min(*next, w->second);
-        continue;
-      }
-      waiting_until_.erase(w);
+  for (auto& [priority, op] : Ready(*ids, now, next)) {
+    if (options_.workers <= 0) {
+      // A refused write (lost lease, lost race) ends this pass for the
+      // operation; the records say where to pick it up.
+      CallPriority urgency(priority);
+      (void)Advance(std::move(op), *fence, next);
+      continue;
     }
-    // A refused write (lost lease, lost race) ends this pass for the
-    // operation; the records say where to pick it up.
-    (void)Advance(std::move(**op), *fence, next);
+    // Posted under the lock Stop takes to end the pool: never to a pool
+    // being joined.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_ || !pool_) break;
+    in_flight_.insert(op.id);
+    pool_->Post(priority, [this, id = op.id, f = *fence, priority = priority] {
+      // Its provider calls queue at their providers' gates by its priority.
+      CallPriority urgency(priority);
+      // Read again: it may have waited in the queue while a cancel came.
+      auto fresh = operations_.Get(id);
+      if (fresh.ok() && fresh->has_value() && !Finished((*fresh)->state)) {
+        std::optional<MonoTime> ignored = clock_.Monotonic();  // Tick reads the waits again when woken
+        (void)Advance(std::move(**fresh), f, ignored);
+      }
+      {
+        std::lock_guard<std::mutex> done(mu_);
+        in_flight_.erase(id);
+      }
+      if (options_.on_idle) options_.on_idle();
+    });
   }
   return next;
 }
@@ -65,7 +150,10 @@ AuditEvent OperationRunner::StepEvent(const Operation& op, const StepRecord& ste
 
 Status OperationRunner::Finish(Operation& op, OperationState state, std::string reason, const OperationKind* kind, const Fence& fence,
                                std::vector<AuditEvent> events) {
-  polling_.erase(op.id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    polling_.erase(op.id);
+  }
   op.state = state;
   op.reason = std::move(reason);
   op.updated_at = clock_.Now();
@@ -86,7 +174,11 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
     StepRecord& step = op.steps[i];
     // A step that runs on in the background is asked again, not started
     // again (a broker that restarted does start it again: a new attempt).
-    const bool polled = polling_.erase(op.id) > 0 && step.state == StepState::kRunning;
+    bool polled;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      polled = polling_.erase(op.id) > 0 && step.state == StepState::kRunning;
+    }
     if (!polled) {
       // Before it runs: the record says it started (and how often).
       step.state = StepState::kRunning;
@@ -102,9 +194,11 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
     op.fence = fence;
     StepOutcome out = kind->run(step.name, op);
     if (out.kind == StepOutcome::Kind::kRunning) {
-      polling_.insert(op.id);
-      waiting_until_[op.id] = clock_.Monotonic() + out.retry_after;
-      next = std::min(*next, waiting_until_[op.id]);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        polling_.insert(op.id);
+      }
+      WaitUntil(op.id, clock_.Monotonic() + out.retry_after, next);
       if (!out.along.writes.empty() || !out.along.events.empty()) ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, out.along));
       return Status::Ok();
     }
@@ -125,8 +219,7 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
         op.state = OperationState::kWaiting;
         op.reason = out.reason;
         ICB_RETURN_IF_ERROR(operations_.Update(op, &fence, along));
-        waiting_until_[op.id] = clock_.Monotonic() + out.retry_after;
-        next = std::min(*next, waiting_until_[op.id]);
+        WaitUntil(op.id, clock_.Monotonic() + out.retry_after, next);
         return Status::Ok();
       case StepOutcome::Kind::kRetry: {
         auto from = std::find_if(op.steps.begin(), op.steps.end(), [&](const StepRecord& s) { return s.name == out.restart_from; });

@@ -8,12 +8,15 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "broker/core/named_registry.h"
+#include "broker/core/worker_pool.h"
 #include "broker/orchestrator/engine/operation.h"
 
 namespace icb {
@@ -79,12 +82,28 @@ struct RunnerOptions {
   std::string holder;          // this broker, in the lease
   Millis lease_ttl{10'000};
   std::string lease = "orchestrator";
+  // Operations advanced side by side, each on a worker of a pool this many
+  // threads strong: a step waiting on a provider holds only its own
+  // operation. 0: Tick advances them in turn on the calling thread (tests
+  // on a manual clock).
+  int workers = 0;
+  // How urgent an operation's work is, 1 first: its workload's priority.
+  // Ready operations start most urgent first, then oldest. Null: all alike.
+  std::function<int(const Operation&)> priority;
+  // Called when a worker leaves an operation (it waits, is polled later, or
+  // finished): the owner wakes Tick, which knows when each is due again.
+  std::function<void()> on_idle;
 };
 
 class OperationRunner {
  public:
-  OperationRunner(Store& store, const OperationKinds& kinds, const Clock& clock, RunnerOptions options)
-      : store_(store), operations_(store), kinds_(kinds), clock_(clock), options_(std::move(options)) {}
+  OperationRunner(Store& store, const OperationKinds& kinds, const Clock& clock, RunnerOptions options);
+  ~OperationRunner();
+  // Starts the workers (RunnerOptions::workers); the constructor does too.
+  void Start();
+  // Lets the operations being advanced end their step and drops the rest
+  // (they resume from their records); Tick does nothing until Start.
+  void Stop();
 
   // Records a new operation of `kind` with its steps pending.
   Result<Operation> Create(std::string id, const std::string& kind, std::string workload);
@@ -95,10 +114,14 @@ class OperationRunner {
   // that start operations carry it too.
   std::optional<Fence> CurrentFence();
 
-  // One pass, for the Scheduler: holds (or takes) the lease, then runs every
-  // unfinished operation's steps until each finishes or waits. Returns when
-  // it is next due: the earliest waiting operation, or a lease renewal.
+  // One pass, for the Scheduler: holds (or takes) the lease, then advances
+  // every unfinished operation that is due and not being advanced already,
+  // most urgent first: each runs its steps until it finishes or waits (on
+  // the workers, or here with none). Returns when it is next due: the
+  // earliest waiting operation, or a lease renewal.
   std::optional<MonoTime> Tick();
+  // Operations being advanced on the workers now.
+  size_t InFlight() const;
 
   OperationStore& operations() { return operations_; }
 
@@ -110,13 +133,22 @@ class OperationRunner {
                 std::vector<AuditEvent> events);
   AuditEvent StepEvent(const Operation& op, const StepRecord& step, const char* kind, std::string summary) const;
 
+  // The unfinished operations due now with their priority, most urgent
+  // first; `next` learns when the others are due.
+  std::vector<std::pair<int, Operation>> Ready(const std::vector<std::string>& ids, MonoTime now, std::optional<MonoTime>& next);
+  void WaitUntil(const std::string& id, MonoTime when, std::optional<MonoTime>& next);
+
   Store& store_;
   OperationStore operations_;
   const OperationKinds& kinds_;
   const Clock& clock_;
   RunnerOptions options_;
+  mutable std::mutex mu_;  // guards the three sets below and stopped_
   std::map<std::string, MonoTime> waiting_until_;  // operation id -> when to look again
-  std::set<std::string> polling_;  // operations whose running step said Running in this process
+  std::set<std::string> polling_;    // operations whose running step said Running in this process
+  std::set<std::string> in_flight_;  // operations on a worker now
+  bool stopped_ = false;
+  std::unique_ptr<WorkerPool> pool_;  // last: its workers end before what they use
 };
 
 }  // namespace icb

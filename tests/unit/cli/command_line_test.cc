@@ -58,7 +58,7 @@ TEST(CommandLine, ServeHelpListsEveryFlagWithItsDefault) {
   Outcome help = RunCli({"serve", "--help"});
   std::vector<std::string> expected = {"--listen",         "--threads",           "--data-dir",         "--redis",          "--appendfsync",
                                        "--demo",           "--catalog",           "--credentials",      "--probe",          "--vantage",
-                                       "--broker-id",      "--max-connections",   "--max-header-bytes", "--max-request-line", "--header-timeout-ms",
+                                       "--broker-id",      "--operation-workers", "--provider-calls", "--max-connections",   "--max-header-bytes", "--max-request-line", "--header-timeout-ms",
                                        "--idle-timeout-ms", "--body-timeout-ms", "--json-max-depth",   "--json-max-string", "--json-max-items",
                                        "--json-max-members"};
   EXPECT_EQ(CommandFlags(serve).size(), expected.size());
@@ -66,6 +66,7 @@ TEST(CommandLine, ServeHelpListsEveryFlagWithItsDefault) {
   // Defaults are the broker's own, not copies.
   BrokerOptions defaults;
   EXPECT_NE(help.out.find("--threads N=" + std::to_string(defaults.http_threads)), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("--operation-workers N=" + std::to_string(defaults.operation_workers)), std::string::npos) << help.out;
   EXPECT_NE(help.out.find("--max-connections N=" + std::to_string(defaults.http.max_connections)), std::string::npos);
   EXPECT_NE(help.out.find("--idle-timeout-ms N=" + std::to_string(defaults.http.idle_timeout.count())), std::string::npos);
   EXPECT_NE(help.out.find("--json-max-depth N=" + std::to_string(defaults.api.json.max_depth)), std::string::npos);

@@ -5,15 +5,28 @@
 // with each provider effect exactly once.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "broker/core/time.h"
 #include "broker/orchestrator/engine/runner.h"
+#include "tests/support/eventually.h"
 #include "tests/support/fakes/store_wrapper.h"
 
 namespace icb {
 namespace {
+
+// A runner holding the lease as `holder`, advancing operations on the calling thread.
+RunnerOptions Options(std::string holder, int workers = 0) {
+  RunnerOptions o;
+  o.holder = std::move(holder);
+  o.lease_ttl = Millis(3000);
+  o.workers = workers;
+  return o;
+}
 
 using testing::DyingStore;
 
@@ -56,7 +69,7 @@ TEST(OperationRunner, RecordsEachStepBeforeAndAfterAndSucceeds) {
   auto store = NewMemoryStore(&clock);
   FakeWorld world;
   auto kinds = Kinds(world);
-  OperationRunner runner(*store, kinds, clock, {"broker-1", Millis(3000), "orchestrator"});
+  OperationRunner runner(*store, kinds, clock, Options("broker-1"));
   ASSERT_TRUE(runner.Create("op-1", "failover", "shop").ok());
   EXPECT_EQ(runner.Create("op-2", "unknown-kind", "shop").status().code(), StatusCode::kInvalidArgument);
   runner.Tick();
@@ -82,17 +95,17 @@ TEST(OperationRunner, ARunnerKilledAtAnyWriteIsFinishedByTheNextWithEachEffectOn
     FakeWorld world;
     auto kinds = Kinds(world);
     {
-      OperationRunner creator(*base, kinds, clock, {"creator", Millis(3000), "orchestrator"});
+      OperationRunner creator(*base, kinds, clock, Options("creator"));
       ASSERT_TRUE(creator.Create("op-1", "failover", "shop").ok());
     }
     {
       DyingStore dying(*base, dies_after);
-      OperationRunner first(dying, kinds, clock, {"broker-1", Millis(3000), "orchestrator"});
+      OperationRunner first(dying, kinds, clock, Options("broker-1"));
       first.Tick();
     }
     // The dead broker's lease runs out; a new broker takes over and resumes.
     clock.Advance(Millis(3001));
-    OperationRunner second(*base, kinds, clock, {"broker-2", Millis(3000), "orchestrator"});
+    OperationRunner second(*base, kinds, clock, Options("broker-2"));
     second.Tick();
     Operation op = **second.operations().Get("op-1");
     EXPECT_EQ(op.state, OperationState::kSucceeded);
@@ -145,7 +158,7 @@ TEST(OperationRunner, RetryGoesBackAStepAndFinishWritesGoWithTheLastRecord) {
                                 CasWrite w{"status:shop", status->has_value() ? (*status)->version : 0, "placed on " + op.target, {}, {}};
                                 return Along{{w}, {}};
                               }}).ok());
-  OperationRunner runner(*store, kinds, clock, {"broker-1", Millis(3000), "orchestrator"});
+  OperationRunner runner(*store, kinds, clock, Options("broker-1"));
   ASSERT_TRUE(runner.Create("op-1", "failover", "shop").ok());
   runner.Tick();
   Operation op = **runner.operations().Get("op-1");
@@ -172,7 +185,7 @@ TEST(OperationRunner, CancelIsHonouredBetweenStepsAndAWaitingOperationAtOnce) {
                                 return StepOutcome::Wait("no room", Millis(60'000));
                               },
                               {}}).ok());
-  OperationRunner runner(*store, kinds, clock, {"broker-1", Millis(3000), "orchestrator"});
+  OperationRunner runner(*store, kinds, clock, Options("broker-1"));
   ASSERT_TRUE(runner.Create("op-1", "recovery", "").ok());
   runner.Tick();
   EXPECT_EQ(runs, 1);
@@ -196,8 +209,8 @@ TEST(OperationRunner, OnlyTheLeaseHolderRunsAndAWaitIsRetriedWhenDue) {
     ++runs;
     return room ? StepOutcome::Done() : StepOutcome::Wait("no target has room", Millis(5000));
   }, {}}).ok());
-  OperationRunner a(*store, kinds, clock, {"broker-a", Millis(3000), "orchestrator"});
-  OperationRunner b(*store, kinds, clock, {"broker-b", Millis(3000), "orchestrator"});
+  OperationRunner a(*store, kinds, clock, Options("broker-a"));
+  OperationRunner b(*store, kinds, clock, Options("broker-b"));
   ASSERT_TRUE(a.Create("rec-1", "recovery", "").ok());
   auto next = a.Tick();
   EXPECT_EQ(runs, 1);
@@ -214,6 +227,119 @@ TEST(OperationRunner, OnlyTheLeaseHolderRunsAndAWaitIsRetriedWhenDue) {
   a.Tick();
   EXPECT_EQ(runs, 2);
   EXPECT_EQ(runner_state(a), OperationState::kSucceeded);
+}
+
+}  // namespace
+}  // namespace icb
+
+namespace icb {
+namespace {
+
+// A kind whose one step waits until the test lets it go (a provider call
+// that hangs), recording the order operations started in.
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<std::string> released;
+  std::vector<std::string> started;
+  void Release(const std::string& id) {
+    std::lock_guard lock(mu);
+    released.insert(id);
+    cv.notify_all();
+  }
+  std::vector<std::string> Started() {
+    std::lock_guard lock(mu);
+    return started;
+  }
+  OperationKinds Kinds() {
+    OperationKinds kinds;
+    EXPECT_TRUE(kinds.Register("call", {{"call"}, [this](const std::string&, const Operation& op) {
+      std::unique_lock lock(mu);
+      started.push_back(op.id);
+      // Bounded: a test that fails must still end.
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return released.count(op.id) || released.count("*"); });
+      return StepOutcome::Done();
+    }, {}}).ok());
+    return kinds;
+  }
+};
+
+OperationState StateOf(OperationRunner& r, const std::string& id) { return r.operations().Get(id)->value().state; }
+
+TEST(OperationRunnerSideBySide, AHangingStepHoldsOnlyItsOwnOperation) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  Gate gate;
+  auto kinds = gate.Kinds();
+  OperationRunner runner(*store, kinds, clock, Options("broker-1", 4));
+  for (const char* id : {"hangs", "b", "c", "d"}) ASSERT_TRUE(runner.Create(id, "call", id).ok());
+  runner.Tick();
+  for (const char* id : {"b", "c", "d"}) gate.Release(id);
+  ASSERT_TRUE(testing::Eventually([&] {
+    return StateOf(runner, "b") == OperationState::kSucceeded && StateOf(runner, "c") == OperationState::kSucceeded &&
+           StateOf(runner, "d") == OperationState::kSucceeded;
+  }));
+  EXPECT_EQ(StateOf(runner, "hangs"), OperationState::kRunning);
+  EXPECT_EQ(runner.InFlight(), 1u);
+  // A tick while it hangs does not start it a second time.
+  runner.Tick();
+  gate.Release("hangs");
+  ASSERT_TRUE(testing::Eventually([&] { return StateOf(runner, "hangs") == OperationState::kSucceeded; }));
+  EXPECT_EQ(runner.operations().Get("hangs")->value().steps[0].attempts, 1);
+  EXPECT_EQ(gate.Started().size(), 4u);
+}
+
+TEST(OperationRunnerSideBySide, MostUrgentFirstThenOldestAtTheQueue) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  Gate gate;
+  auto kinds = gate.Kinds();
+  // The workload's name says its priority here.
+  RunnerOptions options = Options("broker-1", 1);
+  options.priority = [](const Operation& op) { return op.workload[1] - '0'; };
+  OperationRunner runner(*store, kinds, clock, options);
+  // One worker, held by the first; the rest queue.
+  ASSERT_TRUE(runner.Create("first", "call", "p1").ok());
+  runner.Tick();
+  ASSERT_TRUE(testing::Eventually([&] { return gate.Started().size() == 1; }));
+  for (const auto& [id, workload] : std::vector<std::pair<std::string, std::string>>{{"c3-old", "p3"}, {"b2", "p2"}, {"c3-new", "p3"}}) {
+    clock.Advance(Millis(1));  // created in this order
+    ASSERT_TRUE(runner.Create(id, "call", workload).ok());
+  }
+  runner.Tick();
+  // Came later, queued ahead of what was queued before it.
+  clock.Advance(Millis(1));
+  ASSERT_TRUE(runner.Create("a1", "call", "p1").ok());
+  runner.Tick();
+  gate.Release("*");
+  ASSERT_TRUE(testing::Eventually([&] { return gate.Started().size() == 5; }));
+  EXPECT_EQ(gate.Started(), (std::vector<std::string>{"first", "a1", "b2", "c3-old", "c3-new"}));
+}
+
+TEST(OperationRunnerSideBySide, StopLetsRunningStepsEndAndTheRestResumeFromTheirRecords) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  Gate gate;
+  auto kinds = gate.Kinds();
+  auto runner = std::make_unique<OperationRunner>(*store, kinds, clock, Options("broker-1", 1));
+  for (const char* id : {"a", "b"}) ASSERT_TRUE(runner->Create(id, "call", id).ok());
+  runner->Tick();
+  ASSERT_TRUE(testing::Eventually([&] { return gate.Started().size() == 1; }));
+  std::thread stopper([&] { runner->Stop(); });
+  gate.Release("a");
+  stopper.join();
+  // The running step ended and was recorded; the queued one was dropped
+  // (or, had the worker taken it before the stop, ran whole): never half.
+  EXPECT_EQ(StateOf(*runner, "a"), OperationState::kSucceeded);
+  const size_t started = gate.Started().size();
+  EXPECT_TRUE(StateOf(*runner, "b") == (started == 1 ? OperationState::kPending : OperationState::kSucceeded)) << started;
+  runner->Tick();  // stopped: nothing starts
+  EXPECT_EQ(gate.Started().size(), started);
+  gate.Release("b");
+  runner->Start();
+  runner->Tick();
+  ASSERT_TRUE(testing::Eventually([&] { return StateOf(*runner, "b") == OperationState::kSucceeded; }));
+  EXPECT_EQ(runner->operations().Get("b")->value().steps[0].attempts, 1);
 }
 
 }  // namespace

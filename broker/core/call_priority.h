@@ -1,0 +1,26 @@
+// The urgency of the provider calls the current thread makes, 1 first (a
+// workload's recovery priority, 1 to 1000). The operation runner's worker
+// sets it for the operation it advances; the per-provider call gates queue
+// by it. Calls made outside an operation (a burst trigger reading a
+// provider's utilisation) queue after every operation's.
+#pragma once
+
+namespace icb {
+
+class CallPriority {
+ public:
+  static constexpr int kBackground = 1'000'000;
+
+  explicit CallPriority(int priority) : saved_(current_) { current_ = priority; }
+  ~CallPriority() { current_ = saved_; }
+  CallPriority(const CallPriority&) = delete;
+  CallPriority& operator=(const CallPriority&) = delete;
+
+  static int Current() { return current_; }
+
+ private:
+  int saved_;
+  static inline thread_local int current_ = kBackground;
+};
+
+}  // namespace icb

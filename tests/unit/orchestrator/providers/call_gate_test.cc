@@ -1,0 +1,104 @@
+// Each provider's control-plane calls through a gate: no more in flight
+// than the limit, and a freed slot goes to the most urgent waiting call,
+// then the one waiting longest.
+#include "broker/orchestrator/providers/call_gate.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "broker/core/call_priority.h"
+#include "tests/support/eventually.h"
+#include "tests/support/fakes/memory_adapters.h"
+
+namespace icb {
+namespace {
+
+TEST(CallGates, AFreedSlotGoesToTheMostUrgentThenTheLongestWaiting) {
+  CallGates gates(1);
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::vector<std::thread> callers;
+  {
+    auto held = gates.Enter("sim-b");
+    int waiting = 0;
+    for (const auto& [name, priority] : std::vector<std::pair<std::string, int>>{{"p3-first", 3}, {"p1", 1}, {"p3-second", 3}, {"p2", 2}}) {
+      callers.emplace_back([&, name = name, priority = priority] {
+        CallPriority urgency(priority);
+        auto slot = gates.Enter("sim-b");
+        std::lock_guard lock(mu);
+        order.push_back(name);
+      });
+      ++waiting;
+      // Arrived (in this order) before the next one starts.
+      if (!testing::Eventually([&] { return gates.Waiting("sim-b") == waiting; })) {
+        ADD_FAILURE() << name << " never waited";
+        break;
+      }
+    }
+    // Another provider's gate is its own.
+    auto other = gates.Enter("sim-c");
+    EXPECT_EQ(gates.InFlight("sim-c"), 1);
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(order, (std::vector<std::string>{"p1", "p2", "p3-first", "p3-second"}));
+  EXPECT_EQ(gates.MostInFlight("sim-b"), 1);
+  EXPECT_EQ(gates.InFlight("sim-b"), 0);
+}
+
+// A compute provider that counts the calls in it at once.
+class CountingCompute final : public ComputeProvider {
+ public:
+  explicit CountingCompute(std::atomic<int>& active, std::atomic<int>& most, std::atomic<int>& calls) : active_(active), most_(most), calls_(calls) {}
+  Result<ComputeState> State() override { return ComputeState{}; }
+  Result<Deployment> Deploy(const std::string& service, const std::string&) override { return Deployment{service, "http://127.0.0.12:8000/"}; }
+  Status Scale(const std::string&, int, const std::string&) override {
+    int now = ++active_;
+    for (int seen = most_; now > seen && !most_.compare_exchange_weak(seen, now);) {
+    }
+    // Stay a moment so that calls overlap where the gate lets them.
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ++calls_;
+    --active_;
+    return Status::Ok();
+  }
+  Result<std::vector<Deployment>> ProbeTargets() override { return std::vector<Deployment>{}; }
+
+ private:
+  std::atomic<int>& active_;
+  std::atomic<int>& most_;
+  std::atomic<int>& calls_;
+};
+
+class CountingAdapters final : public ProviderAdapters {
+ public:
+  std::atomic<int> active{0}, most{0}, calls{0};
+  Result<std::unique_ptr<ComputeProvider>> Compute(const std::string&) override {
+    return std::unique_ptr<ComputeProvider>(std::make_unique<CountingCompute>(active, most, calls));
+  }
+  Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& provider) override { return NotFound("no DNS at " + provider); }
+};
+
+TEST(GatedProviderAdapters, NoMoreCallsInFlightAtAProviderThanTheLimit) {
+  CountingAdapters inner;
+  CallGates gates(2);
+  GatedProviderAdapters gated(inner, gates);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 12; ++i) {
+    callers.emplace_back([&, i] {
+      auto compute = gated.Compute("sim-b");
+      ASSERT_TRUE(compute.ok());
+      EXPECT_TRUE((*compute)->Scale("shop", i, "op/scale").ok());
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(inner.calls, 12);
+  EXPECT_LE(inner.most, 2);
+  EXPECT_LE(gates.MostInFlight("sim-b"), 2);
+  // What the inner adapters refuse is refused as it was.
+  EXPECT_EQ(gated.Dns("lab-dns").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace icb
