@@ -30,6 +30,7 @@ Millis HttpCaller::Backoff(int n) {
 Result<HttpClientResponse> HttpCaller::Call(const std::string& what, const std::function<HttpClientRequest()>& make,
                                             const std::function<bool(int)>& accept) {
   Status last = Status::Ok();
+  Millis throttled{0};  // waited out so far on the provider's word
   for (int attempt = 1; attempt <= policy_.attempts; ++attempt) {
     HttpClientRequest req = make();
     req.timeout = policy_.timeout;
@@ -37,12 +38,24 @@ Result<HttpClientResponse> HttpCaller::Call(const std::string& what, const std::
     Millis wait{0};
     if (resp.ok()) {
       int s = resp->status;
-      if ((s >= 200 && s < 300) || (accept && accept(s))) return resp;
-      last = StatusFromHttp(s, what, resp->body);
-      if (s != 429 && s < 500) return last;  // the request itself is wrong: retrying will not help
+      if (s >= 200 && s < 300) return resp;
       // Retry-After in seconds (the HTTP-date form is treated as no hint).
       std::string after = resp->Header("retry-after");
-      if (!after.empty() && std::all_of(after.begin(), after.end(), ::isdigit)) wait = std::min(Millis(std::atoll(after.c_str()) * 1000), policy_.max_delay);
+      const bool told = !after.empty() && after.size() < 9 && std::all_of(after.begin(), after.end(), ::isdigit);
+      const Millis asked = told ? std::max(Millis(std::atoll(after.c_str()) * 1000), policy_.base_delay) : Millis(0);
+      // Throttled (RFC 6585: 429 with when to come back): a control plane's
+      // normal answer under load. Waited out as asked, with the same request
+      // (and idempotency key); it costs no attempt, only time.
+      if (s == 429 && told && throttled + asked <= policy_.throttle_budget) {
+        throttled += asked;
+        sleep_(asked);
+        --attempt;
+        continue;
+      }
+      if (accept && accept(s)) return resp;
+      last = StatusFromHttp(s, what, resp->body);
+      if (s != 429 && s < 500) return last;  // the request itself is wrong: retrying will not help
+      if (told) wait = std::min(asked, policy_.max_delay);
     } else {
       last = Status(resp.status().code(), what + ": " + resp.status().message());
     }

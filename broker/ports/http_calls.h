@@ -17,6 +17,9 @@ struct RetryPolicy {
   Millis base_delay{100};      // doubled per retry, capped at max_delay
   Millis max_delay{5000};
   Millis timeout{30000};       // per call
+  // A throttling answer (429 with Retry-After) is waited out as the provider
+  // says, costing no attempt, up to this much waiting per call.
+  Millis throttle_budget{300'000};
 };
 
 // Waits between retries; injected so tests never sleep.

@@ -13,7 +13,11 @@ or over quota:
                     utilization (percent every service reports; null: none),
                     api_latency_ms (a slow control plane: deploy and scale
                     take that long before they act, so a caller can die while
-                    its call is in flight and the call still lands)
+                    its call is in flight and the call still lands),
+                    max_inflight (a throttling control plane: deploy and
+                    scale calls beyond that many in flight answer 429 with
+                    Retry-After: 1 and change nothing; null: no limit); the
+                    state counts them in `throttled`
   POST /v1/deploy   {"service": NAME}: deploys the service (idempotent by
                     name; a new one runs 0 instances); 200 with {"service",
                     "url"}, the URL that serves it (this endpoint)
@@ -42,7 +46,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": (bool,), "capacity": (int,), "quota": (int,),
-              "utilization": (int, float, type(None)), "api_latency_ms": (int, float)}
+              "utilization": (int, float, type(None)), "api_latency_ms": (int, float), "max_inflight": (int, type(None))}
 
 
 class Sim:
@@ -54,7 +58,9 @@ class Sim:
     def reset(self):
         """The start state (callers hold the lock, or nobody else runs yet)."""
         self.state = {"provider": self.provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
-                      "capacity": 100, "quota": 20, "served": 0, "utilization": None, "api_latency_ms": 0}
+                      "capacity": 100, "quota": 20, "served": 0, "utilization": None, "api_latency_ms": 0,
+                      "max_inflight": None, "throttled": 0}
+        self.inflight = 0  # deploy and scale calls being answered
         self.services = {}  # name -> {"instances": N, "url": URL}
         self.calls = []
 
@@ -73,9 +79,11 @@ def handler_for(sim):
         def log_message(self, *args):  # quiet: the lab logs to files
             pass
 
-        def reply(self, status, body, content_type="application/json"):
+        def reply(self, status, body, content_type="application/json", headers=()):
             data = body.encode() if isinstance(body, str) else body
             self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -129,6 +137,26 @@ def handler_for(sim):
                 with sim.lock:
                     sim.reset()
                 return self.reply(200, '{"reset":true}')
+            if self.path not in ("/v1/deploy", "/v1/scale"):
+                return self.reply(404, '{"error":"no such resource"}')
+            with sim.lock:
+                limit = sim.state["max_inflight"]
+                throttle = limit is not None and sim.inflight >= limit
+                if throttle:
+                    sim.state["throttled"] += 1
+                else:
+                    sim.inflight += 1
+            if throttle:
+                # The body is read all the same: the connection stays usable.
+                self.body()
+                return self.reply(429, '{"error":"throttled"}', headers=[("Retry-After", "1")])
+            try:
+                return self.control_call()
+            finally:
+                with sim.lock:
+                    sim.inflight -= 1
+
+        def control_call(self):
             key = self.headers.get("Idempotency-Key", "")
             with sim.lock:
                 delay = sim.state["api_latency_ms"]
@@ -147,8 +175,6 @@ def handler_for(sim):
                         sim.services[name] = {"instances": 0, "url": url}
                     sim.calls.append({"call": "deploy", "service": name, "idempotency_key": key, "effect": new})
                 return self.reply(200, json.dumps({"service": name, "url": url}))
-            if self.path != "/v1/scale":
-                return self.reply(404, '{"error":"no such resource"}')
             req = self.body()
             name = req.get("service") if isinstance(req, dict) else None
             n = req.get("instances") if isinstance(req, dict) else None

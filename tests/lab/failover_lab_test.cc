@@ -46,6 +46,32 @@ class FailoverLabTest : public LabFixture {
   }
 };
 
+// Placements side by side on a control plane that throttles: the broker
+// waits out each 429 as told, no operation fails, each change happens once.
+TEST_F(FailoverLabTest, PlacementsSideBySideOnAThrottlingControlPlaneAllSucceedOnce) {
+  Steer("sim-a", {{"max_inflight", 1}, {"api_latency_ms", 150}});
+  BrokerProcess b(BrokerArgs(tmp_.path() + "/data"), tmp_.path() + "/broker.log");
+  ASSERT_TRUE(b.Start());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back("th" + std::to_string(i));
+    ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + ids.back(), Workload(ids.back(), 1 + i % 3, "fast", 1, false).dump()).status, 201);
+  }
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto ops = b.Get("/v1/operations?kind=place")["operations"];
+    if (ops.size() != ids.size()) return false;
+    for (const auto& op : ops)
+      if (op["state"] != "succeeded" && op["state"] != "failed") return false;
+    return true;
+  })) << b.Get("/v1/operations").dump();
+  for (const auto& op : b.Get("/v1/operations?kind=place")["operations"]) EXPECT_EQ(op["state"], "succeeded") << op.dump();
+  EXPECT_GT(State("sim-a").value("throttled", 0), 0) << State("sim-a").dump();
+  for (const auto& id : ids) {
+    EXPECT_EQ(Dig(id + ".lab.example."), Address("sim-a")) << id;
+    EXPECT_EQ(Effects(id, "", "sim-a"), (std::map<std::string, int>{{"deploy", 1}, {"scale", 1}})) << id;
+  }
+}
+
 TEST_F(FailoverLabTest, PrimaryDownMovesItsWorkloadsHighestPriorityFirstWithDnsAndTrail) {
   BrokerProcess b(BrokerArgs(tmp_.path() + "/data"), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());

@@ -4,6 +4,9 @@
 // by its quota and capacity.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -171,6 +174,33 @@ TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacityAndRecordsKeys) {
   EXPECT_EQ(recorded[2]["idempotency_key"], "scale-4");
   EXPECT_FALSE(recorded[2]["effect"].get<bool>());
   ASSERT_TRUE(compute.Scale("web", 0, "scale-5").ok());
+}
+
+// A control plane that throttles (calls beyond `max_inflight` answer 429
+// with Retry-After): the adapter waits it out as asked with the same key,
+// every call ends well, and each change happens once.
+TEST_F(LabTest, AThrottlingControlPlaneIsWaitedOutAndEachChangeHappensOnce) {
+  Steer("sim-b", {{"max_inflight", 1}, {"api_latency_ms", 150}});
+  // Each caller its own adapter, as each operation builds one.
+  std::vector<std::unique_ptr<ComputeProvider>> computes;
+  for (int i = 0; i < 6; ++i) {
+    auto c = adapters_.Create<ComputeProvider>("sim_compute", {{"url", SimUrl("sim-b")}});
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    computes.push_back(std::move(c).value());
+  }
+  std::vector<std::thread> callers;
+  std::atomic<int> failed{0};
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&, i] {
+      const std::string service = "t" + std::to_string(i);
+      if (!computes[i]->Deploy(service, "op-" + service + "/deploy").ok() || !computes[i]->Scale(service, 1, "op-" + service + "/scale").ok()) ++failed;
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_GT(State("sim-b").value("throttled", 0), 0) << State("sim-b").dump();
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(Effects("t" + std::to_string(i), "op-t" + std::to_string(i), "sim-b"), (std::map<std::string, int>{{"deploy", 1}, {"scale", 1}}));
+  EXPECT_EQ(State("sim-b").value("used", 0), 6);
 }
 
 // The conformance suites on the lab's servers.

@@ -116,6 +116,43 @@ TEST(HttpCaller, RetriesWhatIsWorthRetryingWithBackoffAndRetryAfter) {
   for (const auto& req : http.sent) EXPECT_EQ(req.timeout, Millis(1500));  // every call has the timeout
 }
 
+const std::string* HeaderOf(const HttpClientRequest& r, const std::string& name);
+
+// A control plane under load answers 429 with Retry-After: waited out as
+// asked, the same request again, no attempt used up; a 429 without it (a
+// quota) is the caller's to accept; past the budget it is an error.
+TEST(HttpCaller, ThrottlingIsWaitedOutAsTheProviderAsks) {
+  ScriptedClient http;
+  std::vector<Millis> slept;
+  RetryPolicy policy;
+  policy.attempts = 2;
+  policy.throttle_budget = Millis(10'000);
+  HttpCaller caller(http, policy, [&](Millis d) { slept.push_back(d); }, 7);
+  auto make = [] { return HttpClientRequest{"POST", "http://x/v1/scale", {{"Idempotency-Key", "op-1/scale"}}, "{}", Millis(0)}; };
+  const auto throttled = [](const char* after) { return Answer(429, {{"retry-after", after}}, R"({"error":"throttled"})"); };
+  http.answers = {throttled("1"), throttled("3"), throttled("1"), Answer(500), Answer(200, {}, "ok")};
+  auto accept_quota = [](int s) { return s == 429; };  // as the compute adapter does for "over quota"
+  auto r = caller.Call("scale", make, accept_quota);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "ok");  // three throttles and a 500 within 2 attempts
+  ASSERT_EQ(slept.size(), 4u);
+  EXPECT_EQ(slept[0], Millis(1000));
+  EXPECT_EQ(slept[1], Millis(3000));  // as long as asked, not capped
+  EXPECT_EQ(slept[2], Millis(1000));
+  for (const auto& req : http.sent) EXPECT_EQ(*HeaderOf(req, "Idempotency-Key"), "op-1/scale");
+  // A 429 without Retry-After is an answer (over quota) the caller accepts.
+  http.answers = {Answer(429, {}, R"({"error":"quota exceeded"})")};
+  auto quota = caller.Call("scale", make, accept_quota);
+  ASSERT_TRUE(quota.ok());
+  EXPECT_EQ(quota->status, 429);
+  // Past the budget: no longer waited out.
+  slept.clear();
+  http.answers = {throttled("6"), throttled("6"), throttled("6")};
+  auto r2 = caller.Call("scale", make);
+  EXPECT_EQ(r2.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(slept.front(), Millis(6000));
+}
+
 TEST(HttpCaller, ClientErrorsAreNotRetriedAndMapToStatus) {
   ScriptedClient http;
   std::vector<Millis> slept;
