@@ -7,62 +7,24 @@ and timed until dig answers the new address. Blips: three workloads, one per
 provider, see outages short enough for one or two failed probes (0.9 s or
 1.9 s on a 1 s probe grid); any failover they start is counted.
 """
-import json
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
+
+from lab_driver import Lab, call, pct, wait_for, wait_up
 
 broker, lab_path, outages, blips = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-lab = json.load(open(lab_path))
-sims = {s["provider"]: s for s in lab["compute"]}
-dns_port = lab["dns"]["port"]
+lab = Lab(lab_path)
+sims, steer, dig = lab.sims, lab.steer, lab.dig
 TTL = 5
-
-
-def call(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read() or b"null")
-
-
-def steer(provider, change):
-    call("PUT", sims[provider]["url"] + "/v1/state", change)
-
-
-def dig(name):
-    out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", str(dns_port), name, "A"],
-                         capture_output=True, text=True).stdout.split()
-    return out[0] if out else ""
 
 
 def workload(wid, on, interval=1.0):
     return {"name": wid, "priority": 1, "recovery_class": "fast", "profile_id": "lab-web", "placement": {"provider": on},
             "service": wid, "instances": 1, "dns": {"provider": "lab-dns", "name": wid + ".lab.example.", "ttl": TTL},
             "failover": {"automatic": True, "interval_s": interval, "failures": 3, "recoveries": 2}}
-
-
-def wait_for(pred, timeout=60.0, every=0.02):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(every)
-    raise SystemExit("timed out")
-
-
-def wait_broker():
-    def up():
-        try:
-            return call("GET", broker + "/v1/health")
-        except Exception:
-            return None
-    wait_for(up, 30)
 
 
 def operations(wid, kind):
@@ -74,12 +36,7 @@ def placed(wid):
     return ops and ops[-1]["state"] == "succeeded"
 
 
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, int(round(p / 100.0 * len(xs) + 0.5)) - 1))]
-
-
-wait_broker()
+wait_up(broker)
 for s in sims:
     steer(s, {"outage": False, "capacity": 1000, "quota": 1000})
 

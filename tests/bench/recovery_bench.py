@@ -13,52 +13,18 @@ priority p switched before every workload of a higher priority had
 started) and counts failed operations.
 """
 import datetime
-import json
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
+
+from lab_driver import Lab, call, pct, wait_for, wait_up
 
 broker, lab_path, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-lab = json.load(open(lab_path))
-sims = {s["provider"]: s for s in lab["compute"]}
-dns_port = lab["dns"]["port"]
+lab = Lab(lab_path)
+sims, steer, dig = lab.sims, lab.steer, lab.dig
 TTL = 5
 API_MS = 400
-
-
-def call(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read() or b"null")
-
-
-def steer(provider, change):
-    call("PUT", sims[provider]["url"] + "/v1/state", change)
-
-
-def dig(name):
-    out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", str(dns_port), name, "A"],
-                         capture_output=True, text=True).stdout.split()
-    return out[0] if out else ""
-
-
-def wait_for(pred, timeout, every=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(every)
-    raise SystemExit("timed out")
-
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, int(round(p / 100.0 * len(xs) + 0.5)) - 1))]
 
 
 def ts(s):
@@ -69,7 +35,7 @@ def ops(kind):
     return call("GET", f"{broker}/v1/operations?kind={kind}")["operations"]
 
 
-wait_for(lambda: call("GET", broker + "/v1/health"), 30)
+wait_up(broker)
 for s in sims:
     steer(s, {"outage": False, "capacity": 10 * n, "quota": 10 * n, "api_latency_ms": 0})
 ids = [f"r{i:03d}" for i in range(n)]

@@ -69,6 +69,19 @@ void OperationRunner::WaitUntil(const std::string& id, MonoTime when, std::optio
   next = next ? std::min(*next, when) : when;
 }
 
+int OperationRunner::PriorityOf(const Operation& op) {
+  if (!options_.priority) return 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = priorities_.find(op.id); it != priorities_.end()) return it->second;
+  }
+  // Read once per operation (its workload's document), not on every pass.
+  const int p = options_.priority(op);
+  std::lock_guard<std::mutex> lock(mu_);
+  priorities_[op.id] = p;
+  return p;
+}
+
 std::vector<std::pair<int, Operation>> OperationRunner::Ready(const std::vector<std::string>& ids, MonoTime now, std::optional<MonoTime>& next) {
   std::vector<std::pair<int, Operation>> ready;
   for (const auto& id : ids) {
@@ -87,8 +100,7 @@ std::vector<std::pair<int, Operation>> OperationRunner::Ready(const std::vector<
         waiting_until_.erase(w);
       }
     }
-    const int priority = options_.priority ? options_.priority(**op) : 0;
-    ready.emplace_back(priority, std::move(**op));
+    ready.emplace_back(PriorityOf(**op), std::move(**op));
   }
   // Most urgent first, then oldest: a priority-1 workload's recovery never
   // queues behind a priority-3 one's.
@@ -153,6 +165,7 @@ Status OperationRunner::Finish(Operation& op, OperationState state, std::string 
   {
     std::lock_guard<std::mutex> lock(mu_);
     polling_.erase(op.id);
+    priorities_.erase(op.id);
   }
   op.state = state;
   op.reason = std::move(reason);

@@ -137,16 +137,19 @@ class OperationRunner {
   // first; `next` learns when the others are due.
   std::vector<std::pair<int, Operation>> Ready(const std::vector<std::string>& ids, MonoTime now, std::optional<MonoTime>& next);
   void WaitUntil(const std::string& id, MonoTime when, std::optional<MonoTime>& next);
+  // RunnerOptions::priority of an unfinished operation, asked once.
+  int PriorityOf(const Operation& op);
 
   Store& store_;
   OperationStore operations_;
   const OperationKinds& kinds_;
   const Clock& clock_;
   RunnerOptions options_;
-  mutable std::mutex mu_;  // guards the three sets below and stopped_
+  mutable std::mutex mu_;  // guards the maps and sets below and stopped_
   std::map<std::string, MonoTime> waiting_until_;  // operation id -> when to look again
   std::set<std::string> polling_;    // operations whose running step said Running in this process
   std::set<std::string> in_flight_;  // operations on a worker now
+  std::map<std::string, int> priorities_;  // unfinished operation -> its priority
   bool stopped_ = false;
   std::unique_ptr<WorkerPool> pool_;  // last: its workers end before what they use
 };
