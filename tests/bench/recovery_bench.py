@@ -13,6 +13,8 @@ priority p switched before every workload of a higher priority had
 started) and counts failed operations.
 """
 import datetime
+import json
+import os
 import statistics
 import sys
 import threading
@@ -104,3 +106,23 @@ print(f"  icbroker  first {first:6.2f} s   median {pct(times, 50):6.2f} s   p90 
 print(f"  serial    {serial:6.2f} s   (first switch + one failover's median {one:.2f} s x {n}; operations one after another)")
 print(f"  SRM-style {srm:6.2f} s   (first switch + the slowest failover of each priority group, groups one after another)")
 print(f"  switched {len(switched)}/{n}, failed operations {len(failed)}, priority order kept: {'yes' if order_kept else 'NO'}")
+
+
+def step_times(operations):
+    """Per step: median and worst time from started to ended (seconds)."""
+    by_step = {}
+    for o in operations:
+        for s in o["steps"]:
+            if s.get("started_at") and s.get("ended_at"):
+                by_step.setdefault(s["name"], []).append(ts(s["ended_at"]) - ts(s["started_at"]))
+    return ", ".join(f"{k} {statistics.median(v):.2f}/{max(v):.2f}" for k, v in by_step.items())
+
+
+recoveries = ops("recovery")
+if os.environ.get("BENCH_DUMP"):  # every operation and switch time, to study a run
+    with open(os.environ["BENCH_DUMP"], "w") as f:
+        json.dump({"t0": wall0, "switched": switched, "failovers": failovers, "recoveries": recoveries}, f)
+print(f"  where the time goes (median/worst s): failover {step_times(failovers)}")
+print(f"  {len(recoveries)} recovery operations, started at " +
+      ", ".join(f"{ts(o['created_at']) - wall0:.2f} s ({len(o.get('workloads', []))})" for o in recoveries) +
+      f"; {step_times(recoveries)}")

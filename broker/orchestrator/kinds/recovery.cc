@@ -80,11 +80,12 @@ class RecoverySteps {
     for (const auto& p : plan)
       if (p.state == "moving" && !p.scaled && !p.target.empty()) reserved[p.target] += p.workload.instances;
     const auto waited = std::chrono::duration<double>(d_.clock.Now() - op.created_at).count();
+    CandidateReads reads;  // one ranking per profile, one capacity read per provider
     for (auto& p : plan) {
       if (!p.state.empty()) continue;
       const Workload& w = p.workload;
       std::set<std::string> excluded = {op.source};
-      ICB_ASSIGN_OR_RETURN(p.candidates, EvaluateCandidates(d_, w, excluded, reserved));
+      ICB_ASSIGN_OR_RETURN(p.candidates, EvaluateCandidates(d_, w, excluded, reserved, &reads));
       const Candidate* best = nullptr;
       const Candidate* with_room = nullptr;
       for (const auto& c : p.candidates) {

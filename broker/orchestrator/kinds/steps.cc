@@ -151,9 +151,9 @@ json CandidatesToJson(const std::vector<Candidate>& candidates) {
   return out;
 }
 
-Result<std::vector<Candidate>> EvaluateCandidates(const WorkloadKindDeps& deps, const Workload& w, const std::set<std::string>& excluded,
-                                                  const std::map<std::string, int>& reserved) {
-  ICB_ASSIGN_OR_RETURN(auto snapshot, deps.catalog.Snapshot());
+namespace {
+
+Result<RankResult> RankFor(const WorkloadKindDeps& deps, const std::shared_ptr<const CatalogSnapshot>& snapshot, const Workload& w) {
   const Profile* profile = w.profile ? &*w.profile : snapshot->FindProfile(w.profile_id);
   if (!profile) return NotFound("workload " + w.id + ": no profile \"" + w.profile_id + "\"");
   ICB_RETURN_IF_ERROR(deps.policies.CheckName(profile->policy, "/profile/policy"));
@@ -161,7 +161,27 @@ Result<std::vector<Candidate>> EvaluateCandidates(const WorkloadKindDeps& deps, 
   const TimePoint now = deps.clock.Now();
   RankEvidence evidence;
   ICB_RETURN_IF_ERROR(GatherRankEvidence(snapshot, *profile, "/profile", now, deps.qos, evidence));
-  ICB_ASSIGN_OR_RETURN(RankResult ranked, Rank(*snapshot, *profile, *policy, now, 0, evidence.inputs()));
+  return Rank(*snapshot, *profile, *policy, now, 0, evidence.inputs());
+}
+
+}  // namespace
+
+Result<std::vector<Candidate>> EvaluateCandidates(const WorkloadKindDeps& deps, const Workload& w, const std::set<std::string>& excluded,
+                                                  const std::map<std::string, int>& reserved, CandidateReads* reads) {
+  ICB_ASSIGN_OR_RETURN(auto snapshot, deps.catalog.Snapshot());
+  // A workload's own inline profile is ranked for it alone.
+  const bool shared_profile = reads && !w.profile;
+  const RankResult* memo = nullptr;
+  if (shared_profile) {
+    if (auto it = reads->ranked.find(w.profile_id); it != reads->ranked.end()) memo = &it->second;
+  }
+  RankResult ranked;
+  if (memo) {
+    ranked = *memo;
+  } else {
+    ICB_ASSIGN_OR_RETURN(ranked, RankFor(deps, snapshot, w));
+    if (shared_profile) reads->ranked.emplace(w.profile_id, ranked);
+  }
   const std::set<std::string> allowed(w.candidates.begin(), w.candidates.end());
   auto eligible = [&](const std::string& id) {
     if (excluded.count(id) || (!allowed.empty() && !allowed.count(id))) return false;
@@ -172,8 +192,16 @@ Result<std::vector<Candidate>> EvaluateCandidates(const WorkloadKindDeps& deps, 
   for (const auto& r : ranked.ranking) {
     if (!eligible(r.provider)) continue;
     Candidate c{r.provider, r.rank, r.score, -1, {}};
-    auto compute = deps.adapters.Compute(r.provider);
-    auto state = compute.ok() ? (*compute)->State() : Result<ComputeState>(compute.status());
+    auto read_state = [&]() -> Result<ComputeState> {
+      auto compute = deps.adapters.Compute(r.provider);
+      return compute.ok() ? (*compute)->State() : Result<ComputeState>(compute.status());
+    };
+    const Result<ComputeState> state = [&]() -> Result<ComputeState> {
+      if (!reads) return read_state();
+      auto it = reads->states.find(r.provider);
+      if (it == reads->states.end()) it = reads->states.emplace(r.provider, read_state()).first;
+      return it->second;
+    }();
     if (!state.ok()) {
       c.reasons.push_back("compute state unavailable: " + state.status().message());
     } else {

@@ -22,6 +22,7 @@
 #include "broker/qos/prober.h"
 #include "broker/qos/service.h"
 #include "broker/ranking/policy.h"
+#include "broker/ranking/ranker.h"
 #include "broker/store/store.h"
 
 namespace icb {
@@ -78,13 +79,23 @@ struct Candidate {
 };
 nlohmann::json CandidatesToJson(const std::vector<Candidate>& candidates);
 
+// What one plan over many workloads reads once (a recovery of hundreds:
+// one ranking per catalog profile, one capacity read per provider, not one
+// per workload); `reserved` then keeps its choices apart. Lives for one
+// plan only: the next one reads afresh.
+struct CandidateReads {
+  std::map<std::string, RankResult> ranked;               // by catalog profile id
+  std::map<std::string, Result<ComputeState>> states;     // by provider
+};
+
 // Every provider that could run `w` (a compute adapter; in its candidates,
 // if it names any), except those in `excluded`: ranked with its profile,
 // capacity asked of each one's compute adapter. In ranking order, the
 // excluded by the profile last, with their reasons. `reserved` instances
 // per provider are counted as taken (a recovery's earlier choices).
+// `reads`, when given, is consulted and filled.
 Result<std::vector<Candidate>> EvaluateCandidates(const WorkloadKindDeps& deps, const Workload& w, const std::set<std::string>& excluded,
-                                                  const std::map<std::string, int>& reserved = {});
+                                                  const std::map<std::string, int>& reserved = {}, CandidateReads* reads = nullptr);
 
 // The `decision` event of a choose_target: the candidates it weighed
 // (`detail`) and the one it chose (null: none could take the workload).

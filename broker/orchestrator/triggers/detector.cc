@@ -166,14 +166,19 @@ void Detector::EvaluateLocked(const std::string& id, Watch& w) {
                            std::move(inputs));
   if (failed) {
     w.failed = true;
-    auto& group = groups_[w.provider];
-    if (group.workloads.empty()) group.deadline = clock_.Monotonic() + options_.group_window;
-    group.workloads.push_back(id);
+    JoinGroupLocked(w.provider, id, clock_.Monotonic());
     scheduler_.Wake(kGroupTask);
   } else {
     w.failed = false;
   }
   (void)audit_.Record({e}, nullptr);  // the trail is best effort here; the decision is not
+}
+
+void Detector::JoinGroupLocked(const std::string& provider, const std::string& workload, MonoTime now) {
+  auto& group = groups_[provider];
+  if (group.workloads.empty()) group.opened = now;
+  group.workloads.push_back(workload);
+  group.deadline = std::min(group.opened + options_.group_max, now + options_.group_quiet);
 }
 
 std::optional<MonoTime> Detector::StartGroups() {
@@ -202,10 +207,9 @@ std::optional<MonoTime> Detector::StartGroups() {
     for (const auto& id : *busy) {
       auto w = watches_.find(id);
       if (w == watches_.end() || !w->second.failed) continue;
-      auto& group = groups_[provider];
-      if (group.workloads.empty()) group.deadline = now + options_.group_window;
-      group.workloads.push_back(id);
-      next = next ? std::min(*next, group.deadline) : group.deadline;
+      JoinGroupLocked(provider, id, now);
+      const MonoTime again = groups_[provider].deadline;
+      next = next ? std::min(*next, again) : again;
     }
   }
   return next;

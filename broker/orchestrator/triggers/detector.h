@@ -37,11 +37,16 @@ class RecoveryStarter {
 struct DetectorOptions {
   std::string vantage = "local";  // this broker's name for its own probes
   Millis follow_every{1000};      // how soon a new or moved workload is watched
-  // Detections of one provider's workloads within this window are one
-  // disaster, recovered together in priority order. Workloads with the same
-  // interval probe on a shared grid, so theirs fall in the same round; the
-  // window only covers how long the round's probes take.
-  Millis group_window{250};
+  // Detections of one provider's workloads close together are one disaster,
+  // recovered together in priority order: the group gathers until no new
+  // detection came for `group_quiet`, and for at most `group_max` after its
+  // first. Workloads with the same interval probe on a shared grid, so
+  // theirs fall in the same round; the quiet time covers how long a round's
+  // probes take to land (hundreds at once), the cap bounds what the first
+  // detected waits. A group split in two would let a later priority-1
+  // workload start after earlier priority-5 ones had switched.
+  Millis group_quiet{500};
+  Millis group_max{2000};
   size_t keep = 32;  // samples kept per vantage
   // A vantage whose latest sample is older than this many intervals has
   // stopped reporting and no longer votes.
@@ -76,13 +81,16 @@ class Detector {
     bool failed = false;
   };
   struct Group {
-    MonoTime deadline;
+    MonoTime opened;    // its first detection
+    MonoTime deadline;  // when it starts unless another detection comes
     std::vector<std::string> workloads;
   };
   std::optional<MonoTime> ProbeOnce(const std::string& workload);
   // Under mu_: asks the policy and acts on its verdict.
   void EvaluateLocked(const std::string& id, Watch& w);
   std::optional<MonoTime> StartGroups();
+  // Under mu_: `workload` joins `provider`'s gathering group.
+  void JoinGroupLocked(const std::string& provider, const std::string& workload, MonoTime now);
   static std::string TaskName(const std::string& workload) { return "detect:" + workload; }
 
   Scheduler& scheduler_;

@@ -189,5 +189,41 @@ TEST_F(DetectionTest, AQualityWorkloadWaitsForItsBestTargetWithoutLosingItsRoom)
   EXPECT_EQ(Ops("recovery")[0].state, OperationState::kSucceeded) << Ops("recovery")[0].reason;
 }
 
+TEST_F(DetectionTest, DetectionsCloseTogetherAreOneDisasterUntilQuietOrTheCap) {
+  // Detections one second apart (failures 3 to 8 at 1 s probes): a group
+  // gathers while detections keep coming within the quiet time (1.5 s here)
+  // and for at most the cap (2.5 s) after its first.
+  detector_->Stop();
+  DetectorOptions options;
+  options.group_quiet = Millis(1500);
+  options.group_max = Millis(2500);
+  detector_ = std::make_unique<Detector>(scheduler_, clock_, probes_, catalog_, *triggers_.Find("consecutive_failures"), *orchestrator_, options);
+  detector_->Start();
+  const std::vector<std::pair<std::string, int>> detected_after = {{"w1", 3}, {"w2", 4}, {"w3", 5}, {"w4", 6}, {"w5", 8}};
+  for (const auto& [id, failures] : detected_after) {
+    json doc = WorkloadDoc(id, 1, "fast", 1);
+    doc["failover"] = {{"automatic", true}, {"interval_s", 1}, {"failures", failures}};
+    Put(doc);
+  }
+  Run(3);
+  for (const auto& [id, failures] : detected_after) ASSERT_FALSE(Status(id).url.empty()) << id;
+  probes_.down.insert("127.0.0.11");
+  Run(15);
+  std::vector<std::vector<std::string>> groups;
+  for (const auto& op : Ops("recovery")) {
+    groups.push_back(op.workloads);
+    EXPECT_EQ(op.state, OperationState::kSucceeded) << op.reason;
+  }
+  // A group of one is failed over directly.
+  for (const auto& op : Ops("failover")) {
+    if (op.request.value("reason", "").rfind("detected", 0) == 0) groups.push_back({op.workload});
+    EXPECT_EQ(op.state, OperationState::kSucceeded) << op.reason;
+  }
+  std::sort(groups.begin(), groups.end());
+  // w1-w3 within the cap of w1's detection; w4 quiet-close to w3 but past
+  // the cap; w5 two seconds after w4, past the quiet time.
+  EXPECT_EQ(groups, (std::vector<std::vector<std::string>>{{"w1", "w2", "w3"}, {"w4"}, {"w5"}}));
+}
+
 }  // namespace
 }  // namespace icb
