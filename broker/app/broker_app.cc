@@ -112,7 +112,9 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   p.provider_adapters = std::make_unique<CatalogProviderAdapters>(*p.catalog, *p.adapters, p.credentials ? &*p.credentials : nullptr,
                                                                    AdapterContext{*p.adapter_client, p.clock, RealSleeper()});
   p.call_gates = std::make_unique<CallGates>(o.provider_calls);
-  p.gated_adapters = std::make_unique<GatedProviderAdapters>(*p.provider_adapters, *p.call_gates);
+  p.gated_adapters = std::make_unique<GatedProviderAdapters>(
+      *p.provider_adapters, *p.call_gates,
+      [adapters = p.provider_adapters.get()](const std::string& provider, const char* capability) { return adapters->CallLimit(provider, capability); });
   p.verify_client = NewCpprestHttpClient();
   p.verify_probes = std::make_unique<NetworkProbeRunner>(*p.verify_client);
   OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};

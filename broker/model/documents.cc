@@ -93,7 +93,9 @@ Result<Provider> ProviderFromJson(const json& doc) {
   }
   if (doc.contains("adapters")) {
     for (const auto& [cap, ref] : doc["adapters"].items()) {
-      p.adapters[cap] = {ref.at("adapter").get<std::string>(), ref.value("credentials", ""), ref.contains("config") ? ref["config"].dump() : "{}"};
+      AdapterRef r{ref.at("adapter").get<std::string>(), ref.value("credentials", ""), ref.contains("config") ? ref["config"].dump() : "{}", {}};
+      if (ref.contains("calls_in_flight")) r.calls_in_flight = ref["calls_in_flight"].get<int>();
+      p.adapters[cap] = std::move(r);
     }
   }
   if (doc.contains("characteristics")) {

@@ -101,6 +101,9 @@ struct AdapterRef {
   std::string adapter;
   std::string credentials;  // a name in the serve --credentials file; empty: none
   std::string config_json;  // without secrets; checked against the adapter's schema when stored
+  // Calls in flight at the provider through this adapter at most; unset:
+  // serve --provider-calls.
+  std::optional<int> calls_in_flight;
 };
 
 struct Provider {

@@ -1,5 +1,6 @@
 #include "broker/orchestrator/data/data_mover.h"
 
+#include "broker/core/call_priority.h"
 #include "broker/orchestrator/data/verified_copy.h"
 
 namespace icb {
@@ -11,6 +12,7 @@ constexpr Millis kProgressEvery{500};
 struct DataMover::Job {
   Job(Store& store, MoveSpec s) : spec(std::move(s)), manifest(store, spec.operation) {}
   MoveSpec spec;
+  int priority = CallPriority::kBackground;
   Manifest manifest;
   std::vector<ManifestObject> objects;
   MonoTime started{};
@@ -39,6 +41,7 @@ DataMover::~DataMover() {
 void DataMover::Start(const MoveSpec& spec, std::vector<ManifestObject> objects) {
   auto job = std::make_shared<Job>(store_, spec);
   job->started = clock_.Monotonic();
+  job->priority = CallPriority::Current();
   job->objects = std::move(objects);
   auto& p = job->state.progress;
   p.objects_total = job->objects.size();
@@ -67,7 +70,7 @@ void DataMover::Start(const MoveSpec& spec, std::vector<ManifestObject> objects)
     if (jobs_.count(spec.operation) && jobs_[spec.operation]->state.running) return;
     jobs_[spec.operation] = job;
     if (transfers_ > 0) {
-      for (size_t slot : unfinished) queue_.emplace_back(job, slot);
+      for (size_t slot : unfinished) queue_.emplace(std::pair{job->priority, arrivals_++}, std::pair{job, slot});
       while (static_cast<int>(workers_.size()) < transfers_) workers_.emplace_back([this] { Work(); });
     }
   }
@@ -106,9 +109,10 @@ void DataMover::Work() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return shutting_down_ || !queue_.empty(); });
       if (shutting_down_) return;
-      item = std::move(queue_.front());
-      queue_.pop_front();
+      item = std::move(queue_.begin()->second);
+      queue_.erase(queue_.begin());
     }
+    CallPriority urgency(item.first->priority);
     Copy(*item.first, item.second);
   }
 }

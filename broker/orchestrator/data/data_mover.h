@@ -4,12 +4,14 @@
 // copy step starts a job and polls it; the job's workers record each
 // object's progress in the manifest, fenced by the epoch the step held
 // when it started the job, and keep a progress record for
-// GET /v1/operations/{id}.
+// GET /v1/operations/{id}. Objects wait their turn most urgent first: the
+// CallPriority of the step that started their job (its workload's), then
+// in the order they came; a worker copies with that priority, so its calls
+// queue at the providers' gates by it too.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -69,7 +71,9 @@ class DataMover {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;
-  std::deque<std::pair<std::shared_ptr<Job>, size_t>> queue_;
+  // (priority, arrival) -> the job and its object's slot: the first is next.
+  std::map<std::pair<int, uint64_t>, std::pair<std::shared_ptr<Job>, size_t>> queue_;
+  uint64_t arrivals_ = 0;
   std::vector<std::thread> workers_;
   bool shutting_down_ = false;
 };

@@ -1,18 +1,29 @@
-// A limit on each provider's control-plane calls in flight. Real control
-// planes throttle (AWS EC2 and Azure ARM answer 429 past their rate); a
-// recovery of hundreds of workloads on one target must not send hundreds of
-// calls at once. A call past the limit waits for a slot, and a freed slot
-// goes to the most urgent waiting call (CallPriority: the workload's
-// priority, 1 first), then to the one waiting longest. GatedProviderAdapters
-// puts every compute, DNS and traffic-split call through the gate of the
-// provider it goes to.
+// A limit on each provider's calls in flight. Real control planes throttle
+// (AWS EC2 and Azure ARM answer 429 past their rate); a recovery of
+// hundreds of workloads on one target must not send hundreds of calls at
+// once. A call past the limit waits for a slot, and a freed slot goes to
+// the most urgent waiting call (CallPriority: the workload's priority, 1
+// first), then to the one waiting longest. GatedProviderAdapters puts every
+// call through the gate of the provider and adapter it goes to (compute,
+// DNS, traffic split, object storage: each its own API with its own limits
+// at a real provider), whose limit is the adapter's calls_in_flight, else
+// the broker's (serve --provider-calls).
+//
+// Two object-storage calls are not gated: Get and Put, the streams a copy
+// holds open at once (the source's Get feeding the target's Put). A copy
+// holding a slot at its source while it waits for one at its target could
+// deadlock against a copy the other way; the data mover's transfers bound
+// them instead. Every other object-storage call (List, Head, Delete, the
+// parts of an upload, ranged reads) is one request and is gated.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -23,8 +34,12 @@ namespace icb {
 
 class CallGates {
  public:
-  // `per_provider`: calls in flight at one provider at most (at least 1).
-  explicit CallGates(int per_provider) : limit_(per_provider < 1 ? 1 : per_provider) {}
+  // `per_gate`: calls in flight through one gate at most (at least 1)
+  // unless Enter names the gate's own.
+  explicit CallGates(int per_gate) : limit_(per_gate < 1 ? 1 : per_gate) {}
+
+  // The gate of `provider`'s `capability` adapter.
+  static std::string Name(const std::string& provider, const char* capability) { return provider + "/" + capability; }
 
   // A call's slot: held from Enter until it is destroyed.
   class Slot {
@@ -43,18 +58,19 @@ class CallGates {
     std::string provider_;
   };
 
-  // Blocks until `provider` has a slot for a call of the current thread's
-  // CallPriority.
-  [[nodiscard]] Slot Enter(const std::string& provider);
-  // Calls in flight at `provider` now, and the most there ever were.
-  int InFlight(const std::string& provider) const;
-  int MostInFlight(const std::string& provider) const;
-  // Calls waiting for a slot at `provider` now.
-  int Waiting(const std::string& provider) const;
+  // Blocks until `gate` has a slot for a call of the current thread's
+  // CallPriority; `limit` (at least 1) is the gate's own, else the default.
+  [[nodiscard]] Slot Enter(const std::string& gate, std::optional<int> limit = std::nullopt);
+  // Calls in flight through `gate` now, and the most there ever were.
+  int InFlight(const std::string& gate) const;
+  int MostInFlight(const std::string& gate) const;
+  // Calls waiting for a slot at `gate` now.
+  int Waiting(const std::string& gate) const;
   int limit() const { return limit_; }
 
  private:
   struct Gate {
+    int limit = 1;
     int in_flight = 0;
     int most = 0;
     std::set<std::pair<int, uint64_t>> waiting;  // (priority, arrival): the first is served next
@@ -68,18 +84,28 @@ class CallGates {
   uint64_t arrivals_ = 0;
 };
 
-// The adapters of `inner`, each call through its provider's gate.
+// A provider adapter's own limit of calls in flight (calls_in_flight in its
+// catalog entry: CatalogProviderAdapters::CallLimit); nullopt: the default.
+using CallLimitFn = std::function<std::optional<int>(const std::string& provider, const char* capability)>;
+
+// The adapters of `inner`, each call through its provider's and adapter's gate.
 class GatedProviderAdapters final : public ProviderAdapters {
  public:
-  GatedProviderAdapters(ProviderAdapters& inner, CallGates& gates) : inner_(inner), gates_(gates) {}
+  GatedProviderAdapters(ProviderAdapters& inner, CallGates& gates, CallLimitFn limits = nullptr)
+      : inner_(inner), gates_(gates), limits_(std::move(limits)) {}
   Result<std::unique_ptr<ComputeProvider>> Compute(const std::string& provider) override;
   Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& provider) override;
-  Result<std::unique_ptr<ObjectStore>> Objects(const std::string& provider) override { return inner_.Objects(provider); }
+  Result<std::unique_ptr<ObjectStore>> Objects(const std::string& provider) override;
   Result<std::unique_ptr<TrafficSplit>> Split(const std::string& provider) override;
 
  private:
+  std::optional<int> LimitOf(const std::string& provider, const char* capability) const {
+    return limits_ ? limits_(provider, capability) : std::nullopt;
+  }
+
   ProviderAdapters& inner_;
   CallGates& gates_;
+  CallLimitFn limits_;
 };
 
 }  // namespace icb

@@ -20,6 +20,15 @@ Result<std::pair<std::string, nlohmann::json>> CatalogProviderAdapters::Config(c
   return std::pair{ref.adapter, std::move(config)};
 }
 
+std::optional<int> CatalogProviderAdapters::CallLimit(const std::string& provider, const char* capability) {
+  auto snapshot = catalog_.Snapshot();
+  if (!snapshot.ok()) return std::nullopt;
+  const ProviderEntry* entry = (*snapshot)->FindProvider(provider);
+  if (!entry) return std::nullopt;
+  auto it = entry->provider.adapters.find(capability);
+  return it == entry->provider.adapters.end() ? std::nullopt : it->second.calls_in_flight;
+}
+
 Result<std::unique_ptr<ComputeProvider>> CatalogProviderAdapters::Compute(const std::string& provider) {
   ICB_ASSIGN_OR_RETURN(auto ref, Config(provider, ComputeProvider::kCapability));
   return registry_.Create<ComputeProvider>(ref.first, ref.second, context_);

@@ -39,6 +39,9 @@ class CatalogProviderAdapters final : public ProviderAdapters {
   Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& provider) override;
   Result<std::unique_ptr<ObjectStore>> Objects(const std::string& provider) override;
   Result<std::unique_ptr<TrafficSplit>> Split(const std::string& provider) override;
+  // The provider's own limit of calls in flight through its `capability`
+  // adapter (calls_in_flight); nullopt: none set (or no such provider).
+  std::optional<int> CallLimit(const std::string& provider, const char* capability);
 
  private:
   // The reference's configuration with its credentials joined.

@@ -11,6 +11,7 @@
 #include "broker/core/call_priority.h"
 #include "tests/support/eventually.h"
 #include "tests/support/fakes/memory_adapters.h"
+#include "tests/support/orchestrator_fakes.h"
 
 namespace icb {
 namespace {
@@ -95,9 +96,76 @@ TEST(GatedProviderAdapters, NoMoreCallsInFlightAtAProviderThanTheLimit) {
   for (auto& t : callers) t.join();
   EXPECT_EQ(inner.calls, 12);
   EXPECT_LE(inner.most, 2);
-  EXPECT_LE(gates.MostInFlight("sim-b"), 2);
+  EXPECT_EQ(gates.MostInFlight(CallGates::Name("sim-b", "compute")), inner.most.load());
   // What the inner adapters refuse is refused as it was.
   EXPECT_EQ(gated.Dns("lab-dns").status().code(), StatusCode::kNotFound);
+}
+
+TEST(GatedProviderAdapters, AnAdaptersOwnLimitOverridesTheDefault) {
+  CountingAdapters inner;
+  CallGates gates(8);
+  // sim-b's compute adapter says one call at a time (calls_in_flight: 1).
+  GatedProviderAdapters gated(inner, gates, [](const std::string& provider, const char* capability) -> std::optional<int> {
+    if (provider == "sim-b" && std::string(capability) == "compute") return 1;
+    return std::nullopt;
+  });
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&, i] {
+      auto compute = gated.Compute("sim-b");
+      ASSERT_TRUE(compute.ok());
+      EXPECT_TRUE((*compute)->Scale("shop", i, "op/scale").ok());
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(inner.calls, 6);
+  EXPECT_EQ(inner.most, 1);
+  EXPECT_EQ(gates.MostInFlight(CallGates::Name("sim-b", "compute")), 1);
+}
+
+// Object storage through a gate of one: each single-request call is
+// gated, while the two streams a copy holds open at once (Get feeding Put)
+// are not, so a copy within one provider cannot wait on itself.
+TEST(GatedProviderAdapters, ObjectStorageCallsAreGatedButACopysStreamsAreNot) {
+  testing::FakeAdapters inner;
+  CallGates gates(1);
+  GatedProviderAdapters gated(inner, gates);
+  auto store = gated.Objects("sim-a");
+  ASSERT_TRUE(store.ok());
+  StringSource data("hello");
+  ASSERT_TRUE((*store)->Put("k", data, 5).ok());
+  const std::string gate = CallGates::Name("sim-a", "object_storage");
+  int listed = -1;
+  std::string copied;
+  Status got = (*store)->Get("k", [&](std::string_view chunk) {
+    copied += chunk;
+    // Inside the Get stream: a Put and a List at the same provider go on
+    // (a gated Get would hold the only slot here).
+    StringSource again(chunk);
+    EXPECT_TRUE((*store)->Put("k2", again, chunk.size()).ok());
+    auto page = (*store)->List("", "", 10);
+    EXPECT_TRUE(page.ok());
+    listed = page.ok() ? static_cast<int>(page->objects.size()) : -1;
+    return Status::Ok();
+  });
+  ASSERT_TRUE(got.ok()) << got.message();
+  EXPECT_EQ(copied, "hello");
+  EXPECT_EQ(listed, 2);
+  EXPECT_EQ(gates.MostInFlight(gate), 1);  // the List went through the gate
+  // While the gate is full, a Head waits; it goes on once the slot is free.
+  std::atomic<bool> headed{false};
+  std::thread header;
+  {
+    auto held = gates.Enter(gate);
+    header = std::thread([&] {
+      EXPECT_TRUE((*store)->Head("k").ok());
+      headed = true;
+    });
+    ASSERT_TRUE(testing::Eventually([&] { return gates.Waiting(gate) == 1; }));
+    EXPECT_FALSE(headed);
+  }
+  header.join();
+  EXPECT_TRUE(headed);
 }
 
 }  // namespace
