@@ -1,6 +1,7 @@
 #include "broker/orchestrator/orchestrator.h"
 
 #include <cstdio>
+#include <set>
 #include <random>
 
 #include "broker/core/time.h"
@@ -229,8 +230,18 @@ Result<RetainedSource> Orchestrator::ConfirmMove(const std::string& operation) {
 }
 
 Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) {
+  // Workloads an unfinished recovery of this provider holds already (a
+  // broker restarted in the middle of one detects them again): that one
+  // moves them.
+  std::set<std::string> recovering;
+  ICB_ASSIGN_OR_RETURN(auto unfinished, runner_->operations().Unfinished());
+  for (const auto& id : unfinished) {
+    ICB_ASSIGN_OR_RETURN(auto op, runner_->operations().Get(id));
+    if (op && op->kind == "recovery" && op->source == provider) recovering.insert(op->workloads.begin(), op->workloads.end());
+  }
   std::vector<std::string> busy, free;
   for (const auto& id : workloads) {
+    if (recovering.count(id)) continue;
     ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps_.store, id));
     if (!status) continue;  // forgotten meanwhile
     if (!status->operation.empty()) busy.push_back(id);

@@ -15,11 +15,14 @@ namespace {
 struct Planned {
   Workload workload;
   bool scaled = false;  // moving, and its capacity is up at the target (the provider counts it)
-  std::string state;   // moving (a child failover runs or ran) | assigned | waiting | unplaced
+  // moving (its child failover runs or ran) | moved (another operation
+  // moved it off the source) | busy (another operation holds it) |
+  // assigned | waiting | unplaced
+  std::string state;
   std::string target;  // assigned, moving
   std::string child;   // moving: the failover
   std::vector<Candidate> candidates;
-  std::string why;     // waiting, unplaced
+  std::string why;     // moved, busy, waiting, unplaced
 };
 
 class RecoverySteps {
@@ -67,6 +70,8 @@ class RecoverySteps {
         p.target = child_op ? child_op->target : "";
         const StepRecord* capacity = child_op ? child_op->Step("ensure_capacity") : nullptr;
         p.scaled = capacity && capacity->state == StepState::kSucceeded;
+      } else {
+        ICB_RETURN_IF_ERROR(Elsewhere(op, p));
       }
       plan.push_back(std::move(p));
     }
@@ -109,6 +114,23 @@ class RecoverySteps {
       reserved[take->provider] += w.instances;
     }
     return plan;
+  }
+
+  // A workload another operation moved off the source (a manual failover,
+  // a second recovery a restarted broker's detector started) is not moved
+  // again; one another operation holds waits for it to end.
+  Status Elsewhere(const Operation& op, Planned& p) {
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(d_.store, p.workload.id));
+    if (!status) return Status::Ok();
+    if (!status->operation.empty()) {
+      p.state = "busy";
+      p.why = "operation " + status->operation + " is running for it";
+    } else if (status->placement != op.source) {
+      p.state = "moved";
+      p.target = status->placement;
+      p.why = "runs on " + status->placement + " already";
+    }
+    return Status::Ok();
   }
 
   json PlanToJson(const std::vector<Planned>& plan) const {
@@ -197,7 +219,7 @@ class RecoverySteps {
     int running = 0, waiting = 0;
     std::vector<std::string> failed, unplaced;
     for (const auto& p : plan) {
-      if (p.state == "waiting") ++waiting;
+      if (p.state == "waiting" || p.state == "busy") ++waiting;
       if (p.state == "unplaced") unplaced.push_back(p.workload.id);
       if (p.state != "moving") continue;
       auto child = operations.Get(p.child);
@@ -208,7 +230,8 @@ class RecoverySteps {
       }
     }
     if (running || waiting) {
-      return StepOutcome::Wait(std::to_string(running) + " failovers running, " + std::to_string(waiting) + " workloads waiting for their best target",
+      return StepOutcome::Wait(std::to_string(running) + " failovers running, " + std::to_string(waiting) +
+                                   " workloads waiting for their best target or another operation",
                                d_.wait_recheck);
     }
     json detail = {{"plan", PlanToJson(plan)}};
