@@ -113,7 +113,10 @@ StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Wor
   const StepRecord* capacity = op.Step("ensure_capacity");
   const std::string url = capacity ? capacity->detail.value("url", "") : "";
   ProbeTarget target{op.target, "workload:" + w.id, url, ProbeSettings{}};
-  target.settings.timeout = std::min<Millis>(w.failover.interval * 2, Millis(5000));
+  // Two intervals, at least 2 s: a target just started, on a provider busy
+  // with a disaster's worth of deployments, may answer slowly at first
+  // without being down.
+  target.settings.timeout = std::clamp<Millis>(w.failover.interval * 2, Millis(2000), Millis(5000));
   json probes = json::array();
   std::string failure;
   for (int i = 0; i < w.failover.recoveries; ++i) {
