@@ -166,6 +166,15 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
     }, Millis(1000));
     log("probing provider endpoints as vantage \"" + *o.probe_vantage + "\"");
   }
+  // The catalog's rank evidence (measurements, expected credits,
+  // observations) is recomputed here, not by the request that finds it a
+  // minute old: rank requests answer from the last one meanwhile.
+  p.scheduler->Register("rank-evidence", [catalog = p.catalog.get(), qos = p.qos.get(), clock = &p.clock, log]() -> std::optional<MonoTime> {
+    auto snapshot = catalog->Snapshot();
+    Status refreshed = snapshot.ok() ? qos->RefreshShared(*snapshot, clock->Now()) : snapshot.status();
+    if (!refreshed.ok()) log("rank evidence not refreshed: " + refreshed.ToString());
+    return clock->Monotonic() + QosService::kRankEvidenceRefresh;
+  });
   // Unfinished operations resume on the runner's first tick.
   p.orchestrator->Start(*p.scheduler);
   p.detector->Start();

@@ -402,6 +402,13 @@ Result<std::shared_ptr<const ObservationMap>> QosService::ObservationsShared(con
   return observations_memo_.Get(s, generation_.load(), now, [&](const CatalogSnapshot& c) { return Observations(c, now); });
 }
 
+Status QosService::RefreshShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now) {
+  const uint64_t generation = generation_.load();
+  ICB_RETURN_IF_ERROR(measured_memo_.Refresh(s, generation, now, [&](const CatalogSnapshot& c) { return Measured(c, now); }));
+  ICB_RETURN_IF_ERROR(credits_memo_.Refresh(s, generation, now, [&](const CatalogSnapshot& c) { return ExpectedCredits(c, now); }));
+  return observations_memo_.Refresh(s, generation, now, [&](const CatalogSnapshot& c) { return Observations(c, now); });
+}
+
 Status GatherRankEvidence(const std::shared_ptr<const CatalogSnapshot>& snapshot, const Profile& profile, const std::string& pointer,
                           TimePoint now, QosService* qos, RankEvidence& out) {
   if (!qos) return GatherRankEvidence(*snapshot, profile, pointer, now, qos, out);

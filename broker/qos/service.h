@@ -54,7 +54,10 @@ class MinuteCache {
 // measurements) for the serving snapshot: one lookup per rank request instead
 // of a locked per-provider lookup and a copy of each entry. Kept while the
 // snapshot is the same object (held here, so its address is not reused), the
-// QoS generation is unchanged, and for at most a minute of `now`.
+// QoS generation is unchanged, and for at most a minute of `now`. The
+// broker refreshes it in the background (Refresh, well within the minute)
+// and swaps the new value in whole, so a rank request never computes it
+// unless the catalog or the events changed.
 template <typename T>
 class CatalogMemo {
  public:
@@ -89,6 +92,21 @@ class CatalogMemo {
     at_ = now;
     value_ = shared;
     return shared;
+  }
+
+  // Computes the value for `snapshot` now, whatever its age, and swaps it
+  // in whole; requests meanwhile answer from the previous one.
+  template <typename Compute>
+  Status Refresh(const std::shared_ptr<const CatalogSnapshot>& snapshot, uint64_t generation, TimePoint now, const Compute& compute) {
+    std::lock_guard computing(compute_mu_);
+    ICB_ASSIGN_OR_RETURN(T computed, compute(*snapshot));
+    auto shared = std::make_shared<const T>(std::move(computed));
+    std::lock_guard lock(mu_);
+    snapshot_ = snapshot;
+    generation_ = generation;
+    at_ = now;
+    value_ = std::move(shared);
+    return Status::Ok();
   }
 
  private:
@@ -152,6 +170,11 @@ class QosService {
   Result<std::shared_ptr<const MeasuredMap>> MeasuredShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now);
   Result<std::shared_ptr<const CreditMap>> ExpectedCreditsShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now);
   Result<std::shared_ptr<const ObservationMap>> ObservationsShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now);
+  // Computes the three for `s` now and swaps them in (the broker's
+  // background task, every kRankEvidenceRefresh): requests never wait for
+  // the minute's recomputation.
+  Status RefreshShared(const std::shared_ptr<const CatalogSnapshot>& s, TimePoint now);
+  static constexpr std::chrono::seconds kRankEvidenceRefresh{20};
 
  private:
   Result<std::shared_ptr<const CatalogSnapshot>> Entry(std::string_view provider, const ProviderEntry** entry);
