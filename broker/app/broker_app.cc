@@ -1,5 +1,8 @@
 #include "broker/app/broker_app.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "broker/ports/credentials.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/scheduler.h"
@@ -22,6 +25,11 @@ constexpr Millis kCatalogRefresh{100};
 // The scheduler's pool: probes block on the network for up to their timeout,
 // so a few run side by side; everything periodic shares these.
 constexpr int kSchedulerThreads = 4;
+
+int HttpThreads(const BrokerOptions& o) {
+  if (o.http_threads > 0) return o.http_threads;
+  return std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
 }  // namespace
 
@@ -64,7 +72,9 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   p.adapters = std::make_unique<AdapterRegistry>(*p.schemas);
   RegisterBuiltinAdapters(*p.adapters);
   RedisStoreOptions store_options;
-  store_options.pool_size = o.http_threads;
+  // A connection for each thread that may talk to Redis at once: the HTTP
+  // threads, the operation workers, the scheduler's and the data mover's.
+  store_options.pool_size = HttpThreads(o) + o.operation_workers + kSchedulerThreads + 4;
   if (o.redis) {
     store_options.address = *o.redis;
   } else {
@@ -142,7 +152,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
 
 Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
   p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get());
-  p.server = NewBeastHttpServer(o.http_threads, o.http);
+  p.server = NewBeastHttpServer(HttpThreads(o), o.http);
   ICB_RETURN_IF_ERROR(p.server->Start(o.host, o.port, p.api->AsHandler()));
   log("listening on http://" + o.host + ":" + std::to_string(p.server->port()));
 

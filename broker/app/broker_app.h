@@ -18,7 +18,10 @@ namespace icb {
 struct BrokerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (BrokerApp::port() tells which)
-  int http_threads = 16;
+  // Threads serving HTTP; 0: one per CPU core (at least 2). Requests are
+  // CPU work and short Redis calls: more threads than cores only time-slice
+  // them (on 2 cores, 16 threads put a rank's p99 at 29 ms, 2 at 7.6 ms).
+  int http_threads = 0;
   std::optional<RedisAddress> redis;  // unset: an embedded redis-server in data_dir
   std::string data_dir = "./icbroker-data";
   std::string appendfsync = "always";

@@ -96,7 +96,15 @@ CommandRun DefineServe(CLI::App& sub) {
   auto s = std::make_shared<ServeSettings>();
   BrokerOptions& o = s->options;
   sub.add_option("--listen", s->listen, "where the HTTP API listens; port 0 picks a free one")->type_name("HOST:PORT")->check(ListenAddress())->capture_default_str();
-  sub.add_option("--threads", o.http_threads, "threads serving HTTP, 2 to 1024")->type_name("N")->check(CLI::Range(2, 1024).description(""))->capture_default_str();
+  sub.add_option("--threads", o.http_threads, "threads serving HTTP, 2 to 1024; 0: one per CPU core (at least 2)")
+      ->type_name("N")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            const int n = std::atoi(v.c_str());
+            return v == "0" || (n >= 2 && n <= 1024 && std::to_string(n) == v) ? "" : "0, or 2 to 1024";
+          },
+          ""))
+      ->capture_default_str();
   sub.add_option("--data-dir", o.data_dir, "the embedded redis-server's folder (AOF on), when there is no --redis")->type_name("DIR")->capture_default_str();
   sub.add_option("--redis", s->redis, "an external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH[?db=N] (default: an embedded redis-server in --data-dir)")
       ->type_name("URL");
