@@ -66,16 +66,55 @@ class MemoryStore final : public Store {
                                  const std::vector<std::pair<std::string, std::string>>& set_adds) override {
     std::lock_guard lock(mu_);
     long long appended = 0;
-    for (const auto& g : groups) {
-      auto& seen = sets_[g.seen_key];
-      for (const auto& [member, record] : g.items) {
-        if (!seen.insert(member).second) continue;
-        strings_[g.data_key] += record;
-        ++appended;
-      }
-    }
+    for (const auto& g : groups) appended += ApplyGroup(g);
     for (const auto& [set, member] : set_adds) sets_[set].insert(member);
     return appended;
+  }
+
+  Result<std::vector<LogEntry>> LogRead(std::string_view log, std::string_view index, long long after, size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<LogEntry> out;
+    auto l = logs_.find(log);
+    if (l == logs_.end()) return out;
+    if (index.empty()) {
+      for (auto it = l->second.records.upper_bound(after); it != l->second.records.end() && out.size() < limit; ++it)
+        out.push_back({it->first, it->second.record});
+      return out;
+    }
+    auto ix = l->second.indexes.find(index);
+    if (ix == l->second.indexes.end()) return out;
+    for (auto it = ix->second.upper_bound(after); it != ix->second.end() && out.size() < limit; ++it)
+      out.push_back({*it, l->second.records.at(*it).record});
+    return out;
+  }
+
+  Result<size_t> LogTrim(std::string_view log, std::string_view seen_key, long long below, size_t most) override {
+    std::lock_guard lock(mu_);
+    auto l = logs_.find(log);
+    if (l == logs_.end()) return size_t{0};
+    size_t n = 0;
+    auto& recs = l->second.records;
+    while (!recs.empty() && recs.begin()->first < below && n < most) {
+      const auto& [seq, rec] = *recs.begin();
+      if (auto s = sets_.find(seen_key); s != sets_.end()) s->second.erase(rec.id);
+      for (const auto& name : rec.indexes)
+        if (auto ix = l->second.indexes.find(name); ix != l->second.indexes.end() && (ix->second.erase(seq), ix->second.empty()))
+          l->second.indexes.erase(ix);
+      recs.erase(recs.begin());
+      ++n;
+    }
+    return n;
+  }
+
+  Result<LogSize> LogStat(std::string_view log) override {
+    std::lock_guard lock(mu_);
+    LogSize out;
+    auto l = logs_.find(log);
+    if (l == logs_.end() || l->second.records.empty()) return out;
+    out.records = l->second.records.size();
+    out.first = l->second.records.begin()->first;
+    out.last = l->second.records.rbegin()->first;
+    return out;
   }
 
   Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) override {
@@ -131,11 +170,7 @@ class MemoryStore final : public Store {
       for (const auto& [set, member] : w.set_remove)
         if (auto si = sets_.find(set); si != sets_.end()) si->second.erase(member);
     }
-    for (const auto& g : appends) {
-      auto& seen = sets_[g.seen_key];
-      for (const auto& [member, record] : g.items)
-        if (seen.insert(member).second) strings_[g.data_key] += record;
-    }
+    for (const auto& g : appends) ApplyGroup(g);
     return versions;
   }
 
@@ -166,6 +201,35 @@ class MemoryStore final : public Store {
     Lease lease;
     MonoTime expires;
   };
+  struct LogRecord {
+    std::string id, record;
+    std::vector<std::string> indexes;
+  };
+  struct Log {
+    long long next = 0;                     // the last number given
+    std::map<long long, LogRecord> records;  // by number
+    std::map<std::string, std::set<long long>, std::less<>> indexes;
+  };
+  // Under mu_: the group's new records; how many.
+  long long ApplyGroup(const AppendGroup& g) {
+    auto& seen = sets_[g.seen_key];
+    long long appended = 0;
+    for (size_t k = 0; k < g.items.size(); ++k) {
+      const auto& [member, record] = g.items[k];
+      if (!seen.insert(member).second) continue;
+      ++appended;
+      if (!g.log) {
+        strings_[g.data_key] += record;
+        continue;
+      }
+      Log& l = logs_[g.data_key];
+      const long long seq = ++l.next;
+      LogRecord rec{member, record, k < g.indexes.size() ? g.indexes[k] : std::vector<std::string>{}};
+      for (const auto& name : rec.indexes) l.indexes[name].insert(seq);
+      l.records.emplace(seq, std::move(rec));
+    }
+    return appended;
+  }
   long long LatestEpoch(std::string_view lease) const {
     auto it = epochs_.find(lease);
     return it == epochs_.end() ? 0 : it->second;
@@ -181,6 +245,7 @@ class MemoryStore final : public Store {
   std::map<std::string, std::set<std::string>, std::less<>> sets_;
   std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> hashes_;
   std::map<std::string, long long, std::less<>> counters_;
+  std::map<std::string, Log, std::less<>> logs_;
 };
 
 }  // namespace

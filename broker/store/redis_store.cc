@@ -89,6 +89,60 @@ Status ReplyError(const redisReply* r) {
   return Internal("Redis: " + msg);
 }
 
+// The Lua both append scripts share: applies one AppendGroup from ARGV[i]
+// on (seen, data, mode, count, then per item: member, record, index count,
+// index names...) and returns the next i and how many were new. Mode 'l':
+// data is an indexed log: DATA:seq (the last number given), DATA:rec
+// (number -> record), DATA:meta (number -> member and index names, for
+// LogTrim), DATA:all and DATA:ix:NAME (sorted sets of numbers).
+constexpr std::string_view kAppendGroupLua = R"LUA(
+local function append_group(i)
+  local seen, data, mode, count = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  local n = 0
+  for k = 1, count do
+    local member, record, nidx = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+    if redis.call('SADD', seen, member) == 1 then
+      n = n + 1
+      if mode == 'l' then
+        local seq = redis.call('INCR', data .. ':seq')
+        redis.call('HSET', data .. ':rec', seq, record)
+        redis.call('ZADD', data .. ':all', seq, seq)
+        local meta = member
+        for x = 1, nidx do
+          redis.call('ZADD', data .. ':ix:' .. ARGV[i + 2 + x], seq, seq)
+          meta = meta .. '\n' .. ARGV[i + 2 + x]
+        end
+        redis.call('HSET', data .. ':meta', seq, meta)
+      else
+        redis.call('APPEND', data, record)
+      end
+    end
+    i = i + 3 + nidx
+  end
+  return i, n
+end
+)LUA";
+
+// The arguments kAppendGroupLua reads, after the number of groups.
+void AddGroupArgs(const std::vector<AppendGroup>& groups, std::deque<std::string>& numbers, std::vector<std::string_view>& args) {
+  args.push_back(numbers.emplace_back(std::to_string(groups.size())));
+  for (const auto& g : groups) {
+    args.push_back(g.seen_key);
+    args.push_back(g.data_key);
+    args.push_back(g.log ? "l" : "s");
+    args.push_back(numbers.emplace_back(std::to_string(g.items.size())));
+    for (size_t k = 0; k < g.items.size(); ++k) {
+      args.push_back(g.items[k].first);
+      args.push_back(g.items[k].second);
+      const std::vector<std::string> none;
+      const auto& names = g.log && k < g.indexes.size() ? g.indexes[k] : none;
+      args.push_back(numbers.emplace_back(std::to_string(names.size())));
+      for (const auto& n : names) args.push_back(n);
+    }
+  }
+}
+
 class RedisStoreImpl final : public Store {
  public:
   explicit RedisStoreImpl(RedisStoreOptions o) : opt_(std::move(o)) {}
@@ -127,18 +181,12 @@ class RedisStoreImpl final : public Store {
                                  const std::vector<std::pair<std::string, std::string>>& set_adds) override {
     // One script call: atomic (Redis runs it alone, and writes its effects to
     // the AOF as one transaction), durable when it returns, one round trip.
-    static constexpr std::string_view kScript = R"LUA(
+    static const std::string kScript = std::string(kAppendGroupLua) + R"LUA(
 local n, i = 0, 2
 for g = 1, tonumber(ARGV[1]) do
-  local seen, data, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  i = i + 3
-  for k = 1, count do
-    if redis.call('SADD', seen, ARGV[i]) == 1 then
-      redis.call('APPEND', data, ARGV[i + 1])
-      n = n + 1
-    end
-    i = i + 2
-  end
+  local added
+  i, added = append_group(i)
+  n = n + added
 end
 for s = 1, tonumber(ARGV[i]) do
   redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
@@ -146,29 +194,89 @@ for s = 1, tonumber(ARGV[i]) do
 end
 return n
 )LUA";
-    std::vector<std::string> numbers;  // keeps the count strings alive for argv
-    numbers.reserve(groups.size() + 2);
+    std::deque<std::string> numbers;  // keeps the number strings alive for argv (no reallocation)
     std::vector<std::string_view> args = {"EVAL", kScript, "0"};
-    numbers.push_back(std::to_string(groups.size()));
-    args.push_back(numbers.back());
-    for (const auto& g : groups) {
-      args.push_back(g.seen_key);
-      args.push_back(g.data_key);
-      numbers.push_back(std::to_string(g.items.size()));
-      args.push_back(numbers.back());
-      for (const auto& [member, record] : g.items) {
-        args.push_back(member);
-        args.push_back(record);
-      }
-    }
-    numbers.push_back(std::to_string(set_adds.size()));
-    args.push_back(numbers.back());
+    AddGroupArgs(groups, numbers, args);
+    args.push_back(numbers.emplace_back(std::to_string(set_adds.size())));
     for (const auto& [set, member] : set_adds) {
       args.push_back(set);
       args.push_back(member);
     }
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, /*retry=*/false));
     return static_cast<long long>(r->integer);
+  }
+
+  Result<std::vector<LogEntry>> LogRead(std::string_view log, std::string_view index, long long after, size_t limit) override {
+    // The numbers and their records in one script: one round trip, one moment.
+    static constexpr std::string_view kScript = R"LUA(
+local seqs = redis.call('ZRANGEBYSCORE', ARGV[1], '(' .. ARGV[3], '+inf', 'LIMIT', 0, tonumber(ARGV[4]))
+if #seqs == 0 then return {} end
+local recs = redis.call('HMGET', ARGV[2], unpack(seqs))
+local out = {}
+for k = 1, #seqs do
+  out[#out + 1] = seqs[k]
+  out[#out + 1] = recs[k] or ''
+end
+return out
+)LUA";
+    std::vector<LogEntry> out;
+    if (limit == 0) return out;
+    const std::string set = std::string(log) + (index.empty() ? ":all" : ":ix:" + std::string(index));
+    const std::string recs = std::string(log) + ":rec";
+    const std::string from = std::to_string(after), most = std::to_string(std::min<size_t>(limit, 5000));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", set, recs, from, most}, /*retry=*/true));
+    if (r->type != REDIS_REPLY_ARRAY) return Internal("Redis: unexpected log read reply");
+    for (size_t k = 0; k + 1 < r->elements; k += 2) {
+      LogEntry e;
+      try {
+        e.seq = std::stoll(std::string(r->element[k]->str, r->element[k]->len));
+      } catch (...) {
+        return Internal("Redis: log " + std::string(log) + " holds a number that is not one");
+      }
+      e.record.assign(r->element[k + 1]->str, r->element[k + 1]->len);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<size_t> LogTrim(std::string_view log, std::string_view seen_key, long long below, size_t most) override {
+    static constexpr std::string_view kScript = R"LUA(
+local log = ARGV[1]
+local seqs = redis.call('ZRANGEBYSCORE', log .. ':all', '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+for _, seq in ipairs(seqs) do
+  local meta = redis.call('HGET', log .. ':meta', seq)
+  if meta then
+    local first = true
+    for part in string.gmatch(meta, '[^\n]+') do
+      if first then
+        redis.call('SREM', ARGV[2], part)
+        first = false
+      else
+        redis.call('ZREM', log .. ':ix:' .. part, seq)
+      end
+    end
+  end
+  redis.call('HDEL', log .. ':rec', seq)
+  redis.call('HDEL', log .. ':meta', seq)
+  redis.call('ZREM', log .. ':all', seq)
+end
+return #seqs
+)LUA";
+    const std::string b = std::to_string(below), m = std::to_string(most);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log, seen_key, b, m}, /*retry=*/false));
+    return static_cast<size_t>(r->integer);
+  }
+
+  Result<LogSize> LogStat(std::string_view log) override {
+    static constexpr std::string_view kScript = R"LUA(
+local all = ARGV[1] .. ':all'
+local n = redis.call('ZCARD', all)
+if n == 0 then return {0, 0, 0} end
+return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZRANGE', all, -1, -1)[1])}
+)LUA";
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log}, /*retry=*/true));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return Internal("Redis: unexpected log size reply");
+    return LogSize{static_cast<size_t>(r->element[0]->integer), r->element[1]->integer, r->element[2]->integer};
   }
 
   Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) override {
@@ -272,7 +380,7 @@ return n
     // script alone). Replies {0, new versions...} | {1, current version,
     // write number} | {2, latest epoch}. A write in ARGV: key, expected,
     // has value, value, adds, (set, member)..., removes, (set, member)...
-    static constexpr std::string_view kScript = R"LUA(
+    static const std::string kScript = std::string(kAppendGroupLua) + R"LUA(
 if ARGV[1] == '1' then
   local latest = tonumber(redis.call('GET', ARGV[2]) or '0')
   if latest ~= tonumber(ARGV[3]) then return {2, latest} end
@@ -308,13 +416,11 @@ for w = 1, n do
   end
   i = i + 1 + 2 * tonumber(ARGV[i])
 end
-for g = 1, tonumber(ARGV[i]) do
-  local seen, data, count = ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 3
-  for k = 1, count do
-    if redis.call('SADD', seen, ARGV[i + 1]) == 1 then redis.call('APPEND', data, ARGV[i + 2]) end
-    i = i + 2
-  end
+local groups = tonumber(ARGV[i])
+i = i + 1
+for g = 1, groups do
+  local added
+  i, added = append_group(i)
 end
 return out
 )LUA";
@@ -340,16 +446,7 @@ return out
         args.push_back(member);
       }
     }
-    args.push_back(number(static_cast<long long>(appends.size())));
-    for (const auto& g : appends) {
-      args.push_back(g.seen_key);
-      args.push_back(g.data_key);
-      args.push_back(number(static_cast<long long>(g.items.size())));
-      for (const auto& [member, record] : g.items) {
-        args.push_back(member);
-        args.push_back(record);
-      }
-    }
+    AddGroupArgs(appends, numbers, args);
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, /*retry=*/false));
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) return Internal("Redis: unexpected compare-and-set reply");
     long long code = r->element[0]->integer;

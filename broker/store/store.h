@@ -52,10 +52,25 @@ class WriteBatch {
 
 // Records appended to data_key unless their member is already in the set
 // seen_key (first write wins; a retried batch changes nothing).
+//
+// With `log` set, data_key names an indexed log instead of a string: each
+// new record gets the log's next number (1, 2, ...: the order appended),
+// is listed in the whole log and under the index names `indexes[k]` of
+// item k, and is read a page at a time from a number on (LogRead) and
+// trimmed from the oldest (LogTrim) without reading the rest. The audit
+// trail is one.
 struct AppendGroup {
   std::string seen_key;
   std::string data_key;
   std::vector<std::pair<std::string, std::string>> items;  // member, record
+  bool log = false;
+  std::vector<std::vector<std::string>> indexes = {};  // log: per item (missing: none)
+};
+
+// One record of an indexed log and its number.
+struct LogEntry {
+  long long seq = 0;
+  std::string record;
 };
 
 // A record only compare-and-set changes, with a version that counts its
@@ -113,6 +128,20 @@ class Store {
   // Values of many string keys in one round trip; nullopt for absent keys.
   virtual Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) = 0;
   virtual Result<std::vector<std::string>> SetMembers(std::string_view key) = 0;
+
+  // Indexed logs (AppendGroup::log). Up to `limit` records of `log` listed
+  // under `index` ("": the whole log) numbered above `after`, ascending.
+  virtual Result<std::vector<LogEntry>> LogRead(std::string_view log, std::string_view index, long long after, size_t limit) = 0;
+  // Removes the records numbered below `below` from the log, its indexes
+  // and `seen_key`; returns how many. Bounded work per call: at most
+  // `most` records (call again while it returns `most`).
+  virtual Result<size_t> LogTrim(std::string_view log, std::string_view seen_key, long long below, size_t most) = 0;
+  // How many records the log holds, and the numbers of its oldest and newest (0, 0: none).
+  struct LogSize {
+    size_t records = 0;
+    long long first = 0, last = 0;
+  };
+  virtual Result<LogSize> LogStat(std::string_view log) = 0;
 
   // Versioned records (separate from the hashes, counters and strings above).
   virtual Result<std::optional<Versioned>> GetVersioned(std::string_view key) = 0;

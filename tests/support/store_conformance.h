@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -191,8 +193,61 @@ TYPED_TEST_P(StoreConformance, CompareAndSetAllWritesEveryRecordOrNone) {
   EXPECT_FALSE(s.GetVersioned("x")->has_value());
 }
 
+// An indexed log: numbered in the order appended, once per member (also
+// when appended with a compare-and-set), read a page at a time from a
+// number on, whole or by index, and trimmed from the oldest.
+TYPED_TEST_P(StoreConformance, AnIndexedLogPagesByIndexAndTrimsFromTheOldest) {
+  Store& s = *this->store_;
+  auto group = [](std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> items) {
+    AppendGroup g{"trail:ids", "trail", {}, true, {}};
+    for (auto& [id, rec, idx] : items) {
+      g.items.emplace_back(id, rec);
+      g.indexes.push_back(idx);
+    }
+    return g;
+  };
+  EXPECT_TRUE(s.LogRead("trail", "", 0, 10)->empty());
+  EXPECT_EQ(s.LogStat("trail")->records, 0u);
+  ASSERT_EQ(*s.AppendUnique({group({{"e1", "one", {"w:a", "k:x"}}, {"e2", "two\nlines", {"w:b"}}, {"e3", "three", {"w:a"}}})}, {}), 3);
+  // The same member again adds nothing, also through a compare-and-set.
+  ASSERT_TRUE(s.CompareAndSetAll({{"rec", 0, "v", {}, {}}}, {group({{"e2", "again", {"w:a"}}, {"e4", "four", {"w:a", "k:x"}}})}).ok());
+  auto all = *s.LogRead("trail", "", 0, 10);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].record, "one");
+  EXPECT_EQ(all[1].record, "two\nlines");
+  EXPECT_EQ(all[3].record, "four");
+  for (size_t k = 1; k < all.size(); ++k) EXPECT_GT(all[k].seq, all[k - 1].seq);
+  // By index, a page at a time.
+  auto a1 = *s.LogRead("trail", "w:a", 0, 2);
+  ASSERT_EQ(a1.size(), 2u);
+  EXPECT_EQ(a1[0].record, "one");
+  EXPECT_EQ(a1[1].record, "three");
+  auto a2 = *s.LogRead("trail", "w:a", a1[1].seq, 2);
+  ASSERT_EQ(a2.size(), 1u);
+  EXPECT_EQ(a2[0].record, "four");
+  EXPECT_TRUE(s.LogRead("trail", "w:a", a2[0].seq, 2)->empty());
+  EXPECT_EQ(s.LogRead("trail", "k:x", 0, 10)->size(), 2u);
+  EXPECT_TRUE(s.LogRead("trail", "w:none", 0, 10)->empty());
+  auto stat = *s.LogStat("trail");
+  EXPECT_EQ(stat.records, 4u);
+  EXPECT_EQ(stat.first, all[0].seq);
+  EXPECT_EQ(stat.last, all[3].seq);
+  // Trimmed below the third, one at a time: gone from every index and from
+  // the members seen (the same member may come again).
+  EXPECT_EQ(*s.LogTrim("trail", "trail:ids", all[2].seq, 1), 1u);
+  EXPECT_EQ(*s.LogTrim("trail", "trail:ids", all[2].seq, 10), 1u);
+  EXPECT_EQ(*s.LogTrim("trail", "trail:ids", all[2].seq, 10), 0u);
+  EXPECT_EQ(s.LogRead("trail", "", 0, 10)->size(), 2u);
+  EXPECT_EQ(s.LogRead("trail", "k:x", 0, 10)->size(), 1u);
+  EXPECT_TRUE(s.LogRead("trail", "w:b", 0, 10)->empty());
+  EXPECT_EQ(s.LogStat("trail")->first, all[2].seq);
+  ASSERT_EQ(*s.AppendUnique({group({{"e1", "one again", {}}})}, {}), 1);
+  EXPECT_GT(s.LogRead("trail", "", 0, 10)->back().seq, all[3].seq);  // numbers are never reused
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues,
                             AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
-                            LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone);
+                            LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone,
+                            AnIndexedLogPagesByIndexAndTrimsFromTheOldest);
 
 }  // namespace icb

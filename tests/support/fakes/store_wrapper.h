@@ -21,6 +21,13 @@ class StoreWrapper : public Store {
   }
   Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& k) override { return target_.GetMany(k); }
   Result<std::vector<std::string>> SetMembers(std::string_view k) override { return target_.SetMembers(k); }
+  Result<std::vector<LogEntry>> LogRead(std::string_view l, std::string_view i, long long after, size_t n) override {
+    return target_.LogRead(l, i, after, n);
+  }
+  Result<size_t> LogTrim(std::string_view l, std::string_view seen, long long below, size_t most) override {
+    return target_.LogTrim(l, seen, below, most);
+  }
+  Result<LogSize> LogStat(std::string_view l) override { return target_.LogStat(l); }
   Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return target_.GetVersioned(k); }
   Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& w, const std::vector<AppendGroup>& a,
                                                   const Fence* f) override {
