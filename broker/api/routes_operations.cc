@@ -66,12 +66,20 @@ HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
     if (n < 1 || n > static_cast<long>(kMaxEventsListed)) errors.push_back({"", "limit= is an integer from 1 to " + std::to_string(kMaxEventsListed) + ", got \"" + v + "\""});
     else f.limit = static_cast<size_t>(n);
   }
+  if (auto it = r.query.find("after"); it != r.query.end()) {
+    // A cursor this route answered: the number of an event (at most 18 digits).
+    const std::string& v = it->second;
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+      errors.push_back({"", "after= is a cursor a page answered as next (digits, at most 18), got " + std::to_string(v.size()) + " characters that are not one"});
+    else f.after = std::stoll(v);
+  }
   if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
   auto page = ctx.audit.Query(f);
   if (!page.ok()) return ProblemResponse(page.status());
   nlohmann::json events = nlohmann::json::array();
   for (const auto& e : page->events) events.push_back(AuditEventToJson(e));
-  return JsonResponse(200, nlohmann::json{{"events", std::move(events)}, {"left_off", page->left_off}}.dump());
+  nlohmann::json next = page->next ? nlohmann::json(std::to_string(*page->next)) : nlohmann::json(nullptr);
+  return JsonResponse(200, nlohmann::json{{"events", std::move(events)}, {"next", std::move(next)}}.dump());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "broker/catalog/loader.h"
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/triggers/detector.h"
+#include "broker/orchestrator/engine/audit.h"
 #include "broker/orchestrator/orchestrator.h"
 #include "broker/orchestrator/providers/call_gate.h"
 #include "broker/orchestrator/providers/provider_adapters.h"
@@ -88,6 +89,9 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   }
   p.store = NewRedisStore(store_options);
   ICB_RETURN_IF_ERROR(p.store->Ping());
+  // A trail kept before the indexed log moves into it once.
+  ICB_ASSIGN_OR_RETURN(size_t moved, AuditLog(*p.store).MoveLegacyTrail());
+  if (moved > 0) log("audit trail: " + std::to_string(moved) + " events moved into the indexed log");
 
   CatalogOptions catalog_options{&p.clock, kCatalogRefresh, {}};
   // Adapter references are checked when a provider is stored, not first
@@ -184,6 +188,15 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
     Status refreshed = snapshot.ok() ? qos->RefreshShared(*snapshot, clock->Now()) : snapshot.status();
     if (!refreshed.ok()) log("rank evidence not refreshed: " + refreshed.ToString());
     return clock->Monotonic() + QosService::kRankEvidenceRefresh;
+  });
+  // The audit trail keeps events_retention_days; older ones go hourly, a
+  // thousand at a time.
+  const auto retention = std::chrono::hours(24) * o.events_retention_days;
+  p.scheduler->Register("events-retention", [store = p.store.get(), clock = &p.clock, retention, log]() -> std::optional<MonoTime> {
+    auto trimmed = AuditLog(*store).Trim(clock->Now() - retention);
+    if (!trimmed.ok()) log("audit retention: " + trimmed.status().ToString());
+    else if (*trimmed > 0) log("audit retention: " + std::to_string(*trimmed) + " events older than the retention forgotten");
+    return clock->Monotonic() + std::chrono::hours(1);
   });
   // Unfinished operations resume on the runner's first tick.
   p.orchestrator->Start(*p.scheduler);

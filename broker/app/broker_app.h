@@ -42,6 +42,8 @@ struct BrokerOptions {
   // split); more wait, priority 1 first. A provider that wants fewer says
   // so with 429 and Retry-After, which every call waits out.
   int provider_calls = 16;
+  // Audit events older than this are forgotten (checked hourly).
+  int events_retention_days = 400;
   HttpServerLimits http;
   ApiLimits api;
 };

@@ -121,9 +121,14 @@ CommandRun DefineServe(CLI::App& sub) {
       ->type_name("N")
       ->check(CLI::Range(1, 1024).description(""))
       ->capture_default_str();
-  sub.add_option("--provider-calls", o.provider_calls, "control-plane calls in flight at one provider (compute, DNS, traffic split); more wait, priority 1 first")
+  sub.add_option("--provider-calls", o.provider_calls,
+                 "calls in flight at one provider's adapter (compute, DNS, traffic split, object storage) unless its calls_in_flight says; more wait, priority 1 first")
       ->type_name("N")
       ->check(CLI::Range(1, 1024).description(""))
+      ->capture_default_str();
+  sub.add_option("--events-retention-days", o.events_retention_days, "audit events older than this are forgotten, checked hourly (1 to 36500)")
+      ->type_name("DAYS")
+      ->check(CLI::Range(1, 36500).description(""))
       ->capture_default_str();
   sub.add_option("--broker-id", o.broker_id, "this broker as the orchestrator's lease holder; the same id after a restart takes the lease back at once (default: HOSTNAME:PORT)")
       ->type_name("ID");

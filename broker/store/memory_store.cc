@@ -57,6 +57,9 @@ class MemoryStore final : public Store {
         case WriteOp::Kind::kIncr:
           results.push_back(++counters_[op.key]);
           break;
+        case WriteOp::Kind::kDelete:
+          results.push_back(strings_.erase(op.key) + hashes_.erase(op.key) + counters_.erase(op.key) + sets_.erase(op.key) > 0 ? 1 : 0);
+          break;
       }
     }
     return results;
@@ -100,10 +103,20 @@ class MemoryStore final : public Store {
       for (const auto& name : rec.indexes)
         if (auto ix = l->second.indexes.find(name); ix != l->second.indexes.end() && (ix->second.erase(seq), ix->second.empty()))
           l->second.indexes.erase(ix);
+      if (rec.time) l->second.times.erase({*rec.time, seq});
       recs.erase(recs.begin());
       ++n;
     }
     return n;
+  }
+
+  Result<std::optional<long long>> LogSeek(std::string_view log, long long time) override {
+    std::lock_guard lock(mu_);
+    auto l = logs_.find(log);
+    if (l == logs_.end()) return std::optional<long long>();
+    auto it = l->second.times.lower_bound({time, 0});
+    if (it == l->second.times.end()) return std::optional<long long>();
+    return std::optional<long long>(it->second);
   }
 
   Result<LogSize> LogStat(std::string_view log) override {
@@ -204,11 +217,13 @@ class MemoryStore final : public Store {
   struct LogRecord {
     std::string id, record;
     std::vector<std::string> indexes;
+    std::optional<long long> time;
   };
   struct Log {
     long long next = 0;                     // the last number given
     std::map<long long, LogRecord> records;  // by number
     std::map<std::string, std::set<long long>, std::less<>> indexes;
+    std::set<std::pair<long long, long long>> times;  // (time, number)
   };
   // Under mu_: the group's new records; how many.
   long long ApplyGroup(const AppendGroup& g) {
@@ -224,7 +239,11 @@ class MemoryStore final : public Store {
       }
       Log& l = logs_[g.data_key];
       const long long seq = ++l.next;
-      LogRecord rec{member, record, k < g.indexes.size() ? g.indexes[k] : std::vector<std::string>{}};
+      LogRecord rec{member, record, k < g.indexes.size() ? g.indexes[k] : std::vector<std::string>{}, std::nullopt};
+      if (k < g.times.size()) {
+        rec.time = g.times[k];
+        l.times.insert({g.times[k], seq});
+      }
       for (const auto& name : rec.indexes) l.indexes[name].insert(seq);
       l.records.emplace(seq, std::move(rec));
     }

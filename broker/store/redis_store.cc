@@ -90,35 +90,37 @@ Status ReplyError(const redisReply* r) {
 }
 
 // The Lua both append scripts share: applies one AppendGroup from ARGV[i]
-// on (seen, data, mode, count, then per item: member, record, index count,
-// index names...) and returns the next i and how many were new. Mode 'l':
-// data is an indexed log: DATA:seq (the last number given), DATA:rec
-// (number -> record), DATA:meta (number -> member and index names, for
-// LogTrim), DATA:all and DATA:ix:NAME (sorted sets of numbers).
+// on (seen, data, mode, count, then per item: member, record, time or '',
+// index count, index names...) and returns the next i and how many were
+// new. Mode 'l': data is an indexed log: DATA:seq (the last number given),
+// DATA:rec (number -> record), DATA:meta (number -> member and index names,
+// for LogTrim), DATA:all and DATA:ix:NAME (sorted sets of numbers scored by
+// number), DATA:time (numbers scored by time, for LogSeek).
 constexpr std::string_view kAppendGroupLua = R"LUA(
 local function append_group(i)
   local seen, data, mode, count = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   i = i + 4
   local n = 0
   for k = 1, count do
-    local member, record, nidx = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+    local member, record, time, nidx = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
     if redis.call('SADD', seen, member) == 1 then
       n = n + 1
       if mode == 'l' then
         local seq = redis.call('INCR', data .. ':seq')
         redis.call('HSET', data .. ':rec', seq, record)
         redis.call('ZADD', data .. ':all', seq, seq)
+        if time ~= '' then redis.call('ZADD', data .. ':time', time, seq) end
         local meta = member
         for x = 1, nidx do
-          redis.call('ZADD', data .. ':ix:' .. ARGV[i + 2 + x], seq, seq)
-          meta = meta .. '\n' .. ARGV[i + 2 + x]
+          redis.call('ZADD', data .. ':ix:' .. ARGV[i + 3 + x], seq, seq)
+          meta = meta .. '\n' .. ARGV[i + 3 + x]
         end
         redis.call('HSET', data .. ':meta', seq, meta)
       else
         redis.call('APPEND', data, record)
       end
     end
-    i = i + 3 + nidx
+    i = i + 4 + nidx
   end
   return i, n
 end
@@ -135,6 +137,7 @@ void AddGroupArgs(const std::vector<AppendGroup>& groups, std::deque<std::string
     for (size_t k = 0; k < g.items.size(); ++k) {
       args.push_back(g.items[k].first);
       args.push_back(g.items[k].second);
+      args.push_back(g.log && k < g.times.size() ? std::string_view(numbers.emplace_back(std::to_string(g.times[k]))) : std::string_view());
       const std::vector<std::string> none;
       const auto& names = g.log && k < g.indexes.size() ? g.indexes[k] : none;
       args.push_back(numbers.emplace_back(std::to_string(names.size())));
@@ -259,12 +262,25 @@ for _, seq in ipairs(seqs) do
   redis.call('HDEL', log .. ':rec', seq)
   redis.call('HDEL', log .. ':meta', seq)
   redis.call('ZREM', log .. ':all', seq)
+  redis.call('ZREM', log .. ':time', seq)
 end
 return #seqs
 )LUA";
     const std::string b = std::to_string(below), m = std::to_string(most);
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log, seen_key, b, m}, /*retry=*/false));
     return static_cast<size_t>(r->integer);
+  }
+
+  Result<std::optional<long long>> LogSeek(std::string_view log, long long time) override {
+    const std::string key = std::string(log) + ":time", from = std::to_string(time);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYSCORE", key, from, "+inf", "LIMIT", "0", "1"}, /*retry=*/true));
+    if (r->type != REDIS_REPLY_ARRAY) return Internal("Redis: unexpected log seek reply");
+    if (r->elements == 0) return std::optional<long long>();
+    try {
+      return std::optional<long long>(std::stoll(std::string(r->element[0]->str, r->element[0]->len)));
+    } catch (...) {
+      return Internal("Redis: log " + std::string(log) + " holds a number that is not one");
+    }
   }
 
   Result<LogSize> LogStat(std::string_view log) override {
@@ -309,6 +325,7 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
         case WriteOp::Kind::kHashSetIfAbsent: commands.push_back({"HSETNX", op.key, op.field, op.value}); break;
         case WriteOp::Kind::kHashDelete: commands.push_back({"HDEL", op.key, op.field}); break;
         case WriteOp::Kind::kIncr: commands.push_back({"INCR", op.key}); break;
+        case WriteOp::Kind::kDelete: commands.push_back({"DEL", op.key}); break;
       }
     }
     commands.push_back({"EXEC"});

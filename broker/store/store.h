@@ -15,7 +15,7 @@
 namespace icb {
 
 struct WriteOp {
-  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr };
+  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr, kDelete };
   Kind kind;
   std::string key;
   std::string field;  // hash ops
@@ -44,6 +44,11 @@ class WriteBatch {
     ops_.push_back({WriteOp::Kind::kIncr, std::move(key), {}, {}});
     return *this;
   }
+  // The key gone, whatever it holds; result 1 if it existed, else 0.
+  WriteBatch& Delete(std::string key) {
+    ops_.push_back({WriteOp::Kind::kDelete, std::move(key), {}, {}});
+    return *this;
+  }
   const std::vector<WriteOp>& ops() const { return ops_; }
 
  private:
@@ -65,6 +70,7 @@ struct AppendGroup {
   std::vector<std::pair<std::string, std::string>> items;  // member, record
   bool log = false;
   std::vector<std::vector<std::string>> indexes = {};  // log: per item (missing: none)
+  std::vector<long long> times = {};  // log: per item, when it happened (ms; LogSeek); missing: not sought
 };
 
 // One record of an indexed log and its number.
@@ -136,6 +142,9 @@ class Store {
   // and `seen_key`; returns how many. Bounded work per call: at most
   // `most` records (call again while it returns `most`).
   virtual Result<size_t> LogTrim(std::string_view log, std::string_view seen_key, long long below, size_t most) = 0;
+  // The number of the first record whose time is at or after `time` (ms,
+  // AppendGroup::times); nullopt: none.
+  virtual Result<std::optional<long long>> LogSeek(std::string_view log, long long time) = 0;
   // How many records the log holds, and the numbers of its oldest and newest (0, 0: none).
   struct LogSize {
     size_t records = 0;

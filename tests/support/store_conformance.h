@@ -203,6 +203,7 @@ TYPED_TEST_P(StoreConformance, AnIndexedLogPagesByIndexAndTrimsFromTheOldest) {
     for (auto& [id, rec, idx] : items) {
       g.items.emplace_back(id, rec);
       g.indexes.push_back(idx);
+      g.times.push_back(1000 * std::stoll(id.substr(1)));  // e3 happened at 3 s
     }
     return g;
   };
@@ -228,6 +229,13 @@ TYPED_TEST_P(StoreConformance, AnIndexedLogPagesByIndexAndTrimsFromTheOldest) {
   EXPECT_TRUE(s.LogRead("trail", "w:a", a2[0].seq, 2)->empty());
   EXPECT_EQ(s.LogRead("trail", "k:x", 0, 10)->size(), 2u);
   EXPECT_TRUE(s.LogRead("trail", "w:none", 0, 10)->empty());
+  // By time: the first at or after it.
+  EXPECT_EQ(*s.LogSeek("trail", 0), all[0].seq);
+  EXPECT_EQ(*s.LogSeek("trail", 2500), all[2].seq);
+  EXPECT_EQ(*s.LogSeek("trail", 3000), all[2].seq);
+  EXPECT_EQ(*s.LogSeek("trail", 4000), all[3].seq);
+  EXPECT_FALSE(s.LogSeek("trail", 4001)->has_value());
+  EXPECT_FALSE(s.LogSeek("none", 0)->has_value());
   auto stat = *s.LogStat("trail");
   EXPECT_EQ(stat.records, 4u);
   EXPECT_EQ(stat.first, all[0].seq);
@@ -241,6 +249,7 @@ TYPED_TEST_P(StoreConformance, AnIndexedLogPagesByIndexAndTrimsFromTheOldest) {
   EXPECT_EQ(s.LogRead("trail", "k:x", 0, 10)->size(), 1u);
   EXPECT_TRUE(s.LogRead("trail", "w:b", 0, 10)->empty());
   EXPECT_EQ(s.LogStat("trail")->first, all[2].seq);
+  EXPECT_EQ(*s.LogSeek("trail", 0), all[2].seq);  // the trimmed are gone from the time index too
   ASSERT_EQ(*s.AppendUnique({group({{"e1", "one again", {}}})}, {}), 1);
   EXPECT_GT(s.LogRead("trail", "", 0, 10)->back().seq, all[3].seq);  // numbers are never reused
 }

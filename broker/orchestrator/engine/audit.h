@@ -52,23 +52,43 @@ AppendGroup AuditAppend(const std::vector<AuditEvent>& events);
 struct AuditFilter {
   std::string workload, operation, provider, kind;  // empty: any
   std::optional<TimePoint> from, to;                 // from <= at < to
+  long long after = 0;                               // the cursor: events recorded after this one
   size_t limit = 100;
 };
 
 struct AuditPage {
   std::vector<AuditEvent> events;  // in the order recorded (time order)
-  size_t left_off = 0;             // older matches not in `events`
+  // Where the next page starts (AuditFilter::after); nullopt at the end.
+  std::optional<long long> next;
 };
 
+// The trail is an indexed log in the store (Store::LogRead): every event
+// is listed under its workload, operation, provider and kind, so a filtered
+// page reads that index from the cursor on, never the whole history.
 class AuditLog {
  public:
+  // Events looked at for one page at most: a page whose filters beyond the
+  // index leave most out may hold fewer than `limit` events and a `next`.
+  static constexpr size_t kMostScanned = 10'000;
+
   explicit AuditLog(Store& store) : store_(store) {}
   // Records events on their own (those not written with an operation).
   Status Record(const std::vector<AuditEvent>& events, const Fence* fence);
-  // The newest `limit` events that match, oldest first.
+  // Up to `limit` events that match, recorded after the cursor, oldest
+  // first; `from` starts at the first event at that time (the log's time
+  // index, not by reading what came before).
   Result<AuditPage> Query(const AuditFilter& filter);
+  // Forgets the events recorded before `before` (retention); how many.
+  Result<size_t> Trim(TimePoint before);
+  // Moves a trail kept by a broker before the indexed log (one string of
+  // JSON lines) into it, once; how many events.
+  Result<size_t> MoveLegacyTrail();
 
  private:
+  // The number of the first event at or after `t` (the log's time index);
+  // nullopt: none.
+  Result<std::optional<long long>> FirstAtOrAfter(TimePoint t);
+
   Store& store_;
 };
 

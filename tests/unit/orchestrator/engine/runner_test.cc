@@ -15,6 +15,7 @@
 #include "broker/orchestrator/engine/runner.h"
 #include "tests/support/eventually.h"
 #include "tests/support/fakes/store_wrapper.h"
+#include "tests/support/orchestrator_fakes.h"
 
 namespace icb {
 namespace {
