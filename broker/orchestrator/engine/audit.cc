@@ -122,17 +122,30 @@ Result<AuditPage> AuditLog::Query(const AuditFilter& filter) {
     cursor = std::max(cursor, *first - 1);
   }
   const std::string index = IndexFor(filter);
+  // When the index is the whole filter (one field, no `to`), every record
+  // it lists matches: read just the page.
+  const int fields = !filter.workload.empty() + !filter.operation.empty() + !filter.provider.empty() + !filter.kind.empty();
+  const bool exact = fields <= 1 && !filter.to;
+  // Each field filter as AuditEventToJson writes it ("kind":"decision").
+  std::vector<std::string> needles;
+  for (auto [name, value] : {std::pair{"workload", &filter.workload}, std::pair{"operation", &filter.operation},
+                             std::pair{"provider", &filter.provider}, std::pair{"kind", &filter.kind}})
+    if (!value->empty()) needles.push_back("\"" + std::string(name) + "\":" + json(*value).dump());
   size_t scanned = 0;
   while (page.events.size() < filter.limit) {
     if (scanned >= kMostScanned) {
       page.next = cursor;
       return page;
     }
-    const size_t ask = std::min<size_t>(std::max<size_t>(filter.limit * 2, 256), kMostScanned - scanned);
+    const size_t want = exact ? filter.limit - page.events.size() : std::max<size_t>(filter.limit * 2, 256);
+    const size_t ask = std::min(want, kMostScanned - scanned);
     ICB_ASSIGN_OR_RETURN(auto entries, store_.LogRead(kEventsKey, index, cursor, ask));
     for (const auto& entry : entries) {
       ++scanned;
       cursor = entry.seq;
+      // A record without a filter's field as it is written cannot match:
+      // skipped without parsing (one that has it is parsed and checked).
+      if (std::any_of(needles.begin(), needles.end(), [&](const std::string& n) { return entry.record.find(n) == std::string::npos; })) continue;
       ICB_ASSIGN_OR_RETURN(AuditEvent e, FromLine(entry.record));
       if (!Matches(filter, e)) continue;
       page.events.push_back(std::move(e));
