@@ -2,12 +2,14 @@
 // (content type, then the bounded parse), list answers, and error pointers.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "broker/api/http.h"
+#include "broker/core/paging.h"
 #include "broker/core/status.h"
 #include "broker/schema/json_input.h"
 
@@ -21,6 +23,19 @@ struct ApiLimits {
 
 // {"name": [doc, doc, ...]} from stored JSON texts.
 std::string ArrayOf(const std::string& name, const std::vector<std::string>& docs);
+// {"name": [doc, ...], "next": cursor or null}: a page of a list (core/paging.h).
+std::string PageOf(const std::string& name, const std::vector<std::string>& docs, const std::optional<std::string>& next);
+// ?limit= of a list route: 1 to `most`; nullopt when absent or refused (an
+// error appended, naming the bound).
+std::optional<size_t> ParseLimit(const HttpRequest& r, size_t most, std::vector<FieldError>& errors);
+// ?after= and ?limit= of a list paged by id; errors appended.
+struct ListQuery {
+  std::string after;  // "": from the first
+  size_t limit = kMaxPageItems;
+};
+inline constexpr size_t kMaxCursorBytes = 128;
+ListQuery ParseListQuery(const HttpRequest& r, std::vector<FieldError>& errors);
+
 // 415 unless the body is declared JSON (application/json or application/*+json).
 Status CheckJsonContentType(const HttpRequest& r);
 // Every JSON body comes through here: bounded before any tree exists.

@@ -10,8 +10,11 @@ namespace {
 HttpResponse Documents(const ApiContext& ctx, const HttpRequest& r, Collection c) {
   const auto& p = r.path;  // v1 {collection} [id]
   if (p.size() == 2) {
-    auto list = ctx.catalog.List(c);
-    return list.ok() ? JsonResponse(200, ArrayOf(p[1], *list)) : ProblemResponse(list.status());
+    std::vector<FieldError> errors;
+    ListQuery q = ParseListQuery(r, errors);
+    if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
+    auto page = ctx.catalog.ListPage(c, q.after, q.limit);
+    return page.ok() ? JsonResponse(200, PageOf(p[1], page->documents, page->next)) : ProblemResponse(page.status());
   }
   if (r.method == "GET") {
     auto doc = ctx.catalog.Get(c, p[2]);

@@ -11,30 +11,51 @@ namespace {
 
 // The most events one answer lists (?limit=, default 100).
 constexpr size_t kMaxEventsListed = 1000;
+// The most operation records one page reads to find its matches (?state=,
+// ?kind=): a rare state does not make a page read every operation ever run.
+constexpr size_t kMaxOperationsScanned = 10000;
 
 HttpResponse ListOperations(const ApiContext& ctx, const HttpRequest& r) {
+  std::vector<FieldError> errors;
+  ListQuery q = ParseListQuery(r, errors);
   std::optional<OperationState> state;
   if (auto it = r.query.find("state"); it != r.query.end()) {
     state = OperationStateFromName(it->second);
-    if (!state) {
-      return ProblemResponse(InvalidArgument(
-          "invalid query", {{"", "state= is pending, running, waiting, succeeded, failed or cancelled, got \"" + it->second + "\""}}));
-    }
+    if (!state) errors.push_back({"", "state= is pending, running, waiting, succeeded, failed or cancelled, got \"" + it->second.substr(0, 40) + "\""});
   }
+  if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
   auto workload = r.query.find("workload");
   auto kind = r.query.find("kind");
   auto ids = workload != r.query.end() ? ctx.operations.OfWorkload(workload->second) : ctx.operations.All();
   if (!ids.ok()) return ProblemResponse(ids.status());
+  // Ids in order after the cursor, read a batch at a time until the page is
+  // full; the cursor is the last id looked at, matched or not.
+  const bool filtered = state || kind != r.query.end();
+  IdPage scan = PageIds(std::move(*ids), q.after, filtered ? kMaxOperationsScanned : q.limit);
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& id : *ids) {
-    auto op = ctx.operations.Get(id);
-    if (!op.ok()) return ProblemResponse(op.status());
-    if (!op->has_value()) continue;  // removed between the index and the record
-    if (state && (*op)->state != *state) continue;
-    if (kind != r.query.end() && (*op)->kind != kind->second) continue;
-    list.push_back(OperationToJson(**op));
+  const auto answer = [&list](const std::optional<std::string>& next) {
+    return JsonResponse(200, nlohmann::json{{"operations", std::move(list)}, {"next", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}}.dump());
+  };
+  const size_t batch = std::min(q.limit, size_t{500});
+  for (size_t from = 0; from < scan.ids.size(); from += batch) {
+    std::vector<std::string> part(scan.ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                  scan.ids.begin() + static_cast<std::ptrdiff_t>(std::min(scan.ids.size(), from + batch)));
+    auto ops = ctx.operations.GetMany(part);
+    if (!ops.ok()) return ProblemResponse(ops.status());
+    for (size_t i = 0; i < part.size(); ++i) {
+      const auto& op = (*ops)[i];
+      if (!op) continue;  // removed between the index and the record
+      if (state && op->state != *state) continue;
+      if (kind != r.query.end() && op->kind != kind->second) continue;
+      list.push_back(OperationToJson(*op));
+      if (list.size() == q.limit) {
+        // Full: the next page starts after this one, unless nothing follows it.
+        const bool more = from + i + 1 < scan.ids.size() || scan.next;
+        return answer(more ? std::optional<std::string>(part[i]) : std::nullopt);
+      }
+    }
   }
-  return JsonResponse(200, nlohmann::json{{"operations", std::move(list)}}.dump());
+  return answer(scan.next);  // at the scan's bound, the next page goes on from where it ended
 }
 
 HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
@@ -59,13 +80,7 @@ HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
     if (!t) errors.push_back({"", std::string(name) + "= is not an RFC 3339 date-time: " + why});
     else *target = *t;
   }
-  if (auto it = r.query.find("limit"); it != r.query.end()) {
-    const std::string& v = it->second;
-    const bool digits = !v.empty() && v.size() <= 4 && v.find_first_not_of("0123456789") == std::string::npos;
-    const long n = digits ? std::stol(v) : 0;
-    if (n < 1 || n > static_cast<long>(kMaxEventsListed)) errors.push_back({"", "limit= is an integer from 1 to " + std::to_string(kMaxEventsListed) + ", got \"" + v + "\""});
-    else f.limit = static_cast<size_t>(n);
-  }
+  if (auto n = ParseLimit(r, kMaxEventsListed, errors)) f.limit = *n;
   if (auto it = r.query.find("after"); it != r.query.end()) {
     // A cursor this route answered: the number of an event (at most 18 digits).
     const std::string& v = it->second;

@@ -59,9 +59,12 @@ HttpResponse PushSamples(const ApiContext& ctx, const HttpRequest& r, const std:
 
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  router.Add({"GET", "v1/workloads", body, [&ctx](const HttpRequest&, const PathParams&) {
-    auto list = ctx.workloads.List();
-    return list.ok() ? JsonResponse(200, ArrayOf("workloads", *list)) : ProblemResponse(list.status());
+  router.Add({"GET", "v1/workloads", body, [&ctx](const HttpRequest& r, const PathParams&) {
+    std::vector<FieldError> errors;
+    ListQuery q = ParseListQuery(r, errors);
+    if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
+    auto page = ctx.workloads.ListPage(q.after, q.limit);
+    return page.ok() ? JsonResponse(200, PageOf("workloads", page->documents, page->next)) : ProblemResponse(page.status());
   }});
   router.Add({"GET", "v1/workloads/{id}", body, [&ctx](const HttpRequest&, const PathParams& p) {
     auto doc = ctx.workloads.Get(p.at("id"));

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/ids.h"
+#include "broker/core/paging.h"
 #include "broker/core/time.h"
 #include "broker/model/workload.h"
 
@@ -196,6 +197,18 @@ Result<std::vector<std::string>> Catalog::List(Collection c) {
   std::vector<std::string> out;
   for (auto& [id, text] : all) out.push_back(std::move(text));
   return out;
+}
+
+Result<Catalog::Page> Catalog::ListPage(Collection c, std::string_view after, size_t limit) {
+  const std::string key(Spec(c).key);
+  ICB_ASSIGN_OR_RETURN(auto ids, store_.HashKeys(key));
+  IdPage ids_page = PageIds(std::move(ids), after, limit);
+  ICB_ASSIGN_OR_RETURN(auto texts, store_.HashGetMany(key, ids_page.ids));
+  Page page{{}, std::move(ids_page.next)};
+  for (auto& text : texts) {
+    if (text) page.documents.push_back(std::move(*text));  // else deleted between the two reads
+  }
+  return page;
 }
 
 Result<std::string> Catalog::AppendSla(std::string_view provider, const json& doc) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +130,13 @@ class Catalog {
   Result<PutResult> Put(Collection c, std::string_view id, const nlohmann::json& doc);
   Result<std::string> Get(Collection c, std::string_view id);
   Result<std::vector<std::string>> List(Collection c);  // JSON texts, ascending id
+  // A page of them: the documents whose ids sort after `after` ("": from the
+  // first), at most `limit`, read without the rest of the collection.
+  struct Page {
+    std::vector<std::string> documents;  // JSON texts, ascending id
+    std::optional<std::string> next;     // the cursor of the following page
+  };
+  Result<Page> ListPage(Collection c, std::string_view after, size_t limit);
   // NotFound when there is no such document.
   Status Delete(Collection c, std::string_view id);
 

@@ -30,6 +30,28 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  Result<std::vector<std::string>> HashKeys(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    auto h = hashes_.find(key);
+    if (h != hashes_.end()) {
+      for (const auto& [field, value] : h->second) out.push_back(field);
+    }
+    return out;
+  }
+
+  Result<std::vector<std::optional<std::string>>> HashGetMany(std::string_view key, const std::vector<std::string>& fields) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::optional<std::string>> out(fields.size());
+    auto h = hashes_.find(key);
+    if (h == hashes_.end()) return out;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      auto it = h->second.find(fields[i]);
+      if (it != h->second.end()) out[i] = it->second;
+    }
+    return out;
+  }
+
   Result<long long> GetCounter(std::string_view key) override {
     std::lock_guard lock(mu_);
     auto it = counters_.find(key);

@@ -170,6 +170,29 @@ class RedisStoreImpl final : public Store {
     return out;
   }
 
+  Result<std::vector<std::string>> HashKeys(std::string_view key) override {
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HKEYS", key}, true));
+    std::vector<std::string> out;
+    out.reserve(r->elements);
+    for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
+    return out;
+  }
+
+  Result<std::vector<std::optional<std::string>>> HashGetMany(std::string_view key, const std::vector<std::string>& fields) override {
+    std::vector<std::optional<std::string>> out;
+    if (fields.empty()) return out;
+    std::vector<std::string_view> args{"HMGET", key};
+    args.insert(args.end(), fields.begin(), fields.end());
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, true));
+    out.reserve(r->elements);
+    for (size_t i = 0; i < r->elements; ++i) {
+      const redisReply& e = *r->element[i];
+      if (e.type == REDIS_REPLY_STRING) out.emplace_back(std::string(e.str, e.len));
+      else out.emplace_back(std::nullopt);
+    }
+    return out;
+  }
+
   Result<long long> GetCounter(std::string_view key) override {
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"GET", key}, true));
     if (r->type == REDIS_REPLY_NIL) return 0LL;

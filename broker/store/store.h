@@ -120,6 +120,11 @@ class Store {
   virtual Status Ping() = 0;
   virtual Result<std::optional<std::string>> HashGet(std::string_view key, std::string_view field) = 0;
   virtual Result<std::vector<std::pair<std::string, std::string>>> HashGetAll(std::string_view key) = 0;
+  // The fields of a hash without their values (a page of a collection is
+  // chosen from these, then read with HashGetMany).
+  virtual Result<std::vector<std::string>> HashKeys(std::string_view key) = 0;
+  // Values of `fields` in one round trip; nullopt for absent ones, in order.
+  virtual Result<std::vector<std::optional<std::string>>> HashGetMany(std::string_view key, const std::vector<std::string>& fields) = 0;
   // Integer value of a counter key; 0 when absent.
   virtual Result<long long> GetCounter(std::string_view key) = 0;
   // Applies the batch atomically and durably (per the server's fsync policy)

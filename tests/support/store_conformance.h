@@ -66,6 +66,21 @@ TYPED_TEST_P(StoreConformance, BinarySafeValues) {
   EXPECT_EQ(all[0].second, value);
 }
 
+TYPED_TEST_P(StoreConformance, AHashReadsItsFieldsAndChosenValues) {
+  Store& s = *this->store_;
+  EXPECT_TRUE(s.HashKeys("h")->empty());
+  EXPECT_EQ(*s.HashGetMany("h", {"a", "b"}), (std::vector<std::optional<std::string>>{std::nullopt, std::nullopt}));
+  std::string binary("x\0y", 3);
+  WriteBatch b;
+  b.HashSet("h", "b", "2").HashSet("h", "a", "1").HashSet("h", "c d", binary).HashSet("other", "z", "9");
+  ASSERT_TRUE(s.Apply(b).ok());
+  auto keys = *s.HashKeys("h");
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b", "c d"}));
+  EXPECT_EQ(*s.HashGetMany("h", {"c d", "z", "a"}), (std::vector<std::optional<std::string>>{binary, std::nullopt, "1"}));
+  EXPECT_TRUE(s.HashGetMany("h", {})->empty());
+}
+
 TYPED_TEST_P(StoreConformance, AppendUniqueKeepsTheFirstRecordPerMember) {
   Store& s = *this->store_;
   std::string rec1("\x01\x00r1", 4), rec2("\x02\x00r2", 4), dup("\x09\x00XX", 4);
@@ -254,7 +269,7 @@ TYPED_TEST_P(StoreConformance, AnIndexedLogPagesByIndexAndTrimsFromTheOldest) {
   EXPECT_GT(s.LogRead("trail", "", 0, 10)->back().seq, all[3].seq);  // numbers are never reused
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues,
+REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues, AHashReadsItsFieldsAndChosenValues,
                             AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
                             LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone,
                             AnIndexedLogPagesByIndexAndTrimsFromTheOldest);

@@ -141,9 +141,14 @@ Status OperationStore::Write(Operation& op, std::vector<CasWrite> writes, const 
   return Status::Ok();
 }
 
-Result<std::optional<Operation>> OperationStore::Get(std::string_view id) {
-  static const RecordCodec<Operation> kRecord{"operation", RecordKey, OperationToJson, OperationFromJson};
-  return GetRecord(store_, kRecord, id);
+namespace {
+const RecordCodec<Operation> kOperationRecord{"operation", RecordKey, OperationToJson, OperationFromJson};
+}  // namespace
+
+Result<std::optional<Operation>> OperationStore::Get(std::string_view id) { return GetRecord(store_, kOperationRecord, id); }
+
+Result<std::vector<std::optional<Operation>>> OperationStore::GetMany(const std::vector<std::string>& ids) {
+  return GetRecords(store_, kOperationRecord, ids);
 }
 
 Result<std::optional<std::string>> OperationStore::FindByKey(std::string_view key) {

@@ -87,6 +87,8 @@ class OperationStore {
   // op.version on success.
   Status Update(Operation& op, const Fence* fence, const Along& along = {});
   Result<std::optional<Operation>> Get(std::string_view id);
+  // Many in one round trip, in the order of `ids`; nullopt for absent ones.
+  Result<std::vector<std::optional<Operation>>> GetMany(const std::vector<std::string>& ids);
   // The operation an idempotency key started, if any.
   Result<std::optional<std::string>> FindByKey(std::string_view idempotency_key);
   // Ids, in id order: every operation, the unfinished ones, one workload's.

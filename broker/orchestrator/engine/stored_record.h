@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,26 +33,50 @@ struct RecordCodec {
   Result<T> (*from_json)(const nlohmann::json&);  // may also throw nlohmann::json::exception on a wrong shape
 };
 
+// `stored` (the record of `id`) parsed; Internal when it does not parse as one.
+template <typename T>
+Result<T> ParseRecord(const RecordCodec<T>& codec, std::string_view id, const Versioned& stored) {
+  const auto corrupt = [&](const std::string& why) {
+    return Status(StatusCode::kInternal, std::string(codec.what) + " " + std::string(id) + ": stored record is corrupt (" + why + ")");
+  };
+  nlohmann::json j = nlohmann::json::parse(stored.value, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return corrupt("not a JSON object");
+  try {
+    auto parsed = codec.from_json(j);
+    if (!parsed.ok()) return corrupt(parsed.status().message());
+    T record = std::move(*parsed);
+    record.version = stored.version;
+    return record;
+  } catch (const nlohmann::json::exception& e) {
+    return corrupt(e.what());
+  }
+}
+
 // The record of `id` with its version; nullopt when none is stored;
 // Internal when what is stored does not parse as one.
 template <typename T>
 Result<std::optional<T>> GetRecord(Store& store, const RecordCodec<T>& codec, std::string_view id) {
   ICB_ASSIGN_OR_RETURN(auto stored, store.GetVersioned(codec.key(id)));
   if (!stored) return std::optional<T>();
-  const auto corrupt = [&](const std::string& why) {
-    return Status(StatusCode::kInternal, std::string(codec.what) + " " + std::string(id) + ": stored record is corrupt (" + why + ")");
-  };
-  nlohmann::json j = nlohmann::json::parse(stored->value, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return corrupt("not a JSON object");
-  try {
-    auto parsed = codec.from_json(j);
-    if (!parsed.ok()) return corrupt(parsed.status().message());
-    T record = std::move(*parsed);
-    record.version = stored->version;
-    return std::optional<T>(std::move(record));
-  } catch (const nlohmann::json::exception& e) {
-    return corrupt(e.what());
+  ICB_ASSIGN_OR_RETURN(T record, ParseRecord(codec, id, *stored));
+  return std::optional<T>(std::move(record));
+}
+
+// The records of `ids`, in their order, read in one round trip where the
+// store can (a page of a list).
+template <typename T>
+Result<std::vector<std::optional<T>>> GetRecords(Store& store, const RecordCodec<T>& codec, const std::vector<std::string>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(codec.key(id));
+  ICB_ASSIGN_OR_RETURN(auto stored, store.GetVersionedMany(keys));
+  std::vector<std::optional<T>> out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!stored[i]) continue;
+    ICB_ASSIGN_OR_RETURN(T record, ParseRecord(codec, ids[i], *stored[i]));
+    out[i] = std::move(record);
   }
+  return out;
 }
 
 // The compare-and-set that stores `record` over the version it was read at

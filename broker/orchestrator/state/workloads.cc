@@ -103,7 +103,7 @@ std::string SpecDigest(const json& doc) {
   return out;
 }
 
-json WorkloadCatalog::WithStatus(json doc, const std::optional<WorkloadStatus>& status) const {
+json WorkloadCatalog::WithStatus(json doc, const std::optional<WorkloadStatus>& status, const std::optional<ReplicaRecord>& replica) const {
   if (!status) {
     doc["state"] = "running";
     return doc;
@@ -114,8 +114,7 @@ json WorkloadCatalog::WithStatus(json doc, const std::optional<WorkloadStatus>& 
   if (!status->operation.empty()) doc["operation"] = status->operation;
   else doc.erase("operation");
   // Where its warm copy is, and how far behind (replication.h).
-  auto replica = GetReplica(store_, doc.value("id", ""));
-  json shown = replica.ok() ? ReplicaToJson(*replica, clock_.Now()) : json(nullptr);
+  json shown = ReplicaToJson(replica, clock_.Now());
   if (shown.is_object()) doc["replica"] = std::move(shown);
   else doc.erase("replica");
   return doc;
@@ -149,28 +148,42 @@ Result<PutResult> WorkloadCatalog::Put(std::string_view id, json doc) {
   }
   doc["placement"]["since"] = before ? before->at("placement").value("since", FormatRfc3339(clock_.Now())) : FormatRfc3339(clock_.Now());
   ICB_ASSIGN_OR_RETURN(PutResult put, catalog_.Put(Collection::kWorkloads, id, doc));
-  ICB_ASSIGN_OR_RETURN(json stored_doc, ParseJson(put.document));
-  put.document = WithStatus(std::move(stored_doc), status).dump();
+  ICB_ASSIGN_OR_RETURN(auto shown, WithStatuses({put.document}));
+  put.document = std::move(shown.front());
   return put;
 }
 
 Result<std::string> WorkloadCatalog::Get(std::string_view id) {
   ICB_ASSIGN_OR_RETURN(std::string text, catalog_.Get(Collection::kWorkloads, id));
-  ICB_ASSIGN_OR_RETURN(json doc, ParseJson(text));
-  ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
-  return WithStatus(std::move(doc), status).dump();
+  ICB_ASSIGN_OR_RETURN(auto shown, WithStatuses({std::move(text)}));
+  return std::move(shown.front());
+}
+
+Result<std::vector<std::string>> WorkloadCatalog::WithStatuses(std::vector<std::string> texts) const {
+  std::vector<json> docs;
+  std::vector<std::string> ids;
+  for (auto& text : texts) {
+    ICB_ASSIGN_OR_RETURN(json doc, ParseJson(text));
+    ids.push_back(doc.value("id", ""));
+    docs.push_back(std::move(doc));
+  }
+  ICB_ASSIGN_OR_RETURN(auto statuses, GetRecords(store_, kWorkloadStatusRecord, ids));
+  ICB_ASSIGN_OR_RETURN(auto replicas, GetRecords(store_, kReplicaRecord, ids));
+  std::vector<std::string> out;
+  out.reserve(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) out.push_back(WithStatus(std::move(docs[i]), statuses[i], replicas[i]).dump());
+  return out;
 }
 
 Result<std::vector<std::string>> WorkloadCatalog::List() {
   ICB_ASSIGN_OR_RETURN(auto texts, catalog_.List(Collection::kWorkloads));
-  std::vector<std::string> out;
-  for (auto& text : texts) {
-    ICB_ASSIGN_OR_RETURN(json doc, ParseJson(text));
-    const std::string id = doc.value("id", "");
-    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
-    out.push_back(WithStatus(std::move(doc), status).dump());
-  }
-  return out;
+  return WithStatuses(std::move(texts));
+}
+
+Result<Catalog::Page> WorkloadCatalog::ListPage(std::string_view after, size_t limit) {
+  ICB_ASSIGN_OR_RETURN(Catalog::Page page, catalog_.ListPage(Collection::kWorkloads, after, limit));
+  ICB_ASSIGN_OR_RETURN(page.documents, WithStatuses(std::move(page.documents)));
+  return page;
 }
 
 Status WorkloadCatalog::Delete(std::string_view id) {

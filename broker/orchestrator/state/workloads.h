@@ -13,6 +13,7 @@
 #include "broker/catalog/catalog.h"
 #include "broker/model/workload.h"
 #include "broker/orchestrator/engine/stored_record.h"
+#include "broker/orchestrator/state/replica.h"
 #include "broker/store/store.h"
 
 namespace icb {
@@ -62,12 +63,19 @@ class WorkloadCatalog {
   // The document with the broker's fields from its status (JSON text).
   Result<std::string> Get(std::string_view id);
   Result<std::vector<std::string>> List();
+  // A page of them by cursor (Catalog::ListPage), each with its status.
+  Result<Catalog::Page> ListPage(std::string_view after, size_t limit);
   // FailedPrecondition (409) while an operation runs for it. What runs at
   // providers is left as it is (documented): deleting forgets the workload.
   Status Delete(std::string_view id);
 
  private:
-  nlohmann::json WithStatus(nlohmann::json doc, const std::optional<WorkloadStatus>& status) const;
+  // The document as GET shows it: the broker's fields from its status and
+  // replica records.
+  nlohmann::json WithStatus(nlohmann::json doc, const std::optional<WorkloadStatus>& status,
+                            const std::optional<ReplicaRecord>& replica) const;
+  // The stored documents with their records, read in two round trips.
+  Result<std::vector<std::string>> WithStatuses(std::vector<std::string> texts) const;
 
   Catalog& catalog_;
   Store& store_;

@@ -14,6 +14,10 @@ class StoreWrapper : public Store {
   Status Ping() override { return target_.Ping(); }
   Result<std::optional<std::string>> HashGet(std::string_view k, std::string_view f) override { return target_.HashGet(k, f); }
   Result<std::vector<std::pair<std::string, std::string>>> HashGetAll(std::string_view k) override { return target_.HashGetAll(k); }
+  Result<std::vector<std::string>> HashKeys(std::string_view k) override { return target_.HashKeys(k); }
+  Result<std::vector<std::optional<std::string>>> HashGetMany(std::string_view k, const std::vector<std::string>& f) override {
+    return target_.HashGetMany(k, f);
+  }
   Result<long long> GetCounter(std::string_view k) override { return target_.GetCounter(k); }
   Result<std::vector<long long>> Apply(const WriteBatch& b) override { return target_.Apply(b); }
   Result<long long> AppendUnique(const std::vector<AppendGroup>& g, const std::vector<std::pair<std::string, std::string>>& s) override {

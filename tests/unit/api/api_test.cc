@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <fstream>
+#include <functional>
 
 #include "broker/api/api.h"
 #include "broker/api/gzip.h"
@@ -73,6 +74,58 @@ TEST_F(ApiTest, ProviderLifecycle) {
   EXPECT_EQ(Call("PUT", "/v1/providers/p1", testing::ProviderDoc("p1").dump()).status, 200);
   EXPECT_EQ(json::parse(Call("GET", "/v1/providers/p1").body)["id"], "p1");
   EXPECT_EQ(json::parse(Call("GET", "/v1/providers").body)["providers"].size(), 1u);
+}
+
+// Every page of a list, following `next` from the first: the ids in order.
+std::vector<std::string> PageThrough(const std::function<HttpResponse(const std::string&)>& get, const std::string& collection, size_t limit) {
+  std::vector<std::string> ids;
+  std::string after;
+  for (int pages = 0; pages < 100; ++pages) {
+    auto r = get("/v1/" + collection + "?limit=" + std::to_string(limit) + (after.empty() ? "" : "&after=" + after));
+    EXPECT_EQ(r.status, 200) << r.body;
+    const json page = json::parse(r.body);
+    EXPECT_LE(page[collection].size(), limit);
+    for (const auto& doc : page[collection]) ids.push_back(doc["id"]);
+    if (page["next"].is_null()) return ids;
+    after = page["next"];
+  }
+  ADD_FAILURE() << "no last page";
+  return ids;
+}
+
+TEST_F(ApiTest, ListsPageByCursorInIdOrder) {
+  for (const char* id : {"p5", "p1", "p7", "p3", "p2", "p6", "p4"}) ASSERT_EQ(Call("PUT", std::string("/v1/providers/") + id, testing::ProviderDoc(id).dump()).status, 201);
+  const auto get = [this](const std::string& target) { return Call("GET", target); };
+  EXPECT_EQ(PageThrough(get, "providers", 3), (std::vector<std::string>{"p1", "p2", "p3", "p4", "p5", "p6", "p7"}));
+  EXPECT_EQ(PageThrough(get, "providers", 7), (std::vector<std::string>{"p1", "p2", "p3", "p4", "p5", "p6", "p7"}));
+  const json first = json::parse(Call("GET", "/v1/providers?limit=3").body);
+  EXPECT_EQ(first["next"], "p3");
+  // Without a limit, the first thousand; the last page says so with null.
+  const json all = json::parse(Call("GET", "/v1/providers").body);
+  EXPECT_EQ(all["providers"].size(), 7u);
+  EXPECT_TRUE(all["next"].is_null());
+  // A write between two pages neither repeats nor skips what was there all along.
+  ASSERT_EQ(Call("PUT", "/v1/providers/p2b", testing::ProviderDoc("p2b").dump()).status, 201);
+  ASSERT_TRUE(catalog_.Delete(Collection::kProviders, "p5").ok());  // no route deletes a provider; the catalog can
+  std::vector<std::string> rest;
+  const json after_p3 = json::parse(Call("GET", "/v1/providers?limit=100&after=p3").body);
+  for (const auto& doc : after_p3["providers"]) rest.push_back(doc["id"]);
+  EXPECT_EQ(rest, (std::vector<std::string>{"p4", "p6", "p7"}));
+  // A cursor need not name a provider that exists: it is a place in id order.
+  EXPECT_EQ(json::parse(Call("GET", "/v1/providers?after=p2a").body)["providers"][0]["id"], "p2b");
+  EXPECT_TRUE(json::parse(Call("GET", "/v1/providers?after=zz").body)["providers"].empty());
+  // Profiles page the same way.
+  for (const char* id : {"b", "a", "c"}) ASSERT_EQ(Call("PUT", std::string("/v1/profiles/") + id, R"({"weights":{"availability":1}})").status, 201);
+  EXPECT_EQ(PageThrough(get, "profiles", 1), (std::vector<std::string>{"a", "b", "c"}));
+  // Refused, naming the bound, and nothing listed.
+  for (const char* bad : {"/v1/providers?limit=0", "/v1/providers?limit=1001", "/v1/providers?limit=x", "/v1/providers?limit=99999999999",
+                          "/v1/providers?after=", "/v1/providers?after=a%20b", "/v1/profiles?after=%C3%A9"}) {
+    auto r = Call("GET", bad);
+    EXPECT_EQ(Problem(r).first, 400) << bad;
+    EXPECT_NE(r.body.find(std::string(bad).find("limit") != std::string::npos ? "1 to 1000" : "1 to 128"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Call("GET", "/v1/providers?after=" + std::string(129, 'a')).status, 400);
+  EXPECT_EQ(Call("GET", "/v1/providers?after=" + std::string(128, 'a')).status, 200);
 }
 
 TEST_F(ApiTest, BadInputGetsItsStatusAndChangesNothing) {

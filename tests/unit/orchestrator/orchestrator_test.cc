@@ -379,6 +379,37 @@ TEST_F(FailoverApiTest, StartsOnceFencesOthersCancelsAndListsTheTrail) {
                           "/v1/events?after=", "/v1/events?after=-1", "/v1/events?after=1234567890123456789", "/v1/events?after=%C3%A9"})
     EXPECT_EQ(Call("GET", bad).status, 400) << bad;
   EXPECT_EQ(json::parse(Call("GET", "/v1/workloads/shop").body)["placement"]["provider"], "sim-b");
+  // Operations page by cursor in id order, also filtered: place, the cancelled failover, the one that ran.
+  const json ops = json::parse(Call("GET", "/v1/operations").body);
+  ASSERT_EQ(ops["operations"].size(), 3u);
+  EXPECT_TRUE(ops["next"].is_null());
+  json paged_ops = json::array();
+  after.clear();
+  for (int pages = 0; pages < 10; ++pages) {
+    const json page = json::parse(Call("GET", "/v1/operations?limit=1" + (after.empty() ? "" : "&after=" + after)).body);
+    for (const auto& op : page["operations"]) paged_ops.push_back(op);
+    if (page["next"].is_null()) break;
+    after = page["next"];
+  }
+  EXPECT_EQ(paged_ops, ops["operations"]);
+  // Filtered, a page may end short of its limit with a next; the pages together hold every match once.
+  std::vector<std::string> failovers;
+  after.clear();
+  for (int pages = 0; pages < 10; ++pages) {
+    const json page = json::parse(Call("GET", "/v1/operations?kind=failover&limit=1" + (after.empty() ? "" : "&after=" + after)).body);
+    EXPECT_LE(page["operations"].size(), 1u);
+    for (const auto& op : page["operations"]) {
+      EXPECT_EQ(op["kind"], "failover");
+      failovers.push_back(op["id"]);
+    }
+    if (page["next"].is_null()) break;
+    after = page["next"];
+  }
+  EXPECT_EQ(failovers, (std::vector<std::string>{std::min(id, id2), std::max(id, id2)}));
+  const json succeeded = json::parse(Call("GET", "/v1/operations?state=succeeded&workload=shop").body);
+  EXPECT_EQ(succeeded["operations"].size(), 2u);  // place and the failover that ran
+  for (const char* bad : {"/v1/operations?limit=0", "/v1/operations?after=", "/v1/operations?state=done"})
+    EXPECT_EQ(Call("GET", bad).status, 400) << bad;
 }
 
 }  // namespace

@@ -73,6 +73,24 @@ TEST_F(WorkloadApi, CreateReadListReplaceDelete) {
   EXPECT_EQ(Problem(Call("DELETE", "/v1/workloads/shop")).first, 404);
 }
 
+TEST_F(WorkloadApi, ListsPageByCursorEachWithItsStatus) {
+  for (const char* id : {"w3", "w1", "w4", "w2"}) ASSERT_EQ(Call("PUT", std::string("/v1/workloads/") + id, Doc().dump()).status, 201);
+  std::vector<std::string> ids;
+  std::string after;
+  for (int pages = 0; pages < 10; ++pages) {
+    const json page = json::parse(Call("GET", "/v1/workloads?limit=3" + (after.empty() ? "" : "&after=" + after)).body);
+    for (const auto& w : page["workloads"]) {
+      ids.push_back(w["id"]);
+      EXPECT_EQ(w["state"], "running");  // each with the broker's fields, as GET of one shows it
+      EXPECT_EQ(w, json::parse(Call("GET", "/v1/workloads/" + w["id"].get<std::string>()).body));
+    }
+    if (page["next"].is_null()) break;
+    after = page["next"];
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"w1", "w2", "w3", "w4"}));
+  EXPECT_EQ(Problem(Call("GET", "/v1/workloads?limit=1001")).first, 400);
+}
+
 TEST_F(WorkloadApi, BadReferencesAreRefusedAtTheirPointerAndChangeNothing) {
   auto with = [](const char* pointer, json value) {
     json d = Doc();
