@@ -14,27 +14,15 @@ using std::chrono::hours;
 
 double Minutes(Millis d) { return static_cast<double>(d.count()) / 60000.0; }
 
-// A stretch of one series' timeline: covered, and up or down.
-struct Segment {
-  TimePoint start, end;
-  bool ok;
-};
-
-// 10.b/10.c: a sample covers [ts, ts+i); if the next sample of the same series
-// comes later but within ts+2i, the coverage stretches to it (a late probe
-// leaves no hole); beyond that the gap is "no data". A next sample earlier
-// than ts+i cuts the coverage short (the newer observation wins).
-// Touching segments in the same state are merged, so a month of probes that
+// 10.b/10.c: a sample covers [ts, CoverageEnd); beyond that the gap is "no
+// data". Rolled-up runs come first (they end where the raw samples begin).
+// Touching runs in the same state are merged, so a month of probes that
 // are mostly up becomes a handful of runs (the sweep below is then cheap).
-std::vector<Segment> SeriesSegments(const Series& s) {
-  std::vector<Segment> out;
+std::vector<CoverageRun> SeriesSegments(const Series& s) {
+  std::vector<CoverageRun> out = s.runs;
   for (size_t i = 0; i < s.samples.size(); ++i) {
     const ProbeResult& cur = s.samples[i];
-    TimePoint end = cur.ts + cur.interval;
-    if (i + 1 < s.samples.size()) {
-      TimePoint next = s.samples[i + 1].ts;
-      if (next < end || next <= cur.ts + 2 * cur.interval) end = next;
-    }
+    const TimePoint end = CoverageEnd(cur, i + 1 < s.samples.size() ? std::optional(s.samples[i + 1].ts) : std::nullopt);
     if (end <= cur.ts) continue;
     if (!out.empty() && out.back().end == cur.ts && out.back().ok == cur.ok) out.back().end = end;
     else out.push_back({cur.ts, end, cur.ok});
@@ -138,6 +126,25 @@ Distribution Summarise(std::vector<double> values) {
   return d;
 }
 
+// The same on whole microseconds, summed exactly (latencies: LatencyMicros).
+Distribution SummariseMicros(std::vector<long long> values) {
+  Distribution d;
+  d.count = values.size();
+  if (values.empty()) return d;
+  const long long sum = std::accumulate(values.begin(), values.end(), 0LL);
+  d.mean = static_cast<double>(sum) / static_cast<double>(values.size()) / 1000.0;
+  d.max = static_cast<double>(*std::max_element(values.begin(), values.end())) / 1000.0;
+  auto at = [&](double p) {
+    auto nth = values.begin() + static_cast<std::ptrdiff_t>(RankIndex(values.size(), p));
+    std::nth_element(values.begin(), nth, values.end());
+    return static_cast<double>(*nth) / 1000.0;
+  };
+  d.p50 = at(50);
+  d.p95 = at(95);
+  d.p99 = at(99);
+  return d;
+}
+
 }  // namespace
 
 double NearestRank(const std::vector<double>& sorted, double p) { return sorted[RankIndex(sorted.size(), p)]; }
@@ -188,15 +195,22 @@ Metrics ComputeMetrics(const MetricsInput& in, TimePoint from, TimePoint to) {
     m.max_recovery_minutes = *std::max_element(recovered.begin(), recovered.end());
   }
 
-  // 3.5 / 10.g: response time over successful probes sent in the window.
-  std::vector<double> latencies;
+  // 3.5 / 10.g: response time over successful probes sent in the window
+  // (rolled-up ones by the minute they were sent in).
+  std::vector<long long> latencies;
   size_t total = 0;
-  for (const auto& s : in.series) total += s.samples.size();
+  for (const auto& s : in.series) {
+    total += s.samples.size();
+    for (const auto& l : s.latencies) total += l.count;
+  }
   latencies.reserve(total);
-  for (const auto& s : in.series)
+  for (const auto& s : in.series) {
+    for (const auto& l : s.latencies)
+      if (l.minute >= from && l.minute < to) latencies.insert(latencies.end(), l.count, l.micros);
     for (const auto& smp : s.samples)
-      if (smp.ok && smp.latency_ms && smp.ts >= from && smp.ts < to) latencies.push_back(*smp.latency_ms);
-  m.response_ms = Summarise(std::move(latencies));
+      if (smp.ok && smp.latency_ms && smp.ts >= from && smp.ts < to) latencies.push_back(LatencyMicros(*smp.latency_ms));
+  }
+  m.response_ms = SummariseMicros(std::move(latencies));
 
   // 3.3 / 10.i: successful / (scheduled + ad-hoc attempted); a scheduled backup
   // that never ran is recorded as ok=false and stays in the denominator.

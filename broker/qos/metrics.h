@@ -4,6 +4,7 @@
 // Pure: no I/O, no clock. Times are UTC instants; the caller picks the window.
 #pragma once
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,12 +13,46 @@
 
 namespace icb {
 
+// A stretch of one series' timeline, covered, and up or down (10.b): what
+// its samples say once each sample's coverage is known.
+struct CoverageRun {
+  TimePoint start, end;  // [start, end)
+  bool ok = false;
+  bool operator==(const CoverageRun&) const = default;
+};
+
+// Latencies are kept to the microsecond: a sample's statistics are computed
+// on whole microseconds, so raw samples and their rollups give the same mean
+// and percentiles whatever order they are summed in.
+inline long long LatencyMicros(double ms) { return std::llround(ms * 1000.0); }
+
+// Successful probes' latencies of one minute, by value (a rollup's).
+struct LatencyCount {
+  TimePoint minute;  // the minute the probes were sent in
+  long long micros = 0;
+  unsigned count = 0;
+  bool operator==(const LatencyCount&) const = default;
+};
+
 // Samples of one endpoint from one vantage point, ascending ts, unique ts.
+// Older data may come rolled up (qos/rollup.h): its runs and latencies by
+// minute, all before the first raw sample.
 struct Series {
   std::string endpoint;
   std::string vantage;
   std::vector<ProbeResult> samples;
+  std::vector<CoverageRun> runs = {};                // rolled up, ascending, disjoint
+  std::vector<LatencyCount> latencies = {};  // rolled up, ascending minute
 };
+
+// Where a sample's coverage ends (10.b): at ts + interval, stretched to the
+// next sample of its series if that comes within ts + 2 x interval, cut
+// short by one that comes earlier. `next`: the next sample's ts, if any.
+inline TimePoint CoverageEnd(const ProbeResult& sample, std::optional<TimePoint> next) {
+  TimePoint end = sample.ts + sample.interval;
+  if (next && (*next < end || *next <= sample.ts + 2 * sample.interval)) end = *next;
+  return end;
+}
 
 struct MetricsInput {
   // Data should reach before the window (an outage that began earlier has its

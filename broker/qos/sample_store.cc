@@ -1,5 +1,7 @@
 #include "broker/qos/sample_store.h"
 
+#include "broker/qos/rollup.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -27,7 +29,37 @@ std::string SeriesId(std::string_view provider, std::string_view endpoint, std::
 
 std::string DataKey(const std::string& series, long long day) { return "icb:qos:d:" + series + ":" + std::to_string(day); }
 std::string SeenKey(const std::string& series, long long day) { return "icb:qos:s:" + series + ":" + std::to_string(day); }
+std::string RollupKey(const std::string& series, long long day) { return "icb:qos:r:" + series + ":" + std::to_string(day); }
+std::string DaysKey(const std::string& series) { return "icb:qos:days:" + series; }
+std::string RollupDaysKey(const std::string& series) { return "icb:qos:rdays:" + series; }
 std::string SeriesSetKey(std::string_view provider) { return "icb:qos:series:" + std::string(provider); }
+
+// Raw records of a day, decoded, ascending ts (late arrivals are appended
+// out of order).
+std::vector<ProbeResult> DecodeDay(std::string_view blob, TimePoint from, TimePoint to) {
+  std::vector<ProbeResult> out;
+  out.reserve(blob.size() / SampleStore::kRecordSize);
+  for (size_t at = 0; at + SampleStore::kRecordSize <= blob.size(); at += SampleStore::kRecordSize) {
+    ProbeResult q = SampleStore::Decode(blob.substr(at, SampleStore::kRecordSize));
+    if (q.ts >= from && q.ts < to) out.push_back(q);
+  }
+  auto by_ts = [](const ProbeResult& a, const ProbeResult& b) { return a.ts < b.ts; };
+  if (!std::is_sorted(out.begin(), out.end(), by_ts)) std::sort(out.begin(), out.end(), by_ts);
+  return out;
+}
+
+std::vector<long long> SortedDays(const std::vector<std::string>& members) {
+  std::vector<long long> days;
+  for (const auto& m : members) {
+    try {
+      days.push_back(std::stoll(m));
+    } catch (...) {
+      // not a day this code wrote: left alone
+    }
+  }
+  std::sort(days.begin(), days.end());
+  return days;
+}
 
 template <typename T>
 void Put(std::string& out, size_t at, T v) {
@@ -47,7 +79,8 @@ T Get(std::string_view in, size_t at) {
 std::string SampleStore::Encode(const ProbeResult& s) {
   std::string r(kRecordSize, '\0');
   Put<int64_t>(r, 0, s.ts.time_since_epoch().count());
-  Put<double>(r, 8, s.latency_ms ? *s.latency_ms : std::numeric_limits<double>::quiet_NaN());
+  // Kept to the microsecond (metrics.h, LatencyMicros), as its rollup keeps it.
+  Put<double>(r, 8, s.latency_ms ? static_cast<double>(LatencyMicros(*s.latency_ms)) / 1000.0 : std::numeric_limits<double>::quiet_NaN());
   Put<uint32_t>(r, 16, static_cast<uint32_t>(s.interval.count()));
   Put<uint16_t>(r, 20, static_cast<uint16_t>(s.status));
   Put<uint8_t>(r, 22, s.ok ? 1 : 0);
@@ -79,6 +112,7 @@ Result<SampleStore::AppendResult> SampleStore::Append(const std::vector<QosSampl
     if (inserted) {
       it->second.seen_key = SeenKey(series, day);
       it->second.data_key = DataKey(series, day);
+      set_adds.emplace_back(DaysKey(series), std::to_string(day));
     }
     it->second.items.emplace_back(std::to_string(s.ts.time_since_epoch().count() - day * kDayMs), Encode(s));
     if (series_sets.emplace(series, s.provider).second) set_adds.emplace_back(SeriesSetKey(s.provider), s.endpoint + ":" + s.vantage);
@@ -102,23 +136,26 @@ Result<std::vector<Series>> SampleStore::Load(std::string_view provider, TimePoi
     std::string series = std::string(provider) + ":" + member;
     std::vector<std::string> keys;
     for (long long d = first; d <= last; ++d) keys.push_back(DataKey(series, d));
+    for (long long d = first; d <= last; ++d) keys.push_back(RollupKey(series, d));
     ICB_ASSIGN_OR_RETURN(auto values, store_.GetMany(keys));
+    const size_t days = static_cast<size_t>(last - first + 1);
     auto colon = member.find(':');
     Series s{member.substr(0, colon), member.substr(colon + 1), {}};
-    size_t records = 0;
-    for (const auto& v : values) records += v ? v->size() / kRecordSize : 0;
-    s.samples.reserve(records);
-    for (const auto& v : values) {
-      if (!v) continue;
-      std::string_view blob = *v;
-      for (size_t at = 0; at + kRecordSize <= blob.size(); at += kRecordSize) {
-        ProbeResult q = Decode(blob.substr(at, kRecordSize));
-        if (q.ts >= from && q.ts < to) s.samples.push_back(q);
+    // Each day is raw or rolled up; rolled-up days come first (they are
+    // rolled up oldest first).
+    std::optional<MinuteRollup> last_minute;
+    for (size_t k = 0; k < days; ++k) {
+      if (const auto& rolled = values[days + k]) {
+        ICB_ASSIGN_OR_RETURN(auto minutes, DecodeRollupDay(first + static_cast<long long>(k), *rolled));
+        std::erase_if(minutes, [&](const MinuteRollup& m) { return m.minute + std::chrono::minutes(1) <= from || m.minute >= to; });
+        AppendRollups(minutes, s);
+        if (!minutes.empty()) last_minute = minutes.back();
+      } else if (const auto& raw = values[k]) {
+        auto samples = DecodeDay(*raw, from, to);
+        s.samples.insert(s.samples.end(), samples.begin(), samples.end());
       }
     }
-    // Records are in arrival order; late arrivals make a day's blob unsorted.
-    auto by_ts = [](const ProbeResult& a, const ProbeResult& b) { return a.ts < b.ts; };
-    if (!std::is_sorted(s.samples.begin(), s.samples.end(), by_ts)) std::sort(s.samples.begin(), s.samples.end(), by_ts);
+    if (s.samples.empty() && last_minute) EndRollups(*last_minute, s);
     return s;
   };
   std::vector<std::future<Result<Series>>> tasks;
@@ -130,10 +167,74 @@ Result<std::vector<Series>> SampleStore::Load(std::string_view provider, TimePoi
       if (first_error.ok()) first_error = r.status();
       continue;
     }
-    if (!r->samples.empty()) out.push_back(std::move(r).value());
+    if (!r->samples.empty() || !r->runs.empty() || !r->latencies.empty()) out.push_back(std::move(r).value());
   }
   if (!first_error.ok()) return first_error;
   return out;
+}
+
+Result<SampleStore::MaintainResult> SampleStore::Maintain(std::string_view provider, TimePoint now, const Retention& retention,
+                                                          size_t most_days) {
+  MaintainResult result;
+  // A day is rolled up once no sample may arrive for it (OldestAccepted),
+  // nor for the two days after it that may hold the sample its last one's
+  // coverage reaches to (10.b: two intervals of at most a day), with an
+  // hour's margin for brokers' clocks.
+  const long long raw_edge = (OldestAccepted(now, retention) - std::chrono::hours(24 * 2 + 1)).time_since_epoch().count();
+  const long long rolled_edge = (now - retention.rolled_up).time_since_epoch().count();
+  ICB_ASSIGN_OR_RETURN(auto members, store_.SetMembers(SeriesSetKey(provider)));
+  std::sort(members.begin(), members.end());
+  for (const auto& member : members) {
+    const std::string series = std::string(provider) + ":" + member;
+    ICB_ASSIGN_OR_RETURN(auto raw_members, store_.SetMembers(DaysKey(series)));
+    ICB_ASSIGN_OR_RETURN(auto rolled_members, store_.SetMembers(RollupDaysKey(series)));
+    if (raw_members.empty() && rolled_members.empty()) {
+      // Samples stored before days were listed: find their days once.
+      const long long today = DayOf(now);
+      const long long oldest = DayOf(now - retention.rolled_up - retention.raw) - 3;
+      std::vector<std::string> keys;
+      for (long long d = oldest; d <= today + 1; ++d) keys.push_back(DataKey(series, d));
+      ICB_ASSIGN_OR_RETURN(auto exists, store_.Exists(keys));
+      WriteBatch listed;
+      for (size_t k = 0; k < keys.size(); ++k) {
+        if (!exists[k]) continue;
+        raw_members.push_back(std::to_string(oldest + static_cast<long long>(k)));
+        listed.SetAdd(DaysKey(series), raw_members.back());
+      }
+      if (!listed.ops().empty()) ICB_RETURN_IF_ERROR(store_.Apply(listed).status());
+    }
+    for (long long day : SortedDays(raw_members)) {
+      if ((day + 1) * kDayMs > raw_edge || result.days_rolled_up >= most_days) break;
+      ICB_ASSIGN_OR_RETURN(auto blobs, store_.GetMany({DataKey(series, day), DataKey(series, day + 1), DataKey(series, day + 2)}));
+      const TimePoint day_start{Millis(day * kDayMs)}, day_end{Millis((day + 1) * kDayMs)};
+      std::vector<ProbeResult> samples = blobs[0] ? DecodeDay(*blobs[0], day_start, day_end) : std::vector<ProbeResult>{};
+      // The series' next sample after the day, for its last sample's coverage.
+      std::optional<TimePoint> next;
+      for (size_t k = 1; k < blobs.size() && !next; ++k) {
+        if (!blobs[k]) continue;
+        auto later = DecodeDay(*blobs[k], day_end, TimePoint::max());
+        if (!later.empty()) next = later.front().ts;
+      }
+      WriteBatch batch;
+      if (!samples.empty()) {
+        batch.Set(RollupKey(series, day), EncodeRollupDay(day, RollUp(samples, next)));
+        batch.SetAdd(RollupDaysKey(series), std::to_string(day));
+      }
+      batch.Delete(DataKey(series, day)).Delete(SeenKey(series, day)).SetRemove(DaysKey(series), std::to_string(day));
+      ICB_RETURN_IF_ERROR(store_.Apply(batch).status());
+      ++result.days_rolled_up;
+      result.samples_rolled_up += samples.size();
+      rolled_members.push_back(std::to_string(day));
+    }
+    WriteBatch dropped;
+    for (long long day : SortedDays(rolled_members)) {
+      if ((day + 1) * kDayMs > rolled_edge) break;
+      dropped.Delete(RollupKey(series, day)).SetRemove(RollupDaysKey(series), std::to_string(day));
+      ++result.rollups_dropped;
+    }
+    if (!dropped.ops().empty()) ICB_RETURN_IF_ERROR(store_.Apply(dropped).status());
+  }
+  return result;
 }
 
 }  // namespace icb

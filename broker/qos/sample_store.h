@@ -1,11 +1,15 @@
-// QoS samples in the Store. Layout, per provider / endpoint / vantage and UTC day:
-//   icb:qos:d:{provider}:{endpoint}:{vantage}:{day}  fixed 24-byte records, appended
-//   icb:qos:s:{provider}:{endpoint}:{vantage}:{day}  set of ms-within-day already stored
-//   icb:qos:series:{provider}                        set of "{endpoint}:{vantage}"
+// QoS samples in the Store. Layout, per provider / endpoint / vantage ("series") and UTC day:
+//   icb:qos:d:{series}:{day}   fixed 24-byte records, appended (raw samples)
+//   icb:qos:s:{series}:{day}   set of ms-within-day already stored
+//   icb:qos:r:{series}:{day}   the day rolled up per minute (qos/rollup.h), once its raw samples are past retention
+//   icb:qos:days:{series}      set of days with raw samples; icb:qos:rdays:{series} the same for rollups
+//   icb:qos:series:{provider}  set of "{endpoint}:{vantage}"
 // A month of 10-second samples of one series is 31 keys of ~200 KiB, read in
-// one pipelined round trip. Ids never contain ':' (see ids.h).
+// one pipelined round trip (with the rollup keys of the same days: each day
+// is either raw or rolled up). Ids never contain ':' (see ids.h).
 #pragma once
 
+#include <chrono>
 #include <string_view>
 #include <vector>
 
@@ -25,8 +29,29 @@ class SampleStore {
   // Atomic and durable: every sample or none.
   Result<AppendResult> Append(const std::vector<QosSample>& samples);
 
-  // Every series of the provider with its samples in [from, to), ascending ts.
+  // Every series of the provider with its data in [from, to): rolled-up
+  // minutes that overlap it, then raw samples in it, ascending.
   Result<std::vector<Series>> Load(std::string_view provider, TimePoint from, TimePoint to);
+
+  // How long samples are kept: raw, then rolled up per minute.
+  struct Retention {
+    std::chrono::hours raw{24 * 35};
+    std::chrono::hours rolled_up{24 * 400};
+  };
+  // The oldest ts a new sample may have at `now`: a day is rolled up once
+  // its samples are older than this, so none may arrive for it after.
+  static TimePoint OldestAccepted(TimePoint now, const Retention& r) { return now - r.raw; }
+  struct MaintainResult {
+    size_t days_rolled_up = 0;
+    size_t rollups_dropped = 0;  // past the rollup retention
+    size_t samples_rolled_up = 0;
+  };
+  // Rolls up each of the provider's days whose samples are all past the raw
+  // retention (oldest first; the raw day is replaced in the same atomic
+  // write), and forgets rollups past theirs. At most `most_days` days per
+  // call (call again while it rolls that many). Idempotent: brokers that
+  // run it side by side write the same rollup.
+  Result<MaintainResult> Maintain(std::string_view provider, TimePoint now, const Retention& retention, size_t most_days = 64);
 
   // The 24-byte record format (exposed for tests).
   static std::string Encode(const ProbeResult& s);

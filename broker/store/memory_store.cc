@@ -82,6 +82,20 @@ class MemoryStore final : public Store {
         case WriteOp::Kind::kDelete:
           results.push_back(strings_.erase(op.key) + hashes_.erase(op.key) + counters_.erase(op.key) + sets_.erase(op.key) > 0 ? 1 : 0);
           break;
+        case WriteOp::Kind::kSet:
+          strings_.insert_or_assign(op.key, op.value);
+          results.push_back(1);
+          break;
+        case WriteOp::Kind::kSetAdd:
+          results.push_back(sets_[op.key].insert(op.field).second ? 1 : 0);
+          break;
+        case WriteOp::Kind::kSetRemove: {
+          auto it = sets_.find(op.key);
+          const bool removed = it != sets_.end() && it->second.erase(op.field) > 0;
+          if (it != sets_.end() && it->second.empty()) sets_.erase(it);  // as Redis: an empty set is no key
+          results.push_back(removed ? 1 : 0);
+          break;
+        }
       }
     }
     return results;
@@ -159,6 +173,13 @@ class MemoryStore final : public Store {
       auto it = strings_.find(k);
       out.push_back(it == strings_.end() ? std::nullopt : std::optional<std::string>(it->second));
     }
+    return out;
+  }
+
+  Result<std::vector<bool>> Exists(const std::vector<std::string>& keys) override {
+    std::lock_guard lock(mu_);
+    std::vector<bool> out;
+    for (const auto& k : keys) out.push_back(strings_.contains(k) || hashes_.contains(k) || counters_.contains(k) || sets_.contains(k));
     return out;
   }
 

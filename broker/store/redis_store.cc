@@ -332,6 +332,17 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
     return out;
   }
 
+  Result<std::vector<bool>> Exists(const std::vector<std::string>& keys) override {
+    std::vector<bool> out;
+    if (keys.empty()) return out;
+    std::vector<std::vector<std::string_view>> commands;
+    commands.reserve(keys.size());
+    for (const auto& k : keys) commands.push_back({"EXISTS", k});
+    out.reserve(keys.size());
+    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t, const redisReply& r) { out.push_back(r.type == REDIS_REPLY_INTEGER && r.integer > 0); }));
+    return out;
+  }
+
   Result<std::vector<std::string>> SetMembers(std::string_view key) override {
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"SMEMBERS", key}, true));
     std::vector<std::string> out;
@@ -349,6 +360,9 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
         case WriteOp::Kind::kHashDelete: commands.push_back({"HDEL", op.key, op.field}); break;
         case WriteOp::Kind::kIncr: commands.push_back({"INCR", op.key}); break;
         case WriteOp::Kind::kDelete: commands.push_back({"DEL", op.key}); break;
+        case WriteOp::Kind::kSet: commands.push_back({"SET", op.key, op.value}); break;
+        case WriteOp::Kind::kSetAdd: commands.push_back({"SADD", op.key, op.field}); break;
+        case WriteOp::Kind::kSetRemove: commands.push_back({"SREM", op.key, op.field}); break;
       }
     }
     commands.push_back({"EXEC"});
@@ -366,7 +380,7 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
       for (size_t k = 0; k < r.elements; ++k) {
         const redisReply* e = r.element[k];
         if (e->type == REDIS_REPLY_ERROR && first_error.ok()) first_error = ReplyError(e);
-        out.push_back(e->type == REDIS_REPLY_INTEGER ? e->integer : 0);
+        out.push_back(e->type == REDIS_REPLY_INTEGER ? e->integer : e->type == REDIS_REPLY_STATUS ? 1 : 0);  // SET answers OK
       }
     }));
     if (!first_error.ok()) return first_error;

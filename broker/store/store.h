@@ -15,7 +15,7 @@
 namespace icb {
 
 struct WriteOp {
-  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr, kDelete };
+  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr, kDelete, kSet, kSetAdd, kSetRemove };
   Kind kind;
   std::string key;
   std::string field;  // hash ops
@@ -47,6 +47,20 @@ class WriteBatch {
   // The key gone, whatever it holds; result 1 if it existed, else 0.
   WriteBatch& Delete(std::string key) {
     ops_.push_back({WriteOp::Kind::kDelete, std::move(key), {}, {}});
+    return *this;
+  }
+  // A string key holds `value` (GetMany reads it); result 1.
+  WriteBatch& Set(std::string key, std::string value) {
+    ops_.push_back({WriteOp::Kind::kSet, std::move(key), {}, std::move(value)});
+    return *this;
+  }
+  // Set membership (SetMembers reads it); result 1 if it changed, else 0.
+  WriteBatch& SetAdd(std::string key, std::string member) {
+    ops_.push_back({WriteOp::Kind::kSetAdd, std::move(key), std::move(member), {}});
+    return *this;
+  }
+  WriteBatch& SetRemove(std::string key, std::string member) {
+    ops_.push_back({WriteOp::Kind::kSetRemove, std::move(key), std::move(member), {}});
     return *this;
   }
   const std::vector<WriteOp>& ops() const { return ops_; }
@@ -139,6 +153,8 @@ class Store {
   // Values of many string keys in one round trip; nullopt for absent keys.
   virtual Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) = 0;
   virtual Result<std::vector<std::string>> SetMembers(std::string_view key) = 0;
+  // Whether each key holds anything, in one round trip.
+  virtual Result<std::vector<bool>> Exists(const std::vector<std::string>& keys) = 0;
 
   // Indexed logs (AppendGroup::log). Up to `limit` records of `log` listed
   // under `index` ("": the whole log) numbered above `after`, ascending.

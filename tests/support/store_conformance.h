@@ -81,6 +81,23 @@ TYPED_TEST_P(StoreConformance, AHashReadsItsFieldsAndChosenValues) {
   EXPECT_TRUE(s.HashGetMany("h", {})->empty());
 }
 
+TYPED_TEST_P(StoreConformance, StringsAndSetsWrittenInABatchAreReadBack) {
+  Store& s = *this->store_;
+  WriteBatch b;
+  b.Set("str", "v1").Set("str", "v2").SetAdd("set", "a").SetAdd("set", "a").SetAdd("set", "b").SetRemove("set", "b").SetRemove("set", "z");
+  auto r = s.Apply(b);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, (std::vector<long long>{1, 1, 1, 0, 1, 1, 0}));
+  EXPECT_EQ(*s.GetMany({"str", "nope"}), (std::vector<std::optional<std::string>>{"v2", std::nullopt}));
+  EXPECT_EQ(*s.SetMembers("set"), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(*s.Exists({"str", "set", "nope"}), (std::vector<bool>{true, true, false}));
+  WriteBatch empty_it;
+  empty_it.SetRemove("set", "a").Delete("str");
+  ASSERT_TRUE(s.Apply(empty_it).ok());
+  EXPECT_EQ(*s.Exists({"str", "set"}), (std::vector<bool>{false, false}));
+  EXPECT_TRUE(s.Exists({})->empty());
+}
+
 TYPED_TEST_P(StoreConformance, AppendUniqueKeepsTheFirstRecordPerMember) {
   Store& s = *this->store_;
   std::string rec1("\x01\x00r1", 4), rec2("\x02\x00r2", 4), dup("\x09\x00XX", 4);
@@ -269,7 +286,7 @@ TYPED_TEST_P(StoreConformance, AnIndexedLogPagesByIndexAndTrimsFromTheOldest) {
   EXPECT_GT(s.LogRead("trail", "", 0, 10)->back().seq, all[3].seq);  // numbers are never reused
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues, AHashReadsItsFieldsAndChosenValues,
+REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues, AHashReadsItsFieldsAndChosenValues, StringsAndSetsWrittenInABatchAreReadBack,
                             AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
                             LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone,
                             AnIndexedLogPagesByIndexAndTrimsFromTheOldest);
