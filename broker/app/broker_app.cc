@@ -119,7 +119,11 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
 }
 
 Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log& log) {
-  p.qos = std::make_unique<QosService>(*p.store, *p.catalog);
+  if (o.samples_raw_days < 3 || o.samples_rollup_days < o.samples_raw_days)
+    return InvalidArgument("samples are kept raw at least 3 days, and rolled up at least as long as raw");
+  p.qos = std::make_unique<QosService>(
+      *p.store, *p.catalog,
+      SampleKeeping{p.clock, {std::chrono::hours(24) * o.samples_raw_days, std::chrono::hours(24) * o.samples_rollup_days}});
   // The orchestrator acts through the providers' adapters, built from the
   // catalog with the named credentials joined.
   p.adapter_client = NewCpprestHttpClient();
@@ -197,6 +201,18 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
     if (!trimmed.ok()) log("audit retention: " + trimmed.status().ToString());
     else if (*trimmed > 0) log("audit retention: " + std::to_string(*trimmed) + " events older than the retention forgotten");
     return clock->Monotonic() + std::chrono::hours(1);
+  });
+  // Samples past the raw retention are rolled up, a few days per provider a
+  // tick: hourly, and every 10 s while there are days to roll (after an
+  // upgrade or a long stop).
+  p.scheduler->Register("samples-retention", [qos = p.qos.get(), clock = &p.clock, log]() -> std::optional<MonoTime> {
+    auto kept = qos->KeepSamples(32);
+    if (!kept.ok()) log("samples retention: " + kept.status().ToString());
+    else if (kept->days_rolled_up > 0 || kept->rollups_dropped > 0)
+      log("samples retention: " + std::to_string(kept->days_rolled_up) + " series-days (" + std::to_string(kept->samples_rolled_up) +
+          " samples) rolled up, " + std::to_string(kept->rollups_dropped) + " rolled-up days forgotten");
+    const bool more = kept.ok() && kept->days_rolled_up > 0;
+    return clock->Monotonic() + (more ? Millis(10'000) : Millis(3'600'000));
   });
   // Unfinished operations resume on the runner's first tick.
   p.orchestrator->Start(*p.scheduler);

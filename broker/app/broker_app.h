@@ -44,6 +44,11 @@ struct BrokerOptions {
   int provider_calls = 16;
   // Audit events older than this are forgotten (checked hourly).
   int events_retention_days = 400;
+  // QoS samples are kept raw this long, then rolled up per minute (every
+  // figure stays the same) and forgotten at samples_rollup_days. Pushed
+  // samples older than the raw retention are refused.
+  int samples_raw_days = 35;
+  int samples_rollup_days = 400;
   HttpServerLimits http;
   ApiLimits api;
 };

@@ -130,6 +130,15 @@ CommandRun DefineServe(CLI::App& sub) {
       ->type_name("DAYS")
       ->check(CLI::Range(1, 36500).description(""))
       ->capture_default_str();
+  sub.add_option("--samples-raw-days", o.samples_raw_days,
+                 "QoS samples are kept raw this long, then rolled up per minute (every figure unchanged); older pushed samples are refused (3 to 3650)")
+      ->type_name("DAYS")
+      ->check(CLI::Range(3, 3650).description(""))
+      ->capture_default_str();
+  sub.add_option("--samples-rollup-days", o.samples_rollup_days, "rolled-up QoS samples older than this are forgotten (at least --samples-raw-days; up to 36500)")
+      ->type_name("DAYS")
+      ->check(CLI::Range(3, 36500).description(""))
+      ->capture_default_str();
   sub.add_option("--broker-id", o.broker_id, "this broker as the orchestrator's lease holder; the same id after a restart takes the lease back at once (default: HOSTNAME:PORT)")
       ->type_name("ID");
   DefineLimits(sub, *s);

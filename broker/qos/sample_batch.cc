@@ -185,7 +185,8 @@ class BatchReader final : public nlohmann::json_sax<json> {
       else current_.ok = v.b;
     } else if (key_ == "latency_ms") {
       if (!container && v.kind == Value::kNull) return;
-      if (container || !is_number || v.d < 0) Error(p, "must be a non-negative number or null");
+      // An hour at most: kept to the microsecond (metrics.h), rolled up as such.
+      if (container || !is_number || !(v.d >= 0) || v.d > 3'600'000) Error(p, "must be a number of ms from 0 to 3600000, or null");
       else current_.latency_ms = v.d;
     } else if (key_ == "status") {
       if (container || v.kind != Value::kInt || v.i < 0 || v.i > 999) Error(p, "must be an integer from 0 to 999");

@@ -95,7 +95,22 @@ double CreditPercent(const std::vector<CreditTier>& tiers, double availability) 
   return credit;
 }
 
-QosService::QosService(Store& store, Catalog& catalog) : catalog_(catalog), samples_(store), events_(store, catalog.schemas()) {}
+QosService::QosService(Store& store, Catalog& catalog, std::optional<SampleKeeping> keeping)
+    : catalog_(catalog), keeping_(std::move(keeping)), samples_(store), events_(store, catalog.schemas()) {}
+
+Result<SampleStore::MaintainResult> QosService::KeepSamples(size_t most_days) {
+  SampleStore::MaintainResult total;
+  if (!keeping_) return total;
+  ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
+  const TimePoint now = keeping_->clock.Now();
+  for (const auto& e : snapshot->providers) {
+    ICB_ASSIGN_OR_RETURN(auto r, samples_.Maintain(e.provider.id, now, keeping_->retention, most_days));
+    total.days_rolled_up += r.days_rolled_up;
+    total.rollups_dropped += r.rollups_dropped;
+    total.samples_rolled_up += r.samples_rolled_up;
+  }
+  return total;
+}
 
 Result<SampleStore::AppendResult> QosService::Ingest(const json& body) {
   ICB_ASSIGN_OR_RETURN(auto samples, ParseSampleBatch(body));
@@ -120,6 +135,24 @@ Result<SampleStore::AppendResult> QosService::IngestSamples(const std::vector<Qo
   if (!unknown.empty()) {
     std::string detail = CountedErrors(total, unknown.size(), "sample names an unknown provider", "samples name unknown providers");
     return Status(StatusCode::kNotFound, std::move(detail), std::move(unknown));
+  }
+  if (keeping_) {
+    // A day is rolled up once its samples are past the raw retention: one
+    // arriving after would be lost, so it is refused instead.
+    const TimePoint oldest = SampleStore::OldestAccepted(keeping_->clock.Now(), keeping_->retention);
+    const long long days = std::chrono::duration_cast<std::chrono::hours>(keeping_->retention.raw).count() / 24;
+    std::vector<FieldError> old;
+    total = 0;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      if (samples[i].ts >= oldest) continue;
+      if (++total <= kMaxListedErrors)
+        old.push_back({"/samples/" + std::to_string(i) + "/ts", "older than the raw samples' retention of " + std::to_string(days) +
+                                                                  " days: the oldest accepted now is " + FormatRfc3339(oldest)});
+    }
+    if (!old.empty()) {
+      std::string detail = CountedErrors(total, old.size(), "sample is older than the retention", "samples are older than the retention");
+      return Status(StatusCode::kInvalidArgument, std::move(detail), std::move(old));
+    }
   }
   return samples_.Append(samples);
 }

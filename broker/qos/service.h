@@ -117,15 +117,29 @@ class CatalogMemo {
   std::shared_ptr<const T> value_;
 };
 
+// How long the broker keeps samples, by its clock: raw for `retention.raw`,
+// then rolled up per minute (qos/rollup.h) until `retention.rolled_up`.
+struct SampleKeeping {
+  const Clock& clock;
+  SampleStore::Retention retention;
+};
+
 class QosService {
  public:
-  QosService(Store& store, Catalog& catalog);
+  // Without `keeping` (offline tools reading files of any age) every sample
+  // is accepted and none is rolled up.
+  QosService(Store& store, Catalog& catalog, std::optional<SampleKeeping> keeping = std::nullopt);
 
   // Validates the whole batch (schema, then every sample's provider exists),
   // then stores it at once. One bad sample rejects the batch: nothing stored.
   Result<SampleStore::AppendResult> Ingest(const nlohmann::json& body);
   Result<SampleStore::AppendResult> IngestText(std::string_view body);  // the request body, parsed streaming
   Result<SampleStore::AppendResult> IngestSamples(const std::vector<QosSample>& samples);
+
+  // Rolls up every catalog provider's samples past the raw retention and
+  // forgets those past the rollups' (SampleStore::Maintain), at most
+  // `most_days` series-days per provider. Nothing without `keeping`.
+  Result<SampleStore::MaintainResult> KeepSamples(size_t most_days = 256);
 
   EventStore& events() { return events_; }
   // Adds an event and forgets what was cached from this provider's events.
@@ -180,6 +194,7 @@ class QosService {
   Result<std::shared_ptr<const CatalogSnapshot>> Entry(std::string_view provider, const ProviderEntry** entry);
 
   Catalog& catalog_;
+  std::optional<SampleKeeping> keeping_;
   SampleStore samples_;
   EventStore events_;
   MinuteCache<MeasuredTargets> measured_;

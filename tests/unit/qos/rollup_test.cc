@@ -259,5 +259,48 @@ TEST_F(RollupThroughTheApiTest, RollingUpChangesNoFigure) {
             (std::vector<bool>{false, true}));
 }
 
+// The broker's QoS service keeps samples by its clock: one too old to be
+// kept raw is refused (it would land in a day already rolled up), and
+// KeepSamples rolls up every catalog provider's old days.
+TEST_F(RollupThroughTheApiTest, ABrokerKeepingSamplesRefusesOnesPastTheRawRetention) {
+  QosService keeping(*store_, catalog_, SampleKeeping{clock_, {hours(24 * 35), hours(24 * 400)}});
+  Api api(*store_, catalog_, keeping, policies_, clock_);
+  // The harness's clock: 2026-12-10T00:00:00Z; the oldest accepted is 35 days before.
+  const auto post = [&](const char* ts) {
+    json batch = {{"samples",
+                   {{{"provider", "utc"}, {"endpoint", "api"}, {"vantage", "seoul"}, {"ts", "2026-12-09T00:00:00Z"}, {"interval_s", 30}, {"ok", true}},
+                    {{"provider", "utc"}, {"endpoint", "api"}, {"vantage", "late"}, {"ts", ts}, {"interval_s", 30}, {"ok", true}}}}};
+    HttpRequest r;
+    r.method = "POST";
+    r.path = {"v1", "qos", "samples"};
+    r.headers["content-type"] = "application/json";
+    r.body = batch.dump();
+    return api.Handle(r);
+  };
+  auto refused = post("2026-11-04T23:59:59Z");
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  auto problem = json::parse(refused.body);
+  ASSERT_EQ(problem["errors"].size(), 1u) << refused.body;
+  EXPECT_EQ(problem["errors"][0]["pointer"], "/samples/1/ts");
+  EXPECT_NE(problem["errors"][0]["message"].get<std::string>().find("35 days"), std::string::npos) << refused.body;
+  EXPECT_EQ(*store_->Exists({"icb:qos:days:utc:api:late"}), std::vector<bool>{false});  // nothing of the batch stored
+  EXPECT_EQ(post("2026-11-05T00:00:00Z").status, 202);
+
+  // Days ending by 2026-11-02T23:00 are rolled up: 2026-10-29 .. 2026-11-01
+  // of two providers' two vantages, at most 2 series-days per provider a call.
+  auto kept = keeping.KeepSamples(2);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ(kept->days_rolled_up, 2u * 2);
+  for (;;) {
+    auto more = keeping.KeepSamples(2);
+    ASSERT_TRUE(more.ok());
+    if (more->days_rolled_up == 0) break;
+    kept->days_rolled_up += more->days_rolled_up;
+  }
+  EXPECT_EQ(kept->days_rolled_up, 2u * 2 * 4);
+  // Without keeping (offline tools), nothing is rolled up.
+  EXPECT_EQ(qos_.KeepSamples()->days_rolled_up, 0u);
+}
+
 }  // namespace
 }  // namespace icb

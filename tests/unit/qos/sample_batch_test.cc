@@ -37,6 +37,8 @@ TEST(SampleBatch, AgreesWithTheSchema) {
       {"huge interval", [](json& s) { s["interval_s"] = 90000; }, "/samples/0/interval_s"},
       {"string ok", [](json& s) { s["ok"] = "yes"; }, "/samples/0/ok"},
       {"negative latency", [](json& s) { s["latency_ms"] = -1; }, "/samples/0/latency_ms"},
+      {"latency beyond an hour", [](json& s) { s["latency_ms"] = 3600000.5; }, "/samples/0/latency_ms"},
+      {"latency of an hour", [](json& s) { s["latency_ms"] = 3600000; }, ""},
       {"fractional status", [](json& s) { s["status"] = 200.5; }, "/samples/0/status"},
       {"status 1000", [](json& s) { s["status"] = 1000; }, "/samples/0/status"},
       {"unknown error", [](json& s) { s["ok"] = false; s["error"] = "dns"; }, "/samples/0/error"},
