@@ -2,7 +2,9 @@
 //   qos_bench http PORT BATCHES CONNECTIONS   POST distinct 1,000-sample batches to a running broker
 //   qos_bench store FSYNC BATCHES CONNECTIONS the baseline: the same batches written straight to a
 //                                             fresh redis-server (same Lua write, same records), no broker
-//   qos_bench metrics                         a month of 10 s samples from 3 vantages -> metrics, timed
+//   qos_bench metrics                         a month of 10 s samples from 3 vantages -> metrics, timed;
+//                                             then rolled up per minute: memory per sample before and after,
+//                                             the metrics again (must be the same answer), timed
 // Each prints one line "RESULT <name> <value> <unit>" for scripts/bench-qos.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -124,6 +126,21 @@ int Post(int fd, const std::string& body) {
   return std::stoi(in.substr(9, 3));
 }
 
+// Redis's used_memory, from INFO (through redis-cli, which setup.sh installs with the server).
+long long UsedMemory(const RedisAddress& a) {
+  std::string cmd = "redis-cli " + (a.unix_path.empty() ? "-h " + a.host + " -p " + std::to_string(a.port) : "-s " + a.unix_path) +
+                    " INFO memory";
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return -1;
+  long long used = -1;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, "used_memory:", 12) == 0) used = std::atoll(line + 12);
+  }
+  pclose(f);
+  return used;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,6 +190,7 @@ int main(int argc, char** argv) {
     QosService qos(*store, catalog);
     // November 2026 (30 days) plus a day either side, every 10 s from 3 vantages.
     long long loaded = 0;
+    const long long memory_empty = UsedMemory((*redis)->address());
     for (int v = 0; v < 3; ++v) {
       std::vector<QosSample> batch;
       for (TimePoint t = kStart - std::chrono::hours(24); t < kStart + std::chrono::hours(24 * 31); t += std::chrono::seconds(10)) {
@@ -184,7 +202,8 @@ int main(int argc, char** argv) {
         s.interval = std::chrono::seconds(10);
         long long k = (t - kStart + std::chrono::hours(24)).count() / 10000;  // >= 0
         s.ok = k % 5000 >= 3;  // every ~14 h, 30 s down from every vantage
-        if (s.ok) s.latency_ms = 20 + k % 50;
+        // Latencies to the microsecond, as probes measure them (the rollup keeps each by value).
+        if (s.ok) s.latency_ms = 20 + k % 50 + static_cast<double>(k * 7919 % 1000) / 1000;
         batch.push_back(s);
         if (batch.size() == 10000) { (void)qos.IngestSamples(batch); loaded += batch.size(); batch.clear(); }
       }
@@ -211,6 +230,35 @@ int main(int argc, char** argv) {
       std::printf("phases: load %.1f ms, compute %.1f ms (%zu outages)\n", std::chrono::duration<double, std::milli>(t1 - t0).count(),
                   std::chrono::duration<double, std::milli>(t2 - t1).count(), m.outages.size());
     }
+    const long long memory_raw = UsedMemory((*redis)->address());
+    // Roll every day up, as a broker would 35 days on, and ask again.
+    SampleStore samples(*store);
+    SampleStore::Retention retention;
+    const TimePoint later = kStart + std::chrono::hours(24 * 34) + retention.raw;  // every day and the two after it past
+    size_t rolled = 0;
+    auto r0 = Steady::now();
+    for (;;) {
+      auto m = samples.Maintain("bench", later, retention, 32);
+      if (!m.ok()) { std::fprintf(stderr, "maintain: %s\n", m.status().ToString().c_str()); return 1; }
+      rolled += m->days_rolled_up;
+      if (m->days_rolled_up == 0) break;
+    }
+    const double rollup_ms = std::chrono::duration<double, std::milli>(Steady::now() - r0).count();
+    const long long memory_rolled = UsedMemory((*redis)->address());
+    std::vector<double> ms_rolled;
+    std::string answer_rolled;
+    for (int i = 0; i < 7; ++i) {
+      auto t0 = Steady::now();
+      answer_rolled = *qos.MetricsJson("bench", {{"month", "2026-11"}});
+      ms_rolled.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+    }
+    std::sort(ms_rolled.begin(), ms_rolled.end());
+    std::printf("rolled up %zu series-days in %.0f ms; metrics answer %s\n", rolled, rollup_ms,
+                answer_rolled == answer ? "identical" : "DIFFERENT");
+    std::printf("RESULT memory_per_sample_raw %.1f B\nRESULT memory_per_sample_rolled_up %.1f B\n",
+                static_cast<double>(memory_raw - memory_empty) / loaded, static_cast<double>(memory_rolled - memory_empty) / loaded);
+    std::printf("RESULT metrics_rolled_up_median %.1f ms\nRESULT metrics_rolled_up_max %.1f ms\n", ms_rolled[ms_rolled.size() / 2],
+                ms_rolled.back());
     auto j = nlohmann::json::parse(answer);
     long long in_month = static_cast<long long>(j["response_ms"]["count"].get<long long>()) + 0;
     std::printf("loaded %lld samples (%lld successful in the month); availability %.6f %%, %zu outages\n", loaded, in_month,
