@@ -166,6 +166,19 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  Status LogAddIndexes(std::string_view log, const std::vector<LogIndexing>& additions) override {
+    std::lock_guard lock(mu_);
+    auto l = logs_.find(log);
+    if (l == logs_.end()) return Status::Ok();
+    for (const auto& a : additions) {
+      auto rec = l->second.records.find(a.seq);
+      if (rec == l->second.records.end()) continue;
+      for (const auto& name : a.indexes)
+        if (l->second.indexes[name].insert(a.seq).second) rec->second.indexes.push_back(name);
+    }
+    return Status::Ok();
+  }
+
   Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) override {
     std::lock_guard lock(mu_);
     std::vector<std::optional<std::string>> out;

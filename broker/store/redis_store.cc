@@ -306,6 +306,40 @@ return #seqs
     }
   }
 
+  Status LogAddIndexes(std::string_view log, const std::vector<LogIndexing>& additions) override {
+    // ARGV: log, then per record: number, how many names, the names.
+    static constexpr std::string_view kScript = R"LUA(
+local log = ARGV[1]
+local i = 2
+while i <= #ARGV do
+  local seq, n = ARGV[i], tonumber(ARGV[i + 1])
+  local meta = redis.call('HGET', log .. ':meta', seq)
+  if meta then
+    local added = false
+    for x = 1, n do
+      if redis.call('ZADD', log .. ':ix:' .. ARGV[i + 1 + x], seq, seq) == 1 then
+        meta = meta .. '\n' .. ARGV[i + 1 + x]
+        added = true
+      end
+    end
+    if added then redis.call('HSET', log .. ':meta', seq, meta) end
+  end
+  i = i + 2 + n
+end
+return 0
+)LUA";
+    if (additions.empty()) return Status::Ok();
+    std::deque<std::string> numbers;
+    std::vector<std::string_view> args = {"EVAL", kScript, "0", log};
+    for (const auto& a : additions) {
+      args.push_back(numbers.emplace_back(std::to_string(a.seq)));
+      args.push_back(numbers.emplace_back(std::to_string(a.indexes.size())));
+      for (const auto& n : a.indexes) args.push_back(n);
+    }
+    // Idempotent, so retried.
+    return CommandArgs(args, /*retry=*/true).status();
+  }
+
   Result<LogSize> LogStat(std::string_view log) override {
     static constexpr std::string_view kScript = R"LUA(
 local all = ARGV[1] .. ':all'

@@ -172,6 +172,15 @@ class Store {
     long long first = 0, last = 0;
   };
   virtual Result<LogSize> LogStat(std::string_view log) = 0;
+  // Lists records already in the log under more indexes (ones added after
+  // they were written), atomically; a record already listed under a name,
+  // or no longer in the log, is left as it is (idempotent). LogTrim then
+  // removes them from these indexes too.
+  struct LogIndexing {
+    long long seq = 0;
+    std::vector<std::string> indexes;
+  };
+  virtual Status LogAddIndexes(std::string_view log, const std::vector<LogIndexing>& additions) = 0;
 
   // Versioned records (separate from the hashes, counters and strings above).
   virtual Result<std::optional<Versioned>> GetVersioned(std::string_view key) = 0;

@@ -286,9 +286,41 @@ TYPED_TEST_P(StoreConformance, AnIndexedLogPagesByIndexAndTrimsFromTheOldest) {
   EXPECT_GT(s.LogRead("trail", "", 0, 10)->back().seq, all[3].seq);  // numbers are never reused
 }
 
+// Records listed under an index added after they were written: once each,
+// in number order with those appended under it, trimmed from it with them.
+TYPED_TEST_P(StoreConformance, ALogIndexAddedLaterListsPastRecordsOnce) {
+  Store& s = *this->store_;
+  AppendGroup g{"trail:ids", "trail", {}, true, {}};
+  for (std::string id : {"e1", "e2", "e3"}) {
+    g.items.emplace_back(id, "rec " + id);
+    g.indexes.push_back({"w:a"});
+    g.times.push_back(1000);
+  }
+  ASSERT_EQ(*s.AppendUnique({g}, {}), 3);
+  auto all = *s.LogRead("trail", "", 0, 10);
+  ASSERT_EQ(all.size(), 3u);
+  AppendGroup later{"trail:ids", "trail", {{"e4", "rec e4"}}, true, {{"w:a", "wk:a:x"}}, {2000}};
+  ASSERT_EQ(*s.AppendUnique({later}, {}), 1);
+  // e1 and e3 join "wk:a:x" (e3 twice: once), and a number not in the log is ignored.
+  ASSERT_TRUE(s.LogAddIndexes("trail", {{all[2].seq, {"wk:a:x", "wk:a:x"}}, {all[0].seq, {"wk:a:x", "w:a"}}, {999999, {"wk:a:x"}}}).ok());
+  ASSERT_TRUE(s.LogAddIndexes("trail", {{all[2].seq, {"wk:a:x"}}}).ok());
+  ASSERT_TRUE(s.LogAddIndexes("none", {{1, {"wk:a:x"}}}).ok());
+  auto listed = *s.LogRead("trail", "wk:a:x", 0, 10);
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].record, "rec e1");
+  EXPECT_EQ(listed[1].record, "rec e3");
+  EXPECT_EQ(listed[2].record, "rec e4");
+  EXPECT_EQ(s.LogRead("trail", "w:a", 0, 10)->size(), 4u);
+  // Trimming removes them from the added index too.
+  EXPECT_EQ(*s.LogTrim("trail", "trail:ids", all[2].seq + 1, 10), 3u);
+  listed = *s.LogRead("trail", "wk:a:x", 0, 10);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].record, "rec e4");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues, AHashReadsItsFieldsAndChosenValues, StringsAndSetsWrittenInABatchAreReadBack,
                             AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
                             LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone,
-                            AnIndexedLogPagesByIndexAndTrimsFromTheOldest);
+                            AnIndexedLogPagesByIndexAndTrimsFromTheOldest, ALogIndexAddedLaterListsPastRecordsOnce);
 
 }  // namespace icb

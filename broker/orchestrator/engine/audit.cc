@@ -14,6 +14,19 @@ const std::string kEventsKey = "icb:audit:log";     // the indexed log (Store::L
 const std::string kEventIdsKey = "icb:audit:log:ids";  // ids written, so a retry adds nothing
 const std::string kLegacyKey = "icb:audit";            // JSON lines, before the log
 const std::string kLegacyIdsKey = "icb:audit:ids";     // their ids
+// How far the events written before the kind-pair indexes existed have been
+// listed under them: a number, then "all" once every event is.
+const std::string kPairIndexedKey = "icb:audit:log:pairs";
+
+// The pairs of a subject and a kind an event is listed under besides each
+// field alone ("a workload's decisions" reads only those). Ids never
+// contain ':' (ids.h), so the names cannot collide.
+std::vector<std::string> PairIndexesOf(const AuditEvent& e) {
+  std::vector<std::string> out;
+  if (!e.workload.empty()) out.push_back("wk:" + e.workload + ":" + e.kind);
+  if (!e.provider.empty()) out.push_back("pk:" + e.provider + ":" + e.kind);
+  return out;
+}
 
 // The index names an event is listed under.
 std::vector<std::string> IndexesOf(const AuditEvent& e) {
@@ -21,16 +34,22 @@ std::vector<std::string> IndexesOf(const AuditEvent& e) {
   if (!e.workload.empty()) out.push_back("w:" + e.workload);
   if (!e.operation.empty()) out.push_back("o:" + e.operation);
   if (!e.provider.empty()) out.push_back("p:" + e.provider);
+  for (auto& name : PairIndexesOf(e)) out.push_back(std::move(name));
   return out;
 }
 
-// The index a filtered page reads: the most selective filter given.
-std::string IndexFor(const AuditFilter& f) {
-  if (!f.operation.empty()) return "o:" + f.operation;
-  if (!f.workload.empty()) return "w:" + f.workload;
-  if (!f.provider.empty()) return "p:" + f.provider;
-  if (!f.kind.empty()) return "k:" + f.kind;
-  return "";
+// The index a filtered page reads (the most selective one the filter
+// names) and how many of the filter's fields it covers.
+std::pair<std::string, int> IndexFor(const AuditFilter& f, bool pairs_indexed) {
+  if (!f.operation.empty()) return {"o:" + f.operation, 1};
+  if (pairs_indexed && !f.kind.empty()) {
+    if (!f.workload.empty()) return {"wk:" + f.workload + ":" + f.kind, 2};
+    if (!f.provider.empty()) return {"pk:" + f.provider + ":" + f.kind, 2};
+  }
+  if (!f.workload.empty()) return {"w:" + f.workload, 1};
+  if (!f.provider.empty()) return {"p:" + f.provider, 1};
+  if (!f.kind.empty()) return {"k:" + f.kind, 1};
+  return {"", 0};
 }
 
 bool Matches(const AuditFilter& f, const AuditEvent& e) {
@@ -121,11 +140,16 @@ Result<AuditPage> AuditLog::Query(const AuditFilter& filter) {
     if (!first) return page;
     cursor = std::max(cursor, *first - 1);
   }
-  const std::string index = IndexFor(filter);
-  // When the index is the whole filter (one field, no `to`), every record
-  // it lists matches: read just the page.
   const int fields = !filter.workload.empty() + !filter.operation.empty() + !filter.provider.empty() + !filter.kind.empty();
-  const bool exact = fields <= 1 && !filter.to;
+  bool pairs_indexed = false;
+  if (fields >= 2 && !filter.kind.empty()) {
+    ICB_ASSIGN_OR_RETURN(auto marker, store_.GetMany({kPairIndexedKey}));
+    pairs_indexed = marker.at(0) == "all";
+  }
+  const auto [index, covered] = IndexFor(filter, pairs_indexed);
+  // When the index is the whole filter (no other field, no `to`), every
+  // record it lists matches: read just the page.
+  const bool exact = covered == fields && !filter.to;
   // Each field filter as AuditEventToJson writes it ("kind":"decision").
   std::vector<std::string> needles;
   for (auto [name, value] : {std::pair{"workload", &filter.workload}, std::pair{"operation", &filter.operation},
@@ -171,6 +195,40 @@ Result<size_t> AuditLog::Trim(TimePoint before) {
     total += n;
     if (n < 1000) return total;
   }
+}
+
+Result<AuditLog::PairIndexing> AuditLog::IndexPairs(size_t most) {
+  PairIndexing out;
+  ICB_ASSIGN_OR_RETURN(auto marker, store_.GetMany({kPairIndexedKey}));
+  if (marker.at(0) == "all") {
+    out.done = true;
+    return out;
+  }
+  long long after = 0;
+  if (marker.at(0)) {
+    try {
+      after = std::stoll(*marker.at(0));
+    } catch (...) {
+      return Internal("audit trail: " + kPairIndexedKey + " is not a number");
+    }
+  }
+  ICB_ASSIGN_OR_RETURN(auto entries, store_.LogRead(kEventsKey, "", after, most));
+  std::vector<Store::LogIndexing> additions;
+  for (const auto& entry : entries) {
+    ICB_ASSIGN_OR_RETURN(AuditEvent e, FromLine(entry.record));
+    auto names = PairIndexesOf(e);
+    if (!names.empty()) additions.push_back({entry.seq, std::move(names)});
+    after = entry.seq;
+  }
+  ICB_RETURN_IF_ERROR(store_.LogAddIndexes(kEventsKey, additions));
+  out.events = entries.size();
+  // Events written from now on carry the pairs themselves (IndexesOf), so
+  // the end of the log as it is now is the end of the work.
+  out.done = entries.size() < most;
+  WriteBatch progress;
+  progress.Set(kPairIndexedKey, out.done ? std::string("all") : std::to_string(after));
+  ICB_RETURN_IF_ERROR(store_.Apply(progress).status());
+  return out;
 }
 
 Result<size_t> AuditLog::MoveLegacyTrail() {

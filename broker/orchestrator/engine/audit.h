@@ -63,8 +63,9 @@ struct AuditPage {
 };
 
 // The trail is an indexed log in the store (Store::LogRead): every event
-// is listed under its workload, operation, provider and kind, so a filtered
-// page reads that index from the cursor on, never the whole history.
+// is listed under its workload, operation, provider and kind, and under
+// (workload, kind) and (provider, kind), so a filtered page reads that
+// index from the cursor on, never the whole history.
 class AuditLog {
  public:
   // Events looked at for one page at most: a page whose filters beyond the
@@ -80,6 +81,15 @@ class AuditLog {
   Result<AuditPage> Query(const AuditFilter& filter);
   // Forgets the events recorded before `before` (retention); how many.
   Result<size_t> Trim(TimePoint before);
+  // Lists events written before the (subject, kind) pair indexes existed
+  // under them, `most` a call, from where the last call stopped; until all
+  // are, a page filtered by both reads the subject's index and checks the
+  // kind. Idempotent, so brokers may run it side by side.
+  struct PairIndexing {
+    size_t events = 0;  // looked at in this call
+    bool done = false;  // every event is listed
+  };
+  Result<PairIndexing> IndexPairs(size_t most);
   // Moves a trail kept by a broker before the indexed log (one string of
   // JSON lines) into it, once; how many events.
   Result<size_t> MoveLegacyTrail();

@@ -33,6 +33,7 @@ class StoreWrapper : public Store {
     return target_.LogTrim(l, seen, below, most);
   }
   Result<LogSize> LogStat(std::string_view l) override { return target_.LogStat(l); }
+  Status LogAddIndexes(std::string_view l, const std::vector<LogIndexing>& a) override { return target_.LogAddIndexes(l, a); }
   Result<std::optional<long long>> LogSeek(std::string_view l, long long t) override { return target_.LogSeek(l, t); }
   Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return target_.GetVersioned(k); }
   Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& w, const std::vector<AppendGroup>& a,

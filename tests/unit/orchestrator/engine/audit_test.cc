@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "broker/core/time.h"
+#include "tests/support/fakes/store_wrapper.h"
 
 namespace icb {
 namespace {
@@ -90,6 +93,81 @@ TEST(AuditLog, APageLooksAtABoundedNumberOfEventsAndSaysWhereToGoOn) {
   int pages = 0;
   EXPECT_EQ(PageAll(log, f, &pages), std::vector<std::string>{"e" + std::to_string(n - 1)});
   EXPECT_EQ(pages, 2);
+}
+
+// Counts what a page reads from the log, by index.
+class LogReadCounter : public StoreWrapper {
+ public:
+  using StoreWrapper::StoreWrapper;
+  Result<std::vector<LogEntry>> LogRead(std::string_view l, std::string_view i, long long after, size_t n) override {
+    ++reads[std::string(i)];
+    auto out = StoreWrapper::LogRead(l, i, after, n);
+    if (out.ok()) entries += out->size();
+    return out;
+  }
+  std::map<std::string, int> reads;
+  size_t entries = 0;
+};
+
+// A trail written before the (subject, kind) pair indexes: its events are
+// listed under them once IndexPairs has run, a bounded number per call;
+// pages filtered by a workload or provider and a kind then read only those.
+TEST(AuditLog, EventsWrittenBeforeThePairIndexesAreListedUnderThemOnce) {
+  auto memory = NewMemoryStore();
+  LogReadCounter store(*memory);
+  AuditLog log(store);
+  // 2,500 events as an older broker wrote them: each field's index alone.
+  AppendGroup old{"icb:audit:log:ids", "icb:audit:log", {}, true, {}};
+  for (int i = 0; i < 2'500; ++i) {
+    const std::string kind = i % 100 == 7 ? "decision" : "step_started";
+    AuditEvent e = Event(i, i % 2 ? "shop" : "blog", kind);
+    old.items.emplace_back(e.id, AuditEventToJson(e).dump());
+    old.indexes.push_back({"k:" + kind, "w:" + e.workload, "o:" + e.operation, "p:" + e.provider});
+    old.times.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(e.at.time_since_epoch()).count());
+  }
+  ASSERT_EQ(*store.AppendUnique({old}, {}), 2'500);
+  ASSERT_TRUE(log.Record({Event(3'000, "shop", "decision")}, nullptr).ok());  // this broker's: listed already
+  std::vector<std::string> expected;
+  for (int i = 7; i < 2'500; i += 100)
+    if (i % 2) expected.push_back("e" + std::to_string(i));
+  expected.push_back("e3000");
+  AuditFilter f;
+  f.workload = "shop";
+  f.kind = "decision";
+  f.limit = 5;
+  // Before: the workload's index, the kind checked.
+  EXPECT_EQ(PageAll(log, f), expected);
+  EXPECT_GT(store.reads["w:shop"], 0);
+  EXPECT_EQ(store.reads.count("wk:shop:decision"), 0u);
+  int calls = 0;
+  for (;;) {
+    auto step = log.IndexPairs(1'000);
+    ASSERT_TRUE(step.ok()) << step.status().ToString();
+    ++calls;
+    EXPECT_LE(step->events, 1'000u);
+    if (step->done) break;
+    ASSERT_LT(calls, 10);
+  }
+  EXPECT_EQ(calls, 3);  // 1,000 + 1,000 + 501
+  auto again = log.IndexPairs(1'000);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->done);
+  EXPECT_EQ(again->events, 0u);
+  // After: only the pair's index, and only the events returned.
+  store.reads.clear();
+  store.entries = 0;
+  EXPECT_EQ(PageAll(log, f), expected);
+  EXPECT_EQ(store.reads.size(), 1u);
+  EXPECT_GT(store.reads["wk:shop:decision"], 0);
+  EXPECT_EQ(store.entries, expected.size());
+  AuditFilter by_provider;
+  by_provider.provider = "sim-a";
+  by_provider.kind = "decision";
+  by_provider.limit = 1000;
+  EXPECT_EQ(PageAll(log, by_provider).size(), 26u);  // 25 old and e3000
+  // Retention takes them out of the pair indexes too.
+  ASSERT_EQ(*log.Trim(kT0 + std::chrono::seconds(2'000)), 2'000u);
+  EXPECT_EQ(PageAll(log, f).size(), 1u + 5u);  // e2007, e2107, ... e2407 are odd: 5, and e3000
 }
 
 TEST(AuditLog, RetentionForgetsWhatIsOlderAndTheIndexesWithIt) {
