@@ -61,38 +61,56 @@ Status TcpConnect(const std::string& hostport, Millis timeout) {
 
 }  // namespace
 
-QosSample NetworkProbeRunner::Run(const ProbeTarget& t) {
+QosSample FailedProbe(const ProbeTarget& t, ProbeError error) {
   QosSample s;
   s.provider = t.provider;
   s.endpoint = t.endpoint;
   s.interval = t.settings.interval;
+  s.ok = false;
+  s.error = error;
+  return s;
+}
+
+QosSample JudgeHttpAnswer(const ProbeTarget& t, int status, std::string_view body, double latency_ms) {
+  // 10.e: the timeout bounds the whole exchange, body included.
+  QosSample s = FailedProbe(t, ProbeError::kNone);
+  s.status = status;
+  if (latency_ms > static_cast<double>(t.settings.timeout.count())) {
+    s.error = ProbeError::kTimeout;
+    return s;
+  }
+  const auto& want = t.settings.expect_status;
+  bool status_ok = want.empty() ? (status >= 200 && status <= 299) : std::find(want.begin(), want.end(), status) != want.end();
+  if (!status_ok) {
+    s.error = ProbeError::kStatus;
+    return s;
+  }
+  if (!t.settings.expect_body.empty() && body.find(t.settings.expect_body) == std::string_view::npos) {
+    s.error = ProbeError::kBody;
+    return s;
+  }
+  s.ok = true;
+  s.latency_ms = latency_ms;
+  return s;
+}
+
+QosSample NetworkProbeRunner::Run(const ProbeTarget& t) {
   auto started = std::chrono::steady_clock::now();
   auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count(); };
-  auto fail = [&](ProbeError e) {
-    s.ok = false;
-    s.error = e;
-    return s;
+  auto no_answer = [&](const Status& s) {
+    return FailedProbe(t, s.code() == StatusCode::kDeadlineExceeded ? ProbeError::kTimeout : ProbeError::kConnect);
   };
   if (t.url.rfind("tcp://", 0) == 0) {
     Status c = TcpConnect(t.url.substr(6), t.settings.timeout);
-    if (!c.ok()) return fail(c.code() == StatusCode::kDeadlineExceeded ? ProbeError::kTimeout : ProbeError::kConnect);
+    if (!c.ok()) return no_answer(c);
+    QosSample s = FailedProbe(t, ProbeError::kNone);
     s.ok = true;
     s.latency_ms = elapsed_ms();
     return s;
   }
   auto r = http_.Get(t.url, t.settings.timeout);
-  if (!r.ok()) return fail(r.status().code() == StatusCode::kDeadlineExceeded ? ProbeError::kTimeout : ProbeError::kConnect);
-  double latency = elapsed_ms();
-  s.status = r->status;
-  // 10.e: the timeout bounds the whole exchange, body included.
-  if (latency > static_cast<double>(t.settings.timeout.count())) return fail(ProbeError::kTimeout);
-  const auto& want = t.settings.expect_status;
-  bool status_ok = want.empty() ? (r->status >= 200 && r->status <= 299) : std::find(want.begin(), want.end(), r->status) != want.end();
-  if (!status_ok) return fail(ProbeError::kStatus);
-  if (!t.settings.expect_body.empty() && r->body.find(t.settings.expect_body) == std::string::npos) return fail(ProbeError::kBody);
-  s.ok = true;
-  s.latency_ms = latency;
-  return s;
+  if (!r.ok()) return no_answer(r.status());
+  return JudgeHttpAnswer(t, r->status, r->body, elapsed_ms());
 }
 
 namespace {

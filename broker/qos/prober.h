@@ -32,6 +32,23 @@ class ProbeRunner {
   virtual QosSample Run(const ProbeTarget& target) = 0;
 };
 
+// Probes started and answered on an event loop, many in flight at once.
+class AsyncProbeRunner {
+ public:
+  using Done = std::function<void(QosSample)>;
+  virtual ~AsyncProbeRunner() = default;
+  // Starts one probe; `done` runs once, on a loop thread, with ok,
+  // latency_ms, status and error filled as ProbeRunner::Run fills them.
+  virtual void Start(const ProbeTarget& target, Done done) = 0;
+};
+
+// A sample for `target` with its answer judged (reference 10.e): the whole
+// exchange within the timeout, an expected status (any 2xx unless listed),
+// the expected text in the body. Every runner judges with this.
+QosSample JudgeHttpAnswer(const ProbeTarget& target, int status, std::string_view body, double latency_ms);
+// A sample for `target` that got no answer (error: timeout or connect).
+QosSample FailedProbe(const ProbeTarget& target, ProbeError error);
+
 // Real network probes: http(s):// through the HttpClient port, tcp://host:port
 // by connecting. Latency is wall time from sending until the complete answer.
 class NetworkProbeRunner final : public ProbeRunner {

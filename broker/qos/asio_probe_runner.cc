@@ -1,0 +1,281 @@
+#include "broker/qos/asio_probe_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace icb {
+
+std::optional<ProbeUrl> ParseProbeUrl(std::string_view url) {
+  ProbeUrl u;
+  // No spaces or control characters: the target goes into a request line.
+  if (url.size() > 2048 || std::any_of(url.begin(), url.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
+    return std::nullopt;
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+    u.port = "80";
+  } else if (url.starts_with("tcp://")) {
+    rest = url.substr(6);
+    u.connect_only = true;
+  } else {
+    return std::nullopt;
+  }
+  const size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  u.host_header = std::string(authority);
+  std::string_view host = authority;
+  if (authority.front() == '[') {  // [v6]:port
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::nullopt;
+      u.port = std::string(after.substr(1));
+    }
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    u.port = std::string(authority.substr(colon + 1));
+  }
+  u.host = std::string(host);
+  if (u.host.empty() || u.port.empty() || u.port.size() > 5 || u.port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(u.port) > 65535)
+    return std::nullopt;
+  return u;
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Steady = std::chrono::steady_clock;
+
+class AsioProbeRunner;
+
+// One probe: (an idle connection, or resolve and connect), send, read,
+// judge; a reused connection the server closed meanwhile is retried once
+// on a fresh one. Its handlers run one after another on its stream's strand.
+class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
+ public:
+  ProbeCall(AsioProbeRunner& runner, ProbeTarget target, ProbeUrl url, AsyncProbeRunner::Done done);
+  void Begin();
+
+ private:
+  void Resolve();
+  void Connect(const tcp::resolver::results_type& endpoints);
+  void Send();
+  void Read();
+  void Answered();
+  // A transport error: a timeout, or no connection (a stale reused one is
+  // retried first).
+  void Failed(const beast::error_code& ec, bool answer_started);
+  void Finish(QosSample sample);
+  double ElapsedMs() const { return std::chrono::duration<double, std::milli>(Steady::now() - started_).count(); }
+
+  AsioProbeRunner& runner_;
+  ProbeTarget target_;
+  ProbeUrl url_;
+  AsyncProbeRunner::Done done_;
+  Steady::time_point started_, deadline_;
+  tcp::resolver resolver_;
+  std::optional<beast::tcp_stream> stream_;
+  bool reused_ = false;
+  beast::flat_buffer buffer_;
+  http::request<http::empty_body> request_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+};
+
+class AsioProbeRunner final : public AsyncProbeRunner {
+ public:
+  explicit AsioProbeRunner(const AsioProbeOptions& o) : options_(o), work_(asio::make_work_guard(io_)) {
+    for (int i = 0; i < std::max(1, o.threads); ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~AsioProbeRunner() override {
+    work_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    {
+      std::lock_guard lock(mu_);
+      idle_.clear();
+    }
+  }
+
+  void Start(const ProbeTarget& target, Done done) override {
+    auto url = ParseProbeUrl(target.url);
+    if (!url) {
+      asio::post(io_, [target, done = std::move(done)] { done(FailedProbe(target, ProbeError::kConnect)); });
+      return;
+    }
+    auto call = std::make_shared<ProbeCall>(*this, target, std::move(*url), std::move(done));
+    asio::post(io_, [call] { call->Begin(); });
+  }
+
+  asio::io_context& io() { return io_; }
+  const AsioProbeOptions& options() const { return options_; }
+
+  // An idle connection to `origin` still within idle_for, if any.
+  std::optional<beast::tcp_stream> TakeIdle(const std::string& origin) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(origin);
+    if (it == idle_.end()) return std::nullopt;
+    auto& list = it->second;
+    const auto now = Steady::now();
+    while (!list.empty()) {
+      Idle i = std::move(list.back());
+      list.pop_back();
+      if (now - i.since <= options_.idle_for) {
+        if (list.empty()) idle_.erase(it);
+        return std::move(i.stream);
+      }
+    }
+    idle_.erase(it);
+    return std::nullopt;
+  }
+  void PutIdle(const std::string& origin, beast::tcp_stream stream) {
+    std::lock_guard lock(mu_);
+    auto& list = idle_[origin];
+    if (list.size() >= options_.idle_per_origin) return;  // closed as it goes
+    list.push_back({std::move(stream), Steady::now()});
+  }
+
+ private:
+  struct Idle {
+    beast::tcp_stream stream;
+    Steady::time_point since;
+  };
+  AsioProbeOptions options_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<Idle>> idle_;
+};
+
+ProbeCall::ProbeCall(AsioProbeRunner& runner, ProbeTarget target, ProbeUrl url, AsyncProbeRunner::Done done)
+    : runner_(runner), target_(std::move(target)), url_(std::move(url)), done_(std::move(done)), resolver_(runner.io()) {}
+
+void ProbeCall::Begin() {
+  started_ = Steady::now();
+  deadline_ = started_ + target_.settings.timeout;
+  if (!url_.connect_only) {
+    request_.method(http::verb::get);
+    request_.target(url_.target);
+    request_.version(11);
+    request_.set(http::field::host, url_.host_header);
+    request_.set(http::field::user_agent, "icbroker-probe");
+    request_.keep_alive(true);
+    if (auto idle = runner_.TakeIdle(url_.origin())) {
+      stream_.emplace(std::move(*idle));
+      reused_ = true;
+      Send();
+      return;
+    }
+  }
+  Resolve();
+}
+
+void ProbeCall::Resolve() {
+  reused_ = false;
+  // A host name's lookup runs on Asio's resolver thread; the timeout still
+  // bounds the probe: a lookup that outlives it is answered as a timeout
+  // by the connect that follows (its deadline has passed).
+  resolver_.async_resolve(url_.host, url_.port, [self = shared_from_this()](const beast::error_code& ec, tcp::resolver::results_type r) {
+    if (ec) return self->Finish(FailedProbe(self->target_, ProbeError::kConnect));
+    self->Connect(r);
+  });
+}
+
+void ProbeCall::Connect(const tcp::resolver::results_type& endpoints) {
+  stream_.emplace(asio::make_strand(runner_.io()));
+  if (Steady::now() >= deadline_) return Finish(FailedProbe(target_, ProbeError::kTimeout));
+  stream_->expires_at(deadline_);
+  stream_->async_connect(endpoints, [self = shared_from_this()](const beast::error_code& ec, const tcp::endpoint&) {
+    if (ec) return self->Failed(ec, false);
+    if (self->url_.connect_only) {
+      QosSample s = FailedProbe(self->target_, ProbeError::kNone);
+      s.ok = true;
+      s.latency_ms = self->ElapsedMs();
+      beast::error_code ignored;
+      self->stream_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return self->Finish(s);
+    }
+    self->Send();
+  });
+}
+
+void ProbeCall::Send() {
+  stream_->expires_at(deadline_);
+  http::async_write(*stream_, request_, [self = shared_from_this()](const beast::error_code& ec, size_t) {
+    if (ec) return self->Failed(ec, false);
+    self->Read();
+  });
+}
+
+void ProbeCall::Read() {
+  parser_.emplace();
+  parser_->body_limit(runner_.options().body_limit);
+  parser_->header_limit(16 * 1024);
+  buffer_.clear();
+  http::async_read(*stream_, buffer_, *parser_, [self = shared_from_this()](const beast::error_code& ec, size_t) {
+    if (ec == http::error::body_limit) {
+      QosSample s = FailedProbe(self->target_, ProbeError::kBody);
+      s.status = self->parser_->get().result_int();
+      return self->Finish(s);
+    }
+    if (ec) return self->Failed(ec, self->parser_->got_some());
+    self->Answered();
+  });
+}
+
+void ProbeCall::Answered() {
+  const auto& answer = parser_->get();
+  QosSample s = JudgeHttpAnswer(target_, answer.result_int(), answer.body(), ElapsedMs());
+  if (answer.keep_alive() && parser_->is_done()) {
+    stream_->expires_never();
+    runner_.PutIdle(url_.origin(), std::move(*stream_));
+    stream_.reset();
+  }
+  Finish(s);
+}
+
+void ProbeCall::Failed(const beast::error_code& ec, bool answer_started) {
+  if (ec == beast::error::timeout) return Finish(FailedProbe(target_, ProbeError::kTimeout));
+  // A kept-alive connection the server closed while it sat idle fails at
+  // once, before any answer: the same request on a fresh one.
+  if (reused_ && !answer_started) {
+    stream_.reset();
+    return Resolve();
+  }
+  // Refused, reset, or closed mid-answer: the connection failed.
+  Finish(FailedProbe(target_, ProbeError::kConnect));
+}
+
+void ProbeCall::Finish(QosSample sample) {
+  if (!done_) return;
+  auto done = std::move(done_);
+  done_ = nullptr;
+  done(std::move(sample));
+}
+
+}  // namespace
+
+std::unique_ptr<AsyncProbeRunner> NewAsioProbeRunner(const AsioProbeOptions& options) {
+  return std::make_unique<AsioProbeRunner>(options);
+}
+
+}  // namespace icb
