@@ -21,6 +21,7 @@
 #include "broker/orchestrator/engine/audit.h"
 #include "broker/store/embedded_redis.h"
 #include "broker/store/redis_store.h"
+#include "tests/bench/redis_memory.h"
 
 using namespace icb;
 using Steady = std::chrono::steady_clock;
@@ -36,15 +37,6 @@ AuditEvent EventNo(long i) {
   nlohmann::json inputs = {{"attempt", 1}, {"url", "http://127.0.0.12:8000/"}};
   return MakeEvent("e" + std::to_string(i), kKinds[i % 7], kT0 + std::chrono::milliseconds(i * 30), {w, op, i % 3 ? "sim-b" : "sim-c"},
                    "failover: ensure_capacity succeeded for workload " + w, std::move(inputs));
-}
-
-long UsedMemory(const std::string& socket) {
-  std::string cmd = "redis-cli -s " + socket + " info memory | grep '^used_memory:' | cut -d: -f2";
-  FILE* f = popen(cmd.c_str(), "r");
-  long v = 0;
-  if (f && std::fscanf(f, "%ld", &v) != 1) v = 0;
-  if (f) pclose(f);
-  return v;
 }
 
 struct Timing {
@@ -93,7 +85,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pair indexes not ready on an empty trail\n");
     return 1;
   }
-  const long before = UsedMemory((*redis)->address().unix_path);
+  const long long before = RedisUsedMemory((*redis)->address());
   const auto w0 = Steady::now();
   for (long b = 0; b < total; b += 1000) {
     std::vector<AuditEvent> batch;
@@ -104,7 +96,7 @@ int main(int argc, char** argv) {
     }
   }
   const double load_s = std::chrono::duration<double>(Steady::now() - w0).count();
-  const long after = UsedMemory((*redis)->address().unix_path);
+  const long long after = RedisUsedMemory((*redis)->address());
   std::printf("RESULT events %ld events\nRESULT load %.1f s\nRESULT bytes_per_event %.0f B\n", total, load_s,
               static_cast<double>(after - before) / static_cast<double>(total));
   auto page = [&](AuditFilter f) {
@@ -158,7 +150,7 @@ int main(int argc, char** argv) {
 
   // The baseline: the trail as it was, one string of JSON lines read whole
   // and parsed per query (the same events).
-  const long legacy_before = UsedMemory((*redis)->address().unix_path);
+  const long long legacy_before = RedisUsedMemory((*redis)->address());
   for (long b = 0; b < total; b += 1000) {
     AppendGroup g{"bench:legacy:ids", "bench:legacy", {}};
     for (long i = b; i < std::min(total, b + 1000); ++i) {
@@ -167,7 +159,7 @@ int main(int argc, char** argv) {
     }
     (void)store->AppendUnique({g}, {});
   }
-  const long legacy_after = UsedMemory((*redis)->address().unix_path);
+  const long long legacy_after = RedisUsedMemory((*redis)->address());
   std::printf("RESULT legacy_bytes_per_event %.0f B\n", static_cast<double>(legacy_after - legacy_before) / static_cast<double>(total));
   Report("legacy_page_workload", Time(5, [&](int r) -> size_t {
            auto v = store->GetMany({"bench:legacy"});

@@ -27,6 +27,7 @@
 #include "broker/qos/service.h"
 #include "broker/store/embedded_redis.h"
 #include "broker/store/redis_store.h"
+#include "tests/bench/redis_memory.h"
 
 using namespace icb;
 using Steady = std::chrono::steady_clock;
@@ -126,21 +127,6 @@ int Post(int fd, const std::string& body) {
   return std::stoi(in.substr(9, 3));
 }
 
-// Redis's used_memory, from INFO (through redis-cli, which setup.sh installs with the server).
-long long UsedMemory(const RedisAddress& a) {
-  std::string cmd = "redis-cli " + (a.unix_path.empty() ? "-h " + a.host + " -p " + std::to_string(a.port) : "-s " + a.unix_path) +
-                    " INFO memory";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return -1;
-  long long used = -1;
-  char line[256];
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::strncmp(line, "used_memory:", 12) == 0) used = std::atoll(line + 12);
-  }
-  pclose(f);
-  return used;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -190,7 +176,7 @@ int main(int argc, char** argv) {
     QosService qos(*store, catalog);
     // November 2026 (30 days) plus a day either side, every 10 s from 3 vantages.
     long long loaded = 0;
-    const long long memory_empty = UsedMemory((*redis)->address());
+    const long long memory_empty = RedisUsedMemory((*redis)->address());
     for (int v = 0; v < 3; ++v) {
       std::vector<QosSample> batch;
       for (TimePoint t = kStart - std::chrono::hours(24); t < kStart + std::chrono::hours(24 * 31); t += std::chrono::seconds(10)) {
@@ -209,14 +195,19 @@ int main(int argc, char** argv) {
       }
       if (!batch.empty()) { (void)qos.IngestSamples(batch); loaded += batch.size(); }
     }
-    std::vector<double> ms;
+    // The month's metrics asked 7 times: the answer and the sorted times (ms).
+    auto time_metrics = [&qos](std::string& answer) {
+      std::vector<double> times;
+      for (int i = 0; i < 7; ++i) {
+        auto t0 = Steady::now();
+        answer = *qos.MetricsJson("bench", {{"month", "2026-11"}});
+        times.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+      }
+      std::sort(times.begin(), times.end());
+      return times;
+    };
     std::string answer;
-    for (int i = 0; i < 7; ++i) {
-      auto t0 = Steady::now();
-      answer = *qos.MetricsJson("bench", {{"month", "2026-11"}});
-      ms.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
+    const std::vector<double> ms = time_metrics(answer);
     {
       // Where the time goes: reading the samples vs computing.
       SampleStore direct(*store);
@@ -230,7 +221,7 @@ int main(int argc, char** argv) {
       std::printf("phases: load %.1f ms, compute %.1f ms (%zu outages)\n", std::chrono::duration<double, std::milli>(t1 - t0).count(),
                   std::chrono::duration<double, std::milli>(t2 - t1).count(), m.outages.size());
     }
-    const long long memory_raw = UsedMemory((*redis)->address());
+    const long long memory_raw = RedisUsedMemory((*redis)->address());
     // Roll every day up, as a broker would 35 days on, and ask again.
     SampleStore samples(*store);
     SampleStore::Retention retention;
@@ -244,15 +235,9 @@ int main(int argc, char** argv) {
       if (m->days_rolled_up == 0) break;
     }
     const double rollup_ms = std::chrono::duration<double, std::milli>(Steady::now() - r0).count();
-    const long long memory_rolled = UsedMemory((*redis)->address());
-    std::vector<double> ms_rolled;
+    const long long memory_rolled = RedisUsedMemory((*redis)->address());
     std::string answer_rolled;
-    for (int i = 0; i < 7; ++i) {
-      auto t0 = Steady::now();
-      answer_rolled = *qos.MetricsJson("bench", {{"month", "2026-11"}});
-      ms_rolled.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-    }
-    std::sort(ms_rolled.begin(), ms_rolled.end());
+    const std::vector<double> ms_rolled = time_metrics(answer_rolled);
     std::printf("rolled up %zu series-days in %.0f ms; metrics answer %s\n", rolled, rollup_ms,
                 answer_rolled == answer ? "identical" : "DIFFERENT");
     std::printf("RESULT memory_per_sample_raw %.1f B\nRESULT memory_per_sample_rolled_up %.1f B\n",

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <fstream>
 #include <future>
-#include <mutex>
 #include <sstream>
 
 #include <gtest/gtest.h>
