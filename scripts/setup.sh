@@ -8,7 +8,7 @@ packages=(
   libcpprest-dev libboost-dev libhiredis-dev nlohmann-json3-dev libre2-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   redis-server wrk
-  awscli pdns-server pdns-backend-sqlite3 sqlite3 haproxy dnsutils rclone
+  awscli pdns-server pdns-backend-sqlite3 sqlite3 haproxy dnsutils rclone openssl
 )
 
 missing=()

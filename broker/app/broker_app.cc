@@ -11,7 +11,8 @@
 #include "broker/orchestrator/orchestrator.h"
 #include "broker/orchestrator/providers/call_gate.h"
 #include "broker/orchestrator/providers/provider_adapters.h"
-#include "broker/qos/prober.h"
+#include "broker/qos/asio_probe_runner.h"
+#include "broker/qos/endpoint_prober.h"
 #include "broker/store/embedded_redis.h"
 
 #include <unistd.h>
@@ -52,14 +53,14 @@ struct BrokerApp::Parts {
   std::unique_ptr<GatedProviderAdapters> gated_adapters;  // what the orchestrator acts through
   std::unique_ptr<HttpClient> verify_client;   // verify steps' probes of a new placement
   std::unique_ptr<NetworkProbeRunner> verify_probes;
+  // The detector's and the endpoint prober's probes, on one event loop.
+  std::unique_ptr<AsyncProbeRunner> probe_loop;
   TriggerRegistry triggers;  // the orchestrator's burst controller and the detector use its policies
   std::unique_ptr<Orchestrator> orchestrator;
   std::unique_ptr<Detector> detector;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
-  std::unique_ptr<HttpClient> probe_client;
-  std::unique_ptr<NetworkProbeRunner> probe_runner;
-  std::unique_ptr<Prober> prober;
+  std::unique_ptr<EndpointProber> prober;
   bool stopped = false;
 };
 
@@ -153,7 +154,10 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   // Each automatic workload's serving address is probed from this vantage.
   DetectorOptions detection;
   detection.vantage = o.probe_vantage.value_or("local");
-  p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.verify_probes, *p.catalog, *p.triggers.Find("consecutive_failures"),
+  AsioProbeOptions probing;
+  probing.ca_file = o.probe_ca_file;
+  ICB_ASSIGN_OR_RETURN(p.probe_loop, NewAsioProbeRunner(probing));
+  p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, *p.catalog, *p.triggers.Find("consecutive_failures"),
                                            *p.orchestrator, detection);
   return Status::Ok();
 }
@@ -166,10 +170,8 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
 
   if (o.probe_vantage) {
     // Active probes of every provider endpoint, tagged with this vantage point.
-    p.probe_client = NewCpprestHttpClient();
-    p.probe_runner = std::make_unique<NetworkProbeRunner>(*p.probe_client);
     QosService* qos = p.qos.get();
-    p.prober = std::make_unique<Prober>(*p.scheduler, p.clock, *p.probe_runner, *o.probe_vantage,
+    p.prober = std::make_unique<EndpointProber>(*p.scheduler, p.clock, *p.probe_loop, *o.probe_vantage,
                                          [qos, log](const std::vector<QosSample>& samples) {
                                            auto r = qos->IngestSamples(samples);
                                            if (!r.ok()) log("probe samples not stored: " + r.status().ToString());

@@ -28,6 +28,7 @@ struct BrokerOptions {
   bool demo = false;                      // load the demo catalog (keeping what is there)
   std::optional<std::string> catalog_dir; // load a catalog folder (keeping what is there)
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
+  std::string probe_ca_file;  // CAs https:// probe targets chain to (PEM); empty: the system's
   std::optional<std::string> credentials_file;  // adapter secrets by name (mode 0600)
   // This broker as the orchestrator's lease holder; the same id after a
   // restart takes its lease back at once. Empty: HOSTNAME:PORT.

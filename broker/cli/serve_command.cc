@@ -116,6 +116,7 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_option("--catalog", s->catalog, "load a catalog folder laid out like deploy/demo/ at start (keeping what is stored)")->type_name("DIR");
   sub.add_option("--credentials", s->credentials, "adapter secrets by name, from a file of mode 0600")->type_name("FILE");
   sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
+  sub.add_option("--probe-ca", o.probe_ca_file, "PEM file of the CAs https:// probe targets must chain to (default: the system's)")->type_name("FILE");
   sub.add_option("--vantage", s->vantage, "the vantage name --probe tags its samples with")->type_name("NAME")->capture_default_str();
   sub.add_option("--operation-workers", o.operation_workers, "operations advanced side by side, priority 1 first (1 to 1024)")
       ->type_name("N")

@@ -9,9 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include <variant>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace icb {
 
@@ -24,6 +28,10 @@ std::optional<ProbeUrl> ParseProbeUrl(std::string_view url) {
   if (url.starts_with("http://")) {
     rest = url.substr(7);
     u.port = "80";
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+    u.port = "443";
+    u.tls = true;
   } else if (url.starts_with("tcp://")) {
     rest = url.substr(6);
     u.connect_only = true;
@@ -61,14 +69,24 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using Steady = std::chrono::steady_clock;
+// A connection to a probe target: plain, or TLS over TCP.
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using Connection = std::variant<beast::tcp_stream, TlsStream>;
+
+beast::tcp_stream& TcpOf(Connection& c) {
+  if (auto* plain = std::get_if<beast::tcp_stream>(&c)) return *plain;
+  return beast::get_lowest_layer(std::get<TlsStream>(c));
+}
 
 class AsioProbeRunner;
 
-// One probe: (an idle connection, or resolve and connect), send, read,
-// judge; a reused connection the server closed meanwhile is retried once
-// on a fresh one. Its handlers run one after another on its stream's strand.
+// One probe: (an idle connection, or resolve, connect and for https:// a
+// TLS handshake), send, read, judge; a reused connection the server closed
+// meanwhile is retried once on a fresh one. Its handlers run one after
+// another on its stream's strand.
 class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
  public:
   ProbeCall(AsioProbeRunner& runner, ProbeTarget target, ProbeUrl url, AsyncProbeRunner::Done done);
@@ -77,6 +95,7 @@ class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
  private:
   void Resolve();
   void Connect(const tcp::resolver::results_type& endpoints);
+  void Handshake();
   void Send();
   void Read();
   void Answered();
@@ -92,7 +111,7 @@ class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
   AsyncProbeRunner::Done done_;
   Steady::time_point started_, deadline_;
   tcp::resolver resolver_;
-  std::optional<beast::tcp_stream> stream_;
+  std::optional<Connection> stream_;
   bool reused_ = false;
   beast::flat_buffer buffer_;
   http::request<http::empty_body> request_;
@@ -101,7 +120,7 @@ class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
 
 class AsioProbeRunner final : public AsyncProbeRunner {
  public:
-  explicit AsioProbeRunner(const AsioProbeOptions& o) : options_(o), work_(asio::make_work_guard(io_)) {
+  AsioProbeRunner(const AsioProbeOptions& o, ssl::context tls) : options_(o), tls_(std::move(tls)), work_(asio::make_work_guard(io_)) {
     for (int i = 0; i < std::max(1, o.threads); ++i) threads_.emplace_back([this] { io_.run(); });
   }
   ~AsioProbeRunner() override {
@@ -125,10 +144,11 @@ class AsioProbeRunner final : public AsyncProbeRunner {
   }
 
   asio::io_context& io() { return io_; }
+  ssl::context& tls() { return tls_; }
   const AsioProbeOptions& options() const { return options_; }
 
   // An idle connection to `origin` still within idle_for, if any.
-  std::optional<beast::tcp_stream> TakeIdle(const std::string& origin) {
+  std::optional<Connection> TakeIdle(const std::string& origin) {
     std::lock_guard lock(mu_);
     auto it = idle_.find(origin);
     if (it == idle_.end()) return std::nullopt;
@@ -145,7 +165,7 @@ class AsioProbeRunner final : public AsyncProbeRunner {
     idle_.erase(it);
     return std::nullopt;
   }
-  void PutIdle(const std::string& origin, beast::tcp_stream stream) {
+  void PutIdle(const std::string& origin, Connection stream) {
     std::lock_guard lock(mu_);
     auto& list = idle_[origin];
     if (list.size() >= options_.idle_per_origin) return;  // closed as it goes
@@ -154,10 +174,11 @@ class AsioProbeRunner final : public AsyncProbeRunner {
 
  private:
   struct Idle {
-    beast::tcp_stream stream;
+    Connection stream;
     Steady::time_point since;
   };
   AsioProbeOptions options_;
+  ssl::context tls_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
@@ -200,29 +221,53 @@ void ProbeCall::Resolve() {
 }
 
 void ProbeCall::Connect(const tcp::resolver::results_type& endpoints) {
-  stream_.emplace(asio::make_strand(runner_.io()));
+  stream_.emplace(std::in_place_type<beast::tcp_stream>, asio::make_strand(runner_.io()));
   if (Steady::now() >= deadline_) return Finish(FailedProbe(target_, ProbeError::kTimeout));
-  stream_->expires_at(deadline_);
-  stream_->async_connect(endpoints, [self = shared_from_this()](const beast::error_code& ec, const tcp::endpoint&) {
+  auto& plain = std::get<beast::tcp_stream>(*stream_);
+  plain.expires_at(deadline_);
+  plain.async_connect(endpoints, [self = shared_from_this()](const beast::error_code& ec, const tcp::endpoint&) {
     if (ec) return self->Failed(ec, false);
     if (self->url_.connect_only) {
       QosSample s = FailedProbe(self->target_, ProbeError::kNone);
       s.ok = true;
       s.latency_ms = self->ElapsedMs();
       beast::error_code ignored;
-      self->stream_->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      TcpOf(*self->stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
       return self->Finish(s);
     }
+    if (self->url_.tls) return self->Handshake();
+    self->Send();
+  });
+}
+
+void ProbeCall::Handshake() {
+  beast::tcp_stream plain = std::move(std::get<beast::tcp_stream>(*stream_));
+  auto& tls = stream_->emplace<TlsStream>(std::move(plain), runner_.tls());
+  // SNI for a name (never for an address literal), and the certificate must
+  // name the host the URL names.
+  boost::system::error_code not_an_address;
+  asio::ip::make_address(url_.host, not_an_address);
+  if (not_an_address && !SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str()))
+    return Finish(FailedProbe(target_, ProbeError::kConnect));
+  tls.set_verify_callback(ssl::host_name_verification(url_.host));
+  tls.async_handshake(ssl::stream_base::client, [self = shared_from_this()](const beast::error_code& ec) {
+    // A certificate that does not verify, or no TLS there: not reachable as
+    // the URL says.
+    if (ec) return self->Failed(ec, false);
     self->Send();
   });
 }
 
 void ProbeCall::Send() {
-  stream_->expires_at(deadline_);
-  http::async_write(*stream_, request_, [self = shared_from_this()](const beast::error_code& ec, size_t) {
-    if (ec) return self->Failed(ec, false);
-    self->Read();
-  });
+  TcpOf(*stream_).expires_at(deadline_);
+  std::visit(
+      [self = shared_from_this()](auto& stream) {
+        http::async_write(stream, self->request_, [self](const beast::error_code& ec, size_t) {
+          if (ec) return self->Failed(ec, false);
+          self->Read();
+        });
+      },
+      *stream_);
 }
 
 void ProbeCall::Read() {
@@ -230,22 +275,26 @@ void ProbeCall::Read() {
   parser_->body_limit(runner_.options().body_limit);
   parser_->header_limit(16 * 1024);
   buffer_.clear();
-  http::async_read(*stream_, buffer_, *parser_, [self = shared_from_this()](const beast::error_code& ec, size_t) {
-    if (ec == http::error::body_limit) {
-      QosSample s = FailedProbe(self->target_, ProbeError::kBody);
-      s.status = self->parser_->get().result_int();
-      return self->Finish(s);
-    }
-    if (ec) return self->Failed(ec, self->parser_->got_some());
-    self->Answered();
-  });
+  std::visit(
+      [self = shared_from_this()](auto& stream) {
+        http::async_read(stream, self->buffer_, *self->parser_, [self](const beast::error_code& ec, size_t) {
+          if (ec == http::error::body_limit) {
+            QosSample s = FailedProbe(self->target_, ProbeError::kBody);
+            s.status = self->parser_->get().result_int();
+            return self->Finish(s);
+          }
+          if (ec) return self->Failed(ec, self->parser_->got_some());
+          self->Answered();
+        });
+      },
+      *stream_);
 }
 
 void ProbeCall::Answered() {
   const auto& answer = parser_->get();
   QosSample s = JudgeHttpAnswer(target_, answer.result_int(), answer.body(), ElapsedMs());
   if (answer.keep_alive() && parser_->is_done()) {
-    stream_->expires_never();
+    TcpOf(*stream_).expires_never();
     runner_.PutIdle(url_.origin(), std::move(*stream_));
     stream_.reset();
   }
@@ -273,8 +322,16 @@ void ProbeCall::Finish(QosSample sample) {
 
 }  // namespace
 
-std::unique_ptr<AsyncProbeRunner> NewAsioProbeRunner(const AsioProbeOptions& options) {
-  return std::make_unique<AsioProbeRunner>(options);
+Result<std::unique_ptr<AsyncProbeRunner>> NewAsioProbeRunner(const AsioProbeOptions& options) {
+  ssl::context tls(ssl::context::tls_client);
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                  ssl::context::no_tlsv1_1);
+  tls.set_verify_mode(ssl::verify_peer);
+  boost::system::error_code ec;
+  if (options.ca_file.empty()) tls.set_default_verify_paths(ec);
+  else tls.load_verify_file(options.ca_file, ec);
+  if (ec) return InvalidArgument("probe CAs " + (options.ca_file.empty() ? std::string("(system)") : options.ca_file) + ": " + ec.message());
+  return std::unique_ptr<AsyncProbeRunner>(std::make_unique<AsioProbeRunner>(options, std::move(tls)));
 }
 
 }  // namespace icb

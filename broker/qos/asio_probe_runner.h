@@ -1,8 +1,9 @@
 // Probes on an event loop (Boost.Asio): thousands in flight on a few
 // threads, each bounded by its own timeout, HTTP keep-alive connections
-// reused per host and port (a probe of a target every 10 s costs no TCP
-// handshake after the first). http:// and tcp:// URLs; an https:// target
-// is answered as a connect failure here (NetworkProbeRunner probes those).
+// reused per scheme, host and port (a probe of a target every 10 s costs
+// no TCP or TLS handshake after the first). http://, https:// (the
+// server's certificate verified against the trusted CAs and the URL's host
+// name) and tcp:// URLs.
 #pragma once
 
 #include <memory>
@@ -23,20 +24,25 @@ struct AsioProbeOptions {
   // The most of a body read (expect_body looks in it); a longer body is a
   // `body` failure, never an unbounded read.
   size_t body_limit = 64 * 1024;
+  // PEM file of the CAs https:// servers must chain to; empty: the
+  // system's (OpenSSL's default verify paths).
+  std::string ca_file;
 };
 
-// Where a probe goes: http://host[:port][/target] or tcp://host:port (a
+// Where a probe goes: http[s]://host[:port][/target] or tcp://host:port (a
 // literal IPv6 host in brackets). nullopt for anything else, user info
 // included. (Exposed for its fuzz target.)
 struct ProbeUrl {
   bool connect_only = false;  // tcp://
+  bool tls = false;           // https://
   std::string host, port, host_header, target;
-  std::string origin() const { return host + " " + port; }
+  std::string origin() const { return (tls ? "https " : "http ") + host + " " + port; }
 };
 std::optional<ProbeUrl> ParseProbeUrl(std::string_view url);
 
 // `done` is not called for probes still in flight when the runner is
-// destroyed (its loop stops with them).
-std::unique_ptr<AsyncProbeRunner> NewAsioProbeRunner(const AsioProbeOptions& options = {});
+// destroyed (its loop stops with them). An error when the CA file cannot
+// be read.
+Result<std::unique_ptr<AsyncProbeRunner>> NewAsioProbeRunner(const AsioProbeOptions& options = {});
 
 }  // namespace icb

@@ -1,17 +1,13 @@
-// Active probes: the broker measures provider endpoints itself (HTTP(S) GET or
-// TCP connect), tagged with its vantage point, on the broker's scheduler and
-// the injected clock, so tests advance time instead of sleeping.
+// Active probes, the port: one probe of an endpoint (HTTP(S) GET or TCP
+// connect) and how its answer is judged. EndpointProber and the detector
+// schedule them; the verify steps run one and wait.
 #pragma once
 
 #include <functional>
-#include <map>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "broker/core/http_client.h"
-#include "broker/core/scheduler.h"
 #include "broker/catalog/catalog.h"
 #include "broker/model/qos.h"
 
@@ -58,40 +54,6 @@ class NetworkProbeRunner final : public ProbeRunner {
 
  private:
   HttpClient& http_;
-};
-
-// Probes every target on the broker's one Scheduler: a task per target at
-// its own interval, run on the scheduler's small pool (never a thread per
-// probe). Samples carry the injected clock's time at sending and this
-// vantage point, and go to the sink one probe at a time.
-class Prober {
- public:
-  using Sink = std::function<Status(const std::vector<QosSample>&)>;
-  Prober(Scheduler& scheduler, const Clock& clock, ProbeRunner& runner, std::string vantage, Sink sink)
-      : scheduler_(scheduler), clock_(clock), runner_(runner), vantage_(std::move(vantage)), sink_(std::move(sink)) {}
-  ~Prober();
-  Prober(const Prober&) = delete;
-  Prober& operator=(const Prober&) = delete;
-
-  // Replaces the target list: a target that stays keeps its schedule, a new
-  // or changed one is due at once, a removed one stops.
-  void SetTargets(const std::vector<ProbeTarget>& targets);
-  // Keeps the targets in step with the catalog: a task that reads `targets`
-  // every `every` (the catalog's own refresh makes this cheap); nullopt
-  // (the catalog could not be read) keeps the current ones.
-  void FollowCatalog(std::function<std::optional<std::vector<ProbeTarget>>()> targets, Millis every);
-
- private:
-  std::optional<MonoTime> ProbeOnce(const ProbeTarget& target);
-
-  Scheduler& scheduler_;
-  const Clock& clock_;
-  ProbeRunner& runner_;
-  std::string vantage_;
-  Sink sink_;
-  std::mutex mu_;
-  std::map<std::string, ProbeTarget> registered_;  // by task name
-  bool following_ = false;
 };
 
 }  // namespace icb

@@ -30,10 +30,15 @@ namespace {
 using std::chrono::milliseconds;
 
 // HAProxy answering itself: /health 200 "healthy", /down 503; the second
-// port closes idle keep-alive connections after 50 ms.
+// port closes idle keep-alive connections after 50 ms; the third speaks
+// TLS with a self-signed certificate for 127.0.0.1 (its own CA).
 class ProbeTargetServer {
  public:
-  ProbeTargetServer() : port_(testing::FreeTcpPort()), short_port_(testing::FreeTcpPort()) {
+  ProbeTargetServer() : port_(testing::FreeTcpPort()), short_port_(testing::FreeTcpPort()), tls_port_(testing::FreeTcpPort()) {
+    auto [rc, out] = testing::RunShell("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=probe-target -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                                       dir_.path() + "/key.pem -out " + cert_path() + " 2>&1 && cat " + dir_.path() + "/key.pem >> " + dir_.path() +
+                                       "/haproxy.pem && cat " + cert_path() + " >> " + dir_.path() + "/haproxy.pem");
+    EXPECT_EQ(rc, 0) << out;
     const std::string cfg = dir_.path() + "/haproxy.cfg";
     std::ofstream(cfg) << "global\n  stats socket " << socket_path() << " mode 600 level admin\n"
                        << "defaults\n  mode http\n  timeout client 30s\n  timeout connect 5s\n  timeout server 30s\n"
@@ -42,6 +47,8 @@ class ProbeTargetServer {
                        << "  http-request return status 503 content-type text/plain string down if { path /down }\n"
                        << "  http-request return status 200 content-type text/plain string healthy\n"
                        << "frontend short\n  bind 127.0.0.1:" << short_port_ << "\n  timeout http-keep-alive 50ms\n"
+                       << "  http-request return status 200 content-type text/plain string healthy\n"
+                       << "frontend tls\n  bind 127.0.0.1:" << tls_port_ << " ssl crt " << dir_.path() << "/haproxy.pem\n"
                        << "  http-request return status 200 content-type text/plain string healthy\n";
     server_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{"haproxy", "-db", "-f", cfg}, dir_.path() + "/haproxy.log", port_);
   }
@@ -49,7 +56,10 @@ class ProbeTargetServer {
   std::string Log() const { return server_->Log(); }
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   std::string short_url() const { return "http://127.0.0.1:" + std::to_string(short_port_) + "/health"; }
+  std::string tls_url(const std::string& host = "127.0.0.1") const { return "https://" + host + ":" + std::to_string(tls_port_) + "/health"; }
+  std::string cert_path() const { return dir_.path() + "/cert.pem"; }
   int port() const { return port_; }
+  int tls_port() const { return tls_port_; }
   std::string socket_path() const { return dir_.path() + "/haproxy.sock"; }
 
   // A command on the runtime socket; its answer ("" when unreachable).
@@ -95,7 +105,7 @@ class ProbeTargetServer {
 
  private:
   testing::TempDir dir_;
-  int port_, short_port_;
+  int port_, short_port_, tls_port_;
   std::unique_ptr<testing::ChildProcess> server_;
 };
 
@@ -133,7 +143,7 @@ class AsioProbeRunnerTest : public ::testing::Test {
 ProbeTargetServer* AsioProbeRunnerTest::server_ = nullptr;
 
 TEST_F(AsioProbeRunnerTest, AnswersAreJudgedAndOneConnectionServesEveryProbe) {
-  auto runner = NewAsioProbeRunner();
+  auto runner = std::move(*NewAsioProbeRunner());
   const long before = server_->Stat("probes", "conn_tot");
   for (int i = 0; i < 20; ++i) {
     ProbeTarget t = Target(server_->url("/health"));
@@ -162,7 +172,7 @@ TEST_F(AsioProbeRunnerTest, AnswersAreJudgedAndOneConnectionServesEveryProbe) {
 }
 
 TEST_F(AsioProbeRunnerTest, AConnectionTheServerClosedWhileIdleIsRetriedOnAFreshOne) {
-  auto runner = NewAsioProbeRunner();
+  auto runner = std::move(*NewAsioProbeRunner());
   const long before = server_->Stat("short", "conn_tot");
   ASSERT_TRUE(ProbeAndWait(*runner, Target(server_->short_url())).ok);
   // HAProxy closes it after 50 ms idle; then the probe reuses it, finds it
@@ -174,7 +184,9 @@ TEST_F(AsioProbeRunnerTest, AConnectionTheServerClosedWhileIdleIsRetriedOnAFresh
 }
 
 TEST_F(AsioProbeRunnerTest, AThousandProbesInFlightOnOneThread) {
-  auto runner = NewAsioProbeRunner({.threads = 1, .idle_per_origin = 64});
+  AsioProbeOptions options;
+  options.idle_per_origin = 64;
+  auto runner = std::move(*NewAsioProbeRunner(options));
   std::atomic<int> ok{0}, answered{0};
   for (int i = 0; i < 1000; ++i)
     runner->Start(Target(server_->url("/health"), 10'000), [&](QosSample s) {
@@ -185,15 +197,40 @@ TEST_F(AsioProbeRunnerTest, AThousandProbesInFlightOnOneThread) {
   EXPECT_EQ(ok.load(), 1000);
 }
 
+TEST_F(AsioProbeRunnerTest, HttpsTargetsAreVerifiedAndTheirConnectionsKeptAlive) {
+  AsioProbeOptions trusting;
+  trusting.ca_file = server_->cert_path();
+  auto runner = std::move(*NewAsioProbeRunner(trusting));
+  const long before = server_->Stat("tls", "conn_tot");
+  for (int i = 0; i < 10; ++i) {
+    ProbeTarget t = Target(server_->tls_url());
+    t.settings.expect_body = "healthy";
+    QosSample s = ProbeAndWait(*runner, t);
+    EXPECT_TRUE(s.ok) << i << " " << ProbeErrorName(s.error);
+    EXPECT_EQ(s.status, 200);
+  }
+  EXPECT_EQ(server_->Stat("tls", "conn_tot") - before, 1);  // one handshake for ten probes
+  // The certificate names 127.0.0.1, not localhost: not the server the URL names.
+  EXPECT_EQ(ProbeAndWait(*runner, Target(server_->tls_url("localhost"))).error, ProbeError::kConnect);
+  // Without its CA the certificate is not trusted; plain HTTP to a TLS port
+  // and TLS to a plain one are no answers either.
+  auto untrusting = std::move(*NewAsioProbeRunner());
+  EXPECT_EQ(ProbeAndWait(*untrusting, Target(server_->tls_url())).error, ProbeError::kConnect);
+  EXPECT_FALSE(ProbeAndWait(*runner, Target("http://127.0.0.1:" + std::to_string(server_->tls_port()) + "/health")).ok);
+  EXPECT_EQ(ProbeAndWait(*runner, Target("https://127.0.0.1:" + std::to_string(server_->port()) + "/health")).error, ProbeError::kConnect);
+  trusting.ca_file = "/nonexistent/ca.pem";
+  EXPECT_FALSE(NewAsioProbeRunner(trusting).ok());
+}
+
 TEST_F(AsioProbeRunnerTest, TcpTargetsAreConnectedTo) {
-  auto runner = NewAsioProbeRunner();
+  auto runner = std::move(*NewAsioProbeRunner());
   QosSample up = ProbeAndWait(*runner, Target("tcp://127.0.0.1:" + std::to_string(server_->port())));
   EXPECT_TRUE(up.ok);
   EXPECT_TRUE(up.latency_ms.has_value());
 }
 
 TEST(AsioProbeRunner, RefusedSilentAndUnsupportedTargetsFailAsSuch) {
-  auto runner = NewAsioProbeRunner();
+  auto runner = std::move(*NewAsioProbeRunner());
   const int closed = testing::FreeTcpPort();  // nothing listens there
   EXPECT_EQ(ProbeAndWait(*runner, Target("http://127.0.0.1:" + std::to_string(closed) + "/")).error, ProbeError::kConnect);
   EXPECT_EQ(ProbeAndWait(*runner, Target("tcp://127.0.0.1:" + std::to_string(closed))).error, ProbeError::kConnect);
@@ -211,8 +248,8 @@ TEST(AsioProbeRunner, RefusedSilentAndUnsupportedTargetsFailAsSuch) {
   close(silent);
   EXPECT_FALSE(slow.ok);
   EXPECT_EQ(slow.error, ProbeError::kTimeout);
-  // Not this runner's schemes, or not a URL: refused without a packet.
-  EXPECT_EQ(ProbeAndWait(*runner, Target("https://127.0.0.1:1/")).error, ProbeError::kConnect);
+  // Not a scheme probed, or not a URL: refused without a packet.
+  EXPECT_EQ(ProbeAndWait(*runner, Target("ftp://127.0.0.1:1/")).error, ProbeError::kConnect);
   EXPECT_EQ(ProbeAndWait(*runner, Target("http://user@127.0.0.1:1/")).error, ProbeError::kConnect);
   EXPECT_EQ(ProbeAndWait(*runner, Target("http://127.0.0.1:99999999/")).error, ProbeError::kConnect);
 }

@@ -1,12 +1,17 @@
-// The broker's own probes of a local HTTP server, on a manual clock: the
-// samples they produce give metrics that match a hand computation.
+// The broker's own probes of a local HTTP server, on a manual clock and the
+// real event loop: the samples they produce give metrics that match a hand
+// computation.
 #include <gtest/gtest.h>
+
+#include <atomic>
 
 #include <nlohmann/json.hpp>
 
 #include "broker/core/time.h"
-#include "broker/qos/prober.h"
+#include "broker/qos/asio_probe_runner.h"
+#include "broker/qos/endpoint_prober.h"
 #include "broker/qos/service.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_stub.h"
 #include "tests/support/temp_dir.h"
 
@@ -16,7 +21,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
-TEST(Prober, ProbesOfALocalServerBecomeMetrics) {
+TEST(EndpointProber, ProbesOfALocalServerOnTheEventLoopBecomeMetrics) {
   testing::StubHttpServer server;
   auto store = NewMemoryStore();
   Catalog catalog(*store, *SchemaSet::LoadEmbedded());
@@ -30,36 +35,57 @@ TEST(Prober, ProbesOfALocalServerBecomeMetrics) {
 
   const TimePoint t0 = *ParseRfc3339("2026-11-01T00:00:00Z");
   ManualClock clock(t0);
-  auto http = NewCpprestHttpClient();
-  NetworkProbeRunner runner(*http);
+  auto runner = std::move(*NewAsioProbeRunner());
   Scheduler scheduler(clock);
-  Prober prober(scheduler, clock, runner, "lab-vantage", [&](const std::vector<QosSample>& s) { return qos.IngestSamples(s).status(); });
+  std::atomic<int> batches{0}, stored{0};
+  EndpointProber prober(scheduler, clock, *runner, "lab-vantage", [&](const std::vector<QosSample>& s) {
+    for (const auto& q : s) EXPECT_EQ(q.vantage, "lab-vantage");
+    ++batches;
+    stored += static_cast<int>(s.size());
+    return qos.IngestSamples(s).status();
+  });
   prober.SetTargets(ProbeTargets(**catalog.Snapshot()));
-  ASSERT_EQ(ProbeTargets(**catalog.Snapshot()).size(), 2u);  // "off" is disabled
+  ASSERT_EQ(prober.size(), 2u);  // "off" is disabled
 
-  // 60 ticks of 10 s: the web endpoint answers 503 for ticks 20-22 and an
-  // unexpected body at tick 30; everything else is healthy.
-  for (int tick = 0; tick < 60; ++tick) {
-    if (tick == 20) server.Answer(503, "maintenance");
-    if (tick == 23) server.Answer(200, "healthy");
-    if (tick == 30) server.Answer(200, "degraded");
-    if (tick == 31) server.Answer(200, "healthy");
-    EXPECT_EQ(scheduler.RunDue(), tick % 3 == 0 ? 2 : 1);  // db every third tick
-    EXPECT_EQ(scheduler.NextDue(), clock.Monotonic() + seconds(10));
-    clock.Advance(seconds(10));
+  // Ten simulated minutes in 1 s steps; each step's probes are answered
+  // (on the loop, for real) before time moves on. The web endpoint answers
+  // 503 from 200 s to 230 s and an unexpected body from 300 s to 310 s.
+  // The steps fall at x.999 s, so they run exactly the slots of [0, 600 s)
+  // wherever the endpoints' phases put them.
+  int sent = 0;
+  clock.Advance(std::chrono::milliseconds(999));
+  for (int s = 0; s < 600; ++s) {
+    if (s == 200) server.Answer(503, "maintenance");
+    if (s == 230) server.Answer(200, "healthy");
+    if (s == 300) server.Answer(200, "degraded");
+    if (s == 310) server.Answer(200, "healthy");
+    scheduler.RunDue();
+    sent = static_cast<int>(prober.TakeStats().started) + sent;
+    ASSERT_TRUE(testing::Eventually([&] {
+      scheduler.RunDue();  // hands over what was answered
+      return stored.load() == sent;
+    })) << "step " << s;
+    clock.Advance(seconds(1));
   }
-  // web: 60 probes; db (tcp, every 30 s): 20.
+  // web: one probe per 10 s (60), db (tcp, every 30 s): 20; never two of
+  // one endpoint in a window, whatever its phase.
+  EXPECT_EQ(sent, 60 + 20);
   auto m = json::parse(*qos.MetricsJson("lab", {{"from", "2026-11-01T00:00:00Z"}, {"to", "2026-11-01T00:10:00Z"}}));
-  // Down: ticks 20-22 (200 s to 230 s) and tick 30 (300 s to 310 s) = 40 s, to the second.
-  EXPECT_NEAR(m["downtime_minutes"].get<double>(), 40.0 / 60, 1e-6);  // answers carry minutes to 6 decimals
+  // Down 30 s and 10 s: 40 s, to the second, wherever in its 10 s the web
+  // endpoint's phase put its probes.
+  EXPECT_NEAR(m["downtime_minutes"].get<double>(), 40.0 / 60, 1e-6);
   ASSERT_EQ(m["outages"].size(), 2u);
-  EXPECT_EQ(m["outages"][0]["start"], "2026-11-01T00:03:20Z");
-  EXPECT_EQ(m["outages"][0]["end"], "2026-11-01T00:03:50Z");
-  EXPECT_EQ(m["outages"][1]["start"], "2026-11-01T00:05:00Z");
-  EXPECT_EQ(m["outages"][1]["end"], "2026-11-01T00:05:10Z");
-  EXPECT_EQ(m["coverage_percent"], 100);
+  auto at = [](const json& v) { return *ParseRfc3339(v.get<std::string>()); };
+  EXPECT_EQ(at(m["outages"][0]["end"]) - at(m["outages"][0]["start"]), seconds(30));
+  EXPECT_EQ(at(m["outages"][1]["end"]) - at(m["outages"][1]["start"]), seconds(10));
+  EXPECT_EQ(at(m["outages"][1]["start"]) - at(m["outages"][0]["start"]), seconds(100));
+  const auto offset = at(m["outages"][0]["start"]) - (t0 + seconds(200));
+  EXPECT_GE(offset, seconds(0));
+  EXPECT_LT(offset, seconds(11));
   EXPECT_EQ(m["response_ms"]["count"], 56 + 20);
   EXPECT_GT(m["response_ms"]["p50"].get<double>(), 0);
+  // The server saw each probe once: 60 GETs and 20 connects.
+  EXPECT_EQ(server.requests(), 60 + 20);
 }
 
 TEST(Prober, ConnectFailuresAndTimeoutsAreFailures) {

@@ -202,8 +202,11 @@ class ApiOn : public Fixture {
 };
 
 // Probes answer ok unless their URL's host is down.
-class FakeProbes final : public ProbeRunner {
+// Probes that answer at once, as the steps' runner and as the detector's
+// event loop (the answer handed back before Start returns).
+class FakeProbes final : public ProbeRunner, public AsyncProbeRunner {
  public:
+  void Start(const ProbeTarget& t, Done done) override { done(Run(t)); }
   QosSample Run(const ProbeTarget& t) override {
     QosSample s;
     s.provider = t.provider;

@@ -14,17 +14,9 @@ namespace {
 constexpr const char* kDetectFollowTask = "detect-follow";
 constexpr const char* kGroupTask = "detect-groups";
 
-// The next point after `now` on a grid of `interval`: workloads with the
-// same interval probe at the same instants, so those one provider takes
-// down are detected in the same round and recovered together.
-MonoTime NextOnGrid(MonoTime now, Millis interval) {
-  const auto n = now.time_since_epoch() / interval + 1;
-  return MonoTime(std::chrono::duration_cast<MonoTime::duration>(interval * n));
-}
-
 }  // namespace
 
-Detector::Detector(Scheduler& scheduler, const Clock& clock, ProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
+Detector::Detector(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
                    RecoveryStarter& orchestrator, DetectorOptions options)
     : scheduler_(scheduler),
       clock_(clock),
@@ -39,6 +31,9 @@ Detector::~Detector() { Stop(); }
 
 void Detector::Start() {
   started_ = true;
+  // Answers are weighed a twentieth of a second's worth at a time.
+  schedule_ = std::make_unique<ProbeSchedule>(scheduler_, clock_, probes_, ProbeScheduleOptions{"detect-probes", Millis(50)},
+                                              [this](std::vector<ProbeAnswer> answers) { Answered(std::move(answers)); });
   scheduler_.Register(kDetectFollowTask, [this]() -> std::optional<MonoTime> {
     Follow();
     return clock_.Monotonic() + options_.follow_every;
@@ -51,12 +46,7 @@ void Detector::Stop() {
   started_ = false;
   scheduler_.Unregister(kDetectFollowTask);
   scheduler_.Unregister(kGroupTask);
-  std::vector<std::string> names;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, w] : watches_) names.push_back(TaskName(id));
-  }
-  for (const auto& n : names) scheduler_.Unregister(n);
+  schedule_.reset();
 }
 
 void Detector::Follow() {
@@ -76,59 +66,52 @@ void Detector::Follow() {
     watch.workload = std::move(*w);
     wanted.emplace(watch.workload.id, std::move(watch));
   }
-  std::vector<std::string> added, removed;
+  std::map<std::string, ScheduledProbe> probes;
+  auto probe_of = [this](const Watch& w) {
+    const Millis interval = w.workload.failover.interval;
+    ProbeTarget target{w.provider, "workload:" + w.workload.id, w.url, ProbeSettings{}};
+    target.settings.interval = interval;
+    // Bounded by the interval: a hanging address fails by the next round.
+    target.settings.timeout = std::max(Millis(100), interval);
+    return ScheduledProbe{std::move(target), SpreadPhase(w.workload.id, interval, options_.probe_spread)};
+  };
   {
     std::lock_guard lock(mu_);
     for (auto it = watches_.begin(); it != watches_.end();) {
       auto w = wanted.find(it->first);
       if (w == wanted.end()) {
-        removed.push_back(it->first);
         it = watches_.erase(it);
         continue;
       }
       if (w->second.url != it->second.url) {
         // Moved: a new address, a new series.
         it->second = std::move(w->second);
-        added.push_back(it->first);
       } else {
         it->second.workload = std::move(w->second.workload);  // settings may have changed
       }
+      probes.emplace(it->first, probe_of(it->second));  // unchanged, it keeps its slots
       wanted.erase(w);
       ++it;
     }
     for (auto& [id, w] : wanted) {
+      probes.emplace(id, probe_of(w));
       watches_.emplace(id, std::move(w));
-      added.push_back(id);
     }
   }
-  for (const auto& id : removed) scheduler_.Unregister(TaskName(id));
-  for (const auto& id : added) scheduler_.Register(TaskName(id), [this, id] { return ProbeOnce(id); });
+  if (schedule_) schedule_->Set(probes);
 }
 
-std::optional<MonoTime> Detector::ProbeOnce(const std::string& id) {
-  ProbeTarget target;
-  Millis interval;
-  {
-    std::lock_guard lock(mu_);
-    auto it = watches_.find(id);
-    if (it == watches_.end()) return std::nullopt;
-    interval = it->second.workload.failover.interval;
-    target = ProbeTarget{it->second.provider, "workload:" + id, it->second.url, ProbeSettings{}};
-  }
-  // A probe that takes longer than the interval would overlap the next.
-  target.settings.timeout = std::max(Millis(100), interval);
-  QosSample s = probes_.Run(target);
-  VantageSample v{clock_.Now(), s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms};
-  {
-    std::lock_guard lock(mu_);
-    auto it = watches_.find(id);
-    if (it == watches_.end() || it->second.url != target.url) return NextOnGrid(clock_.Monotonic(), interval);
+void Detector::Answered(std::vector<ProbeAnswer> answers) {
+  std::lock_guard lock(mu_);
+  for (auto& a : answers) {
+    auto it = watches_.find(a.key);
+    if (it == watches_.end() || it->second.url != a.target.url) continue;  // moved meanwhile: the old address's answer
+    const QosSample& s = a.sample;
     auto& series = it->second.samples[options_.vantage];
-    series.push_back(std::move(v));
+    series.push_back({s.ts, s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms});
     if (series.size() > options_.keep) series.erase(series.begin());
-    EvaluateLocked(id, it->second);
+    EvaluateLocked(a.key, it->second);
   }
-  return NextOnGrid(clock_.Monotonic(), interval);
 }
 
 Status Detector::Push(const std::string& workload, const std::string& vantage, std::vector<VantageSample> samples) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,7 +20,7 @@
 #include "broker/orchestrator/engine/audit.h"
 #include "broker/store/store.h"
 #include "broker/orchestrator/triggers/trigger.h"
-#include "broker/qos/prober.h"
+#include "broker/qos/probe_schedule.h"
 
 namespace icb {
 
@@ -37,6 +38,11 @@ class RecoveryStarter {
 struct DetectorOptions {
   std::string vantage = "local";  // this broker's name for its own probes
   Millis follow_every{1000};      // how soon a new or moved workload is watched
+  // Workloads with the same interval probe in the same round, spread over
+  // this much of it (by their names' hash): those one provider takes down
+  // are detected together, and a thousand watched workloads are not a
+  // thousand connections at one instant.
+  Millis probe_spread{200};
   // Detections of one provider's workloads close together are one disaster,
   // recovered together in priority order: the group gathers until no new
   // detection came for `group_quiet`, and for at most `group_max` after its
@@ -55,13 +61,14 @@ struct DetectorOptions {
 
 class Detector {
  public:
-  Detector(Scheduler& scheduler, const Clock& clock, ProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
+  Detector(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
            RecoveryStarter& orchestrator, DetectorOptions options);
   ~Detector();
   Detector(const Detector&) = delete;
   Detector& operator=(const Detector&) = delete;
 
-  // Registers the follow and group tasks (probe tasks follow the workloads).
+  // Registers the follow and group tasks and the probe schedule (its probes
+  // follow the workloads).
   void Start();
   void Stop();
 
@@ -85,17 +92,16 @@ class Detector {
     MonoTime deadline;  // when it starts unless another detection comes
     std::vector<std::string> workloads;
   };
-  std::optional<MonoTime> ProbeOnce(const std::string& workload);
+  void Answered(std::vector<ProbeAnswer> answers);
   // Under mu_: asks the policy and acts on its verdict.
   void EvaluateLocked(const std::string& id, Watch& w);
   std::optional<MonoTime> StartGroups();
   // Under mu_: `workload` joins `provider`'s gathering group.
   void JoinGroupLocked(const std::string& provider, const std::string& workload, MonoTime now);
-  static std::string TaskName(const std::string& workload) { return "detect:" + workload; }
 
   Scheduler& scheduler_;
   const Clock& clock_;
-  ProbeRunner& probes_;
+  AsyncProbeRunner& probes_;
   Catalog& catalog_;
   const TriggerPolicy& policy_;
   RecoveryStarter& orchestrator_;
@@ -104,6 +110,7 @@ class Detector {
   mutable std::mutex mu_;
   std::map<std::string, Watch> watches_;
   std::map<std::string, Group> groups_;  // by provider
+  std::unique_ptr<ProbeSchedule> schedule_;  // while started
   bool started_ = false;
 };
 
