@@ -1,6 +1,7 @@
 #include "broker/app/broker_app.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include "broker/ports/credentials.h"
@@ -227,6 +228,21 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
           " samples) rolled up, " + std::to_string(kept->rollups_dropped) + " rolled-up days forgotten");
     const bool more = kept.ok() && kept->days_rolled_up > 0;
     return clock->Monotonic() + (more ? Millis(10'000) : Millis(3'600'000));
+  });
+  // Every 30 s, how the probes kept their schedule (a line only when some ran).
+  p.scheduler->Register("probe-report", [detector = p.detector.get(), prober = p.prober.get(), clock = &p.clock, log]() -> std::optional<MonoTime> {
+    auto line = [](const char* what, const ProbeScheduleStats& s) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "%s %llu started, %llu skipped, lateness p50 %.0f ms p99 %.0f ms max %.0f ms", what,
+                    static_cast<unsigned long long>(s.started), static_cast<unsigned long long>(s.skipped), s.lateness_p50_ms, s.lateness_p99_ms,
+                    s.lateness_max_ms);
+      return std::string(buf);
+    };
+    const ProbeScheduleStats detection = detector->TakeProbeStats();
+    const ProbeScheduleStats endpoints = prober ? prober->TakeStats() : ProbeScheduleStats{};
+    if (detection.started + endpoints.started + detection.skipped + endpoints.skipped > 0)
+      log("probes in 30 s: " + line("workloads", detection) + "; " + line("endpoints", endpoints));
+    return clock->Monotonic() + std::chrono::seconds(30);
   });
   // Unfinished operations resume on the runner's first tick.
   p.orchestrator->Start(*p.scheduler);

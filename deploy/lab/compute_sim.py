@@ -17,7 +17,10 @@ or over quota:
                     max_inflight (a throttling control plane: deploy and
                     scale calls beyond that many in flight answer 429 with
                     Retry-After: 1 and change nothing; null: no limit); the
-                    state counts them in `throttled`
+                    state counts them in `throttled`; service_url (the URL
+                    deploy answers for services deployed from then on, as a
+                    provider whose services sit behind its load balancer;
+                    null: this endpoint)
   POST /v1/deploy   {"service": NAME}: deploys the service (idempotent by
                     name; a new one runs 0 instances); 200 with {"service",
                     "url"}, the URL that serves it (this endpoint)
@@ -46,7 +49,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": (bool,), "capacity": (int,), "quota": (int,),
-              "utilization": (int, float, type(None)), "api_latency_ms": (int, float), "max_inflight": (int, type(None))}
+              "utilization": (int, float, type(None)), "api_latency_ms": (int, float), "max_inflight": (int, type(None)),
+              "service_url": (str, type(None))}
 
 
 class Sim:
@@ -59,7 +63,7 @@ class Sim:
         """The start state (callers hold the lock, or nobody else runs yet)."""
         self.state = {"provider": self.provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
                       "capacity": 100, "quota": 20, "served": 0, "utilization": None, "api_latency_ms": 0,
-                      "max_inflight": None, "throttled": 0}
+                      "max_inflight": None, "throttled": 0, "service_url": None}
         self.inflight = 0  # deploy and scale calls being answered
         self.services = {}  # name -> {"instances": N, "url": URL}
         self.calls = []
@@ -168,8 +172,8 @@ def handler_for(sim):
                 if not isinstance(name, str) or not name or len(name) > 64:
                     return self.reply(400, '{"error":"service must be a name"}')
                 host, port = self.server.server_address[:2]
-                url = "http://%s:%d/" % (host, port)
                 with sim.lock:
+                    url = sim.state["service_url"] or "http://%s:%d/" % (host, port)
                     new = name not in sim.services
                     if new:
                         sim.services[name] = {"instances": 0, "url": url}

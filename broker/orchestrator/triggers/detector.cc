@@ -198,6 +198,8 @@ std::optional<MonoTime> Detector::StartGroups() {
   return next;
 }
 
+ProbeScheduleStats Detector::TakeProbeStats() { return schedule_ ? schedule_->TakeStats() : ProbeScheduleStats{}; }
+
 bool Detector::Failed(const std::string& workload) const {
   std::lock_guard lock(mu_);
   auto it = watches_.find(workload);

@@ -79,6 +79,9 @@ class Detector {
   // For tests on a manual clock: one pass of following the workloads.
   void Follow();
   bool Failed(const std::string& workload) const;
+  // How the detection probes kept time since the last call (zeros when
+  // stopped).
+  ProbeScheduleStats TakeProbeStats();
 
  private:
   struct Watch {
