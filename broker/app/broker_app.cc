@@ -180,9 +180,10 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
                                          });
     Catalog* catalog = p.catalog.get();
     // Catalog changes are picked up within a second.
-    p.prober->FollowCatalog([catalog]() -> std::optional<std::vector<ProbeTarget>> {
+    p.prober->FollowCatalog([catalog, last = std::shared_ptr<const CatalogSnapshot>()]() mutable -> std::optional<std::vector<ProbeTarget>> {
       auto snap = catalog->Snapshot();
-      if (!snap.ok()) return std::nullopt;
+      if (!snap.ok() || *snap == last) return std::nullopt;  // unreadable, or the same catalog: the same targets
+      last = *snap;
       return ProbeTargets(**snap);
     }, Millis(1000));
     log("probing provider endpoints as vantage \"" + *o.probe_vantage + "\"");

@@ -19,7 +19,9 @@ struct AsioProbeOptions {
   int threads = 1;
   // Idle keep-alive connections kept per host:port, and for how long: a
   // server that closed one meanwhile costs a retry on a fresh connection.
-  size_t idle_per_origin = 4;
+  // Watched workloads behind one load balancer are hundreds of probes a
+  // second to one origin, a few dozen in flight at once.
+  size_t idle_per_origin = 64;
   Millis idle_for{60'000};
   // The most of a body read (expect_body looks in it); a longer body is a
   // `body` failure, never an unbounded read.

@@ -124,7 +124,8 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
         e.due = slot + interval;
         slots.emplace(e.due, generation, key);
       }
-      if (!slots.empty()) next = std::get<0>(slots.top());  // maybe a stale slot: an early, harmless tick
+      // Maybe a stale slot's time: an early, harmless tick.
+      if (!slots.empty()) next = std::max(std::get<0>(slots.top()), now + options.tick);
     }
     const TimePoint sent = clock.Now();
     for (auto& s : starting) {

@@ -130,8 +130,8 @@ Result<std::vector<Series>> SampleStore::Load(std::string_view provider, TimePoi
   ICB_ASSIGN_OR_RETURN(auto members, store_.SetMembers(SeriesSetKey(provider)));
   std::sort(members.begin(), members.end());
   const long long first = DayOf(from), last = DayOf(to - Millis(1));
-  // One series per task: a month of 10 s probes is ~200 KiB per series-day,
-  // and reading and decoding them in parallel uses both cores.
+  // A month of 10 s probes is ~200 KiB per series-day: reading and
+  // decoding them in two halves uses both cores.
   auto load_series = [&](const std::string& member) -> Result<Series> {
     std::string series = std::string(provider) + ":" + member;
     std::vector<std::string> keys;
@@ -158,11 +158,22 @@ Result<std::vector<Series>> SampleStore::Load(std::string_view provider, TimePoi
     if (s.samples.empty() && last_minute) EndRollups(*last_minute, s);
     return s;
   };
-  std::vector<std::future<Result<Series>>> tasks;
-  for (const auto& m : members) tasks.push_back(std::async(members.size() > 1 ? std::launch::async : std::launch::deferred, load_series, m));
+  // The series split over at most two tasks (this thread and one more):
+  // both cores for a month of one provider, never a thread per series.
+  const size_t slices = std::min<size_t>(members.size(), 2);
+  auto load_slice = [&](size_t slice) {
+    std::vector<Result<Series>> loaded;
+    for (size_t i = slice; i < members.size(); i += slices) loaded.push_back(load_series(members[i]));
+    return loaded;
+  };
+  std::vector<std::future<std::vector<Result<Series>>>> tasks;
+  for (size_t t = 1; t < slices; ++t) tasks.push_back(std::async(std::launch::async, load_slice, t));
+  std::vector<std::vector<Result<Series>>> results;
+  if (slices > 0) results.push_back(load_slice(0));
+  for (auto& t : tasks) results.push_back(t.get());
   Status first_error;
-  for (auto& t : tasks) {
-    auto r = t.get();
+  for (size_t i = 0; i < members.size(); ++i) {  // in the members' order
+    auto& r = results[i % slices][i / slices];
     if (!r.ok()) {
       if (first_error.ok()) first_error = r.status();
       continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "broker/core/time.h"
 #include "broker/orchestrator/state/workloads.h"
@@ -52,18 +53,39 @@ void Detector::Stop() {
 void Detector::Follow() {
   auto texts = catalog_.List(Collection::kWorkloads);
   if (!texts.ok()) return;  // the store is away: keep watching what we watch
+  // Documents parse once: a text seen on the last pass is the same workload.
+  std::unordered_map<std::string, Workload> parsed;
+  std::vector<const Workload*> automatic;
+  for (auto& text : *texts) {
+    auto seen = parsed_.find(text);
+    Workload w;
+    if (seen != parsed_.end()) {
+      w = std::move(seen->second);
+    } else {
+      auto doc = ParseJson(text);
+      if (!doc.ok()) continue;
+      auto from_doc = WorkloadFromJson(*doc);
+      if (!from_doc.ok()) continue;
+      w = std::move(*from_doc);
+    }
+    auto [it, added] = parsed.emplace(std::move(text), std::move(w));
+    if (added && it->second.failover.automatic) automatic.push_back(&it->second);
+  }
+  parsed_ = std::move(parsed);  // node-based: the pointers stay valid
+  // Where they run, in one round trip.
+  std::vector<std::string> ids;
+  ids.reserve(automatic.size());
+  for (const Workload* w : automatic) ids.push_back(w->id);
+  auto statuses = GetRecords(orchestrator_.store(), kWorkloadStatusRecord, ids);
+  if (!statuses.ok()) return;
   std::map<std::string, Watch> wanted;
-  for (const auto& text : *texts) {
-    auto doc = ParseJson(text);
-    if (!doc.ok()) continue;
-    auto w = WorkloadFromJson(*doc);
-    if (!w.ok() || !w->failover.automatic) continue;
-    auto status = GetWorkloadStatus(orchestrator_.store(), w->id);
-    if (!status.ok() || !*status || (*status)->url.empty()) continue;
+  for (size_t i = 0; i < automatic.size(); ++i) {
+    const auto& status = (*statuses)[i];
+    if (!status || status->url.empty()) continue;
     Watch watch;
-    watch.provider = (*status)->placement;
-    watch.url = (*status)->url;
-    watch.workload = std::move(*w);
+    watch.provider = status->placement;
+    watch.url = status->url;
+    watch.workload = *automatic[i];
     wanted.emplace(watch.workload.id, std::move(watch));
   }
   std::map<std::string, ScheduledProbe> probes;
@@ -134,10 +156,16 @@ void Detector::EvaluateLocked(const std::string& id, Watch& w) {
   // Vantages that stopped reporting do not vote.
   const TimePoint now = clock_.Now();
   const auto stale = w.workload.failover.interval * options_.stale_intervals;
-  SamplesByVantage current;
+  auto fresh = [&](const std::vector<VantageSample>& series) { return !series.empty() && now - series.back().ts <= stale; };
+  // Copied only when some vantage went quiet: a thousand answers a second
+  // are weighed on the samples where they are.
+  std::optional<SamplesByVantage> current;
   for (const auto& [vantage, series] : w.samples)
-    if (!series.empty() && now - series.back().ts <= stale) current.emplace(vantage, series);
-  TriggerDecision d = policy_.Evaluate(current, w.workload.failover, w.failed);
+    if (!fresh(series)) current.emplace();
+  if (current)
+    for (const auto& [vantage, series] : w.samples)
+      if (fresh(series)) current->emplace(vantage, series);
+  TriggerDecision d = policy_.Evaluate(current ? *current : w.samples, w.workload.failover, w.failed);
   if (d.verdict == Verdict::kUnchanged) return;
   nlohmann::json inputs = std::move(d.inputs);
   inputs["url"] = w.url;

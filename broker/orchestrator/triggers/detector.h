@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/core/scheduler.h"
@@ -113,6 +114,7 @@ class Detector {
   mutable std::mutex mu_;
   std::map<std::string, Watch> watches_;
   std::map<std::string, Group> groups_;  // by provider
+  std::unordered_map<std::string, Workload> parsed_;  // by document text, from the last Follow (its thread only)
   std::unique_ptr<ProbeSchedule> schedule_;  // while started
   bool started_ = false;
 };
