@@ -70,6 +70,7 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
 
   struct Entry {
     ScheduledProbe probe;
+    std::shared_ptr<const ProbeTarget> target;  // what each start shares
     uint64_t generation = 0;
     MonoTime due;
     int in_flight = 0;
@@ -84,6 +85,7 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
     if (it != entries.end() && SameProbe(it->second.probe, probe)) return;
     Entry e;
     e.probe = probe;
+    e.target = std::make_shared<const ProbeTarget>(probe.target);
     e.generation = next_generation++;
     e.due = SlotAtOrAfter(now, probe.target.settings.interval, probe.phase);
     if (it != entries.end()) e.in_flight = it->second.in_flight;
@@ -94,10 +96,10 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
   std::optional<MonoTime> StartDue() {
     struct Start {
       std::string key;
-      uint64_t generation;
-      ProbeTarget target;
+      std::shared_ptr<const ProbeTarget> target;
     };
     std::vector<Start> starting;
+    starting.reserve(64);
     const MonoTime now = clock.Monotonic();
     std::optional<MonoTime> next;
     {
@@ -119,7 +121,7 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
           ++e.in_flight;
           ++started;
           lateness.Add(std::chrono::duration_cast<Millis>(now - slot));
-          starting.push_back({key, generation, e.probe.target});
+          starting.push_back({key, e.target});
         }
         e.due = slot + interval;
         slots.emplace(e.due, generation, key);
@@ -129,22 +131,20 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
     }
     const TimePoint sent = clock.Now();
     for (auto& s : starting) {
-      runner.Start(s.target, [self = shared_from_this(), key = s.key, generation = s.generation, target = s.target, sent](QosSample sample) mutable {
+      const ProbeTarget& target = *s.target;
+      runner.Start(target, [self = shared_from_this(), key = std::move(s.key), target = std::move(s.target), sent](QosSample sample) mutable {
         sample.ts = sent;
-        self->Answered(std::move(key), generation, std::move(target), std::move(sample));
+        self->Answered(std::move(key), std::move(target), std::move(sample));
       });
     }
     return next;
   }
 
-  void Answered(std::string key, uint64_t generation, ProbeTarget target, QosSample sample) {
+  void Answered(std::string key, std::shared_ptr<const ProbeTarget> target, QosSample sample) {
     std::lock_guard lock(mu);
     if (closed) return;
-    if (auto it = entries.find(key); it != entries.end() && it->second.in_flight > 0) {
-      // A replaced probe's answer still frees its place: the key is what is probed.
-      (void)generation;
-      --it->second.in_flight;
-    }
+    // A replaced probe's answer still frees its place: the key is what is probed.
+    if (auto it = entries.find(key); it != entries.end() && it->second.in_flight > 0) --it->second.in_flight;
     answers.push_back({std::move(key), std::move(target), std::move(sample)});
     if (answers_idle) {
       answers_idle = false;

@@ -28,7 +28,7 @@ struct ScheduledProbe {
 
 struct ProbeAnswer {
   std::string key;
-  ProbeTarget target;
+  std::shared_ptr<const ProbeTarget> target;  // as it was probed
   QosSample sample;  // ts: when it was sent, on the injected clock
 };
 

@@ -72,22 +72,36 @@ void Detector::Follow() {
     if (added && it->second.failover.automatic) automatic.push_back(&it->second);
   }
   parsed_ = std::move(parsed);  // node-based: the pointers stay valid
-  // Where they run, in one round trip.
-  std::vector<std::string> ids;
-  ids.reserve(automatic.size());
-  for (const Workload* w : automatic) ids.push_back(w->id);
-  auto statuses = GetRecords(orchestrator_.store(), kWorkloadStatusRecord, ids);
-  if (!statuses.ok()) return;
+  // Where they run, in one round trip; a status record parses again only
+  // when its text changed.
+  std::vector<std::string> keys;
+  keys.reserve(automatic.size());
+  for (const Workload* w : automatic) keys.push_back(kWorkloadStatusRecord.key(w->id));
+  auto stored = orchestrator_.store().GetVersionedMany(keys);
+  if (!stored.ok()) return;
+  std::unordered_map<std::string, StatusSeen> statuses;
   std::map<std::string, Watch> wanted;
   for (size_t i = 0; i < automatic.size(); ++i) {
-    const auto& status = (*statuses)[i];
-    if (!status || status->url.empty()) continue;
-    Watch watch;
-    watch.provider = status->placement;
-    watch.url = status->url;
-    watch.workload = *automatic[i];
-    wanted.emplace(watch.workload.id, std::move(watch));
+    const std::string& id = automatic[i]->id;
+    if (!(*stored)[i]) continue;
+    StatusSeen seen;
+    if (auto before = statuses_.find(id); before != statuses_.end() && before->second.text == (*stored)[i]->value) {
+      seen = std::move(before->second);
+    } else {
+      auto status = ParseRecord(kWorkloadStatusRecord, id, *(*stored)[i]);
+      if (!status.ok()) continue;
+      seen = {(*stored)[i]->value, status->placement, status->url};
+    }
+    if (!seen.url.empty()) {
+      Watch watch;
+      watch.provider = seen.placement;
+      watch.url = seen.url;
+      watch.workload = *automatic[i];
+      wanted.emplace(id, std::move(watch));
+    }
+    statuses.emplace(id, std::move(seen));
   }
+  statuses_ = std::move(statuses);
   std::map<std::string, ScheduledProbe> probes;
   auto probe_of = [this](const Watch& w) {
     const Millis interval = w.workload.failover.interval;
@@ -127,7 +141,7 @@ void Detector::Answered(std::vector<ProbeAnswer> answers) {
   std::lock_guard lock(mu_);
   for (auto& a : answers) {
     auto it = watches_.find(a.key);
-    if (it == watches_.end() || it->second.url != a.target.url) continue;  // moved meanwhile: the old address's answer
+    if (it == watches_.end() || it->second.url != a.target->url) continue;  // moved meanwhile: the old address's answer
     const QosSample& s = a.sample;
     auto& series = it->second.samples[options_.vantage];
     series.push_back({s.ts, s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms});

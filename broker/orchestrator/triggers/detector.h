@@ -114,7 +114,13 @@ class Detector {
   mutable std::mutex mu_;
   std::map<std::string, Watch> watches_;
   std::map<std::string, Group> groups_;  // by provider
-  std::unordered_map<std::string, Workload> parsed_;  // by document text, from the last Follow (its thread only)
+  // From the last Follow (its thread only): workloads by document text,
+  // and where each runs by its status record's text.
+  std::unordered_map<std::string, Workload> parsed_;
+  struct StatusSeen {
+    std::string text, placement, url;
+  };
+  std::unordered_map<std::string, StatusSeen> statuses_;
   std::unique_ptr<ProbeSchedule> schedule_;  // while started
   bool started_ = false;
 };

@@ -37,7 +37,9 @@ enum class Verdict { kUnchanged, kFailed, kRecovered };
 struct TriggerDecision {
   Verdict verdict = Verdict::kUnchanged;
   // What it rests on: per vantage, the samples that counted (failing ones
-  // for a failure), the quorum and how many vantages met it.
+  // for a failure), the quorum and how many vantages met it. Filled when
+  // the verdict is a change (what a `detected` or `recovered` event
+  // records); empty for kUnchanged, which is a thousand answers a second.
   nlohmann::json inputs = nlohmann::json::object();
 };
 

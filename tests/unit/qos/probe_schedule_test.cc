@@ -146,7 +146,7 @@ TEST_F(ProbeScheduleTest, AChangedProbeMovesToItsNewSlotsAndARemovedOneStops) {
   Run(seconds(4));
   auto answers = Delivered();
   ASSERT_EQ(answers.size(), 2u);  // b2 at 2 s intervals, a not at all
-  for (const auto& a : answers) EXPECT_EQ(a.target.url, "http://b2/");
+  for (const auto& a : answers) EXPECT_EQ(a.target->url, "http://b2/");
 }
 
 TEST_F(ProbeScheduleTest, AStalledScheduleSkipsWhatItMissedInsteadOfABurst) {

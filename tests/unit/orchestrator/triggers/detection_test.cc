@@ -32,6 +32,7 @@ TEST(ConsecutiveFailures, BlipsNeverCountAndAQuorumOfVantagesDecides) {
   ConsecutiveFailuresTrigger t;
   FailoverSettings s;  // failures 3, recoveries 2, quorum: majority
   EXPECT_EQ(t.Evaluate({{"local", Outcomes("++--+")}}, s, false).verdict, Verdict::kUnchanged);  // a blip of 2
+  EXPECT_TRUE(t.Evaluate({{"local", Outcomes("++--+")}}, s, false).inputs.empty());  // nothing to record
   EXPECT_EQ(t.Evaluate({{"local", Outcomes("+++--")}}, s, false).verdict, Verdict::kUnchanged);
   auto failed = t.Evaluate({{"local", Outcomes("++---")}}, s, false);
   EXPECT_EQ(failed.verdict, Verdict::kFailed);
