@@ -144,7 +144,11 @@ void Detector::Answered(std::vector<ProbeAnswer> answers) {
     if (it == watches_.end() || it->second.url != a.target->url) continue;  // moved meanwhile: the old address's answer
     const QosSample& s = a.sample;
     auto& series = it->second.samples[options_.vantage];
-    series.push_back({s.ts, s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms});
+    // In the order sent: a probe that took most of its interval answers
+    // after the next one did.
+    VantageSample v{s.ts, s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms};
+    auto at = std::upper_bound(series.begin(), series.end(), v.ts, [](TimePoint t, const VantageSample& x) { return t < x.ts; });
+    series.insert(at, std::move(v));
     if (series.size() > options_.keep) series.erase(series.begin());
     EvaluateLocked(a.key, it->second);
   }
