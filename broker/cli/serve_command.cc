@@ -118,28 +118,20 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
   sub.add_option("--probe-ca", o.probe_ca_file, "PEM file of the CAs https:// probe targets must chain to (default: the system's)")->type_name("FILE");
   sub.add_option("--vantage", s->vantage, "the vantage name --probe tags its samples with")->type_name("NAME")->capture_default_str();
-  sub.add_option("--operation-workers", o.operation_workers, "operations advanced side by side, priority 1 first (1 to 1024)")
-      ->type_name("N")
-      ->check(CLI::Range(1, 1024).description(""))
-      ->capture_default_str();
-  sub.add_option("--provider-calls", o.provider_calls,
-                 "calls in flight at one provider's adapter (compute, DNS, traffic split, object storage) unless its calls_in_flight says; more wait, priority 1 first")
-      ->type_name("N")
-      ->check(CLI::Range(1, 1024).description(""))
-      ->capture_default_str();
-  sub.add_option("--events-retention-days", o.events_retention_days, "audit events older than this are forgotten, checked hourly (1 to 36500)")
-      ->type_name("DAYS")
-      ->check(CLI::Range(1, 36500).description(""))
-      ->capture_default_str();
-  sub.add_option("--samples-raw-days", o.samples_raw_days,
-                 "QoS samples are kept raw this long, then rolled up per minute (every figure unchanged); older pushed samples are refused (3 to 3650)")
-      ->type_name("DAYS")
-      ->check(CLI::Range(3, 3650).description(""))
-      ->capture_default_str();
-  sub.add_option("--samples-rollup-days", o.samples_rollup_days, "rolled-up QoS samples older than this are forgotten (at least --samples-raw-days; up to 36500)")
-      ->type_name("DAYS")
-      ->check(CLI::Range(3, 36500).description(""))
-      ->capture_default_str();
+  // A number within [lo, hi], shown with its default.
+  auto ranged = [&sub](const char* name, int& value, const char* meaning, const char* type, int lo, int hi) {
+    sub.add_option(name, value, meaning)->type_name(type)->check(CLI::Range(lo, hi).description(""))->capture_default_str();
+  };
+  ranged("--operation-workers", o.operation_workers, "operations advanced side by side, priority 1 first (1 to 1024)", "N", 1, 1024);
+  ranged("--provider-calls", o.provider_calls,
+         "calls in flight at one provider's adapter (compute, DNS, traffic split, object storage) unless its calls_in_flight says; more wait, priority 1 first",
+         "N", 1, 1024);
+  ranged("--events-retention-days", o.events_retention_days, "audit events older than this are forgotten, checked hourly (1 to 36500)", "DAYS", 1, 36500);
+  ranged("--samples-raw-days", o.samples_raw_days,
+         "QoS samples are kept raw this long, then rolled up per minute (every figure unchanged); older pushed samples are refused (3 to 3650)", "DAYS",
+         3, 3650);
+  ranged("--samples-rollup-days", o.samples_rollup_days,
+         "rolled-up QoS samples older than this are forgotten (at least --samples-raw-days; up to 36500)", "DAYS", 3, 36500);
   sub.add_option("--broker-id", o.broker_id, "this broker as the orchestrator's lease holder; the same id after a restart takes the lease back at once (default: HOSTNAME:PORT)")
       ->type_name("ID");
   DefineLimits(sub, *s);

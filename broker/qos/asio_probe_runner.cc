@@ -7,9 +7,8 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <vector>
-
 #include <variant>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>

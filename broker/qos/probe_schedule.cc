@@ -25,11 +25,10 @@ MonoTime SlotAtOrAfter(MonoTime now, Millis interval, Millis phase) {
   return MonoTime(Millis(r == 0 ? n : n + (i - r)));
 }
 
-bool SameProbe(const ScheduledProbe& a, const ScheduledProbe& b) {
-  const auto &x = a.target.settings, &y = b.target.settings;
-  return a.phase == b.phase && a.target.provider == b.target.provider && a.target.endpoint == b.target.endpoint &&
-         a.target.url == b.target.url && x.enabled == y.enabled && x.interval == y.interval && x.timeout == y.timeout &&
-         x.expect_status == y.expect_status && x.expect_body == y.expect_body;
+bool SameTarget(const ProbeTarget& a, const ProbeTarget& b) {
+  const auto &x = a.settings, &y = b.settings;
+  return a.provider == b.provider && a.endpoint == b.endpoint && a.url == b.url && x.enabled == y.enabled && x.interval == y.interval &&
+         x.timeout == y.timeout && x.expect_status == y.expect_status && x.expect_body == y.expect_body;
 }
 
 // A probe whose answer is late by a whole interval has one more in flight
@@ -69,8 +68,8 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
       : scheduler(s), clock(c), runner(r), options(std::move(o)), deliver(std::move(d)) {}
 
   struct Entry {
-    ScheduledProbe probe;
     std::shared_ptr<const ProbeTarget> target;  // what each start shares
+    Millis phase{0};
     uint64_t generation = 0;
     MonoTime due;
     int in_flight = 0;
@@ -82,10 +81,10 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
   // Under mu.
   void PutLocked(const std::string& key, const ScheduledProbe& probe, MonoTime now) {
     auto it = entries.find(key);
-    if (it != entries.end() && SameProbe(it->second.probe, probe)) return;
+    if (it != entries.end() && it->second.phase == probe.phase && SameTarget(*it->second.target, probe.target)) return;
     Entry e;
-    e.probe = probe;
     e.target = std::make_shared<const ProbeTarget>(probe.target);
+    e.phase = probe.phase;
     e.generation = next_generation++;
     e.due = SlotAtOrAfter(now, probe.target.settings.interval, probe.phase);
     if (it != entries.end()) e.in_flight = it->second.in_flight;
@@ -110,7 +109,7 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
         auto it = entries.find(key);
         if (it == entries.end() || it->second.generation != generation || it->second.due != due) continue;  // replaced or removed
         Entry& e = it->second;
-        const Millis interval = std::max(Millis(1), e.probe.target.settings.interval);
+        const Millis interval = std::max(Millis(1), e.target->settings.interval);
         // Behind by whole intervals (a stalled process): those slots are gone.
         const int64_t missed = (now - due) / interval;
         skipped += static_cast<uint64_t>(missed);

@@ -1,6 +1,7 @@
 #include "broker/orchestrator/triggers/detector.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <unordered_map>
 
@@ -174,16 +175,13 @@ void Detector::EvaluateLocked(const std::string& id, Watch& w) {
   // Vantages that stopped reporting do not vote.
   const TimePoint now = clock_.Now();
   const auto stale = w.workload.failover.interval * options_.stale_intervals;
-  auto fresh = [&](const std::vector<VantageSample>& series) { return !series.empty() && now - series.back().ts <= stale; };
+  auto fresh = [&](const auto& by_vantage) { return !by_vantage.second.empty() && now - by_vantage.second.back().ts <= stale; };
   // Copied only when some vantage went quiet: a thousand answers a second
   // are weighed on the samples where they are.
-  std::optional<SamplesByVantage> current;
-  for (const auto& [vantage, series] : w.samples)
-    if (!fresh(series)) current.emplace();
-  if (current)
-    for (const auto& [vantage, series] : w.samples)
-      if (fresh(series)) current->emplace(vantage, series);
-  TriggerDecision d = policy_.Evaluate(current ? *current : w.samples, w.workload.failover, w.failed);
+  const bool all_fresh = std::all_of(w.samples.begin(), w.samples.end(), fresh);
+  SamplesByVantage current;
+  if (!all_fresh) std::copy_if(w.samples.begin(), w.samples.end(), std::inserter(current, current.end()), fresh);
+  TriggerDecision d = policy_.Evaluate(all_fresh ? w.samples : current, w.workload.failover, w.failed);
   if (d.verdict == Verdict::kUnchanged) return;
   nlohmann::json inputs = std::move(d.inputs);
   inputs["url"] = w.url;
