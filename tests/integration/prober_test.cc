@@ -21,6 +21,23 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
+// Forwards to a runner and counts the answers it gave.
+class AnswerCountingRunner final : public AsyncProbeRunner {
+ public:
+  explicit AnswerCountingRunner(AsyncProbeRunner& inner) : inner_(inner) {}
+  void Start(const ProbeTarget& target, Done done) override {
+    inner_.Start(target, [this, done = std::move(done)](QosSample s) {
+      done(std::move(s));
+      ++answered_;
+    });
+  }
+  int answered() const { return answered_.load(); }
+
+ private:
+  AsyncProbeRunner& inner_;
+  std::atomic<int> answered_{0};
+};
+
 TEST(EndpointProber, ProbesOfALocalServerOnTheEventLoopBecomeMetrics) {
   testing::StubHttpServer server;
   auto store = NewMemoryStore();
@@ -35,12 +52,12 @@ TEST(EndpointProber, ProbesOfALocalServerOnTheEventLoopBecomeMetrics) {
 
   const TimePoint t0 = *ParseRfc3339("2026-11-01T00:00:00Z");
   ManualClock clock(t0);
-  auto runner = std::move(*NewAsioProbeRunner());
+  auto loop = std::move(*NewAsioProbeRunner());
+  AnswerCountingRunner runner(*loop);
   Scheduler scheduler(clock);
-  std::atomic<int> batches{0}, stored{0};
-  EndpointProber prober(scheduler, clock, *runner, "lab-vantage", [&](const std::vector<QosSample>& s) {
+  std::atomic<int> stored{0};
+  EndpointProber prober(scheduler, clock, runner, "lab-vantage", [&](const std::vector<QosSample>& s) {
     for (const auto& q : s) EXPECT_EQ(q.vantage, "lab-vantage");
-    ++batches;
     stored += static_cast<int>(s.size());
     return qos.IngestSamples(s).status();
   });
@@ -48,7 +65,8 @@ TEST(EndpointProber, ProbesOfALocalServerOnTheEventLoopBecomeMetrics) {
   ASSERT_EQ(prober.size(), 2u);  // "off" is disabled
 
   // Ten simulated minutes in 1 s steps; each step's probes are answered
-  // (on the loop, for real) before time moves on. The web endpoint answers
+  // (on the loop, for real) before time moves on, and stored with their
+  // batch (up to 250 ms of the manual clock later). The web endpoint answers
   // 503 from 200 s to 230 s and an unexpected body from 300 s to 310 s.
   // The steps fall at x.999 s, so they run exactly the slots of [0, 600 s)
   // wherever the endpoints' phases put them.
@@ -61,12 +79,12 @@ TEST(EndpointProber, ProbesOfALocalServerOnTheEventLoopBecomeMetrics) {
     if (s == 310) server.Answer(200, "healthy");
     scheduler.RunDue();
     sent = static_cast<int>(prober.TakeStats().started) + sent;
-    ASSERT_TRUE(testing::Eventually([&] {
-      scheduler.RunDue();  // hands over what was answered
-      return stored.load() == sent;
-    })) << "step " << s;
+    ASSERT_TRUE(testing::Eventually([&] { return runner.answered() == sent; })) << "step " << s;
     clock.Advance(seconds(1));
   }
+  prober.SetTargets({});  // no more probes: only the last batch is due
+  scheduler.RunDue();
+  EXPECT_EQ(stored.load(), sent);
   // web: one probe per 10 s (60), db (tcp, every 30 s): 20; never two of
   // one endpoint in a window, whatever its phase.
   EXPECT_EQ(sent, 60 + 20);
