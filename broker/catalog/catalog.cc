@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,23 @@ namespace icb {
 using nlohmann::json;
 
 std::string SlaKey(std::string_view provider) { return "icb:slas:" + std::string(provider); }
+
+namespace {
+
+// Each provider's and profile's field in kCatalogStampsKey: a fresh token
+// written in the same batch as any change to it (its document, an SLA), so a
+// snapshot rebuild reads again only what changed since the last one (also
+// when another replica wrote it).
+std::string StampField(Collection c, std::string_view id) {
+  return (c == Collection::kProviders ? "provider:" : "profile:") + std::string(id);
+}
+
+std::string NewStamp() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::to_string(rng());
+}
+
+}  // namespace
 
 const SlaVersion* ProviderEntry::InForce(TimePoint t) const {
   const SlaVersion* found = nullptr;
@@ -164,7 +182,7 @@ Result<PutResult> Catalog::Put(Collection c, std::string_view id, const json& do
   std::string text = stored.dump();
   WriteBatch batch;
   batch.HashSet(std::string(spec.key), std::string(id), text);
-  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey));
+  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey)).HashSet(std::string(kCatalogStampsKey), StampField(c, id), NewStamp());
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   if (spec.in_snapshot) MarkWritten();
   return PutResult{results[0] == 1, std::move(text)};
@@ -184,7 +202,7 @@ Status Catalog::Delete(Collection c, std::string_view id) {
   if (!IsValidId(id)) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
   WriteBatch batch;
   batch.HashDelete(std::string(spec.key), std::string(id));
-  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey));
+  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey)).HashDelete(std::string(kCatalogStampsKey), StampField(c, id));
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   if (spec.in_snapshot) MarkWritten();
   if (results[0] == 0) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
@@ -217,7 +235,9 @@ Result<std::string> Catalog::AppendSla(std::string_view provider, const json& do
   ICB_ASSIGN_OR_RETURN(SlaVersion typed, SlaFromJson(doc));
   std::string text = doc.dump();
   WriteBatch batch;
-  batch.HashSetIfAbsent(SlaKey(provider), typed.version, text).Incr(std::string(kCatalogVersionKey));
+  batch.HashSetIfAbsent(SlaKey(provider), typed.version, text)
+      .Incr(std::string(kCatalogVersionKey))
+      .HashSet(std::string(kCatalogStampsKey), StampField(Collection::kProviders, provider), NewStamp());
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   MarkWritten();
   if (results[0] == 0) {
@@ -285,12 +305,36 @@ Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
   if (snapshot_ && snapshot_->version == version) return snapshot_;
   // Tagged with the counter read before the data: a write racing with the
   // rebuild bumps the counter again, so the next call rebuilds once more.
+  // Only what changed since the last snapshot (its stamp differs) is read
+  // and parsed again; the rest is copied from it. Stamps are read before the
+  // documents, so a racing write leaves a stale stamp beside newer data at
+  // worst, which only costs one more read next time.
   auto snap = std::make_shared<CatalogSnapshot>();
   snap->version = version;
-  ICB_ASSIGN_OR_RETURN(auto providers, store_.HashGetAll(kProvidersKey));
-  std::sort(providers.begin(), providers.end());
-  for (const auto& [id, text] : providers) {
-    auto parsed = ParseJson(text);
+  ICB_ASSIGN_OR_RETURN(auto stamp_list, store_.HashGetAll(kCatalogStampsKey));
+  std::map<std::string, std::string, std::less<>> stamps(std::make_move_iterator(stamp_list.begin()), std::make_move_iterator(stamp_list.end()));
+  auto unchanged = [&](Collection c, const std::string& id) {
+    if (!snapshot_) return false;
+    const std::string field = StampField(c, id);
+    auto now_it = stamps.find(field);
+    auto then_it = snapshot_stamps_.find(field);
+    const bool now_has = now_it != stamps.end(), then_has = then_it != snapshot_stamps_.end();
+    return now_has == then_has && (!now_has || now_it->second == then_it->second);
+  };
+
+  ICB_ASSIGN_OR_RETURN(auto provider_ids, store_.HashKeys(kProvidersKey));
+  std::sort(provider_ids.begin(), provider_ids.end());
+  std::vector<std::string> to_read;
+  for (const auto& id : provider_ids) {
+    const ProviderEntry* before = snapshot_ ? snapshot_->FindProvider(id) : nullptr;
+    if (!before || !unchanged(Collection::kProviders, id)) to_read.push_back(id);
+  }
+  ICB_ASSIGN_OR_RETURN(auto texts, store_.HashGetMany(kProvidersKey, to_read));
+  std::map<std::string_view, ProviderEntry> read;
+  for (size_t i = 0; i < to_read.size(); ++i) {
+    if (!texts[i]) continue;  // deleted since the ids were read
+    const std::string& id = to_read[i];
+    auto parsed = ParseJson(*texts[i]);
     if (!parsed.ok()) return Internal("stored provider " + id + " is corrupt");
     ICB_ASSIGN_OR_RETURN(Provider p, ProviderFromJson(*parsed));
     ProviderEntry entry{std::move(p), {}};
@@ -302,15 +346,33 @@ Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
       entry.slas.push_back(std::move(s));
     }
     std::sort(entry.slas.begin(), entry.slas.end(), SlaBefore);
-    snap->providers.push_back(std::move(entry));
+    read.emplace(id, std::move(entry));
   }
-  ICB_ASSIGN_OR_RETURN(auto profiles, store_.HashGetAll(kProfilesKey));
-  for (const auto& [id, text] : profiles) {
-    auto parsed = ParseJson(text);
-    if (!parsed.ok()) return Internal("stored profile " + id + " is corrupt");
+  snap->providers.reserve(provider_ids.size());
+  for (const auto& id : provider_ids) {
+    if (auto it = read.find(id); it != read.end()) {
+      snap->providers.push_back(std::move(it->second));
+    } else if (const ProviderEntry* before = snapshot_ ? snapshot_->FindProvider(id) : nullptr; before && unchanged(Collection::kProviders, id)) {
+      snap->providers.push_back(*before);
+    }
+  }
+
+  ICB_ASSIGN_OR_RETURN(auto profile_ids, store_.HashKeys(kProfilesKey));
+  std::vector<std::string> profiles_to_read;
+  for (auto& id : profile_ids) {
+    const Profile* before = snapshot_ ? snapshot_->FindProfile(id) : nullptr;
+    if (before && unchanged(Collection::kProfiles, id)) snap->profiles.emplace(id, *before);
+    else profiles_to_read.push_back(std::move(id));
+  }
+  ICB_ASSIGN_OR_RETURN(auto profile_texts, store_.HashGetMany(kProfilesKey, profiles_to_read));
+  for (size_t i = 0; i < profiles_to_read.size(); ++i) {
+    if (!profile_texts[i]) continue;
+    auto parsed = ParseJson(*profile_texts[i]);
+    if (!parsed.ok()) return Internal("stored profile " + profiles_to_read[i] + " is corrupt");
     ICB_ASSIGN_OR_RETURN(Profile p, ProfileFromJson(*parsed));
-    snap->profiles.emplace(id, std::move(p));
+    snap->profiles.emplace(profiles_to_read[i], std::move(p));
   }
+  snapshot_stamps_ = std::move(stamps);
   snapshot_ = snap;
   return snapshot_;
 }

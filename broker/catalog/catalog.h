@@ -170,6 +170,7 @@ class Catalog {
   CatalogOptions options_;
   std::mutex snapshot_mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_;
+  std::map<std::string, std::string, std::less<>> snapshot_stamps_;  // kCatalogStampsKey as snapshot_ was built
   TimePoint checked_at_{};      // when the version counter was last read
   bool wrote_ = false;          // this Catalog wrote since: read it again
 };
@@ -184,6 +185,7 @@ inline constexpr std::string_view kProvidersKey = "icb:providers";
 inline constexpr std::string_view kProfilesKey = "icb:profiles";
 inline constexpr std::string_view kWorkloadsKey = "icb:workloads";
 inline constexpr std::string_view kCatalogVersionKey = "icb:catalog:version";
+inline constexpr std::string_view kCatalogStampsKey = "icb:catalog:stamps";
 std::string SlaKey(std::string_view provider);
 
 }  // namespace icb
