@@ -1,5 +1,7 @@
 #include "adapters/sim_compute/sim_compute.h"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
 
 namespace icb {
@@ -36,7 +38,10 @@ class SimCompute final : public ComputeProvider {
     }));
     json d = json::parse(resp.body, nullptr, false);
     if (d.is_discarded() || !d.contains("url") || !d["url"].is_string()) return Unavailable("compute deploy " + service + ": no url in the answer");
-    return Deployment{d.value("service", service), d["url"].get<std::string>()};
+    Deployment out{d.value("service", service), d["url"].get<std::string>()};
+    if (auto it = d.find("instances"); it != d.end() && it->is_number_integer() && it->get<long long>() >= 0 && it->get<long long>() <= std::numeric_limits<int>::max())
+      out.instances = it->get<int>();
+    return out;
   }
 
   Status Scale(const std::string& service, int instances, const std::string& key) override {

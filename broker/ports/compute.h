@@ -17,6 +17,10 @@ namespace icb {
 struct Deployment {
   std::string service;
   std::string url;  // where the service answers: a probe target
+  // Instances running now, when the provider's answer says (as a create-or-
+  // get answers with the object): saves reading the whole provider's state,
+  // which grows with every service it runs.
+  std::optional<int> instances = std::nullopt;
 };
 
 struct ServiceInstances {

@@ -23,8 +23,10 @@ or over quota:
                     null: this endpoint)
   POST /v1/deploy   {"service": NAME}: deploys the service (idempotent by
                     name; a new one runs 0 instances); 200 with {"service",
-                    "url"}, the URL that serves it (this endpoint)
-  POST /v1/scale    {"service": NAME, "instances": N}: 200 when the services'
+                    "url", "instances"}: the URL that serves it (this
+                    endpoint, or service_url) and the instances it runs now
+  POST /v1/scale    {"service": NAME, "instances": N}: 200 with {"service",
+                    "instances", "used"} when the services'
                     instances together stay within quota and capacity, 429
                     over quota, 409 over capacity, 404 for a service not
                     deployed; a refusal changes nothing
@@ -66,11 +68,12 @@ class Sim:
                       "max_inflight": None, "throttled": 0, "service_url": None}
         self.inflight = 0  # deploy and scale calls being answered
         self.services = {}  # name -> {"instances": N, "url": URL}
+        self.used = 0  # instances of all services together, kept as they change
         self.calls = []
 
     def snapshot(self):
         s = dict(self.state)
-        s["used"] = sum(v["instances"] for v in self.services.values())
+        s["used"] = self.used
         s["services"] = [{"service": k, "instances": v["instances"], "url": v["url"], "utilization": self.state["utilization"]}
                          for k, v in sorted(self.services.items())]
         return s
@@ -101,13 +104,17 @@ def handler_for(sim):
                 return None
 
         def do_GET(self):
-            with sim.lock:
-                s = sim.snapshot()
-            if self.path == "/v1/state":
-                return self.reply(200, json.dumps(s))
-            if self.path == "/v1/services":
+            if self.path in ("/v1/state", "/v1/services"):
+                with sim.lock:
+                    s = sim.snapshot()
+                if self.path == "/v1/state":
+                    return self.reply(200, json.dumps(s))
                 services = [{"service": v["service"], "url": v["url"]} for v in s["services"]]
                 return self.reply(200, json.dumps({"services": services}))
+            # The service itself: the steering state only (not every
+            # service's), as many services are probed many times a second.
+            with sim.lock:
+                s = dict(sim.state)
             if self.path == "/v1/calls":
                 with sim.lock:
                     calls = list(sim.calls)
@@ -177,8 +184,9 @@ def handler_for(sim):
                     new = name not in sim.services
                     if new:
                         sim.services[name] = {"instances": 0, "url": url}
+                    instances = sim.services[name]["instances"]
                     sim.calls.append({"call": "deploy", "service": name, "idempotency_key": key, "effect": new})
-                return self.reply(200, json.dumps({"service": name, "url": url}))
+                return self.reply(200, json.dumps({"service": name, "url": url, "instances": instances}))
             req = self.body()
             name = req.get("service") if isinstance(req, dict) else None
             n = req.get("instances") if isinstance(req, dict) else None
@@ -187,16 +195,17 @@ def handler_for(sim):
             with sim.lock:
                 if name not in sim.services:
                     return self.reply(404, json.dumps({"error": "service not deployed", "service": name}))
-                others = sum(v["instances"] for k, v in sim.services.items() if k != name)
+                others = sim.used - sim.services[name]["instances"]
                 if others + n > sim.state["quota"]:
                     return self.reply(429, json.dumps({"error": "quota exceeded", "quota": sim.state["quota"]}))
                 if others + n > sim.state["capacity"]:
                     return self.reply(409, json.dumps({"error": "capacity exceeded", "capacity": sim.state["capacity"]}))
                 effect = sim.services[name]["instances"] != n
                 sim.services[name]["instances"] = n
+                sim.used = others + n
                 sim.calls.append({"call": "scale", "service": name, "instances": n, "idempotency_key": key, "effect": effect})
-                s = sim.snapshot()
-            self.reply(200, json.dumps(s))
+                used = sim.used
+            self.reply(200, json.dumps({"service": name, "instances": n, "used": used}))
 
     return Handler
 

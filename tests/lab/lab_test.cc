@@ -240,6 +240,7 @@ struct LabCompute {
     auto c = SharedAdapters().Create<ComputeProvider>("sim_compute", {{"url", url}});
     return c.ok() ? std::move(c).value() : nullptr;
   }
+  static bool DeployTellsInstances() { return true; }
   // The provider's own change, through the simulator's steering API.
   void SetCapacity(int capacity) {
     if (url.empty()) return;

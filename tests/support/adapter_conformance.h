@@ -118,6 +118,13 @@ TYPED_TEST_P(ComputeConformance, ScaleWithinQuotaAndCapacityDeployAndProbeTarget
   ASSERT_TRUE(c.Deploy("conf-api", "k2").ok());  // idempotent by name
   ASSERT_TRUE(c.Scale("conf-api", 4, "k3").ok());
   ASSERT_TRUE(c.Scale("conf-api", 4, "k4").ok());  // to a number: again is the same
+  // A deploy's answer that says what runs (optional) says it right.
+  auto again = c.Deploy("conf-api", "k2b");
+  ASSERT_TRUE(again.ok());
+  if (again->instances) {
+    EXPECT_EQ(*again->instances, 4);
+  }
+  EXPECT_EQ(again->instances.has_value(), this->factory_.DeployTellsInstances());
   auto st = c.State();
   ASSERT_TRUE(st.ok()) << st.status().ToString();
   EXPECT_EQ(st->quota, 20);

@@ -61,10 +61,15 @@ StepOutcome EnsureCapacityStep(const WorkloadKindDeps& d, const Operation& op, c
   if (!compute.ok()) return StepOutcome::Fail(compute.status().message());
   auto deployed = (*compute)->Deploy(w.service, op.id + "/deploy");
   if (!deployed.ok()) return TransientStep(d, op, "ensure_capacity", deployed.status(), elsewhere(deployed.status().message()));
-  auto state = (*compute)->State();
-  if (!state.ok()) return TransientStep(d, op, "ensure_capacity", state.status(), elsewhere(state.status().message()));
-  const ServiceInstances* running = state->Find(w.service);
-  const int before = running ? running->instances : 0;
+  int before = 0;
+  if (deployed->instances) {
+    before = *deployed->instances;
+  } else {
+    auto state = (*compute)->State();
+    if (!state.ok()) return TransientStep(d, op, "ensure_capacity", state.status(), elsewhere(state.status().message()));
+    const ServiceInstances* running = state->Find(w.service);
+    before = running ? running->instances : 0;
+  }
   if (before < w.instances) {
     Status scaled = (*compute)->Scale(w.service, w.instances, op.id + "/scale");
     if (CapacityRefusal(scaled)) return elsewhere(op.target + " has no room for " + std::to_string(w.instances) + " instances: " + scaled.message());

@@ -365,6 +365,7 @@ struct MemoryComputes {
     return c;
   }
   void SetCapacity(int capacity) { last->SetCapacity(capacity); }
+  static bool DeployTellsInstances() { return false; }  // the orchestrator's unit tests take the State() path
 };
 INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ComputeConformance, MemoryComputes);
 
