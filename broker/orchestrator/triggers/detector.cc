@@ -55,11 +55,12 @@ void Detector::Follow() {
   auto texts = catalog_.List(Collection::kWorkloads);
   if (!texts.ok()) return;  // the store is away: keep watching what we watch
   // Documents parse once: a text seen on the last pass is the same workload.
-  std::unordered_map<std::string, Workload> parsed;
-  std::vector<const Workload*> automatic;
+  // Shared with the watches: one parsed copy per workload, whatever holds it.
+  std::unordered_map<std::string, std::shared_ptr<const Workload>> parsed;
+  std::vector<std::shared_ptr<const Workload>> automatic;
   for (auto& text : *texts) {
     auto seen = parsed_.find(text);
-    Workload w;
+    std::shared_ptr<const Workload> w;
     if (seen != parsed_.end()) {
       w = std::move(seen->second);
     } else {
@@ -67,17 +68,17 @@ void Detector::Follow() {
       if (!doc.ok()) continue;
       auto from_doc = WorkloadFromJson(*doc);
       if (!from_doc.ok()) continue;
-      w = std::move(*from_doc);
+      w = std::make_shared<const Workload>(std::move(*from_doc));
     }
     auto [it, added] = parsed.emplace(std::move(text), std::move(w));
-    if (added && it->second.failover.automatic) automatic.push_back(&it->second);
+    if (added && it->second->failover.automatic) automatic.push_back(it->second);
   }
-  parsed_ = std::move(parsed);  // node-based: the pointers stay valid
+  parsed_ = std::move(parsed);
   // Where they run, in one round trip; a status record parses again only
   // when its text changed.
   std::vector<std::string> keys;
   keys.reserve(automatic.size());
-  for (const Workload* w : automatic) keys.push_back(kWorkloadStatusRecord.key(w->id));
+  for (const auto& w : automatic) keys.push_back(kWorkloadStatusRecord.key(w->id));
   auto stored = orchestrator_.store().GetVersionedMany(keys);
   if (!stored.ok()) return;
   std::unordered_map<std::string, StatusSeen> statuses;
@@ -97,7 +98,7 @@ void Detector::Follow() {
       Watch watch;
       watch.provider = seen.placement;
       watch.url = seen.url;
-      watch.workload = *automatic[i];
+      watch.workload = automatic[i];
       wanted.emplace(id, std::move(watch));
     }
     statuses.emplace(id, std::move(seen));
@@ -105,12 +106,12 @@ void Detector::Follow() {
   statuses_ = std::move(statuses);
   std::map<std::string, ScheduledProbe> probes;
   auto probe_of = [this](const Watch& w) {
-    const Millis interval = w.workload.failover.interval;
-    ProbeTarget target{w.provider, "workload:" + w.workload.id, w.url, ProbeSettings{}};
+    const Millis interval = w.workload->failover.interval;
+    ProbeTarget target{w.provider, "workload:" + w.workload->id, w.url, ProbeSettings{}};
     target.settings.interval = interval;
     // Bounded by the interval: a hanging address fails by the next round.
     target.settings.timeout = std::max(Millis(100), interval);
-    return ScheduledProbe{std::move(target), SpreadPhase(w.workload.id, interval, options_.probe_spread)};
+    return ScheduledProbe{std::move(target), SpreadPhase(w.workload->id, interval, options_.probe_spread)};
   };
   {
     std::lock_guard lock(mu_);
@@ -174,14 +175,14 @@ Status Detector::Push(const std::string& workload, const std::string& vantage, s
 void Detector::EvaluateLocked(const std::string& id, Watch& w) {
   // Vantages that stopped reporting do not vote.
   const TimePoint now = clock_.Now();
-  const auto stale = w.workload.failover.interval * options_.stale_intervals;
+  const auto stale = w.workload->failover.interval * options_.stale_intervals;
   auto fresh = [&](const auto& by_vantage) { return !by_vantage.second.empty() && now - by_vantage.second.back().ts <= stale; };
   // Copied only when some vantage went quiet: a thousand answers a second
   // are weighed on the samples where they are.
   const bool all_fresh = std::all_of(w.samples.begin(), w.samples.end(), fresh);
   SamplesByVantage current;
   if (!all_fresh) std::copy_if(w.samples.begin(), w.samples.end(), std::inserter(current, current.end()), fresh);
-  TriggerDecision d = policy_.Evaluate(all_fresh ? w.samples : current, w.workload.failover, w.failed);
+  TriggerDecision d = policy_.Evaluate(all_fresh ? w.samples : current, w.workload->failover, w.failed);
   if (d.verdict == Verdict::kUnchanged) return;
   nlohmann::json inputs = std::move(d.inputs);
   inputs["url"] = w.url;

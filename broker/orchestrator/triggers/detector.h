@@ -86,7 +86,7 @@ class Detector {
 
  private:
   struct Watch {
-    Workload workload;
+    std::shared_ptr<const Workload> workload;  // the parsed document's, shared
     std::string provider, url;
     SamplesByVantage samples;
     bool failed = false;
@@ -116,7 +116,7 @@ class Detector {
   std::map<std::string, Group> groups_;  // by provider
   // From the last Follow (its thread only): workloads by document text,
   // and where each runs by its status record's text.
-  std::unordered_map<std::string, Workload> parsed_;
+  std::unordered_map<std::string, std::shared_ptr<const Workload>> parsed_;
   struct StatusSeen {
     std::string text, placement, url;
   };
