@@ -324,10 +324,12 @@ Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
 
   ICB_ASSIGN_OR_RETURN(auto provider_ids, store_.HashKeys(kProvidersKey));
   std::sort(provider_ids.begin(), provider_ids.end());
+  std::vector<const ProviderEntry*> kept(provider_ids.size(), nullptr);  // copied from the last snapshot
   std::vector<std::string> to_read;
-  for (const auto& id : provider_ids) {
-    const ProviderEntry* before = snapshot_ ? snapshot_->FindProvider(id) : nullptr;
-    if (!before || !unchanged(Collection::kProviders, id)) to_read.push_back(id);
+  for (size_t i = 0; i < provider_ids.size(); ++i) {
+    const ProviderEntry* before = snapshot_ ? snapshot_->FindProvider(provider_ids[i]) : nullptr;
+    if (before && unchanged(Collection::kProviders, provider_ids[i])) kept[i] = before;
+    else to_read.push_back(provider_ids[i]);
   }
   ICB_ASSIGN_OR_RETURN(auto texts, store_.HashGetMany(kProvidersKey, to_read));
   std::map<std::string_view, ProviderEntry> read;
@@ -349,12 +351,9 @@ Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
     read.emplace(id, std::move(entry));
   }
   snap->providers.reserve(provider_ids.size());
-  for (const auto& id : provider_ids) {
-    if (auto it = read.find(id); it != read.end()) {
-      snap->providers.push_back(std::move(it->second));
-    } else if (const ProviderEntry* before = snapshot_ ? snapshot_->FindProvider(id) : nullptr; before && unchanged(Collection::kProviders, id)) {
-      snap->providers.push_back(*before);
-    }
+  for (size_t i = 0; i < provider_ids.size(); ++i) {
+    if (kept[i]) snap->providers.push_back(*kept[i]);
+    else if (auto it = read.find(provider_ids[i]); it != read.end()) snap->providers.push_back(std::move(it->second));
   }
 
   ICB_ASSIGN_OR_RETURN(auto profile_ids, store_.HashKeys(kProfilesKey));

@@ -4,8 +4,10 @@ lab's PowerDNS, waiting for a condition, percentiles. Loopback only: every
 address comes from the lab's lab.json or the broker URL given."""
 import json
 import subprocess
+import threading
 import time
 import urllib.request
+from collections import Counter
 
 
 def call(method, url, body=None, timeout=30):
@@ -33,6 +35,42 @@ def wait_up(broker, timeout=30):
         except OSError:
             return None
     wait_for(up, timeout)
+
+
+def in_parallel(items, fn, threads=8):
+    """fn(x) for every item on `threads` threads; exits naming the first failure."""
+    items = list(items)
+    errors = []
+
+    def work(part):
+        for x in part:
+            try:
+                fn(x)
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+    ts = [threading.Thread(target=work, args=(items[i::threads],)) for i in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise SystemExit(f"{len(errors)} calls failed, first: {errors[0]}")
+
+
+def operations(broker, kind):
+    """Every operation of `kind`, paged through by cursor."""
+    after = None
+    while True:
+        page = call("GET", f"{broker}/v1/operations?kind={kind}&limit=500" + (f"&after={after}" if after else ""))
+        yield from page["operations"]
+        after = page.get("next")
+        if not after:
+            return
+
+
+def count_ops(broker, kind):
+    """How many operations of `kind` are in each state."""
+    return Counter(o["state"] for o in operations(broker, kind))
 
 
 def pct(xs, p):

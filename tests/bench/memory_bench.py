@@ -16,10 +16,9 @@ import http.client
 import json
 import subprocess
 import sys
-import threading
 import time
 
-from lab_driver import Lab, call, pct, wait_for, wait_up
+from lab_driver import Lab, call, in_parallel, operations, pct, wait_for, wait_up
 
 (broker, lab_path, ha_port, broker_pid, redis_sock, providers, workloads, interval) = sys.argv[1:9]
 providers, workloads, interval, ha_port = int(providers), int(workloads), float(interval), int(ha_port)
@@ -89,36 +88,17 @@ def latencies(workload_id):
     return {name: timed(m, p, b) for name, m, p, b in rows}
 
 
-def in_parallel(items, fn, threads=8):
-    items = list(items)
-    errors = []
-
-    def work(part):
-        for x in part:
-            try:
-                fn(x)
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(repr(e))
-    ts = [threading.Thread(target=work, args=(items[i::threads],)) for i in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    if errors:
-        raise SystemExit(f"{len(errors)} calls failed, first: {errors[0]}")
-
-
 def placed():
-    n, after = 0, None
-    while True:
-        page = call("GET", f"{broker}/v1/operations?kind=place&limit=500" + (f"&after={after}" if after else ""))
-        n += sum(1 for o in page["operations"] if o["state"] == "succeeded")
-        failed = [o for o in page["operations"] if o["state"] == "failed"]
-        if failed:
-            raise SystemExit(f"placement failed: {json.dumps(failed[0])[:2000]}")
-        after = page.get("next")
-        if not after:
-            return n
+    """Place operations succeeded so far; exits at the first that failed."""
+    failed = None
+    n = 0
+    for o in operations(broker, "place"):
+        n += o["state"] == "succeeded"
+        if o["state"] == "failed" and not failed:
+            failed = o
+    if failed:
+        raise SystemExit(f"placement failed: {json.dumps(failed)[:2000]}")
+    return n
 
 
 wait_up(broker)

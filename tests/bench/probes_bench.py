@@ -14,10 +14,9 @@ requests from the same run.
 import os
 import re
 import sys
-import threading
 import time
 
-from lab_driver import Lab, call, wait_for, wait_up
+from lab_driver import Lab, call, count_ops, in_parallel, wait_for, wait_up
 
 (broker, lab_path, ha_port, ha_sock, broker_pid, ha_pid, broker_log, endpoints, workloads, window) = sys.argv[1:11]
 ha_port, endpoints, workloads, window = int(ha_port), int(endpoints), int(workloads), int(window)
@@ -56,35 +55,6 @@ def haproxy_requests():
     return 0
 
 
-def in_parallel(items, fn, threads=8):
-    items = list(items)
-    errors = []
-
-    def work(part):
-        for x in part:
-            try:
-                fn(x)
-            except Exception as e:  # noqa: BLE001 - reported below
-                errors.append(repr(e))
-    ts = [threading.Thread(target=work, args=(items[i::threads],)) for i in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    if errors:
-        raise SystemExit(f"{len(errors)} calls failed, first: {errors[0]}")
-
-
-def count_ops(kind, state):
-    n, after = 0, None
-    while True:
-        page = call("GET", f"{broker}/v1/operations?kind={kind}&limit=500" + (f"&after={after}" if after else ""))
-        n += sum(1 for o in page["operations"] if o["state"] == state)
-        after = page.get("next")
-        if not after:
-            return n
-
-
 wait_up(broker)
 t_setup = time.monotonic()
 providers = (endpoints + 9) // 10
@@ -106,7 +76,7 @@ in_parallel(ids, lambda w: call("PUT", f"{broker}/v1/workloads/{w}", {
     "name": w, "priority": 1 + int(w[-5:]) % 5, "recovery_class": "fast", "profile_id": "lab-web", "placement": {"provider": "sim-c"},
     "service": w, "instances": 1, "dns": {"provider": "lab-dns", "name": w + ".lab.example.", "ttl": 5},
     "failover": {"automatic": True, "interval_s": 1, "failures": 3, "recoveries": 2}}))
-wait_for(lambda: count_ops("place", "succeeded") >= workloads, 1200, 1.0)
+wait_for(lambda: count_ops(broker, "place")["succeeded"] >= workloads, 1200, 1.0)
 lab.steer("sim-c", {"service_url": None})
 print(f"set up: {providers} providers with {endpoints} endpoints, {workloads} workloads placed in {time.monotonic() - t_setup:.0f} s",
       file=sys.stderr)
