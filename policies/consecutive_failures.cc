@@ -53,4 +53,8 @@ TriggerDecision ConsecutiveFailuresTrigger::Evaluate(const SamplesByVantage& sam
   return d;
 }
 
+size_t ConsecutiveFailuresTrigger::SamplesNeeded(const FailoverSettings& settings) const {
+  return static_cast<size_t>(std::max({settings.failures, settings.recoveries, 1}));
+}
+
 }  // namespace icb

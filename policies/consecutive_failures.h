@@ -13,6 +13,8 @@ namespace icb {
 class ConsecutiveFailuresTrigger final : public TriggerPolicy {
  public:
   TriggerDecision Evaluate(const SamplesByVantage& samples, const FailoverSettings& settings, bool failed) const override;
+  // The longest run it looks for: a longer one counts the same.
+  size_t SamplesNeeded(const FailoverSettings& settings) const override;
 };
 
 }  // namespace icb

@@ -23,7 +23,7 @@ using ColumnTexts = std::array<DecimalText, kNumColumns>;
 // A criterion's score as written: on published values the SLA's own,
 // rendered once per SLA.
 std::string_view CriterionScoreText(const RankedProvider& p, int c, const ColumnTexts& score_text) {
-  return !p.evidence && c < kNumCriteria ? std::string_view(p.sla->criterion_scores_json[c]) : score_text[c].view();
+  return !p.evidence && c < kNumCriteria ? p.sla->CriterionScoreJson(c) : score_text[c].view();
 }
 
 // The rank in words: the score and the SLA it is under, the two criteria
@@ -103,7 +103,7 @@ void WriteRankedProvider(JsonWriter& w, const RankedProvider& p, const RankResul
     w.Key(kCriterionNames[c]).BeginObject();
     w.Key("score").Raw(CriterionScoreText(p, c, score_text)).Key("weight").Raw(weight_text[c].view()).Key("contribution").Raw(contribution_text[c].view());
     if (p.evidence) WriteMeasuredTargets(w, *p.evidence, c);
-    else w.Key("targets").Raw(p.sla->targets_json[c]);  // rendered once per SLA
+    else w.Key("targets").Raw(p.sla->TargetsJson(c));  // rendered once per SLA
     w.EndObject();
   }
   if (profile.cost || r.weights[kCostColumn] > 0) {

@@ -166,11 +166,10 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
     s.criterion_scores[c] += s.target_scores[i];
     ++per_criterion[c];
   }
+  for (int c = 0; c < kNumCriteria; ++c) s.criterion_scores[c] /= per_criterion[c];
+  std::string rendered;
   for (int c = 0; c < kNumCriteria; ++c) {
-    s.criterion_scores[c] /= per_criterion[c];
-    s.criterion_scores_json[c] = FormatDecimal(s.criterion_scores[c], 6);
-  }
-  for (int c = 0; c < kNumCriteria; ++c) {
+    s.rendered_at[c] = static_cast<uint32_t>(rendered.size());
     JsonWriter w;
     w.BeginObject();
     for (int t = 0; t < kNumTargets; ++t) {
@@ -186,8 +185,15 @@ Result<SlaVersion> SlaFromJson(const json& doc) {
       }
       w.EndObject();
     }
-    s.targets_json[c] = w.EndObject().Take();
+    rendered += w.EndObject().Take();
   }
+  for (int c = 0; c < kNumCriteria; ++c) {
+    s.rendered_at[kNumCriteria + c] = static_cast<uint32_t>(rendered.size());
+    rendered += DecimalText(s.criterion_scores[c], 6).view();
+  }
+  s.rendered_at[2 * kNumCriteria] = static_cast<uint32_t>(rendered.size());
+  rendered.shrink_to_fit();
+  s.rendered = std::move(rendered);
   if (doc.contains("maintenance_notice_days")) s.maintenance_notice_days = doc["maintenance_notice_days"].get<int>();
   if (doc.contains("time_zone")) s.time_zone = doc["time_zone"].get<std::string>();
   if (doc.contains("credit_tiers")) {

@@ -149,10 +149,17 @@ struct SlaVersion {
   // Each criterion's targets as the JSON object the rank answer shows
   // ({"availability_percent":{"value":99.95,"score":0.433677}, ...}; value
   // null = not published, scoring 0; checklists add their evidence level).
-  // Rendered once here: every rank answer embeds it for each returned provider.
-  std::array<std::string, kNumCriteria> targets_json;
+  std::string_view TargetsJson(int criterion) const { return RenderedPart(criterion); }
   // criterion_scores rounded to 6 places, as the answer writes them.
-  std::array<std::string, kNumCriteria> criterion_scores_json;
+  std::string_view CriterionScoreJson(int criterion) const { return RenderedPart(kNumCriteria + criterion); }
+  // Both rendered once at load (every rank answer embeds them for each
+  // returned provider), into one buffer of exactly their size: a catalog of
+  // 10,000 providers holds them all.
+  std::string rendered;
+  std::array<uint32_t, 2 * kNumCriteria + 1> rendered_at{};
+  std::string_view RenderedPart(int i) const {
+    return std::string_view(rendered).substr(rendered_at[i], rendered_at[i + 1] - rendered_at[i]);
+  }
   std::map<std::string, Checklist> checklists;
   // The evidence level of a management-check target; unknown when absent.
   Evidence ChecklistEvidence(std::string_view target) const {

@@ -146,12 +146,21 @@ void Detector::Answered(std::vector<ProbeAnswer> answers) {
     if (it == watches_.end() || it->second.url != a.target->url) continue;  // moved meanwhile: the old address's answer
     const QosSample& s = a.sample;
     auto& series = it->second.samples[options_.vantage];
+    const size_t keep = policy_.SamplesNeeded(it->second.workload->failover);
     // In the order sent: a probe that took most of its interval answers
     // after the next one did.
     VantageSample v{s.ts, s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms};
-    auto at = std::upper_bound(series.begin(), series.end(), v.ts, [](TimePoint t, const VantageSample& x) { return t < x.ts; });
-    series.insert(at, std::move(v));
-    if (series.size() > options_.keep) series.erase(series.begin());
+    size_t at = std::upper_bound(series.begin(), series.end(), v.ts, [](TimePoint t, const VantageSample& x) { return t < x.ts; }) - series.begin();
+    if (series.size() >= keep) {
+      if (at == 0) continue;  // older than every sample kept
+      // Dropped first, so the vector never grows past `keep`.
+      const size_t drop = std::min(at, series.size() + 1 - keep);
+      series.erase(series.begin(), series.begin() + static_cast<std::ptrdiff_t>(drop));
+      at -= drop;
+    }
+    if (series.capacity() < keep) series.reserve(keep);
+    series.insert(series.begin() + static_cast<std::ptrdiff_t>(at), std::move(v));
+    if (series.size() > keep) series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(keep));  // `keep` just shrank
     EvaluateLocked(a.key, it->second);
   }
 }
@@ -161,13 +170,15 @@ Status Detector::Push(const std::string& workload, const std::string& vantage, s
   auto it = watches_.find(workload);
   if (it == watches_.end()) return NotFound("workload " + workload + " is not watched (not automatic, or not placed yet)");
   auto& series = it->second.samples[vantage];
+  const size_t keep = policy_.SamplesNeeded(it->second.workload->failover);
   std::sort(samples.begin(), samples.end(), [](const VantageSample& a, const VantageSample& b) { return a.ts < b.ts; });
   for (auto& s : samples) {
     // In time order; a sample already older than the newest is a late one.
     if (!series.empty() && s.ts <= series.back().ts) continue;
     series.push_back(std::move(s));
   }
-  while (series.size() > options_.keep) series.erase(series.begin());
+  if (series.size() > keep) series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(keep));
+  series.shrink_to_fit();
   EvaluateLocked(workload, it->second);
   return Status::Ok();
 }

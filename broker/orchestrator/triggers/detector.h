@@ -54,7 +54,6 @@ struct DetectorOptions {
   // workload start after earlier priority-5 ones had switched.
   Millis group_quiet{500};
   Millis group_max{2000};
-  size_t keep = 32;  // samples kept per vantage
   // A vantage whose latest sample is older than this many intervals has
   // stopped reporting and no longer votes.
   int stale_intervals = 5;

@@ -49,6 +49,10 @@ class TriggerPolicy {
   // `failed`: whether the address counts as failed now (hysteresis: a
   // failed one must recover, a healthy one must fail).
   virtual TriggerDecision Evaluate(const SamplesByVantage& samples, const FailoverSettings& settings, bool failed) const = 0;
+  // How many of each vantage's latest samples Evaluate reads for these
+  // settings: the detector keeps that many and no more (ten thousand
+  // watched workloads hold their samples in memory).
+  virtual size_t SamplesNeeded(const FailoverSettings& settings) const = 0;
 };
 
 // One sample of a workload's load at its placement: a probe's latency (a

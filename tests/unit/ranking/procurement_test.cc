@@ -291,7 +291,7 @@ TEST_F(ProcurementRankTest, ManagementChecksCountByEvidenceAndDeclaredIsNotVerif
   EXPECT_DOUBLE_EQ(r.ranking[0].criteria[6].score, 0.9 / 2);
   EXPECT_DOUBLE_EQ(r.ranking[1].criteria[6].score, 0.5 / 2);
   EXPECT_DOUBLE_EQ(r.ranking[2].criteria[6].score, 0.0);
-  json shown = json::parse(r.ranking[1].sla->targets_json[6]);
+  json shown = json::parse(r.ranking[1].sla->TargetsJson(6));
   EXPECT_EQ(shown["customer_response_system"]["evidence"], "declared");
   EXPECT_EQ(shown["customer_response_system"]["verified"], false);
   EXPECT_TRUE(shown["customer_response_system"]["value"] == 100);

@@ -77,7 +77,7 @@ TEST_F(RankingTest, WeightedSumByHand) {
   // b's reliability: mttr scores 0 and the four unpublished targets score 0.
   const auto& rel = r.ranking[2].criteria[static_cast<int>(Criterion::kReliability)];
   EXPECT_DOUBLE_EQ(rel.score, 0.0);
-  auto targets = json::parse(r.ranking[2].sla->targets_json[static_cast<int>(Criterion::kReliability)]);
+  auto targets = json::parse(r.ranking[2].sla->TargetsJson(static_cast<int>(Criterion::kReliability)));
   EXPECT_EQ(targets.size(), 5u);
   EXPECT_EQ(targets["mttr_minutes"]["value"], 240);
   EXPECT_EQ(targets["mttr_minutes"]["score"], 0);

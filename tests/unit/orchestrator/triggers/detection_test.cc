@@ -53,6 +53,16 @@ TEST(ConsecutiveFailures, BlipsNeverCountAndAQuorumOfVantagesDecides) {
   EXPECT_EQ(t.Evaluate({}, s, false).verdict, Verdict::kUnchanged);  // nobody reported
 }
 
+TEST(ConsecutiveFailures, NeedsTheLongestRunItLooksFor) {
+  ConsecutiveFailuresTrigger t;
+  FailoverSettings s;
+  EXPECT_EQ(t.SamplesNeeded(s), 3u);  // failures 3, recoveries 2
+  s.recoveries = 7;
+  EXPECT_EQ(t.SamplesNeeded(s), 7u);
+  s.failures = 100;  // the schema's most
+  EXPECT_EQ(t.SamplesNeeded(s), 100u);
+}
+
 class DetectionTest : public testing::ScheduledOrchestrationTest {
  protected:
   DetectionTest() {
@@ -96,6 +106,23 @@ TEST_F(DetectionTest, AnOutageIsDetectedOnceAndFailedOverAutomaticallyABlipNever
   Run(10);
   EXPECT_EQ(Ops("failover").size(), 1u);
   EXPECT_EQ(Status("shop").placement, "sim-b");
+}
+
+TEST_F(DetectionTest, ARunLongerThanAnyFixedWindowIsDetectedAndOnlyItIsKept) {
+  // failures 40: the detector keeps as many samples as the policy needs
+  // (no fixed cap below what a workload may ask for).
+  json doc = WorkloadDoc("shop");
+  doc["failover"]["failures"] = 40;
+  Put(doc);
+  Run(3);
+  probes_.down.insert("127.0.0.11");
+  Run(39);
+  EXPECT_TRUE(Events("detected").empty());
+  Run(10);
+  auto detected = Events("detected");
+  ASSERT_EQ(detected.size(), 1u);
+  EXPECT_EQ(detected[0].inputs["vantages"]["local"]["samples"].size(), 40u);
+  EXPECT_EQ(detected[0].inputs["vantages"]["local"]["in_a_row"], 40);
 }
 
 TEST_F(DetectionTest, OtherVantagesOutvoteALocalFailureAndConfirmARealOne) {
