@@ -43,9 +43,18 @@ const SlaVersion* ProviderEntry::InForce(TimePoint t) const {
   return found;
 }
 
+const ProviderEntries::Shared* ProviderEntries::Find(std::string_view id) const {
+  auto it = std::lower_bound(items_.begin(), items_.end(), id, [](const Shared& e, std::string_view v) { return e->provider.id < v; });
+  return it != items_.end() && (*it)->provider.id == id ? &*it : nullptr;
+}
+
+void ProviderEntries::SortById() {
+  std::sort(items_.begin(), items_.end(), [](const Shared& a, const Shared& b) { return a->provider.id < b->provider.id; });
+}
+
 const ProviderEntry* CatalogSnapshot::FindProvider(std::string_view id) const {
-  auto it = std::lower_bound(providers.begin(), providers.end(), id, [](const ProviderEntry& e, std::string_view v) { return e.provider.id < v; });
-  return it != providers.end() && it->provider.id == id ? &*it : nullptr;
+  const ProviderEntries::Shared* found = providers.Find(id);
+  return found ? found->get() : nullptr;
 }
 
 std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const {
@@ -324,11 +333,11 @@ Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
 
   ICB_ASSIGN_OR_RETURN(auto provider_ids, store_.HashKeys(kProvidersKey));
   std::sort(provider_ids.begin(), provider_ids.end());
-  std::vector<const ProviderEntry*> kept(provider_ids.size(), nullptr);  // copied from the last snapshot
+  std::vector<ProviderEntries::Shared> kept(provider_ids.size());  // shared with the last snapshot
   std::vector<std::string> to_read;
   for (size_t i = 0; i < provider_ids.size(); ++i) {
-    const ProviderEntry* before = snapshot_ ? snapshot_->FindProvider(provider_ids[i]) : nullptr;
-    if (before && unchanged(Collection::kProviders, provider_ids[i])) kept[i] = before;
+    const ProviderEntries::Shared* before = snapshot_ ? snapshot_->providers.Find(provider_ids[i]) : nullptr;
+    if (before && unchanged(Collection::kProviders, provider_ids[i])) kept[i] = *before;
     else to_read.push_back(provider_ids[i]);
   }
   ICB_ASSIGN_OR_RETURN(auto texts, store_.HashGetMany(kProvidersKey, to_read));
@@ -352,7 +361,7 @@ Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
   }
   snap->providers.reserve(provider_ids.size());
   for (size_t i = 0; i < provider_ids.size(); ++i) {
-    if (kept[i]) snap->providers.push_back(*kept[i]);
+    if (kept[i]) snap->providers.push_back(std::move(kept[i]));
     else if (auto it = read.find(provider_ids[i]); it != read.end()) snap->providers.push_back(std::move(it->second));
   }
 

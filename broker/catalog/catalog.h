@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/iterator/indirect_iterator.hpp>
 #include <nlohmann/json_fwd.hpp>
 
 #include "broker/core/clock.h"
@@ -79,9 +80,33 @@ struct RankTable {
 };
 
 // An immutable view of the catalog, shared by concurrent readers (ranking).
+// A snapshot's providers, each parsed once and shared, immutable, by every
+// snapshot that holds it: a rebuild after one provider changed copies ten
+// thousand pointers, not ten thousand documents' worth of strings (and the
+// heap does not fragment under the churn). Reads as a sequence of entries.
+class ProviderEntries {
+ public:
+  using Shared = std::shared_ptr<const ProviderEntry>;
+  using const_iterator = boost::indirect_iterator<std::vector<Shared>::const_iterator>;
+  const_iterator begin() const { return const_iterator(items_.begin()); }
+  const_iterator end() const { return const_iterator(items_.end()); }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  const ProviderEntry& operator[](size_t i) const { return *items_[i]; }
+  // The entry with this id when they are in id order (a snapshot's are).
+  const Shared* Find(std::string_view id) const;
+  void push_back(Shared entry) { items_.push_back(std::move(entry)); }
+  void push_back(ProviderEntry entry) { items_.push_back(std::make_shared<const ProviderEntry>(std::move(entry))); }
+  void reserve(size_t n) { items_.reserve(n); }
+  void SortById();
+
+ private:
+  std::vector<Shared> items_;
+};
+
 struct CatalogSnapshot {
   long long version = 0;               // store counter it was built at
-  std::vector<ProviderEntry> providers;  // ascending id
+  ProviderEntries providers;           // ascending id
   // Stored requirement profiles, parsed: a rank by profile_id reads the same
   // consistent view as its providers, with no store round trip.
   std::map<std::string, Profile, std::less<>> profiles;

@@ -188,8 +188,11 @@ Result<Metrics> QosService::Compute(std::string_view provider, Window w, int not
 Result<MeasuredMap> QosService::Measured(const CatalogSnapshot& catalog, TimePoint now) {
   constexpr auto kWindow = std::chrono::hours(24 * 30);
   MeasuredMap out;
+  out.from = now - kWindow;
+  out.to = now;
+  using Shared = std::shared_ptr<const MeasuredTargets>;
   for (const auto& entry : catalog.providers) {
-    ICB_ASSIGN_OR_RETURN(MeasuredTargets t, measured_.Get(entry, now, [&](const ProviderEntry& e) -> Result<MeasuredTargets> {
+    ICB_ASSIGN_OR_RETURN(Shared t, measured_.Get(entry, now, [&](const ProviderEntry& e) -> Result<Shared> {
       Window w{now - kWindow, now};
       const SlaVersion* sla = e.InForce(now);
       ICB_ASSIGN_OR_RETURN(Metrics m, Compute(e.provider.id, w, sla ? sla->maintenance_notice_days : 7));
@@ -206,9 +209,10 @@ Result<MeasuredMap> QosService::Measured(const CatalogSnapshot& catalog, TimePoi
       set("max_recovery_minutes", m.max_recovery_minutes);
       set("backup_compliance_percent", m.backup_compliance_percent);
       set("scale_minutes", m.scale_minutes.mean);
-      return t;
+      const bool nothing = m.coverage_percent <= 0 && std::none_of(t.values.begin(), t.values.end(), [](const auto& v) { return v.has_value(); });
+      return nothing ? nullptr : std::make_shared<const MeasuredTargets>(std::move(t));
     }));
-    out.emplace(entry.provider.id, std::move(t));
+    if (t) out.providers.emplace(entry.provider.id, std::move(t));
   }
   return out;
 }

@@ -197,7 +197,7 @@ class QosService {
   std::optional<SampleKeeping> keeping_;
   SampleStore samples_;
   EventStore events_;
-  MinuteCache<MeasuredTargets> measured_;
+  MinuteCache<std::shared_ptr<const MeasuredTargets>> measured_;  // null: nothing measured
   MinuteCache<std::optional<double>> credits_;
   MinuteCache<std::vector<CharacteristicCheckEvent>> observations_;
   std::atomic<uint64_t> generation_{0};  // bumped whenever a provider's caches are forgotten

@@ -210,19 +210,17 @@ class Ranking {
   // the promise (marked); "both" takes the worse of the two per target.
   EvidenceDetail Evidence(const ProviderEntry& entry, const SlaVersion* sla, TargetValues& used) const {
     EvidenceDetail d;
-    auto it = inputs_.measured->find(entry.provider.id);
-    if (it != inputs_.measured->end()) {
-      d.coverage_percent = it->second.coverage_percent;
-      d.from = it->second.from;
-      d.to = it->second.to;
-    }
-    d.sufficient = it != inputs_.measured->end() && d.coverage_percent >= kMinMeasuredCoverage;
+    const MeasuredTargets* m = inputs_.measured->Find(entry.provider.id);
+    d.from = m ? m->from : inputs_.measured->from;
+    d.to = m ? m->to : inputs_.measured->to;
+    if (m) d.coverage_percent = m->coverage_percent;
+    d.sufficient = m && d.coverage_percent >= kMinMeasuredCoverage;
     int compared = 0, kept = 0;
     for (int t = 0; t < kNumTargets; ++t) {
       const TargetSpec& spec = kTargets[t];
       EvidenceTarget& et = d.targets[t];
       if (sla) et.published = sla->targets[t];
-      if (d.sufficient) et.measured = it->second.values[t];
+      if (d.sufficient) et.measured = m->values[t];
       if (et.published && et.measured) {
         et.kept = PromiseKept(spec, *et.published, *et.measured);
         ++compared;

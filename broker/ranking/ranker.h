@@ -10,6 +10,7 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +36,18 @@ struct MeasuredTargets {
   double coverage_percent = 0;
   TimePoint from, to;
 };
-using MeasuredMap = std::map<std::string, MeasuredTargets, std::less<>>;
+// The whole catalog's measurements over one trailing window. Only providers
+// with something measured are listed (one shared copy each, also held by the
+// QoS service's per-provider cache): in a catalog of thousands most have
+// none, and their answer is the window with nothing in it.
+struct MeasuredMap {
+  TimePoint from, to;
+  std::map<std::string, std::shared_ptr<const MeasuredTargets>, std::less<>> providers;
+  const MeasuredTargets* Find(std::string_view id) const {
+    auto it = providers.find(id);
+    return it == providers.end() ? nullptr : it->second.get();
+  }
+};
 // Below this coverage a provider's measurements are not used: it is marked,
 // and its published values stand in.
 inline constexpr double kMinMeasuredCoverage = 50.0;

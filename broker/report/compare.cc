@@ -38,13 +38,13 @@ Result<std::shared_ptr<CatalogSnapshot>> Compared(const CatalogSnapshot& catalog
   }
   std::vector<FieldError> unknown;
   for (size_t i = 0; i < ids.size(); ++i) {
-    const ProviderEntry* found = catalog.FindProvider(ids[i]);
+    const ProviderEntries::Shared* found = catalog.providers.Find(ids[i]);
     if (!found) unknown.push_back({"/providers/" + std::to_string(i), "unknown provider \"" + ids[i] + "\""});
     else if (std::none_of(sub->providers.begin(), sub->providers.end(), [&](const ProviderEntry& e) { return e.provider.id == ids[i]; }))
       sub->providers.push_back(*found);
   }
   if (!unknown.empty()) return Status(StatusCode::kNotFound, "unknown providers", std::move(unknown));
-  std::sort(sub->providers.begin(), sub->providers.end(), [](const ProviderEntry& a, const ProviderEntry& b) { return a.provider.id < b.provider.id; });
+  sub->providers.SortById();
   return sub;
 }
 
@@ -113,9 +113,9 @@ Result<ProviderComparison> CompareProvider(const ProviderEntry& entry, const Com
   pc.id = entry.provider.id;
   pc.name = entry.provider.name;
   pc.sla = entry.InForce(report.at);
-  if (auto m = measured.find(pc.id); m != measured.end()) {
-    pc.coverage_percent = m->second.coverage_percent;
-    if (m->second.coverage_percent >= kMinMeasuredCoverage) pc.measured = m->second;
+  if (const MeasuredTargets* m = measured.Find(pc.id)) {
+    pc.coverage_percent = m->coverage_percent;
+    if (m->coverage_percent >= kMinMeasuredCoverage) pc.measured = *m;
   }
   if (const RankedProvider* r = Find(base, pc.id)) {
     pc.cost = r->cost;
