@@ -165,12 +165,16 @@ struct CollectionSpec {
   std::string_view schema;
   std::string_view noun;
   bool in_snapshot;  // a write must invalidate ranking snapshots
+  // Incremented by every write, so a reader of the whole collection learns
+  // with one counter read that nothing changed (also when another replica
+  // wrote).
+  std::string_view version_key;
 };
 
 const CollectionSpec& Spec(Collection c) {
-  static const CollectionSpec kProviders{kProvidersKey, "provider.json", "provider", true};
-  static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", true};
-  static const CollectionSpec kWorkloads{kWorkloadsKey, "workload.json", "workload", false};
+  static const CollectionSpec kProviders{kProvidersKey, "provider.json", "provider", true, kCatalogVersionKey};
+  static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", true, kCatalogVersionKey};
+  static const CollectionSpec kWorkloads{kWorkloadsKey, "workload.json", "workload", false, kWorkloadsVersionKey};
   switch (c) {
     case Collection::kProviders: return kProviders;
     case Collection::kProfiles: return kProfiles;
@@ -190,8 +194,8 @@ Result<PutResult> Catalog::Put(Collection c, std::string_view id, const json& do
   if (c == Collection::kProviders && options_.check_provider) ICB_RETURN_IF_ERROR(options_.check_provider(stored));
   std::string text = stored.dump();
   WriteBatch batch;
-  batch.HashSet(std::string(spec.key), std::string(id), text);
-  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey)).HashSet(std::string(kCatalogStampsKey), StampField(c, id), NewStamp());
+  batch.HashSet(std::string(spec.key), std::string(id), text).Incr(std::string(spec.version_key));
+  if (spec.in_snapshot) batch.HashSet(std::string(kCatalogStampsKey), StampField(c, id), NewStamp());
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   if (spec.in_snapshot) MarkWritten();
   return PutResult{results[0] == 1, std::move(text)};
@@ -210,13 +214,15 @@ Status Catalog::Delete(Collection c, std::string_view id) {
   const CollectionSpec& spec = Spec(c);
   if (!IsValidId(id)) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
   WriteBatch batch;
-  batch.HashDelete(std::string(spec.key), std::string(id));
-  if (spec.in_snapshot) batch.Incr(std::string(kCatalogVersionKey)).HashDelete(std::string(kCatalogStampsKey), StampField(c, id));
+  batch.HashDelete(std::string(spec.key), std::string(id)).Incr(std::string(spec.version_key));
+  if (spec.in_snapshot) batch.HashDelete(std::string(kCatalogStampsKey), StampField(c, id));
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   if (spec.in_snapshot) MarkWritten();
   if (results[0] == 0) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
   return Status::Ok();
 }
+
+Result<long long> Catalog::Version(Collection c) { return store_.GetCounter(Spec(c).version_key); }
 
 Result<std::vector<std::string>> Catalog::List(Collection c) {
   ICB_ASSIGN_OR_RETURN(auto all, store_.HashGetAll(Spec(c).key));

@@ -155,6 +155,10 @@ class Catalog {
   Result<PutResult> Put(Collection c, std::string_view id, const nlohmann::json& doc);
   Result<std::string> Get(Collection c, std::string_view id);
   Result<std::vector<std::string>> List(Collection c);  // JSON texts, ascending id
+  // A counter every write to the collection increments (any replica's):
+  // unchanged since the last List means the same documents. Read it before
+  // listing, so a racing write shows as a change next time.
+  Result<long long> Version(Collection c);
   // A page of them: the documents whose ids sort after `after` ("": from the
   // first), at most `limit`, read without the rest of the collection.
   struct Page {
@@ -211,6 +215,7 @@ inline constexpr std::string_view kProfilesKey = "icb:profiles";
 inline constexpr std::string_view kWorkloadsKey = "icb:workloads";
 inline constexpr std::string_view kCatalogVersionKey = "icb:catalog:version";
 inline constexpr std::string_view kCatalogStampsKey = "icb:catalog:stamps";
+inline constexpr std::string_view kWorkloadsVersionKey = "icb:workloads:version";
 std::string SlaKey(std::string_view provider);
 
 }  // namespace icb

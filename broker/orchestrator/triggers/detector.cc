@@ -52,9 +52,21 @@ void Detector::Stop() {
 }
 
 void Detector::Follow() {
+  // The documents are read again only when one changed (ten thousand of
+  // them every second would be most of a core and churn the heap).
+  auto version = catalog_.Version(Collection::kWorkloads);
+  if (!version.ok()) return;  // the store is away: keep watching what we watch
+  if (!workloads_version_ || *workloads_version_ != *version) {
+    if (!ReadWorkloads()) return;
+    workloads_version_ = *version;
+  }
+  FollowPlacements(automatic_);
+}
+
+bool Detector::ReadWorkloads() {
   auto texts = catalog_.List(Collection::kWorkloads);
-  if (!texts.ok()) return;  // the store is away: keep watching what we watch
-  // Documents parse once: a text seen on the last pass is the same workload.
+  if (!texts.ok()) return false;
+  // Documents parse once: a text seen on the last read is the same workload.
   // Shared with the watches: one parsed copy per workload, whatever holds it.
   std::unordered_map<std::string, std::shared_ptr<const Workload>> parsed;
   std::vector<std::shared_ptr<const Workload>> automatic;
@@ -74,6 +86,11 @@ void Detector::Follow() {
     if (added && it->second->failover.automatic) automatic.push_back(it->second);
   }
   parsed_ = std::move(parsed);
+  automatic_ = std::move(automatic);
+  return true;
+}
+
+void Detector::FollowPlacements(const std::vector<std::shared_ptr<const Workload>>& automatic) {
   // Where they run, in one round trip; a status record parses again only
   // when its text changed.
   std::vector<std::string> keys;

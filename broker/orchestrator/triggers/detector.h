@@ -95,6 +95,10 @@ class Detector {
     MonoTime deadline;  // when it starts unless another detection comes
     std::vector<std::string> workloads;
   };
+  // Follow's parts: the workload documents (false when the store is away),
+  // then where the automatic ones run and the watches and probes to match.
+  bool ReadWorkloads();
+  void FollowPlacements(const std::vector<std::shared_ptr<const Workload>>& automatic);
   void Answered(std::vector<ProbeAnswer> answers);
   // Under mu_: asks the policy and acts on its verdict.
   void EvaluateLocked(const std::string& id, Watch& w);
@@ -116,6 +120,8 @@ class Detector {
   // From the last Follow (its thread only): workloads by document text,
   // and where each runs by its status record's text.
   std::unordered_map<std::string, std::shared_ptr<const Workload>> parsed_;
+  std::vector<std::shared_ptr<const Workload>> automatic_;  // those of parsed_ failing over automatically
+  std::optional<long long> workloads_version_;               // the collection's version parsed_ was read at
   struct StatusSeen {
     std::string text, placement, url;
   };
