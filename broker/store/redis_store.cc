@@ -460,6 +460,23 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
     return out;
   }
 
+  Result<std::vector<std::optional<long long>>> GetVersions(const std::vector<std::string>& keys) override {
+    std::vector<std::optional<long long>> out;
+    if (keys.empty()) return out;
+    std::vector<std::vector<std::string_view>> commands;
+    commands.reserve(keys.size());
+    for (const auto& k : keys) commands.push_back({"HGET", k, "v"});
+    out.reserve(keys.size());
+    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t, const redisReply& r) {
+      if (r.type != REDIS_REPLY_STRING) {
+        out.emplace_back(std::nullopt);
+        return;
+      }
+      out.emplace_back(std::strtoll(std::string(r.str, r.len).c_str(), nullptr, 10));  // a few digits: no heap
+    }));
+    return out;
+  }
+
   Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& writes, const std::vector<AppendGroup>& appends,
                                                   const Fence* fence) override {
     ICB_RETURN_IF_ERROR(CheckDistinctKeys(writes));

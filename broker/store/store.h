@@ -195,6 +195,16 @@ class Store {
     }
     return out;
   }
+  // Only the versions of many records (nullopt for absent ones), in one
+  // round trip where the backend can: a follower of thousands of records
+  // reads again only those whose version moved.
+  virtual Result<std::vector<std::optional<long long>>> GetVersions(const std::vector<std::string>& keys) {
+    ICB_ASSIGN_OR_RETURN(auto records, GetVersionedMany(keys));
+    std::vector<std::optional<long long>> out;
+    out.reserve(records.size());
+    for (const auto& r : records) out.push_back(r ? std::optional<long long>(r->version) : std::nullopt);
+    return out;
+  }
   // Returns the new version (0 after a delete). Aborted when the record is
   // not at `expected` (another write came first: read it again);
   // FailedPrecondition when `fence` is given and its epoch is stale. Nothing

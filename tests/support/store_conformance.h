@@ -154,6 +154,13 @@ TYPED_TEST_P(StoreConformance, CompareAndSetWinsOnceAndKeepsIndexesWithIt) {
   EXPECT_EQ((*many)[2]->value, "new");
   EXPECT_EQ((*many)[2]->version, 1);
   EXPECT_TRUE(s.GetVersionedMany({})->empty());
+  auto versions = s.GetVersions({"op:2", "op:none", "op:1"});
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  ASSERT_EQ(versions->size(), 3u);
+  EXPECT_EQ((*versions)[0], (*many)[0]->version);
+  EXPECT_FALSE((*versions)[1].has_value());
+  EXPECT_EQ((*versions)[2], 1);
+  EXPECT_TRUE(s.GetVersions({})->empty());
 }
 
 TYPED_TEST_P(StoreConformance, LeaseEpochsFenceStaleWriters) {

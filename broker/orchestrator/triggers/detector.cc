@@ -56,11 +56,13 @@ void Detector::Follow() {
   // them every second would be most of a core and churn the heap).
   auto version = catalog_.Version(Collection::kWorkloads);
   if (!version.ok()) return;  // the store is away: keep watching what we watch
+  bool changed = false;
   if (!workloads_version_ || *workloads_version_ != *version) {
     if (!ReadWorkloads()) return;
     workloads_version_ = *version;
+    changed = true;
   }
-  FollowPlacements(automatic_);
+  FollowPlacements(changed);
 }
 
 bool Detector::ReadWorkloads() {
@@ -87,40 +89,64 @@ bool Detector::ReadWorkloads() {
   }
   parsed_ = std::move(parsed);
   automatic_ = std::move(automatic);
+  status_keys_.clear();
+  status_keys_.reserve(automatic_.size());
+  for (const auto& w : automatic_) status_keys_.push_back(kWorkloadStatusRecord.key(w->id));
+  std::erase_if(statuses_, [&](const auto& s) {
+    return std::none_of(automatic_.begin(), automatic_.end(), [&](const auto& w) { return w->id == s.first; });
+  });
   return true;
 }
 
-void Detector::FollowPlacements(const std::vector<std::shared_ptr<const Workload>>& automatic) {
-  // Where they run, in one round trip; a status record parses again only
-  // when its text changed.
-  std::vector<std::string> keys;
-  keys.reserve(automatic.size());
-  for (const auto& w : automatic) keys.push_back(kWorkloadStatusRecord.key(w->id));
-  auto stored = orchestrator_.store().GetVersionedMany(keys);
-  if (!stored.ok()) return;
-  std::unordered_map<std::string, StatusSeen> statuses;
-  std::map<std::string, Watch> wanted;
+void Detector::FollowPlacements(bool workloads_changed) {
+  // Where they run: every status record's version in one round trip, then
+  // only the records whose version moved (at 10,000 workloads the records
+  // themselves every second were most of this pass's work and heap churn).
+  const std::vector<std::shared_ptr<const Workload>>& automatic = automatic_;
+  auto versions = orchestrator_.store().GetVersions(status_keys_);
+  if (!versions.ok()) return;
+  bool changed = workloads_changed;
+  std::vector<size_t> to_read;
   for (size_t i = 0; i < automatic.size(); ++i) {
-    const std::string& id = automatic[i]->id;
-    if (!(*stored)[i]) continue;
-    StatusSeen seen;
-    if (auto before = statuses_.find(id); before != statuses_.end() && before->second.text == (*stored)[i]->value) {
-      seen = std::move(before->second);
-    } else {
-      auto status = ParseRecord(kWorkloadStatusRecord, id, *(*stored)[i]);
-      if (!status.ok()) continue;
-      seen = {(*stored)[i]->value, status->placement, status->url};
+    auto before = statuses_.find(automatic[i]->id);
+    if (!(*versions)[i]) {
+      if (before != statuses_.end()) {
+        statuses_.erase(before);
+        changed = true;
+      }
+    } else if (before == statuses_.end() || before->second.version != *(*versions)[i]) {
+      to_read.push_back(i);
     }
-    if (!seen.url.empty()) {
-      Watch watch;
-      watch.provider = seen.placement;
-      watch.url = seen.url;
-      watch.workload = automatic[i];
-      wanted.emplace(id, std::move(watch));
-    }
-    statuses.emplace(id, std::move(seen));
   }
-  statuses_ = std::move(statuses);
+  if (!to_read.empty()) {
+    std::vector<std::string> keys;
+    keys.reserve(to_read.size());
+    for (size_t i : to_read) keys.push_back(status_keys_[i]);
+    auto stored = orchestrator_.store().GetVersionedMany(keys);
+    if (!stored.ok()) return;
+    for (size_t k = 0; k < to_read.size(); ++k) {
+      const std::string& id = automatic[to_read[k]]->id;
+      if (!(*stored)[k]) {
+        changed |= statuses_.erase(id) > 0;
+        continue;
+      }
+      auto status = ParseRecord(kWorkloadStatusRecord, id, *(*stored)[k]);
+      if (!status.ok()) continue;  // read again next pass
+      statuses_[id] = {(*stored)[k]->version, status->placement, status->url};
+      changed = true;
+    }
+  }
+  if (!changed) return;  // the watches and probes stand as they are
+  std::map<std::string, Watch> wanted;
+  for (const auto& w : automatic) {
+    auto seen = statuses_.find(w->id);
+    if (seen == statuses_.end() || seen->second.url.empty()) continue;
+    Watch watch;
+    watch.provider = seen->second.placement;
+    watch.url = seen->second.url;
+    watch.workload = w;
+    wanted.emplace(w->id, std::move(watch));
+  }
   std::map<std::string, ScheduledProbe> probes;
   auto probe_of = [this](const Watch& w) {
     const Millis interval = w.workload->failover.interval;

@@ -98,7 +98,7 @@ class Detector {
   // Follow's parts: the workload documents (false when the store is away),
   // then where the automatic ones run and the watches and probes to match.
   bool ReadWorkloads();
-  void FollowPlacements(const std::vector<std::shared_ptr<const Workload>>& automatic);
+  void FollowPlacements(bool workloads_changed);
   void Answered(std::vector<ProbeAnswer> answers);
   // Under mu_: asks the policy and acts on its verdict.
   void EvaluateLocked(const std::string& id, Watch& w);
@@ -122,8 +122,10 @@ class Detector {
   std::unordered_map<std::string, std::shared_ptr<const Workload>> parsed_;
   std::vector<std::shared_ptr<const Workload>> automatic_;  // those of parsed_ failing over automatically
   std::optional<long long> workloads_version_;               // the collection's version parsed_ was read at
+  std::vector<std::string> status_keys_;  // of automatic_, in its order
   struct StatusSeen {
-    std::string text, placement, url;
+    long long version = 0;  // of the status record read
+    std::string placement, url;
   };
   std::unordered_map<std::string, StatusSeen> statuses_;
   std::unique_ptr<ProbeSchedule> schedule_;  // while started

@@ -36,6 +36,8 @@ class StoreWrapper : public Store {
   Status LogAddIndexes(std::string_view l, const std::vector<LogIndexing>& a) override { return target_.LogAddIndexes(l, a); }
   Result<std::optional<long long>> LogSeek(std::string_view l, long long t) override { return target_.LogSeek(l, t); }
   Result<std::optional<Versioned>> GetVersioned(std::string_view k) override { return target_.GetVersioned(k); }
+  Result<std::vector<std::optional<Versioned>>> GetVersionedMany(const std::vector<std::string>& k) override { return target_.GetVersionedMany(k); }
+  Result<std::vector<std::optional<long long>>> GetVersions(const std::vector<std::string>& k) override { return target_.GetVersions(k); }
   Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& w, const std::vector<AppendGroup>& a,
                                                   const Fence* f) override {
     return target_.CompareAndSetAll(w, a, f);
