@@ -16,6 +16,18 @@ namespace {
 constexpr const char* kDetectFollowTask = "detect-follow";
 constexpr const char* kGroupTask = "detect-groups";
 
+// Keeps the latest `keep` samples in a vector with room for exactly one
+// more, so the next answer goes in without growing it (ten thousand watched
+// workloads hold theirs in memory).
+void KeepLatest(std::vector<VantageSample>& series, size_t keep) {
+  if (series.size() > keep) series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(keep));
+  if (series.capacity() == keep + 1) return;
+  std::vector<VantageSample> sized;
+  sized.reserve(keep + 1);
+  std::move(series.begin(), series.end(), std::back_inserter(sized));
+  series = std::move(sized);
+}
+
 }  // namespace
 
 Detector::Detector(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
@@ -92,9 +104,10 @@ bool Detector::ReadWorkloads() {
   status_keys_.clear();
   status_keys_.reserve(automatic_.size());
   for (const auto& w : automatic_) status_keys_.push_back(kWorkloadStatusRecord.key(w->id));
-  std::erase_if(statuses_, [&](const auto& s) {
-    return std::none_of(automatic_.begin(), automatic_.end(), [&](const auto& w) { return w->id == s.first; });
-  });
+  std::unordered_map<std::string, StatusSeen> statuses;  // of those still automatic
+  for (const auto& w : automatic_)
+    if (auto seen = statuses_.extract(w->id)) statuses.insert(std::move(seen));
+  statuses_ = std::move(statuses);
   return true;
 }
 
@@ -193,17 +206,10 @@ void Detector::Answered(std::vector<ProbeAnswer> answers) {
     // In the order sent: a probe that took most of its interval answers
     // after the next one did.
     VantageSample v{s.ts, s.ok, s.status, std::string(ProbeErrorName(s.error)), s.latency_ms};
-    size_t at = std::upper_bound(series.begin(), series.end(), v.ts, [](TimePoint t, const VantageSample& x) { return t < x.ts; }) - series.begin();
-    if (series.size() >= keep) {
-      if (at == 0) continue;  // older than every sample kept
-      // Dropped first, so the vector never grows past `keep`.
-      const size_t drop = std::min(at, series.size() + 1 - keep);
-      series.erase(series.begin(), series.begin() + static_cast<std::ptrdiff_t>(drop));
-      at -= drop;
-    }
-    if (series.capacity() < keep) series.reserve(keep);
-    series.insert(series.begin() + static_cast<std::ptrdiff_t>(at), std::move(v));
-    if (series.size() > keep) series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(keep));  // `keep` just shrank
+    auto at = std::upper_bound(series.begin(), series.end(), v.ts, [](TimePoint t, const VantageSample& x) { return t < x.ts; });
+    if (series.size() >= keep && at == series.begin()) continue;  // older than every sample kept
+    series.insert(at, std::move(v));
+    KeepLatest(series, keep);
     EvaluateLocked(a.key, it->second);
   }
 }
@@ -220,8 +226,7 @@ Status Detector::Push(const std::string& workload, const std::string& vantage, s
     if (!series.empty() && s.ts <= series.back().ts) continue;
     series.push_back(std::move(s));
   }
-  if (series.size() > keep) series.erase(series.begin(), series.end() - static_cast<std::ptrdiff_t>(keep));
-  series.shrink_to_fit();
+  KeepLatest(series, keep);
   EvaluateLocked(workload, it->second);
   return Status::Ok();
 }
