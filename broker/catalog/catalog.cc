@@ -303,20 +303,24 @@ Result<std::string> Catalog::SlaInForce(std::string_view provider, TimePoint t) 
 
 void Catalog::MarkWritten() {
   std::lock_guard lock(snapshot_mu_);
-  wrote_ = true;
+  ++writes_;
 }
 
 Result<std::shared_ptr<const CatalogSnapshot>> Catalog::Snapshot() {
   TimePoint now{};
-  if (options_.clock && options_.refresh_interval > Millis(0)) {
-    now = options_.clock->Now();
+  unsigned long long writes = 0;
+  {
     std::lock_guard lock(snapshot_mu_);
-    if (snapshot_ && !wrote_ && now >= checked_at_ && now - checked_at_ < options_.refresh_interval) return snapshot_;
+    if (options_.clock && options_.refresh_interval > Millis(0)) {
+      now = options_.clock->Now();
+      if (snapshot_ && writes_seen_ == writes_ && now >= checked_at_ && now - checked_at_ < options_.refresh_interval) return snapshot_;
+    }
+    writes = writes_;  // every write counted here has bumped the counter read next
   }
   ICB_ASSIGN_OR_RETURN(long long version, store_.GetCounter(kCatalogVersionKey));
   std::lock_guard lock(snapshot_mu_);
   checked_at_ = now;
-  wrote_ = false;
+  writes_seen_ = std::max(writes_seen_, writes);
   if (snapshot_ && snapshot_->version == version) return snapshot_;
   // Tagged with the counter read before the data: a write racing with the
   // rebuild bumps the counter again, so the next call rebuilds once more.

@@ -200,8 +200,11 @@ class Catalog {
   std::mutex snapshot_mu_;
   std::shared_ptr<const CatalogSnapshot> snapshot_;
   std::map<std::string, std::string, std::less<>> snapshot_stamps_;  // kCatalogStampsKey as snapshot_ was built
-  TimePoint checked_at_{};      // when the version counter was last read
-  bool wrote_ = false;          // this Catalog wrote since: read it again
+  TimePoint checked_at_{};  // when the version counter was last read
+  // This Catalog's writes, counted, and how many of them the counter read at
+  // checked_at_ is known to include: a reader that read the counter before a
+  // write finished must not mark that write seen.
+  unsigned long long writes_ = 0, writes_seen_ = 0;
 };
 
 // The check every document passes before it is stored or called valid:

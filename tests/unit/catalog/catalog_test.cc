@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+
 #include "broker/catalog/catalog.h"
 #include "broker/catalog/loader.h"
 #include "broker/core/time.h"
+#include "tests/support/fakes/store_wrapper.h"
 #include "tests/support/test_docs.h"
 
 namespace icb {
@@ -34,6 +38,30 @@ TEST_F(CatalogTest, RefreshIntervalSkipsTheStoreButNeverHidesOwnWrites) {
   // An SLA appended here is in the very next snapshot.
   ASSERT_TRUE(serving.AppendSla("mine", SlaDoc("v1", "2026-01-01T00:00:00Z", {{"availability_percent", 99.9}})).ok());
   EXPECT_EQ((*serving.Snapshot())->providers[0].slas.size(), 1u);
+}
+
+// A reader that read the version counter before this Catalog's own write
+// (a background task's snapshot racing an API write) must not mark the write
+// as seen: the writer's next snapshot would otherwise be the old one for a
+// whole refresh interval (a PUT answered 201, then a GET of it 404).
+TEST_F(CatalogTest, AReaderThatReadTheCounterBeforeOurWriteDoesNotHideIt) {
+  struct WriteDuringCounterRead : StoreWrapper {
+    using StoreWrapper::StoreWrapper;
+    std::function<void()> once;
+    Result<long long> GetCounter(std::string_view k) override {
+      auto v = StoreWrapper::GetCounter(k);
+      if (auto f = std::exchange(once, nullptr)) f();
+      return v;
+    }
+  } store(*store_);
+  ManualClock clock(*ParseRfc3339("2026-11-23T00:00:00Z"));
+  Catalog serving(store, *SchemaSet::LoadEmbedded(), {&clock, Millis(100), {}});
+  ASSERT_TRUE(serving.PutProvider("first", ProviderDoc("first")).ok());
+  ASSERT_EQ((*serving.Snapshot())->providers.size(), 1u);
+  clock.Advance(Millis(100));  // the next reader reads the counter
+  store.once = [&] { ASSERT_TRUE(serving.PutProvider("second", ProviderDoc("second")).ok()); };
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 1u);  // the racing reader: the counter it read is older
+  EXPECT_EQ((*serving.Snapshot())->providers.size(), 2u);  // the writer's own next read, within the interval
 }
 
 TEST_F(CatalogTest, PutProviderCreatesThenReplaces) {
