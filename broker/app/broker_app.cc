@@ -160,7 +160,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   AsioProbeOptions probing;
   probing.ca_file = o.probe_ca_file;
   ICB_ASSIGN_OR_RETURN(p.probe_loop, NewAsioProbeRunner(probing));
-  p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, *p.catalog, *p.triggers.Find("consecutive_failures"),
+  p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.triggers.Find("consecutive_failures"),
                                            *p.orchestrator, detection);
   return Status::Ok();
 }

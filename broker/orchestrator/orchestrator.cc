@@ -1,5 +1,7 @@
 #include "broker/orchestrator/orchestrator.h"
 
+#include <unordered_map>
+
 #include <cstdio>
 #include <set>
 #include <random>
@@ -57,11 +59,11 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
     if (scheduler_) scheduler_->Wake(kRunnerTask);
   };
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock, std::move(runner));
-  replicator_ = std::make_unique<Replicator>(deps_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });
+  replicator_ = std::make_unique<Replicator>(deps_, workloads_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });
   retirer_ = std::make_unique<SourceRetirer>(deps_, *runner_);
   if (options_.load_policy) {
     burst_ = std::make_unique<BurstController>(
-        deps_, *runner_, *options_.load_policy, [this](const std::string& kind) { return NewOperationId(kind); },
+        deps_, workloads_, *runner_, *options_.load_policy, [this](const std::string& kind) { return NewOperationId(kind); },
         [this] {
           if (scheduler_) scheduler_->Wake(kRunnerTask);
         });
@@ -123,21 +125,55 @@ std::string Orchestrator::NewOperationId(const std::string& kind) {
 }
 
 Status Orchestrator::Reconcile() {
-  ICB_ASSIGN_OR_RETURN(auto texts, deps_.catalog.List(Collection::kWorkloads));
-  for (const auto& text : texts) {
-    auto parsed = ParseJson(text);
-    if (!parsed.ok()) continue;
-    const json& doc = *parsed;
-    const std::string id = doc.value("id", "");
-    const std::string digest = SpecDigest(doc);
-    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps_.store, id));
-    if (status && (!status->operation.empty() || status->placed_digest == digest)) continue;
+  std::lock_guard lock(reconcile_mu_);
+  ICB_ASSIGN_OR_RETURN(auto set, workloads_.Read());
+  if (set->version != reconciled_.workloads_version || reconciled_.status_keys.size() != set->all.size()) {
+    reconciled_.status_keys.clear();
+    reconciled_.status_keys.reserve(set->all.size());
+    for (const auto& e : set->all) reconciled_.status_keys.push_back(kWorkloadStatusRecord.key(e.workload->id));
+    std::unordered_map<std::string, Reconciled::Settled> kept;  // of workloads still there
+    for (const auto& e : set->all)
+      if (auto seen = reconciled_.settled.extract(e.workload->id)) kept.insert(std::move(seen));
+    reconciled_.settled = std::move(kept);
+    reconciled_.workloads_version = set->version;
+  }
+  // Every status record's version in one round trip; a workload whose
+  // document and status are as a pass found them settled is not read again
+  // (level triggered still: any change to either is looked at).
+  ICB_ASSIGN_OR_RETURN(auto versions, deps_.store.GetVersions(reconciled_.status_keys));
+  std::vector<size_t> to_read;
+  for (size_t i = 0; i < set->all.size(); ++i) {
+    auto seen = reconciled_.settled.find(set->all[i].workload->id);
+    if (seen == reconciled_.settled.end() || seen->second.digest != set->all[i].digest || !versions[i] ||
+        seen->second.status_version != *versions[i])
+      to_read.push_back(i);
+  }
+  if (to_read.empty()) return Status::Ok();
+  std::vector<std::string> keys;
+  keys.reserve(to_read.size());
+  for (size_t i : to_read) keys.push_back(reconciled_.status_keys[i]);
+  ICB_ASSIGN_OR_RETURN(auto stored, deps_.store.GetVersionedMany(keys));
+  for (size_t k = 0; k < to_read.size(); ++k) {
+    const CachedWorkload& entry = set->all[to_read[k]];
+    const Workload& w = *entry.workload;
+    const std::string& id = w.id;
+    const std::string& digest = entry.digest;
+    std::optional<WorkloadStatus> status;
+    if (stored[k]) {
+      auto parsed = ParseRecord(kWorkloadStatusRecord, id, *stored[k]);
+      ICB_RETURN_IF_ERROR(parsed.status());
+      status = std::move(*parsed);
+    }
+    if (status && (!status->operation.empty() || status->placed_digest == digest)) {
+      reconciled_.settled[id] = {digest, status->version};
+      continue;
+    }
     WorkloadStatus s;
     if (status) {
       s = *status;
     } else {
-      s.placement = doc["placement"].value("provider", "");
-      if (auto since = doc["placement"].find("since"); since != doc["placement"].end()) s.since = ParseRfc3339(since->get<std::string>());
+      s.placement = w.placement;
+      s.since = w.placed_since;
     }
     ICB_ASSIGN_OR_RETURN(auto steps, runner_->StepsOf("place"));
     Operation op;

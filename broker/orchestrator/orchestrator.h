@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,7 @@
 #include "broker/orchestrator/kinds/data_steps.h"
 #include "broker/orchestrator/kinds/place_failover.h"
 #include "broker/orchestrator/kinds/steps.h"
+#include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/state/workloads.h"
 #include "broker/orchestrator/triggers/burst_controller.h"
 #include "broker/orchestrator/triggers/detector.h"
@@ -102,6 +105,8 @@ class Orchestrator final : public RecoveryStarter {
   BurstController* burst() { return burst_.get(); }
   const OperationKinds& kinds() const { return kinds_; }
   Store& store() override { return deps_.store; }
+  // The workload documents, parsed once per change (the detector shares them).
+  WorkloadCache& workloads() { return workloads_; }
 
  private:
   std::string NewOperationId(const std::string& kind);
@@ -113,6 +118,7 @@ class Orchestrator final : public RecoveryStarter {
 
   WorkloadKindDeps deps_;
   OrchestratorOptions options_;
+  WorkloadCache workloads_{deps_.catalog};
   OperationKinds kinds_;
   std::unique_ptr<DataMover> mover_;
   std::unique_ptr<DataSteps> data_steps_;
@@ -122,6 +128,19 @@ class Orchestrator final : public RecoveryStarter {
   std::unique_ptr<BurstController> burst_;
   std::unique_ptr<SourceRetirer> retirer_;
   Scheduler* scheduler_ = nullptr;
+  // What the last reconcile passes found, so a pass reads only the status
+  // records that moved.
+  struct Reconciled {
+    struct Settled {
+      std::string digest;          // of the document it was settled for
+      long long status_version;    // of the status record then
+    };
+    long long workloads_version = -1;  // of the set status_keys follow
+    std::vector<std::string> status_keys;  // in the set's order
+    std::unordered_map<std::string, Settled> settled;  // by workload
+  };
+  std::mutex reconcile_mu_;
+  Reconciled reconciled_;
   std::mutex id_mu_;
   uint64_t id_counter_ = 0;
 };

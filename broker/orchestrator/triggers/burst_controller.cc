@@ -20,9 +20,9 @@ Millis Seconds(double s) { return std::chrono::duration_cast<Millis>(std::chrono
 
 }  // namespace
 
-BurstController::BurstController(const WorkloadKindDeps& deps, OperationRunner& runner, const LoadTriggerPolicy& policy, NewId new_id,
-                                 std::function<void()> started)
-    : d_(deps), runner_(runner), policy_(policy), new_id_(std::move(new_id)), started_(std::move(started)) {}
+BurstController::BurstController(const WorkloadKindDeps& deps, WorkloadCache& workloads, OperationRunner& runner, const LoadTriggerPolicy& policy,
+                                 NewId new_id, std::function<void()> started)
+    : d_(deps), workloads_(workloads), runner_(runner), policy_(policy), new_id_(std::move(new_id)), started_(std::move(started)) {}
 
 BurstController::~BurstController() { Stop(); }
 
@@ -48,14 +48,12 @@ void BurstController::Stop() {
 }
 
 void BurstController::Follow() {
-  auto texts = d_.catalog.List(Collection::kWorkloads);
-  if (!texts.ok()) return;  // the store is away: keep sampling what we sample
+  auto set = workloads_.Read();
+  if (!set.ok()) return;  // the store is away: keep sampling what we sample
   std::map<std::string, Millis> wanted;
-  for (const auto& text : *texts) {
-    auto doc = ParseJson(text);
-    if (!doc.ok()) continue;
-    auto w = WorkloadFromJson(*doc);
-    if (w.ok() && w->burst && w->split) wanted[w->id] = w->failover.interval;
+  for (const auto& entry : (*set)->all) {
+    const Workload& w = *entry.workload;
+    if (w.burst && w.split) wanted[w.id] = w.failover.interval;
   }
   std::vector<std::string> added, removed;
   {

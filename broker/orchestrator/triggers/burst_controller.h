@@ -20,6 +20,7 @@
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/kinds/burst.h"
 #include "broker/orchestrator/state/burst.h"
+#include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/state/workloads.h"
 #include "broker/orchestrator/triggers/trigger.h"
 
@@ -29,7 +30,7 @@ class BurstController {
  public:
   using NewId = std::function<std::string(const std::string& kind)>;
   // `started`: an operation was created (wake the runner).
-  BurstController(const WorkloadKindDeps& deps, OperationRunner& runner, const LoadTriggerPolicy& policy, NewId new_id,
+  BurstController(const WorkloadKindDeps& deps, WorkloadCache& workloads, OperationRunner& runner, const LoadTriggerPolicy& policy, NewId new_id,
                   std::function<void()> started);
   ~BurstController();
   BurstController(const BurstController&) = delete;
@@ -59,6 +60,7 @@ class BurstController {
   static std::string TaskName(const std::string& workload) { return "load:" + workload; }
 
   WorkloadKindDeps d_;
+  WorkloadCache& workloads_;
   OperationRunner& runner_;
   const LoadTriggerPolicy& policy_;
   NewId new_id_;

@@ -30,12 +30,12 @@ void KeepLatest(std::vector<VantageSample>& series, size_t keep) {
 
 }  // namespace
 
-Detector::Detector(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
+Detector::Detector(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, WorkloadCache& workloads, const TriggerPolicy& policy,
                    RecoveryStarter& orchestrator, DetectorOptions options)
     : scheduler_(scheduler),
       clock_(clock),
       probes_(probes),
-      catalog_(catalog),
+      workloads_(workloads),
       policy_(policy),
       orchestrator_(orchestrator),
       options_(std::move(options)),
@@ -64,43 +64,23 @@ void Detector::Stop() {
 }
 
 void Detector::Follow() {
-  // The documents are read again only when one changed (ten thousand of
+  // The documents are parsed again only when one changed (ten thousand of
   // them every second would be most of a core and churn the heap).
-  auto version = catalog_.Version(Collection::kWorkloads);
-  if (!version.ok()) return;  // the store is away: keep watching what we watch
+  auto set = workloads_.Read();
+  if (!set.ok()) return;  // the store is away: keep watching what we watch
   bool changed = false;
-  if (!workloads_version_ || *workloads_version_ != *version) {
-    if (!ReadWorkloads()) return;
-    workloads_version_ = *version;
+  if (!workloads_version_ || *workloads_version_ != (*set)->version) {
+    ReadWorkloads(**set);
+    workloads_version_ = (*set)->version;
     changed = true;
   }
   FollowPlacements(changed);
 }
 
-bool Detector::ReadWorkloads() {
-  auto texts = catalog_.List(Collection::kWorkloads);
-  if (!texts.ok()) return false;
-  // Documents parse once: a text seen on the last read is the same workload.
-  // Shared with the watches: one parsed copy per workload, whatever holds it.
-  std::unordered_map<std::string, std::shared_ptr<const Workload>> parsed;
-  std::vector<std::shared_ptr<const Workload>> automatic;
-  for (auto& text : *texts) {
-    auto seen = parsed_.find(text);
-    std::shared_ptr<const Workload> w;
-    if (seen != parsed_.end()) {
-      w = std::move(seen->second);
-    } else {
-      auto doc = ParseJson(text);
-      if (!doc.ok()) continue;
-      auto from_doc = WorkloadFromJson(*doc);
-      if (!from_doc.ok()) continue;
-      w = std::make_shared<const Workload>(std::move(*from_doc));
-    }
-    auto [it, added] = parsed.emplace(std::move(text), std::move(w));
-    if (added && it->second->failover.automatic) automatic.push_back(it->second);
-  }
-  parsed_ = std::move(parsed);
-  automatic_ = std::move(automatic);
+void Detector::ReadWorkloads(const WorkloadSet& set) {
+  automatic_.clear();
+  for (const auto& entry : set.all)
+    if (entry.workload->failover.automatic) automatic_.push_back(entry.workload);
   status_keys_.clear();
   status_keys_.reserve(automatic_.size());
   for (const auto& w : automatic_) status_keys_.push_back(kWorkloadStatusRecord.key(w->id));
@@ -108,7 +88,6 @@ bool Detector::ReadWorkloads() {
   for (const auto& w : automatic_)
     if (auto seen = statuses_.extract(w->id)) statuses.insert(std::move(seen));
   statuses_ = std::move(statuses);
-  return true;
 }
 
 void Detector::FollowPlacements(bool workloads_changed) {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "broker/core/scheduler.h"
-#include "broker/catalog/catalog.h"
+#include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/engine/audit.h"
 #include "broker/store/store.h"
 #include "broker/orchestrator/triggers/trigger.h"
@@ -61,7 +61,7 @@ struct DetectorOptions {
 
 class Detector {
  public:
-  Detector(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, Catalog& catalog, const TriggerPolicy& policy,
+  Detector(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, WorkloadCache& workloads, const TriggerPolicy& policy,
            RecoveryStarter& orchestrator, DetectorOptions options);
   ~Detector();
   Detector(const Detector&) = delete;
@@ -95,9 +95,9 @@ class Detector {
     MonoTime deadline;  // when it starts unless another detection comes
     std::vector<std::string> workloads;
   };
-  // Follow's parts: the workload documents (false when the store is away),
-  // then where the automatic ones run and the watches and probes to match.
-  bool ReadWorkloads();
+  // Follow's parts: the automatic workloads of a newly read set, then where
+  // they run and the watches and probes to match.
+  void ReadWorkloads(const WorkloadSet& set);
   void FollowPlacements(bool workloads_changed);
   void Answered(std::vector<ProbeAnswer> answers);
   // Under mu_: asks the policy and acts on its verdict.
@@ -109,7 +109,7 @@ class Detector {
   Scheduler& scheduler_;
   const Clock& clock_;
   AsyncProbeRunner& probes_;
-  Catalog& catalog_;
+  WorkloadCache& workloads_;
   const TriggerPolicy& policy_;
   RecoveryStarter& orchestrator_;
   DetectorOptions options_;
@@ -117,11 +117,10 @@ class Detector {
   mutable std::mutex mu_;
   std::map<std::string, Watch> watches_;
   std::map<std::string, Group> groups_;  // by provider
-  // From the last Follow (its thread only): workloads by document text,
-  // and where each runs by its status record's text.
-  std::unordered_map<std::string, std::shared_ptr<const Workload>> parsed_;
-  std::vector<std::shared_ptr<const Workload>> automatic_;  // those of parsed_ failing over automatically
-  std::optional<long long> workloads_version_;               // the collection's version parsed_ was read at
+  // From the last Follow (its thread only): the workloads failing over
+  // automatically, and where each runs by its status record's version.
+  std::vector<std::shared_ptr<const Workload>> automatic_;
+  std::optional<long long> workloads_version_;  // the collection's version automatic_ was read at
   std::vector<std::string> status_keys_;  // of automatic_, in its order
   struct StatusSeen {
     long long version = 0;  // of the status record read

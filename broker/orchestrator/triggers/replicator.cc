@@ -35,13 +35,11 @@ Result<size_t> Replicator::Pass() {
   const std::optional<Fence> fence = runner_.CurrentFence();
   if (!fence) return size_t{0};
   size_t started = 0;
-  ICB_ASSIGN_OR_RETURN(auto texts, d_.catalog.List(Collection::kWorkloads));
+  ICB_ASSIGN_OR_RETURN(auto set, workloads_.Read());
   const TimePoint now = d_.clock.Now();
-  for (const auto& text : texts) {
-    auto doc = ParseJson(text);
-    if (!doc.ok()) continue;
-    auto w = WorkloadFromJson(*doc);
-    if (!w.ok() || !w->replication || w->data.empty()) continue;
+  for (const auto& entry : set->all) {
+    const Workload* w = entry.workload.get();
+    if (!w->replication || w->data.empty()) continue;
     ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(d_.store, w->id));
     if (!status || status->state == "unplaced") continue;
     ICB_ASSIGN_OR_RETURN(auto found, GetReplica(d_.store, w->id));

@@ -19,6 +19,7 @@
 #include "broker/orchestrator/engine/runner.h"
 #include "broker/orchestrator/kinds/steps.h"
 #include "broker/orchestrator/state/replica.h"
+#include "broker/orchestrator/state/workload_cache.h"
 
 namespace icb {
 
@@ -27,7 +28,8 @@ namespace icb {
 class Replicator {
  public:
   using NewId = std::function<std::string(const std::string& kind)>;
-  Replicator(const WorkloadKindDeps& deps, OperationRunner& runner, NewId new_id) : d_(deps), runner_(runner), new_id_(std::move(new_id)) {}
+  Replicator(const WorkloadKindDeps& deps, WorkloadCache& workloads, OperationRunner& runner, NewId new_id)
+      : d_(deps), workloads_(workloads), runner_(runner), new_id_(std::move(new_id)) {}
   // Returns how many replications it started.
   Result<size_t> Pass();
 
@@ -36,6 +38,7 @@ class Replicator {
   std::string TargetFor(const Workload& w, const std::string& placement);
 
   WorkloadKindDeps d_;
+  WorkloadCache& workloads_;
   OperationRunner& runner_;
   NewId new_id_;
 };

@@ -7,6 +7,7 @@
 #include <deque>
 #include <set>
 
+#include "broker/core/time.h"
 #include "broker/qos/probe_schedule.h"
 
 namespace icb {

@@ -67,7 +67,7 @@ class DetectionTest : public testing::ScheduledOrchestrationTest {
  protected:
   DetectionTest() {
     StartOrchestrator(Options("broker-1"));
-    detector_ = std::make_unique<Detector>(scheduler_, clock_, probes_, catalog_, *triggers_.Find("consecutive_failures"), *orchestrator_,
+    detector_ = std::make_unique<Detector>(scheduler_, clock_, probes_, orchestrator_->workloads(), *triggers_.Find("consecutive_failures"), *orchestrator_,
                                            DetectorOptions{});
     detector_->Start();
   }
@@ -225,7 +225,7 @@ TEST_F(DetectionTest, DetectionsCloseTogetherAreOneDisasterUntilQuietOrTheCap) {
   DetectorOptions options;
   options.group_quiet = Millis(1500);
   options.group_max = Millis(2500);
-  detector_ = std::make_unique<Detector>(scheduler_, clock_, probes_, catalog_, *triggers_.Find("consecutive_failures"), *orchestrator_, options);
+  detector_ = std::make_unique<Detector>(scheduler_, clock_, probes_, orchestrator_->workloads(), *triggers_.Find("consecutive_failures"), *orchestrator_, options);
   detector_->Start();
   const std::vector<std::pair<std::string, int>> detected_after = {{"w1", 3}, {"w2", 4}, {"w3", 5}, {"w4", 6}, {"w5", 8}};
   for (const auto& [id, failures] : detected_after) {
