@@ -105,6 +105,7 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
     return CheckAdapterRefs(*parts->adapters, *parts->schemas, parts->credentials ? &*parts->credentials : nullptr, doc);
   };
   p.catalog = std::make_unique<Catalog>(*p.store, p.schemas, catalog_options);
+  ICB_RETURN_IF_ERROR(p.catalog->IndexStored());
   RegisterBuiltinPolicies(p.policies);
   if (o.demo) {
     auto report = LoadCatalogFiles(*p.catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);

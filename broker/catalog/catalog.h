@@ -166,6 +166,11 @@ class Catalog {
     std::optional<std::string> next;     // the cursor of the following page
   };
   Result<Page> ListPage(Collection c, std::string_view after, size_t limit);
+  // Lists the documents a store holds from before pages read an index of
+  // ids (once per store; later writes keep the index). A document deleted
+  // by another broker while this runs may stay listed in the index: pages
+  // skip it (a page then holds fewer than its limit).
+  Status IndexStored();
   // NotFound when there is no such document.
   Status Delete(Collection c, std::string_view id);
 
@@ -219,6 +224,7 @@ inline constexpr std::string_view kWorkloadsKey = "icb:workloads";
 inline constexpr std::string_view kCatalogVersionKey = "icb:catalog:version";
 inline constexpr std::string_view kCatalogStampsKey = "icb:catalog:stamps";
 inline constexpr std::string_view kWorkloadsVersionKey = "icb:workloads:version";
+inline constexpr std::string_view kCatalogIndexedKey = "icb:catalog:indexed";  // set once IndexStored has run
 std::string SlaKey(std::string_view provider);
 
 }  // namespace icb

@@ -80,7 +80,7 @@ class MemoryStore final : public Store {
           results.push_back(++counters_[op.key]);
           break;
         case WriteOp::Kind::kDelete:
-          results.push_back(strings_.erase(op.key) + hashes_.erase(op.key) + counters_.erase(op.key) + sets_.erase(op.key) > 0 ? 1 : 0);
+          results.push_back(strings_.erase(op.key) + hashes_.erase(op.key) + counters_.erase(op.key) + sets_.erase(op.key) + indexes_.erase(op.key) > 0 ? 1 : 0);
           break;
         case WriteOp::Kind::kSet:
           strings_.insert_or_assign(op.key, op.value);
@@ -93,6 +93,16 @@ class MemoryStore final : public Store {
           auto it = sets_.find(op.key);
           const bool removed = it != sets_.end() && it->second.erase(op.field) > 0;
           if (it != sets_.end() && it->second.empty()) sets_.erase(it);  // as Redis: an empty set is no key
+          results.push_back(removed ? 1 : 0);
+          break;
+        }
+        case WriteOp::Kind::kIndexAdd:
+          results.push_back(indexes_[op.key].insert(op.field).second ? 1 : 0);
+          break;
+        case WriteOp::Kind::kIndexRemove: {
+          auto it = indexes_.find(op.key);
+          const bool removed = it != indexes_.end() && it->second.erase(op.field) > 0;
+          if (it != indexes_.end() && it->second.empty()) indexes_.erase(it);
           results.push_back(removed ? 1 : 0);
           break;
         }
@@ -192,7 +202,17 @@ class MemoryStore final : public Store {
   Result<std::vector<bool>> Exists(const std::vector<std::string>& keys) override {
     std::lock_guard lock(mu_);
     std::vector<bool> out;
-    for (const auto& k : keys) out.push_back(strings_.contains(k) || hashes_.contains(k) || counters_.contains(k) || sets_.contains(k));
+    for (const auto& k : keys) out.push_back(strings_.contains(k) || hashes_.contains(k) || counters_.contains(k) || sets_.contains(k) || indexes_.contains(k));
+    return out;
+  }
+
+  Result<std::vector<std::string>> IndexRange(std::string_view key, std::string_view after, size_t limit) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    auto it = indexes_.find(key);
+    if (it == indexes_.end()) return out;
+    auto from = after.empty() ? it->second.begin() : it->second.upper_bound(after);
+    for (; from != it->second.end() && out.size() < limit; ++from) out.push_back(*from);
     return out;
   }
 
@@ -318,6 +338,7 @@ class MemoryStore final : public Store {
   std::mutex mu_;
   std::map<std::string, std::string, std::less<>> strings_;
   std::map<std::string, std::set<std::string>, std::less<>> sets_;
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> indexes_;  // sorted indexes (IndexAdd)
   std::map<std::string, std::map<std::string, std::string, std::less<>>, std::less<>> hashes_;
   std::map<std::string, long long, std::less<>> counters_;
   std::map<std::string, Log, std::less<>> logs_;

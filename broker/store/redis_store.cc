@@ -377,6 +377,17 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
     return out;
   }
 
+  Result<std::vector<std::string>> IndexRange(std::string_view key, std::string_view after, size_t limit) override {
+    std::vector<std::string> out;
+    if (limit == 0) return out;
+    const std::string from = after.empty() ? std::string("-") : "(" + std::string(after);
+    const std::string count = std::to_string(limit);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYLEX", key, from, "+", "LIMIT", "0", count}, true));
+    out.reserve(r->elements);
+    for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
+    return out;
+  }
+
   Result<std::vector<std::string>> SetMembers(std::string_view key) override {
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"SMEMBERS", key}, true));
     std::vector<std::string> out;
@@ -397,6 +408,9 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
         case WriteOp::Kind::kSet: commands.push_back({"SET", op.key, op.value}); break;
         case WriteOp::Kind::kSetAdd: commands.push_back({"SADD", op.key, op.field}); break;
         case WriteOp::Kind::kSetRemove: commands.push_back({"SREM", op.key, op.field}); break;
+        // Every member at score 0: the set orders them by their bytes (ZRANGEBYLEX).
+        case WriteOp::Kind::kIndexAdd: commands.push_back({"ZADD", op.key, "0", op.field}); break;
+        case WriteOp::Kind::kIndexRemove: commands.push_back({"ZREM", op.key, op.field}); break;
       }
     }
     commands.push_back({"EXEC"});

@@ -15,7 +15,7 @@
 namespace icb {
 
 struct WriteOp {
-  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr, kDelete, kSet, kSetAdd, kSetRemove };
+  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr, kDelete, kSet, kSetAdd, kSetRemove, kIndexAdd, kIndexRemove };
   Kind kind;
   std::string key;
   std::string field;  // hash ops
@@ -61,6 +61,16 @@ class WriteBatch {
   }
   WriteBatch& SetRemove(std::string key, std::string member) {
     ops_.push_back({WriteOp::Kind::kSetRemove, std::move(key), std::move(member), {}});
+    return *this;
+  }
+  // A sorted index: members in byte order, read a page at a time
+  // (IndexRange). Result 1 if it changed, else 0.
+  WriteBatch& IndexAdd(std::string key, std::string member) {
+    ops_.push_back({WriteOp::Kind::kIndexAdd, std::move(key), std::move(member), {}});
+    return *this;
+  }
+  WriteBatch& IndexRemove(std::string key, std::string member) {
+    ops_.push_back({WriteOp::Kind::kIndexRemove, std::move(key), std::move(member), {}});
     return *this;
   }
   const std::vector<WriteOp>& ops() const { return ops_; }
@@ -153,6 +163,10 @@ class Store {
   // Values of many string keys in one round trip; nullopt for absent keys.
   virtual Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) = 0;
   virtual Result<std::vector<std::string>> SetMembers(std::string_view key) = 0;
+  // Up to `limit` members of a sorted index (WriteBatch::IndexAdd) after
+  // `after` ("": from the first), ascending in byte order: a page of ids
+  // without reading the rest.
+  virtual Result<std::vector<std::string>> IndexRange(std::string_view key, std::string_view after, size_t limit) = 0;
   // Whether each key holds anything, in one round trip.
   virtual Result<std::vector<bool>> Exists(const std::vector<std::string>& keys) = 0;
 

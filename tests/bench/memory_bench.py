@@ -144,7 +144,7 @@ prev = None
 counts = [0, providers, workloads]
 for i, (name, rss, redis, _) in enumerate(stages):
     per, rper = "", ""
-    if prev:
+    if prev and counts[i]:
         per = f"{(rss - prev[1]) * 1024 / counts[i] / 1024:.2f} KiB"
         rper = f"{(redis - prev[2]) / counts[i] / 1024:.2f} KiB"
     print(f"  {name:28s} {rss / 1024:9.1f} MiB {per:>12s} {redis / 1048576:9.1f} MiB {rper:>12s}")

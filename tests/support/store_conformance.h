@@ -98,6 +98,29 @@ TYPED_TEST_P(StoreConformance, StringsAndSetsWrittenInABatchAreReadBack) {
   EXPECT_TRUE(s.Exists({})->empty());
 }
 
+TYPED_TEST_P(StoreConformance, ASortedIndexPagesInByteOrderAfterACursor) {
+  Store& s = *this->store_;
+  WriteBatch b;
+  for (const char* m : {"web-2", "b", "web-10", "a", "Z", "b"}) b.IndexAdd("idx", m);
+  b.IndexRemove("idx", "Z").IndexRemove("idx", "absent");
+  auto r = s.Apply(b);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, (std::vector<long long>{1, 1, 1, 1, 1, 0, 1, 0}));
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(*s.IndexRange("idx", "", 10), (Ids{"a", "b", "web-10", "web-2"}));  // bytes, not numbers
+  EXPECT_EQ(*s.IndexRange("idx", "", 2), (Ids{"a", "b"}));
+  EXPECT_EQ(*s.IndexRange("idx", "b", 2), (Ids{"web-10", "web-2"}));  // strictly after the cursor
+  EXPECT_EQ(*s.IndexRange("idx", "a-", 1), (Ids{"b"}));               // a cursor need not be a member
+  EXPECT_TRUE(s.IndexRange("idx", "web-2", 10)->empty());
+  EXPECT_TRUE(s.IndexRange("idx", "", 0)->empty());
+  EXPECT_TRUE(s.IndexRange("none", "", 10)->empty());
+  EXPECT_EQ(*s.Exists({"idx"}), (std::vector<bool>{true}));
+  WriteBatch gone;
+  gone.Delete("idx");
+  ASSERT_TRUE(s.Apply(gone).ok());
+  EXPECT_TRUE(s.IndexRange("idx", "", 10)->empty());
+}
+
 TYPED_TEST_P(StoreConformance, AppendUniqueKeepsTheFirstRecordPerMember) {
   Store& s = *this->store_;
   std::string rec1("\x01\x00r1", 4), rec2("\x02\x00r2", 4), dup("\x09\x00XX", 4);
@@ -326,6 +349,7 @@ TYPED_TEST_P(StoreConformance, ALogIndexAddedLaterListsPastRecordsOnce) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues, AHashReadsItsFieldsAndChosenValues, StringsAndSetsWrittenInABatchAreReadBack,
+                            ASortedIndexPagesInByteOrderAfterACursor,
                             AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
                             LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone,
                             AnIndexedLogPagesByIndexAndTrimsFromTheOldest, ALogIndexAddedLaterListsPastRecordsOnce);

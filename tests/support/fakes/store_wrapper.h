@@ -25,6 +25,7 @@ class StoreWrapper : public Store {
   }
   Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& k) override { return target_.GetMany(k); }
   Result<std::vector<std::string>> SetMembers(std::string_view k) override { return target_.SetMembers(k); }
+  Result<std::vector<std::string>> IndexRange(std::string_view k, std::string_view a, size_t n) override { return target_.IndexRange(k, a, n); }
   Result<std::vector<bool>> Exists(const std::vector<std::string>& k) override { return target_.Exists(k); }
   Result<std::vector<LogEntry>> LogRead(std::string_view l, std::string_view i, long long after, size_t n) override {
     return target_.LogRead(l, i, after, n);
