@@ -138,7 +138,20 @@ void WriteExclusions(JsonWriter& w, const RankResult& r, size_t listed) {
 std::string RankResultToJson(const RankResult& r, const Profile& profile, long long catalog_version, size_t excluded_limit) {
   JsonWriter w;
   const size_t listed = std::min(excluded_limit, r.excluded.size());
-  w.Reserve(2048 + r.ranking.size() * 1800 + listed * 200);  // about the answer's size: no regrowth
+  // About the answer's size, so the buffer never grows (a regrowth zero-fills
+  // and copies it): the targets' texts are most of a ranked provider.
+  size_t estimate = 2048;
+  for (const auto& p : r.ranking) {
+    estimate += 1500;
+    if (!p.evidence && p.sla)
+      for (int c = 0; c < kNumCriteria; ++c) estimate += p.sla->TargetsJson(c).size();
+    else estimate += 1600;
+  }
+  for (size_t i = 0; i < listed; ++i) {
+    estimate += 64 + r.excluded[i].provider.size();
+    for (const auto& reason : r.excluded[i].reasons) estimate += reason.size() + 8;
+  }
+  w.Reserve(estimate);
   w.BeginObject();
   w.Key("policy").String(r.policy).Key("policy_version").Int(r.policy_version);
   if (!profile.id.empty()) w.Key("profile").String(profile.id);
