@@ -55,10 +55,12 @@ int RunServe(ServeSettings& s) {
   // glibc gives each thread that allocates its own heap, up to eight per
   // core; the broker's many short-lived allocations spread over them hold
   // far more memory than is live (1,000 watched workloads: 50 KiB of RSS
-  // each with the default, 25 to 33 KiB with fewer heaps;
-  // scripts/bench-memory). The environment's MALLOC_ARENA_MAX, when set,
+  // each with the default, 25 to 33 KiB with two heaps a core; 2,000 on two
+  // cores: 11.0 KiB each with four heaps, 9.0 with one, rank throughput the
+  // same within the run's noise; scripts/bench-memory, scripts/bench-rank).
+  // One heap for two cores. The environment's MALLOC_ARENA_MAX, when set,
   // still wins.
-  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / 2)));
   BrokerOptions& o = s.options;
   auto colon = s.listen.rfind(':');
   o.host = s.listen.substr(0, colon);

@@ -18,23 +18,24 @@ Result<std::shared_ptr<const WorkloadSet>> WorkloadCache::Read() {
   auto set = std::make_shared<WorkloadSet>();
   set->version = version;
   set->all.reserve(texts.size());
-  std::unordered_map<std::string, CachedWorkload> by_text;
-  by_text.reserve(texts.size());
+  // Entries of unchanged texts stay where they are: a read while thousands
+  // of workloads are placed allocates only for the new documents, so what
+  // lives long is not scattered among what a pass throws away.
+  ++generation_;
   for (auto& text : texts) {
-    CachedWorkload entry;
-    if (auto seen = by_text_.find(text); seen != by_text_.end()) {
-      entry = std::move(seen->second);
-    } else {
+    auto it = by_text_.find(text);
+    if (it == by_text_.end()) {
       auto doc = ParseJson(text);
       if (!doc.ok()) continue;
       auto w = WorkloadFromJson(*doc);
       if (!w.ok()) continue;
-      entry = {std::make_shared<const Workload>(std::move(*w)), SpecDigest(*doc)};
+      CachedWorkload entry{std::make_shared<const Workload>(std::move(*w)), SpecDigest(*doc)};
+      it = by_text_.emplace(std::move(text), Known{std::move(entry), 0}).first;
     }
-    set->all.push_back(entry);
-    by_text.emplace(std::move(text), std::move(entry));
+    it->second.seen = generation_;
+    set->all.push_back(it->second.entry);
   }
-  by_text_ = std::move(by_text);
+  std::erase_if(by_text_, [this](const auto& known) { return known.second.seen != generation_; });
   current_ = std::move(set);
   return current_;
 }

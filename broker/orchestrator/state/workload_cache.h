@@ -6,6 +6,7 @@
 // a share of a core and most of the heap's churn.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,8 +47,13 @@ class WorkloadCache {
   std::mutex mu_;  // one reader re-reads at a time; the others wait for its set
   std::shared_ptr<const WorkloadSet> current_;
   // Of current_: its entries by document text, so an unchanged text is not
-  // parsed again.
-  std::unordered_map<std::string, CachedWorkload> by_text_;
+  // parsed again; `seen` is the read that last listed it.
+  struct Known {
+    CachedWorkload entry;
+    uint64_t seen = 0;
+  };
+  std::unordered_map<std::string, Known> by_text_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace icb
