@@ -26,12 +26,22 @@ HttpResponse ListOperations(const ApiContext& ctx, const HttpRequest& r) {
   if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
   auto workload = r.query.find("workload");
   auto kind = r.query.find("kind");
-  auto ids = workload != r.query.end() ? ctx.operations.OfWorkload(workload->second) : ctx.operations.All();
-  if (!ids.ok()) return ProblemResponse(ids.status());
   // Ids in order after the cursor, read a batch at a time until the page is
-  // full; the cursor is the last id looked at, matched or not.
+  // full; the cursor is the last id looked at, matched or not. A workload's
+  // are few (its set); every operation's come from the sorted index, only
+  // as many as the page can look at.
   const bool filtered = state || kind != r.query.end();
-  IdPage scan = PageIds(std::move(*ids), q.after, filtered ? kMaxOperationsScanned : q.limit);
+  const size_t bound = filtered ? kMaxOperationsScanned : q.limit;
+  IdPage scan;
+  if (workload != r.query.end()) {
+    auto ids = ctx.operations.OfWorkload(workload->second);
+    if (!ids.ok()) return ProblemResponse(ids.status());
+    scan = PageIds(std::move(*ids), q.after, bound);
+  } else {
+    auto page = ctx.operations.Page(q.after, bound);
+    if (!page.ok()) return ProblemResponse(page.status());
+    scan = std::move(*page);
+  }
   nlohmann::json list = nlohmann::json::array();
   const auto answer = [&list](const std::optional<std::string>& next) {
     return JsonResponse(200, nlohmann::json{{"operations", std::move(list)}, {"next", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}}.dump());

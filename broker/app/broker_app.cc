@@ -106,6 +106,7 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   };
   p.catalog = std::make_unique<Catalog>(*p.store, p.schemas, catalog_options);
   ICB_RETURN_IF_ERROR(p.catalog->IndexStored());
+  ICB_RETURN_IF_ERROR(OperationStore(*p.store).IndexStored());
   RegisterBuiltinPolicies(p.policies);
   if (o.demo) {
     auto report = LoadCatalogFiles(*p.catalog, DemoCatalogFiles(), LoadMode::kKeepExisting);

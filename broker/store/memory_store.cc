@@ -258,6 +258,7 @@ class MemoryStore final : public Store {
       for (const auto& [set, member] : w.set_add) sets_[set].insert(member);
       for (const auto& [set, member] : w.set_remove)
         if (auto si = sets_.find(set); si != sets_.end()) si->second.erase(member);
+      for (const auto& [index, member] : w.index_add) indexes_[index].insert(member);
     }
     for (const auto& g : appends) ApplyGroup(g);
     return versions;

@@ -512,6 +512,7 @@ for w = 1, n do
   i = i + 4
   i = i + 1 + 2 * tonumber(ARGV[i])
   i = i + 1 + 2 * tonumber(ARGV[i])
+  i = i + 1 + 2 * tonumber(ARGV[i])
 end
 local out = {0}
 i = 5
@@ -532,6 +533,10 @@ for w = 1, n do
   i = i + 1 + 2 * tonumber(ARGV[i])
   for k = 1, tonumber(ARGV[i]) do
     redis.call('SREM', ARGV[i + 2 * k - 1], ARGV[i + 2 * k])
+  end
+  i = i + 1 + 2 * tonumber(ARGV[i])
+  for k = 1, tonumber(ARGV[i]) do
+    redis.call('ZADD', ARGV[i + 2 * k - 1], 0, ARGV[i + 2 * k])
   end
   i = i + 1 + 2 * tonumber(ARGV[i])
 end
@@ -562,6 +567,11 @@ return out
       args.push_back(number(static_cast<long long>(w.set_remove.size())));
       for (const auto& [set, member] : w.set_remove) {
         args.push_back(set);
+        args.push_back(member);
+      }
+      args.push_back(number(static_cast<long long>(w.index_add.size())));
+      for (const auto& [index, member] : w.index_add) {
+        args.push_back(index);
         args.push_back(member);
       }
     }

@@ -119,6 +119,7 @@ struct CasWrite {
   long long expected = 0;
   std::optional<std::string> value;
   std::vector<std::pair<std::string, std::string>> set_add, set_remove;  // (set, member)
+  std::vector<std::pair<std::string, std::string>> index_add = {};       // (sorted index, member): IndexRange pages it
 };
 
 // A lease held by one broker at a time, with a fencing epoch: every

@@ -301,8 +301,8 @@ class OrchestrationTest : public ::testing::Test {
   std::vector<Operation> Ops(const std::string& kind) {
     OperationStore ops(*store_);
     std::vector<Operation> out;
-    const auto ids = ops.All();  // named: a loop over a temporary's member would dangle
-    for (const auto& id : *ids) {
+    const auto page = ops.Page("", 100000);  // named: a loop over a temporary's member would dangle
+    for (const auto& id : page->ids) {
       auto op = **ops.Get(id);
       if (op.kind == kind) out.push_back(op);
     }

@@ -184,6 +184,14 @@ TYPED_TEST_P(StoreConformance, CompareAndSetWinsOnceAndKeepsIndexesWithIt) {
   EXPECT_FALSE((*versions)[1].has_value());
   EXPECT_EQ((*versions)[2], 1);
   EXPECT_TRUE(s.GetVersions({})->empty());
+  // A sorted index written with a record; a refused write adds nothing to it.
+  CasWrite indexed{"op:3", 0, "c", {}, {}};
+  indexed.index_add = {{"ops-sorted", "op-3"}, {"ops-sorted", "op-1"}};
+  EXPECT_EQ(*s.CompareAndSet(indexed), 1);
+  CasWrite refused{"op:3", 0, "again", {}, {}};
+  refused.index_add = {{"ops-sorted", "op-2"}};
+  EXPECT_EQ(s.CompareAndSet(refused).status().code(), StatusCode::kAborted);
+  EXPECT_EQ(*s.IndexRange("ops-sorted", "", 10), (std::vector<std::string>{"op-1", "op-3"}));
 }
 
 TYPED_TEST_P(StoreConformance, LeaseEpochsFenceStaleWriters) {

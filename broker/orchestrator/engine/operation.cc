@@ -14,7 +14,9 @@ namespace {
 constexpr std::string_view kOperationStates[] = {"pending", "running", "waiting", "succeeded", "failed", "cancelled"};
 constexpr std::string_view kStepStates[] = {"pending", "running", "succeeded", "failed"};
 
-const std::string kAllKey = "icb:operations";
+const std::string kAllKey = "icb:operations";  // a set, before the sorted index: read once by IndexStored
+const std::string kIdsKey = "icb:operations:ids";
+const std::string kIndexedKey = "icb:operations:indexed";
 const std::string kUnfinishedKey = "icb:operations:unfinished";
 std::string RecordKey(std::string_view id) { return "icb:operation:" + std::string(id); }
 std::string WorkloadKey(std::string_view w) { return "icb:operations:workload:" + std::string(w); }
@@ -116,7 +118,8 @@ Result<Operation> OperationFromJson(const json& doc) {
 }
 
 Status OperationStore::Create(Operation& op, const Fence* fence, const Along& along) {
-  CasWrite w{RecordKey(op.id), 0, OperationToJson(op).dump(), {{kAllKey, op.id}}, {}};
+  CasWrite w{RecordKey(op.id), 0, OperationToJson(op).dump(), {}, {}};
+  w.index_add.emplace_back(kIdsKey, op.id);
   if (!Finished(op.state)) w.set_add.emplace_back(kUnfinishedKey, op.id);
   for (const auto& workload : Concerned(op)) w.set_add.emplace_back(WorkloadKey(workload), op.id);
   std::vector<CasWrite> writes = {std::move(w)};
@@ -157,7 +160,27 @@ Result<std::optional<std::string>> OperationStore::FindByKey(std::string_view ke
   return std::optional<std::string>(record->value);
 }
 
-Result<std::vector<std::string>> OperationStore::All() { return Sorted(store_.SetMembers(kAllKey)); }
+Result<IdPage> OperationStore::Page(std::string_view after, size_t limit) {
+  // One more id than the page: whether another follows.
+  ICB_ASSIGN_OR_RETURN(auto ids, store_.IndexRange(kIdsKey, after, limit + 1));
+  IdPage page;
+  if (ids.size() > limit) {
+    ids.resize(limit);
+    if (!ids.empty()) page.next = ids.back();
+  }
+  page.ids = std::move(ids);
+  return page;
+}
+
+Status OperationStore::IndexStored() {
+  ICB_ASSIGN_OR_RETURN(long long indexed, store_.GetCounter(kIndexedKey));
+  if (indexed > 0) return Status::Ok();
+  ICB_ASSIGN_OR_RETURN(auto ids, store_.SetMembers(kAllKey));
+  WriteBatch batch;
+  for (auto& id : ids) batch.IndexAdd(kIdsKey, std::move(id));
+  batch.Delete(kAllKey).Incr(kIndexedKey);
+  return store_.Apply(batch).status();
+}
 Result<std::vector<std::string>> OperationStore::Unfinished() { return Sorted(store_.SetMembers(kUnfinishedKey)); }
 Result<std::vector<std::string>> OperationStore::OfWorkload(std::string_view workload) { return Sorted(store_.SetMembers(WorkloadKey(workload))); }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/clock.h"
+#include "broker/core/paging.h"
 #include "broker/core/status.h"
 #include "broker/orchestrator/engine/audit.h"
 #include "broker/orchestrator/engine/stored_record.h"
@@ -91,8 +92,13 @@ class OperationStore {
   Result<std::vector<std::optional<Operation>>> GetMany(const std::vector<std::string>& ids);
   // The operation an idempotency key started, if any.
   Result<std::optional<std::string>> FindByKey(std::string_view idempotency_key);
-  // Ids, in id order: every operation, the unfinished ones, one workload's.
-  Result<std::vector<std::string>> All();
+  // Up to `limit` operation ids after `after` ("": from the first), in id
+  // order, from a sorted index: a page reads only its ids.
+  Result<IdPage> Page(std::string_view after, size_t limit);
+  // Lists operations a store holds from before the sorted index in it
+  // (once per store; later operations are indexed as they are created).
+  Status IndexStored();
+  // Ids, in id order: the unfinished ones, one workload's.
   Result<std::vector<std::string>> Unfinished();
   Result<std::vector<std::string>> OfWorkload(std::string_view workload);
 
