@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/core/ids.h"
+#include "broker/core/paging.h"
 #include "broker/core/time.h"
 #include "broker/model/workload.h"
 
@@ -236,14 +237,10 @@ Result<std::vector<std::string>> Catalog::List(Collection c) {
 
 Result<Catalog::Page> Catalog::ListPage(Collection c, std::string_view after, size_t limit) {
   const CollectionSpec& spec = Spec(c);
-  // One more id than the page shows: whether a next page exists.
   ICB_ASSIGN_OR_RETURN(auto ids, store_.IndexRange(spec.index_key, after, limit + 1));
-  Page page;
-  if (ids.size() > limit) {
-    ids.resize(limit);
-    if (!ids.empty()) page.next = ids.back();
-  }
-  ICB_ASSIGN_OR_RETURN(auto texts, store_.HashGetMany(spec.key, ids));
+  IdPage ids_page = PageOfOneMore(std::move(ids), limit);
+  Page page{{}, std::move(ids_page.next)};
+  ICB_ASSIGN_OR_RETURN(auto texts, store_.HashGetMany(spec.key, ids_page.ids));
   for (auto& text : texts) {
     if (text) page.documents.push_back(std::move(*text));  // else deleted between the two reads
   }

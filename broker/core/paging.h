@@ -36,4 +36,17 @@ inline IdPage PageIds(std::vector<std::string> ids, std::string_view after, size
   return page;
 }
 
+// A page of ids read in order after the cursor, `limit` + 1 of them at
+// most (a sorted index's range): the one beyond the limit is not shown, it
+// only says that another page follows.
+inline IdPage PageOfOneMore(std::vector<std::string> ids, size_t limit) {
+  IdPage page;
+  if (ids.size() > limit) {
+    ids.resize(limit);
+    if (!ids.empty()) page.next = ids.back();
+  }
+  page.ids = std::move(ids);
+  return page;
+}
+
 }  // namespace icb

@@ -161,15 +161,8 @@ Result<std::optional<std::string>> OperationStore::FindByKey(std::string_view ke
 }
 
 Result<IdPage> OperationStore::Page(std::string_view after, size_t limit) {
-  // One more id than the page: whether another follows.
   ICB_ASSIGN_OR_RETURN(auto ids, store_.IndexRange(kIdsKey, after, limit + 1));
-  IdPage page;
-  if (ids.size() > limit) {
-    ids.resize(limit);
-    if (!ids.empty()) page.next = ids.back();
-  }
-  page.ids = std::move(ids);
-  return page;
+  return PageOfOneMore(std::move(ids), limit);
 }
 
 Status OperationStore::IndexStored() {
