@@ -1,16 +1,14 @@
 #include "broker/orchestrator/orchestrator.h"
 
-#include <unordered_map>
-
 #include <cstdio>
-#include <set>
 #include <random>
+#include <set>
+#include <unordered_map>
 
 #include "broker/core/time.h"
 #include "broker/orchestrator/kinds/burst.h"
 #include "broker/orchestrator/kinds/migration.h"
 #include "broker/orchestrator/kinds/recovery.h"
-#include "broker/schema/validator.h"
 
 namespace icb {
 
@@ -127,7 +125,7 @@ std::string Orchestrator::NewOperationId(const std::string& kind) {
 Status Orchestrator::Reconcile() {
   std::lock_guard lock(reconcile_mu_);
   ICB_ASSIGN_OR_RETURN(auto set, workloads_.Read());
-  if (set->version != reconciled_.workloads_version || reconciled_.status_keys.size() != set->all.size()) {
+  if (set->version != reconciled_.workloads_version) {
     reconciled_.status_keys.clear();
     reconciled_.status_keys.reserve(set->all.size());
     for (const auto& e : set->all) reconciled_.status_keys.push_back(kWorkloadStatusRecord.key(e.workload->id));

@@ -6,7 +6,6 @@
 #include "broker/model/criteria.h"
 #include "broker/orchestrator/state/burst.h"
 #include "broker/orchestrator/state/workloads.h"
-#include "broker/schema/validator.h"
 
 namespace icb {
 

@@ -7,7 +7,6 @@
 
 #include "broker/core/time.h"
 #include "broker/orchestrator/state/workloads.h"
-#include "broker/schema/validator.h"
 
 namespace icb {
 
