@@ -7,7 +7,8 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
     : workloads_(catalog, store, clock),
       operations_(store),
       audit_(store),
-      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector},
+      rank_memo_(limits.rank_answer_reuse),
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);

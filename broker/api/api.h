@@ -2,6 +2,7 @@
 #pragma once
 
 #include "broker/api/http.h"
+#include "broker/api/rank_memo.h"
 #include "broker/api/router.h"
 #include "broker/api/routes.h"
 #include "broker/catalog/catalog.h"
@@ -36,6 +37,7 @@ class Api {
   WorkloadCatalog workloads_;
   OperationStore operations_;
   AuditLog audit_;
+  RankAnswerMemo rank_memo_;
   ApiContext ctx_;
   Router router_;
 };
@@ -47,9 +49,12 @@ inline constexpr size_t kDefaultExcludedListed = 10;
 // Shared by the API and the offline CLI: resolves a rank request body into a
 // profile and policy, ranks, and renders the answer.
 // `qos` supplies measurements for evidence measured/both; without it such
-// profiles are refused.
+// profiles are refused. With `memo` (and a `qos`), an identical request
+// (`request_text`, the body as sent) over the same evidence is answered from
+// it (rank_memo.h).
 Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request,
-                                      TimePoint now, QosService* qos = nullptr);
+                                      TimePoint now, QosService* qos = nullptr, RankAnswerMemo* memo = nullptr,
+                                      std::string_view request_text = {});
 
 struct CompareOutput {
   std::string body;

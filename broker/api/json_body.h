@@ -2,6 +2,7 @@
 // (content type, then the bounded parse), list answers, and error pointers.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ struct ApiLimits {
   size_t document_body_bytes = 1 << 20;  // providers, SLAs, profiles, events, rank requests
   size_t sample_batch_bytes = 16 << 20;  // POST /v1/qos/samples: 10,000 samples with room for formatting
   JsonLimits json;                       // depth, string, array and object bounds of every JSON body
+  // How long an identical rank request over unchanged evidence is answered
+  // from the last answer (rank_memo.h); 0: never.
+  std::chrono::milliseconds rank_answer_reuse{1000};
 };
 
 // {"name": [doc, doc, ...]} from stored JSON texts.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "broker/api/json_body.h"
+#include "broker/api/rank_memo.h"
 #include "broker/api/router.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
@@ -29,6 +30,7 @@ struct ApiContext {
   AuditLog& audit;
   Orchestrator* orchestrator;  // null: this broker does not act (routes that start operations answer 503)
   Detector* detector;          // null: no detection (pushed samples answer 503)
+  RankAnswerMemo* rank_memo;   // null: every rank computed afresh
 };
 
 // Header values a client sends that name things the broker keeps

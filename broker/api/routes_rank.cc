@@ -207,7 +207,7 @@ Result<std::shared_ptr<const Profile>> ResolveProfile(const std::shared_ptr<cons
 }  // namespace
 
 Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
-                                      QosService* qos) {
+                                      QosService* qos, RankAnswerMemo* memo, std::string_view request_text) {
   ICB_RETURN_IF_ERROR(catalog.schemas().Validate("rank_request.json", request));
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   std::string pointer;  // where the profile's fields live, for error pointers
@@ -218,6 +218,13 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
   const RankingPolicy* policy = policies.Find(profile.policy);
   RankEvidence evidence;
   ICB_RETURN_IF_ERROR(GatherRankEvidence(snapshot, profile, pointer, now, qos, evidence));
+  // Reuse needs evidence shared between requests (a QoS service), so that
+  // the same pointers mean the same evidence.
+  std::optional<RankBasis> basis;
+  if (memo && memo->enabled() && qos && !request_text.empty()) {
+    basis = RankBasis{snapshot, evidence.shared_measured, evidence.shared_credits, evidence.shared_observations};
+    if (auto kept = memo->Find(request_text, *basis, now)) return std::move(*kept);
+  }
   size_t top_k = request.contains("top_k") ? request["top_k"].get<size_t>() : 0;
   size_t excluded_limit = kDefaultExcludedListed;
   if (auto it = request.find("excluded_limit"); it != request.end()) excluded_limit = it->is_string() ? SIZE_MAX : it->get<size_t>();
@@ -226,7 +233,9 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
   auto ranked = Rank(*snapshot, profile, *policy, now, top_k, inputs);
   if (!ranked.ok()) return PrefixPointers(ranked.status(), pointer);  // policy errors point into the profile
   RankResult& result = *ranked;
-  return RankResultToJson(result, profile, snapshot->version, excluded_limit);
+  std::string answer = RankResultToJson(result, profile, snapshot->version, excluded_limit);
+  if (basis) memo->Keep(request_text, std::move(*basis), now, answer);
+  return answer;
 }
 
 Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
@@ -287,7 +296,7 @@ HttpResponse CompareRoute(const ApiContext& ctx, const HttpRequest& r) {
 HttpResponse RankRoute(const ApiContext& ctx, const HttpRequest& r) {
   auto body = JsonBody(r, ctx.limits);
   if (!body.ok()) return ProblemResponse(body.status());
-  auto out = RankRequestToJson(ctx.catalog, ctx.policies, *body, ctx.clock.Now(), &ctx.qos);
+  auto out = RankRequestToJson(ctx.catalog, ctx.policies, *body, ctx.clock.Now(), &ctx.qos, ctx.rank_memo, r.body);
   return out.ok() ? JsonResponse(200, std::move(out).value()) : ProblemResponse(out.status());
 }
 

@@ -25,8 +25,10 @@ struct ServeSettings {
   std::string vantage = "local";
   std::string catalog, credentials;
   size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
+  int rank_reuse_ms = 0;
 
   ServeSettings() {
+    rank_reuse_ms = static_cast<int>(options.api.rank_answer_reuse.count());
     header_timeout_ms = static_cast<size_t>(options.http.header_timeout.count());
     idle_timeout_ms = static_cast<size_t>(options.http.idle_timeout.count());
     body_timeout_ms = static_cast<size_t>(options.http.body_timeout.count());
@@ -68,6 +70,7 @@ int RunServe(ServeSettings& s) {
   o.http.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
   o.http.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
   o.http.body_timeout = std::chrono::milliseconds(s.body_timeout_ms);
+  o.api.rank_answer_reuse = std::chrono::milliseconds(s.rank_reuse_ms);
   if (s.probe) o.probe_vantage = s.vantage;
   if (!s.catalog.empty()) o.catalog_dir = s.catalog;
   if (!s.credentials.empty()) o.credentials_file = s.credentials;
@@ -145,6 +148,9 @@ CommandRun DefineServe(CLI::App& sub) {
          3, 3650);
   ranged("--samples-rollup-days", o.samples_rollup_days,
          "rolled-up QoS samples older than this are forgotten (at least --samples-raw-days; up to 36500)", "DAYS", 3, 36500);
+  ranged("--rank-reuse-ms", s->rank_reuse_ms,
+         "an identical rank request over unchanged catalog and evidence is answered from the last answer this long (its at says when); 0: never (0 to 60000)",
+         "MS", 0, 60000);
   sub.add_option("--broker-id", o.broker_id, "this broker as the orchestrator's lease holder; the same id after a restart takes the lease back at once (default: HOSTNAME:PORT)")
       ->type_name("ID");
   DefineLimits(sub, *s);

@@ -184,6 +184,32 @@ TEST_F(ApiTest, RankTheDemoCatalogByProfileId) {
   for (const auto& e : j["excluded"]) EXPECT_FALSE(e["reasons"].empty());
 }
 
+// Identical ranks within the reuse time are answered from the first (its
+// `at` says when it was computed); any catalog write, or time, ends that.
+TEST_F(ApiTest, AnIdenticalRankIsReusedUntilTheCatalogChangesOrItsTimeIsUp) {
+  ASSERT_TRUE(LoadCatalogFiles(catalog_, DemoCatalogFiles(), LoadMode::kKeepExisting).ok());
+  const std::string body = R"({"profile_id":"kr-saas-critical","top_k":3})";
+  auto first = Call("POST", "/v1/rank", body);
+  ASSERT_EQ(first.status, 200) << first.body;
+  clock_.Advance(std::chrono::milliseconds(500));
+  auto second = Call("POST", "/v1/rank", body);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(json::parse(second.body)["at"], "2026-11-23T00:00:00Z");
+  // A provider's certificate withdrawn: the next rank sees it at once.
+  auto doc = json::parse(Call("GET", "/v1/providers/sakura-groupware").body);
+  doc["certifications"] = json::array();
+  ASSERT_EQ(Call("PUT", "/v1/providers/sakura-groupware", doc.dump()).status, 200);
+  auto after_write = json::parse(Call("POST", "/v1/rank", body).body);
+  for (const auto& p : after_write["ranking"]) EXPECT_NE(p["provider"], "sakura-groupware");
+  EXPECT_NE(after_write["catalog_version"], json::parse(first.body)["catalog_version"]);
+  // And time: a second after, computed again.
+  clock_.Advance(std::chrono::milliseconds(1000));
+  auto later = json::parse(Call("POST", "/v1/rank", body).body);
+  EXPECT_NE(later["at"], after_write["at"]);
+  // Errors are never kept: the same bad request gets its problem each time.
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(Call("POST", "/v1/rank", R"({"profile_id":"nobody"})").status, 404);
+}
+
 TEST_F(ApiTest, RankErrorsPointAtTheField) {
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile_id":"nobody"})")).first, 404);
   EXPECT_EQ(Problem(Call("POST", "/v1/rank", R"({"profile":{},"policy":"magic"})")), std::make_pair(400, std::string("/policy")));
