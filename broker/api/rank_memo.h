@@ -6,7 +6,9 @@
 // the same catalog snapshot, the same shared evidence (measured QoS,
 // expected credits, cloud-washing observations: each replaced whole when
 // refreshed) and for at most `reuse` after it was computed; its `at` says
-// when that was. Only successful answers are kept.
+// when that was. Only successful answers are kept. The request bytes are
+// the whole key because they are all a rank reads besides the basis: a
+// route whose answer also depends on who asks must key on that too.
 #pragma once
 
 #include <chrono>

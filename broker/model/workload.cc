@@ -24,7 +24,7 @@ Result<Workload> WorkloadFromJson(const json& doc) {
       for (const auto& e : p.status().errors()) errors.push_back({"/profile" + e.pointer, e.message});
       return Status(p.status().code(), p.status().message(), std::move(errors));
     }
-    w.profile = std::move(*p);
+    w.profile = std::make_shared<const Profile>(std::move(*p));
   }
   if (doc.contains("candidates")) w.candidates = doc["candidates"].get<std::vector<std::string>>();
   w.placement = doc.at("placement").at("provider").get<std::string>();

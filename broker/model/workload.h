@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,7 +32,10 @@ struct Workload {
   int priority = 1;  // 1 recovers first
   RecoveryClass recovery_class = RecoveryClass::kFast;
   std::string profile_id;          // or an inline profile
-  std::optional<Profile> profile;
+  // An inline profile, rare: held apart, so a workload naming a stored one
+  // (most do) carries no room for one (a Profile is about a kilobyte, and
+  // ten thousand workloads are held parsed).
+  std::shared_ptr<const Profile> profile;
   std::vector<std::string> candidates;  // empty: every provider
   std::string placement;                // provider id
   std::optional<TimePoint> placed_since;

@@ -11,9 +11,18 @@ Redis' used memory) and times what users ask: a rank over the whole
 catalog by a demo-like profile and an unconstrained one, a provider and a
 workload by id, and the first page of each list. RSS per object is the
 growth of that step divided by its count.
+
+With BROKER_CMD (the broker's command line, as a JSON array) it also
+restarts the broker over the same Redis after each step and measures again:
+the heap of a broker that read what is stored, beside the heap of the one
+that took it request by request (which keeps the placements' churn as
+fragmentation).
 """
+import atexit
 import http.client
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,6 +48,32 @@ def redis_used_bytes():
         if line.startswith("used_memory:"):
             return int(line.split(":")[1])
     return 0
+
+
+broker_cmd = json.loads(os.environ["BROKER_CMD"]) if os.environ.get("BROKER_CMD") else None
+restarted = None  # the broker this driver started, if any
+
+
+def stop_restarted():
+    if restarted and restarted.poll() is None:
+        restarted.terminate()
+        restarted.wait(60)
+
+
+atexit.register(stop_restarted)
+
+
+def restart():
+    """Stops the serving broker and starts it again on the same store."""
+    global broker_pid, restarted
+    os.kill(int(broker_pid), signal.SIGTERM)
+    if restarted:
+        restarted.wait(60)
+    else:
+        wait_for(lambda: not os.path.exists(f"/proc/{broker_pid}"), 60, 0.2)
+    restarted = subprocess.Popen(broker_cmd, stderr=open(os.environ.get("BROKER_LOG", os.devnull), "a"))
+    broker_pid = str(restarted.pid)
+    wait_up(broker)
 
 
 def settled_rss():
@@ -118,6 +153,9 @@ t = time.monotonic()
 subprocess.run([sys.executable, "tests/bench/load_catalog.py", port, str(providers)], check=True)
 print(f"set up: {providers} providers in {time.monotonic() - t:.0f} s", file=sys.stderr)
 measure(f"+ {providers} providers")
+if broker_cmd:
+    restart()
+    measure(f"  restarted")
 
 t = time.monotonic()
 sims = sorted(lab.sims)
@@ -136,19 +174,26 @@ for s in sims:
 print(f"set up: {workloads} workloads placed in {time.monotonic() - t:.0f} s", file=sys.stderr)
 time.sleep(max(15, 2 * interval))  # every workload watched for a round or two
 measure(f"+ {workloads} workloads", ids[len(ids) // 2])
+if broker_cmd:
+    restart()
+    time.sleep(max(15, 2 * interval))  # every workload watched again
+    measure(f"  restarted", ids[len(ids) // 2])
 
 print()
 print(f"memory per object: {providers} providers (one SLA each), then {workloads} workloads placed and watched every {interval:g} s")
 print(f"  {'stage':28s} {'broker RSS':>12s} {'per object':>12s} {'Redis used':>12s} {'per object':>12s}")
-prev = None
-counts = [0, providers, workloads]
+# Each stage against the one it grew from: a step against the stage before
+# it, a restarted broker with the providers against the fresh one with the
+# lab catalog, the workloads against the restarted broker they were added to.
+counts = [0, providers, providers, workloads, workloads] if broker_cmd else [0, providers, workloads]
+base = [None, 0, 0, 2, 2] if broker_cmd else [None, 0, 1]
 for i, (name, rss, redis, _) in enumerate(stages):
     per, rper = "", ""
-    if prev and counts[i]:
-        per = f"{(rss - prev[1]) * 1024 / counts[i] / 1024:.2f} KiB"
-        rper = f"{(redis - prev[2]) / counts[i] / 1024:.2f} KiB"
+    if base[i] is not None:
+        b = stages[base[i]]
+        per = f"{(rss - b[1]) / counts[i]:.2f} KiB"
+        rper = f"{(redis - b[2]) / counts[i] / 1024:.2f} KiB"
     print(f"  {name:28s} {rss / 1024:9.1f} MiB {per:>12s} {redis / 1048576:9.1f} MiB {rper:>12s}")
-    prev = (name, rss, redis)
 print()
 print(f"  latencies, ms (p50 / p99 / max of 200 sequential requests), per stage:")
 names = []

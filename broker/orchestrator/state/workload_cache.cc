@@ -23,14 +23,15 @@ Result<std::shared_ptr<const WorkloadSet>> WorkloadCache::Read() {
   // lives long is not scattered among what a pass throws away.
   ++generation_;
   for (auto& text : texts) {
-    auto it = by_text_.find(text);
+    const Sha256Digest key = Sha256Of(text);
+    auto it = by_text_.find(key);
     if (it == by_text_.end()) {
       auto doc = ParseJson(text);
       if (!doc.ok()) continue;
       auto w = WorkloadFromJson(*doc);
       if (!w.ok()) continue;
       CachedWorkload entry{std::make_shared<const Workload>(std::move(*w)), SpecDigest(*doc)};
-      it = by_text_.emplace(std::move(text), Known{std::move(entry), 0}).first;
+      it = by_text_.emplace(key, Known{std::move(entry), 0}).first;
     }
     it->second.seen = generation_;
     set->all.push_back(it->second.entry);

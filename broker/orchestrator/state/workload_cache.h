@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +17,7 @@
 
 #include "broker/catalog/catalog.h"
 #include "broker/model/workload.h"
+#include "broker/ports/digest.h"
 
 namespace icb {
 
@@ -46,13 +48,22 @@ class WorkloadCache {
   Catalog& catalog_;
   std::mutex mu_;  // one reader re-reads at a time; the others wait for its set
   std::shared_ptr<const WorkloadSet> current_;
-  // Of current_: its entries by document text, so an unchanged text is not
-  // parsed again; `seen` is the read that last listed it.
+  // Of current_: its entries by their document text's SHA-256, so an
+  // unchanged text is not parsed again (the digest, not the text: ten
+  // thousand texts kept only as keys were a tenth of the broker's heap);
+  // `seen` is the read that last listed it.
   struct Known {
     CachedWorkload entry;
     uint64_t seen = 0;
   };
-  std::unordered_map<std::string, Known> by_text_;
+  struct DigestHash {
+    size_t operator()(const Sha256Digest& d) const {
+      size_t h;
+      std::memcpy(&h, d.data(), sizeof h);  // already uniform
+      return h;
+    }
+  };
+  std::unordered_map<Sha256Digest, Known, DigestHash> by_text_;
   uint64_t generation_ = 0;
 };
 
