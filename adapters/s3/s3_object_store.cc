@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/common/crypto.h"
+#include "broker/core/crypto.h"
 #include "adapters/common/storage.h"
 #include "adapters/common/xml.h"
 #include "adapters/s3/sigv4.h"

@@ -1,6 +1,6 @@
 #include "adapters/s3/sigv4.h"
 
-#include "adapters/common/crypto.h"
+#include "broker/core/crypto.h"
 
 namespace icb {
 

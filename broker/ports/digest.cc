@@ -108,10 +108,4 @@ std::string Sha256Hex(std::string_view data) {
   return s.FinalHex();
 }
 
-Sha256Digest Sha256Of(std::string_view data) {
-  Sha256Digest out;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
-  return out;
-}
-
 }  // namespace icb

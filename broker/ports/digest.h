@@ -4,7 +4,6 @@
 // reading the object from byte 0 again.
 #pragma once
 
-#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,8 +34,5 @@ class Sha256Stream {
 
 // SHA-256 of `data` in lower-case hex.
 std::string Sha256Hex(std::string_view data);
-// The same digest as bytes: a key for texts too large to keep as keys.
-using Sha256Digest = std::array<unsigned char, 32>;
-Sha256Digest Sha256Of(std::string_view data);
 
 }  // namespace icb

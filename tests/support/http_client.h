@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "adapters/common/crypto.h"
+#include "broker/core/crypto.h"
 
 namespace icb::testing {
 

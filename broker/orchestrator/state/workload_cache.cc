@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/core/crypto.h"
 #include "broker/schema/validator.h"
 #include "broker/orchestrator/state/workloads.h"
 
@@ -23,7 +24,7 @@ Result<std::shared_ptr<const WorkloadSet>> WorkloadCache::Read() {
   // lives long is not scattered among what a pass throws away.
   ++generation_;
   for (auto& text : texts) {
-    const Sha256Digest key = Sha256Of(text);
+    std::string key = Sha256(text);
     auto it = by_text_.find(key);
     if (it == by_text_.end()) {
       auto doc = ParseJson(text);
@@ -31,7 +32,7 @@ Result<std::shared_ptr<const WorkloadSet>> WorkloadCache::Read() {
       auto w = WorkloadFromJson(*doc);
       if (!w.ok()) continue;
       CachedWorkload entry{std::make_shared<const Workload>(std::move(*w)), SpecDigest(*doc)};
-      it = by_text_.emplace(key, Known{std::move(entry), 0}).first;
+      it = by_text_.emplace(std::move(key), Known{std::move(entry), 0}).first;
     }
     it->second.seen = generation_;
     set->all.push_back(it->second.entry);

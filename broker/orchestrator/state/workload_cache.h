@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,7 +16,6 @@
 
 #include "broker/catalog/catalog.h"
 #include "broker/model/workload.h"
-#include "broker/ports/digest.h"
 
 namespace icb {
 
@@ -56,14 +54,7 @@ class WorkloadCache {
     CachedWorkload entry;
     uint64_t seen = 0;
   };
-  struct DigestHash {
-    size_t operator()(const Sha256Digest& d) const {
-      size_t h;
-      std::memcpy(&h, d.data(), sizeof h);  // already uniform
-      return h;
-    }
-  };
-  std::unordered_map<Sha256Digest, Known, DigestHash> by_text_;
+  std::unordered_map<std::string, Known> by_text_;  // raw SHA-256 (core/crypto.h) -> entry
   uint64_t generation_ = 0;
 };
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/common/storage.h"
-#include "adapters/common/crypto.h"
+#include "broker/core/crypto.h"
 #include "adapters/common/xml.h"
 #include "adapters/azure/azure_blob_store.h"
 #include "adapters/s3/sigv4.h"
