@@ -1,12 +1,8 @@
 #include "broker/core/crypto.h"
 
 #include <openssl/evp.h>
-#include <openssl/crypto.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
-
-#include <cstdlib>
 
 namespace icb {
 
@@ -60,16 +56,6 @@ bool Base64Decode(std::string_view text, std::string& out) {
   buf.resize(static_cast<size_t>(n) - pad);  // EVP_DecodeBlock counts padding as zero bytes
   out = std::move(buf);
   return true;
-}
-
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) std::abort();  // no entropy: nothing safe to do
-  return out;
-}
-
-bool ConstantTimeEqual(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace icb

@@ -1,5 +1,5 @@
-// Hashes, MACs and random bytes: what the provider protocols sign with and
-// what the broker's own keys are made and checked with (OpenSSL underneath).
+// Hashes, MACs and base64: what the provider protocols sign with and what
+// the broker keys its caches by (OpenSSL underneath).
 #pragma once
 
 #include <string>
@@ -14,9 +14,5 @@ std::string Hex(std::string_view raw);       // lower case
 std::string Base64(std::string_view raw);
 // Empty and false when `text` is not valid base64.
 bool Base64Decode(std::string_view text, std::string& out);
-// `n` bytes from the operating system's cryptographic generator.
-std::string RandomBytes(size_t n);
-// Equal contents, compared in time that depends only on the sizes.
-bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
 }  // namespace icb

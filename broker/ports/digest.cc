@@ -1,5 +1,7 @@
 #include "broker/ports/digest.h"
 
+#include "broker/core/crypto.h"
+
 // The low-level SHA256_CTX is the only OpenSSL interface whose state is
 // plain data that can be written down and read back (EVP contexts are
 // opaque); OpenSSL 3 marks it deprecated but keeps it.
@@ -102,10 +104,6 @@ std::string Sha256Stream::FinalHex() {
   return out;
 }
 
-std::string Sha256Hex(std::string_view data) {
-  Sha256Stream s;
-  s.Update(data);
-  return s.FinalHex();
-}
+std::string Sha256Hex(std::string_view data) { return Hex(Sha256(data)); }
 
 }  // namespace icb
