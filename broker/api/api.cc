@@ -22,7 +22,7 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
 
 HttpHandler Api::AsHandler() const {
   return HttpHandler{[this](const std::string& m, const std::vector<std::string>& p) { return BodyLimit(m, p); },
-                     [this](const HttpRequest& r) { return Handle(r); }};
+                     [this](HttpRequest& r) { return Handle(r); }};
 }
 
 }  // namespace icb

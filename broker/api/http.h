@@ -6,11 +6,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "broker/auth/access.h"
 #include "broker/core/clock.h"
 #include "broker/core/http_client.h"
 #include "broker/core/status.h"
@@ -23,6 +25,9 @@ struct HttpRequest {
   std::map<std::string, std::string> query;     // decoded; last value wins
   std::map<std::string, std::string> headers;   // lower-case names
   std::string body;
+  // Who sent it, once the router has authenticated it (router.h); none when
+  // the route is public or authentication is off.
+  std::optional<Caller> caller;
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? std::string() : it->second;
@@ -39,7 +44,7 @@ struct HttpResponse {
 struct HttpHandler {
   // Largest body accepted for a request line; larger ones get 413 unread.
   std::function<size_t(const std::string& method, const std::vector<std::string>& path)> body_limit;
-  std::function<HttpResponse(const HttpRequest&)> handle;
+  std::function<HttpResponse(HttpRequest&)> handle;  // may set request.caller
 };
 
 class HttpServer {

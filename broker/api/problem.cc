@@ -9,6 +9,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kOk: return 200;
     case StatusCode::kInvalidArgument: return 400;
     case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnauthenticated: return 401;
     case StatusCode::kNotFound: return 404;
     case StatusCode::kAlreadyExists: return 409;
     case StatusCode::kFailedPrecondition: return 409;
@@ -32,6 +33,7 @@ const char* Title(StatusCode code) {
     case StatusCode::kFailedPrecondition: return "Conflict";
     case StatusCode::kAborted: return "Conflict";
     case StatusCode::kPermissionDenied: return "Forbidden";
+    case StatusCode::kUnauthenticated: return "Unauthorized";
     case StatusCode::kResourceExhausted: return "Request body too large";
     case StatusCode::kUnsupported: return "Unsupported media type";
     case StatusCode::kUnavailable: return "Service unavailable";
@@ -56,6 +58,8 @@ HttpResponse ProblemResponse(const Status& s) {
   // Never throws: texts that echo client input are valid UTF-8 by now, and
   // anything that is not is replaced rather than turned into a 500.
   r.body = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // RFC 6750: a 401 names the scheme the client should use.
+  if (s.code() == StatusCode::kUnauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"icbroker\"");
   return r;
 }
 

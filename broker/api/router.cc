@@ -1,6 +1,8 @@
 #include "broker/api/router.h"
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +45,35 @@ void Router::SetHooks(BeforeRoute before, AfterRoute after) {
   after_ = std::move(after);
 }
 
+namespace {
+
+// The token of an `Authorization: Bearer TOKEN` value (RFC 6750: the scheme
+// is case-insensitive); "" for any other form.
+std::string_view BearerToken(std::string_view value) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size()) return {};
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return {};
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value;
+}
+
+}  // namespace
+
+Status Router::Authorize(HttpRequest& r, const Route& route) const {
+  if (!authenticate_ || route.access == Access::kPublic) return Status::Ok();
+  const std::string authorization = r.Header("authorization");
+  auto caller = authenticate_(BearerToken(authorization));
+  if (!caller.ok()) return caller.status();
+  if (!Permits(caller->role, route.access))
+    return PermissionDenied("a " + std::string(RoleName(caller->role)) + " key may not " + r.method + " this route (it needs " +
+                            std::string(AccessName(route.access)) + " access)");
+  r.caller = std::move(*caller);
+  return Status::Ok();
+}
+
 bool Router::Match(const Compiled& c, const std::vector<std::string>& path, PathParams* params) const {
   if (c.segments.size() != path.size()) return false;
   for (size_t i = 0; i < path.size(); ++i) {
@@ -62,7 +93,8 @@ size_t Router::BodyLimit(const std::string& method, const std::vector<std::strin
   return default_body_limit_;
 }
 
-HttpResponse Router::Handle(const HttpRequest& r) const {
+
+HttpResponse Router::Handle(HttpRequest& r) const {
   const auto started = std::chrono::steady_clock::now();
   const Route* matched = nullptr;
   PathParams params;
@@ -86,6 +118,8 @@ HttpResponse Router::Handle(const HttpRequest& r) const {
         for (const auto& s : r.path) path += "/" + s;
         resp = ProblemResponse(NotFound("no route " + r.method + " " + (path.empty() ? "/" : path)));
       }
+    } else if (Status denied = Authorize(r, *matched); !denied.ok()) {
+      resp = ProblemResponse(denied);
     } else if (auto refused = before_ ? before_(r, *matched) : std::nullopt) {
       resp = std::move(*refused);
     } else {

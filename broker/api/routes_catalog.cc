@@ -65,14 +65,17 @@ void AddCatalogRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
   for (auto [collection, name] : {std::pair{Collection::kProviders, "providers"}, std::pair{Collection::kProfiles, "profiles"}}) {
     auto handle = [&ctx, c = collection](const HttpRequest& r, const PathParams&) { return Documents(ctx, r, c); };
-    router.Add({"GET", std::string("v1/") + name, body, handle});
-    router.Add({"GET", std::string("v1/") + name + "/{id}", body, handle});
-    router.Add({"PUT", std::string("v1/") + name + "/{id}", body, handle});
+    // The provider catalog is shared: only admins change it. Profiles
+    // belong to a tenant's operators.
+    const Access put = collection == Collection::kProviders ? Access::kAdmin : Access::kOperate;
+    router.Add({"GET", std::string("v1/") + name, Access::kRead, body, handle});
+    router.Add({"GET", std::string("v1/") + name + "/{id}", Access::kRead, body, handle});
+    router.Add({"PUT", std::string("v1/") + name + "/{id}", put, body, handle});
   }
   auto slas = [&ctx](const HttpRequest& r, const PathParams&) { return Slas(ctx, r); };
-  router.Add({"GET", "v1/providers/{id}/slas", body, slas});
-  router.Add({"POST", "v1/providers/{id}/slas", body, slas});
-  router.Add({"GET", "v1/providers/{id}/slas/{version}", body, slas});
+  router.Add({"GET", "v1/providers/{id}/slas", Access::kRead, body, slas});
+  router.Add({"POST", "v1/providers/{id}/slas", Access::kAdmin, body, slas});
+  router.Add({"GET", "v1/providers/{id}/slas/{version}", Access::kRead, body, slas});
 }
 
 }  // namespace icb

@@ -18,15 +18,15 @@ HttpResponse Index() {
 }  // namespace
 
 void AddHealthRoutes(Router& router, const ApiContext& ctx) {
-  router.Add({"GET", "", ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
-  router.Add({"GET", "v1", ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
+  router.Add({"GET", "", Access::kPublic, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
+  router.Add({"GET", "v1", Access::kPublic, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
   // The OpenAPI description, as compiled into the binary with the schemas.
-  router.Add({"GET", "v1/openapi.json", ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) {
+  router.Add({"GET", "v1/openapi.json", Access::kPublic, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) {
     for (const auto& f : EmbeddedSchemas())
       if (f.path == "openapi/openapi.json") return JsonResponse(200, std::string(f.content));
     return ProblemResponse(NotFound("no OpenAPI description in this build"));
   }});
-  router.Add({"GET", "v1/health", ctx.limits.document_body_bytes, [&ctx](const HttpRequest&, const PathParams&) {
+  router.Add({"GET", "v1/health", Access::kPublic, ctx.limits.document_body_bytes, [&ctx](const HttpRequest&, const PathParams&) {
     Status s = ctx.store.Ping();
     nlohmann::json body = {{"status", s.ok() ? "ok" : "degraded"}, {"store", s.ok() ? "ok" : s.message()}};
     return JsonResponse(s.ok() ? 200 : 503, body.dump());

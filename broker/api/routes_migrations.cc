@@ -54,8 +54,8 @@ HttpResponse StartMigration(const ApiContext& ctx, const HttpRequest& r, const s
 
 void AddMigrationRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  router.Add({"POST", "v1/migrations", body, [&ctx](const HttpRequest& r, const PathParams&) { return StartMigration(ctx, r, nullptr); }});
-  router.Add({"POST", "v1/workloads/{id}/migrations", body,
+  router.Add({"POST", "v1/migrations", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams&) { return StartMigration(ctx, r, nullptr); }});
+  router.Add({"POST", "v1/workloads/{id}/migrations", Access::kOperate, body,
               [&ctx](const HttpRequest& r, const PathParams& p) { return StartMigration(ctx, r, &p.at("id")); }});
 }
 

@@ -119,8 +119,8 @@ Status CheckIdempotencyKey(const std::string& value) {
 
 void AddOperationRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  router.Add({"GET", "v1/operations", body, [&ctx](const HttpRequest& r, const PathParams&) { return ListOperations(ctx, r); }});
-  router.Add({"GET", "v1/operations/{id}", body, [&ctx](const HttpRequest&, const PathParams& p) {
+  router.Add({"GET", "v1/operations", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListOperations(ctx, r); }});
+  router.Add({"GET", "v1/operations/{id}", Access::kRead, body, [&ctx](const HttpRequest&, const PathParams& p) {
     auto op = ctx.operations.Get(p.at("id"));
     if (!op.ok()) return ProblemResponse(op.status());
     if (!op->has_value()) return ProblemResponse(NotFound("no operation " + p.at("id")));
@@ -136,19 +136,19 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
     }
     return JsonResponse(200, doc.dump());
   }});
-  router.Add({"POST", "v1/operations/{id}/cancel", body, [&ctx](const HttpRequest&, const PathParams& p) {
+  router.Add({"POST", "v1/operations/{id}/cancel", Access::kOperate, body, [&ctx](const HttpRequest&, const PathParams& p) {
     if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));
     auto op = ctx.orchestrator->Cancel(p.at("id"));
     if (!op.ok()) return ProblemResponse(op.status());
     return JsonResponse(202, nlohmann::json{{"operation", OperationToJson(*op)}}.dump());
   }});
-  router.Add({"POST", "v1/operations/{id}/confirm", body, [&ctx](const HttpRequest&, const PathParams& p) {
+  router.Add({"POST", "v1/operations/{id}/confirm", Access::kOperate, body, [&ctx](const HttpRequest&, const PathParams& p) {
     if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));
     auto r = ctx.orchestrator->ConfirmMove(p.at("id"));
     if (!r.ok()) return ProblemResponse(r.status());
     return JsonResponse(200, nlohmann::json{{"retained", RetainedToJson(*r)}}.dump());
   }});
-  router.Add({"GET", "v1/events", body, [&ctx](const HttpRequest& r, const PathParams&) { return ListEvents(ctx, r); }});
+  router.Add({"GET", "v1/events", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListEvents(ctx, r); }});
 }
 
 }  // namespace icb

@@ -51,13 +51,13 @@ HttpResponse ProviderQos(const ApiContext& ctx, const HttpRequest& r) {
 
 void AddQosRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  router.Add({"POST", "v1/qos/samples", ctx.limits.sample_batch_bytes, [&ctx](const HttpRequest& r, const PathParams&) { return Samples(ctx, r); }});
+  router.Add({"POST", "v1/qos/samples", Access::kAdmin, ctx.limits.sample_batch_bytes, [&ctx](const HttpRequest& r, const PathParams&) { return Samples(ctx, r); }});
   auto events = [&ctx](const HttpRequest& r, const PathParams&) { return Events(ctx, r); };
-  router.Add({"GET", "v1/providers/{id}/events", body, events});
-  router.Add({"POST", "v1/providers/{id}/events", body, events});
+  router.Add({"GET", "v1/providers/{id}/events", Access::kRead, body, events});
+  router.Add({"POST", "v1/providers/{id}/events", Access::kAdmin, body, events});
   auto provider_qos = [&ctx](const HttpRequest& r, const PathParams&) { return ProviderQos(ctx, r); };
-  router.Add({"GET", "v1/providers/{id}/metrics", body, provider_qos});
-  router.Add({"GET", "v1/providers/{id}/sla-report", body, provider_qos});
+  router.Add({"GET", "v1/providers/{id}/metrics", Access::kRead, body, provider_qos});
+  router.Add({"GET", "v1/providers/{id}/sla-report", Access::kRead, body, provider_qos});
 }
 
 }  // namespace icb

@@ -304,8 +304,8 @@ HttpResponse RankRoute(const ApiContext& ctx, const HttpRequest& r) {
 
 void AddRankRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  router.Add({"POST", "v1/rank", body, [&ctx](const HttpRequest& r, const PathParams&) { return RankRoute(ctx, r); }});
-  router.Add({"POST", "v1/compare", body, [&ctx](const HttpRequest& r, const PathParams&) { return CompareRoute(ctx, r); }});
+  router.Add({"POST", "v1/rank", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return RankRoute(ctx, r); }});
+  router.Add({"POST", "v1/compare", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return CompareRoute(ctx, r); }});
 }
 
 }  // namespace icb

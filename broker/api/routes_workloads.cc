@@ -59,18 +59,18 @@ HttpResponse PushSamples(const ApiContext& ctx, const HttpRequest& r, const std:
 
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  router.Add({"GET", "v1/workloads", body, [&ctx](const HttpRequest& r, const PathParams&) {
+  router.Add({"GET", "v1/workloads", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) {
     std::vector<FieldError> errors;
     ListQuery q = ParseListQuery(r, errors);
     if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
     auto page = ctx.workloads.ListPage(q.after, q.limit);
     return page.ok() ? JsonResponse(200, PageOf("workloads", page->documents, page->next)) : ProblemResponse(page.status());
   }});
-  router.Add({"GET", "v1/workloads/{id}", body, [&ctx](const HttpRequest&, const PathParams& p) {
+  router.Add({"GET", "v1/workloads/{id}", Access::kRead, body, [&ctx](const HttpRequest&, const PathParams& p) {
     auto doc = ctx.workloads.Get(p.at("id"));
     return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
   }});
-  router.Add({"PUT", "v1/workloads/{id}", body, [&ctx](const HttpRequest& r, const PathParams& p) {
+  router.Add({"PUT", "v1/workloads/{id}", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) {
     auto doc = JsonBody(r, ctx.limits);
     if (!doc.ok()) return ProblemResponse(doc.status());
     const std::string& id = p.at("id");
@@ -81,9 +81,9 @@ void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
     if (ctx.orchestrator) ctx.orchestrator->Nudge();  // bring the world to it now, not at the next pass
     return resp;
   }});
-  router.Add({"POST", "v1/workloads/{id}/samples", body, [&ctx](const HttpRequest& r, const PathParams& p) { return PushSamples(ctx, r, p.at("id")); }});
-  router.Add({"POST", "v1/workloads/{id}/failover", body, [&ctx](const HttpRequest& r, const PathParams& p) { return Failover(ctx, r, p.at("id")); }});
-  router.Add({"DELETE", "v1/workloads/{id}", body, [&ctx](const HttpRequest&, const PathParams& p) {
+  router.Add({"POST", "v1/workloads/{id}/samples", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) { return PushSamples(ctx, r, p.at("id")); }});
+  router.Add({"POST", "v1/workloads/{id}/failover", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) { return Failover(ctx, r, p.at("id")); }});
+  router.Add({"DELETE", "v1/workloads/{id}", Access::kOperate, body, [&ctx](const HttpRequest&, const PathParams& p) {
     Status s = ctx.workloads.Delete(p.at("id"));
     if (!s.ok()) return ProblemResponse(s);
     HttpResponse resp;

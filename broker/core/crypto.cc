@@ -1,7 +1,12 @@
 #include "broker/core/crypto.h"
 
+#include <cstdio>
+#include <cstdlib>
+
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 namespace icb {
@@ -56,6 +61,20 @@ bool Base64Decode(std::string_view text, std::string& out) {
   buf.resize(static_cast<size_t>(n) - pad);  // EVP_DecodeBlock counts padding as zero bytes
   out = std::move(buf);
   return true;
+}
+
+std::string CryptoRandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    // No entropy: a key made anyway could be guessed.
+    std::fputs("icbroker: the random number generator failed\n", stderr);
+    std::abort();
+  }
+  return out;
+}
+
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace icb

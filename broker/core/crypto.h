@@ -1,5 +1,6 @@
-// Hashes, MACs and base64: what the provider protocols sign with and what
-// the broker keys its caches by (OpenSSL underneath).
+// Hashes, MACs, base64 and random bytes: what the provider protocols sign
+// with, what the broker keys its caches by and what its API keys are made
+// of (OpenSSL underneath).
 #pragma once
 
 #include <string>
@@ -14,5 +15,10 @@ std::string Hex(std::string_view raw);       // lower case
 std::string Base64(std::string_view raw);
 // Empty and false when `text` is not valid base64.
 bool Base64Decode(std::string_view text, std::string& out);
+// `n` bytes from the operating system's CSPRNG (OpenSSL's RAND_bytes);
+// aborts rather than return predictable bytes.
+std::string CryptoRandomBytes(size_t n);
+// Equal sizes and bytes, in time that depends on the size only (secrets).
+bool ConstantTimeEqual(std::string_view a, std::string_view b);
 
 }  // namespace icb

@@ -11,6 +11,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kFailedPrecondition: return "failed-precondition";
     case StatusCode::kAborted: return "aborted";
     case StatusCode::kPermissionDenied: return "permission-denied";
+    case StatusCode::kUnauthenticated: return "unauthenticated";
     case StatusCode::kUnavailable: return "unavailable";
     case StatusCode::kDeadlineExceeded: return "deadline-exceeded";
     case StatusCode::kResourceExhausted: return "resource-exhausted";

@@ -16,7 +16,8 @@ enum class StatusCode {
   kAlreadyExists,     // duplicate, e.g. an SLA version (409)
   kFailedPrecondition,
   kAborted,           // lost a compare-and-set race: read again and retry (409)
-  kPermissionDenied,  // 401/403 from a provider
+  kPermissionDenied,  // 401/403 from a provider; a caller's role that may not (403)
+  kUnauthenticated,   // no valid API key (401)
   kUnavailable,       // store or provider unreachable; retryable (503)
   kDeadlineExceeded,  // timeout (504)
   kResourceExhausted, // body or batch too large (413)
@@ -68,6 +69,8 @@ inline Status InvalidArgument(std::string msg, std::vector<FieldError> errors = 
 inline Status NotFound(std::string msg) { return Status(StatusCode::kNotFound, std::move(msg)); }
 inline Status AlreadyExists(std::string msg) { return Status(StatusCode::kAlreadyExists, std::move(msg)); }
 inline Status Unavailable(std::string msg) { return Status(StatusCode::kUnavailable, std::move(msg)); }
+inline Status Unauthenticated(std::string msg) { return Status(StatusCode::kUnauthenticated, std::move(msg)); }
+inline Status PermissionDenied(std::string msg) { return Status(StatusCode::kPermissionDenied, std::move(msg)); }
 inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
 inline Status Aborted(std::string msg) { return Status(StatusCode::kAborted, std::move(msg)); }
 inline Status FailedPrecondition(std::string msg) { return Status(StatusCode::kFailedPrecondition, std::move(msg)); }
