@@ -8,7 +8,8 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
       operations_(store),
       audit_(store),
       rank_memo_(limits.rank_answer_reuse),
-      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_},
+      keys_(store, clock),
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_, keys_},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);
@@ -18,6 +19,11 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
   AddWorkloadRoutes(router_, ctx_);
   AddMigrationRoutes(router_, ctx_);
   AddOperationRoutes(router_, ctx_);
+  AddKeyRoutes(router_, ctx_);
+}
+
+void Api::RequireKeys() {
+  router_.RequireKeys([this](std::string_view token) { return keys_.Authenticate(token); });
 }
 
 HttpHandler Api::AsHandler() const {

@@ -32,6 +32,9 @@ class Api {
   // Where authentication (before) and request metrics (after) plug in.
   void SetHooks(BeforeRoute before, AfterRoute after) { router_.SetHooks(std::move(before), std::move(after)); }
   const Router& router() const { return router_; }
+  // From now on every route but the public ones needs a live API key
+  // (`serve --auth keys`); until then every request is served unasked.
+  void RequireKeys();
 
 
  private:
@@ -39,6 +42,7 @@ class Api {
   OperationStore operations_;
   AuditLog audit_;
   RankAnswerMemo rank_memo_;
+  KeyStore keys_;
   ApiContext ctx_;
   Router router_;
 };

@@ -5,6 +5,7 @@
 #include "broker/api/json_body.h"
 #include "broker/api/rank_memo.h"
 #include "broker/api/router.h"
+#include "broker/auth/key_store.h"
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
 #include "broker/orchestrator/engine/audit.h"
@@ -31,6 +32,7 @@ struct ApiContext {
   Orchestrator* orchestrator;  // null: this broker does not act (routes that start operations answer 503)
   Detector* detector;          // null: no detection (pushed samples answer 503)
   RankAnswerMemo* rank_memo;   // null: every rank computed afresh
+  KeyStore& keys;
 };
 
 // Header values a client sends that name things the broker keeps
@@ -52,5 +54,7 @@ void AddMigrationRoutes(Router& router, const ApiContext& ctx);
 // Operations (read and cancel: they are started by the routes that act),
 // and the audit trail.
 void AddOperationRoutes(Router& router, const ApiContext& ctx);
+// API keys (admin only).
+void AddKeyRoutes(Router& router, const ApiContext& ctx);
 
 }  // namespace icb

@@ -1,6 +1,8 @@
 #include "broker/app/broker_app.h"
 
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -167,8 +169,31 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   return Status::Ok();
 }
 
+bool IsLoopbackHost(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") return true;
+  const std::string text(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+Status CheckBrokerOptions(const BrokerOptions& o) {
+  if (!o.require_keys && !IsLoopbackHost(o.host))
+    return InvalidArgument("--auth off serves anyone who reaches the port: it is refused on " + o.host + " (loopback only: 127.0.0.1, ::1, localhost)");
+  return Status::Ok();
+}
+
 Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
   p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get());
+  if (o.require_keys) {
+    p.api->RequireKeys();
+  } else {
+    log("no API keys asked (--auth off): anyone who reaches " + o.host + " may do anything");
+  }
   p.server = NewBeastHttpServer(HttpThreads(o), o.http);
   ICB_RETURN_IF_ERROR(p.server->Start(o.host, o.port, p.api->AsHandler()));
   log("listening on http://" + o.host + ":" + std::to_string(p.server->port()));
@@ -268,6 +293,7 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
 }
 
 Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log log) {
+  ICB_RETURN_IF_ERROR(CheckBrokerOptions(o));
   auto p = std::make_unique<Parts>();
   ICB_RETURN_IF_ERROR(OpenStoreAndCatalog(*p, o, log));
   ICB_RETURN_IF_ERROR(BuildOrchestration(*p, o, log));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "broker/api/api.h"
 #include "broker/api/http.h"
@@ -52,7 +53,18 @@ struct BrokerOptions {
   int samples_rollup_days = 400;
   HttpServerLimits http;
   ApiLimits api;
+  // Every route but the index, the API's description and health needs an
+  // API key (`--auth keys`); false (`--auth off`) serves anyone, and is
+  // refused on a host beyond loopback.
+  bool require_keys = true;
 };
+
+// 127.0.0.0/8, ::1 (also IPv4-mapped) and "localhost": where a broker
+// without keys may listen.
+bool IsLoopbackHost(std::string_view host);
+// What Start refuses before it starts anything (a broker without keys
+// beyond loopback).
+Status CheckBrokerOptions(const BrokerOptions& options);
 
 class BrokerApp {
  public:

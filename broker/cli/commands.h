@@ -22,5 +22,6 @@ CommandRun DefineCompare(CLI::App& sub);
 CommandRun DefineSlaReport(CLI::App& sub);
 CommandRun DefineMetrics(CLI::App& sub);
 CommandRun DefineMigrate(CLI::App& sub);
+CommandRun DefineKeys(CLI::App& sub);
 
 }  // namespace icb

@@ -1,11 +1,14 @@
 // icbroker migrate: starts a verified migration on a running broker and
 // follows it to its end. On a terminal a progress bar; otherwise one line
 // per step as it ends. Exits 0 when it succeeded, 1 when it failed (the
-// reason names the object that did not verify), 2 for a usage error.
+// reason names the object that did not verify), 2 for a usage error. The
+// broker's API key comes from ICBROKER_TOKEN (a key on the command line
+// would be in the process list and the shell history).
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -25,7 +28,12 @@ struct MigrateSettings {
   std::string broker = "http://127.0.0.1:8080";
   std::string from, to, workload, key;
   bool detach = false, allow_empty = false;
+  std::string token;  // ICBROKER_TOKEN: the API key sent with every request
 };
+
+void Authorize(HttpClientRequest& request, const MigrateSettings& f) {
+  if (!f.token.empty()) request.headers.emplace_back("Authorization", "Bearer " + f.token);
+}
 
 // "sim-a:shop/" -> {"provider": "sim-a", "prefix": "shop/"}.
 json Place(const std::string& arg) {
@@ -75,6 +83,7 @@ std::string StartMigration(HttpClient& http, const MigrateSettings& f, const std
   start.method = "POST";
   start.headers = {{"Content-Type", "application/json"}};
   if (!f.key.empty()) start.headers.emplace_back("Idempotency-Key", f.key);
+  Authorize(start, f);
   if (!f.workload.empty()) {
     start.url = broker + "/v1/workloads/" + f.workload + "/migrations";
     start.body = json{{"to", f.to}}.dump();
@@ -103,7 +112,13 @@ int Follow(HttpClient& http, const MigrateSettings& f, const std::string& broker
     HttpClientRequest get;
     get.url = broker + "/v1/operations/" + id;
     get.timeout = Millis(10'000);
+    Authorize(get, f);
     auto r = http.Send(get);
+    if (r.ok() && (r->status == 401 || r->status == 403)) {
+      // Waiting will not change the key: say so now.
+      std::fprintf(stderr, "\nicbroker migrate: refused: %s\n", ProblemText(*r).c_str());
+      return 1;
+    }
     if (!r.ok() || r->status != 200) {
       // The broker restarting: the operation resumes from its records.
       if (++unreachable > 120) {
@@ -166,6 +181,7 @@ CommandRun DefineMigrate(CLI::App& sub) {
   sub.add_flag("--detach", s->detach, "print the operation id and return without following it");
   sub.add_flag("--allow-empty", s->allow_empty, "succeed when the source holds no objects (otherwise exit 1: a mistyped prefix?)");
   return [s] {
+    if (const char* token = std::getenv("ICBROKER_TOKEN")) s->token = token;
     std::string broker = s->broker;
     while (!broker.empty() && broker.back() == '/') broker.pop_back();
     auto http = NewCpprestHttpClient();

@@ -26,6 +26,7 @@ struct ServeSettings {
   std::string catalog, credentials;
   size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
   int rank_reuse_ms = 0;
+  std::string auth = "keys";
 
   ServeSettings() {
     rank_reuse_ms = static_cast<int>(options.api.rank_answer_reuse.count());
@@ -71,6 +72,7 @@ int RunServe(ServeSettings& s) {
   o.http.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
   o.http.body_timeout = std::chrono::milliseconds(s.body_timeout_ms);
   o.api.rank_answer_reuse = std::chrono::milliseconds(s.rank_reuse_ms);
+  o.require_keys = s.auth == "keys";
   if (s.probe) o.probe_vantage = s.vantage;
   if (!s.catalog.empty()) o.catalog_dir = s.catalog;
   if (!s.credentials.empty()) o.credentials_file = s.credentials;
@@ -81,6 +83,11 @@ int RunServe(ServeSettings& s) {
       return 2;
     }
     o.redis = *addr;
+  }
+
+  if (Status refused = CheckBrokerOptions(o); !refused.ok()) {
+    PrintStatus("icbroker serve: ", refused);
+    return 1;
   }
 
   // Signals are handled by sigwait below; block them before any thread starts.
@@ -126,6 +133,12 @@ CommandRun DefineServe(CLI::App& sub) {
       ->type_name("URL");
   sub.add_option("--appendfsync", o.appendfsync, "the embedded Redis's fsync: always (after every write) or everysec")
       ->check(CLI::IsMember({"always", "everysec"}))
+      ->type_name("MODE")
+      ->capture_default_str();
+  sub.add_option("--auth", s->auth,
+                 "keys: every route but the index, the API description and /v1/health needs an API key (icbroker keys create); off: anyone on the port may do anything, refused beyond loopback")
+      ->check(CLI::IsMember({"keys", "off"}))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)  // scripts/run-demo says off; a later --auth keys wins
       ->type_name("MODE")
       ->capture_default_str();
   sub.add_flag("--demo", o.demo, "load the demo catalog at start (keeping what is stored)");

@@ -87,7 +87,7 @@ class Broker:
     def __init__(self):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([icbroker, "serve", "--listen", f"127.0.0.1:{self.port}", "--redis", f"redis://127.0.0.1:{redis_port}",
+        self.proc = subprocess.Popen([icbroker, "serve", "--auth", "off", "--listen", f"127.0.0.1:{self.port}", "--redis", f"redis://127.0.0.1:{redis_port}",
                                       "--data-dir", os.path.join(work, "data"), "--catalog", os.path.join(lab_dir, "catalog"),
                                       "--credentials", os.path.join(lab_dir, "credentials.json"), "--broker-id", "bench"],
                                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "broker.log"), "a"))
@@ -238,7 +238,7 @@ def proxied_broker():
     b = Broker.__new__(Broker)
     b.port = free_port()
     b.url = f"http://127.0.0.1:{b.port}"
-    b.proc = subprocess.Popen([icbroker, "serve", "--listen", f"127.0.0.1:{b.port}", "--redis", f"redis://127.0.0.1:{redis_port}",
+    b.proc = subprocess.Popen([icbroker, "serve", "--auth", "off", "--listen", f"127.0.0.1:{b.port}", "--redis", f"redis://127.0.0.1:{redis_port}",
                                "--data-dir", os.path.join(work, "data2"), "--catalog", proxied,
                                "--credentials", os.path.join(lab_dir, "credentials.json"), "--broker-id", "bench"],
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "broker.log"), "a"))

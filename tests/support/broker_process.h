@@ -2,12 +2,15 @@
 // for tests that kill it and start it again.
 #pragma once
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -37,6 +40,8 @@ class BrokerProcess {
     port_ = FreeTcpPort();
     std::vector<std::string> argv = {ICBROKER_BIN, "serve", "--listen", "127.0.0.1:" + std::to_string(port_)};
     argv.insert(argv.end(), args_.begin(), args_.end());
+    // On loopback, without keys unless the test asks for them (--auth keys).
+    if (std::find(args_.begin(), args_.end(), "--auth") == args_.end()) argv.insert(argv.end(), {"--auth", "off"});
     pid_ = fork();
     if (pid_ == 0) {
       int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);

@@ -290,12 +290,25 @@ TEST_F(ApiTest, EveryOpenApiOperationIsRouted) {
       ++operations;
     }
   }
-  EXPECT_EQ(operations, 33);
-  // And the other way: every route in the table is documented.
+  EXPECT_EQ(operations, 37);
+  // And the other way: every route in the table is documented, with the
+  // access it is routed with, its security and the refusals that go with it.
   for (const Route& route : api_.router().routes()) {
     std::string path = "/" + route.pattern, method = route.method;
     for (auto& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method)) << route.method << " " << path << " is not in the OpenAPI";
+    ASSERT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method)) << route.method << " " << path << " is not in the OpenAPI";
+    const json& op = doc["paths"][path][method];
+    EXPECT_EQ(op.value("x-icbroker-access", ""), AccessName(route.access)) << route.method << " " << path;
+    const json& responses = op["responses"];
+    if (route.access == Access::kPublic) {
+      EXPECT_EQ(op["security"], json::array()) << route.method << " " << path;
+      EXPECT_FALSE(responses.contains("401")) << route.method << " " << path;
+    } else {
+      EXPECT_EQ(op["security"], json::parse(R"([{"apiKey": []}])")) << route.method << " " << path;
+      EXPECT_TRUE(responses.contains("401")) << route.method << " " << path;
+      // A read is open to every role: only what needs more can be refused.
+      EXPECT_EQ(responses.contains("403"), route.access != Access::kRead) << route.method << " " << path;
+    }
   }
 }
 

@@ -41,7 +41,7 @@ const CLI::App& Subcommand(const CommandLine& c, const std::string& name) {
 TEST(CommandLine, HelpAndVersionExitZeroOnStdout) {
   Outcome top = RunCli({"--help"});
   EXPECT_EQ(top.code, 0);
-  for (const char* sub : {"serve", "validate", "rank", "compare", "sla-report", "metrics", "migrate"}) {
+  for (const char* sub : {"serve", "validate", "rank", "compare", "sla-report", "metrics", "migrate", "keys"}) {
     EXPECT_NE(top.out.find(std::string("\n  ") + sub + " "), std::string::npos) << sub << "\n" << top.out;
     Outcome help = RunCli({sub, "--help"});
     EXPECT_EQ(help.code, 0) << sub << help.err;
@@ -57,7 +57,7 @@ TEST(CommandLine, ServeHelpListsEveryFlagWithItsDefault) {
   const CLI::App& serve = Subcommand(c, "serve");
   Outcome help = RunCli({"serve", "--help"});
   std::vector<std::string> expected = {"--listen",         "--threads",           "--data-dir",         "--redis",          "--appendfsync",
-                                       "--demo",           "--catalog",           "--credentials",      "--probe",          "--probe-ca",       "--vantage",
+                                       "--auth",           "--demo",           "--catalog",           "--credentials",      "--probe",          "--probe-ca",       "--vantage",
                                        "--broker-id",      "--operation-workers", "--provider-calls", "--events-retention-days", "--samples-raw-days", "--samples-rollup-days", "--rank-reuse-ms", "--max-connections",   "--max-header-bytes", "--max-request-line", "--header-timeout-ms",
                                        "--idle-timeout-ms", "--body-timeout-ms", "--json-max-depth",   "--json-max-string", "--json-max-items",
                                        "--json-max-members"};
@@ -71,6 +71,19 @@ TEST(CommandLine, ServeHelpListsEveryFlagWithItsDefault) {
   EXPECT_NE(help.out.find("--idle-timeout-ms N=" + std::to_string(defaults.http.idle_timeout.count())), std::string::npos);
   EXPECT_NE(help.out.find("--json-max-depth N=" + std::to_string(defaults.api.json.max_depth)), std::string::npos);
   EXPECT_NE(help.out.find("--data-dir DIR=" + defaults.data_dir), std::string::npos);
+  EXPECT_TRUE(defaults.require_keys);
+  EXPECT_NE(help.out.find("--auth MODE:{keys,off}=keys"), std::string::npos) << help.out;
+}
+
+TEST(CommandLine, ABrokerWithoutKeysListensOnLoopbackOnly) {
+  for (const char* host : {"127.0.0.1", "127.10.0.2", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"}) EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  for (const char* host : {"0.0.0.0", "::", "10.0.0.1", "192.168.1.1", "169.254.169.254", "128.0.0.1", "::ffff:10.0.0.1", "example.com", "", "localhost.",
+                           "127.0.0.1.nip.io"})
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  // Refused before anything starts: no store, no port.
+  Outcome open = RunCli({"serve", "--auth", "off", "--listen", "0.0.0.0:0", "--data-dir", "/nonexistent/icbroker"});
+  EXPECT_EQ(open.code, 1);
+  EXPECT_NE(open.err.find("--auth off"), std::string::npos) << open.err;
 }
 
 TEST(CommandLine, NearMissFlagsGetASuggestion) {

@@ -101,6 +101,7 @@ TEST(Schemas, InvalidExamplesFailAtTheirPointer) {
       {"workload_samples.ok-not-boolean.json", "/samples/0/ok"},
       {"migration_request.bad-target.json", "/target/provider"},
       {"workload_migration_request.extra-field.json", ""},
+      {"key_request.unknown-role.json", "/role"},
   };
   int n = 0;
   for (const auto& e : fs::directory_iterator(std::string(ICB_SOURCE_DIR) + "/schemas/examples/invalid")) {
