@@ -35,6 +35,10 @@ struct ApiContext {
   KeyStore& keys;
 };
 
+// Who a request acts as, for the audit trail (AuditEvent::actor): "key:ID",
+// or "anonymous" on a broker without keys.
+std::string ActorOf(const HttpRequest& r);
+
 // Header values a client sends that name things the broker keeps
 // (Idempotency-Key): 1-255 visible ASCII characters.
 Status CheckIdempotencyKey(const std::string& value);

@@ -9,12 +9,27 @@ namespace icb {
 
 namespace {
 
+// A key made or revoked, for the audit trail: which, for which tenant and
+// role, by whom (never its text).
+AuditEvent KeyEvent(const ApiContext& ctx, const HttpRequest& r, const char* kind, const ApiKey& key) {
+  const bool made = std::string_view(kind) == "key_created";
+  AuditEvent e = MakeEvent(std::string(kind) + ":" + key.id, kind, made ? key.created_at : key.revoked_at.value_or(ctx.clock.Now()), {},
+                           std::string(made ? "API key " : "API key revoked: ") + key.id + " (" + std::string(RoleName(key.role)) + " of tenant " +
+                               key.tenant + ")",
+                           {{"key", key.id}, {"tenant", key.tenant}, {"role", std::string(RoleName(key.role))}});
+  e.actor = ActorOf(r);
+  return e;
+}
+
 HttpResponse CreateKey(const ApiContext& ctx, const HttpRequest& r) {
   auto body = JsonBody(r, ctx.limits);
   if (!body.ok()) return ProblemResponse(body.status());
   if (Status s = CheckDocument(ctx.catalog.schemas(), "key_request.json", *body); !s.ok()) return ProblemResponse(s);
   auto made = ctx.keys.Create((*body)["tenant"].get<std::string>(), *ParseRole((*body)["role"].get<std::string>()), body->value("name", ""));
   if (!made.ok()) return ProblemResponse(made.status());
+  // Recorded after the key is: a key without its event is still a key (the
+  // event says who made it, not whether it exists).
+  if (Status s = ctx.audit.Record({KeyEvent(ctx, r, "key_created", made->key)}, nullptr); !s.ok()) return ProblemResponse(s);
   nlohmann::json answer = ApiKeyJson(made->key);
   answer["secret"] = made->secret;
   HttpResponse resp = JsonResponse(201, answer.dump());
@@ -45,9 +60,12 @@ void AddKeyRoutes(Router& router, const ApiContext& ctx) {
     auto key = ctx.keys.Get(p.at("id"));
     return key.ok() ? JsonResponse(200, ApiKeyJson(*key).dump()) : ProblemResponse(key.status());
   }});
-  router.Add({"DELETE", "v1/keys/{id}", Access::kAdmin, body, [&ctx](const HttpRequest&, const PathParams& p) {
+  router.Add({"DELETE", "v1/keys/{id}", Access::kAdmin, body, [&ctx](const HttpRequest& r, const PathParams& p) {
     auto key = ctx.keys.Revoke(p.at("id"));
-    return key.ok() ? JsonResponse(200, ApiKeyJson(*key).dump()) : ProblemResponse(key.status());
+    if (!key.ok()) return ProblemResponse(key.status());
+    // One event per key however often it is revoked (the event's id is the key's).
+    if (Status s = ctx.audit.Record({KeyEvent(ctx, r, "key_revoked", *key)}, nullptr); !s.ok()) return ProblemResponse(s);
+    return JsonResponse(200, ApiKeyJson(*key).dump());
   }});
 }
 

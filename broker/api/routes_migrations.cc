@@ -30,6 +30,7 @@ HttpResponse StartMigration(const ApiContext& ctx, const HttpRequest& r, const s
   auto key = IdempotencyKeyOf(r);
   if (!key.ok()) return ProblemResponse(key.status());
   request.idempotency_key = *key;
+  request.actor = ActorOf(r);
   auto body = JsonBody(r, ctx.limits);
   if (!body.ok()) return ProblemResponse(body.status());
   if (workload) {

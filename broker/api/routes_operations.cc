@@ -109,6 +109,8 @@ HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
 
 }  // namespace
 
+std::string ActorOf(const HttpRequest& r) { return r.caller ? "key:" + r.caller->key_id : "anonymous"; }
+
 Status CheckIdempotencyKey(const std::string& value) {
   bool visible = !value.empty() && value.size() <= 255;
   for (unsigned char c : value) visible = visible && c > 0x20 && c < 0x7f;

@@ -15,6 +15,7 @@ Status NotActing() {
 HttpResponse Failover(const ApiContext& ctx, const HttpRequest& r, const std::string& workload) {
   if (!ctx.orchestrator) return ProblemResponse(NotActing());
   FailoverRequest request;
+  request.actor = ActorOf(r);
   if (auto key = r.headers.find("idempotency-key"); key != r.headers.end()) {
     if (Status s = CheckIdempotencyKey(key->second); !s.ok()) return ProblemResponse(s);
     request.idempotency_key = key->second;

@@ -244,6 +244,7 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
     op.request = {{"trigger", request.trigger}};
     if (!request.to.empty()) op.request["to"] = request.to;
     if (!request.reason.empty()) op.request["reason"] = request.reason;
+    op.actor = request.actor;
     op.idempotency_key = scoped_key;
     op.created_at = op.updated_at = deps_.clock.Now();
     WorkloadStatus s = *status;
@@ -326,6 +327,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
     op.idempotency_key = scoped_key;
     op.created_at = op.updated_at = deps_.clock.Now();
     op.request = {{"trigger", "manual"}};
+    op.actor = request.actor;
     Along along;
     if (!for_workload) {
       ICB_RETURN_IF_ERROR(storage(request.source_provider, "/source/provider"));

@@ -52,6 +52,7 @@ struct MigrationRequest {
   std::string workload, to;
   std::string idempotency_key;
   std::optional<double> retention_s;  // a workload's move: how long its source's copy is kept (none: until confirmed)
+  std::string actor = {};             // AuditEvent::actor
 };
 
 class Orchestrator final : public RecoveryStarter {

@@ -77,6 +77,8 @@ Result<AuditEvent> FromLine(std::string_view line) {
     e.provider = d.value("provider", "");
     e.summary = d.value("summary", "");
     e.inputs = d.value("inputs", json::object());
+    e.actor = d.value("actor", "");
+    if (e.actor == kBrokerActor) e.actor.clear();
     return e;
   } catch (const json::exception& ex) {
     return Internal(std::string("audit trail: a stored event is corrupt: ") + ex.what());
@@ -103,7 +105,8 @@ bool IsAuditKind(std::string_view kind) {
 }
 
 json AuditEventToJson(const AuditEvent& e) {
-  json d = {{"id", e.id}, {"at", FormatRfc3339(e.at)}, {"kind", e.kind}, {"summary", e.summary}, {"inputs", e.inputs}};
+  json d = {{"id", e.id},           {"at", FormatRfc3339(e.at)}, {"kind", e.kind}, {"summary", e.summary}, {"inputs", e.inputs},
+            {"actor", e.actor.empty() ? std::string(kBrokerActor) : e.actor}};
   if (!e.workload.empty()) d["workload"] = e.workload;
   if (!e.operation.empty()) d["operation"] = e.operation;
   if (!e.provider.empty()) d["provider"] = e.provider;

@@ -20,8 +20,10 @@ namespace icb {
 // The kinds docs/architecture.md names.
 inline constexpr const char* kAuditKinds[] = {"detected",       "recovered", "decision", "step_started", "step_succeeded", "step_failed",
                                              "unplaced",       "burst_started", "burst_ended", "verified", "drill",
-                                             "rpo_exceeded"};
+                                             "rpo_exceeded", "key_created", "key_revoked"};
 bool IsAuditKind(std::string_view kind);
+// An event's actor when the broker acted on its own.
+inline constexpr std::string_view kBrokerActor = "broker";
 
 struct AuditEvent {
   std::string id;  // unique per thing recorded: the same event again is the same id
@@ -30,6 +32,10 @@ struct AuditEvent {
   std::string workload, operation, provider;  // empty: none
   std::string summary;
   nlohmann::json inputs = nlohmann::json::object();
+  // Who caused it: "key:ID" (the API key of the request that started it),
+  // "anonymous" (a request to a broker without keys), "" (the broker
+  // itself: detection, triggers, reconciling), shown as "broker".
+  std::string actor;
 };
 
 // What an event concerns (empty: none).

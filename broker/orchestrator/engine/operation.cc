@@ -72,6 +72,7 @@ json OperationToJson(const Operation& op) {
   if (!op.target.empty()) doc["target"] = {{"provider", op.target}};
   if (!op.idempotency_key.empty()) doc["idempotency_key"] = op.idempotency_key;
   if (!op.request.empty()) doc["request"] = op.request;
+  if (!op.actor.empty()) doc["actor"] = op.actor;
   if (op.cancel_requested) doc["cancel_requested"] = true;
   return doc;
 }
@@ -111,6 +112,7 @@ Result<Operation> OperationFromJson(const json& doc) {
     op.idempotency_key = doc.value("idempotency_key", "");
     op.cancel_requested = doc.value("cancel_requested", false);
     op.request = doc.value("request", json::object());
+    op.actor = doc.value("actor", "");
     return op;
   } catch (const json::exception& e) {
     return Internal(std::string("stored operation is corrupt: ") + e.what());
@@ -138,7 +140,13 @@ Status OperationStore::Update(Operation& op, const Fence* fence, const Along& al
 Status OperationStore::Write(Operation& op, std::vector<CasWrite> writes, const Fence* fence, const Along& along) {
   writes.insert(writes.end(), along.writes.begin(), along.writes.end());
   std::vector<AppendGroup> appends;
-  if (!along.events.empty()) appends.push_back(AuditAppend(along.events));
+  if (!along.events.empty()) {
+    // Every event of an operation names who started it.
+    std::vector<AuditEvent> events = along.events;
+    for (auto& e : events)
+      if (e.actor.empty()) e.actor = op.actor;
+    appends.push_back(AuditAppend(events));
+  }
   ICB_ASSIGN_OR_RETURN(auto versions, store_.CompareAndSetAll(writes, appends, fence));
   op.version = versions.front();  // the operation's record is always the first write
   return Status::Ok();

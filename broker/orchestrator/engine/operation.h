@@ -51,6 +51,7 @@ struct Operation {
   // What started it: {"trigger": "manual" | "automatic" | "declared", "to": ...}.
   nlohmann::json request = nlohmann::json::object();
   bool cancel_requested = false;       // honoured between steps
+  std::string actor;                   // who started it (AuditEvent::actor); its events carry it
   long long version = 0;               // of its stored record; 0 before it is stored
   // Not stored: the fence the runner holds while it runs a step, for the
   // writes a step leaves to others (the data mover's manifest records).

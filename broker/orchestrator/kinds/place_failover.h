@@ -36,6 +36,7 @@ struct FailoverRequest {
   std::string trigger = "manual";  // manual | automatic
   std::string reason;
   std::vector<AuditEvent> events;  // recorded with the operation
+  std::string actor = {};          // AuditEvent::actor
 };
 
 inline const std::vector<std::string> kPlaceSteps = {"ensure_capacity", "switch_dns", "verify"};

@@ -164,6 +164,21 @@ TEST_F(AuthApiTest, AnAdminMakesListsAndRevokesKeysAndTheSecretIsShownOnce) {
 
   HttpResponse revoked = Call("DELETE", "/v1/keys/" + id, admin);
   ASSERT_EQ(revoked.status, 200);
+  ASSERT_EQ(Call("DELETE", "/v1/keys/" + id, admin).status, 200);  // again: unchanged, one event
+
+  // The trail says who made and revoked it, never its text.
+  const std::string admin_id = admin.substr(4, 12);
+  for (const char* kind : {"key_created", "key_revoked"}) {
+    HttpResponse trail = Call("GET", std::string("/v1/events?kind=") + kind, admin);
+    ASSERT_EQ(trail.status, 200) << trail.body;
+    std::vector<json> about;
+    const json page = json::parse(trail.body);
+    for (const auto& e : page["events"])
+      if (e["inputs"]["key"] == id) about.push_back(e);
+    ASSERT_EQ(about.size(), 1u) << kind << trail.body;
+    EXPECT_EQ(about[0]["actor"], "key:" + admin_id) << kind;
+    EXPECT_EQ(trail.body.find(secret.substr(17)), std::string::npos);
+  }
   EXPECT_FALSE(json::parse(revoked.body)["revoked_at"].is_null());
   EXPECT_EQ(Call("GET", "/v1/workloads", secret).status, 401);
   EXPECT_EQ(Call("DELETE", "/v1/keys/nosuchkey000", admin).status, 404);

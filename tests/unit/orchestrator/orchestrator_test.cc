@@ -106,7 +106,7 @@ TEST_F(OrchestratorTest, FailoverTakesTheBestRemainingTargetAndRecordsEveryStep)
   Put(WorkloadDoc("shop"));
   Drive(*o);
   probes_.down.insert("127.0.0.11");
-  auto op = o->StartFailover("shop", {"", "key-1", "manual", "operator", {}});
+  auto op = o->StartFailover("shop", {"", "key-1", "manual", "operator", {}, "key:abcdefghijkl"});
   ASSERT_TRUE(op.ok()) << op.status().ToString();
   EXPECT_EQ(op->source, "sim-a");
   // At most one operation per workload: a second request is 409 naming it;
@@ -137,6 +137,8 @@ TEST_F(OrchestratorTest, FailoverTakesTheBestRemainingTargetAndRecordsEveryStep)
   std::map<std::string, int> kinds;
   json decision;
   for (const auto& e : Trail(op->id)) {
+    // Every event of the operation names the key that started it.
+    EXPECT_EQ(AuditEventToJson(e)["actor"], "key:abcdefghijkl") << e.kind;
     ++kinds[e.kind];
     if (e.kind == "decision") decision = e.inputs;
   }
