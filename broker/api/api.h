@@ -26,7 +26,6 @@ class Api {
       Orchestrator* orchestrator = nullptr, Detector* detector = nullptr);
 
   HttpResponse Handle(HttpRequest& request) const { return router_.Handle(request); }
-  HttpResponse Handle(HttpRequest&& request) const { return router_.Handle(request); }
   size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const { return router_.BodyLimit(method, path); }
   HttpHandler AsHandler() const;
   // Where authentication (before) and request metrics (after) plug in.

@@ -93,7 +93,6 @@ size_t Router::BodyLimit(const std::string& method, const std::vector<std::strin
   return default_body_limit_;
 }
 
-
 HttpResponse Router::Handle(HttpRequest& r) const {
   const auto started = std::chrono::steady_clock::now();
   const Route* matched = nullptr;

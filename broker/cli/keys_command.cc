@@ -23,7 +23,6 @@ struct KeysSettings {
   std::string tenant, role, name;
   std::string data_dir = "./icbroker-data";
   std::string redis;
-  size_t limit = kMaxPageItems;
 };
 
 // The store: --redis; else the data directory's embedded Redis, the one a
@@ -81,7 +80,7 @@ int RunKeys(const KeysSettings& s) {
     std::string after;
     nlohmann::json all = nlohmann::json::array();
     while (true) {
-      auto page = keys.List(after, s.limit);
+      auto page = keys.List(after, kMaxPageItems);
       if (!page.ok()) {
         PrintStatus("icbroker keys list: ", page.status());
         return 1;

@@ -43,7 +43,8 @@ class AuthApiTest : public ::testing::Test, protected testing::ApiHarness {
   KeyStore keys_;  // the same store: what `icbroker keys create` writes
 };
 
-// Every documented operation with placeholders for its ids.
+// Every documented operation as a request line, each {id} and {version}
+// path segment filled with "x".
 std::vector<std::pair<std::string, std::string>> Operations(const json& doc, std::vector<std::string>* access = nullptr) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [path, item] : doc["paths"].items())
