@@ -55,8 +55,9 @@ inline constexpr size_t kDefaultExcludedListed = 10;
 // `qos` supplies measurements for evidence measured/both; without it such
 // profiles are refused. With `memo` (and a `qos`), an identical request
 // (`request_text`, the body as sent) over the same evidence is answered from
-// it (rank_memo.h).
-Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request,
+// it (rank_memo.h). A profile_id names one of `space`'s profiles (a tenant's,
+// tenant_space.h).
+Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request, const TenantSpace& space,
                                       TimePoint now, QosService* qos = nullptr, RankAnswerMemo* memo = nullptr,
                                       std::string_view request_text = {});
 
@@ -66,7 +67,8 @@ struct CompareOutput {
 };
 // POST /v1/compare and `icbroker compare`: the request's format wins, then
 // `negotiated` (from Accept), then JSON.
-Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request, TimePoint now,
+Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const nlohmann::json& request, const TenantSpace& space,
+                                       TimePoint now,
                                        QosService* qos, std::optional<ReportFormat> negotiated = std::nullopt);
 
 }  // namespace icb

@@ -1,5 +1,7 @@
 #include "broker/api/router.h"
 
+#include "broker/auth/tenant_space.h"
+
 #include <algorithm>
 #include <cctype>
 #include <string_view>
@@ -127,6 +129,15 @@ HttpResponse Router::Handle(HttpRequest& r) const {
   } catch (const std::exception& e) {
     // A bug, not bad input: say so, and keep serving.
     resp = ProblemResponse(Internal(std::string("unexpected error: ") + e.what()));
+  }
+  if (r.caller) {
+    // The caller's ids as it names them (tenant_space.h): what the broker
+    // stores as "acme~web" is "web" to acme.
+    const TenantSpace space = TenantSpace::OfTenant(r.caller->tenant);
+    if (!space.is_default()) {
+      resp.body = space.Unscope(resp.body);
+      for (auto& [name, value] : resp.headers) value = space.Unscope(value);
+    }
   }
   if (after_) after_(r, matched, resp, std::chrono::steady_clock::now() - started);
   return resp;

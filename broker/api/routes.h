@@ -35,6 +35,11 @@ struct ApiContext {
   KeyStore& keys;
 };
 
+// What a request may see and name (tenant_space.h): its key's tenant's
+// objects, and the broker's own operations (recoveries) for an admin. A
+// broker without keys serves the default tenant and sees the broker's.
+Scope ScopeOf(const HttpRequest& r);
+
 // Who a request acts as, for the audit trail (AuditEvent::actor): "key:ID",
 // or "anonymous" on a broker without keys.
 std::string ActorOf(const HttpRequest& r);

@@ -9,15 +9,20 @@ namespace {
 
 HttpResponse Documents(const ApiContext& ctx, const HttpRequest& r, Collection c) {
   const auto& p = r.path;  // v1 {collection} [id]
+  // Profiles are the caller's tenant's; providers everyone's.
+  const bool tenanted = c == Collection::kProfiles;
+  const Scope scope = tenanted ? ScopeOf(r) : Scope(TenantSpace::Default(), false);
   if (p.size() == 2) {
     std::vector<FieldError> errors;
     ListQuery q = ParseListQuery(r, errors);
     if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
-    auto page = ctx.catalog.ListPage(c, q.after, q.limit);
+    auto page = ctx.catalog.ListPage(c, q.after, q.limit, scope.own());
     return page.ok() ? JsonResponse(200, PageOf(p[1], page->documents, page->next)) : ProblemResponse(page.status());
   }
+  const std::optional<std::string> id = scope.Stored(p[2]);
+  if (!id) return ProblemResponse(NoDocument(c, p[2]));
   if (r.method == "GET") {
-    auto doc = ctx.catalog.Get(c, p[2]);
+    auto doc = ctx.catalog.Get(c, *id);
     return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
   }
   auto body = JsonBody(r, ctx.limits);
@@ -25,7 +30,7 @@ HttpResponse Documents(const ApiContext& ctx, const HttpRequest& r, Collection c
   if (c == Collection::kProfiles && body->is_object() && body->contains("policy") && (*body)["policy"].is_string()) {
     if (Status s = ctx.policies.CheckName((*body)["policy"].get<std::string>(), "/policy"); !s.ok()) return ProblemResponse(s);
   }
-  auto put = ctx.catalog.Put(c, p[2], *body);
+  auto put = ctx.catalog.Put(c, *id, *body);
   if (!put.ok()) return ProblemResponse(put.status());
   HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
   if (put->created) resp.headers.emplace_back("Location", "/v1/" + p[1] + "/" + p[2]);

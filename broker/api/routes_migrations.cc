@@ -31,6 +31,7 @@ HttpResponse StartMigration(const ApiContext& ctx, const HttpRequest& r, const s
   if (!key.ok()) return ProblemResponse(key.status());
   request.idempotency_key = *key;
   request.actor = ActorOf(r);
+  request.space = ScopeOf(r).own();
   auto body = JsonBody(r, ctx.limits);
   if (!body.ok()) return ProblemResponse(body.status());
   if (workload) {
@@ -55,9 +56,14 @@ HttpResponse StartMigration(const ApiContext& ctx, const HttpRequest& r, const s
 
 void AddMigrationRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  router.Add({"POST", "v1/migrations", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams&) { return StartMigration(ctx, r, nullptr); }});
-  router.Add({"POST", "v1/workloads/{id}/migrations", Access::kOperate, body,
-              [&ctx](const HttpRequest& r, const PathParams& p) { return StartMigration(ctx, r, &p.at("id")); }});
+  // A copy between any prefixes of the providers' object stores reaches
+  // every tenant's data: admins only. A workload's move copies its own.
+  router.Add({"POST", "v1/migrations", Access::kAdmin, body, [&ctx](const HttpRequest& r, const PathParams&) { return StartMigration(ctx, r, nullptr); }});
+  router.Add({"POST", "v1/workloads/{id}/migrations", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) {
+    const std::optional<std::string> id = ScopeOf(r).Stored(p.at("id"));
+    if (!id) return ProblemResponse(NoDocument(Collection::kWorkloads, p.at("id")));
+    return StartMigration(ctx, r, &*id);
+  }});
 }
 
 }  // namespace icb

@@ -24,8 +24,12 @@ HttpResponse ListOperations(const ApiContext& ctx, const HttpRequest& r) {
     if (!state) errors.push_back({"", "state= is pending, running, waiting, succeeded, failed or cancelled, got \"" + it->second.substr(0, 40) + "\""});
   }
   if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
+  const Scope scope = ScopeOf(r);
   auto workload = r.query.find("workload");
   auto kind = r.query.find("kind");
+  // The cursor and the workload are the caller's ids; another tenant's form
+  // names nothing (an empty page, as for a workload without operations).
+  const std::optional<std::string> after = q.after.empty() ? std::optional<std::string>("") : scope.Stored(q.after);
   // Ids in order after the cursor, read a batch at a time until the page is
   // full; the cursor is the last id looked at, matched or not. A workload's
   // are few (its set); every operation's come from the sorted index, only
@@ -33,15 +37,16 @@ HttpResponse ListOperations(const ApiContext& ctx, const HttpRequest& r) {
   const bool filtered = state || kind != r.query.end();
   const size_t bound = filtered ? kMaxOperationsScanned : q.limit;
   IdPage scan;
-  if (workload != r.query.end()) {
-    auto ids = ctx.operations.OfWorkload(workload->second);
+  const std::optional<std::string> of = workload == r.query.end() ? std::nullopt : scope.Stored(workload->second);
+  if (after && of) {
+    auto ids = ctx.operations.OfWorkload(*of);
     if (!ids.ok()) return ProblemResponse(ids.status());
-    scan = PageIds(std::move(*ids), q.after, bound);
-  } else {
-    auto page = ctx.operations.Page(q.after, bound);
+    scan = PageIds(std::move(*ids), *after, bound);
+  } else if (after && workload == r.query.end()) {
+    auto page = ctx.operations.Page(scope, *after, bound);
     if (!page.ok()) return ProblemResponse(page.status());
     scan = std::move(*page);
-  }
+  }  // else a name in another tenant's form: an empty page
   nlohmann::json list = nlohmann::json::array();
   const auto answer = [&list](const std::optional<std::string>& next) {
     return JsonResponse(200, nlohmann::json{{"operations", std::move(list)}, {"next", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}}.dump());
@@ -54,7 +59,7 @@ HttpResponse ListOperations(const ApiContext& ctx, const HttpRequest& r) {
     if (!ops.ok()) return ProblemResponse(ops.status());
     for (size_t i = 0; i < part.size(); ++i) {
       const auto& op = (*ops)[i];
-      if (!op) continue;  // removed between the index and the record
+      if (!op || !scope.Sees(op->id)) continue;  // removed between the index and the record
       if (state && op->state != *state) continue;
       if (kind != r.query.end() && op->kind != kind->second) continue;
       list.push_back(OperationToJson(*op));
@@ -71,9 +76,15 @@ HttpResponse ListOperations(const ApiContext& ctx, const HttpRequest& r) {
 HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
   AuditFilter f;
   std::vector<FieldError> errors;
-  for (auto [name, target] : {std::pair{"workload", &f.workload}, std::pair{"operation", &f.operation}, std::pair{"provider", &f.provider}}) {
-    if (auto it = r.query.find(name); it != r.query.end()) *target = it->second;
+  // The caller's spaces only; the workload and operation it names are its
+  // own (another tenant's form names none: an id nothing has).
+  const Scope scope = ScopeOf(r);
+  f.spaces = scope.Spaces();
+  for (auto [name, target] : {std::pair{"workload", &f.workload}, std::pair{"operation", &f.operation}}) {
+    if (auto it = r.query.find(name); it != r.query.end() && !it->second.empty())
+      *target = scope.Stored(it->second).value_or(std::string(2, kTenantSeparator));
   }
+  if (auto it = r.query.find("provider"); it != r.query.end()) f.provider = it->second;
   if (auto it = r.query.find("kind"); it != r.query.end()) {
     if (!IsAuditKind(it->second)) {
       std::string known;
@@ -109,6 +120,11 @@ HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
 
 }  // namespace
 
+Scope ScopeOf(const HttpRequest& r) {
+  if (!r.caller) return Scope(TenantSpace::Default(), true);
+  return Scope(TenantSpace::OfTenant(r.caller->tenant), r.caller->role == Role::kAdmin);
+}
+
 std::string ActorOf(const HttpRequest& r) { return r.caller ? "key:" + r.caller->key_id : "anonymous"; }
 
 Status CheckIdempotencyKey(const std::string& value) {
@@ -122,10 +138,19 @@ Status CheckIdempotencyKey(const std::string& value) {
 void AddOperationRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
   router.Add({"GET", "v1/operations", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListOperations(ctx, r); }});
-  router.Add({"GET", "v1/operations/{id}", Access::kRead, body, [&ctx](const HttpRequest&, const PathParams& p) {
-    auto op = ctx.operations.Get(p.at("id"));
+  // Each route on one operation: the caller's (tenant_space.h), or answered
+  // as a missing one.
+  auto one = [](auto handle) {
+    return [handle](const HttpRequest& r, const PathParams& p) {
+      const std::optional<std::string> id = ScopeOf(r).Stored(p.at("id"));
+      if (!id) return ProblemResponse(NoOperation(p.at("id")));
+      return handle(*id);
+    };
+  };
+  router.Add({"GET", "v1/operations/{id}", Access::kRead, body, one([&ctx](const std::string& id) {
+    auto op = ctx.operations.Get(id);
     if (!op.ok()) return ProblemResponse(op.status());
-    if (!op->has_value()) return ProblemResponse(NotFound("no operation " + p.at("id")));
+    if (!op->has_value()) return ProblemResponse(NoOperation(id));
     nlohmann::json doc = OperationToJson(**op);
     if ((*op)->kind == "migration" || (*op)->kind == "replication") {
       // As the data mover last recorded it (every half second while it copies).
@@ -137,19 +162,19 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
       if (*retained) doc["retained"] = RetainedToJson(**retained);
     }
     return JsonResponse(200, doc.dump());
-  }});
-  router.Add({"POST", "v1/operations/{id}/cancel", Access::kOperate, body, [&ctx](const HttpRequest&, const PathParams& p) {
+  })});
+  router.Add({"POST", "v1/operations/{id}/cancel", Access::kOperate, body, one([&ctx](const std::string& id) {
     if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));
-    auto op = ctx.orchestrator->Cancel(p.at("id"));
+    auto op = ctx.orchestrator->Cancel(id);
     if (!op.ok()) return ProblemResponse(op.status());
     return JsonResponse(202, nlohmann::json{{"operation", OperationToJson(*op)}}.dump());
-  }});
-  router.Add({"POST", "v1/operations/{id}/confirm", Access::kOperate, body, [&ctx](const HttpRequest&, const PathParams& p) {
+  })});
+  router.Add({"POST", "v1/operations/{id}/confirm", Access::kOperate, body, one([&ctx](const std::string& id) {
     if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));
-    auto r = ctx.orchestrator->ConfirmMove(p.at("id"));
+    auto r = ctx.orchestrator->ConfirmMove(id);
     if (!r.ok()) return ProblemResponse(r.status());
     return JsonResponse(200, nlohmann::json{{"retained", RetainedToJson(*r)}}.dump());
-  }});
+  })});
   router.Add({"GET", "v1/events", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListEvents(ctx, r); }});
 }
 

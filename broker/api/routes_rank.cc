@@ -182,12 +182,12 @@ std::string RankResultToJson(const RankResult& r, const Profile& profile, long l
 // the request's policy if it names one. Sets `pointer` to where the
 // profile's fields live.
 Result<std::shared_ptr<const Profile>> ResolveProfile(const std::shared_ptr<const CatalogSnapshot>& catalog, const json& request,
-                                                      std::string& pointer) {
+                                                      const TenantSpace& space, std::string& pointer) {
   std::shared_ptr<const Profile> profile;
   if (request.contains("profile_id")) {
     pointer.clear();
     const auto& id = request["profile_id"].get_ref<const std::string&>();
-    const Profile* stored = catalog->FindProfile(id);
+    const Profile* stored = catalog->FindProfile(space.Scoped(id));
     if (!stored) return Status(StatusCode::kNotFound, "unknown profile", {{"/profile_id", "no profile \"" + id + "\""}});
     profile = std::shared_ptr<const Profile>(catalog, stored);
   } else {
@@ -206,12 +206,12 @@ Result<std::shared_ptr<const Profile>> ResolveProfile(const std::shared_ptr<cons
 
 }  // namespace
 
-Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
+Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& policies, const json& request, const TenantSpace& space, TimePoint now,
                                       QosService* qos, RankAnswerMemo* memo, std::string_view request_text) {
   ICB_RETURN_IF_ERROR(catalog.schemas().Validate("rank_request.json", request));
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   std::string pointer;  // where the profile's fields live, for error pointers
-  ICB_ASSIGN_OR_RETURN(auto shared_profile, ResolveProfile(snapshot, request, pointer));
+  ICB_ASSIGN_OR_RETURN(auto shared_profile, ResolveProfile(snapshot, request, space, pointer));
   const Profile& profile = *shared_profile;
   const std::string policy_pointer = request.contains("policy") ? "/policy" : pointer + "/policy";
   ICB_RETURN_IF_ERROR(policies.CheckName(profile.policy, policy_pointer));
@@ -238,12 +238,12 @@ Result<std::string> RankRequestToJson(Catalog& catalog, const PolicyRegistry& po
   return answer;
 }
 
-Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const json& request, TimePoint now,
+Result<CompareOutput> CompareRequestTo(Catalog& catalog, const PolicyRegistry& policies, const json& request, const TenantSpace& space, TimePoint now,
                                        QosService* qos, std::optional<ReportFormat> negotiated) {
   ICB_RETURN_IF_ERROR(catalog.schemas().Validate("compare_request.json", request));
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog.Snapshot());
   std::string pointer;
-  ICB_ASSIGN_OR_RETURN(auto shared_profile, ResolveProfile(snapshot, request, pointer));
+  ICB_ASSIGN_OR_RETURN(auto shared_profile, ResolveProfile(snapshot, request, space, pointer));
   const Profile& profile = *shared_profile;
   if (request.contains("at")) {
     auto t = ParseRfc3339(request["at"].get<std::string>());
@@ -286,7 +286,7 @@ HttpResponse CompareRoute(const ApiContext& ctx, const HttpRequest& r) {
     if (!f) return ProblemResponse(InvalidArgument("invalid query", {{"", "format= is json, md, csv or html, got \"" + q->second + "\""}}));
     negotiated = f;
   }
-  auto out = CompareRequestTo(ctx.catalog, ctx.policies, *body, ctx.clock.Now(), &ctx.qos, negotiated);
+  auto out = CompareRequestTo(ctx.catalog, ctx.policies, *body, ScopeOf(r).own(), ctx.clock.Now(), &ctx.qos, negotiated);
   if (!out.ok()) return ProblemResponse(out.status());
   HttpResponse resp = JsonResponse(200, std::move(out->body));
   resp.content_type = std::string(ReportContentType(out->format));
@@ -296,7 +296,10 @@ HttpResponse CompareRoute(const ApiContext& ctx, const HttpRequest& r) {
 HttpResponse RankRoute(const ApiContext& ctx, const HttpRequest& r) {
   auto body = JsonBody(r, ctx.limits);
   if (!body.ok()) return ProblemResponse(body.status());
-  auto out = RankRequestToJson(ctx.catalog, ctx.policies, *body, ctx.clock.Now(), &ctx.qos, ctx.rank_memo, r.body);
+  // Remembered per tenant: the same text names another tenant's profile.
+  const TenantSpace space = ScopeOf(r).own();
+  const std::string memo_key = space.prefix() + "\n" + r.body;
+  auto out = RankRequestToJson(ctx.catalog, ctx.policies, *body, space, ctx.clock.Now(), &ctx.qos, ctx.rank_memo, memo_key);
   return out.ok() ? JsonResponse(200, std::move(out).value()) : ProblemResponse(out.status());
 }
 

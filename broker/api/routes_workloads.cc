@@ -60,38 +60,46 @@ HttpResponse PushSamples(const ApiContext& ctx, const HttpRequest& r, const std:
 
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
+  // Each route on one workload: the caller's (tenant_space.h), or answered
+  // as a missing one.
+  auto one = [](auto handle) {
+    return [handle](const HttpRequest& r, const PathParams& p) {
+      const std::optional<std::string> id = ScopeOf(r).Stored(p.at("id"));
+      if (!id) return ProblemResponse(NoDocument(Collection::kWorkloads, p.at("id")));
+      return handle(r, *id);
+    };
+  };
   router.Add({"GET", "v1/workloads", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) {
     std::vector<FieldError> errors;
     ListQuery q = ParseListQuery(r, errors);
     if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
-    auto page = ctx.workloads.ListPage(q.after, q.limit);
+    auto page = ctx.workloads.ListPage(q.after, q.limit, ScopeOf(r).own());
     return page.ok() ? JsonResponse(200, PageOf("workloads", page->documents, page->next)) : ProblemResponse(page.status());
   }});
-  router.Add({"GET", "v1/workloads/{id}", Access::kRead, body, [&ctx](const HttpRequest&, const PathParams& p) {
-    auto doc = ctx.workloads.Get(p.at("id"));
+  router.Add({"GET", "v1/workloads/{id}", Access::kRead, body, one([&ctx](const HttpRequest&, const std::string& id) {
+    auto doc = ctx.workloads.Get(id);
     return doc.ok() ? JsonResponse(200, *doc) : ProblemResponse(doc.status());
-  }});
-  router.Add({"PUT", "v1/workloads/{id}", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) {
+  })});
+  router.Add({"PUT", "v1/workloads/{id}", Access::kOperate, body, one([&ctx](const HttpRequest& r, const std::string& id) {
     auto doc = JsonBody(r, ctx.limits);
     if (!doc.ok()) return ProblemResponse(doc.status());
-    const std::string& id = p.at("id");
     auto put = ctx.workloads.Put(id, std::move(*doc));
     if (!put.ok()) return ProblemResponse(put.status());
     HttpResponse resp = JsonResponse(put->created ? 201 : 200, put->document);
     if (put->created) resp.headers.emplace_back("Location", "/v1/workloads/" + id);
     if (ctx.orchestrator) ctx.orchestrator->Nudge();  // bring the world to it now, not at the next pass
     return resp;
-  }});
-  router.Add({"POST", "v1/workloads/{id}/samples", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) { return PushSamples(ctx, r, p.at("id")); }});
-  router.Add({"POST", "v1/workloads/{id}/failover", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) { return Failover(ctx, r, p.at("id")); }});
-  router.Add({"DELETE", "v1/workloads/{id}", Access::kOperate, body, [&ctx](const HttpRequest&, const PathParams& p) {
-    Status s = ctx.workloads.Delete(p.at("id"));
+  })});
+  router.Add({"POST", "v1/workloads/{id}/samples", Access::kOperate, body, one([&ctx](const HttpRequest& r, const std::string& id) { return PushSamples(ctx, r, id); })});
+  router.Add({"POST", "v1/workloads/{id}/failover", Access::kOperate, body, one([&ctx](const HttpRequest& r, const std::string& id) { return Failover(ctx, r, id); })});
+  router.Add({"DELETE", "v1/workloads/{id}", Access::kOperate, body, one([&ctx](const HttpRequest&, const std::string& id) {
+    Status s = ctx.workloads.Delete(id);
     if (!s.ok()) return ProblemResponse(s);
     HttpResponse resp;
     resp.status = 204;
     resp.content_type.clear();
     return resp;
-  }});
+  })});
 }
 
 }  // namespace icb

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/auth/tenant_space.h"
 #include "broker/core/ids.h"
 #include "broker/core/paging.h"
 #include "broker/core/time.h"
@@ -121,8 +122,8 @@ std::shared_ptr<const RankTable> CatalogSnapshot::RankTableAt(TimePoint t) const
 
 namespace {
 
+// The id in the URL against the document's own.
 Status CheckPathId(std::string_view path_id, const json& doc) {
-  if (!IsValidId(path_id)) return NotFound("no such id: " + std::string(path_id));
   if (doc.is_object() && doc.contains("id") && doc["id"].is_string() && doc["id"].get<std::string>() != path_id) {
     return InvalidArgument("id mismatch", {{"/id", "id \"" + doc["id"].get<std::string>() + "\" differs from \"" + std::string(path_id) + "\" in the URL"}});
   }
@@ -172,12 +173,15 @@ struct CollectionSpec {
   // The ids in byte order, written with the documents: a page reads the
   // ids it shows, not every id (10,000 workloads: p99 19 ms a page).
   std::string_view index_key;
+  // Kept per tenant (tenant_space.h): profiles and workloads. Providers are
+  // one catalog every tenant shares.
+  bool tenanted;
 };
 
 const CollectionSpec& Spec(Collection c) {
-  static const CollectionSpec kProviders{kProvidersKey, "provider.json", "provider", true, kCatalogVersionKey, "icb:providers:ids"};
-  static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", true, kCatalogVersionKey, "icb:profiles:ids"};
-  static const CollectionSpec kWorkloads{kWorkloadsKey, "workload.json", "workload", false, kWorkloadsVersionKey, "icb:workloads:ids"};
+  static const CollectionSpec kProviders{kProvidersKey, "provider.json", "provider", true, kCatalogVersionKey, "icb:providers:ids", false};
+  static const CollectionSpec kProfiles{kProfilesKey, "profile.json", "profile", true, kCatalogVersionKey, "icb:profiles:ids", true};
+  static const CollectionSpec kWorkloads{kWorkloadsKey, "workload.json", "workload", false, kWorkloadsVersionKey, "icb:workloads:ids", true};
   switch (c) {
     case Collection::kProviders: return kProviders;
     case Collection::kProfiles: return kProfiles;
@@ -186,18 +190,44 @@ const CollectionSpec& Spec(Collection c) {
   return kProviders;
 }
 
+// The local id of a stored one ("web" of "acme~web") when it is a valid id
+// of a space the collection has (providers: the default one only), else
+// nullopt: nothing is stored under it.
+std::optional<std::string_view> LocalIdOf(const CollectionSpec& spec, std::string_view id) {
+  const TenantSpace space = TenantSpace::Of(id);
+  if (!space.is_default() && (!spec.tenanted || space.is_broker())) return std::nullopt;
+  std::string_view local = id.substr(space.prefix().size());
+  if (!IsValidId(local)) return std::nullopt;
+  return local;
+}
+
 }  // namespace
+
+Status NoDocument(Collection c, std::string_view id) { return NotFound("no " + std::string(Spec(c).noun) + " " + std::string(id)); }
+
+json ScopeDocument(Collection c, const TenantSpace& space, json doc) {
+  if (!doc.is_object() || space.is_default()) return doc;
+  if (doc.contains("id") && doc["id"].is_string()) doc["id"] = space.Scoped(doc["id"].get<std::string>());
+  if (c == Collection::kWorkloads && doc.contains("profile_id") && doc["profile_id"].is_string())
+    doc["profile_id"] = space.Scoped(doc["profile_id"].get<std::string>());
+  return doc;
+}
 
 Result<PutResult> Catalog::Put(Collection c, std::string_view id, const json& doc) {
   const CollectionSpec& spec = Spec(c);
-  ICB_RETURN_IF_ERROR(CheckPathId(id, doc));
+  const std::optional<std::string_view> local = LocalIdOf(spec, id);
+  if (!local) return NoDocument(c, id);
+  const TenantSpace space = TenantSpace::Of(id);
+  // Checked as the tenant wrote it, stored with its ids scoped.
+  ICB_RETURN_IF_ERROR(CheckPathId(*local, doc));
   json stored = doc;
-  if (stored.is_object() && !stored.contains("id")) stored["id"] = std::string(id);
+  if (stored.is_object() && !stored.contains("id")) stored["id"] = std::string(*local);
   ICB_RETURN_IF_ERROR(CheckDocument(*schemas_, spec.schema, stored));
   if (c == Collection::kProviders && options_.check_provider) ICB_RETURN_IF_ERROR(options_.check_provider(stored));
+  stored = ScopeDocument(c, space, std::move(stored));
   std::string text = stored.dump();
   WriteBatch batch;
-  batch.HashSet(std::string(spec.key), std::string(id), text).Incr(std::string(spec.version_key)).IndexAdd(std::string(spec.index_key), std::string(id));
+  batch.HashSet(std::string(spec.key), std::string(id), text).Incr(std::string(spec.version_key)).IndexAdd(space.IndexKey(spec.index_key), std::string(id));
   if (spec.in_snapshot) batch.HashSet(std::string(kCatalogStampsKey), StampField(c, id), NewStamp());
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   if (spec.in_snapshot) MarkWritten();
@@ -206,22 +236,23 @@ Result<PutResult> Catalog::Put(Collection c, std::string_view id, const json& do
 
 Result<std::string> Catalog::Get(Collection c, std::string_view id) {
   const CollectionSpec& spec = Spec(c);
-  auto not_found = [&] { return NotFound("no " + std::string(spec.noun) + " " + std::string(id)); };
-  if (!IsValidId(id)) return not_found();
+  if (!LocalIdOf(spec, id)) return NoDocument(c, id);
   ICB_ASSIGN_OR_RETURN(auto v, store_.HashGet(spec.key, id));
-  if (!v) return not_found();
+  if (!v) return NoDocument(c, id);
   return *v;
 }
 
 Status Catalog::Delete(Collection c, std::string_view id) {
   const CollectionSpec& spec = Spec(c);
-  if (!IsValidId(id)) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
+  if (!LocalIdOf(spec, id)) return NoDocument(c, id);
   WriteBatch batch;
-  batch.HashDelete(std::string(spec.key), std::string(id)).Incr(std::string(spec.version_key)).IndexRemove(std::string(spec.index_key), std::string(id));
+  batch.HashDelete(std::string(spec.key), std::string(id))
+      .Incr(std::string(spec.version_key))
+      .IndexRemove(TenantSpace::Of(id).IndexKey(spec.index_key), std::string(id));
   if (spec.in_snapshot) batch.HashDelete(std::string(kCatalogStampsKey), StampField(c, id));
   ICB_ASSIGN_OR_RETURN(auto results, store_.Apply(batch));
   if (spec.in_snapshot) MarkWritten();
-  if (results[0] == 0) return NotFound("no " + std::string(spec.noun) + " " + std::string(id));
+  if (results[0] == 0) return NoDocument(c, id);
   return Status::Ok();
 }
 
@@ -235,9 +266,10 @@ Result<std::vector<std::string>> Catalog::List(Collection c) {
   return out;
 }
 
-Result<Catalog::Page> Catalog::ListPage(Collection c, std::string_view after, size_t limit) {
+Result<Catalog::Page> Catalog::ListPage(Collection c, std::string_view after, size_t limit, const TenantSpace& space) {
   const CollectionSpec& spec = Spec(c);
-  ICB_ASSIGN_OR_RETURN(auto ids, store_.IndexRange(spec.index_key, after, limit + 1));
+  const std::string from = after.empty() ? std::string() : space.Scoped(after);
+  ICB_ASSIGN_OR_RETURN(auto ids, store_.IndexRange(space.IndexKey(spec.index_key), from, limit + 1));
   IdPage ids_page = PageOfOneMore(std::move(ids), limit);
   Page page{{}, std::move(ids_page.next)};
   ICB_ASSIGN_OR_RETURN(auto texts, store_.HashGetMany(spec.key, ids_page.ids));
@@ -254,7 +286,7 @@ Status Catalog::IndexStored() {
     const CollectionSpec& spec = Spec(c);
     ICB_ASSIGN_OR_RETURN(auto ids, store_.HashKeys(spec.key));
     WriteBatch batch;
-    for (auto& id : ids) batch.IndexAdd(std::string(spec.index_key), std::move(id));
+    for (auto& id : ids) batch.IndexAdd(TenantSpace::Of(id).IndexKey(spec.index_key), std::move(id));
     if (!batch.ops().empty()) ICB_RETURN_IF_ERROR(store_.Apply(batch).status());
   }
   WriteBatch done;

@@ -15,6 +15,7 @@
 #include <boost/iterator/indirect_iterator.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include "broker/auth/tenant_space.h"
 #include "broker/core/clock.h"
 #include "broker/core/status.h"
 #include "broker/model/documents.h"
@@ -134,6 +135,13 @@ struct PutResult {
 // Documents kept by id (PUT replaces; GET one; GET all by id).
 enum class Collection { kProviders, kProfiles, kWorkloads };
 
+// A tenant's document as it is stored: its id, and the ids it names of the
+// tenant's other objects (a workload's profile_id), in the tenant's space.
+nlohmann::json ScopeDocument(Collection c, const TenantSpace& space, nlohmann::json doc);
+// The answer for an id nothing is stored under ("no workload X", 404): also
+// the API's for an id another tenant's form, so both read the same.
+Status NoDocument(Collection c, std::string_view id);
+
 // How often Snapshot() asks the store whether another replica changed the
 // catalog. Zero (the default) asks on every call; a serving broker asks at
 // most every `refresh_interval` of `clock`, so a rank request costs no store
@@ -151,7 +159,10 @@ class Catalog {
  public:
   Catalog(Store& store, std::shared_ptr<const SchemaSet> schemas, CatalogOptions options = {});
 
-  // The id in the URL wins: a document without "id" gets it; a different one is 400 at /id.
+  // The id in the URL wins: a document without "id" gets it; a different one
+  // is 400 at /id. Profiles and workloads take a tenant's stored id
+  // ("acme~web", tenant_space.h): the document is checked as the tenant
+  // wrote it and stored with its ids scoped (ScopeDocument).
   Result<PutResult> Put(Collection c, std::string_view id, const nlohmann::json& doc);
   Result<std::string> Get(Collection c, std::string_view id);
   Result<std::vector<std::string>> List(Collection c);  // JSON texts, ascending id
@@ -165,7 +176,9 @@ class Catalog {
     std::vector<std::string> documents;  // JSON texts, ascending id
     std::optional<std::string> next;     // the cursor of the following page
   };
-  Result<Page> ListPage(Collection c, std::string_view after, size_t limit);
+  // `space`: whose (profiles and workloads are kept per tenant); `after` is
+  // an id in it.
+  Result<Page> ListPage(Collection c, std::string_view after, size_t limit, const TenantSpace& space = TenantSpace::Default());
   // Lists the documents a store holds from before pages read an index of
   // ids (once per store; later writes keep the index). A document deleted
   // by another broker while this runs may stay listed in the index: pages

@@ -293,7 +293,7 @@ int RunRank(const RankSettings& s) {
   if (s.top_k > 0) request["top_k"] = s.top_k;
   TimePoint now = s.at.empty() ? SystemClock().Now() : *ParseRfc3339(s.at);
   // No samples offline: measured evidence marks every provider.
-  auto out = RankRequestToJson(b.catalog, b.policies, request, now, &b.qos);
+  auto out = RankRequestToJson(b.catalog, b.policies, request, TenantSpace::Default(), now, &b.qos);
   if (!out.ok()) {
     PrintStatus("icbroker rank: ", out.status());
     return 1;
@@ -341,7 +341,7 @@ int RunCompare(const CompareSettings& s) {
   if (!s.providers.empty()) request["providers"] = s.providers;
   if (!s.format.empty()) request["format"] = s.format;
   if (!s.at.empty()) request["at"] = s.at;
-  auto out = CompareRequestTo(b.catalog, b.policies, request, SystemClock().Now(), &b.qos);
+  auto out = CompareRequestTo(b.catalog, b.policies, request, TenantSpace::Default(), SystemClock().Now(), &b.qos);
   if (!out.ok()) {
     PrintStatus("icbroker compare: ", out.status());
     return 1;

@@ -57,11 +57,11 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
     if (scheduler_) scheduler_->Wake(kRunnerTask);
   };
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock, std::move(runner));
-  replicator_ = std::make_unique<Replicator>(deps_, workloads_, *runner_, [this](const std::string& kind) { return NewOperationId(kind); });
+  replicator_ = std::make_unique<Replicator>(deps_, workloads_, *runner_, [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); });
   retirer_ = std::make_unique<SourceRetirer>(deps_, *runner_);
   if (options_.load_policy) {
     burst_ = std::make_unique<BurstController>(
-        deps_, workloads_, *runner_, *options_.load_policy, [this](const std::string& kind) { return NewOperationId(kind); },
+        deps_, workloads_, *runner_, *options_.load_policy, [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); },
         [this] {
           if (scheduler_) scheduler_->Wake(kRunnerTask);
         });
@@ -107,7 +107,7 @@ void Orchestrator::Nudge() {
   scheduler_->Wake(kRunnerTask);
 }
 
-std::string Orchestrator::NewOperationId(const std::string& kind) {
+std::string Orchestrator::NewOperationId(const std::string& kind, const TenantSpace& space) {
   // Unique across brokers and restarts: time, a random part, a counter.
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   uint64_t n;
@@ -119,7 +119,7 @@ std::string Orchestrator::NewOperationId(const std::string& kind) {
   char buf[96];
   std::snprintf(buf, sizeof buf, "%s-%llx-%06llx%llx", kind.c_str(), static_cast<unsigned long long>(ms),
                 static_cast<unsigned long long>(rng() & 0xffffff), static_cast<unsigned long long>(n));
-  return buf;
+  return space.prefix() + buf;
 }
 
 Status Orchestrator::Reconcile() {
@@ -175,7 +175,7 @@ Status Orchestrator::Reconcile() {
     }
     ICB_ASSIGN_OR_RETURN(auto steps, runner_->StepsOf("place"));
     Operation op;
-    op.id = NewOperationId("place");
+    op.id = NewOperationId("place", TenantSpace::Of(id));
     op.kind = "place";
     op.workload = id;
     op.target = s.placement;
@@ -235,7 +235,7 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
     }
     ICB_ASSIGN_OR_RETURN(auto steps, runner_->StepsOf("failover"));
     Operation op;
-    op.id = NewOperationId("failover");
+    op.id = NewOperationId("failover", TenantSpace::Of(workload));
     op.kind = "failover";
     op.workload = workload;
     op.source = status->placement;
@@ -294,7 +294,8 @@ Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& 
   if (free.empty()) return busy;
   ICB_ASSIGN_OR_RETURN(auto steps, runner_->StepsOf("recovery"));
   Operation op;
-  op.id = NewOperationId("recovery");
+  // Across tenants: the broker's own (its children are each tenant's).
+  op.id = NewOperationId("recovery", TenantSpace::Broker());
   op.kind = "recovery";
   op.workloads = free;
   op.source = provider;
@@ -309,7 +310,7 @@ Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& 
 Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) {
   const bool for_workload = !request.workload.empty();
   const std::string scoped_key =
-      request.idempotency_key.empty() ? "" : (for_workload ? "migration/" + request.workload + "/" : "migration//") + request.idempotency_key;
+      request.idempotency_key.empty() ? "" : (for_workload ? "migration/" + request.workload + "/" : "migration//" + request.space.prefix()) + request.idempotency_key;
   ICB_ASSIGN_OR_RETURN(auto again, StartedWith(scoped_key));
   if (again) return std::move(*again);
   ICB_ASSIGN_OR_RETURN(auto snapshot, deps_.catalog.Snapshot());
@@ -322,7 +323,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
   };
   for (int attempt = 0; attempt < 2; ++attempt) {
     Operation op;
-    op.id = NewOperationId("migration");
+    op.id = NewOperationId("migration", for_workload ? TenantSpace::Of(request.workload) : request.space);
     op.kind = "migration";
     op.idempotency_key = scoped_key;
     op.created_at = op.updated_at = deps_.clock.Now();
@@ -391,7 +392,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
 Result<Operation> Orchestrator::Cancel(const std::string& id) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     ICB_ASSIGN_OR_RETURN(auto op, runner_->operations().Get(id));
-    if (!op) return NotFound("no operation " + id);
+    if (!op) return NoOperation(id);
     if (Finished(op->state)) {
       return Conflict("operation " + id + " has ended", "it is " + std::string(OperationStateName(op->state)) + "; nothing to cancel");
     }

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/auth/tenant_space.h"
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/data/data_mover.h"
 #include "broker/orchestrator/engine/runner.h"
@@ -53,6 +54,8 @@ struct MigrationRequest {
   std::string idempotency_key;
   std::optional<double> retention_s;  // a workload's move: how long its source's copy is kept (none: until confirmed)
   std::string actor = {};             // AuditEvent::actor
+  // Whose a copy between providers is (a workload's move is its workload's).
+  TenantSpace space = TenantSpace::Default();
 };
 
 class Orchestrator final : public RecoveryStarter {
@@ -110,7 +113,9 @@ class Orchestrator final : public RecoveryStarter {
   WorkloadCache& workloads() { return workloads_; }
 
  private:
-  std::string NewOperationId(const std::string& kind);
+  // Unique, in `space` (tenant_space.h): a workload's operations are in its
+  // tenant's space.
+  std::string NewOperationId(const std::string& kind, const TenantSpace& space);
   // The operation an idempotency key (scoped to its route) started; none for an empty key.
   Result<std::optional<Operation>> StartedWith(const std::string& scoped_key);
   // Stores a new operation that claims what `along` writes; after a lost

@@ -144,7 +144,7 @@ void BM_RankRequestJson(benchmark::State& state) {
   RankRequestFixture f;
   for (auto _ : state) {
     auto request = ParseJson(f.body);
-    benchmark::DoNotOptimize(RankRequestToJson(f.catalog, f.policies, *request, f.now));
+    benchmark::DoNotOptimize(RankRequestToJson(f.catalog, f.policies, *request, TenantSpace::Default(), f.now));
   }
 }
 BENCHMARK(BM_RankRequestJson)->Unit(benchmark::kMicrosecond);
@@ -152,7 +152,7 @@ BENCHMARK(BM_RankRequestJson)->Unit(benchmark::kMicrosecond);
 // What gzip adds to that answer for clients that accept it.
 void BM_GzipRankAnswer(benchmark::State& state) {
   RankRequestFixture f;
-  std::string answer = *RankRequestToJson(f.catalog, f.policies, *ParseJson(f.body), f.now);
+  std::string answer = *RankRequestToJson(f.catalog, f.policies, *ParseJson(f.body), TenantSpace::Default(), f.now);
   size_t packed = 0;
   for (auto _ : state) {
     auto out = Gzip(answer);

@@ -42,7 +42,7 @@ TEST_F(AuthTest, ABrokerAsksForKeysMadeAndRevokedWithTheCommandWhileItServes) {
   EXPECT_EQ(refused.status, 401);
   EXPECT_EQ(refused.headers["www-authenticate"], "Bearer realm=\"icbroker\"");
 
-  auto [code, out] = Keys("create --tenant acme --role reader --name procurement");
+  auto [code, out] = Keys("create --tenant default --role reader --name procurement");
   ASSERT_EQ(code, 0) << out;
   const json reader = json::parse(out);
   const std::string secret = reader["secret"];

@@ -301,7 +301,7 @@ class OrchestrationTest : public ::testing::Test {
   std::vector<Operation> Ops(const std::string& kind) {
     OperationStore ops(*store_);
     std::vector<Operation> out;
-    const auto page = ops.Page("", 100000);  // named: a loop over a temporary's member would dangle
+    const auto page = ops.Page(Scope(TenantSpace::Default(), true), "", 100000);  // named: a loop over a temporary's member would dangle
     for (const auto& id : page->ids) {
       auto op = **ops.Get(id);
       if (op.kind == kind) out.push_back(op);

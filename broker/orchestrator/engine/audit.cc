@@ -28,9 +28,15 @@ std::vector<std::string> PairIndexesOf(const AuditEvent& e) {
   return out;
 }
 
+// A tenant's events are listed under its space, so its trail is read
+// without the others'; the default space's are the whole log less the
+// others' (events from before tenants are in it).
+std::string SpaceIndex(const TenantSpace& space) { return space.is_default() ? std::string() : "s:" + space.prefix(); }
+
 // The index names an event is listed under.
 std::vector<std::string> IndexesOf(const AuditEvent& e) {
   std::vector<std::string> out = {"k:" + e.kind};
+  if (std::string s = SpaceIndex(SpaceOf(e)); !s.empty()) out.push_back(std::move(s));
   if (!e.workload.empty()) out.push_back("w:" + e.workload);
   if (!e.operation.empty()) out.push_back("o:" + e.operation);
   if (!e.provider.empty()) out.push_back("p:" + e.provider);
@@ -49,6 +55,7 @@ std::pair<std::string, int> IndexFor(const AuditFilter& f, bool pairs_indexed) {
   if (!f.workload.empty()) return {"w:" + f.workload, 1};
   if (!f.provider.empty()) return {"p:" + f.provider, 1};
   if (!f.kind.empty()) return {"k:" + f.kind, 1};
+  if (f.spaces.size() == 1) return {SpaceIndex(f.spaces.front()), 0};
   return {"", 0};
 }
 
@@ -59,6 +66,7 @@ bool Matches(const AuditFilter& f, const AuditEvent& e) {
   if (!f.kind.empty() && e.kind != f.kind) return false;
   if (f.from && e.at < *f.from) return false;
   if (f.to && !(e.at < *f.to)) return false;
+  if (!f.spaces.empty() && std::find(f.spaces.begin(), f.spaces.end(), SpaceOf(e)) == f.spaces.end()) return false;
   return true;
 }
 
@@ -86,6 +94,12 @@ Result<AuditEvent> FromLine(std::string_view line) {
 }
 
 }  // namespace
+
+TenantSpace SpaceOf(const AuditEvent& e) {
+  if (!e.operation.empty()) return TenantSpace::Of(e.operation);
+  if (!e.workload.empty()) return TenantSpace::Of(e.workload);
+  return TenantSpace::Broker();
+}
 
 AuditEvent MakeEvent(std::string id, std::string kind, TimePoint at, EventSubject about, std::string summary, json inputs) {
   AuditEvent e;
@@ -152,7 +166,7 @@ Result<AuditPage> AuditLog::Query(const AuditFilter& filter) {
   const auto [index, covered] = IndexFor(filter, pairs_indexed);
   // When the index is the whole filter (no other field, no `to`), every
   // record it lists matches: read just the page.
-  const bool exact = covered == fields && !filter.to;
+  const bool exact = covered == fields && !filter.to && (filter.spaces.empty() || (!index.empty() && index == SpaceIndex(filter.spaces.front())));
   // Each field filter as AuditEventToJson writes it ("kind":"decision").
   std::vector<std::string> needles;
   for (auto [name, value] : {std::pair{"workload", &filter.workload}, std::pair{"operation", &filter.operation},

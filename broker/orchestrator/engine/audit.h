@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/auth/tenant_space.h"
 #include "broker/core/clock.h"
 #include "broker/core/status.h"
 #include "broker/store/store.h"
@@ -55,8 +56,14 @@ nlohmann::json AuditEventToJson(const AuditEvent& e);
 // The append that records `events` (kept once per id) in a compare-and-set.
 AppendGroup AuditAppend(const std::vector<AuditEvent>& events);
 
+// Whose an event is (tenant_space.h): its operation's tenant's, else its
+// workload's; the broker's own when it concerns neither (a provider's
+// outage, a key).
+TenantSpace SpaceOf(const AuditEvent& e);
+
 struct AuditFilter {
   std::string workload, operation, provider, kind;  // empty: any
+  std::vector<TenantSpace> spaces;                   // empty: any
   std::optional<TimePoint> from, to;                 // from <= at < to
   long long after = 0;                               // the cursor: events recorded after this one
   size_t limit = 100;

@@ -21,6 +21,10 @@ const std::string kUnfinishedKey = "icb:operations:unfinished";
 std::string RecordKey(std::string_view id) { return "icb:operation:" + std::string(id); }
 std::string WorkloadKey(std::string_view w) { return "icb:operations:workload:" + std::string(w); }
 std::string IdempotencyKey(std::string_view k) { return "icb:operations:key:" + std::string(k); }
+// The sorted index that lists an operation: its space's (tenant_space.h);
+// the default tenant's is the one kept before tenants, where older
+// operations are.
+std::string IdsKeyOf(const TenantSpace& space) { return space.IndexKey(kIdsKey); }
 
 // The workloads an operation concerns, for the per-workload index.
 std::vector<std::string> Concerned(const Operation& op) {
@@ -119,9 +123,11 @@ Result<Operation> OperationFromJson(const json& doc) {
   }
 }
 
+Status NoOperation(std::string_view id) { return NotFound("no operation " + std::string(id)); }
+
 Status OperationStore::Create(Operation& op, const Fence* fence, const Along& along) {
   CasWrite w{RecordKey(op.id), 0, OperationToJson(op).dump(), {}, {}};
-  w.index_add.emplace_back(kIdsKey, op.id);
+  w.index_add.emplace_back(IdsKeyOf(TenantSpace::Of(op.id)), op.id);
   if (!Finished(op.state)) w.set_add.emplace_back(kUnfinishedKey, op.id);
   for (const auto& workload : Concerned(op)) w.set_add.emplace_back(WorkloadKey(workload), op.id);
   std::vector<CasWrite> writes = {std::move(w)};
@@ -168,8 +174,18 @@ Result<std::optional<std::string>> OperationStore::FindByKey(std::string_view ke
   return std::optional<std::string>(record->value);
 }
 
-Result<IdPage> OperationStore::Page(std::string_view after, size_t limit) {
-  ICB_ASSIGN_OR_RETURN(auto ids, store_.IndexRange(kIdsKey, after, limit + 1));
+Result<IdPage> OperationStore::Page(const Scope& scope, std::string_view after, size_t limit) {
+  // The broker's ids start with '~', after every tenant's: its index
+  // follows the caller's own.
+  const bool in_broker = !after.empty() && TenantSpace::Of(after).is_broker();
+  std::vector<std::string> ids;
+  if (!in_broker) {
+    ICB_ASSIGN_OR_RETURN(ids, store_.IndexRange(IdsKeyOf(scope.own()), after, limit + 1));
+  }
+  if (ids.size() < limit + 1 && scope.sees_broker() && !scope.own().is_broker()) {
+    ICB_ASSIGN_OR_RETURN(auto more, store_.IndexRange(IdsKeyOf(TenantSpace::Broker()), in_broker ? after : "", limit + 1 - ids.size()));
+    ids.insert(ids.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
   return PageOfOneMore(std::move(ids), limit);
 }
 

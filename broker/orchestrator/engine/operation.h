@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/auth/tenant_space.h"
 #include "broker/core/clock.h"
 #include "broker/core/paging.h"
 #include "broker/core/status.h"
@@ -73,6 +74,9 @@ struct Along {
 };
 
 nlohmann::json OperationToJson(const Operation& op);
+// The answer for an operation id nothing is stored under (404): also the
+// API's for an id in another tenant's form, so both read the same.
+Status NoOperation(std::string_view id);
 Result<Operation> OperationFromJson(const nlohmann::json& doc);
 
 // Operations in the store: a record per operation and the indexes that list
@@ -93,9 +97,10 @@ class OperationStore {
   Result<std::vector<std::optional<Operation>>> GetMany(const std::vector<std::string>& ids);
   // The operation an idempotency key started, if any.
   Result<std::optional<std::string>> FindByKey(std::string_view idempotency_key);
-  // Up to `limit` operation ids after `after` ("": from the first), in id
-  // order, from a sorted index: a page reads only its ids.
-  Result<IdPage> Page(std::string_view after, size_t limit);
+  // Up to `limit` ids of operations `scope` sees after `after` ("": from
+  // the first), in id order, from sorted indexes (one per space): a page
+  // reads only its ids.
+  Result<IdPage> Page(const Scope& scope, std::string_view after, size_t limit);
   // Lists operations a store holds from before the sorted index in it
   // (once per store; later operations are indexed as they are created).
   Status IndexStored();

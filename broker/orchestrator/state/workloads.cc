@@ -125,10 +125,12 @@ Result<PutResult> WorkloadCatalog::Put(std::string_view id, json doc) {
     for (const char* field : kWorkloadReadOnly) doc.erase(field);
   // Schema and typed form first (the catalog's door), so the references are
   // read from a document known to be well formed.
+  // As the tenant wrote it (its own ids), then in its space (tenant_space.h).
+  const TenantSpace space = TenantSpace::Of(id);
   json probe = doc;
-  if (probe.is_object() && !probe.contains("id")) probe["id"] = std::string(id);
+  if (probe.is_object() && !probe.contains("id")) probe["id"] = std::string(id.substr(space.prefix().size()));
   ICB_RETURN_IF_ERROR(CheckDocument(catalog_.schemas(), "workload.json", probe));
-  ICB_ASSIGN_OR_RETURN(Workload w, WorkloadFromJson(probe));
+  ICB_ASSIGN_OR_RETURN(Workload w, WorkloadFromJson(ScopeDocument(Collection::kWorkloads, space, std::move(probe))));
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
   ICB_RETURN_IF_ERROR(CheckWorkloadReferences(*snapshot, w));
   ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
@@ -180,8 +182,8 @@ Result<std::vector<std::string>> WorkloadCatalog::List() {
   return WithStatuses(std::move(texts));
 }
 
-Result<Catalog::Page> WorkloadCatalog::ListPage(std::string_view after, size_t limit) {
-  ICB_ASSIGN_OR_RETURN(Catalog::Page page, catalog_.ListPage(Collection::kWorkloads, after, limit));
+Result<Catalog::Page> WorkloadCatalog::ListPage(std::string_view after, size_t limit, const TenantSpace& space) {
+  ICB_ASSIGN_OR_RETURN(Catalog::Page page, catalog_.ListPage(Collection::kWorkloads, after, limit, space));
   ICB_ASSIGN_OR_RETURN(page.documents, WithStatuses(std::move(page.documents)));
   return page;
 }

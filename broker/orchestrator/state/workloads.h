@@ -63,8 +63,8 @@ class WorkloadCatalog {
   // The document with the broker's fields from its status (JSON text).
   Result<std::string> Get(std::string_view id);
   Result<std::vector<std::string>> List();
-  // A page of them by cursor (Catalog::ListPage), each with its status.
-  Result<Catalog::Page> ListPage(std::string_view after, size_t limit);
+  // A page of one tenant's by cursor (Catalog::ListPage), each with its status.
+  Result<Catalog::Page> ListPage(std::string_view after, size_t limit, const TenantSpace& space);
   // FailedPrecondition (409) while an operation runs for it. What runs at
   // providers is left as it is (documented): deleting forgets the workload.
   Status Delete(std::string_view id);

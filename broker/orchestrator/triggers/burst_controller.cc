@@ -173,7 +173,7 @@ Status BurstController::StartOperation(const std::string& kind, const Workload& 
   ICB_ASSIGN_OR_RETURN(auto steps, runner_.StepsOf(kind));
   const TimePoint now = d_.clock.Now();
   Operation op;
-  op.id = new_id_(kind);
+  op.id = new_id_(kind, w.id);
   op.kind = kind;
   op.workload = w.id;
   op.steps = std::move(steps);

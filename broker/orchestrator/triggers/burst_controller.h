@@ -28,7 +28,8 @@ namespace icb {
 
 class BurstController {
  public:
-  using NewId = std::function<std::string(const std::string& kind)>;
+  // A new operation's id, in the space of the workload it is for.
+  using NewId = std::function<std::string(const std::string& kind, const std::string& workload)>;
   // `started`: an operation was created (wake the runner).
   BurstController(const WorkloadKindDeps& deps, WorkloadCache& workloads, OperationRunner& runner, const LoadTriggerPolicy& policy, NewId new_id,
                   std::function<void()> started);

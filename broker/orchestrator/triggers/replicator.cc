@@ -69,7 +69,7 @@ Result<size_t> Replicator::Pass() {
     const std::string target = TargetFor(*w, status->placement);
     if (target.empty()) continue;
     Operation op;
-    op.id = new_id_("replication");
+    op.id = new_id_("replication", w->id);
     op.kind = "replication";
     op.workload = w->id;
     op.source = status->placement;

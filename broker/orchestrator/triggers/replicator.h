@@ -27,7 +27,8 @@ namespace icb {
 // for the scheduler (every second).
 class Replicator {
  public:
-  using NewId = std::function<std::string(const std::string& kind)>;
+  // A new operation's id, in the space of the workload it is for.
+  using NewId = std::function<std::string(const std::string& kind, const std::string& workload)>;
   Replicator(const WorkloadKindDeps& deps, WorkloadCache& workloads, OperationRunner& runner, NewId new_id)
       : d_(deps), workloads_(workloads), runner_(runner), new_id_(std::move(new_id)) {}
   // Returns how many replications it started.

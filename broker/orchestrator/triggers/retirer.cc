@@ -17,7 +17,7 @@ Status Conflict(std::string message) { return Status(StatusCode::kFailedPrecondi
 
 Result<RetainedSource> SourceRetirer::Confirm(const std::string& operation) {
   ICB_ASSIGN_OR_RETURN(auto op, runner_.operations().Get(operation));
-  if (!op) return NotFound("no operation " + operation);
+  if (!op) return NoOperation(operation);
   if (op->kind != "migration" || op->workload.empty()) return Conflict("operation " + operation + " is not a workload's move; nothing is retained");
   ICB_ASSIGN_OR_RETURN(auto found, GetRetained(d_.store, operation));
   if (!found) {

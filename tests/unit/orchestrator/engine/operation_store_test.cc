@@ -60,7 +60,7 @@ TEST(OperationStore, RoundTripsAndKeepsItsIndexesWithEachWrite) {
   read.state = OperationState::kSucceeded;
   ASSERT_TRUE(ops.Update(read, &fence).ok());
   EXPECT_TRUE(ops.Unfinished()->empty());
-  EXPECT_EQ(ops.Page("", 10)->ids, std::vector<std::string>{"op-1"});
+  EXPECT_EQ(ops.Page(Scope(TenantSpace::Default(), true), "", 10)->ids, std::vector<std::string>{"op-1"});
   EXPECT_FALSE(ops.Get("op-2")->has_value());
 }
 
@@ -78,19 +78,19 @@ TEST(OperationStore, PagesReadTheSortedIndexAndOperationsFromBeforeItAreIndexedO
   WriteBatch older;  // as an older broker listed them
   older.SetAdd("icb:operations", "op-0").SetAdd("icb:operations", "op-1");
   ASSERT_TRUE(store->Apply(older).ok());
-  auto page = ops.Page("", 2);
+  auto page = ops.Page(Scope(TenantSpace::Default(), true), "", 2);
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->ids, (std::vector<std::string>{"op-1", "op-2"}));
   EXPECT_EQ(page->next, "op-2");
-  page = ops.Page("op-2", 2);
+  page = ops.Page(Scope(TenantSpace::Default(), true), "op-2", 2);
   EXPECT_EQ(page->ids, std::vector<std::string>{"op-3"});
   EXPECT_FALSE(page->next.has_value());
   ASSERT_TRUE(ops.IndexStored().ok());
-  EXPECT_EQ(ops.Page("", 10)->ids, (std::vector<std::string>{"op-0", "op-1", "op-2", "op-3"}));
+  EXPECT_EQ(ops.Page(Scope(TenantSpace::Default(), true), "", 10)->ids, (std::vector<std::string>{"op-0", "op-1", "op-2", "op-3"}));
   EXPECT_EQ(*store->Exists({"icb:operations"}), std::vector<bool>{false});  // the old set is gone
   ASSERT_TRUE(store->Apply(std::move(WriteBatch().SetAdd("icb:operations", "op-9"))).ok());
   ASSERT_TRUE(ops.IndexStored().ok());  // once per store
-  EXPECT_EQ(ops.Page("op-3", 10)->ids, std::vector<std::string>{});
+  EXPECT_EQ(ops.Page(Scope(TenantSpace::Default(), true), "op-3", 10)->ids, std::vector<std::string>{});
 }
 
 TEST(OperationStore, ALostRaceAndAStaleEpochChangeNothing) {

@@ -104,7 +104,7 @@ TEST_F(MigrationTest, RefusesUnknownProvidersAndOverlappingPrefixesAtTheirPointe
   EXPECT_EQ(no_storage.status().errors().at(0).pointer, "/target/provider");
   auto overlap = o->StartMigration({"sim-a", "a/", "sim-a", "a/b/", "", "", "", std::nullopt});
   EXPECT_EQ(overlap.status().errors().at(0).pointer, "/target/prefix");
-  EXPECT_TRUE(OperationStore(*store_).Page("", 10)->ids.empty());  // refused: nothing changed
+  EXPECT_TRUE(OperationStore(*store_).Page(Scope(TenantSpace::Default(), true), "", 10)->ids.empty());  // refused: nothing changed
 }
 
 TEST_F(MigrationTest, AWorkloadsPlannedMoveCopiesItsDataThenCutsOverAndKeepsTheSource) {
@@ -253,7 +253,7 @@ TEST_F(MigrationApiTest, StartsOnceRefusesAtPointersAndShowsProgress) {
   EXPECT_EQ(Call("POST", "/v1/migrations", R"({"source": {"provider": "sim-a"}})").status, 400);
   EXPECT_EQ(Call("POST", "/v1/migrations", R"({"source": {"provider": "sim-a"}, "target": {"provider": "lab-dns"}})").status, 400);
   EXPECT_EQ(Call("POST", "/v1/workloads/nope/migrations", R"({"to": "sim-b"})").status, 404);
-  EXPECT_TRUE(OperationStore(*store_).Page("", 10)->ids.empty());
+  EXPECT_TRUE(OperationStore(*store_).Page(Scope(TenantSpace::Default(), true), "", 10)->ids.empty());
   const std::string body = R"({"source": {"provider": "sim-a", "prefix": "web/"}, "target": {"provider": "sim-b", "prefix": "web/"}})";
   auto started = Call("POST", "/v1/migrations", body, {{"idempotency-key", "move-web"}});
   ASSERT_EQ(started.status, 202) << started.body;

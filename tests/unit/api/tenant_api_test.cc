@@ -1,0 +1,237 @@
+// Tenants on the HTTP API: the same id in two tenants names two things, and
+// nothing of one tenant's is seen, named or changed by another, also not
+// through a 404's wording, an Idempotency-Key, an event filter or a list.
+#include <gtest/gtest.h>
+
+#include "broker/auth/key_store.h"
+#include "tests/support/orchestrator_fakes.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::WorkloadDoc;
+
+class TenantApiTest : public testing::ApiOn<testing::OrchestrationTest> {
+ protected:
+  TenantApiTest() : keys_(*store_, clock_) {
+    api_.RequireKeys();
+    for (const char* tenant : {"acme", "bee"}) {
+      operators_[tenant] = Key(tenant, Role::kOperator);
+      readers_[tenant] = Key(tenant, Role::kReader);
+    }
+  }
+  std::string Key(const std::string& tenant, Role role) {
+    auto made = keys_.Create(tenant, role, "");
+    EXPECT_TRUE(made.ok());
+    return made.ok() ? made->secret : "";
+  }
+  HttpResponse As(const std::string& key, const std::string& method, const std::string& target, const std::string& body = "",
+                  std::map<std::string, std::string> headers = {}) {
+    headers["authorization"] = "Bearer " + key;
+    return Call(method, target, body, headers);
+  }
+  // The lab's profile, as a tenant's own.
+  void PutProfile(const std::string& tenant, const std::string& id) {
+    json p = json::parse(*catalog_.GetProfile("web"));
+    p["id"] = id;
+    ASSERT_EQ(As(operators_[tenant], "PUT", "/v1/profiles/" + id, p.dump()).status, 201);
+  }
+  void PutWorkload(const std::string& tenant, const std::string& id, const std::string& name) {
+    json w = WorkloadDoc(id);
+    w["name"] = name;
+    w["service"] = tenant + "-" + id;
+    HttpResponse r = As(operators_[tenant], "PUT", "/v1/workloads/" + id, w.dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  void Drive() {
+    for (int i = 0; i < 30; ++i) {
+      (void)orchestrator_->Reconcile();
+      orchestrator_->runner().Tick();
+      if (orchestrator_->runner().operations().Unfinished()->empty()) return;
+      clock_.Advance(Millis(1000));
+    }
+  }
+  // A 404 for `id` with the id replaced: what a missing one answers.
+  static std::string Shape(const HttpResponse& r, const std::string& id) {
+    std::string body = r.body;
+    for (size_t at = body.find(id); at != std::string::npos; at = body.find(id, at + 4)) body.replace(at, id.size(), "<id>");
+    return std::to_string(r.status) + " " + r.content_type + " " + body;
+  }
+
+  KeyStore keys_;
+  std::map<std::string, std::string> operators_, readers_;
+};
+
+TEST_F(TenantApiTest, TheSameIdInTwoTenantsNamesTwoThingsEachShownAsItsTenantNamesIt) {
+  for (const char* tenant : {"acme", "bee"}) {
+    PutProfile(tenant, "web");
+    PutWorkload(tenant, "shop", std::string(tenant) + "'s shop");
+  }
+  Drive();
+  for (const char* tenant : {"acme", "bee"}) {
+    HttpResponse got = As(readers_[tenant], "GET", "/v1/workloads/shop");
+    ASSERT_EQ(got.status, 200) << got.body;
+    const json doc = json::parse(got.body);
+    EXPECT_EQ(doc["id"], "shop");
+    EXPECT_EQ(doc["name"], std::string(tenant) + "'s shop");
+    EXPECT_EQ(doc["profile_id"], "web");
+    EXPECT_EQ(doc["state"], "running");
+    EXPECT_EQ(got.body.find('~'), std::string::npos) << got.body;
+    const json list = json::parse(As(readers_[tenant], "GET", "/v1/workloads").body);
+    ASSERT_EQ(list["workloads"].size(), 1u);
+    EXPECT_EQ(list["workloads"][0]["name"], std::string(tenant) + "'s shop");
+    const json ops = json::parse(As(readers_[tenant], "GET", "/v1/operations").body);
+    ASSERT_EQ(ops["operations"].size(), 1u) << ops.dump();  // its place
+    EXPECT_EQ(ops["operations"][0]["workload"], "shop");
+    EXPECT_EQ(ops.dump().find('~'), std::string::npos);
+  }
+  // Stored apart, each placed by the one orchestrator.
+  EXPECT_EQ(Status("acme~shop").state, "running");
+  EXPECT_EQ(Status("bee~shop").state, "running");
+  EXPECT_EQ(json::parse(*catalog_.Get(Collection::kWorkloads, "acme~shop"))["profile_id"], "acme~web");
+}
+
+TEST_F(TenantApiTest, AnotherTenantsObjectAnswersExactlyAsAMissingOne) {
+  PutProfile("acme", "a-gold");
+  PutProfile("acme", "web");
+  PutWorkload("acme", "only-a", "A's");
+  Drive();
+  HttpResponse started = As(operators_["acme"], "POST", "/v1/workloads/only-a/failover", "", {{"idempotency-key", "k1"}});
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string op = json::parse(started.body)["operation"]["id"];
+  EXPECT_EQ(op.find('~'), std::string::npos);
+
+  const std::string bee = operators_["bee"];
+  const std::string default_key = Key("default", Role::kOperator);
+  struct Probe {
+    std::string method, path, body;
+  };
+  // Each route on one object: A's id answers as one nobody has; A's id as
+  // stored ("acme~only-a") answers as any other id of that form.
+  for (const auto& [method, path, body] : std::vector<Probe>{{"GET", "/v1/workloads/{}", ""},
+                                                             {"DELETE", "/v1/workloads/{}", ""},
+                                                             {"POST", "/v1/workloads/{}/failover", ""},
+                                                             {"POST", "/v1/workloads/{}/samples", R"({"vantage":"v","samples":[{"ts":"2026-12-01T00:00:00Z","ok":false}]})"},
+                                                             {"POST", "/v1/workloads/{}/migrations", R"({"to":"sim-b"})"},
+                                                             {"GET", "/v1/profiles/{}", ""},
+                                                             {"GET", "/v1/operations/{}", ""},
+                                                             {"POST", "/v1/operations/{}/cancel", ""},
+                                                             {"POST", "/v1/operations/{}/confirm", ""}}) {
+    const bool is_op = path.find("operations") != std::string::npos;
+    const bool is_profile = path.find("profiles") != std::string::npos;
+    const std::string theirs = is_op ? op : is_profile ? "a-gold" : "only-a";
+    auto at = [&](const std::string& id) {
+      std::string p = path;
+      p.replace(p.find("{}"), 2, id);
+      return p;
+    };
+    for (const std::string& key : {bee, default_key}) {
+      const std::string missing = Shape(As(key, method, at("never-made"), body), "never-made");
+      EXPECT_NE(missing.substr(0, 1), "2") << method << " " << path << " " << missing;
+      EXPECT_EQ(Shape(As(key, method, at(theirs), body), theirs), missing) << method << " " << path;
+      const std::string stored_form = Shape(As(key, method, at("acme~never-made"), body), "acme~never-made");
+      EXPECT_EQ(stored_form.substr(0, 3), "404") << method << " " << path << " " << stored_form;
+      EXPECT_EQ(Shape(As(key, method, at("acme~" + theirs), body), "acme~" + theirs), stored_form) << method << " " << path;
+    }
+  }
+  // Nothing changed: A's workload is there, its failover not cancelled.
+  EXPECT_EQ(As(readers_["acme"], "GET", "/v1/workloads/only-a").status, 200);
+  EXPECT_FALSE(Op("acme~" + op).cancel_requested);
+
+  // The same Idempotency-Key in B is B's own: no replay of A's operation.
+  PutProfile("bee", "web");
+  PutWorkload("bee", "only-a", "B's");
+  Drive();
+  HttpResponse b_started = As(bee, "POST", "/v1/workloads/only-a/failover", "", {{"idempotency-key", "k1"}});
+  ASSERT_EQ(b_started.status, 202) << b_started.body;
+  EXPECT_EQ(json::parse(b_started.body)["operation"]["id"].get<std::string>().find(op), std::string::npos);
+}
+
+TEST_F(TenantApiTest, ListsFiltersAndTheTrailShowOnlyTheCallersOwn) {
+  PutProfile("acme", "web");
+  PutWorkload("acme", "a1", "A1");
+  PutWorkload("acme", "a2", "A2");
+  PutProfile("bee", "web");
+  PutWorkload("bee", "b1", "B1");
+  Drive();
+  ASSERT_EQ(As(operators_["acme"], "POST", "/v1/workloads/a1/failover").status, 202);
+  Drive();
+  std::vector<std::string> a_ops;
+  const json a_listed = json::parse(As(readers_["acme"], "GET", "/v1/operations").body);  // named: a loop over a temporary's member would dangle
+  for (const auto& o : a_listed["operations"]) a_ops.push_back(o["id"]);
+  ASSERT_EQ(a_ops.size(), 3u);  // two places, one failover
+
+  const std::string bee = readers_["bee"];
+  std::vector<std::string> answers;
+  for (const std::string& target : std::vector<std::string>{"/v1/workloads", "/v1/workloads?limit=1", "/v1/profiles", "/v1/operations", "/v1/operations?kind=failover", "/v1/operations?workload=a1",
+        "/v1/events", "/v1/events?workload=a1", "/v1/events?operation=" + a_ops[2], "/v1/events?kind=decision", "/v1/events?provider=sim-a",
+        "/v1/events?workload=acme~a1"}) {
+    HttpResponse r = As(bee, "GET", target);
+    ASSERT_EQ(r.status, 200) << target << " " << r.body;
+    answers.push_back(r.body);
+    for (const std::string& id : a_ops) EXPECT_EQ(r.body.find(id), std::string::npos) << target;
+    EXPECT_EQ(r.body.find("a1"), std::string::npos) << target;
+    EXPECT_EQ(r.body.find("acme"), std::string::npos) << target;
+  }
+  // B sees its own: one workload, one profile, its place and that one's events.
+  EXPECT_EQ(json::parse(answers[0])["workloads"].size(), 1u);
+  EXPECT_EQ(json::parse(answers[2])["profiles"].size(), 1u);
+  EXPECT_EQ(json::parse(answers[3])["operations"].size(), 1u);
+  EXPECT_EQ(json::parse(answers[4])["operations"].size(), 0u);
+  EXPECT_EQ(json::parse(answers[5])["operations"].size(), 0u);
+  const json b_events = json::parse(answers[6])["events"];
+  EXPECT_FALSE(b_events.empty());
+  for (const auto& e : b_events) EXPECT_EQ(e["workload"], "b1") << e.dump();
+  for (size_t i : {7u, 8u, 11u}) EXPECT_TRUE(json::parse(answers[i])["events"].empty()) << answers[i];
+  // A pages through its own, the cursor in its own terms.
+  const json first = json::parse(As(readers_["acme"], "GET", "/v1/operations?limit=2").body);
+  ASSERT_EQ(first["operations"].size(), 2u);
+  const std::string cursor = first["next"];
+  EXPECT_EQ(cursor.find('~'), std::string::npos);
+  const json second = json::parse(As(readers_["acme"], "GET", "/v1/operations?limit=2&after=" + cursor).body);
+  ASSERT_EQ(second["operations"].size(), 1u);
+  EXPECT_TRUE(second["next"].is_null());
+}
+
+TEST_F(TenantApiTest, ARankByStoredProfileUsesTheCallersAndIsNotRememberedForAnother) {
+  PutProfile("acme", "gold");
+  const std::string rank = R"({"profile_id":"gold","top_k":1})";
+  EXPECT_EQ(As(readers_["acme"], "POST", "/v1/rank", rank).status, 200);
+  HttpResponse other = As(readers_["bee"], "POST", "/v1/rank", rank);
+  EXPECT_EQ(other.status, 404) << other.body;
+  EXPECT_EQ(As(readers_["bee"], "POST", "/v1/compare", R"({"profile_id":"gold"})").status, 404);
+}
+
+TEST_F(TenantApiTest, ABrokerWideRecoveryIsTheBrokersOwnSeenByAdminsAndItsChildrenByEachTenant) {
+  for (const char* tenant : {"acme", "bee"}) {
+    PutProfile(tenant, "web");
+    PutWorkload(tenant, "w1", "one");
+  }
+  Drive();
+  auto busy = orchestrator_->StartRecovery("sim-a", {"acme~w1", "bee~w1"});
+  ASSERT_TRUE(busy.ok());
+  Drive();
+  const auto recoveries = Ops("recovery");
+  ASSERT_EQ(recoveries.size(), 1u);
+  const std::string recovery = recoveries[0].id;
+  EXPECT_EQ(recovery[0], '~');
+  for (const char* tenant : {"acme", "bee"}) {
+    // Not the tenant's: answered as missing, never listed.
+    EXPECT_EQ(As(readers_[tenant], "GET", "/v1/operations/" + recovery).status, 404);
+    const json ops = json::parse(As(readers_[tenant], "GET", "/v1/operations?kind=recovery").body);
+    EXPECT_TRUE(ops["operations"].empty());
+    // Its own child failover is.
+    const json failovers = json::parse(As(readers_[tenant], "GET", "/v1/operations?kind=failover").body);
+    ASSERT_EQ(failovers["operations"].size(), 1u) << failovers.dump();
+    EXPECT_EQ(failovers["operations"][0]["workload"], "w1");
+  }
+  const std::string admin = Key("acme", Role::kAdmin);
+  HttpResponse seen = As(admin, "GET", "/v1/operations/" + recovery);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  const json listed = json::parse(As(admin, "GET", "/v1/operations?kind=recovery").body);
+  ASSERT_EQ(listed["operations"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace icb
