@@ -1,6 +1,7 @@
 #include "broker/orchestrator/state/workloads.h"
 
 #include "broker/orchestrator/state/replica.h"
+#include "broker/orchestrator/state/workload_claims.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -133,6 +134,7 @@ Result<PutResult> WorkloadCatalog::Put(std::string_view id, json doc) {
   ICB_ASSIGN_OR_RETURN(Workload w, WorkloadFromJson(ScopeDocument(Collection::kWorkloads, space, std::move(probe))));
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
   ICB_RETURN_IF_ERROR(CheckWorkloadReferences(*snapshot, w));
+  ICB_RETURN_IF_ERROR(HoldNames(store_, w));
   ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(store_, id));
   auto stored = catalog_.Get(Collection::kWorkloads, id);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();

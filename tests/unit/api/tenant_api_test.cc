@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/auth/key_store.h"
+#include "broker/orchestrator/state/workload_claims.h"
 #include "tests/support/orchestrator_fakes.h"
 
 namespace icb {
@@ -41,6 +42,7 @@ class TenantApiTest : public testing::ApiOn<testing::OrchestrationTest> {
     json w = WorkloadDoc(id);
     w["name"] = name;
     w["service"] = tenant + "-" + id;
+    w["dns"]["name"] = tenant + "-" + id + ".lab.example.";
     HttpResponse r = As(operators_[tenant], "PUT", "/v1/workloads/" + id, w.dump());
     ASSERT_EQ(r.status, 201) << r.body;
   }
@@ -192,6 +194,47 @@ TEST_F(TenantApiTest, ListsFiltersAndTheTrailShowOnlyTheCallersOwn) {
   const json second = json::parse(As(readers_["acme"], "GET", "/v1/operations?limit=2&after=" + cursor).body);
   ASSERT_EQ(second["operations"].size(), 1u);
   EXPECT_TRUE(second["next"].is_null());
+}
+
+TEST_F(TenantApiTest, TheNamesAWorkloadActsOnAtProvidersAreTheFirstTenantsAlone) {
+  PutProfile("acme", "web");
+  PutProfile("bee", "web");
+  json a = WorkloadDoc("shop");
+  a["data"] = json::array({{{"name", "orders"}, {"prefix", "shop/orders/"}}});
+  ASSERT_EQ(As(operators_["acme"], "PUT", "/v1/workloads/shop", a.dump()).status, 201);
+  // Each name A's workload acts on, declared by B: refused at its pointer,
+  // and B holds none of the names it asked for alongside.
+  struct Taken {
+    std::string field, pointer;
+    json value;
+  };
+  for (const auto& [field, pointer, value] : std::vector<Taken>{{"service", "/service", "shop"},
+                                                                {"dns", "/dns/name", {{"provider", "lab-dns"}, {"name", "shop.lab.example"}}},
+                                                                {"data", "/data/0/prefix", json::array({{{"name", "d"}, {"prefix", "shop/"}}})},
+                                                                {"data", "/data/0/prefix", json::array({{{"name", "d"}, {"prefix", "shop/orders/2026/"}}})}}) {
+    json b = WorkloadDoc("b-shop");
+    b["service"] = "b-shop";
+    b["dns"]["name"] = "b-shop.lab.example.";
+    b[field] = value;
+    HttpResponse r = As(operators_["bee"], "PUT", "/v1/workloads/b-shop", b.dump());
+    ASSERT_EQ(r.status, 409) << field << " " << r.body;
+    EXPECT_EQ(Pointer(r), pointer) << r.body;
+    EXPECT_EQ(As(operators_["bee"], "GET", "/v1/workloads/b-shop").status, 404);
+  }
+  auto held = store_->HashGetAll(kClaimsKey);
+  ASSERT_TRUE(held.ok());
+  for (const auto& [name, holder] : *held) EXPECT_NE(name.find("shop"), std::string::npos) << name;  // A's only: B's given back
+  // B's own names are B's; A may declare a second workload on its own.
+  json b = WorkloadDoc("b-shop");
+  b["service"] = "b-shop";
+  b["dns"]["name"] = "b-shop.lab.example.";
+  b["data"] = json::array({{{"name", "d"}, {"prefix", "bee/"}}});
+  EXPECT_EQ(As(operators_["bee"], "PUT", "/v1/workloads/b-shop", b.dump()).status, 201);
+  json a2 = a;
+  a2["id"] = "shop-2";
+  EXPECT_EQ(As(operators_["acme"], "PUT", "/v1/workloads/shop-2", a2.dump()).status, 201);
+  b["service"] = "shop";
+  EXPECT_EQ(As(operators_["bee"], "PUT", "/v1/workloads/b-shop", b.dump()).status, 409);
 }
 
 TEST_F(TenantApiTest, ARankByStoredProfileUsesTheCallersAndIsNotRememberedForAnother) {
