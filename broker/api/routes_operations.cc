@@ -144,10 +144,10 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
     return [handle](const HttpRequest& r, const PathParams& p) {
       const std::optional<std::string> id = ScopeOf(r).Stored(p.at("id"));
       if (!id) return ProblemResponse(NoOperation(p.at("id")));
-      return handle(*id);
+      return handle(r, *id);
     };
   };
-  router.Add({"GET", "v1/operations/{id}", Access::kRead, body, one([&ctx](const std::string& id) {
+  router.Add({"GET", "v1/operations/{id}", Access::kRead, body, one([&ctx](const HttpRequest&, const std::string& id) {
     auto op = ctx.operations.Get(id);
     if (!op.ok()) return ProblemResponse(op.status());
     if (!op->has_value()) return ProblemResponse(NoOperation(id));
@@ -163,17 +163,17 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
     }
     return JsonResponse(200, doc.dump());
   })});
-  router.Add({"POST", "v1/operations/{id}/cancel", Access::kOperate, body, one([&ctx](const std::string& id) {
+  router.Add({"POST", "v1/operations/{id}/cancel", Access::kOperate, body, one([&ctx](const HttpRequest& r, const std::string& id) {
     if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));
-    auto op = ctx.orchestrator->Cancel(id);
+    auto op = ctx.orchestrator->Cancel(id, ActorOf(r));
     if (!op.ok()) return ProblemResponse(op.status());
     return JsonResponse(202, nlohmann::json{{"operation", OperationToJson(*op)}}.dump());
   })});
-  router.Add({"POST", "v1/operations/{id}/confirm", Access::kOperate, body, one([&ctx](const std::string& id) {
+  router.Add({"POST", "v1/operations/{id}/confirm", Access::kOperate, body, one([&ctx](const HttpRequest& r, const std::string& id) {
     if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker does not run operations (started without an orchestrator)"));
-    auto r = ctx.orchestrator->ConfirmMove(id);
-    if (!r.ok()) return ProblemResponse(r.status());
-    return JsonResponse(200, nlohmann::json{{"retained", RetainedToJson(*r)}}.dump());
+    auto confirmed = ctx.orchestrator->ConfirmMove(id, ActorOf(r));
+    if (!confirmed.ok()) return ProblemResponse(confirmed.status());
+    return JsonResponse(200, nlohmann::json{{"retained", RetainedToJson(*confirmed)}}.dump());
   })});
   router.Add({"GET", "v1/events", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListEvents(ctx, r); }});
 }

@@ -258,8 +258,8 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
   return Status(StatusCode::kAborted, "workload " + workload + " changed while its failover was being started; try again");
 }
 
-Result<RetainedSource> Orchestrator::ConfirmMove(const std::string& operation) {
-  ICB_ASSIGN_OR_RETURN(RetainedSource r, retirer_->Confirm(operation));
+Result<RetainedSource> Orchestrator::ConfirmMove(const std::string& operation, const std::string& actor) {
+  ICB_ASSIGN_OR_RETURN(RetainedSource r, retirer_->Confirm(operation, actor));
   if (scheduler_) scheduler_->Wake(kRetireTask);
   return r;
 }
@@ -389,7 +389,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
   return Status(StatusCode::kAborted, "the migration could not be started for a concurrent change; try again");
 }
 
-Result<Operation> Orchestrator::Cancel(const std::string& id) {
+Result<Operation> Orchestrator::Cancel(const std::string& id, const std::string& actor) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     ICB_ASSIGN_OR_RETURN(auto op, runner_->operations().Get(id));
     if (!op) return NoOperation(id);
@@ -399,7 +399,10 @@ Result<Operation> Orchestrator::Cancel(const std::string& id) {
     if (op->cancel_requested) return std::move(*op);
     op->cancel_requested = true;
     op->updated_at = deps_.clock.Now();
-    Status s = runner_->operations().Update(*op, nullptr);
+    // Who asked, in the same write (the operation's events carry its starter).
+    AuditEvent asked = MakeEvent(id + "/cancel_requested", "cancel_requested", op->updated_at, {op->workload, id, ""}, "cancel requested");
+    asked.actor = actor;
+    Status s = runner_->operations().Update(*op, nullptr, Along{{}, {asked}});
     if (s.ok()) {
       Nudge();
       return std::move(*op);

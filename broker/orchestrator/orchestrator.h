@@ -89,10 +89,10 @@ class Orchestrator final : public RecoveryStarter {
   Result<Operation> StartMigration(const MigrationRequest& request);
   // The operator confirms a workload's move: its source's copy is deleted
   // (retention.h). NotFound; 409 when there is no copy retained.
-  Result<RetainedSource> ConfirmMove(const std::string& operation);
+  Result<RetainedSource> ConfirmMove(const std::string& operation, const std::string& actor);
   // Asks a running operation to stop between steps: NotFound; 409 when it
   // has finished already.
-  Result<Operation> Cancel(const std::string& operation);
+  Result<Operation> Cancel(const std::string& operation, const std::string& actor);
 
   // One reconcile pass (tests call it; the scheduler runs it periodically).
   Status Reconcile();

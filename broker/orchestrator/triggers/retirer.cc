@@ -15,7 +15,7 @@ Status Conflict(std::string message) { return Status(StatusCode::kFailedPrecondi
 
 }  // namespace
 
-Result<RetainedSource> SourceRetirer::Confirm(const std::string& operation) {
+Result<RetainedSource> SourceRetirer::Confirm(const std::string& operation, const std::string& actor) {
   ICB_ASSIGN_OR_RETURN(auto op, runner_.operations().Get(operation));
   if (!op) return NoOperation(operation);
   if (op->kind != "migration" || op->workload.empty()) return Conflict("operation " + operation + " is not a workload's move; nothing is retained");
@@ -29,7 +29,10 @@ Result<RetainedSource> SourceRetirer::Confirm(const std::string& operation) {
   if (!r.pending()) return Conflict("the copy at " + r.provider + " was " + (r.kept.empty() ? "deleted" : "kept: " + r.kept) + " already");
   if (r.confirmed_at) return r;  // confirmed before: the same answer
   r.confirmed_at = d_.clock.Now();
-  ICB_RETURN_IF_ERROR(d_.store.CompareAndSetAll({RetainedWrite(r)}, {}, nullptr).status());
+  AuditEvent confirmed = MakeEvent(operation + "/confirmed", "confirmed", *r.confirmed_at, {r.workload, operation, r.provider},
+                                   "the copy at " + r.provider + " may go", RetainedToJson(r));
+  confirmed.actor = actor;
+  ICB_RETURN_IF_ERROR(d_.store.CompareAndSetAll({RetainedWrite(r)}, {AuditAppend({confirmed})}, nullptr).status());
   ++r.version;
   return r;
 }

@@ -32,7 +32,8 @@ class SourceRetirer {
   // The operator confirms the move: the copy goes at the next pass.
   // NotFound for an unknown operation; FailedPrecondition (409) for one that
   // is not a workload's move that succeeded, or whose copy is gone already.
-  Result<RetainedSource> Confirm(const std::string& operation);
+  // `actor` (AuditEvent::actor) is recorded with the confirmation.
+  Result<RetainedSource> Confirm(const std::string& operation, const std::string& actor);
 
  private:
   // Deletes every object under the record's prefixes at its provider.

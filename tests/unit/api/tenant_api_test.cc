@@ -237,6 +237,33 @@ TEST_F(TenantApiTest, TheNamesAWorkloadActsOnAtProvidersAreTheFirstTenantsAlone)
   EXPECT_EQ(As(operators_["bee"], "PUT", "/v1/workloads/b-shop", b.dump()).status, 409);
 }
 
+TEST_F(TenantApiTest, ACancelIsRecordedWithTheKeyThatAskedBesideTheOneThatStarted) {
+  PutProfile("acme", "web");
+  PutWorkload("acme", "shop", "A's");
+  Drive();
+  HttpResponse started = As(operators_["acme"], "POST", "/v1/workloads/shop/failover");
+  ASSERT_EQ(started.status, 202);
+  const std::string op = json::parse(started.body)["operation"]["id"];
+  const std::string other = Key("acme", Role::kOperator);
+  ASSERT_EQ(As(other, "POST", "/v1/operations/" + op + "/cancel").status, 202);
+  ASSERT_EQ(As(other, "POST", "/v1/operations/" + op + "/cancel").status, 202);  // again: asked already, not recorded twice
+  Drive();
+  const json trail = json::parse(As(readers_["acme"], "GET", "/v1/events?operation=" + op).body);
+  const std::string starter = "key:" + operators_["acme"].substr(4, 12), canceller = "key:" + other.substr(4, 12);
+  int asked = 0;
+  for (const auto& e : trail["events"]) {
+    if (e["kind"] == "cancel_requested") {
+      ++asked;
+      EXPECT_EQ(e["actor"], canceller);
+      EXPECT_EQ(e["workload"], "shop");
+    } else {
+      EXPECT_EQ(e["actor"], starter) << e.dump();
+    }
+  }
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(json::parse(As(readers_["acme"], "GET", "/v1/operations/" + op).body)["state"], "cancelled");
+}
+
 TEST_F(TenantApiTest, ARankByStoredProfileUsesTheCallersAndIsNotRememberedForAnother) {
   PutProfile("acme", "gold");
   const std::string rank = R"({"profile_id":"gold","top_k":1})";

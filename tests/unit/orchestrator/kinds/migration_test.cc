@@ -362,6 +362,11 @@ TEST_F(MigrationApiTest, AConfirmedMoveDeletesItsSourceCopyAtTheNextPass) {
   ASSERT_EQ(confirmed.status, 200) << confirmed.body;
   EXPECT_TRUE(json::parse(confirmed.body)["retained"]["confirmed_at"].is_string());
   EXPECT_EQ(Call("POST", "/v1/operations/" + id + "/confirm").status, 200);  // again: the same
+  // Recorded once, with who confirmed (a broker without keys: anonymous).
+  const json trail = json::parse(Call("GET", "/v1/events?kind=confirmed&operation=" + id).body);
+  ASSERT_EQ(trail["events"].size(), 1u) << trail.dump();
+  EXPECT_EQ(trail["events"][0]["actor"], "anonymous");
+  EXPECT_EQ(trail["events"][0]["provider"], "sim-a");
   EXPECT_EQ(*orchestrator_->RetireSources(), 1u);
   for (const auto& [key, bytes] : data) EXPECT_EQ(adapters_.objects("sim-a").Head(key).status().code(), StatusCode::kNotFound);
   auto gone = Call("POST", "/v1/operations/" + id + "/confirm");
