@@ -9,6 +9,7 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
       audit_(store),
       rank_memo_(limits.rank_answer_reuse),
       keys_(store, clock),
+      rate_limiter_(clock, limits.per_key),
       ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_, keys_},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
@@ -24,6 +25,7 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
 
 void Api::RequireKeys() {
   router_.RequireKeys([this](std::string_view token) { return keys_.Authenticate(token); });
+  router_.LimitRate(&rate_limiter_);
 }
 
 HttpHandler Api::AsHandler() const {

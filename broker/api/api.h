@@ -42,6 +42,7 @@ class Api {
   AuditLog audit_;
   RankAnswerMemo rank_memo_;
   KeyStore keys_;
+  RateLimiter rate_limiter_;  // per key, once keys are required
   ApiContext ctx_;
   Router router_;
 };

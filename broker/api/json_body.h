@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/auth/rate_limiter.h"
 #include "broker/api/http.h"
 #include "broker/core/paging.h"
 #include "broker/core/status.h"
@@ -23,6 +24,9 @@ struct ApiLimits {
   // How long an identical rank request over unchanged evidence is answered
   // from the last answer (rank_memo.h); 0: never.
   std::chrono::milliseconds rank_answer_reuse{1000};
+  // Requests a second per API key, and at once after a pause (when keys are
+  // required): over it, 429 with Retry-After.
+  RateLimit per_key{200, 400};
 };
 
 // {"name": [doc, doc, ...]} from stored JSON texts.

@@ -16,6 +16,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kAborted: return 409;
     case StatusCode::kResourceExhausted: return 413;
     case StatusCode::kUnsupported: return 415;
+    case StatusCode::kRateLimited: return 429;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kDeadlineExceeded: return 504;
     case StatusCode::kInternal: return 500;
@@ -36,6 +37,7 @@ const char* Title(StatusCode code) {
     case StatusCode::kUnauthenticated: return "Unauthorized";
     case StatusCode::kResourceExhausted: return "Request body too large";
     case StatusCode::kUnsupported: return "Unsupported media type";
+    case StatusCode::kRateLimited: return "Too many requests";
     case StatusCode::kUnavailable: return "Service unavailable";
     case StatusCode::kDeadlineExceeded: return "Timed out";
     default: return "Internal error";

@@ -121,6 +121,11 @@ HttpResponse Router::Handle(HttpRequest& r) const {
       }
     } else if (Status denied = Authorize(r, *matched); !denied.ok()) {
       resp = ProblemResponse(denied);
+    } else if (auto wait = limiter_ && r.caller ? limiter_->Take(r.caller->key_id) : std::nullopt) {
+      const long long seconds = std::max<long long>(1, (wait->count() + 999) / 1000);
+      resp = ProblemResponse(Status(StatusCode::kRateLimited, "key " + r.caller->key_id + " is over its request rate; retry in " +
+                                                                  std::to_string(seconds) + " s"));
+      resp.headers.emplace_back("Retry-After", std::to_string(seconds));
     } else if (auto refused = before_ ? before_(r, *matched) : std::nullopt) {
       resp = std::move(*refused);
     } else {

@@ -17,6 +17,7 @@
 
 #include "broker/api/http.h"
 #include "broker/auth/access.h"
+#include "broker/auth/rate_limiter.h"
 
 namespace icb {
 
@@ -50,6 +51,9 @@ class Router {
   // Requests to routes that are not public need a key from now on; without
   // this call every request is answered as the caller it carries (none).
   void RequireKeys(Authenticate authenticate) { authenticate_ = std::move(authenticate); }
+  // With keys: a request over its key's rate is 429 with Retry-After, before
+  // the route runs. Null: no limit. `limiter` outlives the router's use.
+  void LimitRate(RateLimiter* limiter) { limiter_ = limiter; }
 
   // Sets request.caller when the route needed a key.
   HttpResponse Handle(HttpRequest& request) const;
@@ -69,6 +73,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;  // parallel to routes_
   Authenticate authenticate_;
+  RateLimiter* limiter_ = nullptr;
   BeforeRoute before_;
   AfterRoute after_;
 };

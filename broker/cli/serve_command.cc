@@ -52,6 +52,12 @@ void DefineLimits(CLI::App& sub, ServeSettings& s) {
   limit("--json-max-string", json.max_string_bytes, "one JSON string value, in bytes");
   limit("--json-max-items", json.max_array_items, "one JSON array's items");
   limit("--json-max-members", json.max_object_members, "one JSON object's members");
+  auto& per_key = s.options.api.per_key;
+  auto rate = [&](const char* name, double& value, const char* meaning) {
+    sub.add_option(name, value, meaning)->type_name("N")->check(CLI::Range(0.0, 1e6).description(""))->capture_default_str()->group("Limits on what one client may send or hold");
+  };
+  rate("--rate-per-key", per_key.per_second, "requests a second one API key may make (with keys); over it: 429 with Retry-After; 0: no limit");
+  rate("--rate-burst", per_key.burst, "requests one API key may make at once after a pause");
 }
 
 int RunServe(ServeSettings& s) {

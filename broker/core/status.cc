@@ -16,6 +16,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return "deadline-exceeded";
     case StatusCode::kResourceExhausted: return "resource-exhausted";
     case StatusCode::kUnsupported: return "unsupported-media-type";
+    case StatusCode::kRateLimited: return "rate-limited";
     case StatusCode::kInternal: return "internal";
   }
   return "unknown";

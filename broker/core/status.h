@@ -22,6 +22,7 @@ enum class StatusCode {
   kDeadlineExceeded,  // timeout (504)
   kResourceExhausted, // body or batch too large (413)
   kUnsupported,       // unsupported media type (415)
+  kRateLimited,       // a caller over its request rate (429, with Retry-After)
   kInternal,
 };
 

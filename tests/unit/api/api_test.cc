@@ -303,9 +303,11 @@ TEST_F(ApiTest, EveryOpenApiOperationIsRouted) {
     if (route.access == Access::kPublic) {
       EXPECT_EQ(op["security"], json::array()) << route.method << " " << path;
       EXPECT_FALSE(responses.contains("401")) << route.method << " " << path;
+      EXPECT_FALSE(responses.contains("429")) << route.method << " " << path;
     } else {
       EXPECT_EQ(op["security"], json::parse(R"([{"apiKey": []}])")) << route.method << " " << path;
       EXPECT_TRUE(responses.contains("401")) << route.method << " " << path;
+      EXPECT_TRUE(responses.contains("429")) << route.method << " " << path;  // a key over its rate
       // A read is open to every role: only what needs more can be refused.
       EXPECT_EQ(responses.contains("403"), route.access != Access::kRead) << route.method << " " << path;
     }

@@ -136,6 +136,36 @@ TEST_F(AuthApiTest, ARefusedWriteChangesNothing) {
   EXPECT_TRUE(stored->empty());
 }
 
+TEST_F(AuthApiTest, AKeyOverItsRateIsRefusedWithRetryAfterAndAnotherKeyIsNot) {
+  ApiLimits limits;
+  limits.per_key = {1, 2};  // one a second, two at once
+  Api limited(*store_, catalog_, qos_, policies_, clock_, limits);
+  limited.RequireKeys();
+  auto call = [&](const std::string& key) {
+    HttpRequest r;
+    r.method = "GET";
+    EXPECT_TRUE(ParseRequestTarget("/v1/providers?limit=1", r).ok());
+    r.headers["authorization"] = "Bearer " + key;
+    return limited.Handle(r);
+  };
+  const std::string flooding = Key("acme", Role::kReader), other = Key("bee", Role::kReader);
+  EXPECT_EQ(call(flooding).status, 200);
+  EXPECT_EQ(call(flooding).status, 200);
+  HttpResponse refused = call(flooding);
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.content_type, "application/problem+json");
+  EXPECT_EQ(Header(refused, "Retry-After"), "1");
+  EXPECT_EQ(json::parse(refused.body)["type"], "urn:icbroker:problem:rate-limited");
+  EXPECT_EQ(call(other).status, 200);  // its own rate
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(call(flooding).status, 200);
+  // Without a key nothing is counted: the 401 comes first.
+  HttpRequest anonymous;
+  anonymous.method = "GET";
+  EXPECT_TRUE(ParseRequestTarget("/v1/providers", anonymous).ok());
+  EXPECT_EQ(limited.Handle(anonymous).status, 401);
+}
+
 TEST_F(AuthApiTest, AnAdminMakesListsAndRevokesKeysAndTheSecretIsShownOnce) {
   const std::string admin = Key("ops", Role::kAdmin);
   HttpResponse made = Call("POST", "/v1/keys", admin, R"({"tenant":"acme","role":"operator","name":"failover automation"})");

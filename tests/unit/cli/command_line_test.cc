@@ -60,7 +60,7 @@ TEST(CommandLine, ServeHelpListsEveryFlagWithItsDefault) {
                                        "--auth",           "--demo",           "--catalog",           "--credentials",      "--probe",          "--probe-ca",       "--vantage",
                                        "--broker-id",      "--operation-workers", "--provider-calls", "--events-retention-days", "--samples-raw-days", "--samples-rollup-days", "--rank-reuse-ms", "--max-connections",   "--max-header-bytes", "--max-request-line", "--header-timeout-ms",
                                        "--idle-timeout-ms", "--body-timeout-ms", "--json-max-depth",   "--json-max-string", "--json-max-items",
-                                       "--json-max-members"};
+                                       "--json-max-members", "--rate-per-key", "--rate-burst"};
   EXPECT_EQ(CommandFlags(serve).size(), expected.size());
   for (const auto& flag : expected) EXPECT_NE(help.out.find("  " + flag + " "), std::string::npos) << flag << "\n" << help.out;
   // Defaults are the broker's own, not copies.
