@@ -62,6 +62,8 @@ HttpResponse ProblemResponse(const Status& s) {
   r.body = p.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   // RFC 6750: a 401 names the scheme the client should use.
   if (s.code() == StatusCode::kUnauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"icbroker\"");
+  // RFC 9110: when to ask again (the rate limiter sets its own wait).
+  if (s.code() == StatusCode::kRateLimited) r.headers.emplace_back("Retry-After", "5");
   return r;
 }
 

@@ -125,7 +125,8 @@ HttpResponse Router::Handle(HttpRequest& r) const {
       const long long seconds = std::max<long long>(1, (wait->count() + 999) / 1000);
       resp = ProblemResponse(Status(StatusCode::kRateLimited, "key " + r.caller->key_id + " is over its request rate; retry in " +
                                                                   std::to_string(seconds) + " s"));
-      resp.headers.emplace_back("Retry-After", std::to_string(seconds));
+      for (auto& [name, value] : resp.headers)
+        if (name == "Retry-After") value = std::to_string(seconds);
     } else if (auto refused = before_ ? before_(r, *matched) : std::nullopt) {
       resp = std::move(*refused);
     } else {

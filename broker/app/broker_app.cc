@@ -145,6 +145,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   p.verify_probes = std::make_unique<NetworkProbeRunner>(*p.verify_client);
   OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};
   orchestration.operation_workers = o.operation_workers;
+  orchestration.operations_per_tenant = o.operations_per_tenant;
   if (orchestration.broker_id.empty()) {
     char host[256] = "localhost";
     (void)gethostname(host, sizeof host - 1);

@@ -40,6 +40,8 @@ struct BrokerOptions {
   // thread that mostly waits on a provider: 32 let 100 failovers of two
   // calls of 400 ms each finish within 10 s (scripts/bench-recovery).
   int operation_workers = 32;
+  // Operations one tenant may have started by request and not ended (429 beyond).
+  int operations_per_tenant = 100;
   // Control-plane calls in flight at one provider (compute, DNS, traffic
   // split); more wait, priority 1 first. A provider that wants fewer says
   // so with 429 and Retry-After, which every call waits out.

@@ -158,6 +158,9 @@ CommandRun DefineServe(CLI::App& sub) {
     sub.add_option(name, value, meaning)->type_name(type)->check(CLI::Range(lo, hi).description(""))->capture_default_str();
   };
   ranged("--operation-workers", o.operation_workers, "operations advanced side by side, priority 1 first (1 to 1024)", "N", 1, 1024);
+  ranged("--operations-per-tenant", o.operations_per_tenant,
+         "operations one tenant may have started by request (failovers, moves, copies) and not ended; more are 429 (0: no limit; detection and recovery never wait)",
+         "N", 0, 1000000);
   ranged("--provider-calls", o.provider_calls,
          "calls in flight at one provider's adapter (compute, DNS, traffic split, object storage) unless its calls_in_flight says; more wait, priority 1 first",
          "N", 1, 1024);

@@ -1,5 +1,6 @@
 #include "broker/orchestrator/orchestrator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <set>
@@ -209,10 +210,20 @@ Result<std::optional<Operation>> Orchestrator::CreateOrFind(Operation op, const 
   return StartedWith(op.idempotency_key);
 }
 
+Status Orchestrator::CheckTenantRoom(const TenantSpace& space) {
+  if (options_.operations_per_tenant <= 0) return Status::Ok();
+  ICB_ASSIGN_OR_RETURN(auto unfinished, runner_->operations().Unfinished());
+  const auto running = std::count_if(unfinished.begin(), unfinished.end(), [&](const std::string& id) { return space.Holds(id); });
+  if (running < options_.operations_per_tenant) return Status::Ok();
+  return Status(StatusCode::kRateLimited, "the tenant has " + std::to_string(running) + " operations in progress, its most (--operations-per-tenant " +
+                                              std::to_string(options_.operations_per_tenant) + "); retry when one has ended");
+}
+
 Result<Operation> Orchestrator::StartFailover(const std::string& workload, const FailoverRequest& request) {
   const std::string scoped_key = request.idempotency_key.empty() ? "" : "failover/" + workload + "/" + request.idempotency_key;
   ICB_ASSIGN_OR_RETURN(auto again, StartedWith(scoped_key));
   if (again) return std::move(*again);
+  if (request.trigger == "manual") ICB_RETURN_IF_ERROR(CheckTenantRoom(TenantSpace::Of(workload)));
   ICB_ASSIGN_OR_RETURN(Workload w, LoadWorkload(deps_.catalog, workload));
   for (int attempt = 0; attempt < 2; ++attempt) {
     ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps_.store, workload));
@@ -313,6 +324,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
       request.idempotency_key.empty() ? "" : (for_workload ? "migration/" + request.workload + "/" : "migration//" + request.space.prefix()) + request.idempotency_key;
   ICB_ASSIGN_OR_RETURN(auto again, StartedWith(scoped_key));
   if (again) return std::move(*again);
+  ICB_RETURN_IF_ERROR(CheckTenantRoom(for_workload ? TenantSpace::Of(request.workload) : request.space));
   ICB_ASSIGN_OR_RETURN(auto snapshot, deps_.catalog.Snapshot());
   auto storage = [&](const std::string& provider, const std::string& pointer) -> Status {
     const ProviderEntry* e = snapshot->FindProvider(provider);

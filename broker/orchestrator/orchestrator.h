@@ -44,6 +44,11 @@ struct OrchestratorOptions {
   int operation_workers = 0;
   // Decides burst offload; null: workloads' `burst` is not acted on.
   const LoadTriggerPolicy* load_policy = nullptr;
+  // Operations a tenant may have started by request and not yet ended
+  // (failovers, moves, copies); more are 429 until one ends. Those the
+  // broker starts itself (detection, recovery, placement) are never
+  // refused. 0: no limit.
+  int operations_per_tenant = 0;
 };
 
 // POST /v1/migrations (source and target) or POST /v1/workloads/{id}/migrations (workload and to).
@@ -116,6 +121,9 @@ class Orchestrator final : public RecoveryStarter {
   // Unique, in `space` (tenant_space.h): a workload's operations are in its
   // tenant's space.
   std::string NewOperationId(const std::string& kind, const TenantSpace& space);
+  // RateLimited (429) when `space` has OrchestratorOptions::operations_per_tenant
+  // operations unfinished.
+  Status CheckTenantRoom(const TenantSpace& space);
   // The operation an idempotency key (scoped to its route) started; none for an empty key.
   Result<std::optional<Operation>> StartedWith(const std::string& scoped_key);
   // Stores a new operation that claims what `along` writes; after a lost

@@ -15,6 +15,7 @@
 #include "tests/support/fakes/memory_adapters.h"
 #include "tests/support/fakes/memory_object_store.h"
 #include "tests/support/fakes/object_store_wrapper.h"
+#include "broker/auth/key_store.h"
 #include "broker/api/api.h"
 #include "tests/support/fakes/store_wrapper.h"
 #include "broker/core/time.h"
@@ -355,6 +356,34 @@ class ScheduledOrchestrationTest : public OrchestrationTest {
 
   Scheduler scheduler_;
   std::unique_ptr<Orchestrator> orchestrator_;
+};
+
+// The API with keys required, on the orchestration fixture: keys made in
+// its store, calls made with one, and the orchestrator driven until
+// nothing is left to do (the tenant and cross-tenant tests).
+class KeyedApiTest : public ApiOn<OrchestrationTest> {
+ protected:
+  KeyedApiTest() : keys_(*store_, clock_) { api_.RequireKeys(); }
+  std::string Key(const std::string& tenant, Role role) {
+    auto made = keys_.Create(tenant, role, "");
+    EXPECT_TRUE(made.ok());
+    return made.ok() ? made->secret : "";
+  }
+  HttpResponse As(const std::string& key, const std::string& method, const std::string& target, const std::string& body = "",
+                  std::map<std::string, std::string> headers = {}) {
+    headers["authorization"] = "Bearer " + key;
+    return Call(method, target, body, headers);
+  }
+  void Drive() {
+    for (int i = 0; i < 60; ++i) {
+      (void)orchestrator_->Reconcile();
+      orchestrator_->runner().Tick();
+      if (orchestrator_->runner().operations().Unfinished()->empty()) return;
+      clock_.Advance(Millis(1000));
+    }
+  }
+
+  KeyStore keys_;
 };
 
 }  // namespace icb::testing

@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "broker/auth/key_store.h"
 #include "tests/support/orchestrator_fakes.h"
 
 namespace icb {
@@ -74,29 +73,8 @@ struct Pair {
 };
 void PrintTo(const Pair& p, std::ostream* os) { *os << p.victim << " attacked by " << p.attacker; }
 
-class CrossTenantTest : public testing::ApiOn<testing::OrchestrationTest>, public ::testing::WithParamInterface<Pair> {
- protected:
-  CrossTenantTest() : keys_(*store_, clock_) { api_.RequireKeys(); }
-
-  std::string Key(const std::string& tenant, Role role) {
-    auto made = keys_.Create(tenant, role, "");
-    EXPECT_TRUE(made.ok());
-    return made.ok() ? made->secret : "";
-  }
-  HttpResponse As(const std::string& key, const std::string& method, const std::string& target, const std::string& body = "",
-                  std::map<std::string, std::string> headers = {}) {
-    headers["authorization"] = "Bearer " + key;
-    return Call(method, target, body, headers);
-  }
-  void Drive() {
-    for (int i = 0; i < 60; ++i) {
-      (void)orchestrator_->Reconcile();
-      orchestrator_->runner().Tick();
-      if (orchestrator_->runner().operations().Unfinished()->empty()) return;
-      clock_.Advance(Millis(1000));
-    }
-  }
-  // What the victim sees, and what runs for it at the providers.
+class CrossTenantTest : public testing::KeyedApiTest, public ::testing::WithParamInterface<Pair> {
+ protected:  // What the victim sees, and what runs for it at the providers.
   std::string VictimView(const std::string& reader) {
     std::string view;
     for (const char* target : {"/v1/workloads", "/v1/profiles", "/v1/operations", "/v1/events?limit=1000"})
@@ -118,7 +96,6 @@ class CrossTenantTest : public testing::ApiOn<testing::OrchestrationTest>, publi
     return std::to_string(r.status) + " " + r.content_type + " " + body;
   }
 
-  KeyStore keys_;
   std::string service_, dns_name_;
 };
 

@@ -3,7 +3,6 @@
 // through a 404's wording, an Idempotency-Key, an event filter or a list.
 #include <gtest/gtest.h>
 
-#include "broker/auth/key_store.h"
 #include "broker/orchestrator/state/workload_claims.h"
 #include "tests/support/orchestrator_fakes.h"
 
@@ -13,24 +12,13 @@ namespace {
 using nlohmann::json;
 using testing::WorkloadDoc;
 
-class TenantApiTest : public testing::ApiOn<testing::OrchestrationTest> {
+class TenantApiTest : public testing::KeyedApiTest {
  protected:
-  TenantApiTest() : keys_(*store_, clock_) {
-    api_.RequireKeys();
+  TenantApiTest() {
     for (const char* tenant : {"acme", "bee"}) {
       operators_[tenant] = Key(tenant, Role::kOperator);
       readers_[tenant] = Key(tenant, Role::kReader);
     }
-  }
-  std::string Key(const std::string& tenant, Role role) {
-    auto made = keys_.Create(tenant, role, "");
-    EXPECT_TRUE(made.ok());
-    return made.ok() ? made->secret : "";
-  }
-  HttpResponse As(const std::string& key, const std::string& method, const std::string& target, const std::string& body = "",
-                  std::map<std::string, std::string> headers = {}) {
-    headers["authorization"] = "Bearer " + key;
-    return Call(method, target, body, headers);
   }
   // The lab's profile, as a tenant's own.
   void PutProfile(const std::string& tenant, const std::string& id) {
@@ -46,14 +34,6 @@ class TenantApiTest : public testing::ApiOn<testing::OrchestrationTest> {
     HttpResponse r = As(operators_[tenant], "PUT", "/v1/workloads/" + id, w.dump());
     ASSERT_EQ(r.status, 201) << r.body;
   }
-  void Drive() {
-    for (int i = 0; i < 30; ++i) {
-      (void)orchestrator_->Reconcile();
-      orchestrator_->runner().Tick();
-      if (orchestrator_->runner().operations().Unfinished()->empty()) return;
-      clock_.Advance(Millis(1000));
-    }
-  }
   // A 404 for `id` with the id replaced: what a missing one answers.
   static std::string Shape(const HttpResponse& r, const std::string& id) {
     std::string body = r.body;
@@ -61,7 +41,6 @@ class TenantApiTest : public testing::ApiOn<testing::OrchestrationTest> {
     return std::to_string(r.status) + " " + r.content_type + " " + body;
   }
 
-  KeyStore keys_;
   std::map<std::string, std::string> operators_, readers_;
 };
 
@@ -262,6 +241,35 @@ TEST_F(TenantApiTest, ACancelIsRecordedWithTheKeyThatAskedBesideTheOneThatStarte
   }
   EXPECT_EQ(asked, 1);
   EXPECT_EQ(json::parse(As(readers_["acme"], "GET", "/v1/operations/" + op).body)["state"], "cancelled");
+}
+
+TEST_F(TenantApiTest, ATenantAtItsOperationLimitIsRefusedWhileAnotherStartsItsOwn) {
+  OrchestratorOptions options = Options("broker-1");
+  options.operations_per_tenant = 1;
+  auto limited_orchestrator = std::make_unique<Orchestrator>(Deps(*store_), options);
+  Api limited(*store_, catalog_, qos_, policies_, clock_, {}, limited_orchestrator.get());
+  limited.RequireKeys();
+  auto call = [&](const std::string& tenant, const std::string& target, const std::string& body = "") {
+    return testing::CallApi(limited, "POST", target, body, {{"authorization", "Bearer " + operators_[tenant]}});
+  };
+  PutProfile("acme", "web");
+  PutProfile("bee", "web");
+  PutWorkload("acme", "a1", "A1");
+  PutWorkload("acme", "a2", "A2");
+  PutWorkload("bee", "b1", "B1");
+  Drive();
+  ASSERT_EQ(call("acme", "/v1/workloads/a1/failover").status, 202);
+  HttpResponse refused = call("acme", "/v1/workloads/a2/failover");
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(json::parse(refused.body)["type"], "urn:icbroker:problem:rate-limited");
+  bool retry_after = false;
+  for (const auto& [name, value] : refused.headers) retry_after = retry_after || (name == "Retry-After" && value == "5");
+  EXPECT_TRUE(retry_after);
+  EXPECT_EQ(call("acme", "/v1/workloads/a2/migrations", R"({"to":"sim-b"})").status, 429);  // a move counts the same
+  EXPECT_EQ(call("bee", "/v1/workloads/b1/failover").status, 202);     // another tenant: its own room
+  EXPECT_EQ(OperationStore(*store_).OfWorkload("acme~a2")->size(), 1u);  // its place only: the refusal started nothing
+  Drive();
+  EXPECT_EQ(call("acme", "/v1/workloads/a2/failover").status, 202);  // the first has ended
 }
 
 TEST_F(TenantApiTest, ARankByStoredProfileUsesTheCallersAndIsNotRememberedForAnother) {
