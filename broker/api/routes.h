@@ -40,6 +40,12 @@ struct ApiContext {
 // broker without keys serves the default tenant and sees the broker's.
 Scope ScopeOf(const HttpRequest& r);
 
+// A route on one of the caller's objects, named by the {id} of its path:
+// `handle` gets its stored id; an id in another tenant's form is answered
+// by `missing`, as an id nobody has.
+using OnStoredId = std::function<HttpResponse(const HttpRequest&, const std::string& stored_id)>;
+std::function<HttpResponse(const HttpRequest&, const PathParams&)> ForCallersId(std::function<Status(const std::string&)> missing, OnStoredId handle);
+
 // Who a request acts as, for the audit trail (AuditEvent::actor): "key:ID",
 // or "anonymous" on a broker without keys.
 std::string ActorOf(const HttpRequest& r);

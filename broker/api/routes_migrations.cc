@@ -59,11 +59,9 @@ void AddMigrationRoutes(Router& router, const ApiContext& ctx) {
   // A copy between any prefixes of the providers' object stores reaches
   // every tenant's data: admins only. A workload's move copies its own.
   router.Add({"POST", "v1/migrations", Access::kAdmin, body, [&ctx](const HttpRequest& r, const PathParams&) { return StartMigration(ctx, r, nullptr); }});
-  router.Add({"POST", "v1/workloads/{id}/migrations", Access::kOperate, body, [&ctx](const HttpRequest& r, const PathParams& p) {
-    const std::optional<std::string> id = ScopeOf(r).Stored(p.at("id"));
-    if (!id) return ProblemResponse(NoDocument(Collection::kWorkloads, p.at("id")));
-    return StartMigration(ctx, r, &*id);
-  }});
+  router.Add({"POST", "v1/workloads/{id}/migrations", Access::kOperate, body,
+              ForCallersId([](const std::string& id) { return NoDocument(Collection::kWorkloads, id); },
+                           [&ctx](const HttpRequest& r, const std::string& id) { return StartMigration(ctx, r, &id); })});
 }
 
 }  // namespace icb

@@ -125,6 +125,14 @@ Scope ScopeOf(const HttpRequest& r) {
   return Scope(TenantSpace::OfTenant(r.caller->tenant), r.caller->role == Role::kAdmin);
 }
 
+std::function<HttpResponse(const HttpRequest&, const PathParams&)> ForCallersId(std::function<Status(const std::string&)> missing, OnStoredId handle) {
+  return [missing = std::move(missing), handle = std::move(handle)](const HttpRequest& r, const PathParams& p) {
+    const std::string& named = p.at("id");
+    const std::optional<std::string> id = ScopeOf(r).Stored(named);
+    return id ? handle(r, *id) : ProblemResponse(missing(named));
+  };
+}
+
 std::string ActorOf(const HttpRequest& r) { return r.caller ? "key:" + r.caller->key_id : "anonymous"; }
 
 Status CheckIdempotencyKey(const std::string& value) {
@@ -138,15 +146,7 @@ Status CheckIdempotencyKey(const std::string& value) {
 void AddOperationRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
   router.Add({"GET", "v1/operations", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListOperations(ctx, r); }});
-  // Each route on one operation: the caller's (tenant_space.h), or answered
-  // as a missing one.
-  auto one = [](auto handle) {
-    return [handle](const HttpRequest& r, const PathParams& p) {
-      const std::optional<std::string> id = ScopeOf(r).Stored(p.at("id"));
-      if (!id) return ProblemResponse(NoOperation(p.at("id")));
-      return handle(r, *id);
-    };
-  };
+  auto one = [](OnStoredId handle) { return ForCallersId([](const std::string& id) { return NoOperation(id); }, std::move(handle)); };
   router.Add({"GET", "v1/operations/{id}", Access::kRead, body, one([&ctx](const HttpRequest&, const std::string& id) {
     auto op = ctx.operations.Get(id);
     if (!op.ok()) return ProblemResponse(op.status());

@@ -60,14 +60,8 @@ HttpResponse PushSamples(const ApiContext& ctx, const HttpRequest& r, const std:
 
 void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
-  // Each route on one workload: the caller's (tenant_space.h), or answered
-  // as a missing one.
-  auto one = [](auto handle) {
-    return [handle](const HttpRequest& r, const PathParams& p) {
-      const std::optional<std::string> id = ScopeOf(r).Stored(p.at("id"));
-      if (!id) return ProblemResponse(NoDocument(Collection::kWorkloads, p.at("id")));
-      return handle(r, *id);
-    };
+  auto one = [](OnStoredId handle) {
+    return ForCallersId([](const std::string& id) { return NoDocument(Collection::kWorkloads, id); }, std::move(handle));
   };
   router.Add({"GET", "v1/workloads", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) {
     std::vector<FieldError> errors;

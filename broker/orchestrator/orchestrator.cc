@@ -324,7 +324,8 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
       request.idempotency_key.empty() ? "" : (for_workload ? "migration/" + request.workload + "/" : "migration//" + request.space.prefix()) + request.idempotency_key;
   ICB_ASSIGN_OR_RETURN(auto again, StartedWith(scoped_key));
   if (again) return std::move(*again);
-  ICB_RETURN_IF_ERROR(CheckTenantRoom(for_workload ? TenantSpace::Of(request.workload) : request.space));
+  const TenantSpace space = for_workload ? TenantSpace::Of(request.workload) : request.space;
+  ICB_RETURN_IF_ERROR(CheckTenantRoom(space));
   ICB_ASSIGN_OR_RETURN(auto snapshot, deps_.catalog.Snapshot());
   auto storage = [&](const std::string& provider, const std::string& pointer) -> Status {
     const ProviderEntry* e = snapshot->FindProvider(provider);
@@ -335,7 +336,7 @@ Result<Operation> Orchestrator::StartMigration(const MigrationRequest& request) 
   };
   for (int attempt = 0; attempt < 2; ++attempt) {
     Operation op;
-    op.id = NewOperationId("migration", for_workload ? TenantSpace::Of(request.workload) : request.space);
+    op.id = NewOperationId("migration", space);
     op.kind = "migration";
     op.idempotency_key = scoped_key;
     op.created_at = op.updated_at = deps_.clock.Now();
