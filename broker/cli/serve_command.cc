@@ -157,7 +157,7 @@ CommandRun DefineServe(CLI::App& sub) {
   auto ranged = [&sub](const char* name, int& value, const char* meaning, const char* type, int lo, int hi) {
     sub.add_option(name, value, meaning)->type_name(type)->check(CLI::Range(lo, hi).description(""))->capture_default_str();
   };
-  ranged("--operation-workers", o.operation_workers, "operations advanced side by side, priority 1 first (1 to 1024)", "N", 1, 1024);
+  ranged("--operation-workers", o.operation_workers, "operations advanced side by side: outage recovery first on a quarter kept for it, each tenant's other work on at most half the rest, priority 1 first (1 to 1024)", "N", 1, 1024);
   ranged("--operations-per-tenant", o.operations_per_tenant,
          "operations one tenant may have started by request (failovers, moves, copies) and not ended; more are 429 (0: no limit; detection and recovery never wait)",
          "N", 0, 1000000);

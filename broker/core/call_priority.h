@@ -9,7 +9,13 @@ namespace icb {
 
 class CallPriority {
  public:
+  // Work asked for or planned (a move, a manual failover, a placement, a
+  // burst) ranks at kRequested + its workload's priority: after every
+  // outage's recovery, whatever priority a tenant declares.
+  static constexpr int kRequested = 10'000;
   static constexpr int kBackground = 1'000'000;
+  // Recovering from an outage (a priority below kRequested).
+  static bool IsOutage(int priority) { return priority < kRequested; }
 
   explicit CallPriority(int priority) : saved_(current_) { current_ = priority; }
   ~CallPriority() { current_ = saved_; }

@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "broker/core/call_priority.h"
 #include "broker/core/time.h"
 #include "broker/orchestrator/kinds/burst.h"
 #include "broker/orchestrator/kinds/migration.h"
@@ -24,6 +25,12 @@ constexpr const char* kRetireTask = "source-retirer";
 
 Status Conflict(std::string message, std::string detail) {
   return Status(StatusCode::kFailedPrecondition, std::move(message), {{"", std::move(detail)}});
+}
+
+// An outage's recovery, or a failover the broker started on detecting one.
+bool RecoversFromOutage(const Operation& op) {
+  if (op.kind == "recovery") return true;
+  return op.kind == "failover" && op.request.value("trigger", "") == "automatic";
 }
 
 }  // namespace
@@ -46,13 +53,26 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   runner.holder = options_.broker_id;
   runner.lease_ttl = options_.lease_ttl;
   runner.workers = options_.operation_workers;
-  // Priority 1 before 2 at the runner's queue; a recovery (no one workload)
-  // only starts and watches failovers: first.
+  // Priority 1 before 2 at the runner's queue and the providers' gates; a
+  // recovery (no one workload) only starts and watches failovers: first.
+  // Recovering from an outage comes before anything asked for or planned
+  // (a move, a manual failover, a placement, a burst) of any priority: a
+  // tenant cannot queue its requests ahead of another's outage by
+  // declaring its workloads priority 1.
   runner.priority = [this](const Operation& op) {
     if (op.workload.empty()) return 0;
     auto w = LoadWorkload(deps_.catalog, op.workload);
-    return w.ok() ? w->priority : 0;
+    const int priority = w.ok() ? w->priority : 0;
+    return RecoversFromOutage(op) ? priority : CallPriority::kRequested + priority;
   };
+  // Everything but outage recovery runs on its tenant's share of the
+  // workers, and a quarter of them (at least one) is kept for recovery.
+  runner.share = [](const Operation& op) -> std::optional<std::string> {
+    if (RecoversFromOutage(op)) return std::nullopt;
+    return TenantSpace::Of(op.id).Scoped("");
+  };
+  runner.reserved_workers = options_.operation_workers >= 2 ? std::max(1, options_.operation_workers / 4) : 0;
+  runner.workers_per_share = std::max(1, (options_.operation_workers - runner.reserved_workers) / 2);
   // Only between Start and Stop, which stops the runner's workers first.
   runner.on_idle = [this] {
     if (scheduler_) scheduler_->Wake(kRunnerTask);

@@ -28,16 +28,27 @@
 namespace icb::testing {
 
 // Forwards to a compute provider the fake owns (the port hands out owners).
+// Each deploy and scale is first shown to `before_change` (provider,
+// service), which may hold it (a control plane that hangs).
 class ComputeRef final : public ComputeProvider {
  public:
-  explicit ComputeRef(ComputeProvider& c) : c_(c) {}
+  using Hook = std::function<void(const std::string& provider, const std::string& service)>;
+  ComputeRef(ComputeProvider& c, std::string provider, const Hook& before_change) : c_(c), provider_(std::move(provider)), before_change_(before_change) {}
   Result<ComputeState> State() override { return c_.State(); }
-  Result<Deployment> Deploy(const std::string& s, const std::string& k) override { return c_.Deploy(s, k); }
-  Status Scale(const std::string& s, int n, const std::string& k) override { return c_.Scale(s, n, k); }
+  Result<Deployment> Deploy(const std::string& s, const std::string& k) override {
+    if (before_change_) before_change_(provider_, s);
+    return c_.Deploy(s, k);
+  }
+  Status Scale(const std::string& s, int n, const std::string& k) override {
+    if (before_change_) before_change_(provider_, s);
+    return c_.Scale(s, n, k);
+  }
   Result<std::vector<Deployment>> ProbeTargets() override { return c_.ProbeTargets(); }
 
  private:
   ComputeProvider& c_;
+  std::string provider_;
+  const Hook& before_change_;
 };
 
 class DnsRef final : public DnsSwitch {
@@ -88,7 +99,7 @@ class FakeAdapters final : public ProviderAdapters {
     if (unreachable.count(p)) return Unavailable("compute " + p + ": connection refused");
     auto it = compute_.find(p);
     if (it == compute_.end()) return NotFound("provider " + p + " has no compute adapter");
-    return std::unique_ptr<ComputeProvider>(std::make_unique<ComputeRef>(*it->second));
+    return std::unique_ptr<ComputeProvider>(std::make_unique<ComputeRef>(*it->second, p, before_compute_change));
   }
   Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& p) override {
     if (p != "lab-dns") return NotFound("provider " + p + " has no dns adapter");
@@ -130,6 +141,8 @@ class FakeAdapters final : public ProviderAdapters {
   }
   std::set<std::string> unreachable;
   int dns_replaces = 0;
+  // Set before the orchestrator runs (the adapters it hands out refer to it).
+  ComputeRef::Hook before_compute_change;
 
  private:
   std::map<std::string, std::unique_ptr<MemoryCompute>> compute_;

@@ -56,6 +56,16 @@ void OperationRunner::Stop() {
   pool.reset();  // joins (outside the lock the workers take last): none runs after this
   std::lock_guard<std::mutex> lock(mu_);
   in_flight_.clear();
+  in_share_.clear();
+  share_load_.clear();
+}
+
+bool OperationRunner::ShareHasRoom(const std::string& share) const {
+  const int shared = static_cast<int>(in_share_.size());
+  if (shared >= std::max(1, options_.workers - options_.reserved_workers)) return false;
+  if (options_.workers_per_share <= 0) return true;
+  auto it = share_load_.find(share);
+  return it == share_load_.end() || it->second < options_.workers_per_share;
 }
 
 size_t OperationRunner::InFlight() const {
@@ -132,8 +142,15 @@ std::optional<MonoTime> OperationRunner::Tick() {
     }
     // Posted under the lock Stop takes to end the pool: never to a pool
     // being joined.
+    const std::optional<std::string> share = options_.share ? options_.share(op) : std::nullopt;
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_ || !pool_) break;
+    if (share) {
+      // Over its share: left for a pass after one of its share leaves (on_idle).
+      if (!ShareHasRoom(*share)) continue;
+      in_share_[op.id] = *share;
+      ++share_load_[*share];
+    }
     in_flight_.insert(op.id);
     pool_->Post(priority, [this, id = op.id, f = *fence, priority = priority] {
       // Its provider calls queue at their providers' gates by its priority.
@@ -147,6 +164,10 @@ std::optional<MonoTime> OperationRunner::Tick() {
       {
         std::lock_guard<std::mutex> done(mu_);
         in_flight_.erase(id);
+        if (auto held = in_share_.find(id); held != in_share_.end()) {
+          if (--share_load_[held->second] <= 0) share_load_.erase(held->second);
+          in_share_.erase(held);
+        }
       }
       if (options_.on_idle) options_.on_idle();
     });

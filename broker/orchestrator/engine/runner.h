@@ -90,6 +90,16 @@ struct RunnerOptions {
   // How urgent an operation's work is, 1 first: its workload's priority.
   // Ready operations start most urgent first, then oldest. Null: all alike.
   std::function<int(const Operation&)> priority;
+  // Whose share of the workers an operation runs on: nullopt for work any
+  // worker may take (recovering from an outage); else a name (its tenant).
+  // Named operations together hold at most `workers - reserved_workers`
+  // workers and those of one name at most `workers_per_share` (0: no
+  // bound), so that one tenant's requests, hanging at a slow provider,
+  // never hold every worker while another's outage waits. An operation
+  // over its share stays queued until one of its share leaves a worker.
+  std::function<std::optional<std::string>(const Operation&)> share;
+  int reserved_workers = 0;
+  int workers_per_share = 0;
   // Called when a worker leaves an operation (it waits, is polled later, or
   // finished): the owner wakes Tick, which knows when each is due again.
   std::function<void()> on_idle;
@@ -139,6 +149,8 @@ class OperationRunner {
   void WaitUntil(const std::string& id, MonoTime when, std::optional<MonoTime>& next);
   // RunnerOptions::priority of an unfinished operation, asked once.
   int PriorityOf(const Operation& op);
+  // Whether `share` may take another worker now (under mu_).
+  bool ShareHasRoom(const std::string& share) const;
 
   Store& store_;
   OperationStore operations_;
@@ -149,6 +161,8 @@ class OperationRunner {
   std::map<std::string, MonoTime> waiting_until_;  // operation id -> when to look again
   std::set<std::string> polling_;    // operations whose running step said Running in this process
   std::set<std::string> in_flight_;  // operations on a worker now
+  std::map<std::string, std::string> in_share_;  // of those, the ones with a share -> its name
+  std::map<std::string, int> share_load_;        // share name -> its operations on a worker now
   std::map<std::string, int> priorities_;  // unfinished operation -> its priority
   bool stopped_ = false;
   std::unique_ptr<WorkerPool> pool_;  // last: its workers end before what they use

@@ -11,20 +11,27 @@ CallGates::Slot CallGates::Enter(const std::string& gate, std::optional<int> lim
   Gate& g = gates_[gate];
   g.limit = std::max(1, limit.value_or(limit_));  // the catalog's latest word
   const std::pair<int, uint64_t> ticket{CallPriority::Current(), arrivals_++};
+  const bool outage = CallPriority::IsOutage(ticket.first);
   g.waiting.insert(ticket);
-  g.freed.wait(lock, [&] { return g.in_flight < g.limit && *g.waiting.begin() == ticket; });
+  g.freed.wait(lock, [&] {
+    if (g.in_flight >= g.limit || *g.waiting.begin() != ticket) return false;
+    const int kept = g.limit >= 2 ? std::max(1, g.limit / 4) : 0;
+    return outage || g.others_in_flight < g.limit - kept;
+  });
   g.waiting.erase(ticket);
   ++g.in_flight;
+  if (!outage) ++g.others_in_flight;
   g.most = std::max(g.most, g.in_flight);
   // The next in line may fit too (a limit above one).
   if (!g.waiting.empty()) g.freed.notify_all();
-  return Slot(this, gate);
+  return Slot(this, gate, outage);
 }
 
-void CallGates::Leave(const std::string& gate) {
+void CallGates::Leave(const std::string& gate, bool outage) {
   std::lock_guard<std::mutex> lock(mu_);
   Gate& g = gates_[gate];
   --g.in_flight;
+  if (!outage) --g.others_in_flight;
   g.freed.notify_all();
 }
 

@@ -44,22 +44,26 @@ class CallGates {
   // A call's slot: held from Enter until it is destroyed.
   class Slot {
    public:
-    Slot(CallGates* gates, std::string provider) : gates_(gates), provider_(std::move(provider)) {}
-    Slot(Slot&& o) noexcept : gates_(std::exchange(o.gates_, nullptr)), provider_(std::move(o.provider_)) {}
+    Slot(CallGates* gates, std::string provider, bool outage) : gates_(gates), provider_(std::move(provider)), outage_(outage) {}
+    Slot(Slot&& o) noexcept : gates_(std::exchange(o.gates_, nullptr)), provider_(std::move(o.provider_)), outage_(o.outage_) {}
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
     Slot& operator=(Slot&&) = delete;
     ~Slot() {
-      if (gates_) gates_->Leave(provider_);
+      if (gates_) gates_->Leave(provider_, outage_);
     }
 
    private:
     CallGates* gates_;
     std::string provider_;
+    bool outage_;
   };
 
   // Blocks until `gate` has a slot for a call of the current thread's
   // CallPriority; `limit` (at least 1) is the gate's own, else the default.
+  // A quarter of a gate's slots (at least one, of two or more) is kept for
+  // outage recovery (CallPriority::IsOutage): other calls, hanging at a
+  // slow control plane, never hold every slot while a recovery waits.
   [[nodiscard]] Slot Enter(const std::string& gate, std::optional<int> limit = std::nullopt);
   // Calls in flight through `gate` now, and the most there ever were.
   int InFlight(const std::string& gate) const;
@@ -72,11 +76,12 @@ class CallGates {
   struct Gate {
     int limit = 1;
     int in_flight = 0;
+    int others_in_flight = 0;  // of those, calls not recovering from an outage
     int most = 0;
     std::set<std::pair<int, uint64_t>> waiting;  // (priority, arrival): the first is served next
     std::condition_variable freed;
   };
-  void Leave(const std::string& provider);
+  void Leave(const std::string& provider, bool outage);
 
   const int limit_;
   mutable std::mutex mu_;

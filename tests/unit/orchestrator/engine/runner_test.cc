@@ -317,6 +317,53 @@ TEST(OperationRunnerSideBySide, MostUrgentFirstThenOldestAtTheQueue) {
   EXPECT_EQ(gate.Started(), (std::vector<std::string>{"first", "a1", "b2", "c3-old", "c3-new"}));
 }
 
+TEST(OperationRunnerSideBySide, ATenantHoldsItsShareOfWorkersAndOutageWorkKeepsItsOwn) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  Gate gate;
+  auto kinds = gate.Kinds();
+  // Four workers: one kept for outage work, at most two per tenant. A
+  // workload's first letter names its tenant; "x" is outage recovery.
+  RunnerOptions options = Options("broker-1", 4);
+  options.share = [](const Operation& op) -> std::optional<std::string> {
+    if (op.workload[0] == 'x') return std::nullopt;
+    return op.workload.substr(0, 1);
+  };
+  options.reserved_workers = 1;
+  options.workers_per_share = 2;
+  OperationRunner runner(*store, kinds, clock, options);
+  for (const char* id : {"a1", "a2", "a3", "a4", "a5", "b1", "b2"}) ASSERT_TRUE(runner.Create(id, "call", id).ok());
+  runner.Tick();
+  // Tenant a at its two; b takes the third: the shared workers are all held.
+  ASSERT_TRUE(testing::Eventually([&] { return gate.Started().size() == 3; }));
+  EXPECT_EQ(runner.InFlight(), 3u);
+  auto started = gate.Started();
+  EXPECT_EQ(std::set<std::string>(started.begin(), started.end()), (std::set<std::string>{"a1", "a2", "b1"}));
+  // An outage's recovery comes while they hang: the kept worker takes it.
+  ASSERT_TRUE(runner.Create("x1", "call", "x1").ok());
+  runner.Tick();
+  ASSERT_TRUE(testing::Eventually([&] { return gate.Started().size() == 4; }));
+  EXPECT_EQ(gate.Started().back(), "x1");
+  gate.Release("x1");
+  ASSERT_TRUE(testing::Eventually([&] { return StateOf(runner, "x1") == OperationState::kSucceeded; }));
+  // One of a's ends: the shared worker it frees goes to the first in line
+  // whose share has room (a3, a being back at one; b2 then finds them full).
+  gate.Release("a1");
+  ASSERT_TRUE(testing::Eventually([&] { return StateOf(runner, "a1") == OperationState::kSucceeded && runner.InFlight() == 2u; }));
+  runner.Tick();
+  ASSERT_TRUE(testing::Eventually([&] { return gate.Started().size() == 5; }));
+  EXPECT_EQ(gate.Started().back(), "a3");
+  // Everything ends in the end, each once.
+  gate.Release("*");
+  ASSERT_TRUE(testing::Eventually([&] {
+    runner.Tick();
+    for (const char* id : {"a1", "a2", "a3", "a4", "a5", "b1", "b2", "x1"})
+      if (StateOf(runner, id) != OperationState::kSucceeded) return false;
+    return true;
+  }));
+  EXPECT_EQ(gate.Started().size(), 8u);
+}
+
 TEST(OperationRunnerSideBySide, StopLetsRunningStepsEndAndTheRestResumeFromTheirRecords) {
   ManualClock clock(kRunnerT0);
   auto store = NewMemoryStore(&clock);

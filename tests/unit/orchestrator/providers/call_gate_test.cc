@@ -48,6 +48,39 @@ TEST(CallGates, AFreedSlotGoesToTheMostUrgentThenTheLongestWaiting) {
   EXPECT_EQ(gates.InFlight("sim-b"), 0);
 }
 
+TEST(CallGates, ASlotIsKeptForOutageRecoveryWhateverElseHangs) {
+  CallGates gates(4);  // one of four kept
+  std::vector<CallGates::Slot> held;
+  for (int i = 0; i < 3; ++i) {
+    CallPriority requested(CallPriority::kRequested + 1);
+    held.push_back(gates.Enter("sim-b"));
+  }
+  // A fourth asked-for call waits though a slot is free...
+  std::atomic<bool> fourth_in{false};
+  std::thread fourth([&] {
+    CallPriority requested(CallPriority::kRequested + 1);
+    auto slot = gates.Enter("sim-b");
+    fourth_in = true;
+  });
+  ASSERT_TRUE(testing::Eventually([&] { return gates.Waiting("sim-b") == 1; }));
+  EXPECT_EQ(gates.InFlight("sim-b"), 3);
+  // ...which an outage's call, of any priority, takes at once.
+  {
+    CallPriority outage(1000);
+    auto slot = gates.Enter("sim-b");
+    EXPECT_EQ(gates.InFlight("sim-b"), 4);
+  }
+  EXPECT_FALSE(fourth_in);
+  held.pop_back();  // one of the three ends: the fourth goes in
+  fourth.join();
+  EXPECT_TRUE(fourth_in);
+  EXPECT_EQ(gates.MostInFlight("sim-b"), 4);
+  // A gate of one keeps nothing back.
+  CallGates single(1);
+  auto only = single.Enter("sim-c");
+  EXPECT_EQ(single.InFlight("sim-c"), 1);
+}
+
 // A compute provider that counts the calls in it at once.
 class CountingCompute final : public ComputeProvider {
  public:
