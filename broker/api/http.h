@@ -54,6 +54,18 @@ class HttpServer {
   virtual Status Start(const std::string& host, int port, HttpHandler handler) = 0;
   virtual void Stop() = 0;
   virtual int port() const = 0;
+  // Reads the TLS files again (a renewed certificate): new connections get
+  // the new one, open ones keep theirs. On an error the old one stays.
+  // FailedPrecondition for a server without TLS.
+  virtual Status ReloadTls() = 0;
+};
+
+// The server's TLS: PEM files, read at Start and on ReloadTls. TLS 1.2 and
+// 1.3 only, forward-secret AEAD cipher suites only.
+struct TlsFiles {
+  std::string cert_file;       // the certificate chain, leaf first
+  std::string key_file;        // its private key (unencrypted)
+  std::string client_ca_file;  // set: clients must present a certificate that chains to these CAs
 };
 
 // What one client may hold of the server. Every limit is a `serve` flag.
@@ -68,8 +80,9 @@ struct HttpServerLimits {
 
 // Boost.Beast implementation: `threads` run both I/O and handlers. At the
 // connection cap a new connection closes the longest-idle one; when every
-// connection is mid-request it gets 503.
-std::unique_ptr<HttpServer> NewBeastHttpServer(int threads, HttpServerLimits limits = {});
+// connection is mid-request it gets 503. With `tls`, every connection is
+// TLS; one that sends plain HTTP gets a plain 400 problem and is closed.
+std::unique_ptr<HttpServer> NewBeastHttpServer(int threads, HttpServerLimits limits = {}, std::optional<TlsFiles> tls = std::nullopt);
 
 // A problem answer for what the transport refused (414, 431).
 HttpResponse TransportProblem(int http_status, std::string detail);

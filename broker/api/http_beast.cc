@@ -10,10 +10,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -21,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 
 #include "broker/api/gzip.h"
 #include "broker/api/http.h"
@@ -31,7 +37,10 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // Smaller answers are not worth compressing.
 constexpr size_t kGzipFrom = 1024;
@@ -59,19 +68,86 @@ size_t DescriptorLimit() {
 // store's pool, the embedded Redis, probes, adapters, files.
 constexpr size_t kReservedDescriptors = 128;
 
+// Mozilla's "intermediate" TLS 1.2 suites (forward secret, AEAD); TLS 1.3's
+// are all of that kind and OpenSSL's defaults.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+Status TlsFileError(const char* flag, const std::string& file, const beast::error_code& ec) {
+  return InvalidArgument(std::string("cannot use ") + flag + " " + file + ": " + ec.message());
+}
+
+// A server context from the PEM files; errors name the flag and file, never
+// what the files hold.
+Result<std::shared_ptr<ssl::context>> LoadTls(const TlsFiles& files) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                   ssl::context::no_tlsv1_1 | ssl::context::no_compression);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) return Internal("TLS: the cipher list was refused");
+  beast::error_code ec;
+  // The key first: a certificate that does not match it is then told apart
+  // below, in words, from a file that cannot be read.
+  ctx->use_private_key_file(files.key_file, ssl::context::pem, ec);
+  if (ec) return TlsFileError("--tls-key", files.key_file, ec);
+  ctx->use_certificate_chain_file(files.cert_file, ec);
+  if (ec) return TlsFileError("--tls-cert", files.cert_file, ec);
+  if (SSL_CTX_check_private_key(native) != 1) return InvalidArgument("--tls-key " + files.key_file + " is not the key of --tls-cert " + files.cert_file);
+  if (!files.client_ca_file.empty()) {
+    ctx->load_verify_file(files.client_ca_file, ec);
+    if (ec) return TlsFileError("--tls-client-ca", files.client_ca_file, ec);
+    // Tell clients which CAs to present a certificate of.
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(files.client_ca_file.c_str())) SSL_CTX_set_client_CA_list(native, names);
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    // Resumed sessions keep their verified client (OpenSSL refuses to
+    // resume with peer verification and no session id context).
+    static const unsigned char kContext[] = "icbroker";
+    SSL_CTX_set_session_id_context(native, kContext, sizeof kContext - 1);
+  }
+  return ctx;
+}
+
 class BeastServer;
 
-class Session : public std::enable_shared_from_this<Session> {
+// What the server keeps of each connection: the connection cap and the
+// eviction of the longest-idle one work on these.
+class SessionBase {
  public:
-  Session(tcp::socket socket, BeastServer& server);
-  void Start();
+  virtual ~SessionBase() = default;
   // Closes the connection if it is waiting for a request (not mid-request).
-  bool CloseIfIdle();
+  virtual bool CloseIfIdle() = 0;
   bool idle() const { return idle_.load(std::memory_order_acquire); }
   std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
-  std::list<std::weak_ptr<Session>>::iterator slot;
+  std::list<std::weak_ptr<SessionBase>>::iterator slot;
+
+ protected:
+  std::atomic<bool> idle_{true};
+  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
+};
+
+// One connection, plain (PlainStream) or TLS (TlsStream).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  // `tls`: the context of a TLS connection (kept while it lives).
+  Session(tcp::socket socket, BeastServer& server, std::shared_ptr<ssl::context> tls);
+  void Start();
+  bool CloseIfIdle() override;
 
  private:
+  static Stream MakeStream(tcp::socket socket, ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  // TLS: plain HTTP is answered in plain and closed; else the handshake.
+  void Handshake();
   void WaitForRequest();
   void ReadHeader();
   void OnHeader(beast::error_code ec);
@@ -81,24 +157,29 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   void RefuseAndClose(HttpResponse problem);
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> tls_;  // before stream_, which refers to it
+  Stream stream_;
   BeastServer& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<void> response_;  // kept alive while it is written
   HttpRequest request_;
-  std::atomic<bool> idle_{true};
   bool closed_ = false;
-  std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
 };
 
 class BeastServer final : public HttpServer {
  public:
-  BeastServer(int threads, HttpServerLimits limits) : threads_(std::max(1, threads)), limits_(limits), ioc_(threads_) {}
+  BeastServer(int threads, HttpServerLimits limits, std::optional<TlsFiles> tls_files)
+      : threads_(std::max(1, threads)), limits_(limits), tls_files_(std::move(tls_files)), ioc_(threads_) {}
   ~BeastServer() override { Stop(); }
 
   Status Start(const std::string& host, int port, HttpHandler handler) override {
     handler_ = std::move(handler);
+    if (tls_files_) {
+      ICB_ASSIGN_OR_RETURN(auto loaded, LoadTls(*tls_files_));
+      std::lock_guard lock(mu_);
+      tls_ = std::move(loaded);
+    }
     size_t descriptors = DescriptorLimit();
     size_t fit = descriptors > kReservedDescriptors * 2 ? descriptors - kReservedDescriptors : descriptors / 2;
     max_connections_ = std::min(limits_.max_connections, fit);
@@ -141,10 +222,18 @@ class BeastServer final : public HttpServer {
 
   int port() const override { return port_; }
 
+  Status ReloadTls() override {
+    if (!tls_files_) return Status(StatusCode::kFailedPrecondition, "the server has no TLS (--tls-cert, --tls-key) to reload");
+    ICB_ASSIGN_OR_RETURN(auto loaded, LoadTls(*tls_files_));
+    std::lock_guard lock(mu_);
+    tls_ = std::move(loaded);  // connections open keep the context they began with
+    return Status::Ok();
+  }
+
   const HttpServerLimits& limits() const { return limits_; }
   const HttpHandler& handler() const { return handler_; }
 
-  void Forget(Session& s) {
+  void Forget(SessionBase& s) {
     std::lock_guard lock(mu_);
     sessions_.erase(s.slot);
   }
@@ -172,7 +261,8 @@ class BeastServer final : public HttpServer {
   }
 
   void Admit(tcp::socket socket) {
-    std::shared_ptr<Session> session;
+    std::shared_ptr<SessionBase> session;
+    std::function<void()> start;
     {
       std::lock_guard lock(mu_);
       // Live sessions only; closed ones leave their slot on the way out.
@@ -189,11 +279,19 @@ class BeastServer final : public HttpServer {
         socket.close(ignored);
         return;
       }
-      session = std::make_shared<Session>(std::move(socket), *this);
+      if (tls_) {
+        auto tls = std::make_shared<Session<TlsStream>>(std::move(socket), *this, tls_);
+        start = [tls] { tls->Start(); };
+        session = std::move(tls);
+      } else {
+        auto plain = std::make_shared<Session<PlainStream>>(std::move(socket), *this, nullptr);
+        start = [plain] { plain->Start(); };
+        session = std::move(plain);
+      }
       sessions_.push_back(session);
       session->slot = std::prev(sessions_.end());
     }
-    session->Start();
+    start();
   }
 
   void EvictIdle() {
@@ -203,7 +301,7 @@ class BeastServer final : public HttpServer {
 
   // Closes the connection that has waited longest for its next request.
   bool EvictIdleLocked() {
-    std::shared_ptr<Session> oldest;
+    std::shared_ptr<SessionBase> oldest;
     for (auto& w : sessions_) {
       auto s = w.lock();
       if (s && s->idle() && (!oldest || s->idle_since() < oldest->idle_since())) oldest = s;
@@ -213,56 +311,97 @@ class BeastServer final : public HttpServer {
 
   int threads_;
   HttpServerLimits limits_;
+  std::optional<TlsFiles> tls_files_;
   asio::io_context ioc_;
   tcp::acceptor acceptor_{ioc_};
   HttpHandler handler_;
   std::vector<std::thread> pool_;
   std::mutex mu_;
-  std::list<std::weak_ptr<Session>> sessions_;
+  std::list<std::weak_ptr<SessionBase>> sessions_;
+  std::shared_ptr<ssl::context> tls_;  // under mu_: the context new connections get
   size_t max_connections_ = 0;
   int port_ = 0;
   int spare_fd_ = -1;
 };
 
-Session::Session(tcp::socket socket, BeastServer& server) : stream_(std::move(socket)), server_(server) {}
+template <class Stream>
+Session<Stream>::Session(tcp::socket socket, BeastServer& server, std::shared_ptr<ssl::context> tls)
+    : tls_(std::move(tls)), stream_(MakeStream(std::move(socket), tls_.get())), server_(server) {}
 
-void Session::Start() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+template <class Stream>
+void Session<Stream>::Start() {
+  asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+    if constexpr (kTls) {
+      self->Handshake();
+    } else {
+      self->WaitForRequest();
+    }
+  });
 }
 
-bool Session::CloseIfIdle() {
+template <class Stream>
+void Session<Stream>::Handshake() {
+  // The same time a request's header has: a client that connects and says
+  // nothing is closed as one that sends half a header is.
+  Lowest().expires_after(server_.limits().header_timeout);
+  beast::async_detect_ssl(Lowest(), buffer_, [self = this->shared_from_this()](beast::error_code ec, bool is_tls) {
+    if (ec) return self->Close();
+    if (!is_tls) {
+      // Plain HTTP at the TLS port (an http:// URL): told so in its own
+      // terms, as nginx's 497 does, then closed.
+      static const std::string kPlain = [] {
+        std::string body = ProblemResponse(InvalidArgument("this port speaks TLS only: use https://")).body;
+        return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+      }();
+      self->idle_.store(false);
+      return asio::async_write(self->Lowest(), asio::buffer(kPlain), [self](beast::error_code, size_t) { self->Close(); });
+    }
+    self->stream_.async_handshake(ssl::stream_base::server, self->buffer_.data(), [self](beast::error_code hec, size_t used) {
+      if (hec) return self->Close();  // a client that does not trust us, or speaks no TLS we offer
+      self->buffer_.consume(used);
+      self->WaitForRequest();
+    });
+  });
+}
+
+template <class Stream>
+bool Session<Stream>::CloseIfIdle() {
   if (!idle_.exchange(false)) return false;
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
     beast::error_code ec;
-    self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    self->stream_.socket().close(ec);
+    self->Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    self->Lowest().socket().close(ec);
   });
   return true;
 }
 
 // Between requests the connection is idle (evictable) until a byte arrives.
-void Session::WaitForRequest() {
+template <class Stream>
+void Session<Stream>::WaitForRequest() {
   idle_since_ = std::chrono::steady_clock::now();
   idle_.store(true, std::memory_order_release);
   if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
-  stream_.expires_after(server_.limits().idle_timeout);
-  stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+  Lowest().expires_after(server_.limits().idle_timeout);
+  stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
     if (ec) return self->Close();
     self->buffer_.commit(n);
     self->ReadHeader();
   });
 }
 
-void Session::ReadHeader() {
+template <class Stream>
+void Session<Stream>::ReadHeader() {
   if (!idle_.exchange(false)) return Close();  // evicted while the byte arrived
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(server_.limits().max_header_bytes));
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // set per route once the target is known
-  stream_.expires_after(server_.limits().header_timeout);
-  http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  Lowest().expires_after(server_.limits().header_timeout);
+  http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
-void Session::OnHeader(beast::error_code ec) {
+template <class Stream>
+void Session<Stream>::OnHeader(beast::error_code ec) {
   if (ec == http::error::header_limit) {
     // Which part was too long: the request line (414: the parser never got
     // to its end, so there is no target yet) or the fields (431).
@@ -306,7 +445,7 @@ void Session::OnHeader(beast::error_code ec) {
   if (beast::iequals(header[http::field::expect], "100-continue")) {
     auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, header.version());
     response_ = cont;
-    return http::async_write(stream_, *cont, [self = shared_from_this()](beast::error_code wec, size_t) {
+    return http::async_write(stream_, *cont, [self = this->shared_from_this()](beast::error_code wec, size_t) {
       if (wec) return self->Close();
       self->ReadBody();
     });
@@ -314,9 +453,10 @@ void Session::OnHeader(beast::error_code ec) {
   ReadBody();
 }
 
-void Session::ReadBody() {
-  stream_.expires_after(server_.limits().body_timeout);
-  http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+template <class Stream>
+void Session<Stream>::ReadBody() {
+  Lowest().expires_after(server_.limits().body_timeout);
+  http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
     if (ec == http::error::body_limit) {
       size_t limit = self->server_.handler().body_limit(self->request_.method, self->request_.path);
       return self->RefuseAndClose(ProblemResponse(Status(StatusCode::kResourceExhausted, "request body exceeds the limit of " + std::to_string(limit) + " bytes")));
@@ -328,7 +468,8 @@ void Session::ReadBody() {
   });
 }
 
-void Session::Respond(HttpResponse r, bool keep_alive) {
+template <class Stream>
+void Session<Stream>::Respond(HttpResponse r, bool keep_alive) {
   // Large answers go gzipped to clients that accept it.
   if (r.body.size() >= kGzipFrom) {
     auto accept = request_.headers.find("accept-encoding");
@@ -347,32 +488,35 @@ void Session::Respond(HttpResponse r, bool keep_alive) {
   res->body() = std::move(r.body);
   res->prepare_payload();
   response_ = res;
-  stream_.expires_after(server_.limits().body_timeout);  // a client that does not read its answer
-  http::async_write(stream_, *res, [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) { self->Finish(ec, keep_alive); });
+  Lowest().expires_after(server_.limits().body_timeout);  // a client that does not read its answer
+  http::async_write(stream_, *res, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) { self->Finish(ec, keep_alive); });
 }
 
-void Session::Finish(beast::error_code ec, bool keep_alive) {
+template <class Stream>
+void Session<Stream>::Finish(beast::error_code ec, bool keep_alive) {
   response_.reset();
   if (ec || !keep_alive) return Close();
   WaitForRequest();
 }
 
-void Session::RefuseAndClose(HttpResponse problem) { Respond(std::move(problem), false); }
+template <class Stream>
+void Session<Stream>::RefuseAndClose(HttpResponse problem) { Respond(std::move(problem), false); }
 
-void Session::Close() {
+template <class Stream>
+void Session<Stream>::Close() {
   idle_.store(false);
   if (closed_) return;
   closed_ = true;
   beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream_.socket().close(ec);
+  Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+  Lowest().socket().close(ec);
   server_.Forget(*this);
 }
 
 }  // namespace
 
-std::unique_ptr<HttpServer> NewBeastHttpServer(int threads, HttpServerLimits limits) {
-  return std::make_unique<BeastServer>(threads, limits);
+std::unique_ptr<HttpServer> NewBeastHttpServer(int threads, HttpServerLimits limits, std::optional<TlsFiles> tls) {
+  return std::make_unique<BeastServer>(threads, limits, std::move(tls));
 }
 
 }  // namespace icb

@@ -19,11 +19,16 @@ std::string Lower(std::string s) {
 
 class CpprestHttpClient final : public HttpClient {
  public:
+  explicit CpprestHttpClient(std::string ca_file) : ca_file_(std::move(ca_file)) {}
   Result<HttpClientResponse> Send(const HttpClientRequest& request) override {
     try {
       web::uri uri(request.url);
       web::http::client::http_client_config cfg;
       cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(request.timeout));
+      if (!ca_file_.empty()) {
+        // Only these CAs (the host name is still checked by cpprestsdk).
+        cfg.set_ssl_context_callback([ca = ca_file_](boost::asio::ssl::context& ctx) { ctx.load_verify_file(ca); });
+      }
       // The scheme, host and port; the path and query go on the request as given.
       web::http::client::http_client client(web::uri_builder().set_scheme(uri.scheme()).set_host(uri.host()).set_port(uri.port()).to_uri(), cfg);
       web::http::http_request req(web::http::method(request.method));
@@ -59,11 +64,14 @@ class CpprestHttpClient final : public HttpClient {
       return Unavailable(std::string("connect: ") + e.what());
     }
   }
+
+ private:
+  std::string ca_file_;
 };
 
 }  // namespace
 
-std::unique_ptr<HttpClient> NewCpprestHttpClient() { return std::make_unique<CpprestHttpClient>(); }
+std::unique_ptr<HttpClient> NewCpprestHttpClient(std::string ca_file) { return std::make_unique<CpprestHttpClient>(std::move(ca_file)); }
 
 
 }  // namespace icb

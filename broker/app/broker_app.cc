@@ -183,6 +183,8 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 Status CheckBrokerOptions(const BrokerOptions& o) {
+  if (o.tls && (o.tls->cert_file.empty() || o.tls->key_file.empty()))
+    return InvalidArgument("TLS needs both --tls-cert and --tls-key (--tls-client-ca adds client certificates to them)");
   if (!o.require_keys && !IsLoopbackHost(o.host))
     return InvalidArgument("--auth off serves anyone who reaches the port: it is refused on " + o.host + " (loopback only: 127.0.0.1, ::1, localhost)");
   return Status::Ok();
@@ -195,9 +197,11 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
   } else {
     log("no API keys asked (--auth off): anyone who reaches " + o.host + " may do anything");
   }
-  p.server = NewBeastHttpServer(HttpThreads(o), o.http);
+  p.server = NewBeastHttpServer(HttpThreads(o), o.http, o.tls);
   ICB_RETURN_IF_ERROR(p.server->Start(o.host, o.port, p.api->AsHandler()));
-  log("listening on http://" + o.host + ":" + std::to_string(p.server->port()));
+  const bool bracket = o.host.find(':') != std::string::npos;  // IPv6
+  log(std::string("listening on ") + (o.tls ? "https://" : "http://") + (bracket ? "[" + o.host + "]" : o.host) + ":" + std::to_string(p.server->port()) +
+      (o.tls && !o.tls->client_ca_file.empty() ? " (client certificates required)" : ""));
 
   if (o.probe_vantage) {
     // Active probes of every provider endpoint, tagged with this vantage point.
@@ -307,6 +311,8 @@ BrokerApp::BrokerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 BrokerApp::~BrokerApp() { Stop(); }
 
 int BrokerApp::port() const { return parts_->server->port(); }
+
+Status BrokerApp::ReloadTls() { return parts_->server->ReloadTls(); }
 
 void BrokerApp::Stop() {
   Parts& p = *parts_;

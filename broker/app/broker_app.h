@@ -54,6 +54,9 @@ struct BrokerOptions {
   int samples_raw_days = 35;
   int samples_rollup_days = 400;
   HttpServerLimits http;
+  // Set: the API is served over TLS only (serve --tls-cert, --tls-key,
+  // --tls-client-ca), the files read again on ReloadTls (SIGHUP).
+  std::optional<TlsFiles> tls;
   ApiLimits api;
   // Every route but the index, the API's description and health needs an
   // API key (`--auth keys`); false (`--auth off`) serves anyone, and is
@@ -78,6 +81,10 @@ class BrokerApp {
   BrokerApp& operator=(const BrokerApp&) = delete;
 
   int port() const;
+  // Reads the TLS files again: new connections get the new certificate,
+  // open ones are not dropped. FailedPrecondition without TLS; on an error
+  // the old certificate stays.
+  Status ReloadTls();
   // Stops serving and the scheduler, then the store (idempotent).
   void Stop();
 

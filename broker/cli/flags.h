@@ -17,6 +17,14 @@ CLI::Validator PositiveInteger();
 CLI::Validator ListenAddress();
 // An RFC 3339 time ("2026-11-30T00:00:00Z").
 CLI::Validator Rfc3339Time();
+// A file that exists (CLI11's ExistingFile without its ":FILE" suffix on the
+// flag's type name, which the flag names itself).
+CLI::Validator ExistingFile();
+
+// An API key from a file of its own (mode 0600 or stricter, like
+// --credentials): the text without its trailing newline. The key's text is
+// never in an error.
+Result<std::string> ReadTokenFile(const std::string& path);
 
 // Prints "icbroker COMMAND: message" and each error with its pointer to stderr.
 void PrintStatus(const std::string& prefix, const Status& s);

@@ -2,8 +2,9 @@
 // follows it to its end. On a terminal a progress bar; otherwise one line
 // per step as it ends. Exits 0 when it succeeded, 1 when it failed (the
 // reason names the object that did not verify), 2 for a usage error. The
-// broker's API key comes from ICBROKER_TOKEN (a key on the command line
-// would be in the process list and the shell history).
+// broker's API key comes from ICBROKER_TOKEN or --token-file (a key on the
+// command line would be in the process list and the shell history); an
+// https:// broker is verified against --cacert, else the system's CAs.
 #include <unistd.h>
 
 #include <chrono>
@@ -28,7 +29,8 @@ struct MigrateSettings {
   std::string broker = "http://127.0.0.1:8080";
   std::string from, to, workload, key;
   bool detach = false, allow_empty = false;
-  std::string token;  // ICBROKER_TOKEN: the API key sent with every request
+  std::string token;  // ICBROKER_TOKEN or --token-file: the API key sent with every request
+  std::string token_file, cacert;
 };
 
 void Authorize(HttpClientRequest& request, const MigrateSettings& f) {
@@ -180,11 +182,21 @@ CommandRun DefineMigrate(CLI::App& sub) {
   sub.add_option("--key", s->key, "an Idempotency-Key: the same key again names the same migration")->type_name("KEY");
   sub.add_flag("--detach", s->detach, "print the operation id and return without following it");
   sub.add_flag("--allow-empty", s->allow_empty, "succeed when the source holds no objects (otherwise exit 1: a mistyped prefix?)");
+  sub.add_option("--token-file", s->token_file, "a file holding the API key (else ICBROKER_TOKEN)")->check(ExistingFile())->type_name("FILE");
+  sub.add_option("--cacert", s->cacert, "PEM CAs an https:// broker must chain to (default: the system's)")->check(ExistingFile())->type_name("FILE");
   return [s] {
     if (const char* token = std::getenv("ICBROKER_TOKEN")) s->token = token;
+    if (!s->token_file.empty()) {
+      auto read = ReadTokenFile(s->token_file);
+      if (!read.ok()) {
+        PrintStatus("icbroker migrate: ", read.status());
+        return 2;
+      }
+      s->token = *read;
+    }
     std::string broker = s->broker;
     while (!broker.empty() && broker.back() == '/') broker.pop_back();
-    auto http = NewCpprestHttpClient();
+    auto http = NewCpprestHttpClient(s->cacert);
     const std::string id = StartMigration(*http, *s, broker);
     if (id.empty()) return 1;
     std::printf("operation %s\n", id.c_str());

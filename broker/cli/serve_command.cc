@@ -20,6 +20,7 @@ namespace {
 struct ServeSettings {
   BrokerOptions options;
   std::string listen = "127.0.0.1:8080";
+  std::string tls_cert, tls_key, tls_client_ca;
   std::string redis;
   bool probe = false;
   std::string vantage = "local";
@@ -96,11 +97,14 @@ int RunServe(ServeSettings& s) {
     return 1;
   }
 
+  if (!s.tls_cert.empty() || !s.tls_key.empty() || !s.tls_client_ca.empty()) o.tls = TlsFiles{s.tls_cert, s.tls_key, s.tls_client_ca};
+
   // Signals are handled by sigwait below; block them before any thread starts.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -113,7 +117,15 @@ int RunServe(ServeSettings& s) {
     return 1;
   }
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    // A renewed certificate: read again, the connections open kept.
+    Status reloaded = (*broker)->ReloadTls();
+    if (reloaded.ok()) std::fprintf(stderr, "icbroker: SIGHUP: TLS certificate and key read again\n");
+    else PrintStatus("icbroker: SIGHUP: TLS not reloaded, the old certificate stays: ", reloaded);
+    std::fflush(stderr);
+  }
   std::fprintf(stderr, "icbroker: signal %d, shutting down\n", sig);
   (*broker)->Stop();
   return 0;
@@ -151,6 +163,11 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_option("--catalog", s->catalog, "load a catalog folder laid out like deploy/demo/ at start (keeping what is stored)")->type_name("DIR");
   sub.add_option("--credentials", s->credentials, "adapter secrets by name, from a file of mode 0600")->type_name("FILE");
   sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
+  sub.add_option("--tls-cert", s->tls_cert, "PEM certificate chain: serve the API over TLS only (1.2+; re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");
+  sub.add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert (re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");
+  sub.add_option("--tls-client-ca", s->tls_client_ca, "PEM CAs: clients must present a certificate chaining to them (with --tls-cert)")
+      ->check(ExistingFile())
+      ->type_name("FILE");
   sub.add_option("--probe-ca", o.probe_ca_file, "PEM file of the CAs https:// probe targets must chain to (default: the system's)")->type_name("FILE");
   sub.add_option("--vantage", s->vantage, "the vantage name --probe tags its samples with")->type_name("NAME")->capture_default_str();
   // A number within [lo, hi], shown with its default.

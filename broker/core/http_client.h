@@ -43,6 +43,8 @@ class HttpClient {
   Result<HttpClientResponse> Get(const std::string& url, Millis timeout) { return Send({"GET", url, {}, "", timeout}); }
 };
 
-std::unique_ptr<HttpClient> NewCpprestHttpClient();
+// `ca_file`: https:// servers must chain to these CAs (PEM) instead of the
+// system's (a broker's own CA: icbroker migrate --cacert).
+std::unique_ptr<HttpClient> NewCpprestHttpClient(std::string ca_file = "");
 
 }  // namespace icb

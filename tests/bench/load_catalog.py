@@ -7,11 +7,17 @@ cost, budget and cloud-washing checks do real work on them."""
 import http.client
 import json
 import random
+import ssl
 import sys
 
 port, n = int(sys.argv[1]), int(sys.argv[2])
 rng = random.Random(42)
-conn = http.client.HTTPConnection("127.0.0.1", port)
+# A third argument, "https", loads a broker serving TLS (the bench's own
+# self-signed certificate on loopback, so it is not verified).
+if len(sys.argv) > 3 and sys.argv[3] == "https":
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ssl._create_unverified_context())
+else:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
 
 
 def call(method, path, body):

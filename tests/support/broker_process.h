@@ -26,9 +26,10 @@
 namespace icb::testing {
 
 // `icbroker serve ARGS` on a free loopback port, its standard error
-// appended to `log`. Start() returns once /v1/health answers (false when the
-// process ended first, its exit status kept); it may be killed and started
-// again on a new port.
+// appended to `log`. Start() returns once /v1/health answers (with
+// --tls-cert: once it logs that it listens; false when the process ended
+// first, its exit status kept); it may be killed and started again on a
+// new port.
 class BrokerProcess {
  public:
   BrokerProcess(std::vector<std::string> args, std::string log) : args_(std::move(args)), log_(std::move(log)) {}
@@ -42,6 +43,8 @@ class BrokerProcess {
     argv.insert(argv.end(), args_.begin(), args_.end());
     // On loopback, without keys unless the test asks for them (--auth keys).
     if (std::find(args_.begin(), args_.end(), "--auth") == args_.end()) argv.insert(argv.end(), {"--auth", "off"});
+    const bool tls = std::find(args_.begin(), args_.end(), "--tls-cert") != args_.end();
+    const size_t logged = Log().size();
     pid_ = fork();
     if (pid_ == 0) {
       int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -64,10 +67,14 @@ class BrokerProcess {
         pid_ = -1;
         return false;
       }
-      if (HttpCall(port_, "GET", "/v1/health").status == 200) return true;
+      if (tls ? Log().find("listening on https://", logged) != std::string::npos : HttpCall(port_, "GET", "/v1/health").status == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;
+  }
+  // Sends `sig` and goes on (SIGHUP: the broker reads its TLS files again).
+  void Signal(int sig) {
+    if (pid_ > 0) kill(pid_, sig);
   }
   void Kill(int sig) {
     if (pid_ <= 0) return;
