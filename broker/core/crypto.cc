@@ -73,6 +73,59 @@ std::string CryptoRandomBytes(size_t n) {
   return out;
 }
 
+namespace {
+struct CipherCtx {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
+};
+const unsigned char* Bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+constexpr size_t kGcmTag = 16;
+}  // namespace
+
+std::string Aes256GcmSeal(std::string_view key, std::string_view nonce, std::string_view aad, std::string_view plaintext) {
+  if (key.size() != 32 || nonce.size() != 12) std::abort();  // a caller's bug, never input
+  CipherCtx c;
+  std::string out(plaintext.size() + kGcmTag, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  int n = 0, total = 0;
+  bool ok = c.ctx && EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+            EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) == 1 &&
+            EVP_EncryptInit_ex(c.ctx, nullptr, nullptr, Bytes(key), Bytes(nonce)) == 1 &&
+            (aad.empty() || EVP_EncryptUpdate(c.ctx, nullptr, &n, Bytes(aad), static_cast<int>(aad.size())) == 1) &&
+            EVP_EncryptUpdate(c.ctx, o, &n, Bytes(plaintext), static_cast<int>(plaintext.size())) == 1;
+  total = n;
+  ok = ok && EVP_EncryptFinal_ex(c.ctx, o + total, &n) == 1;
+  total += n;
+  ok = ok && EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTag), o + total) == 1;
+  if (!ok) std::abort();  // OpenSSL out of memory: nothing sensible to answer
+  out.resize(static_cast<size_t>(total) + kGcmTag);
+  return out;
+}
+
+bool Aes256GcmOpen(std::string_view key, std::string_view nonce, std::string_view aad, std::string_view sealed, std::string& plaintext) {
+  plaintext.clear();
+  if (key.size() != 32 || nonce.size() != 12 || sealed.size() < kGcmTag) return false;
+  const std::string_view body = sealed.substr(0, sealed.size() - kGcmTag);
+  std::string tag(sealed.substr(sealed.size() - kGcmTag));
+  CipherCtx c;
+  std::string out(body.size() + 16, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  int n = 0, total = 0;
+  bool ok = c.ctx && EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+            EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) == 1 &&
+            EVP_DecryptInit_ex(c.ctx, nullptr, nullptr, Bytes(key), Bytes(nonce)) == 1 &&
+            (aad.empty() || EVP_DecryptUpdate(c.ctx, nullptr, &n, Bytes(aad), static_cast<int>(aad.size())) == 1) &&
+            EVP_DecryptUpdate(c.ctx, o, &n, Bytes(body), static_cast<int>(body.size())) == 1;
+  total = n;
+  ok = ok && EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTag), tag.data()) == 1 &&
+       EVP_DecryptFinal_ex(c.ctx, o + total, &n) == 1;
+  if (!ok) return false;
+  total += n;
+  out.resize(static_cast<size_t>(total));
+  plaintext = std::move(out);
+  return true;
+}
+
 bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }

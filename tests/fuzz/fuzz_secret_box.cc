@@ -1,0 +1,29 @@
+// Sealed secrets and key files (broker/auth/secret_box.h): any stored value
+// either opens to what was sealed or is refused, and any key file text loads
+// or is refused; never a crash, and no refusal quotes the key text.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "broker/auth/secret_box.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  static const icb::SecretKeyRing ring =
+      *icb::SecretKeyRing::FromText("k2 ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n"
+                                    "k1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+  auto opened = ring.Open("name", input);
+  if (opened.ok() && !input.starts_with("icbseal1.k")) std::abort();
+  // What this input seals to opens to it again.
+  auto again = ring.Open("name", ring.Seal("name", input));
+  if (!again.ok() || *again != input) std::abort();
+  auto loaded = icb::SecretKeyRing::FromText(input);
+  if (!loaded.ok() && input.size() >= 64) {
+    // A refusal names a line and what is wrong with it, never a key's digits.
+    const std::string& m = loaded.status().message();
+    for (size_t i = 0; i + 64 <= input.size(); i += 64)
+      if (m.find(input.substr(i, 64)) != std::string::npos && input.substr(i, 64).find_first_not_of("0123456789abcdefABCDEF") == std::string::npos)
+        std::abort();
+  }
+  return 0;
+}
