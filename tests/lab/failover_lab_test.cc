@@ -268,7 +268,8 @@ TEST_F(FailoverLabTest, ABrokerKilledAtRandomPointsOfA30WorkloadRecoveryMovesEac
       if (this_round_done(affected)) break;
       b.Kill(SIGKILL);
       ++kills;
-      ASSERT_TRUE(b.Start());
+      // The log's last lines say why a restart did not come up.
+      ASSERT_TRUE(b.Start()) << [&] { const std::string log = b.Log(); return log.substr(log.size() > 4000 ? log.size() - 4000 : 0); }();
     }
     ASSERT_TRUE(testing::Eventually([&] { return this_round_done(affected); }, std::chrono::seconds(120)))
         << b.Get("/v1/operations?kind=recovery").dump();
