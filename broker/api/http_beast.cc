@@ -116,6 +116,7 @@ class BeastServer;
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
+  virtual void Start() = 0;
   // Closes the connection if it is waiting for a request (not mid-request).
   virtual bool CloseIfIdle() = 0;
   bool idle() const { return idle_.load(std::memory_order_acquire); }
@@ -134,7 +135,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
   // `tls`: the context of a TLS connection (kept while it lives).
   Session(tcp::socket socket, BeastServer& server, std::shared_ptr<ssl::context> tls);
-  void Start();
+  void Start() override;
   bool CloseIfIdle() override;
 
  private:
@@ -262,7 +263,6 @@ class BeastServer final : public HttpServer {
 
   void Admit(tcp::socket socket) {
     std::shared_ptr<SessionBase> session;
-    std::function<void()> start;
     {
       std::lock_guard lock(mu_);
       // Live sessions only; closed ones leave their slot on the way out.
@@ -279,19 +279,12 @@ class BeastServer final : public HttpServer {
         socket.close(ignored);
         return;
       }
-      if (tls_) {
-        auto tls = std::make_shared<Session<TlsStream>>(std::move(socket), *this, tls_);
-        start = [tls] { tls->Start(); };
-        session = std::move(tls);
-      } else {
-        auto plain = std::make_shared<Session<PlainStream>>(std::move(socket), *this, nullptr);
-        start = [plain] { plain->Start(); };
-        session = std::move(plain);
-      }
+      if (tls_) session = std::make_shared<Session<TlsStream>>(std::move(socket), *this, tls_);
+      else session = std::make_shared<Session<PlainStream>>(std::move(socket), *this, nullptr);
       sessions_.push_back(session);
       session->slot = std::prev(sessions_.end());
     }
-    start();
+    session->Start();
   }
 
   void EvictIdle() {

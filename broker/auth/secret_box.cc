@@ -1,12 +1,7 @@
 #include "broker/auth/secret_box.h"
 
-#include <sys/stat.h>
-
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-
 #include "broker/core/crypto.h"
+#include "broker/core/owner_only_file.h"
 
 namespace icb {
 namespace {
@@ -38,21 +33,9 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 Result<SecretKeyRing> SecretKeyRing::LoadFile(const std::string& path) {
-  struct stat st{};
-  if (stat(path.c_str(), &st) != 0) return NotFound("secrets key file " + path + " cannot be read");
-  if (!S_ISREG(st.st_mode)) return InvalidArgument("secrets key file " + path + " is not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return InvalidArgument("secrets key file " + path + " has mode " + mode + "; it holds keys: chmod 600 it");
-  }
-  if (static_cast<size_t>(st.st_size) > kMaxKeyFileBytes)
-    return InvalidArgument("secrets key file " + path + " is larger than " + std::to_string(kMaxKeyFileBytes) + " bytes");
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) return Unavailable("secrets key file " + path + " cannot be read");
-  auto ring = FromText(text.str());
+  auto text = ReadOwnerOnlyFile(path, "secrets key file", kMaxKeyFileBytes);
+  if (!text.ok()) return text.status();
+  auto ring = FromText(*text);
   if (!ring.ok()) return InvalidArgument("secrets key file " + path + ": " + ring.status().message());
   return ring;
 }

@@ -1,24 +1,16 @@
 #include "broker/cli/flags.h"
 
-#include <sys/stat.h>
+#include <utility>
 
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-
+#include "broker/core/owner_only_file.h"
 #include "broker/core/time.h"
 
 namespace icb {
 
 Result<std::string> ReadTokenFile(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return InvalidArgument("--token-file " + path + " is not a readable file");
-  if ((st.st_mode & 077) != 0) return InvalidArgument("--token-file " + path + " may be read by others: chmod 600 " + path);
-  if (st.st_size > 4096) return InvalidArgument("--token-file " + path + " is larger than an API key (4 KiB)");
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string token = text.str();
+  auto text = ReadOwnerOnlyFile(path, "--token-file", 4096);
+  if (!text.ok()) return text.status();
+  std::string token = std::move(*text);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
   if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) return InvalidArgument("--token-file " + path + " does not hold one API key");
   return token;

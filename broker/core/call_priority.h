@@ -5,6 +5,8 @@
 // provider's utilisation) queue after every operation's.
 #pragma once
 
+#include <algorithm>
+
 namespace icb {
 
 class CallPriority {
@@ -16,6 +18,9 @@ class CallPriority {
   static constexpr int kBackground = 1'000'000;
   // Recovering from an outage (a priority below kRequested).
   static bool IsOutage(int priority) { return priority < kRequested; }
+  // How much of a capacity (workers, a provider's call slots) is kept for
+  // outage recovery: a quarter, at least one of two or more.
+  static int KeptForOutages(int capacity) { return capacity >= 2 ? std::max(1, capacity / 4) : 0; }
 
   explicit CallPriority(int priority) : saved_(current_) { current_ = priority; }
   ~CallPriority() { current_ = saved_; }

@@ -71,7 +71,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
     if (RecoversFromOutage(op)) return std::nullopt;
     return TenantSpace::Of(op.id).Scoped("");
   };
-  runner.reserved_workers = options_.operation_workers >= 2 ? std::max(1, options_.operation_workers / 4) : 0;
+  runner.reserved_workers = CallPriority::KeptForOutages(options_.operation_workers);
   runner.workers_per_share = std::max(1, (options_.operation_workers - runner.reserved_workers) / 2);
   // Only between Start and Stop, which stops the runner's workers first.
   runner.on_idle = [this] {

@@ -1,33 +1,22 @@
 #include "broker/ports/credentials.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "broker/core/owner_only_file.h"
 #include "broker/schema/validator.h"
 
 namespace icb {
 
 using nlohmann::json;
 
+constexpr size_t kMaxCredentialsFileBytes = 16 << 20;  // far above any real file: a bound, not a policy
+
 Result<Credentials> Credentials::LoadFile(const std::string& path) {
-  struct stat st{};
-  if (stat(path.c_str(), &st) != 0) return NotFound("credentials file " + path + " cannot be read");
-  if (!S_ISREG(st.st_mode)) return InvalidArgument("credentials file " + path + " is not a regular file");
-  if ((st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return InvalidArgument("credentials file " + path + " has mode " + mode + "; it holds secrets: chmod 600 it");
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) return Unavailable("credentials file " + path + " cannot be read");
+  auto text = ReadOwnerOnlyFile(path, "credentials file", kMaxCredentialsFileBytes);
+  if (!text.ok()) return text.status();
   json doc;
   try {
-    doc = json::parse(text.str());
+    doc = json::parse(*text);
   } catch (const json::parse_error& e) {
     // nlohmann's message quotes what it last read: a secret, perhaps.
     return InvalidArgument("credentials file " + path + " is not valid JSON (at byte " + std::to_string(e.byte) + ")");

@@ -15,7 +15,7 @@ CallGates::Slot CallGates::Enter(const std::string& gate, std::optional<int> lim
   g.waiting.insert(ticket);
   g.freed.wait(lock, [&] {
     if (g.in_flight >= g.limit || *g.waiting.begin() != ticket) return false;
-    const int kept = g.limit >= 2 ? std::max(1, g.limit / 4) : 0;
+    const int kept = CallPriority::KeptForOutages(g.limit);
     return outage || g.others_in_flight < g.limit - kept;
   });
   g.waiting.erase(ticket);
