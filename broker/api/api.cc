@@ -3,14 +3,14 @@
 namespace icb {
 
 Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits,
-         Orchestrator* orchestrator, Detector* detector)
+         Orchestrator* orchestrator, Detector* detector, CredentialAdmin* credentials)
     : workloads_(catalog, store, clock),
       operations_(store),
       audit_(store),
       rank_memo_(limits.rank_answer_reuse),
       keys_(store, clock),
       rate_limiter_(clock, limits.per_key),
-      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_, keys_},
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_, keys_, credentials},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);
@@ -21,6 +21,7 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
   AddMigrationRoutes(router_, ctx_);
   AddOperationRoutes(router_, ctx_);
   AddKeyRoutes(router_, ctx_);
+  AddCredentialRoutes(router_, ctx_);
 }
 
 void Api::RequireKeys() {

@@ -7,6 +7,7 @@
 #include "broker/api/router.h"
 #include "broker/auth/key_store.h"
 #include "broker/catalog/catalog.h"
+#include "broker/catalog/credential_admin.h"
 #include "broker/core/clock.h"
 #include "broker/orchestrator/engine/audit.h"
 #include "broker/orchestrator/triggers/detector.h"
@@ -33,6 +34,7 @@ struct ApiContext {
   Detector* detector;          // null: no detection (pushed samples answer 503)
   RankAnswerMemo* rank_memo;   // null: every rank computed afresh
   KeyStore& keys;
+  CredentialAdmin* credentials;  // null: the broker keeps none (lists are empty, puts answer 409)
 };
 
 // What a request may see and name (tenant_space.h): its key's tenant's
@@ -71,5 +73,7 @@ void AddMigrationRoutes(Router& router, const ApiContext& ctx);
 void AddOperationRoutes(Router& router, const ApiContext& ctx);
 // API keys (admin only).
 void AddKeyRoutes(Router& router, const ApiContext& ctx);
+// Provider credentials (admin only).
+void AddCredentialRoutes(Router& router, const ApiContext& ctx);
 
 }  // namespace icb

@@ -8,8 +8,11 @@
 #include <cstdio>
 #include <thread>
 
-#include "broker/ports/credentials.h"
+#include "broker/auth/credential_store.h"
+#include "broker/auth/secret_box.h"
+#include "broker/catalog/credential_admin.h"
 #include "broker/catalog/loader.h"
+#include "broker/ports/credentials.h"
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/triggers/detector.h"
 #include "broker/orchestrator/engine/audit.h"
@@ -48,7 +51,11 @@ struct BrokerApp::Parts {
   std::unique_ptr<EmbeddedRedis> embedded;
   std::unique_ptr<Store> store;
   SystemClock clock;
+  std::optional<SecretKeyRing> key_ring;
+  std::unique_ptr<CredentialStore> credential_store;  // with a key ring
+  std::unique_ptr<BrokerCredentials> credentials_in_use;  // the file's, then the store's
   std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<CredentialAdmin> credential_admin;
   PolicyRegistry policies;
   std::unique_ptr<QosService> qos;
   std::unique_ptr<Scheduler> scheduler;        // what runs on it is declared below: gone first
@@ -75,6 +82,10 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
     p.credentials = std::move(loaded);
     log("credentials: " + std::to_string(p.credentials->Values().size()) + " secret fields from " + *o.credentials_file);
   }
+  if (o.secrets_key_file) {
+    ICB_ASSIGN_OR_RETURN(SecretKeyRing ring, SecretKeyRing::LoadFile(*o.secrets_key_file));
+    p.key_ring = std::move(ring);
+  }
   ICB_ASSIGN_OR_RETURN(p.schemas, SchemaSet::LoadEmbedded());
   p.adapters = std::make_unique<AdapterRegistry>(*p.schemas);
   RegisterBuiltinAdapters(*p.adapters);
@@ -95,6 +106,7 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   }
   p.store = NewRedisStore(store_options);
   ICB_RETURN_IF_ERROR(p.store->Ping());
+  ICB_RETURN_IF_ERROR(OpenCredentials(p, log));
   // A trail kept before the indexed log moves into it once.
   ICB_ASSIGN_OR_RETURN(size_t moved, AuditLog(*p.store).MoveLegacyTrail());
   if (moved > 0) log("audit trail: " + std::to_string(moved) + " events moved into the indexed log");
@@ -104,9 +116,10 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   // when a failover needs them.
   Parts* parts = &p;
   catalog_options.check_provider = [parts](const nlohmann::json& doc) {
-    return CheckAdapterRefs(*parts->adapters, *parts->schemas, parts->credentials ? &*parts->credentials : nullptr, doc);
+    return CheckAdapterRefs(*parts->adapters, *parts->schemas, parts->credentials_in_use.get(), doc);
   };
   p.catalog = std::make_unique<Catalog>(*p.store, p.schemas, catalog_options);
+  p.credential_admin = std::make_unique<CredentialAdmin>(*p.catalog, *p.adapters, *p.schemas, *p.credentials_in_use);
   ICB_RETURN_IF_ERROR(p.catalog->IndexStored());
   ICB_RETURN_IF_ERROR(OperationStore(*p.store).IndexStored());
   RegisterBuiltinPolicies(p.policies);
@@ -126,6 +139,27 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   return Status::Ok();
 }
 
+Status BrokerApp::OpenCredentials(Parts& p, const Log& log) {
+  if (p.key_ring) {
+    p.credential_store = std::make_unique<CredentialStore>(*p.store, *p.key_ring, p.clock);
+    // A rotation's second step: what an older key sealed moves to the first.
+    ICB_ASSIGN_OR_RETURN(CredentialStore::ResealReport resealed, p.credential_store->Reseal());
+    ICB_ASSIGN_OR_RETURN(std::vector<CredentialInfo> kept, p.credential_store->List());
+    log("credentials kept sealed: " + std::to_string(kept.size()) + " (" + std::to_string(resealed.resealed) + " resealed with key " +
+        p.key_ring->current_id() + ")");
+    for (const auto& why : resealed.unopened) log("credentials that do not open, adapters naming them fail until put again: " + why);
+    if (p.credentials)
+      for (const auto& info : kept)
+        if (p.credentials->Has(info.name)) log("credentials \"" + info.name + "\" are in the --credentials file too: the file's are used");
+  } else {
+    ICB_ASSIGN_OR_RETURN(std::vector<std::string> kept, p.store->HashKeys(kCredentialsKey));
+    if (!kept.empty())
+      log("credentials kept sealed: " + std::to_string(kept.size()) + ", and no --secrets-key to open them: adapters naming them fail");
+  }
+  p.credentials_in_use = std::make_unique<BrokerCredentials>(p.credentials ? &*p.credentials : nullptr, p.credential_store.get());
+  return Status::Ok();
+}
+
 Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log& log) {
   if (o.samples_raw_days < 3 || o.samples_rollup_days < o.samples_raw_days)
     return InvalidArgument("samples are kept raw at least 3 days, and rolled up at least as long as raw");
@@ -135,7 +169,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   // The orchestrator acts through the providers' adapters, built from the
   // catalog with the named credentials joined.
   p.adapter_client = NewCpprestHttpClient();
-  p.provider_adapters = std::make_unique<CatalogProviderAdapters>(*p.catalog, *p.adapters, p.credentials ? &*p.credentials : nullptr,
+  p.provider_adapters = std::make_unique<CatalogProviderAdapters>(*p.catalog, *p.adapters, p.credentials_in_use.get(),
                                                                    AdapterContext{*p.adapter_client, p.clock, RealSleeper()});
   p.call_gates = std::make_unique<CallGates>(o.provider_calls);
   p.gated_adapters = std::make_unique<GatedProviderAdapters>(
@@ -191,7 +225,8 @@ Status CheckBrokerOptions(const BrokerOptions& o) {
 }
 
 Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
-  p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get());
+  p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get(),
+                                p.credential_admin.get());
   if (o.require_keys) {
     p.api->RequireKeys();
   } else {

@@ -31,6 +31,9 @@ struct BrokerOptions {
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
   std::string probe_ca_file;  // CAs https:// probe targets chain to (PEM); empty: the system's
   std::optional<std::string> credentials_file;  // adapter secrets by name (mode 0600)
+  // The key ring credentials kept in the store are sealed with (mode 0600,
+  // "ID HEX" lines, the first seals); unset: the broker keeps none itself.
+  std::optional<std::string> secrets_key_file;
   // This broker as the orchestrator's lease holder; the same id after a
   // restart takes its lease back at once. Empty: HOSTNAME:PORT.
   std::string broker_id;
@@ -94,6 +97,9 @@ class BrokerApp {
   // the provider adapters, the orchestrator and the detector; the API, its
   // server, probing and the scheduler.
   static Status OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Log& log);
+  // Within the first: the credentials the adapters use (the file's, then
+  // the store's, resealed with the key ring's first key).
+  static Status OpenCredentials(Parts& p, const Log& log);
   static Status BuildOrchestration(Parts& p, const BrokerOptions& o, const Log& log);
   static Status Serve(Parts& p, const BrokerOptions& o, const Log& log);
   explicit BrokerApp(std::unique_ptr<Parts> parts);

@@ -13,13 +13,11 @@ json CredentialInfoJson(const CredentialInfo& info) {
   return {{"name", info.name}, {"fields", info.fields}, {"updated_at", FormatRfc3339(info.updated_at)}, {"key_id", info.key_id}};
 }
 
-Result<CredentialInfo> CredentialStore::Put(const std::string& name, const json& fields) {
-  if (!IsValidId(name)) return InvalidArgument("a credential name is 1 to 64 of a-z, 0-9, '.', '_' and '-'", {{"/name", "not an id"}});
+Status CheckCredentialFields(const json& fields) {
   if (!fields.is_object() || fields.empty())
     return InvalidArgument("credential fields: expected an object of field -> value", {{"", "expected a non-empty object"}});
   if (fields.size() > kMaxCredentialFields)
     return InvalidArgument("too many credential fields", {{"", "at most " + std::to_string(kMaxCredentialFields) + " fields"}});
-  CredentialInfo info{name, {}, clock_.Now(), ring_.current_id()};
   for (const auto& [field, value] : fields.items()) {
     if (field.empty() || field.size() > 64 ||
         field.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
@@ -29,8 +27,15 @@ Result<CredentialInfo> CredentialStore::Put(const std::string& name, const json&
       return InvalidArgument("credential field is not a string, number or boolean (value not shown)", {{at, "expected a string, number or boolean"}});
     if (value.is_string() && value.get_ref<const std::string&>().size() > kMaxCredentialValueBytes)
       return InvalidArgument("credential field too long (value not shown)", {{at, "at most " + std::to_string(kMaxCredentialValueBytes) + " bytes"}});
-    info.fields.push_back(field);
   }
+  return Status::Ok();
+}
+
+Result<CredentialInfo> CredentialStore::Put(const std::string& name, const json& fields) {
+  if (!IsValidId(name)) return InvalidArgument("a credential name is 1 to 64 of a-z, 0-9, '.', '_' and '-'", {{"/name", "not an id"}});
+  ICB_RETURN_IF_ERROR(CheckCredentialFields(fields));
+  CredentialInfo info{name, {}, clock_.Now(), ring_.current_id()};
+  for (const auto& [field, value] : fields.items()) info.fields.push_back(field);
   Status s = Write(info, ring_.Seal(name, fields.dump()));
   if (!s.ok()) return s;
   return info;
@@ -102,23 +107,27 @@ Result<json> CredentialStore::Open(std::string_view name) {
   return fields;
 }
 
-Result<size_t> CredentialStore::Reseal() {
+Result<CredentialStore::ResealReport> CredentialStore::Reseal() {
   auto names = store_.HashKeys(kCredentialsKey);
   if (!names.ok()) return names.status();
-  size_t resealed = 0;
+  ResealReport report;
   for (const auto& name : *names) {
     auto read = Read(name);
     if (!read.ok()) return read.status();
     if (!*read || (*read)->first.key_id == ring_.current_id()) continue;
     auto opened = ring_.Open(name, (*read)->second);
-    if (!opened.ok()) return FailedPrecondition("credentials \"" + name + "\": " + opened.status().message());
+    if (!opened.ok()) {
+      report.unopened.push_back(name + ": " + opened.status().message());
+      continue;
+    }
     CredentialInfo info = (*read)->first;
     info.key_id = ring_.current_id();
     Status s = Write(info, ring_.Seal(name, *opened));
     if (!s.ok()) return s;
-    ++resealed;
+    ++report.resealed;
   }
-  return resealed;
+  std::sort(report.unopened.begin(), report.unopened.end());
+  return report;
 }
 
 }  // namespace icb

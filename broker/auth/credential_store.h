@@ -32,13 +32,16 @@ struct CredentialInfo {
 };
 nlohmann::json CredentialInfoJson(const CredentialInfo& info);
 
+// A credential's fields: an object of 1 to kMaxCredentialFields string,
+// number or boolean values of at most kMaxCredentialValueBytes, named by 1
+// to 64 of A-Z a-z 0-9 _ -. Errors point at the field, never quoting its value.
+Status CheckCredentialFields(const nlohmann::json& fields);
+
 class CredentialStore {
  public:
   CredentialStore(Store& store, const SecretKeyRing& ring, const Clock& clock) : store_(store), ring_(ring), clock_(clock) {}
 
-  // `name` an id (core/ids.h); `fields` an object of 1 to kMaxCredentialFields
-  // string, number or boolean values of at most kMaxCredentialValueBytes.
-  // Errors point at the field (never its value).
+  // `name` an id (core/ids.h); `fields` as CheckCredentialFields asks.
   Result<CredentialInfo> Put(const std::string& name, const nlohmann::json& fields);
   Result<std::optional<CredentialInfo>> Get(std::string_view name);
   Result<std::vector<CredentialInfo>> List();  // by name
@@ -48,9 +51,13 @@ class CredentialStore {
   // is no such name; FailedPrecondition when the ring cannot open it.
   Result<nlohmann::json> Open(std::string_view name);
   // Every credential sealed with another key than the ring's first, sealed
-  // again with it (a rotation's second step); answers how many. One that
-  // does not open stops it, naming the credential and the key it needs.
-  Result<size_t> Reseal();
+  // again with it (a rotation's second step). One the ring cannot open is
+  // left as it is and named in the report with what it needs.
+  struct ResealReport {
+    size_t resealed = 0;
+    std::vector<std::string> unopened;  // "NAME: why" (the key id it needs)
+  };
+  Result<ResealReport> Reseal();
 
  private:
   Result<std::optional<std::pair<CredentialInfo, std::string>>> Read(std::string_view name);  // info and sealed text

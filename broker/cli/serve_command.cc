@@ -24,7 +24,7 @@ struct ServeSettings {
   std::string redis;
   bool probe = false;
   std::string vantage = "local";
-  std::string catalog, credentials;
+  std::string catalog, credentials, secrets_key;
   size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
   int rank_reuse_ms = 0;
   std::string auth = "keys";
@@ -83,6 +83,7 @@ int RunServe(ServeSettings& s) {
   if (s.probe) o.probe_vantage = s.vantage;
   if (!s.catalog.empty()) o.catalog_dir = s.catalog;
   if (!s.credentials.empty()) o.credentials_file = s.credentials;
+  if (!s.secrets_key.empty()) o.secrets_key_file = s.secrets_key;
   if (!s.redis.empty()) {
     auto addr = ParseRedisUrl(s.redis);
     if (!addr.ok()) {
@@ -162,6 +163,9 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_flag("--demo", o.demo, "load the demo catalog at start (keeping what is stored)");
   sub.add_option("--catalog", s->catalog, "load a catalog folder laid out like deploy/demo/ at start (keeping what is stored)")->type_name("DIR");
   sub.add_option("--credentials", s->credentials, "adapter secrets by name, from a file of mode 0600")->type_name("FILE");
+  sub.add_option("--secrets-key", s->secrets_key,
+                 "key ring (mode 0600, \"ID HEX\" lines, the first seals) for credentials kept in the store through /v1/credentials; resealed with the first key at start")
+      ->type_name("FILE");
   sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
   sub.add_option("--tls-cert", s->tls_cert, "PEM certificate chain: serve the API over TLS only (1.2+; re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");
   sub.add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert (re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");

@@ -37,12 +37,41 @@ Result<Credentials> Credentials::FromJson(const json& doc) {
   return out;
 }
 
-Result<json> Credentials::Join(const std::string& name, json config) const {
-  auto it = entries_.find(name);
-  if (it == entries_.end()) return NotFound("no credentials named \"" + name + "\"");
+Result<json> JoinCredentials(const CredentialSource& source, const std::string& name, json config) {
+  ICB_ASSIGN_OR_RETURN(std::optional<json> fields, source.Fields(name));
+  if (!fields) return NotFound("no credentials named \"" + name + "\"");
   if (!config.is_object()) config = json::object();
-  for (const auto& [field, value] : it->second.items()) config[field] = value;
+  for (const auto& [field, value] : fields->items()) config[field] = value;
   return config;
+}
+
+Result<std::optional<json>> Credentials::Fields(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) return std::optional<json>();
+  return std::optional(it->second);
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> Credentials::Names() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const auto& [name, fields] : entries_) {
+    std::vector<std::string> names;
+    for (const auto& [field, value] : fields.items()) names.push_back(field);
+    out.emplace_back(name, std::move(names));
+  }
+  return out;
+}
+
+Result<std::optional<json>> BrokerCredentials::Fields(const std::string& name) const {
+  if (file_ && file_->Has(name)) return file_->Fields(name);
+  if (!store_) return std::optional<json>();
+  auto opened = store_->Open(name);
+  if (opened.ok()) return std::optional(std::move(*opened));
+  if (opened.status().code() == StatusCode::kNotFound) return std::optional<json>();
+  return opened.status();
+}
+
+Result<std::optional<json>> CredentialChange::Fields(const std::string& name) const {
+  return name == name_ ? fields_ : base_.Fields(name);
 }
 
 std::vector<std::string> Credentials::Values() const {
@@ -52,7 +81,7 @@ std::vector<std::string> Credentials::Values() const {
   return out;
 }
 
-Status CheckAdapterRefs(const AdapterRegistry& registry, const SchemaSet& schemas, const Credentials* credentials, const json& doc) {
+Status CheckAdapterRefs(const AdapterRegistry& registry, const SchemaSet& schemas, const CredentialSource* credentials, const json& doc) {
   if (!doc.is_object() || !doc.contains("adapters") || !doc["adapters"].is_object()) return Status::Ok();
   std::vector<FieldError> errors;
   for (const auto& [capability, ref] : doc["adapters"].items()) {
@@ -73,18 +102,21 @@ Status CheckAdapterRefs(const AdapterRegistry& registry, const SchemaSet& schema
     for (const auto& secret : secrets) {
       if (!config.contains(secret)) continue;
       errors.push_back({JsonPointerAppend(at + "/config", secret),
-                        "secret " + secret + " does not belong in a document: put it in the serve --credentials file and name that entry in "
-                        "\"credentials\""});
+                        "secret " + secret + " does not belong in a document: keep it in a credential (PUT /v1/credentials/NAME, or the serve "
+                        "--credentials file) and name that in \"credentials\""});
       refused = true;
     }
     if (refused) continue;
     const std::string name = ref.value("credentials", "");
     if (!name.empty() && credentials) {
-      if (!credentials->Has(name)) {
-        errors.push_back({at + "/credentials", "no credentials named \"" + name + "\" in the serve --credentials file"});
+      auto fields = credentials->Fields(name);
+      if (!fields.ok()) return fields.status();  // the store, or a credential the key ring cannot open
+      if (!*fields) {
+        errors.push_back({at + "/credentials", "no credentials named \"" + name + "\" (PUT /v1/credentials/" + name +
+                                                   ", or the serve --credentials file)"});
         continue;
       }
-      config = *credentials->Join(name, config);
+      for (const auto& [field, value] : (*fields)->items()) config[field] = value;
     }
     // A secret no entry supplies: say where it must come from. Then a
     // stand-in lets the schema judge the rest without a second complaint.
@@ -92,7 +124,7 @@ Status CheckAdapterRefs(const AdapterRegistry& registry, const SchemaSet& schema
       if (config.contains(secret)) continue;
       if (name.empty()) {
         errors.push_back({at + "/credentials", "adapter " + adapter + " needs secret " + secret +
-                                                   ": name a serve --credentials entry that has it"});
+                                                   ": name credentials that have it"});
       } else if (credentials) {
         errors.push_back({at + "/credentials", "credentials \"" + name + "\" have no " + secret + ", which adapter " + adapter + " needs"});
       }

@@ -14,8 +14,8 @@ Result<std::pair<std::string, nlohmann::json>> CatalogProviderAdapters::Config(c
   ICB_ASSIGN_OR_RETURN(nlohmann::json config, ParseJson(ref.config_json));
   if (!ref.credentials.empty()) {
     if (!credentials_) return FailedPrecondition("provider " + provider + "'s " + capability + " adapter names credentials \"" + ref.credentials +
-                                                 "\", but the broker was started without --credentials");
-    ICB_ASSIGN_OR_RETURN(config, credentials_->Join(ref.credentials, std::move(config)));
+                                                 "\", but the broker has no credentials");
+    ICB_ASSIGN_OR_RETURN(config, JoinCredentials(*credentials_, ref.credentials, std::move(config)));
   }
   return std::pair{ref.adapter, std::move(config)};
 }

@@ -32,8 +32,8 @@ class ProviderAdapters {
 // Adapters as the catalog's provider documents describe them.
 class CatalogProviderAdapters final : public ProviderAdapters {
  public:
-  // `credentials` may be null (no file given): references to one fail.
-  CatalogProviderAdapters(Catalog& catalog, const AdapterRegistry& registry, const Credentials* credentials, AdapterContext context)
+  // `credentials` may be null (none given): references to one fail.
+  CatalogProviderAdapters(Catalog& catalog, const AdapterRegistry& registry, const CredentialSource* credentials, AdapterContext context)
       : catalog_(catalog), registry_(registry), credentials_(credentials), context_(std::move(context)) {}
   Result<std::unique_ptr<ComputeProvider>> Compute(const std::string& provider) override;
   Result<std::unique_ptr<DnsSwitch>> Dns(const std::string& provider) override;
@@ -49,7 +49,7 @@ class CatalogProviderAdapters final : public ProviderAdapters {
 
   Catalog& catalog_;
   const AdapterRegistry& registry_;
-  const Credentials* credentials_;
+  const CredentialSource* credentials_;
   AdapterContext context_;
 };
 

@@ -92,7 +92,7 @@ TEST_F(AuthApiTest, WithoutALiveKeyOnlyThePublicRoutesAnswer) {
       ++refused;
     }
   }
-  EXPECT_EQ(refused, 4 * 33);
+  EXPECT_EQ(refused, 4 * 37);
   EXPECT_EQ(public_ok, 4 * 4);
 }
 
@@ -120,8 +120,8 @@ TEST_F(AuthApiTest, EachRoleReachesWhatItsAccessPermitsAndNoMore) {
       }
     }
   }
-  // Readers: the 8 operate and 9 admin routes; operators: the 9 admin routes.
-  EXPECT_EQ(forbidden, 8 + 9 + 9);
+  // Readers: the 8 operate and 13 admin routes; operators: the 13 admin routes.
+  EXPECT_EQ(forbidden, 8 + 13 + 13);
 }
 
 TEST_F(AuthApiTest, ARefusedWriteChangesNothing) {

@@ -35,7 +35,7 @@ TEST(Credentials, TheFileMustBeMode0600AndItsErrorsQuoteNoSecret) {
   auto loaded = Credentials::LoadFile(WriteFile(dir.path(), good, 0600));
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_TRUE(loaded->Has("lab-s3"));
-  auto joined = loaded->Join("lab-s3", {{"bucket", "b"}});
+  auto joined = JoinCredentials(*loaded, "lab-s3", {{"bucket", "b"}});
   ASSERT_TRUE(joined.ok());
   EXPECT_EQ((*joined)["secret_key"], kSecret);
   EXPECT_EQ((*joined)["bucket"], "b");
