@@ -407,6 +407,133 @@ TEST_F(ServiceTest, CredentialsAdapterChecksAndWorkloadsThroughTheBinary) {
   EXPECT_EQ(log.find(api_key), std::string::npos);
 }
 
+// Credentials kept through the admin routes are sealed in the store (the
+// data directory never holds a value), shown by name and field names only,
+// and survive a key rotation: the new key first (resealed at start), then
+// the old one dropped. A key dropped too early is named, never guessed past.
+TEST_F(ServiceTest, CredentialsKeptSealedThroughTheBinaryAndTheirKeyRotated) {
+  const std::string secret = "e2e-sealed-secret-5c2a90d1", access = "AK-e2e-sealed-61f0";
+  const std::string k1 = "k1 " + std::string(64, 'a') + "\n", k2 = "k2 " + std::string(64, 'b') + "\n", k3 = "k3 " + std::string(64, 'c') + "\n";
+  const std::string ring = tmp_.path() + "/secrets.key";
+  auto write_ring = [&](const std::string& text, mode_t mode = 0600) {
+    std::ofstream(ring, std::ios::trunc) << text;
+    chmod(ring.c_str(), mode);
+  };
+  std::vector<testing::HttpReply> answers;
+  std::string logs;
+  auto call = [&](int port, const std::string& method, const std::string& path, const std::string& body = "") {
+    answers.push_back(HttpCall(port, method, path, body));
+    return answers.back();
+  };
+  auto provider = [](const std::string& credentials) {
+    return json{{"name", "Lab"}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}},
+                {"adapters", {{"object_storage", {{"adapter", "s3"}, {"credentials", credentials},
+                                                  {"config", {{"endpoint", "http://127.0.0.1:9000"}, {"bucket", "lab-data"}}}}}}}}
+        .dump();
+  };
+  const std::string fields = json{{"access_key", access}, {"secret_key", secret}}.dump();
+
+  write_ring(k1, 0644);
+  {
+    Broker refused(data_, {"--secrets-key", ring});
+    EXPECT_FALSE(refused.ready());
+    EXPECT_NE(refused.Log().find("mode 0644"), std::string::npos) << refused.Log();
+  }
+  write_ring(k1);
+  {
+    Broker b(data_, {"--secrets-key", ring});
+    ASSERT_TRUE(b.ready()) << b.Log();
+    const int port = b.port();
+    auto put = call(port, "PUT", "/v1/credentials/lab-s3", fields);
+    ASSERT_EQ(put.status, 201) << put.body;
+    EXPECT_EQ(json::parse(put.body), (json{{"name", "lab-s3"}, {"source", "store"}, {"fields", {"access_key", "secret_key"}},
+                                          {"updated_at", json::parse(put.body)["updated_at"]}, {"key_id", "k1"}}));
+    EXPECT_EQ(call(port, "PUT", "/v1/credentials/lab-s3", fields).status, 200);
+    EXPECT_EQ(call(port, "PUT", "/v1/providers/lab-a", provider("lab-s3")).status, 201);
+    // What would break lab-a's adapter, and deleting what it names: 409.
+    auto half = call(port, "PUT", "/v1/credentials/lab-s3", json{{"access_key", access}}.dump());
+    EXPECT_EQ(half.status, 409);
+    EXPECT_NE(half.body.find("provider lab-a"), std::string::npos) << half.body;
+    EXPECT_EQ(call(port, "DELETE", "/v1/credentials/lab-s3").status, 409);
+    EXPECT_EQ(call(port, "PUT", "/v1/credentials/lab-s3", R"({"secret_key": {"nested": "x"}})").status, 400);
+    EXPECT_EQ(call(port, "GET", "/v1/credentials/nobody").status, 404);
+    auto listed = call(port, "GET", "/v1/credentials");
+    ASSERT_EQ(listed.status, 200);
+    EXPECT_EQ(json::parse(listed.body)["credentials"].size(), 1u);
+    auto events = call(port, "GET", "/v1/events?kind=credential_put");
+    ASSERT_EQ(json::parse(events.body)["events"].size(), 2u) << events.body;
+    EXPECT_EQ(json::parse(events.body)["events"][0]["inputs"]["fields"], json({"access_key", "secret_key"}));
+    // A throwaway one, deleted.
+    EXPECT_EQ(call(port, "PUT", "/v1/credentials/spare", R"({"token": "spare-token-value"})").status, 201);
+    EXPECT_EQ(call(port, "DELETE", "/v1/credentials/spare").status, 200);
+    EXPECT_EQ(call(port, "GET", "/v1/credentials/spare").status, 404);
+    b.Kill(SIGTERM);
+    logs += b.Log();
+  }
+  // What the store wrote to disk holds names, never a value.
+  std::string on_disk;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(data_))
+    if (f.is_regular_file()) {
+      std::ifstream in(f.path(), std::ios::binary);
+      on_disk += std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    }
+  EXPECT_NE(on_disk.find("lab-s3"), std::string::npos);
+  EXPECT_NE(on_disk.find("icbseal1.k1."), std::string::npos);
+  EXPECT_EQ(on_disk.find(secret), std::string::npos);
+  EXPECT_EQ(on_disk.find(access), std::string::npos);
+
+  // Rotation, step 1: the new key first, the old kept; resealed at start.
+  write_ring(k2 + k1);
+  {
+    Broker b(data_, {"--secrets-key", ring});
+    ASSERT_TRUE(b.ready()) << b.Log();
+    EXPECT_NE(b.Log().find("credentials kept sealed: 1 (1 resealed with key k2)"), std::string::npos) << b.Log();
+    EXPECT_EQ(json::parse(call(b.port(), "GET", "/v1/credentials/lab-s3").body)["key_id"], "k2");
+    b.Kill(SIGTERM);
+    logs += b.Log();
+  }
+  // Step 2: the old key dropped; the credential opens (a provider naming it is checked against its fields).
+  write_ring(k2);
+  {
+    Broker b(data_, {"--secrets-key", ring});
+    ASSERT_TRUE(b.ready()) << b.Log();
+    EXPECT_NE(b.Log().find("credentials kept sealed: 1 (0 resealed with key k2)"), std::string::npos) << b.Log();
+    EXPECT_EQ(call(b.port(), "PUT", "/v1/providers/lab-b", provider("lab-s3")).status, 201);
+    b.Kill(SIGTERM);
+    logs += b.Log();
+  }
+  // A ring without the key it was sealed with: named at start, refused when used.
+  write_ring(k3);
+  {
+    Broker b(data_, {"--secrets-key", ring});
+    ASSERT_TRUE(b.ready()) << b.Log();
+    EXPECT_NE(b.Log().find("credentials that do not open, adapters naming them fail until put again: lab-s3"), std::string::npos) << b.Log();
+    auto refused = call(b.port(), "PUT", "/v1/providers/lab-c", provider("lab-s3"));
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_NE(refused.body.find("k2"), std::string::npos) << refused.body;
+    b.Kill(SIGTERM);
+    logs += b.Log();
+  }
+  // No key ring at all: nothing is kept, and the log says what cannot open.
+  {
+    Broker b(data_);
+    ASSERT_TRUE(b.ready()) << b.Log();
+    EXPECT_NE(b.Log().find("credentials kept sealed: 1, and no --secrets-key"), std::string::npos) << b.Log();
+    EXPECT_EQ(call(b.port(), "PUT", "/v1/credentials/other", fields).status, 409);
+    EXPECT_EQ(json::parse(call(b.port(), "GET", "/v1/credentials").body)["credentials"].size(), 0u);
+    b.Kill(SIGTERM);
+    logs += b.Log();
+  }
+  for (const auto& a : answers) {
+    EXPECT_EQ(a.body.find(secret), std::string::npos) << a.body;
+    EXPECT_EQ(a.body.find(access), std::string::npos) << a.body;
+    EXPECT_EQ(a.body.find("spare-token-value"), std::string::npos) << a.body;
+  }
+  EXPECT_EQ(logs.find(secret), std::string::npos);
+  EXPECT_EQ(logs.find(access), std::string::npos);
+  EXPECT_EQ(logs.find(std::string(64, 'a')), std::string::npos);  // nor a key
+}
+
 TEST_F(ServiceTest, MigratesBetweenFolderStoresVerifiedAndTheCliFollowsIt) {
   // Two providers whose object storage is a local folder (the `file`
   // adapter): a real migration with no server, through the binary.

@@ -1,10 +1,13 @@
 // Sealed secrets and key files (broker/auth/secret_box.h): any stored value
 // either opens to what was sealed or is refused, and any key file text loads
-// or is refused; never a crash, and no refusal quotes the key text.
+// or is refused; never a crash, and no refusal quotes the key text. The same
+// input as a credential's fields (PUT /v1/credentials/{id}): checked, or
+// refused without quoting a value.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "broker/auth/credential_store.h"
 #include "broker/auth/secret_box.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -24,6 +27,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i + 64 <= input.size(); i += 64)
       if (m.find(input.substr(i, 64)) != std::string::npos && input.substr(i, 64).find_first_not_of("0123456789abcdefABCDEF") == std::string::npos)
         std::abort();
+  }
+  const nlohmann::json fields = nlohmann::json::parse(input, nullptr, false);
+  if (!fields.is_discarded()) {
+    icb::Status s = icb::CheckCredentialFields(fields);
+    if (!s.ok() && fields.is_object())
+      for (const auto& [name, value] : fields.items())
+        if (value.is_string() && value.get_ref<const std::string&>().size() >= 8 &&
+            s.ToString().find(value.get_ref<const std::string&>()) != std::string::npos)
+          std::abort();
   }
   return 0;
 }
