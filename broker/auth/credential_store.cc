@@ -41,18 +41,22 @@ Result<CredentialInfo> CredentialStore::Put(const std::string& name, const json&
   return info;
 }
 
+std::string CredentialStore::Record(const CredentialInfo& info, const std::string& sealed) {
+  return json{{"sealed", sealed}, {"fields", info.fields}, {"updated_at", FormatRfc3339(info.updated_at)}}.dump();
+}
+
 Status CredentialStore::Write(const CredentialInfo& info, const std::string& sealed) {
-  json record = {{"sealed", sealed}, {"fields", info.fields}, {"updated_at", FormatRfc3339(info.updated_at)}};
   WriteBatch batch;
-  batch.HashSet(std::string(kCredentialsKey), info.name, record.dump());
+  batch.HashSet(std::string(kCredentialsKey), info.name, Record(info, sealed));
   auto applied = store_.Apply(batch);
   return applied.ok() ? Status::Ok() : applied.status();
 }
 
-Result<std::optional<std::pair<CredentialInfo, std::string>>> CredentialStore::Read(std::string_view name) {
+Result<std::optional<std::pair<CredentialInfo, std::string>>> CredentialStore::Read(std::string_view name, std::string* raw_record) {
   auto raw = store_.HashGet(kCredentialsKey, name);
   if (!raw.ok()) return raw.status();
   if (!*raw) return std::optional<std::pair<CredentialInfo, std::string>>();
+  if (raw_record) *raw_record = **raw;
   json record = json::parse(**raw, nullptr, false);
   if (!record.is_object() || !record.contains("sealed") || !record["sealed"].is_string() || !record.contains("fields") ||
       !record["fields"].is_array())
@@ -112,7 +116,8 @@ Result<CredentialStore::ResealReport> CredentialStore::Reseal() {
   if (!names.ok()) return names.status();
   ResealReport report;
   for (const auto& name : *names) {
-    auto read = Read(name);
+    std::string before;
+    auto read = Read(name, &before);
     if (!read.ok()) return read.status();
     if (!*read || (*read)->first.key_id == ring_.current_id()) continue;
     auto opened = ring_.Open(name, (*read)->second);
@@ -122,9 +127,13 @@ Result<CredentialStore::ResealReport> CredentialStore::Reseal() {
     }
     CredentialInfo info = (*read)->first;
     info.key_id = ring_.current_id();
-    Status s = Write(info, ring_.Seal(name, *opened));
-    if (!s.ok()) return s;
-    ++report.resealed;
+    // Only over what was read: a put (or another broker's reseal) that came
+    // in between is newer and stays.
+    WriteBatch batch;
+    batch.HashSetIfEqual(std::string(kCredentialsKey), name, before, Record(info, ring_.Seal(name, *opened)));
+    auto applied = store_.Apply(batch);
+    if (!applied.ok()) return applied.status();
+    report.resealed += applied->at(0) == 1 ? 1 : 0;
   }
   std::sort(report.unopened.begin(), report.unopened.end());
   return report;

@@ -51,8 +51,9 @@ class CredentialStore {
   // is no such name; FailedPrecondition when the ring cannot open it.
   Result<nlohmann::json> Open(std::string_view name);
   // Every credential sealed with another key than the ring's first, sealed
-  // again with it (a rotation's second step). One the ring cannot open is
-  // left as it is and named in the report with what it needs.
+  // again with it (a rotation's second step), each only if unchanged since
+  // it was read. One the ring cannot open is left as it is and named in the
+  // report with what it needs.
   struct ResealReport {
     size_t resealed = 0;
     std::vector<std::string> unopened;  // "NAME: why" (the key id it needs)
@@ -60,7 +61,9 @@ class CredentialStore {
   Result<ResealReport> Reseal();
 
  private:
-  Result<std::optional<std::pair<CredentialInfo, std::string>>> Read(std::string_view name);  // info and sealed text
+  // Info and sealed text; the record's stored text in `raw_record` when given.
+  Result<std::optional<std::pair<CredentialInfo, std::string>>> Read(std::string_view name, std::string* raw_record = nullptr);
+  static std::string Record(const CredentialInfo& info, const std::string& sealed);
   Status Write(const CredentialInfo& info, const std::string& sealed);
 
   Store& store_;

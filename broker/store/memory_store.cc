@@ -71,6 +71,13 @@ class MemoryStore final : public Store {
         case WriteOp::Kind::kHashSetIfAbsent:
           results.push_back(hashes_[op.key].emplace(op.field, op.value).second ? 1 : 0);
           break;
+        case WriteOp::Kind::kHashSetIfEqual: {
+          auto h = hashes_.find(op.key);
+          const bool holds = h != hashes_.end() && h->second.count(op.field) && h->second.at(op.field) == op.expected;
+          if (holds) h->second[op.field] = op.value;
+          results.push_back(holds ? 1 : 0);
+          break;
+        }
         case WriteOp::Kind::kHashDelete: {
           auto h = hashes_.find(op.key);
           results.push_back(h != hashes_.end() && h->second.erase(op.field) ? 1 : 0);

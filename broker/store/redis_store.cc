@@ -395,6 +395,10 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
     return out;
   }
 
+  // HSET only while the field holds ARGV[3]: 1 if written, else 0.
+  static constexpr const char* kHashSetIfEqualScript =
+      "if redis.call('HGET', ARGV[1], ARGV[2]) == ARGV[3] then redis.call('HSET', ARGV[1], ARGV[2], ARGV[4]) return 1 end return 0";
+
   Result<std::vector<long long>> Apply(const WriteBatch& batch) override {
     // MULTI ... EXEC sent as one pipeline: one round trip, applied atomically.
     std::vector<std::vector<std::string_view>> commands = {{"MULTI"}};
@@ -402,6 +406,7 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
       switch (op.kind) {
         case WriteOp::Kind::kHashSet: commands.push_back({"HSET", op.key, op.field, op.value}); break;
         case WriteOp::Kind::kHashSetIfAbsent: commands.push_back({"HSETNX", op.key, op.field, op.value}); break;
+        case WriteOp::Kind::kHashSetIfEqual: commands.push_back({"EVAL", kHashSetIfEqualScript, "0", op.key, op.field, op.expected, op.value}); break;
         case WriteOp::Kind::kHashDelete: commands.push_back({"HDEL", op.key, op.field}); break;
         case WriteOp::Kind::kIncr: commands.push_back({"INCR", op.key}); break;
         case WriteOp::Kind::kDelete: commands.push_back({"DEL", op.key}); break;

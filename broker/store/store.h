@@ -15,11 +15,12 @@
 namespace icb {
 
 struct WriteOp {
-  enum class Kind { kHashSet, kHashSetIfAbsent, kHashDelete, kIncr, kDelete, kSet, kSetAdd, kSetRemove, kIndexAdd, kIndexRemove };
+  enum class Kind { kHashSet, kHashSetIfAbsent, kHashSetIfEqual, kHashDelete, kIncr, kDelete, kSet, kSetAdd, kSetRemove, kIndexAdd, kIndexRemove };
   Kind kind;
   std::string key;
-  std::string field;  // hash ops
-  std::string value;  // hash ops
+  std::string field;     // hash ops
+  std::string value;     // hash ops
+  std::string expected;  // kHashSetIfEqual: what the field must hold
 };
 
 // Writes applied together: all or none, and no reader sees half of them.
@@ -28,49 +29,55 @@ class WriteBatch {
   // Result per op from Store::Apply: HashSet 1 if the field is new else 0;
   // HashSetIfAbsent 1 if written else 0; Incr the new value.
   WriteBatch& HashSet(std::string key, std::string field, std::string value) {
-    ops_.push_back({WriteOp::Kind::kHashSet, std::move(key), std::move(field), std::move(value)});
+    ops_.push_back({WriteOp::Kind::kHashSet, std::move(key), std::move(field), std::move(value), {}});
     return *this;
   }
   WriteBatch& HashSetIfAbsent(std::string key, std::string field, std::string value) {
-    ops_.push_back({WriteOp::Kind::kHashSetIfAbsent, std::move(key), std::move(field), std::move(value)});
+    ops_.push_back({WriteOp::Kind::kHashSetIfAbsent, std::move(key), std::move(field), std::move(value), {}});
+    return *this;
+  }
+  // Written only while the field holds `expected` (a read-then-write that
+  // another writer did not overtake); result 1 if written, else 0.
+  WriteBatch& HashSetIfEqual(std::string key, std::string field, std::string expected, std::string value) {
+    ops_.push_back({WriteOp::Kind::kHashSetIfEqual, std::move(key), std::move(field), std::move(value), std::move(expected)});
     return *this;
   }
   // Result 1 if the field existed, else 0.
   WriteBatch& HashDelete(std::string key, std::string field) {
-    ops_.push_back({WriteOp::Kind::kHashDelete, std::move(key), std::move(field), {}});
+    ops_.push_back({WriteOp::Kind::kHashDelete, std::move(key), std::move(field), {}, {}});
     return *this;
   }
   WriteBatch& Incr(std::string key) {
-    ops_.push_back({WriteOp::Kind::kIncr, std::move(key), {}, {}});
+    ops_.push_back({WriteOp::Kind::kIncr, std::move(key), {}, {}, {}});
     return *this;
   }
   // The key gone, whatever it holds; result 1 if it existed, else 0.
   WriteBatch& Delete(std::string key) {
-    ops_.push_back({WriteOp::Kind::kDelete, std::move(key), {}, {}});
+    ops_.push_back({WriteOp::Kind::kDelete, std::move(key), {}, {}, {}});
     return *this;
   }
   // A string key holds `value` (GetMany reads it); result 1.
   WriteBatch& Set(std::string key, std::string value) {
-    ops_.push_back({WriteOp::Kind::kSet, std::move(key), {}, std::move(value)});
+    ops_.push_back({WriteOp::Kind::kSet, std::move(key), {}, std::move(value), {}});
     return *this;
   }
   // Set membership (SetMembers reads it); result 1 if it changed, else 0.
   WriteBatch& SetAdd(std::string key, std::string member) {
-    ops_.push_back({WriteOp::Kind::kSetAdd, std::move(key), std::move(member), {}});
+    ops_.push_back({WriteOp::Kind::kSetAdd, std::move(key), std::move(member), {}, {}});
     return *this;
   }
   WriteBatch& SetRemove(std::string key, std::string member) {
-    ops_.push_back({WriteOp::Kind::kSetRemove, std::move(key), std::move(member), {}});
+    ops_.push_back({WriteOp::Kind::kSetRemove, std::move(key), std::move(member), {}, {}});
     return *this;
   }
   // A sorted index: members in byte order, read a page at a time
   // (IndexRange). Result 1 if it changed, else 0.
   WriteBatch& IndexAdd(std::string key, std::string member) {
-    ops_.push_back({WriteOp::Kind::kIndexAdd, std::move(key), std::move(member), {}});
+    ops_.push_back({WriteOp::Kind::kIndexAdd, std::move(key), std::move(member), {}, {}});
     return *this;
   }
   WriteBatch& IndexRemove(std::string key, std::string member) {
-    ops_.push_back({WriteOp::Kind::kIndexRemove, std::move(key), std::move(member), {}});
+    ops_.push_back({WriteOp::Kind::kIndexRemove, std::move(key), std::move(member), {}, {}});
     return *this;
   }
   const std::vector<WriteOp>& ops() const { return ops_; }

@@ -47,6 +47,11 @@ TYPED_TEST_P(StoreConformance, BatchResultsPerOp) {
   EXPECT_EQ(**s.HashGet("h", "a"), "2");
   EXPECT_EQ(**s.HashGet("h", "b"), "x");
   EXPECT_EQ(*s.GetCounter("c"), 2);
+  WriteBatch cas;  // a field written only while it holds what was read
+  cas.HashSetIfEqual("h", "b", "x", "x2").HashSetIfEqual("h", "b", "x", "x3").HashSetIfEqual("h", "absent", "", "z");
+  EXPECT_EQ(*s.Apply(cas), (std::vector<long long>{1, 0, 0}));
+  EXPECT_EQ(**s.HashGet("h", "b"), "x2");
+  EXPECT_FALSE(s.HashGet("h", "absent")->has_value());
   WriteBatch del;
   del.HashDelete("h", "a").HashDelete("h", "a").HashDelete("absent", "a");
   EXPECT_EQ(*s.Apply(del), (std::vector<long long>{1, 0, 0}));

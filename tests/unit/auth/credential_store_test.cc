@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/core/time.h"
+#include "tests/support/fakes/store_wrapper.h"
 
 namespace icb {
 namespace {
@@ -101,6 +102,29 @@ TEST_F(CredentialStoreTest, RotationResealsWithTheNewKeyThenTheOldOneCanGo) {
   EXPECT_EQ(stuck->unopened[0].rfind("late: ", 0), 0u) << stuck->unopened[0];
   EXPECT_NE(stuck->unopened[0].find("k1"), std::string::npos) << stuck->unopened[0];
   EXPECT_EQ((*after.Open("fresh"))["secret_key"], "v4");
+}
+
+// A put landing between a reseal's read and its write (another replica's
+// admin, at this broker's start) is newer: the reseal leaves it.
+TEST_F(CredentialStoreTest, AResealNeverOverwritesAPutThatCameInBetween) {
+  SecretKeyRing old_ring = Ring(kK1), both = Ring(kK2 + kK1);
+  ASSERT_TRUE(CredentialStore(*store_, old_ring, clock_).Put("lab-s3", {{"secret_key", "old"}}).ok());
+  class PutAfterRead : public StoreWrapper {
+   public:
+    PutAfterRead(Store& target, std::function<void()> between) : StoreWrapper(target), between_(std::move(between)) {}
+    Result<std::optional<std::string>> HashGet(std::string_view k, std::string_view f) override {
+      auto read = StoreWrapper::HashGet(k, f);
+      if (between_) std::exchange(between_, nullptr)();
+      return read;
+    }
+
+   private:
+    std::function<void()> between_;
+  } racing(*store_, [&] { ASSERT_TRUE(CredentialStore(*store_, both, clock_).Put("lab-s3", {{"secret_key", "new"}}).ok()); });
+  auto resealed = CredentialStore(racing, both, clock_).Reseal();
+  ASSERT_TRUE(resealed.ok()) << resealed.status().ToString();
+  EXPECT_EQ(resealed->resealed, 0u);
+  EXPECT_EQ((*CredentialStore(*store_, both, clock_).Open("lab-s3"))["secret_key"], "new");
 }
 
 TEST_F(CredentialStoreTest, BadFieldsAreRefusedAtTheirPointerWithoutTheirValue) {
