@@ -149,7 +149,8 @@ TEST_F(ServiceTest, BadInputGetsItsStatusAndChangesNothing) {
 TEST_F(ServiceTest, SamplesAcknowledgedWith202SurviveKill9) {
   json provider = {{"id", "p1"}, {"name", "P1"}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}}};
   json batch = {{"samples", json::array()}};
-  const TimePoint t0 = *ParseRfc3339("2026-11-01T00:00:00Z");
+  // Two days ago at midnight: within the raw retention (samples older are refused).
+  const TimePoint t0 = std::chrono::time_point_cast<Millis>(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()) - std::chrono::days(2));
   for (int i = 0; i < 1000; ++i) {
     bool ok = i < 100 || i >= 106;  // down for 6 probes of 10 s: one minute
     json smp = {{"provider", "p1"}, {"endpoint", "api"}, {"vantage", "v"}, {"ts", FormatRfc3339(t0 + std::chrono::seconds(10 * i))},
@@ -169,7 +170,7 @@ TEST_F(ServiceTest, SamplesAcknowledgedWith202SurviveKill9) {
   Broker again(data_);
   ASSERT_TRUE(again.ready()) << again.Log();
   // 1,000 samples of 10 s: 00:00 to 02:46:40.
-  auto m = HttpCall(again.port(), "GET", "/v1/providers/p1/metrics?from=2026-11-01T00:00:00Z&to=2026-11-01T03:00:00Z");
+  auto m = HttpCall(again.port(), "GET", "/v1/providers/p1/metrics?from=" + FormatRfc3339(t0) + "&to=" + FormatRfc3339(t0 + std::chrono::hours(3)));
   ASSERT_EQ(m.status, 200) << m.body;
   auto j = json::parse(m.body);
   EXPECT_EQ(j["downtime_minutes"], 1);
