@@ -59,6 +59,8 @@ struct BrokerApp::Parts {
   PolicyRegistry policies;
   std::unique_ptr<QosService> qos;
   std::unique_ptr<Scheduler> scheduler;        // what runs on it is declared below: gone first
+  std::unique_ptr<NetworkPolicy> network;      // where the broker may connect for what documents name
+  std::unique_ptr<HttpClient> adapter_connections, verify_connections;  // under the guarded clients below
   std::unique_ptr<HttpClient> adapter_client;  // the adapters' calls to providers
   std::unique_ptr<CatalogProviderAdapters> provider_adapters;
   std::unique_ptr<CallGates> call_gates;                  // each provider's calls in flight
@@ -168,15 +170,25 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
       SampleKeeping{p.clock, {std::chrono::hours(24) * o.samples_raw_days, std::chrono::hours(24) * o.samples_rollup_days}});
   // The orchestrator acts through the providers' adapters, built from the
   // catalog with the named credentials joined.
-  p.adapter_client = NewCpprestHttpClient();
+  p.network = std::make_unique<NetworkPolicy>(o.allow_networks, o.deny_networks);
+  auto listed = [](const std::vector<IpNetwork>& networks) {
+    std::string out;
+    for (const auto& n : networks) out += (out.empty() ? "" : ",") + n.ToString();
+    return out.empty() ? std::string("none") : out;
+  };
+  log("connecting for providers and workloads: loopback and private networks allowed " + listed(o.allow_networks) + ", denied " +
+      listed(o.deny_networks) + " (metadata, link-local and multicast never)");
+  p.adapter_connections = NewCpprestHttpClient();
+  p.adapter_client = NewGuardedHttpClient(*p.adapter_connections, *p.network, SystemResolver());
   p.provider_adapters = std::make_unique<CatalogProviderAdapters>(*p.catalog, *p.adapters, p.credentials_in_use.get(),
                                                                    AdapterContext{*p.adapter_client, p.clock, RealSleeper()});
   p.call_gates = std::make_unique<CallGates>(o.provider_calls);
   p.gated_adapters = std::make_unique<GatedProviderAdapters>(
       *p.provider_adapters, *p.call_gates,
       [adapters = p.provider_adapters.get()](const std::string& provider, const char* capability) { return adapters->CallLimit(provider, capability); });
-  p.verify_client = NewCpprestHttpClient();
-  p.verify_probes = std::make_unique<NetworkProbeRunner>(*p.verify_client);
+  p.verify_connections = NewCpprestHttpClient();
+  p.verify_client = NewGuardedHttpClient(*p.verify_connections, *p.network, SystemResolver());
+  p.verify_probes = std::make_unique<NetworkProbeRunner>(*p.verify_client, p.network.get());
   OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};
   orchestration.operation_workers = o.operation_workers;
   orchestration.operations_per_tenant = o.operations_per_tenant;
@@ -198,6 +210,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   detection.vantage = o.probe_vantage.value_or("local");
   AsioProbeOptions probing;
   probing.ca_file = o.probe_ca_file;
+  probing.network = p.network.get();
   ICB_ASSIGN_OR_RETURN(p.probe_loop, NewAsioProbeRunner(probing));
   p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.triggers.Find("consecutive_failures"),
                                            *p.orchestrator, detection);

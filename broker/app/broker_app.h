@@ -30,6 +30,10 @@ struct BrokerOptions {
   std::optional<std::string> catalog_dir; // load a catalog folder (keeping what is there)
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
   std::string probe_ca_file;  // CAs https:// probe targets chain to (PEM); empty: the system's
+  // Where probes, verify steps and adapters may connect (network_policy.h):
+  // loopback and private addresses only inside `allow_networks`, never
+  // inside `deny_networks`, never metadata, link-local or multicast.
+  std::vector<IpNetwork> allow_networks, deny_networks;
   std::optional<std::string> credentials_file;  // adapter secrets by name (mode 0600)
   // The key ring credentials kept in the store are sealed with (mode 0600,
   // "ID HEX" lines, the first seals); unset: the broker keeps none itself.

@@ -25,6 +25,7 @@ struct ServeSettings {
   bool probe = false;
   std::string vantage = "local";
   std::string catalog, credentials, secrets_key;
+  std::string allow_networks, deny_networks;
   size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
   int rank_reuse_ms = 0;
   std::string auth = "keys";
@@ -84,6 +85,15 @@ int RunServe(ServeSettings& s) {
   if (!s.catalog.empty()) o.catalog_dir = s.catalog;
   if (!s.credentials.empty()) o.credentials_file = s.credentials;
   if (!s.secrets_key.empty()) o.secrets_key_file = s.secrets_key;
+  for (auto [flag, text, into] : {std::tuple{"--allow-networks", &s.allow_networks, &o.allow_networks},
+                                  std::tuple{"--deny-networks", &s.deny_networks, &o.deny_networks}}) {
+    auto networks = NetworkPolicy::ParseNetworks(*text);
+    if (!networks.ok()) {
+      PrintStatus(std::string("icbroker serve: ") + flag + ": ", networks.status());
+      return 2;
+    }
+    *into = std::move(*networks);
+  }
   if (!s.redis.empty()) {
     auto addr = ParseRedisUrl(s.redis);
     if (!addr.ok()) {
@@ -166,6 +176,12 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_option("--secrets-key", s->secrets_key,
                  "key ring (mode 0600, \"ID HEX\" lines, the first seals) for credentials kept in the store through /v1/credentials; resealed with the first key at start")
       ->type_name("FILE");
+  sub.add_option("--allow-networks", s->allow_networks,
+                 "loopback and private networks (CIDRs, comma-separated) that probes, verify steps and adapters may connect to; others of those "
+                 "ranges are refused, metadata, link-local and multicast always (e.g. 127.0.0.0/8 for the lab)")
+      ->type_name("CIDRS");
+  sub.add_option("--deny-networks", s->deny_networks, "networks (CIDRs, comma-separated) probes, verify steps and adapters may never connect to")
+      ->type_name("CIDRS");
   sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
   sub.add_option("--tls-cert", s->tls_cert, "PEM certificate chain: serve the API over TLS only (1.2+; re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");
   sub.add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert (re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");

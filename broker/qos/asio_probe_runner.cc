@@ -215,6 +215,16 @@ void ProbeCall::Resolve() {
   // by the connect that follows (its deadline has passed).
   resolver_.async_resolve(url_.host, url_.port, [self = shared_from_this()](const beast::error_code& ec, tcp::resolver::results_type r) {
     if (ec) return self->Finish(FailedProbe(self->target_, ProbeError::kConnect));
+    // The addresses connected to are these, checked: no second lookup.
+    if (const NetworkPolicy* network = self->runner_.options().network)
+      for (const auto& entry : r) {
+        const auto address = entry.endpoint().address();
+        IpAddress ip;
+        ip.v6 = address.is_v6();
+        if (ip.v6) ip.bytes = address.to_v6().to_bytes();
+        else std::ranges::copy(address.to_v4().to_bytes(), ip.bytes.begin());
+        if (!network->Check(ip).ok()) return self->Finish(FailedProbe(self->target_, ProbeError::kConnect));
+      }
     self->Connect(r);
   });
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/core/network_policy.h"
 #include "broker/qos/prober.h"
 
 namespace icb {
@@ -29,6 +30,10 @@ struct AsioProbeOptions {
   // PEM file of the CAs https:// servers must chain to; empty: the
   // system's (OpenSSL's default verify paths).
   std::string ca_file;
+  // Set: every address a target's name resolves to is checked, and the
+  // connection goes only to those checked (a name with one denied address
+  // fails as a connect failure, and nothing is sent). Outlives the runner.
+  const NetworkPolicy* network = nullptr;
 };
 
 // Where a probe goes: http[s]://host[:port][/target] or tcp://host:port (a

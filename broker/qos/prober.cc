@@ -21,8 +21,10 @@ std::vector<ProbeTarget> ProbeTargets(const CatalogSnapshot& catalog) {
 
 namespace {
 
-// Connects to host:port within the timeout. Unavailable or DeadlineExceeded.
-Status TcpConnect(const std::string& hostport, Millis timeout) {
+// Connects to host:port within the timeout, to addresses `network` allows
+// (when given; one denied address refuses the name). Unavailable,
+// PermissionDenied or DeadlineExceeded.
+Status TcpConnect(const std::string& hostport, Millis timeout, const NetworkPolicy* network) {
   auto colon = hostport.rfind(':');
   if (colon == std::string::npos) return InvalidArgument("tcp:// needs host:port");
   std::string host = hostport.substr(0, colon), port = hostport.substr(colon + 1);
@@ -31,6 +33,15 @@ Status TcpConnect(const std::string& hostport, Millis timeout) {
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
   if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) return Unavailable("cannot resolve " + host);
+  if (network)
+    for (addrinfo* a = res; a; a = a->ai_next) {
+      auto ip = IpAddress::FromSockaddr(a->ai_addr);
+      Status allowed = ip ? network->Check(*ip) : PermissionDenied("not an IP address");
+      if (!allowed.ok()) {
+        freeaddrinfo(res);
+        return allowed;
+      }
+    }
   Status result = Unavailable("connection refused");
   for (addrinfo* a = res; a; a = a->ai_next) {
     int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -101,7 +112,7 @@ QosSample NetworkProbeRunner::Run(const ProbeTarget& t) {
     return FailedProbe(t, s.code() == StatusCode::kDeadlineExceeded ? ProbeError::kTimeout : ProbeError::kConnect);
   };
   if (t.url.rfind("tcp://", 0) == 0) {
-    Status c = TcpConnect(t.url.substr(6), t.settings.timeout);
+    Status c = TcpConnect(t.url.substr(6), t.settings.timeout, network_);
     if (!c.ok()) return no_answer(c);
     QosSample s = FailedProbe(t, ProbeError::kNone);
     s.ok = true;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "broker/core/http_client.h"
+#include "broker/core/network_policy.h"
 #include "broker/catalog/catalog.h"
 #include "broker/model/qos.h"
 
@@ -46,14 +47,17 @@ QosSample JudgeHttpAnswer(const ProbeTarget& target, int status, std::string_vie
 QosSample FailedProbe(const ProbeTarget& target, ProbeError error);
 
 // Real network probes: http(s):// through the HttpClient port, tcp://host:port
-// by connecting. Latency is wall time from sending until the complete answer.
+// by connecting, only to addresses `network` allows when it is given (the
+// HttpClient is guarded by the caller). Latency is wall time from sending
+// until the complete answer.
 class NetworkProbeRunner final : public ProbeRunner {
  public:
-  explicit NetworkProbeRunner(HttpClient& http) : http_(http) {}
+  explicit NetworkProbeRunner(HttpClient& http, const NetworkPolicy* network = nullptr) : http_(http), network_(network) {}
   QosSample Run(const ProbeTarget& target) override;
 
  private:
   HttpClient& http_;
+  const NetworkPolicy* network_;
 };
 
 }  // namespace icb

@@ -43,6 +43,8 @@ class BrokerProcess {
     argv.insert(argv.end(), args_.begin(), args_.end());
     // On loopback, without keys unless the test asks for them (--auth keys).
     if (std::find(args_.begin(), args_.end(), "--auth") == args_.end()) argv.insert(argv.end(), {"--auth", "off"});
+    // Its providers and workloads are on loopback, like the lab's, unless the test says otherwise.
+    if (std::find(args_.begin(), args_.end(), "--allow-networks") == args_.end()) argv.insert(argv.end(), {"--allow-networks", "127.0.0.0/8,::1"});
     const bool tls = std::find(args_.begin(), args_.end(), "--tls-cert") != args_.end();
     const size_t logged = Log().size();
     pid_ = fork();
