@@ -16,11 +16,13 @@ namespace icb::testing {
 
 class StubHttpServer {
  public:
-  StubHttpServer() {
+  // On `address` (a loopback one: 127.0.0.2 is another address the same
+  // machine answers on), a free port.
+  explicit StubHttpServer(const char* address = "127.0.0.1") : address_(address) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, address, &a.sin_addr);
     bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
     socklen_t len = sizeof a;
     getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
@@ -34,13 +36,16 @@ class StubHttpServer {
     close(fd_);
   }
   int port() const { return port_; }
-  std::string url(const std::string& path = "/health") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  void Answer(int status, std::string body) {
+  std::string url(const std::string& path = "/health") const { return "http://" + address_ + ":" + std::to_string(port_) + path; }
+  void Answer(int status, std::string body, std::string extra_headers = "") {
     std::lock_guard lock(mu_);
     status_ = status;
     body_ = std::move(body);
+    extra_headers_ = std::move(extra_headers);
   }
   int requests() const { return requests_.load(); }
+  // Connections accepted, whether or not a request followed.
+  int connections() const { return connections_.load(); }
 
  private:
   void Loop() {
@@ -49,6 +54,7 @@ class StubHttpServer {
       if (poll(&p, 1, 20) <= 0) continue;  // wakes to notice stop_
       int c = accept(fd_, nullptr, nullptr);
       if (c < 0) continue;
+      ++connections_;
       std::string req;
       char buf[4096];
       while (req.find("\r\n\r\n") == std::string::npos) {
@@ -60,7 +66,7 @@ class StubHttpServer {
       {
         std::lock_guard lock(mu_);
         resp = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body_.size()) +
-               "\r\nConnection: close\r\n\r\n" + body_;
+               "\r\nConnection: close\r\n" + extra_headers_ + "\r\n" + body_;
       }
       send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
       ++requests_;
@@ -68,14 +74,17 @@ class StubHttpServer {
     }
   }
 
+  std::string address_;
   int fd_ = -1;
   int port_ = 0;
+  std::atomic<int> connections_{0};
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
   std::mutex mu_;
   int status_ = 200;
   std::string body_ = "healthy";
+  std::string extra_headers_;  // each line ending in \r\n
 };
 
 }  // namespace icb::testing
