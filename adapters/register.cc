@@ -20,8 +20,9 @@ void RegisterBuiltinAdapters(AdapterRegistry& registry) {
     ICB_ASSIGN_OR_RETURN(AzureBlobConfig cfg, AzureBlobConfigFromJson(config));
     return NewAzureBlobStore(std::move(cfg), ctx);
   }));
-  MustRegister(registry.Register<ObjectStore>("file", [](const nlohmann::json& config, AdapterContext&) -> Result<std::unique_ptr<ObjectStore>> {
+  MustRegister(registry.Register<ObjectStore>("file", [](const nlohmann::json& config, AdapterContext& ctx) -> Result<std::unique_ptr<ObjectStore>> {
     ICB_ASSIGN_OR_RETURN(FileStoreConfig cfg, FileStoreConfigFromJson(config));
+    if (ctx.file_roots) ICB_RETURN_IF_ERROR(CheckUnderFileRoots(cfg.path, *ctx.file_roots));
     return NewFileObjectStore(std::move(cfg));
   }));
   MustRegister(registry.Register<DnsSwitch>("powerdns", NewPowerDnsSwitch));

@@ -208,6 +208,21 @@ Status CheckFileKey(std::string_view key) {
   return Status::Ok();
 }
 
+Status CheckUnderFileRoots(const std::string& path, const std::vector<std::string>& roots) {
+  namespace fs = std::filesystem;
+  if (roots.empty()) return PermissionDenied("the file object store is off: the broker was started without --file-roots");
+  if (path.empty() || path.front() != '/') return PermissionDenied("file store path " + path + " is not absolute");
+  std::error_code ec;
+  const fs::path real = fs::weakly_canonical(fs::path(path), ec);
+  if (ec) return PermissionDenied("file store path " + path + ": " + ec.message());
+  for (const auto& root : roots) {
+    const fs::path r(root);
+    auto [end, at] = std::mismatch(r.begin(), r.end(), real.begin(), real.end());
+    if (end == r.end()) return Status::Ok();
+  }
+  return PermissionDenied("file store path " + path + " is outside --file-roots");
+}
+
 Result<FileStoreConfig> FileStoreConfigFromJson(const nlohmann::json& c) {
   FileStoreConfig cfg;
   cfg.path = c.at("path").get<std::string>();

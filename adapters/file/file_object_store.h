@@ -18,6 +18,9 @@ struct FileStoreConfig {
 };
 
 Result<FileStoreConfig> FileStoreConfigFromJson(const nlohmann::json& config);
+// PermissionDenied unless `path` is absolute and, with its symbolic links
+// resolved, is one of `roots` (canonical folders) or lies under one.
+Status CheckUnderFileRoots(const std::string& path, const std::vector<std::string>& roots);
 std::unique_ptr<ObjectStore> NewFileObjectStore(FileStoreConfig config);
 
 // InvalidArgument unless `key` names a file under the folder: relative, no

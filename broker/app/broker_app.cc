@@ -181,7 +181,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   p.adapter_connections = NewCpprestHttpClient();
   p.adapter_client = NewGuardedHttpClient(*p.adapter_connections, *p.network, SystemResolver());
   p.provider_adapters = std::make_unique<CatalogProviderAdapters>(*p.catalog, *p.adapters, p.credentials_in_use.get(),
-                                                                   AdapterContext{*p.adapter_client, p.clock, RealSleeper()});
+                                                                   AdapterContext{*p.adapter_client, p.clock, RealSleeper(), &o.file_roots});
   p.call_gates = std::make_unique<CallGates>(o.provider_calls);
   p.gated_adapters = std::make_unique<GatedProviderAdapters>(
       *p.provider_adapters, *p.call_gates,

@@ -34,6 +34,8 @@ struct BrokerOptions {
   // loopback and private addresses only inside `allow_networks`, never
   // inside `deny_networks`, never metadata, link-local or multicast.
   std::vector<IpNetwork> allow_networks, deny_networks;
+  // Folders (canonical) the `file` object store may use; none: it is refused.
+  std::vector<std::string> file_roots;
   std::optional<std::string> credentials_file;  // adapter secrets by name (mode 0600)
   // The key ring credentials kept in the store are sealed with (mode 0600,
   // "ID HEX" lines, the first seals); unset: the broker keeps none itself.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -25,7 +26,7 @@ struct ServeSettings {
   bool probe = false;
   std::string vantage = "local";
   std::string catalog, credentials, secrets_key;
-  std::string allow_networks, deny_networks;
+  std::string allow_networks, deny_networks, file_roots;
   size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
   int rank_reuse_ms = 0;
   std::string auth = "keys";
@@ -93,6 +94,20 @@ int RunServe(ServeSettings& s) {
       return 2;
     }
     *into = std::move(*networks);
+  }
+  // Each an existing folder, kept canonical: a file store's path is compared with it after its links are resolved.
+  for (size_t at = 0; !s.file_roots.empty() && at <= s.file_roots.size();) {
+    const size_t comma = s.file_roots.find(',', at);
+    const std::string root = s.file_roots.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    std::error_code ec;
+    const auto real = std::filesystem::canonical(root, ec);
+    if (ec || !std::filesystem::is_directory(real)) {
+      std::fprintf(stderr, "icbroker serve: --file-roots: %s is not a folder\n", root.c_str());
+      return 2;
+    }
+    o.file_roots.push_back(real.string());
+    if (comma == std::string::npos) break;
+    at = comma + 1;
   }
   if (!s.redis.empty()) {
     auto addr = ParseRedisUrl(s.redis);
@@ -182,6 +197,9 @@ CommandRun DefineServe(CLI::App& sub) {
       ->type_name("CIDRS");
   sub.add_option("--deny-networks", s->deny_networks, "networks (CIDRs, comma-separated) probes, verify steps and adapters may never connect to")
       ->type_name("CIDRS");
+  sub.add_option("--file-roots", s->file_roots,
+                 "folders (comma-separated) the file object store adapter may read and write under; none: that adapter is refused")
+      ->type_name("DIRS");
   sub.add_flag("--probe", s->probe, "probe every provider endpoint (HTTP(S) or TCP) and store the samples");
   sub.add_option("--tls-cert", s->tls_cert, "PEM certificate chain: serve the API over TLS only (1.2+; re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");
   sub.add_option("--tls-key", s->tls_key, "PEM private key of --tls-cert (re-read on SIGHUP)")->check(ExistingFile())->type_name("FILE");

@@ -27,6 +27,10 @@ struct AdapterContext {
   HttpClient& http;
   const Clock& clock;  // request dates for signatures
   Sleeper sleep;       // between retries
+  // Set: folders on this machine adapters may read and write (the `file`
+  // store's path must lie under one: serve --file-roots, canonical).
+  // Null: anywhere (unit tests and offline tools).
+  const std::vector<std::string>* file_roots;
 };
 
 template <typename Port>

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   RegisterBuiltinAdapters(registry);
   auto http = NewCpprestHttpClient();
   SystemClock clock;
-  AdapterContext ctx{*http, clock, RealSleeper()};
+  AdapterContext ctx{*http, clock, RealSleeper(), nullptr};
   json s3 = lab["s3"];
   const std::string bucket = mode == "seed" && argc == 4 ? argv[3] : "bench-src";
   auto src = registry.Create<ObjectStore>("s3", {{"endpoint", s3["endpoint"]}, {"bucket", bucket}, {"access_key", s3["access_key"]},

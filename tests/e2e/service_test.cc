@@ -537,16 +537,19 @@ TEST_F(ServiceTest, CredentialsKeptSealedThroughTheBinaryAndTheirKeyRotated) {
 
 TEST_F(ServiceTest, MigratesBetweenFolderStoresVerifiedAndTheCliFollowsIt) {
   // Two providers whose object storage is a local folder (the `file`
-  // adapter): a real migration with no server, through the binary.
-  Broker b(data_);
-  ASSERT_TRUE(b.ready()) << b.Log();
-  const int port = b.port();
-  const std::string from = tmp_.path() + "/from", to = tmp_.path() + "/to";
+  // adapter): a real migration with no server, through the binary. The
+  // broker may use only the folders --file-roots names.
+  const std::string from = tmp_.path() + "/from", to = tmp_.path() + "/to", outside = tmp_.path() + "/outside";
   std::filesystem::create_directories(from + "/docs/sub");
   std::filesystem::create_directories(to);
+  std::filesystem::create_directories(outside);
+  std::filesystem::create_directory_symlink(outside, to + "/escape");  // inside a root, leading out of it
+  Broker b(data_, {"--file-roots", from + "," + to});
+  ASSERT_TRUE(b.ready()) << b.Log();
+  const int port = b.port();
   std::map<std::string, std::string> files = {{"docs/a.txt", "alpha"}, {"docs/sub/b.bin", std::string(3 << 20, 'b')}, {"docs/empty", ""}};
   for (const auto& [k, v] : files) std::ofstream(from + "/" + k, std::ios::binary) << v;
-  for (const auto& [id, dir] : {std::pair{"disk-a", from}, std::pair{"disk-b", to}}) {
+  for (const auto& [id, dir] : {std::pair{"disk-a", from}, std::pair{"disk-b", to}, std::pair{"disk-out", outside}, std::pair{"disk-link", to + "/escape"}}) {
     json p = {{"name", id}, {"service_model", "IaaS"}, {"regions", {{{"id", "r"}, {"country", "KR"}}}},
               {"adapters", {{"object_storage", {{"adapter", "file"}, {"config", {{"path", dir}}}}}}}};
     ASSERT_EQ(HttpCall(port, "PUT", std::string("/v1/providers/") + id, p.dump()).status, 201);
@@ -585,6 +588,13 @@ TEST_F(ServiceTest, MigratesBetweenFolderStoresVerifiedAndTheCliFollowsIt) {
   EXPECT_EQ(rc4, 1) << out4;
   EXPECT_NE(out4.find("the source held no objects"), std::string::npos) << out4;
   EXPECT_EQ(RunIcbroker("migrate" + broker + " --from disk-a:dcos/ --to disk-b:empty2/ --allow-empty").first, 0);
+  // Outside the roots, also through a link inside one: refused, nothing written.
+  for (const char* target : {"disk-out", "disk-link"}) {
+    auto [rc5, out5] = RunIcbroker("migrate" + broker + " --from disk-a:docs/ --to " + target + ":copy/");
+    EXPECT_NE(rc5, 0) << out5;
+    EXPECT_NE(out5.find("outside --file-roots"), std::string::npos) << out5;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(outside));
 }
 
 TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {

@@ -13,7 +13,7 @@ namespace icb::testing {
 
 class LabAdapters {
  public:
-  LabAdapters() : schemas_(*SchemaSet::LoadEmbedded()), registry_(*schemas_), http_(NewCpprestHttpClient()), ctx_{*http_, clock_, RealSleeper()} {
+  LabAdapters() : schemas_(*SchemaSet::LoadEmbedded()), registry_(*schemas_), http_(NewCpprestHttpClient()), ctx_{*http_, clock_, RealSleeper(), nullptr} {
     RegisterBuiltinAdapters(registry_);
   }
   template <typename Port>

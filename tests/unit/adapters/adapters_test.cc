@@ -186,7 +186,7 @@ TEST(AzureBlobAdapter, EveryBlockAndSmallBlobIsSentWithTheContentMd5OfItsBytesAn
   // MD5; the header is part of what SharedKey signs.
   ScriptedClient http;
   ManualClock clock(TimePoint(std::chrono::milliseconds(1'700'000'000'000)));
-  AdapterContext ctx{http, clock, [](Millis) {}};
+  AdapterContext ctx{http, clock, [](Millis) {}, nullptr};
   AzureBlobConfig cfg;
   cfg.endpoint = "http://azure.test";
   cfg.account = "acct";
@@ -249,7 +249,7 @@ TEST(AdapterRegistry, ConfigIsCheckedAgainstTheAdaptersSchema) {
   EXPECT_EQ(registry.Names<DnsSwitch>(), std::vector<std::string>{"powerdns"});
   ScriptedClient http;
   ManualClock clock(TimePoint{});
-  AdapterContext ctx{http, clock, [](Millis) {}};
+  AdapterContext ctx{http, clock, [](Millis) {}, nullptr};
   auto bad = registry.Create<ObjectStore>("s3", {{"endpoint", "http://127.0.0.1:1"}, {"bucket", "b"}}, ctx);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().errors().at(0).pointer, "/bucket");  // too short a bucket name; keys missing too

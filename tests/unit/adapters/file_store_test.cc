@@ -61,3 +61,29 @@ TEST(FileStore, KeysStayInsideTheFolder) {
 
 }  // namespace
 }  // namespace icb
+
+namespace icb {
+namespace {
+
+// serve --file-roots: a file store's folder, its links resolved, lies under
+// a root; a sibling sharing the root's spelling, "..", a link out, a
+// relative path and no roots at all are refused.
+TEST(FileRoots, OnlyFoldersUnderARootAreUsed) {
+  testing::TempDir tmp;
+  const std::string root = std::filesystem::canonical(tmp.path()).string() + "/data";
+  std::filesystem::create_directories(root + "/a");
+  std::filesystem::create_directories(root + "2");
+  std::filesystem::create_directory_symlink("/etc", root + "/out");
+  const std::vector<std::string> roots = {root};
+  EXPECT_TRUE(CheckUnderFileRoots(root, roots).ok());
+  EXPECT_TRUE(CheckUnderFileRoots(root + "/a", roots).ok());
+  EXPECT_TRUE(CheckUnderFileRoots(root + "/not-yet/made", roots).ok());
+  for (const std::string& outside : {root + "2", root + "/../data2/x", root + "/out", root + "/out/passwd", std::string("data/a"), std::string("/")}) {
+    Status s = CheckUnderFileRoots(outside, roots);
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << outside;
+  }
+  EXPECT_EQ(CheckUnderFileRoots(root, {}).code(), StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace icb

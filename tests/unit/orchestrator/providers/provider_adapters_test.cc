@@ -27,7 +27,7 @@ TEST(CatalogProviderAdapters, AnAdaptersCallLimitIsItsCatalogEntrys) {
   ASSERT_TRUE(catalog.PutProvider("sim-a", p).ok());
   AdapterRegistry registry(**schemas);
   NoHttp http;
-  CatalogProviderAdapters adapters(catalog, registry, nullptr, AdapterContext{http, clock, [](Millis) {}});
+  CatalogProviderAdapters adapters(catalog, registry, nullptr, AdapterContext{http, clock, [](Millis) {}, nullptr});
   EXPECT_EQ(adapters.CallLimit("sim-a", "compute"), 3);
   EXPECT_EQ(adapters.CallLimit("sim-a", "object_storage"), std::nullopt);  // the broker's default
   EXPECT_EQ(adapters.CallLimit("sim-a", "dns"), std::nullopt);
