@@ -75,9 +75,9 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
 
 Status ContextError(const redisContext* c, std::string_view what) {
   std::string msg = std::string(what) + ": " + (c ? c->errstr : "no context");
-  if (c && c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-    return Status(StatusCode::kDeadlineExceeded, "Redis timed out: " + msg);
-  }
+  // A timeout is Unavailable too: the request's answer is 503, and the
+  // store is marked down (Return).
+  if (c && c->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) return Unavailable("Redis timed out: " + msg);
   return Unavailable("Redis unreachable: " + msg);
 }
 
@@ -681,8 +681,11 @@ return 0
       ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
       if (!r) {
         Status s = ContextError(c.get(), args.front());
+        // A connection Redis closed (it restarted) is retried once on a new
+        // one; one that timed out is not: the request has waited enough.
+        const bool timed_out = s.message().starts_with("Redis timed out");
         Return(std::move(c));
-        if (retry && attempt == 0 && s.code() == StatusCode::kUnavailable) continue;
+        if (retry && attempt == 0 && !timed_out) continue;
         return s;
       }
       Return(std::move(c));
@@ -691,56 +694,95 @@ return 0
     }
   }
 
+  Status Down() const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - down_since_).count();
+    return Unavailable("Redis not answering at " + opt_.address.ToString() + " for " + std::to_string(ms) + " ms (" + last_error_ +
+                       "); retried every " + std::to_string(opt_.probe_interval.count()) + " ms");
+  }
+
   Result<ContextPtr> Borrow() {
     std::unique_lock lock(mu_);
     auto deadline = std::chrono::steady_clock::now() + opt_.borrow_timeout;
-    while (idle_.empty() && live_ >= opt_.pool_size) {
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-        return Status(StatusCode::kDeadlineExceeded, "no free Redis connection within the borrow timeout");
+    while (!down_ && idle_.empty() && live_ >= opt_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
+        return Unavailable("no free Redis connection within " + std::to_string(opt_.borrow_timeout.count()) + " ms");
+    }
+    if (down_) {
+      // One caller at a time, once per probe interval, dials and PINGs.
+      const auto now = std::chrono::steady_clock::now();
+      if (probing_ || now < next_probe_ || live_ >= opt_.pool_size) return Down();
+      probing_ = true;
+      next_probe_ = now + opt_.probe_interval;
+      ++live_;
+      lock.unlock();
+      auto dialled = Dial(/*ping=*/true);
+      lock.lock();
+      probing_ = false;
+      if (!dialled.ok()) {
+        --live_;
+        last_error_ = dialled.status().message();
+        cv_.notify_all();
+        return Down();
       }
+      down_ = false;
+      cv_.notify_all();
+      return dialled;
     }
     if (!idle_.empty()) {
       ContextPtr c = std::move(idle_.back());
       idle_.pop_back();
       return c;
     }
-    auto now = std::chrono::steady_clock::now();
-    if (now < next_dial_) {
-      return Unavailable("Redis unreachable at " + opt_.address.ToString() + " (" + last_error_ + "); backing off");
-    }
     ++live_;
     lock.unlock();
-    auto dialled = Dial();
+    auto dialled = Dial(/*ping=*/false);
     lock.lock();
     if (!dialled.ok()) {
       --live_;
-      failures_ = std::min(failures_ + 1, 20);
-      auto backoff = std::min<std::chrono::milliseconds>(opt_.max_backoff, std::chrono::milliseconds(25) * (1LL << std::min(failures_, 10)));
-      next_dial_ = std::chrono::steady_clock::now() + backoff;
-      last_error_ = dialled.status().message();
-      cv_.notify_one();
+      MarkDown(dialled.status().message());
       return dialled.status();
     }
-    failures_ = 0;
     return dialled;
   }
 
   void Return(ContextPtr c) {
     std::lock_guard lock(mu_);
     if (c->err) {
-      --live_;  // a broken context is never reused; the next borrow redials
+      --live_;  // a broken context is never reused
+      MarkDown(c->errstr);
     } else {
       idle_.push_back(std::move(c));
     }
     cv_.notify_one();
   }
 
-  Result<ContextPtr> Dial() {
+  // Called with mu_ held. The idle connections go too: after a restart
+  // they are all broken, after a stop all would wait.
+  void MarkDown(const std::string& why) {
+    if (!down_) {
+      down_ = true;
+      down_since_ = std::chrono::steady_clock::now();
+      next_probe_ = down_since_;  // the first probe at once: a restarted Redis is back in one round trip
+    }
+    last_error_ = why;
+    live_ -= static_cast<int>(idle_.size());
+    idle_.clear();
+    cv_.notify_all();
+  }
+
+  // A new connection; with `ping`, it must answer PING within the connect
+  // timeout (a stopped Redis still accepts connections).
+  Result<ContextPtr> Dial(bool ping) {
     const RedisAddress& a = opt_.address;
     timeval ct = ToTimeval(opt_.connect_timeout);
     ContextPtr c(a.unix_path.empty() ? redisConnectWithTimeout(a.host.c_str(), a.port, ct)
                                      : redisConnectUnixWithTimeout(a.unix_path.c_str(), ct));
     if (!c || c->err) return Unavailable("cannot connect to Redis at " + a.ToString() + ": " + (c ? c->errstr : "out of memory"));
+    if (ping) {
+      redisSetTimeout(c.get(), ct);
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
+      if (!r) return ContextError(c.get(), "PING");
+    }
     redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout));
     if (!a.password.empty()) {
       ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", a.password.data(), a.password.size())));
@@ -758,8 +800,8 @@ return 0
   std::condition_variable cv_;
   std::vector<ContextPtr> idle_;
   int live_ = 0;
-  int failures_ = 0;
-  std::chrono::steady_clock::time_point next_dial_{};
+  bool down_ = false, probing_ = false;
+  std::chrono::steady_clock::time_point down_since_{}, next_probe_{};
   std::string last_error_;
 };
 

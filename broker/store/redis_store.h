@@ -24,13 +24,18 @@ struct RedisAddress {
 // Accepts redis://[:password@]host[:port][/db] and unix:///path/to/socket[?db=N].
 Result<RedisAddress> ParseRedisUrl(std::string_view url);
 
+// A Redis that stops answering (stopped, killed, unreachable) costs a
+// request at most about a second: the call that finds out fails after
+// command_timeout, the store is then marked down and every call answers
+// Unavailable at once, while one call every probe_interval dials afresh and
+// PINGs within connect_timeout; the first that answers marks it up.
 struct RedisStoreOptions {
   RedisAddress address;
   int pool_size = 16;
-  std::chrono::milliseconds connect_timeout{1000};
-  std::chrono::milliseconds command_timeout{2000};
-  std::chrono::milliseconds borrow_timeout{2000};
-  std::chrono::milliseconds max_backoff{1000};
+  std::chrono::milliseconds connect_timeout{250};  // also the PING of a probe
+  std::chrono::milliseconds command_timeout{750};  // each read and write on a connection
+  std::chrono::milliseconds borrow_timeout{750};   // waiting for a free connection
+  std::chrono::milliseconds probe_interval{250};   // while down
 };
 
 class RedisStore;

@@ -1,6 +1,8 @@
 // The Store port against a real redis-server (started per test in a temp dir).
 #include <signal.h>
 
+#include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include <hiredis/hiredis.h>
@@ -63,7 +65,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Redis, StoreConformance, RedisFactories);
 TEST(RedisStore, SurvivesRedisBeingKilledAndRestarted) {
   testing::TempDir dir;
   auto redis = std::move(EmbeddedRedis::Start({.data_dir = dir.path()})).value();
-  auto store = NewRedisStore({.address = redis->address(), .max_backoff = std::chrono::milliseconds(50)});
+  auto store = NewRedisStore({.address = redis->address(), .probe_interval = std::chrono::milliseconds(50)});
   WriteBatch b;
   b.HashSet("h", "acked", "yes");
   ASSERT_TRUE(store->Apply(b).ok());
@@ -88,9 +90,61 @@ TEST(RedisStore, UnreachableServerIsUnavailableNotAHang) {
                               .connect_timeout = std::chrono::milliseconds(200)});
   Status s = store->Ping();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
-  // The second call is answered from the backoff without dialling again.
+  // The second call is answered from the store's down state without dialling again.
   Status again = store->Ping();
   EXPECT_EQ(again.code(), StatusCode::kUnavailable);
+}
+
+// A stopped Redis (SIGSTOP) still accepts connections and answers
+// nothing: every call fails as Unavailable instead of waiting, and once it
+// runs again the store is back without a restart of the broker. Latencies
+// are printed, not asserted (the timeouts bound them: docs/features.md).
+TEST(RedisStore, AStoppedRedisIsUnavailableAtOnceAndBackWhenItResumes) {
+  testing::TempDir dir;
+  auto redis = std::move(EmbeddedRedis::Start({.data_dir = dir.path()})).value();
+  auto store = NewRedisStore({.address = redis->address(), .pool_size = 4});
+  WriteBatch b;
+  b.HashSet("h", "acked", "yes");
+  ASSERT_TRUE(store->Apply(b).ok());
+  ASSERT_EQ(kill(redis->pid(), SIGSTOP), 0);
+  // Four callers at once, 25 calls each, reads and writes.
+  std::atomic<int> unavailable{0}, other{0};
+  std::atomic<long long> worst_us{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        Status s;
+        if (i % 2) {
+          auto r = store->HashGet("h", "acked");
+          s = r.ok() ? Status::Ok() : r.status();
+        } else {
+          WriteBatch w;
+          w.HashSet("h", "during-" + std::to_string(t), std::to_string(i));
+          auto r = store->Apply(w);
+          s = r.ok() ? Status::Ok() : r.status();
+        }
+        const long long us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+        long long seen = worst_us.load();
+        while (us > seen && !worst_us.compare_exchange_weak(seen, us)) {
+        }
+        (s.code() == StatusCode::kUnavailable ? unavailable : other)++;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    });
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(unavailable.load(), 100);
+  EXPECT_EQ(other.load(), 0);
+  ASSERT_EQ(kill(redis->pid(), SIGCONT), 0);
+  const auto resumed = std::chrono::steady_clock::now();
+  Status back;
+  for (int i = 0; i < 2000 && !(back = store->Ping()).ok(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(back.ok()) << back.ToString();
+  const long long back_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - resumed).count();
+  EXPECT_EQ(**store->HashGet("h", "acked"), "yes");
+  std::printf("stopped Redis: 100 calls from 4 threads all Unavailable, slowest %.0f ms; answering again %lld ms after SIGCONT\n",
+              static_cast<double>(worst_us.load()) / 1000.0, back_ms);
 }
 
 TEST(RedisCatalog, ReplicasSeeEachOthersWrites) {
