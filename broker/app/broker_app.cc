@@ -101,7 +101,7 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
     EmbeddedRedisOptions ro;
     ro.data_dir = o.data_dir;
     ro.appendfsync = o.appendfsync;
-    ICB_ASSIGN_OR_RETURN(p.embedded, EmbeddedRedis::Start(ro));
+    ICB_ASSIGN_OR_RETURN(p.embedded, EmbeddedRedis::Start(ro, log));
     store_options.address = p.embedded->address();
     log("redis-server pid " + std::to_string(p.embedded->pid()) + " at " + p.embedded->address().ToString() + " (appendfsync " +
         ro.appendfsync + ")");

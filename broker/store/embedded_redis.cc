@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 
 struct EmbeddedRedis::State {
   EmbeddedRedisOptions opt;
+  EmbeddedRedis::OnRestart on_restart;
   RedisAddress address;
   int lock_fd = -1;
   std::thread supervisor;
@@ -116,6 +117,7 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& log_path) {
 void SuperviseLoop(EmbeddedRedis::State* s) {
   const std::string log = (fs::path(s->opt.data_dir) / "redis.log").string();
   int consecutive_fast_exits = 0;
+  std::string last_exit;  // why the one before exited; empty at the first start
   for (;;) {
     auto started = std::chrono::steady_clock::now();
     pid_t pid = Spawn(s->args, log);
@@ -130,6 +132,7 @@ void SuperviseLoop(EmbeddedRedis::State* s) {
       s->pid = pid;
       s->cv.notify_all();
     }
+    if (!last_exit.empty() && s->on_restart) s->on_restart("redis-server pid " + std::to_string(pid) + " (restarted: the last one " + last_exit + ")");
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     std::unique_lock lock(s->mu);
@@ -146,6 +149,7 @@ void SuperviseLoop(EmbeddedRedis::State* s) {
       return;
     }
     s->restarts.fetch_add(1);
+    last_exit = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status)) : "exited with status " + std::to_string(WEXITSTATUS(status));
     auto backoff = std::chrono::milliseconds(100) * (1 << std::min(consecutive_fast_exits, 5));
     if (s->cv.wait_for(lock, backoff, [&] { return s->stopping; })) return;
   }
@@ -190,9 +194,10 @@ pid_t EmbeddedRedis::pid() const {
   return state_->pid;
 }
 
-Result<std::unique_ptr<EmbeddedRedis>> EmbeddedRedis::Start(EmbeddedRedisOptions options) {
+Result<std::unique_ptr<EmbeddedRedis>> EmbeddedRedis::Start(EmbeddedRedisOptions options, OnRestart on_restart) {
   auto s = std::make_unique<State>();
   s->opt = std::move(options);
+  s->on_restart = std::move(on_restart);
   std::error_code ec;
   fs::create_directories(s->opt.data_dir, ec);
   if (ec) return InvalidArgument("cannot create data directory " + s->opt.data_dir + ": " + ec.message());

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,7 +31,11 @@ struct EmbeddedRedisOptions {
 
 class EmbeddedRedis {
  public:
-  static Result<std::unique_ptr<EmbeddedRedis>> Start(EmbeddedRedisOptions options);
+  // `on_restart` is told (from the supervising thread) each time a
+  // redis-server that exited unasked is started again: "redis-server pid N
+  // (restarted: the last one was killed by signal 9)".
+  using OnRestart = std::function<void(const std::string&)>;
+  static Result<std::unique_ptr<EmbeddedRedis>> Start(EmbeddedRedisOptions options, OnRestart on_restart = {});
   ~EmbeddedRedis();  // Stop()
   EmbeddedRedis(const EmbeddedRedis&) = delete;
   EmbeddedRedis& operator=(const EmbeddedRedis&) = delete;

@@ -597,6 +597,53 @@ TEST_F(ServiceTest, MigratesBetweenFolderStoresVerifiedAndTheCliFollowsIt) {
   EXPECT_TRUE(std::filesystem::is_empty(outside));
 }
 
+// Redis stopped (SIGSTOP) under the running broker: every route that
+// needs it answers a 503 problem instead of waiting, none hangs, and the
+// broker answers again once Redis runs; Redis killed: the broker restarts
+// its embedded server and what was acknowledged is there. Latencies are
+// printed (the store's timeouts bound them), not asserted.
+TEST_F(ServiceTest, RedisStoppedOrKilledGivesA503NeverAHang) {
+  Broker b(data_, {"--demo"});
+  ASSERT_TRUE(b.ready()) << b.Log();
+  const int port = b.port();
+  ASSERT_EQ(HttpCall(port, "PUT", "/v1/profiles/acked", R"({"weights":{"availability":1}})").status, 201);
+  const std::vector<std::pair<std::string, std::string>> calls = {
+      {"GET", "/v1/providers"}, {"GET", "/v1/profiles"},   {"GET", "/v1/workloads"}, {"GET", "/v1/operations"},
+      {"GET", "/v1/events"},    {"GET", "/v1/keys"},       {"GET", "/v1/profiles/acked"}, {"PUT", "/v1/profiles/during"}};
+  auto round = [&](const char* what, std::vector<int> allowed) {
+    long long worst = 0;
+    for (const auto& [method, path] : calls) {
+      const auto start = std::chrono::steady_clock::now();
+      const std::string body = method == "PUT" ? R"({"weights":{"availability":1}})" : "";
+      auto r = HttpCall(port, method, path, body);
+      worst = std::max<long long>(worst, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+      EXPECT_NE(std::find(allowed.begin(), allowed.end(), r.status), allowed.end()) << what << " " << method << " " << path << " -> " << r.status << " " << r.body;
+      if (r.status == 503) {
+        EXPECT_EQ(r.headers["content-type"], "application/problem+json") << path;
+      }
+    }
+    std::printf("%s: %zu routes, slowest answer %lld ms\n", what, calls.size(), worst);
+  };
+  const pid_t redis = b.RedisPid();
+  ASSERT_GT(redis, 0);
+  ASSERT_EQ(kill(redis, SIGSTOP), 0);
+  round("Redis stopped", {503});
+  round("Redis still stopped", {503});
+  ASSERT_EQ(kill(redis, SIGCONT), 0);
+  const auto resumed = std::chrono::steady_clock::now();
+  EXPECT_TRUE(testing::Eventually([&] { return HttpCall(port, "GET", "/v1/profiles/acked").status == 200; }));
+  std::printf("answering again %lld ms after SIGCONT\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - resumed).count()));
+  // Killed: until the broker's supervisor has it back, 503s (or answers); then what was acknowledged.
+  ASSERT_EQ(kill(redis, SIGKILL), 0);
+  round("Redis killed", {200, 201, 202, 400, 503});
+  EXPECT_TRUE(testing::Eventually([&] { return HttpCall(port, "GET", "/v1/profiles/acked").status == 200; })) << b.Log();
+  EXPECT_TRUE(testing::Eventually([&] { return b.RedisPid() != redis; })) << b.Log();  // the restart is logged
+  EXPECT_NE(b.Log().find("restarted: the last one was killed by signal 9"), std::string::npos) << b.Log();
+  const int during = HttpCall(port, "GET", "/v1/profiles/during").status;  // written only if its PUT got through
+  EXPECT_TRUE(during == 200 || during == 404) << during;
+}
+
 TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {
   Broker b(data_);
   ASSERT_TRUE(b.ready()) << b.Log();
