@@ -86,7 +86,11 @@ TEST_F(MigrationLabTest, AWorkloadsDataMovesVerifiedWhileTheBrokerIsKilledAtRand
               {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}},
               {"data", json::array({{{"name", "files"}, {"prefix", id + "/"}}})}, {"failover", {{"automatic", false}}}};
     ASSERT_EQ(b.Call("PUT", "/v1/workloads/" + id, w.dump()).status, 201);
-    ASSERT_TRUE(testing::Eventually([&] { return b.Get("/v1/workloads/" + id).value("state", "") == "running" && Dig(id + ".lab.example.") == Address("sim-a"); }));
+    // Placed, and its place operation ended (the workload runs a moment before its operation records its end).
+    ASSERT_TRUE(testing::Eventually([&] {
+      const json wl = b.Get("/v1/workloads/" + id);
+      return wl.value("state", "") == "running" && wl.value("operation", "").empty() && Dig(id + ".lab.example.") == Address("sim-a");
+    }));
     auto started = b.Call("POST", "/v1/workloads/" + id + "/migrations", R"({"to": "sim-c"})", "Idempotency-Key: move-" + id + "\r\n");
     ASSERT_EQ(started.status, 202) << started.body;
     const std::string op = json::parse(started.body)["operation"]["id"];
