@@ -198,12 +198,35 @@ Result<std::vector<IpAddress>> ResolveAllowed(const NetworkPolicy& policy, const
   return addresses;
 }
 
+std::optional<Authority> SplitAuthority(std::string_view authority) {
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  Authority out;
+  if (authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    out.host = std::string(authority.substr(1, close - 1));
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return std::nullopt;
+      out.port = std::string(after.substr(1));
+    }
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    out.host = std::string(authority.substr(0, colon));
+    out.port = std::string(authority.substr(colon + 1));
+  } else {
+    out.host = std::string(authority);
+  }
+  if (out.host.empty()) return std::nullopt;
+  return out;
+}
+
 namespace {
 
 // scheme://authority/rest, split; nullopt unless http or https.
 struct UrlParts {
   bool tls = false;
-  std::string host, port, authority, rest;
+  std::string authority, rest;
+  Authority parts;
 };
 
 std::optional<UrlParts> SplitHttpUrl(std::string_view url) {
@@ -220,23 +243,10 @@ std::optional<UrlParts> SplitHttpUrl(std::string_view url) {
   const size_t end = after.find_first_of("/?#");
   u.authority = std::string(after.substr(0, end));
   u.rest = end == std::string_view::npos ? "" : std::string(after.substr(end));
-  std::string_view authority = u.authority;
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-  if (authority.front() == '[') {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    u.host = std::string(authority.substr(0, close + 1));
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return std::nullopt;
-      u.port = std::string(authority.substr(close + 2));
-    }
-  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    u.host = std::string(authority.substr(0, colon));
-    u.port = std::string(authority.substr(colon + 1));
-  } else {
-    u.host = u.authority;
-  }
-  return u.host.empty() ? std::nullopt : std::optional(u);
+  auto parts = SplitAuthority(u.authority);
+  if (!parts) return std::nullopt;
+  u.parts = std::move(*parts);
+  return u;
 }
 
 class GuardedHttpClient final : public HttpClient {
@@ -247,12 +257,12 @@ class GuardedHttpClient final : public HttpClient {
   Result<HttpClientResponse> Send(const HttpClientRequest& request) override {
     auto url = SplitHttpUrl(request.url);
     if (!url) return InvalidArgument("not an http:// or https:// URL");
-    ICB_ASSIGN_OR_RETURN(std::vector<IpAddress> addresses, ResolveAllowed(policy_, resolve_, url->host));
+    ICB_ASSIGN_OR_RETURN(std::vector<IpAddress> addresses, ResolveAllowed(policy_, resolve_, url->parts.host));
     if (url->tls) return inner_.Send(request);
     // To the checked address itself; the name stays in the Host header.
     HttpClientRequest pinned = request;
     const IpAddress& to = addresses.front();
-    pinned.url = "http://" + (to.v6 ? "[" + to.ToString() + "]" : to.ToString()) + (url->port.empty() ? "" : ":" + url->port) + url->rest;
+    pinned.url = "http://" + (to.v6 ? "[" + to.ToString() + "]" : to.ToString()) + (url->parts.port.value_or("").empty() ? "" : ":" + *url->parts.port) + url->rest;
     const bool has_host = std::any_of(request.headers.begin(), request.headers.end(), [](const auto& h) {
       return h.first.size() == 4 && (h.first[0] | 0x20) == 'h' && (h.first[1] | 0x20) == 'o' && (h.first[2] | 0x20) == 's' && (h.first[3] | 0x20) == 't';
     });

@@ -77,6 +77,15 @@ HostResolver SystemResolver();
 // address among allowed ones is refused whole.
 Result<std::vector<IpAddress>> ResolveAllowed(const NetworkPolicy& policy, const HostResolver& resolve, const std::string& host);
 
+// A URL's authority, "host[:port]" or "[v6][:port]": the host (brackets
+// removed) and the port as written (nullopt: none given). nullopt for user
+// info, an empty host, an unclosed bracket or anything after it but a port.
+struct Authority {
+  std::string host;
+  std::optional<std::string> port;
+};
+std::optional<Authority> SplitAuthority(std::string_view authority);
+
 // An HttpClient that sends only where `policy` allows: the URL's host is
 // resolved and checked first. An http:// request then goes to the checked
 // address itself (its Host header keeps the name), so a second lookup

@@ -40,23 +40,11 @@ std::optional<ProbeUrl> ParseProbeUrl(std::string_view url) {
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  auto parts = SplitAuthority(authority);
+  if (!parts) return std::nullopt;
   u.host_header = std::string(authority);
-  std::string_view host = authority;
-  if (authority.front() == '[') {  // [v6]:port
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(1, close - 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return std::nullopt;
-      u.port = std::string(after.substr(1));
-    }
-  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    u.port = std::string(authority.substr(colon + 1));
-  }
-  u.host = std::string(host);
+  u.host = std::move(parts->host);
+  if (parts->port) u.port = std::move(*parts->port);
   if (u.host.empty() || u.port.empty() || u.port.size() > 5 || u.port.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(u.port) > 65535)
     return std::nullopt;
