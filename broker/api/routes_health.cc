@@ -18,10 +18,10 @@ HttpResponse Index() {
 }  // namespace
 
 void AddHealthRoutes(Router& router, const ApiContext& ctx) {
-  router.Add({"GET", "", Access::kPublic, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
-  router.Add({"GET", "v1", Access::kPublic, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
+  router.Add({"GET", "", Access::kRead, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
+  router.Add({"GET", "v1", Access::kRead, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) { return Index(); }});
   // The OpenAPI description, as compiled into the binary with the schemas.
-  router.Add({"GET", "v1/openapi.json", Access::kPublic, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) {
+  router.Add({"GET", "v1/openapi.json", Access::kRead, ctx.limits.document_body_bytes, [](const HttpRequest&, const PathParams&) {
     for (const auto& f : EmbeddedSchemas())
       if (f.path == "openapi/openapi.json") return JsonResponse(200, std::string(f.content));
     return ProblemResponse(NotFound("no OpenAPI description in this build"));

@@ -17,7 +17,7 @@ enum class Role {
 };
 
 enum class Access {
-  kPublic,   // no key: the index, the API's description, health
+  kPublic,   // no key: health only (a stranger learns that something answers, nothing of what)
   kRead,     // reader and up
   kOperate,  // operator and up
   kAdmin,    // admin only
