@@ -10,6 +10,18 @@ namespace icb {
 
 using nlohmann::json;
 
+namespace {
+
+// "10.1.2.3/8": a typo for 10.0.0.0/8 or for 10.1.2.3/32; refused rather than guessed.
+bool HasHostBits(const IpNetwork& n) {
+  const int bits = n.base.v6 ? 128 : 32;
+  for (int bit = n.prefix; bit < bits; ++bit)
+    if (n.base.bytes[bit / 8] & (0x80 >> (bit % 8))) return true;
+  return false;
+}
+
+}  // namespace
+
 Result<Workload> WorkloadFromJson(const json& doc) {
   Workload w;
   w.id = doc.value("id", "");
@@ -70,6 +82,48 @@ Result<Workload> WorkloadFromJson(const json& doc) {
     burst.share_percent = b.value("share_percent", burst.share_percent);
     burst.cooldown_s = b.value("cooldown_s", burst.cooldown_s);
     w.burst = burst;
+  }
+  if (doc.contains("audiences")) {
+    std::vector<FieldError> errors;
+    const json& audiences = doc["audiences"];
+    for (size_t i = 0; i < audiences.size(); ++i) {
+      const json& a = audiences[i];
+      const std::string at = "/audiences/" + std::to_string(i);
+      Workload::Audience audience;
+      audience.id = a.at("id").get<std::string>();
+      for (size_t j = 0; j < i; ++j)
+        if (w.audiences[j].id == audience.id) errors.push_back({at + "/id", "audience \"" + audience.id + "\" is declared twice"});
+      const json& networks = a.at("networks");
+      for (size_t n = 0; n < networks.size(); ++n) {
+        const std::string text = networks[n].get<std::string>();
+        auto network = IpNetwork::Parse(text);
+        const std::string pointer = at + "/networks/" + std::to_string(n);
+        if (!network) {
+          errors.push_back({pointer, "\"" + text + "\" is not a network (a CIDR such as 203.0.113.0/24 or 2001:db8::/32)"});
+          continue;
+        }
+        if (HasHostBits(*network)) {
+          errors.push_back({pointer, "\"" + text + "\" has bits set beyond its /" + std::to_string(network->prefix) + " prefix"});
+          continue;
+        }
+        // A client has one answer: no network is in two audiences.
+        auto overlap = [&](const IpNetwork& other, const std::string& whose) {
+          if (other.Contains(network->base) || network->Contains(other.base))
+            errors.push_back({pointer, text + " overlaps " + other.ToString() + " of " + whose});
+        };
+        for (const auto& earlier : w.audiences)
+          for (const auto& other : earlier.networks) overlap(other, "audience \"" + earlier.id + "\"");
+        for (const auto& other : audience.networks) overlap(other, "this audience");
+        audience.networks.push_back(*network);
+      }
+      audience.vantage = a.at("vantage").get<std::string>();
+      audience.p95_ms = a.at("p95_ms").get<double>();
+      audience.window_s = a.value("window_s", audience.window_s);
+      audience.cooldown_s = a.value("cooldown_s", audience.cooldown_s);
+      if (a.contains("candidates")) audience.candidates = a["candidates"].get<std::vector<std::string>>();
+      w.audiences.push_back(std::move(audience));
+    }
+    if (!errors.empty()) return InvalidArgument("invalid audiences", std::move(errors));
   }
   return w;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "broker/core/clock.h"
+#include "broker/core/network_policy.h"
 #include "broker/core/status.h"
 #include "broker/model/documents.h"
 
@@ -71,12 +72,25 @@ struct Workload {
     double cooldown_s = 300;  // as Kubernetes HPA and EC2 Auto Scaling
   };
   std::optional<Burst> burst;
+  // A group of users served from a provider near them when their latency,
+  // measured from their vantage, degrades (seed 003's users far from the
+  // serving site). No client network is in two audiences.
+  struct Audience {
+    std::string id;
+    std::vector<IpNetwork> networks;
+    std::string vantage;
+    double p95_ms = 0;
+    double window_s = 300;
+    double cooldown_s = 300;
+    std::vector<std::string> candidates;  // empty: the workload's
+  };
+  std::vector<Audience> audiences;
 };
 
 // From a document that passed schemas/workload.json.
 Result<Workload> WorkloadFromJson(const nlohmann::json& doc);
 
 // The fields the broker sets and a PUT ignores.
-inline constexpr const char* kWorkloadReadOnly[] = {"state", "replica", "operation"};
+inline constexpr const char* kWorkloadReadOnly[] = {"state", "replica", "operation", "audience_placements"};
 
 }  // namespace icb

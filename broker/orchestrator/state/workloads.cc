@@ -34,6 +34,9 @@ Status CheckWorkloadReferences(const CatalogSnapshot& catalog, const Workload& w
     provider(w.split->provider, "/split/provider", "traffic_split", "its traffic split");
     for (const auto& [id, server] : w.split->servers) provider(id, JsonPointerAppend("/split/servers", id), nullptr, "");
   }
+  for (size_t i = 0; i < w.audiences.size(); ++i)
+    for (size_t j = 0; j < w.audiences[i].candidates.size(); ++j)
+      provider(w.audiences[i].candidates[j], "/audiences/" + std::to_string(i) + "/candidates/" + std::to_string(j), "compute", "serving an audience");
   if (w.replication && w.replication->to != "auto") provider(w.replication->to, "/replication/to", "object_storage", "a replica");
   // Burst offload moves a share of the split: it needs one, with a server
   // for the placement and at least one for a secondary.

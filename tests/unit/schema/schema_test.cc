@@ -97,6 +97,7 @@ TEST(Schemas, InvalidExamplesFailAtTheirPointer) {
       {"rank_request.both-profile-and-id.json", ""},
       {"rank_request.top-k-zero.json", "/top_k"},
       {"workload.both-profiles.json", ""},
+      {"workload.audience-overlap.json", "/audiences/1/networks/1"},
       {"failover_request.bad-id.json", "/to"},
       {"workload_samples.ok-not-boolean.json", "/samples/0/ok"},
       {"migration_request.bad-target.json", "/target/provider"},

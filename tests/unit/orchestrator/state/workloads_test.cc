@@ -117,6 +117,37 @@ TEST_F(WorkloadApi, BadReferencesAreRefusedAtTheirPointerAndChangeNothing) {
   EXPECT_EQ(json::parse(Call("GET", "/v1/workloads").body)["workloads"].size(), 0u);
 }
 
+// Audiences are kept as written, the broker's placements of them are its
+// own, and their references and networks are refused at their pointers.
+TEST_F(WorkloadApi, AudiencesAreKeptAsWrittenAndTheirPlacementsAreTheBrokers) {
+  json doc = Doc();
+  doc["audiences"] = {{{"id", "home"}, {"networks", {"203.0.113.0/24"}}, {"vantage", "seoul-1"}, {"p95_ms", 150}},
+                      {{"id", "abroad"}, {"networks", {"198.51.100.0/24", "2001:db8::/32"}}, {"vantage", "frankfurt-1"}, {"p95_ms", 250},
+                       {"candidates", {"b"}}}};
+  doc["audience_placements"] = {{"abroad", {{"provider", "b"}, {"since", "2026-11-23T00:00:00Z"}}}};
+  auto created = Call("PUT", "/v1/workloads/shop", doc.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json stored = json::parse(created.body);
+  EXPECT_EQ(stored["audiences"], doc["audiences"]);
+  EXPECT_FALSE(stored.contains("audience_placements"));  // the client's is ignored: none moved yet
+  EXPECT_EQ(json::parse(Call("GET", "/v1/workloads/shop").body), stored);
+
+  auto with = [&](const char* pointer, json value) {
+    json d = doc;
+    d[json::json_pointer(pointer)] = std::move(value);
+    return d.dump();
+  };
+  EXPECT_EQ(Problem(Call("PUT", "/v1/workloads/w", with("/audiences/1/candidates/0", "nope"))),
+            std::make_pair(404, std::string("/audiences/1/candidates/0")));
+  EXPECT_EQ(Problem(Call("PUT", "/v1/workloads/w", with("/audiences/1/candidates/0", "bare"))),
+            std::make_pair(400, std::string("/audiences/1/candidates/0")));
+  EXPECT_EQ(Problem(Call("PUT", "/v1/workloads/w", with("/audiences/1/networks/0", "203.0.113.128/25"))),
+            std::make_pair(400, std::string("/audiences/1/networks/0")));
+  EXPECT_EQ(Problem(Call("PUT", "/v1/workloads/w", with("/audiences/0/networks/0", "203.0.113.1/24"))),
+            std::make_pair(400, std::string("/audiences/0/networks/0")));
+  EXPECT_EQ(Call("GET", "/v1/workloads/w").status, 404);  // nothing stored by any of them
+}
+
 TEST_F(WorkloadApi, PlacementMovesOnlyThroughOperations) {
   ASSERT_EQ(Call("PUT", "/v1/workloads/shop", Doc().dump()).status, 201);
   json moved = Doc();
