@@ -184,7 +184,7 @@ void ProbeCall::Begin() {
     request_.target(url_.target);
     request_.version(11);
     request_.set(http::field::host, url_.host_header);
-    request_.set(http::field::user_agent, "icbroker-probe");
+    request_.set(http::field::user_agent, target_.vantage.empty() ? std::string("icbroker-probe") : "icbroker-probe (vantage " + target_.vantage + ")");
     request_.keep_alive(true);
     if (auto idle = runner_.TakeIdle(url_.origin())) {
       stream_.emplace(std::move(*idle));

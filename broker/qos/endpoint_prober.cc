@@ -36,7 +36,8 @@ EndpointProber::~EndpointProber() {
 
 void EndpointProber::SetTargets(const std::vector<ProbeTarget>& targets) {
   std::map<std::string, ScheduledProbe> probes;
-  for (const auto& t : targets) {
+  for (ProbeTarget t : targets) {
+    t.vantage = vantage_;
     const std::string key = ProbeKey(t);
     // Spread over the whole interval: no two endpoints' probes need the same instant.
     probes[key] = {t, SpreadPhase(key, t.settings.interval, t.settings.interval)};

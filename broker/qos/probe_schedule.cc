@@ -27,7 +27,7 @@ MonoTime SlotAtOrAfter(MonoTime now, Millis interval, Millis phase) {
 
 bool SameTarget(const ProbeTarget& a, const ProbeTarget& b) {
   const auto &x = a.settings, &y = b.settings;
-  return a.provider == b.provider && a.endpoint == b.endpoint && a.url == b.url && x.enabled == y.enabled && x.interval == y.interval &&
+  return a.provider == b.provider && a.endpoint == b.endpoint && a.url == b.url && a.vantage == b.vantage && x.enabled == y.enabled && x.interval == y.interval &&
          x.timeout == y.timeout && x.expect_status == y.expect_status && x.expect_body == y.expect_body;
 }
 

@@ -15,7 +15,7 @@ std::vector<ProbeTarget> ProbeTargets(const CatalogSnapshot& catalog) {
   std::vector<ProbeTarget> out;
   for (const auto& e : catalog.providers)
     for (const auto& ep : e.provider.endpoints)
-      if (ep.probe.enabled) out.push_back({e.provider.id, ep.id, ep.url, ep.probe});
+      if (ep.probe.enabled) out.push_back({e.provider.id, ep.id, ep.url, ep.probe, ""});
   return out;
 }
 

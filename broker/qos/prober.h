@@ -17,6 +17,11 @@ namespace icb {
 struct ProbeTarget {
   std::string provider, endpoint, url;
   ProbeSettings settings;
+  // The vantage the probe measures for, named in its User-Agent
+  // ("icbroker-probe (vantage seoul-1)") as Route 53's health checkers name
+  // theirs: a server's logs (and the lab's simulated providers, which
+  // answer each vantage with its own latency) tell the vantages apart.
+  std::string vantage;
 };
 
 // Every enabled endpoint of every provider.

@@ -20,7 +20,11 @@ or over quota:
                     state counts them in `throttled`; service_url (the URL
                     deploy answers for services deployed from then on, as a
                     provider whose services sit behind its load balancer;
-                    null: this endpoint)
+                    null: this endpoint), vantage_latency_ms ({VANTAGE: ms}:
+                    the service answers a probe naming that vantage in its
+                    User-Agent, "icbroker-probe (vantage NAME)", after that
+                    long instead of latency_ms, as users far away see a
+                    slower service; {} for none)
   POST /v1/deploy   {"service": NAME}: deploys the service (idempotent by
                     name; a new one runs 0 instances); 200 with {"service",
                     "url", "instances"}: the URL that serves it (this
@@ -46,13 +50,15 @@ Usage: compute_sim.py --port PORT --provider NAME [--host 127.0.0.1]
 import argparse
 import json
 import random
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATE_KEYS = {"latency_ms": (int, float), "error_rate": (int, float), "outage": (bool,), "capacity": (int,), "quota": (int,),
               "utilization": (int, float, type(None)), "api_latency_ms": (int, float), "max_inflight": (int, type(None)),
-              "service_url": (str, type(None))}
+              "service_url": (str, type(None)), "vantage_latency_ms": (dict,)}
+VANTAGE_IN_AGENT = re.compile(r"\(vantage ([a-z0-9][a-z0-9._-]{0,63})\)")
 
 
 class Sim:
@@ -65,7 +71,8 @@ class Sim:
         """The start state (callers hold the lock, or nobody else runs yet)."""
         self.state = {"provider": self.provider, "latency_ms": 0, "error_rate": 0.0, "outage": False,
                       "capacity": 100, "quota": 20, "served": 0, "utilization": None, "api_latency_ms": 0,
-                      "max_inflight": None, "throttled": 0, "service_url": None}
+                      "max_inflight": None, "throttled": 0, "service_url": None,
+                      "vantage_latency_ms": {}}
         self.inflight = 0  # deploy and scale calls being answered
         self.services = {}  # name -> {"instances": N, "url": URL}
         self.used = 0  # instances of all services together, kept as they change
@@ -119,8 +126,12 @@ def handler_for(sim):
                 with sim.lock:
                     calls = list(sim.calls)
                 return self.reply(200, json.dumps({"calls": calls}))
-            if s["latency_ms"]:
-                time.sleep(s["latency_ms"] / 1000.0)
+            latency_ms = s["latency_ms"]
+            vantage = VANTAGE_IN_AGENT.search(self.headers.get("User-Agent", ""))
+            if vantage and vantage.group(1) in s["vantage_latency_ms"]:
+                latency_ms = s["vantage_latency_ms"][vantage.group(1)]
+            if latency_ms:
+                time.sleep(latency_ms / 1000.0)
             if s["outage"]:
                 return self.reply(503, "outage\n", "text/plain")
             if random.random() < s["error_rate"]:
@@ -138,6 +149,9 @@ def handler_for(sim):
             for k, v in change.items():
                 if k not in STATE_KEYS or not isinstance(v, STATE_KEYS[k]) or (isinstance(v, bool) and bool not in STATE_KEYS[k]):
                     return self.reply(400, json.dumps({"error": "bad field " + k}))
+                if k == "vantage_latency_ms" and not all(isinstance(ms, (int, float)) and not isinstance(ms, bool) and 0 <= ms <= 60000
+                                                         for ms in v.values()):
+                    return self.reply(400, json.dumps({"error": "bad field vantage_latency_ms: milliseconds 0 to 60000 by vantage"}))
             with sim.lock:
                 sim.state.update(change)
                 s = sim.snapshot()

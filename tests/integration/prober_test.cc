@@ -110,21 +110,21 @@ TEST(Prober, ConnectFailuresAndTimeoutsAreFailures) {
   auto http = NewCpprestHttpClient();
   NetworkProbeRunner runner(*http);
   int closed = testing::FreeTcpPort();
-  ProbeTarget tcp{"p", "e", "tcp://127.0.0.1:" + std::to_string(closed), {}};
+  ProbeTarget tcp{"p", "e", "tcp://127.0.0.1:" + std::to_string(closed), {}, ""};
   QosSample s = runner.Run(tcp);
   EXPECT_FALSE(s.ok);
   EXPECT_EQ(s.error, ProbeError::kConnect);
-  ProbeTarget web{"p", "e", "http://127.0.0.1:" + std::to_string(closed) + "/", {}};
+  ProbeTarget web{"p", "e", "http://127.0.0.1:" + std::to_string(closed) + "/", {}, ""};
   s = runner.Run(web);
   EXPECT_FALSE(s.ok);
   EXPECT_EQ(s.error, ProbeError::kConnect);
   testing::StubHttpServer server;
   server.Answer(302, "moved");  // the seed's "not accessible" example (reference 10.e)
-  s = runner.Run({"p", "e", server.url(), {}});
+  s = runner.Run({"p", "e", server.url(), {}, ""});
   EXPECT_FALSE(s.ok);
   EXPECT_EQ(s.error, ProbeError::kStatus);
   EXPECT_EQ(s.status, 302);
-  ProbeTarget accept_302{"p", "e", server.url(), {}};
+  ProbeTarget accept_302{"p", "e", server.url(), {}, ""};
   accept_302.settings.expect_status = {302};
   EXPECT_TRUE(runner.Run(accept_302).ok);
 }

@@ -13,11 +13,13 @@
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <future>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "broker/ports/copy.h"
+#include "broker/qos/asio_probe_runner.h"
 #include "tests/support/child_process.h"
 #include "tests/support/lab_adapters.h"
 #include "tests/lab/lab_fixture.h"
@@ -179,6 +181,34 @@ TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacityAndRecordsKeys) {
 // A control plane that throttles (calls beyond `max_inflight` answer 429
 // with Retry-After): the adapter waits it out as asked with the same key,
 // every call ends well, and each change happens once.
+// Users far away see a slower service: a simulated provider answers each
+// vantage a probe names (in its User-Agent) after that vantage's latency.
+// Only lower bounds are timed: a sleep is never shorter than asked.
+TEST_F(LabTest, SimulatedComputeAnswersEachVantageAfterItsOwnLatency) {
+  Steer("sim-a", {{"vantage_latency_ms", {{"frankfurt-1", 300}, {"seoul-1", 0}}}});
+  auto runner = std::move(*NewAsioProbeRunner());
+  auto probe = [&](const std::string& vantage, Millis timeout) {
+    ProbeTarget t{"sim-a", "web", SimUrl("sim-a") + "/", ProbeSettings{}, vantage};
+    t.settings.timeout = timeout;
+    auto answer = std::make_shared<std::promise<QosSample>>();
+    auto future = answer->get_future();
+    runner->Start(t, [answer](QosSample s) { answer->set_value(std::move(s)); });
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready) << vantage;
+    return future.get();
+  };
+  QosSample far = probe("frankfurt-1", Millis(30'000));
+  ASSERT_TRUE(far.ok) << ProbeErrorName(far.error);
+  EXPECT_GE(*far.latency_ms, 300.0);
+  EXPECT_EQ(probe("frankfurt-1", Millis(100)).error, ProbeError::kTimeout);  // it cannot answer before 300 ms
+  EXPECT_TRUE(probe("seoul-1", Millis(30'000)).ok);
+  EXPECT_TRUE(probe("", Millis(30'000)).ok);  // no vantage: latency_ms (0)
+  // The steering is checked: milliseconds by vantage, nothing else.
+  auto [rc, out] = testing::RunShell("curl -s -o /dev/null -w '%{http_code}' -X PUT " + SimUrl("sim-a") +
+                                     "/v1/state -d '{\"vantage_latency_ms\": {\"x\": \"slow\"}}'");
+  EXPECT_EQ(out, "400");
+  EXPECT_EQ(State("sim-a")["vantage_latency_ms"]["frankfurt-1"], 300);
+}
+
 TEST_F(LabTest, AThrottlingControlPlaneIsWaitedOutAndEachChangeHappensOnce) {
   Steer("sim-b", {{"max_inflight", 1}, {"api_latency_ms", 150}});
   // Each caller its own adapter, as each operation builds one.

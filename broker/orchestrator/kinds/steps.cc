@@ -117,7 +117,7 @@ json GiveBackPassedOver(const WorkloadKindDeps& d, const Operation& op, const Wo
 StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again) {
   const StepRecord* capacity = op.Step("ensure_capacity");
   const std::string url = capacity ? capacity->detail.value("url", "") : "";
-  ProbeTarget target{op.target, "workload:" + w.id, url, ProbeSettings{}};
+  ProbeTarget target{op.target, "workload:" + w.id, url, ProbeSettings{}, ""};
   // Two intervals, at least 2 s: a target just started, on a provider busy
   // with a disaster's worth of deployments, may answer slowly at first
   // without being down.

@@ -116,7 +116,7 @@ std::optional<MonoTime> BurstController::Sample(const std::string& id) {
   // The sample: latency of a probe of the serving address, utilisation of the service.
   LoadSample sample;
   sample.ts = d_.clock.Now();
-  ProbeTarget target{s.placement, "workload:" + id, s.url, ProbeSettings{}};
+  ProbeTarget target{s.placement, "workload:" + id, s.url, ProbeSettings{}, ""};
   target.settings.timeout = std::clamp(interval, Millis(1000), Millis(5000));
   QosSample probe = d_.probes.Run(target);
   if (probe.ok) sample.latency_ms = probe.latency_ms;

@@ -141,7 +141,7 @@ void Detector::FollowPlacements(bool workloads_changed) {
   std::map<std::string, ScheduledProbe> probes;
   auto probe_of = [this](const Watch& w) {
     const Millis interval = w.workload->failover.interval;
-    ProbeTarget target{w.provider, "workload:" + w.workload->id, w.url, ProbeSettings{}};
+    ProbeTarget target{w.provider, "workload:" + w.workload->id, w.url, ProbeSettings{}, options_.vantage};
     target.settings.interval = interval;
     // Bounded by the interval: a hanging address fails by the next round.
     target.settings.timeout = std::max(Millis(100), interval);

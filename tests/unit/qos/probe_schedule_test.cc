@@ -36,7 +36,7 @@ class HeldProbes final : public AsyncProbeRunner {
 };
 
 ScheduledProbe Probe(const std::string& url, Millis interval, Millis phase) {
-  ProbeTarget t{"p", url, url, {}};
+  ProbeTarget t{"p", url, url, {}, ""};
   t.settings.interval = interval;
   t.settings.timeout = interval;
   return {t, phase};
