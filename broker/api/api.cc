@@ -3,14 +3,14 @@
 namespace icb {
 
 Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits,
-         Orchestrator* orchestrator, Detector* detector, CredentialAdmin* credentials)
+         Orchestrator* orchestrator, Detector* detector, CredentialAdmin* credentials, AudienceMeter* audiences)
     : workloads_(catalog, store, clock),
       operations_(store),
       audit_(store),
       rank_memo_(limits.rank_answer_reuse),
       keys_(store, clock),
       rate_limiter_(clock, limits.per_key),
-      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_, keys_, credentials},
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_, keys_, credentials, audiences},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);

@@ -24,7 +24,8 @@ class Api {
   // not act (routes that start or cancel operations answer 503).
   // `credentials` may be null: the broker keeps none of its own.
   Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {},
-      Orchestrator* orchestrator = nullptr, Detector* detector = nullptr, CredentialAdmin* credentials = nullptr);
+      Orchestrator* orchestrator = nullptr, Detector* detector = nullptr, CredentialAdmin* credentials = nullptr,
+      AudienceMeter* audiences = nullptr);
 
   HttpResponse Handle(HttpRequest& request) const { return router_.Handle(request); }
   size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const { return router_.BodyLimit(method, path); }

@@ -10,6 +10,7 @@
 #include "broker/catalog/credential_admin.h"
 #include "broker/core/clock.h"
 #include "broker/orchestrator/engine/audit.h"
+#include "broker/orchestrator/triggers/audience_meter.h"
 #include "broker/orchestrator/triggers/detector.h"
 #include "broker/orchestrator/engine/operation.h"
 #include "broker/orchestrator/orchestrator.h"
@@ -35,6 +36,7 @@ struct ApiContext {
   RankAnswerMemo* rank_memo;   // null: every rank computed afresh
   KeyStore& keys;
   CredentialAdmin* credentials;  // null: the broker keeps none (lists are empty, puts answer 409)
+  AudienceMeter* audiences;      // null: no audience is measured
 };
 
 // What a request may see and name (tenant_space.h): its key's tenant's

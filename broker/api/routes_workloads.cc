@@ -52,8 +52,40 @@ HttpResponse PushSamples(const ApiContext& ctx, const HttpRequest& r, const std:
     samples.push_back(std::move(v));
   }
   const size_t n = samples.size();
-  if (Status s = ctx.detector->Push(workload, (*body)["vantage"].get<std::string>(), std::move(samples)); !s.ok()) return ProblemResponse(s);
+  const std::string vantage = (*body)["vantage"].get<std::string>();
+  // For its audiences measured from there (latency), and for detection.
+  const Status measured = ctx.audiences ? ctx.audiences->Push(workload, vantage, samples) : NotFound("no audiences measured");
+  if (Status s = ctx.detector->Push(workload, vantage, std::move(samples)); !s.ok() && !measured.ok()) return ProblemResponse(s);
   return JsonResponse(202, nlohmann::json{{"accepted", n}}.dump());
+}
+
+// How each audience sees the service now: its objective beside what its
+// vantage measured over its window (audience_meter.h).
+HttpResponse Audiences(const ApiContext& ctx, const std::string& workload) {
+  auto doc = ctx.workloads.Get(workload);
+  if (!doc.ok()) return ProblemResponse(doc.status());
+  auto w = WorkloadFromJson(nlohmann::json::parse(*doc));
+  if (!w.ok()) return ProblemResponse(w.status());
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : w->audiences) {
+    const std::optional<AudienceReading> r = ctx.audiences ? ctx.audiences->Read(workload, a.id) : std::nullopt;
+    nlohmann::json one = {{"id", a.id},
+                          {"vantage", a.vantage},
+                          {"objective_p95_ms", a.p95_ms},
+                          {"window_s", a.window_s},
+                          {"provider", nullptr},
+                          {"p95_ms", nullptr},
+                          {"samples", {{"ok", 0}, {"failed", 0}}},
+                          {"newest", nullptr}};
+    if (r) {
+      one["provider"] = r->provider;
+      if (r->p95_ms) one["p95_ms"] = *r->p95_ms;
+      one["samples"] = {{"ok", r->ok}, {"failed", r->failed}};
+      if (r->newest) one["newest"] = FormatRfc3339(*r->newest);
+    }
+    out.push_back(std::move(one));
+  }
+  return JsonResponse(200, nlohmann::json{{"audiences", std::move(out)}}.dump());
 }
 
 }  // namespace
@@ -84,6 +116,7 @@ void AddWorkloadRoutes(Router& router, const ApiContext& ctx) {
     if (ctx.orchestrator) ctx.orchestrator->Nudge();  // bring the world to it now, not at the next pass
     return resp;
   })});
+  router.Add({"GET", "v1/workloads/{id}/audiences", Access::kRead, body, one([&ctx](const HttpRequest&, const std::string& id) { return Audiences(ctx, id); })});
   router.Add({"POST", "v1/workloads/{id}/samples", Access::kOperate, body, one([&ctx](const HttpRequest& r, const std::string& id) { return PushSamples(ctx, r, id); })});
   router.Add({"POST", "v1/workloads/{id}/failover", Access::kOperate, body, one([&ctx](const HttpRequest& r, const std::string& id) { return Failover(ctx, r, id); })});
   router.Add({"DELETE", "v1/workloads/{id}", Access::kOperate, body, one([&ctx](const HttpRequest&, const std::string& id) {

@@ -72,6 +72,7 @@ struct BrokerApp::Parts {
   TriggerRegistry triggers;  // the orchestrator's burst controller and the detector use its policies
   std::unique_ptr<Orchestrator> orchestrator;
   std::unique_ptr<Detector> detector;
+  std::unique_ptr<AudienceMeter> audiences;  // what each audience sees from its vantage
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<EndpointProber> prober;
@@ -214,6 +215,13 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   ICB_ASSIGN_OR_RETURN(p.probe_loop, NewAsioProbeRunner(probing));
   p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.triggers.Find("consecutive_failures"),
                                            *p.orchestrator, detection);
+  p.audiences = std::make_unique<AudienceMeter>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.store,
+                                                AudienceMeterOptions{o.audience_vantages, Millis(1000), Millis(200)});
+  if (!o.audience_vantages.empty()) {
+    std::string names;
+    for (const auto& v : o.audience_vantages) names += (names.empty() ? "" : ", ") + v;
+    log("measuring audiences from vantage " + names + " (their probes name it in their User-Agent)");
+  }
   return Status::Ok();
 }
 
@@ -239,7 +247,7 @@ Status CheckBrokerOptions(const BrokerOptions& o) {
 
 Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
   p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get(),
-                                p.credential_admin.get());
+                                p.credential_admin.get(), p.audiences.get());
   if (o.require_keys) {
     p.api->RequireKeys();
   } else {
@@ -341,6 +349,7 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
   // Unfinished operations resume on the runner's first tick.
   p.orchestrator->Start(*p.scheduler);
   p.detector->Start();
+  p.audiences->Start();
   p.scheduler->Start(kSchedulerThreads);
   return Status::Ok();
 }
@@ -368,6 +377,7 @@ void BrokerApp::Stop() {
   p.stopped = true;
   p.scheduler->Stop();
   p.detector->Stop();
+  p.audiences->Stop();
   p.orchestrator->Stop();
   p.prober.reset();
   p.server->Stop();

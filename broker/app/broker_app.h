@@ -29,6 +29,7 @@ struct BrokerOptions {
   bool demo = false;                      // load the demo catalog (keeping what is there)
   std::optional<std::string> catalog_dir; // load a catalog folder (keeping what is there)
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
+  std::vector<std::string> audience_vantages;  // the vantages this broker measures workloads' audiences from
   std::string probe_ca_file;  // CAs https:// probe targets chain to (PEM); empty: the system's
   // Where probes, verify steps and adapters may connect (network_policy.h):
   // loopback and private addresses only inside `allow_networks`, never

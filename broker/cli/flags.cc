@@ -1,5 +1,6 @@
 #include "broker/cli/flags.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "broker/core/owner_only_file.h"
@@ -37,6 +38,17 @@ CLI::Validator ListenAddress() {
             std::stoi(port) > 65535)
           return "wants HOST:PORT (port 0 to 65535), got " + v;
         return {};
+      },
+      "");
+}
+
+CLI::Validator IdName() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        auto letter_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+        const bool ok = !v.empty() && v.size() <= 64 && letter_or_digit(v[0]) &&
+                        std::all_of(v.begin(), v.end(), [&](char c) { return letter_or_digit(c) || c == '.' || c == '_' || c == '-'; });
+        return ok ? std::string() : "wants a name of 1-64 characters of a-z, 0-9, '.', '_' or '-', got " + v;
       },
       "");
 }

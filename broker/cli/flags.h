@@ -17,6 +17,8 @@ CLI::Validator PositiveInteger();
 CLI::Validator ListenAddress();
 // An RFC 3339 time ("2026-11-30T00:00:00Z").
 CLI::Validator Rfc3339Time();
+// An identifier as documents spell one (a vantage, a tenant): 1-64 of a-z, 0-9, '.', '_', '-'.
+CLI::Validator IdName();
 // A file that exists (CLI11's ExistingFile without its ":FILE" suffix on the
 // flag's type name, which the flag names itself).
 CLI::Validator ExistingFile();

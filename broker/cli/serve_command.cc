@@ -208,6 +208,11 @@ CommandRun DefineServe(CLI::App& sub) {
       ->type_name("FILE");
   sub.add_option("--probe-ca", o.probe_ca_file, "PEM file of the CAs https:// probe targets must chain to (default: the system's)")->type_name("FILE");
   sub.add_option("--vantage", s->vantage, "the vantage name --probe tags its samples with")->type_name("NAME")->capture_default_str();
+  sub.add_option("--audience-vantages", o.audience_vantages,
+                 "vantages (comma-separated) this broker stands at: it probes the workloads' audiences measured from them, naming the vantage in each probe's User-Agent; other audiences are measured by the samples pushed for them")
+      ->delimiter(',')
+      ->check(IdName())
+      ->type_name("NAMES");
   // A number within [lo, hi], shown with its default.
   auto ranged = [&sub](const char* name, int& value, const char* meaning, const char* type, int lo, int hi) {
     sub.add_option(name, value, meaning)->type_name(type)->check(CLI::Range(lo, hi).description(""))->capture_default_str();

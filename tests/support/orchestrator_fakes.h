@@ -234,11 +234,16 @@ class FakeProbes final : public ProbeRunner, public AsyncProbeRunner {
     if (!is_down) s.latency_ms = 3;
     for (const auto& [host, ms] : latency_ms)
       if (!is_down && t.url.find("//" + host + ":") != std::string::npos) s.latency_ms = ms;
+    // As the lab's simulators: a far vantage sees the service slower.
+    if (auto far = vantage_latency_ms.find(t.vantage); !is_down && far != vantage_latency_ms.end()) s.latency_ms = far->second;
     ++runs;
+    ++by_vantage[t.vantage];
     return s;
   }
   std::set<std::string> down;  // hosts
   std::map<std::string, double> latency_ms;  // per host; else 3 ms
+  std::map<std::string, double> vantage_latency_ms;  // per vantage the probe names, over latency_ms
+  std::map<std::string, int> by_vantage;  // probes run, by the vantage they named
   int runs = 0;
 };
 

@@ -1,0 +1,156 @@
+#include "broker/orchestrator/triggers/audience_meter.h"
+
+#include <algorithm>
+
+#include "broker/orchestrator/state/workloads.h"
+#include "broker/qos/metrics.h"
+
+namespace icb {
+
+namespace {
+
+constexpr const char* kFollowTask = "audience-follow";
+
+}  // namespace
+
+AudienceMeter::AudienceMeter(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, WorkloadCache& workloads, Store& store,
+                             AudienceMeterOptions options)
+    : scheduler_(scheduler), clock_(clock), probes_(probes), workloads_(workloads), store_(store), options_(std::move(options)) {}
+
+AudienceMeter::~AudienceMeter() { Stop(); }
+
+void AudienceMeter::Start() {
+  started_ = true;
+  schedule_ = std::make_unique<ProbeSchedule>(scheduler_, clock_, probes_, ProbeScheduleOptions{"audience-probes", Millis(100)},
+                                              [this](std::vector<ProbeAnswer> answers) { Answered(std::move(answers)); });
+  scheduler_.Register(kFollowTask, [this]() -> std::optional<MonoTime> {
+    Follow();
+    return clock_.Monotonic() + options_.follow_every;
+  });
+}
+
+void AudienceMeter::Stop() {
+  if (!started_) return;
+  started_ = false;
+  scheduler_.Unregister(kFollowTask);
+  schedule_.reset();
+}
+
+void AudienceMeter::Follow() {
+  auto set = workloads_.Read();
+  if (!set.ok()) return;  // the store is away: keep measuring what we had
+  std::map<std::string, Series> wanted;
+  std::map<std::string, std::vector<std::string>> by_workload;
+  for (const auto& cached : (*set)->all) {
+    const Workload& w = *cached.workload;
+    if (w.audiences.empty()) continue;
+    auto status = GetWorkloadStatus(store_, w.id);
+    if (!status.ok()) return;  // as above
+    if (!*status || (*status)->url.empty()) continue;  // not placed yet
+    for (const auto& a : w.audiences) {
+      Series s;
+      s.vantage = a.vantage;
+      s.provider = (*status)->placement;
+      s.url = (*status)->url;
+      s.window = Millis(static_cast<long long>(a.window_s * 1000));
+      s.interval = w.failover.interval;
+      wanted.emplace(Key(w.id, a.id), std::move(s));
+      by_workload[w.id].push_back(a.id);
+    }
+  }
+  std::map<std::string, ScheduledProbe> probes;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = series_.begin(); it != series_.end();) {
+      auto w = wanted.find(it->first);
+      if (w == wanted.end()) {
+        it = series_.erase(it);
+        continue;
+      }
+      Series& now = it->second;
+      // Another vantage, provider or address: another series.
+      if (now.vantage != w->second.vantage || now.provider != w->second.provider || now.url != w->second.url) now.samples.clear();
+      now.vantage = w->second.vantage;
+      now.provider = w->second.provider;
+      now.url = w->second.url;
+      now.window = w->second.window;
+      now.interval = w->second.interval;
+      wanted.erase(w);
+      ++it;
+    }
+    for (auto& [key, s] : wanted) series_.emplace(key, std::move(s));
+    by_workload_ = std::move(by_workload);
+    for (const auto& [key, s] : series_) {
+      if (std::find(options_.vantages.begin(), options_.vantages.end(), s.vantage) == options_.vantages.end()) continue;
+      ProbeTarget target{s.provider, "audience:" + key.substr(key.find(' ') + 1), s.url, ProbeSettings{}, s.vantage};
+      target.settings.interval = s.interval;
+      // Long enough to measure a slow answer (what this is for), bounded so
+      // a hanging address is a failure within a few seconds.
+      target.settings.timeout = std::max(s.interval, Millis(2000));
+      probes.emplace(key, ScheduledProbe{std::move(target), SpreadPhase(key, s.interval, options_.probe_spread)});
+    }
+  }
+  if (schedule_) schedule_->Set(probes);
+}
+
+void AudienceMeter::AddLocked(Series& series, Sample sample) {
+  const TimePoint keep_from = clock_.Now() - series.window;
+  if (sample.ts < keep_from) return;
+  // In the order sent: pushed batches and slow answers arrive out of order.
+  auto at = std::upper_bound(series.samples.begin(), series.samples.end(), sample.ts, [](TimePoint t, const Sample& x) { return t < x.ts; });
+  series.samples.insert(at, std::move(sample));
+  while (!series.samples.empty() && series.samples.front().ts < keep_from) series.samples.pop_front();
+}
+
+void AudienceMeter::Answered(std::vector<ProbeAnswer> answers) {
+  std::lock_guard lock(mu_);
+  for (const auto& a : answers) {
+    auto it = series_.find(a.key);
+    if (it == series_.end() || it->second.url != a.target->url) continue;  // moved meanwhile: the old address's answer
+    AddLocked(it->second, Sample{a.sample.ts, a.sample.ok, a.sample.latency_ms});
+  }
+}
+
+Status AudienceMeter::Push(const std::string& workload, const std::string& vantage, const std::vector<VantageSample>& samples) {
+  std::lock_guard lock(mu_);
+  auto audiences = by_workload_.find(workload);
+  bool measured = false;
+  if (audiences != by_workload_.end())
+    for (const auto& audience : audiences->second) {
+      auto it = series_.find(Key(workload, audience));
+      if (it == series_.end() || it->second.vantage != vantage) continue;
+      measured = true;
+      for (const auto& s : samples) AddLocked(it->second, Sample{s.ts, s.ok, s.latency_ms});
+    }
+  if (!measured) return NotFound("no audience of workload " + workload + " is measured from vantage " + vantage);
+  return Status::Ok();
+}
+
+std::optional<AudienceReading> AudienceMeter::Read(const std::string& workload, const std::string& audience) const {
+  std::lock_guard lock(mu_);
+  auto it = series_.find(Key(workload, audience));
+  if (it == series_.end()) return std::nullopt;
+  const Series& s = it->second;
+  AudienceReading r;
+  r.vantage = s.vantage;
+  r.provider = s.provider;
+  const TimePoint from = clock_.Now() - s.window;
+  std::vector<double> latencies;
+  for (const auto& x : s.samples) {
+    if (x.ts < from) continue;
+    r.newest = x.ts;
+    if (!x.ok) {
+      ++r.failed;
+      continue;
+    }
+    ++r.ok;
+    if (x.latency_ms) latencies.push_back(*x.latency_ms);
+  }
+  if (!latencies.empty()) {
+    std::sort(latencies.begin(), latencies.end());
+    r.p95_ms = NearestRank(latencies, 95);
+  }
+  return r;
+}
+
+}  // namespace icb

@@ -1,0 +1,101 @@
+// What each audience of a workload sees (issue 22: users far from the
+// serving site): the latency of the provider serving it, measured from the
+// audience's vantage, over the audience's window. Two sources, as for
+// outage detection: this broker's own probes, for the audiences whose
+// vantage it stands at (`serve --audience-vantages`; each probe names the
+// vantage in its User-Agent), and samples other vantages push to
+// POST /v1/workloads/{id}/samples. The latency trigger reads it.
+//
+// Latency statistics are over successful probes only (reference 10.g); a
+// failed one is counted apart (an audience whose probes all fail sees an
+// outage, which is detection's business, not a latency).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/core/clock.h"
+#include "broker/core/scheduler.h"
+#include "broker/core/status.h"
+#include "broker/orchestrator/state/workload_cache.h"
+#include "broker/orchestrator/triggers/trigger.h"
+#include "broker/qos/probe_schedule.h"
+#include "broker/store/store.h"
+
+namespace icb {
+
+struct AudienceMeterOptions {
+  // The vantages this broker stands at: it probes the audiences measured
+  // from them. Others are measured only by the samples pushed for them.
+  std::vector<std::string> vantages;
+  Millis follow_every{1000};  // how soon a new or moved audience is measured
+  Millis probe_spread{200};   // an interval's probes spread over this much of it
+};
+
+// An audience's latency now, from its vantage.
+struct AudienceReading {
+  std::string vantage;
+  std::string provider;  // the one measured: the audience's serving provider
+  size_t ok = 0, failed = 0;      // samples in the window
+  std::optional<double> p95_ms;   // of the successful ones (nearest rank); none: no success in the window
+  std::optional<TimePoint> newest;  // the latest sample's time, any outcome
+};
+
+class AudienceMeter {
+ public:
+  AudienceMeter(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, WorkloadCache& workloads, Store& store,
+                AudienceMeterOptions options);
+  ~AudienceMeter();
+  AudienceMeter(const AudienceMeter&) = delete;
+  AudienceMeter& operator=(const AudienceMeter&) = delete;
+
+  // Registers the follow task and the probe schedule.
+  void Start();
+  void Stop();
+  // One pass: which audiences are measured, of which provider at which
+  // address (tests on a manual clock call it).
+  void Follow();
+
+  // Samples of `workload` pushed from `vantage`: they count for each of its
+  // audiences measured from there. NotFound when it has none.
+  Status Push(const std::string& workload, const std::string& vantage, const std::vector<VantageSample>& samples);
+
+  // The audience's latency over its window ending now; nullopt for an
+  // audience not measured (unknown, or its workload not placed yet).
+  std::optional<AudienceReading> Read(const std::string& workload, const std::string& audience) const;
+
+ private:
+  struct Sample {
+    TimePoint ts;
+    bool ok = false;
+    std::optional<double> latency_ms;
+  };
+  struct Series {
+    std::string vantage, provider, url;
+    Millis window{300'000}, interval{1000};
+    std::deque<Sample> samples;  // oldest first, none older than the window
+  };
+  static std::string Key(const std::string& workload, const std::string& audience) { return workload + " " + audience; }
+  void Answered(std::vector<ProbeAnswer> answers);
+  // Under mu_: adds one and forgets what left the window.
+  void AddLocked(Series& series, Sample sample);
+
+  Scheduler& scheduler_;
+  const Clock& clock_;
+  AsyncProbeRunner& probes_;
+  WorkloadCache& workloads_;
+  Store& store_;
+  AudienceMeterOptions options_;
+  mutable std::mutex mu_;
+  std::map<std::string, Series> series_;  // by Key
+  std::map<std::string, std::vector<std::string>> by_workload_;  // its audiences measured, in its order
+  std::unique_ptr<ProbeSchedule> schedule_;
+  bool started_ = false;
+};
+
+}  // namespace icb
