@@ -5,12 +5,85 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/s3/sigv4.h"
+#include "broker/core/network_policy.h"
 
 namespace icb {
 
 using nlohmann::json;
 
 namespace {
+
+// `A "view({ {{'203.0.113.0/24'}, {'192.0.2.7'}}, {{'0.0.0.0/0', '::/0'}, {'192.0.2.1'}} })"`:
+// each view's networks and answers, then everyone's. Built only from what
+// CheckRecordSet passed, networks in their canonical form, so no text of a
+// document reaches the Lua as written.
+std::string ViewsContent(const DnsRecordSet& r) {
+  auto list = [](const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? ", '" : "'") + items[i] + "'";
+    return out + "}";
+  };
+  std::string groups;
+  for (const auto& v : r.views) {
+    std::vector<std::string> networks;
+    for (const auto& n : v.networks) networks.push_back(IpNetwork::Parse(n)->ToString());
+    groups += "{" + list(networks) + ", " + list(v.contents) + "}, ";
+  }
+  groups += "{" + list({"0.0.0.0/0", "::/0"}) + ", " + list(r.contents) + "}";
+  return r.type + " \"view({" + groups + "})\"";
+}
+
+// The views of a LUA record this adapter wrote for `type`; nullopt for any
+// other record. A scan, not a regex: libstdc++'s recursion grows with the
+// text, and this text is the server's.
+std::optional<DnsRecordSet> ParseViews(std::string_view content, const std::string& type) {
+  const std::string head = type + " \"view({";
+  if (content.substr(0, head.size()) != head) return std::nullopt;
+  auto items = [](std::string_view text) {
+    std::vector<std::string> out;
+    for (size_t at = text.find('\''); at != std::string_view::npos; at = text.find('\'', at)) {
+      const size_t end = text.find('\'', at + 1);
+      if (end == std::string_view::npos) break;
+      out.emplace_back(text.substr(at + 1, end - at - 1));
+      at = end + 1;
+    }
+    return out;
+  };
+  // Each group: {{NETWORKS}, {ANSWERS}}.
+  std::vector<DnsView> groups;
+  for (size_t at = content.find("{{", head.size()); at != std::string_view::npos; at = content.find("{{", at)) {
+    const size_t networks_end = content.find('}', at + 2);
+    if (networks_end == std::string_view::npos) break;
+    const size_t answers = content.find('{', networks_end);
+    const size_t answers_end = answers == std::string_view::npos ? answers : content.find('}', answers + 1);
+    if (answers_end == std::string_view::npos) break;
+    groups.push_back({items(content.substr(at + 2, networks_end - at - 2)), items(content.substr(answers + 1, answers_end - answers - 1))});
+    at = answers_end + 1;
+  }
+  if (groups.empty() || groups.back().networks != std::vector<std::string>{"0.0.0.0/0", "::/0"}) return std::nullopt;
+  DnsRecordSet out;
+  out.type = type;
+  out.contents = groups.back().contents;
+  groups.pop_back();
+  out.views = std::move(groups);
+  return out;
+}
+
+// A member's text, "" when absent or not text (a server's answer is not trusted to be well formed).
+std::string Text(const json& o, const char* key) {
+  return o.is_object() && o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
+}
+
+// `name`'s LUA records other than the views of `type`: kept as they are
+// when that type's answer is replaced or deleted.
+json OtherLuaRecords(const json& zone, const std::string& name, const std::string& type) {
+  json out = json::array();
+  for (const auto& rr : zone["rrsets"])
+    if (Text(rr, "name") == name && Text(rr, "type") == "LUA" && rr.contains("records") && rr["records"].is_array())
+      for (const auto& rec : rr["records"])
+        if (!ParseViews(Text(rec, "content"), type)) out.push_back({{"content", Text(rec, "content")}, {"disabled", rec.is_object() && rec.contains("disabled") && rec["disabled"] == true}});
+  return out;
+}
 
 class PowerDnsSwitch final : public DnsSwitch {
  public:
@@ -19,32 +92,51 @@ class PowerDnsSwitch final : public DnsSwitch {
 
   Result<std::optional<DnsRecordSet>> Get(const std::string& name, const std::string& type) override {
     ICB_ASSIGN_OR_RETURN(auto resp, Send("GET", "", "powerdns read zone " + zone_));
-    json doc = json::parse(resp.body, nullptr, false);
-    if (doc.is_discarded() || !doc.contains("rrsets")) return Unavailable("powerdns read zone " + zone_ + ": not a zone document");
-    for (const auto& rr : doc["rrsets"]) {
-      if (rr.value("name", "") != name || rr.value("type", "") != type) continue;
-      DnsRecordSet out{name, type, rr.value("ttl", 0), {}};
-      for (const auto& rec : rr["records"])
-        if (!rec.value("disabled", false)) out.contents.push_back(rec.value("content", ""));
-      return std::optional<DnsRecordSet>(std::move(out));
-    }
-    return std::optional<DnsRecordSet>();
+    return PowerDnsRecordSetFromZone(resp.body, name, type);
   }
 
+  // A set with views is a LUA record of its type (PowerDNS' view() on the
+  // resolver's EDNS Client Subnet; the server needs enable-lua-records and
+  // edns-subnet-processing); one without is a plain record set. Either
+  // replaces the other in one PATCH, and the name's LUA records of other
+  // types are kept.
   Status Replace(const DnsRecordSet& r) override {
     ICB_RETURN_IF_ERROR(CheckRecordSet(r, zone_));
-    json records = json::array();
-    for (const auto& c : r.contents) records.push_back({{"content", c}, {"disabled", false}});
-    json patch = {{"rrsets", {{{"name", r.name}, {"type", r.type}, {"ttl", r.ttl}, {"changetype", "REPLACE"}, {"records", records}}}}};
-    return Send("PATCH", patch.dump(), "powerdns replace " + r.name + " " + r.type).status();
+    ICB_ASSIGN_OR_RETURN(json zone, ReadZone());
+    json lua = OtherLuaRecords(zone, r.name, r.type);
+    json rrsets = json::array();
+    if (r.views.empty()) {
+      json records = json::array();
+      for (const auto& c : r.contents) records.push_back({{"content", c}, {"disabled", false}});
+      rrsets.push_back({{"name", r.name}, {"type", r.type}, {"ttl", r.ttl}, {"changetype", "REPLACE"}, {"records", records}});
+    } else {
+      lua.push_back({{"content", ViewsContent(r)}, {"disabled", false}});
+      rrsets.push_back({{"name", r.name}, {"type", r.type}, {"changetype", "DELETE"}});
+    }
+    if (lua.empty()) rrsets.push_back({{"name", r.name}, {"type", "LUA"}, {"changetype", "DELETE"}});
+    else rrsets.push_back({{"name", r.name}, {"type", "LUA"}, {"ttl", r.ttl}, {"changetype", "REPLACE"}, {"records", lua}});
+    return Send("PATCH", json{{"rrsets", rrsets}}.dump(), "powerdns replace " + r.name + " " + r.type).status();
   }
 
   Status Delete(const std::string& name, const std::string& type) override {
-    json patch = {{"rrsets", {{{"name", name}, {"type", type}, {"changetype", "DELETE"}}}}};
-    return Send("PATCH", patch.dump(), "powerdns delete " + name + " " + type).status();
+    ICB_ASSIGN_OR_RETURN(json zone, ReadZone());
+    json lua = OtherLuaRecords(zone, name, type);
+    json rrsets = {{{"name", name}, {"type", type}, {"changetype", "DELETE"}}};
+    if (lua.empty()) rrsets.push_back({{"name", name}, {"type", "LUA"}, {"changetype", "DELETE"}});
+    else rrsets.push_back({{"name", name}, {"type", "LUA"}, {"ttl", 60}, {"changetype", "REPLACE"}, {"records", lua}});
+    return Send("PATCH", json{{"rrsets", rrsets}}.dump(), "powerdns delete " + name + " " + type).status();
   }
 
+  bool AnswersByClientNetwork() const override { return true; }
+
  private:
+  Result<json> ReadZone() {
+    ICB_ASSIGN_OR_RETURN(auto resp, Send("GET", "", "powerdns read zone " + zone_));
+    json doc = json::parse(resp.body, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("rrsets") || !doc["rrsets"].is_array()) return Unavailable("powerdns read zone " + zone_ + ": not a zone document");
+    return doc;
+  }
+
   Result<HttpClientResponse> Send(const std::string& method, const std::string& body, const std::string& what) {
     return caller_.Call(what, [&] {
       HttpClientRequest req;
@@ -62,6 +154,31 @@ class PowerDnsSwitch final : public DnsSwitch {
 };
 
 }  // namespace
+
+Result<std::optional<DnsRecordSet>> PowerDnsRecordSetFromZone(std::string_view zone_document, const std::string& name, const std::string& type) {
+  const json zone = json::parse(zone_document, nullptr, false);
+  if (zone.is_discarded() || !zone.is_object() || !zone.contains("rrsets") || !zone["rrsets"].is_array())
+    return Unavailable("powerdns zone: not a zone document");
+  auto ttl = [](const json& rr) { return rr.contains("ttl") && rr["ttl"].is_number_integer() ? rr["ttl"].get<int>() : 0; };
+  std::optional<DnsRecordSet> views;
+  for (const auto& rr : zone["rrsets"]) {
+    if (Text(rr, "name") != name || !rr.contains("records") || !rr["records"].is_array()) continue;
+    if (Text(rr, "type") == type) {
+      DnsRecordSet out{name, type, ttl(rr), {}, {}};
+      for (const auto& rec : rr["records"])
+        if (!(rec.is_object() && rec.contains("disabled") && rec["disabled"] == true)) out.contents.push_back(Text(rec, "content"));
+      return std::optional<DnsRecordSet>(std::move(out));
+    }
+    if (Text(rr, "type") == "LUA")
+      for (const auto& rec : rr["records"])
+        if (auto parsed = ParseViews(Text(rec, "content"), type)) {
+          parsed->name = name;
+          parsed->ttl = ttl(rr);
+          views = std::move(parsed);
+        }
+  }
+  return views;
+}
 
 Result<std::unique_ptr<DnsSwitch>> NewPowerDnsSwitch(const json& c, AdapterContext& ctx) {
   std::string url = c.at("api_url").get<std::string>();

@@ -49,26 +49,26 @@ TEST_F(LabTest, DnsChangesAreServedToDig) {
   auto sw = adapters_.Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", dns["api_key"]}, {"zone", dns["zone"]}});
   ASSERT_TRUE(sw.ok()) << sw.status().ToString();
   DnsSwitch& d = **sw;
-  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 30, {"192.0.2.10"}}).ok());
+  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 30, {"192.0.2.10"}, {}}).ok());
   EXPECT_EQ(Dig("www.lab.example.", "A"), "192.0.2.10");
   // Fail over: both addresses of the new provider, in one replacement.
-  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 20, {"198.51.100.7", "198.51.100.8"}}).ok());
+  ASSERT_TRUE(d.Replace({"www.lab.example.", "A", 20, {"198.51.100.7", "198.51.100.8"}, {}}).ok());
   EXPECT_EQ(Dig("www.lab.example.", "A"), "198.51.100.7\n198.51.100.8");
   auto got = d.Get("www.lab.example.", "A");
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->ttl, 20);
   EXPECT_EQ((*got)->contents.size(), 2u);
-  ASSERT_TRUE(d.Replace({"app.lab.example.", "CNAME", 30, {"www.lab.example."}}).ok());
+  ASSERT_TRUE(d.Replace({"app.lab.example.", "CNAME", 30, {"www.lab.example."}, {}}).ok());
   EXPECT_EQ(Dig("app.lab.example.", "CNAME"), "www.lab.example.");
   // A bad record is refused before anything is sent: the old answer stands.
-  EXPECT_EQ(d.Replace({"www.lab.example.", "A", 30, {"not-an-address"}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.Replace({"www.lab.example.", "A", 30, {"not-an-address"}, {}}).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Dig("www.lab.example.", "A"), "198.51.100.7\n198.51.100.8");
   ASSERT_TRUE(d.Delete("app.lab.example.", "CNAME").ok());
   EXPECT_EQ(Dig("app.lab.example.", "CNAME"), "");
   EXPECT_FALSE(d.Get("app.lab.example.", "CNAME")->has_value());
 
   auto wrong = adapters_.Create<DnsSwitch>("powerdns", {{"api_url", dns["api_url"]}, {"api_key", "wrong-key-123"}, {"zone", dns["zone"]}, {"attempts", 1}});
-  Status denied = (*wrong)->Replace({"www.lab.example.", "A", 30, {"192.0.2.99"}});
+  Status denied = (*wrong)->Replace({"www.lab.example.", "A", 30, {"192.0.2.99"}, {}});
   EXPECT_EQ(denied.code(), StatusCode::kPermissionDenied) << denied.ToString();
   EXPECT_EQ(denied.ToString().find("wrong-key-123"), std::string::npos);
 }
@@ -87,6 +87,35 @@ std::map<std::string, int> CountLandings(const std::string& url, int requests) {
     ++seen[who];
   }
   return seen;
+}
+
+// Each audience its own answer: PowerDNS answers a record with views by the
+// client subnet a resolver forwards (dig +subnet), everyone else the
+// record's own answer.
+TEST_F(LabTest, PowerDnsAnswersEachClientNetworkItsView) {
+  const json& config = (*lab_)["dns"];
+  auto made = adapters_.Create<DnsSwitch>("powerdns", {{"api_url", config["api_url"]}, {"api_key", config["api_key"]}, {"zone", config["zone"]}});
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto& dns = *made;
+  ASSERT_TRUE(dns->Replace({"travel.lab.example.", "A", 5, {"127.0.0.11"},
+                            {{{"203.0.113.0/24"}, {"127.0.0.12"}}, {{"198.51.100.0/24", "2001:db8::/32"}, {"127.0.0.13"}}}})
+                  .ok());
+  auto dig = [&](const std::string& subnet) {
+    auto [rc, out] = testing::RunShell("dig +short +norecurse +time=1 +tries=2 @127.0.0.1 -p " + std::to_string((*lab_)["dns"]["port"].get<int>()) +
+                                       " travel.lab.example. A" + (subnet.empty() ? "" : " +subnet=" + subnet));
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  };
+  EXPECT_EQ(dig("203.0.113.0/24"), "127.0.0.12");
+  EXPECT_EQ(dig("203.0.113.77/32"), "127.0.0.12");
+  EXPECT_EQ(dig("198.51.100.0/24"), "127.0.0.13");
+  EXPECT_EQ(dig("2001:db8:5::/48"), "127.0.0.13");
+  EXPECT_EQ(dig("192.0.2.0/24"), "127.0.0.11");  // in no view
+  EXPECT_EQ(dig(""), "127.0.0.11");              // the resolver itself (loopback): in no view
+  // Back to one answer for everyone.
+  ASSERT_TRUE(dns->Replace({"travel.lab.example.", "A", 5, {"127.0.0.12"}, {}}).ok());
+  EXPECT_EQ(dig("203.0.113.0/24"), "127.0.0.12");
+  EXPECT_EQ(dig("198.51.100.0/24"), "127.0.0.12");
 }
 
 TEST_F(LabTest, HaproxySplitsTrafficInTheWeightsSet) {

@@ -32,21 +32,51 @@ TYPED_TEST_P(DnsConformance, ReplaceReadDelete) {
   DnsSwitch& d = *this->dns_;
   const std::string name = "conf-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".lab.example.";
   EXPECT_FALSE(d.Get(name, "A")->has_value());
-  ASSERT_TRUE(d.Replace({name, "A", 30, {"192.0.2.1"}}).ok());
-  ASSERT_TRUE(d.Replace({name, "A", 45, {"192.0.2.2", "192.0.2.3"}}).ok());  // the whole set replaced
+  ASSERT_TRUE(d.Replace({name, "A", 30, {"192.0.2.1"}, {}}).ok());
+  ASSERT_TRUE(d.Replace({name, "A", 45, {"192.0.2.2", "192.0.2.3"}, {}}).ok());  // the whole set replaced
   auto got = d.Get(name, "A");
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->ttl, 45);
   auto contents = (*got)->contents;
   std::sort(contents.begin(), contents.end());
   EXPECT_EQ(contents, (std::vector<std::string>{"192.0.2.2", "192.0.2.3"}));
-  EXPECT_EQ(d.Replace({name, "A", 30, {"999.1.1.1"}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(d.Replace({name, "A", 30, {"999.1.1.1"}, {}}).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ((*d.Get(name, "A"))->contents.size(), 2u);  // refused: unchanged
   ASSERT_TRUE(d.Delete(name, "A").ok());
   EXPECT_FALSE(d.Get(name, "A")->has_value());
   EXPECT_TRUE(d.Delete(name, "A").ok());  // already absent
 }
-REGISTER_TYPED_TEST_SUITE_P(DnsConformance, ReplaceReadDelete);
+// Answers by client network: a set with views reads back as written; a
+// plain set replaces it (and the other way round), and deleting it leaves
+// nothing of either.
+TYPED_TEST_P(DnsConformance, ViewsReadBackAndGiveWayToAPlainSet) {
+  DnsSwitch& d = *this->dns_;
+  ASSERT_TRUE(d.AnswersByClientNetwork());  // both DNS adapters do
+  const std::string name = "views-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + ".lab.example.";
+  const DnsRecordSet viewed{name, "A", 20, {"192.0.2.1"},
+                            {{{"203.0.113.0/24", "2001:db8::/32"}, {"192.0.2.7"}}, {{"198.51.100.0/25"}, {"192.0.2.8", "192.0.2.9"}}}};
+  ASSERT_TRUE(d.Replace(viewed).ok());
+  auto got = d.Get(name, "A");
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+  EXPECT_EQ((*got)->ttl, 20);
+  EXPECT_EQ((*got)->contents, viewed.contents);
+  ASSERT_EQ((*got)->views.size(), 2u);
+  EXPECT_EQ((*got)->views[0].networks, viewed.views[0].networks);
+  EXPECT_EQ((*got)->views[0].contents, viewed.views[0].contents);
+  EXPECT_EQ((*got)->views[1].contents, viewed.views[1].contents);
+  EXPECT_FALSE(d.Get(name, "AAAA")->has_value());  // only the type written
+  ASSERT_TRUE(d.Replace({name, "A", 30, {"192.0.2.2"}, {}}).ok());
+  got = d.Get(name, "A");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_TRUE((*got)->views.empty());
+  EXPECT_EQ((*got)->contents, std::vector<std::string>{"192.0.2.2"});
+  ASSERT_TRUE(d.Replace(viewed).ok());
+  EXPECT_EQ((*d.Get(name, "A"))->views.size(), 2u);
+  EXPECT_EQ((*d.Get(name, "A"))->contents, viewed.contents);  // the plain set gave way
+  ASSERT_TRUE(d.Delete(name, "A").ok());
+  EXPECT_FALSE(d.Get(name, "A")->has_value());
+}
+REGISTER_TYPED_TEST_SUITE_P(DnsConformance, ReplaceReadDelete, ViewsReadBackAndGiveWayToAPlainSet);
 
 // TrafficSplit over servers sim-a and sim-b.
 template <typename Factory>

@@ -31,7 +31,7 @@ std::string UrlHost(const std::string& url) {
 // A and AAAA for addresses, CNAME for names.
 DnsRecordSet RecordFor(const Workload& w, const std::string& host) {
   unsigned char buf[16];
-  DnsRecordSet r{w.dns.name, "CNAME", w.dns.ttl_s, {}};
+  DnsRecordSet r{w.dns.name, "CNAME", w.dns.ttl_s, {}, {}};
   if (inet_pton(AF_INET, host.c_str(), buf) == 1) r.type = "A";
   else if (inet_pton(AF_INET6, host.c_str(), buf) == 1) r.type = "AAAA";
   r.contents = {r.type == "CNAME" && !host.ends_with(".") ? host + "." : host};

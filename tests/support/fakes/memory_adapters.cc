@@ -28,6 +28,7 @@ class MemoryDnsSwitch final : public DnsSwitch {
     sets_.erase({name, type});
     return Status::Ok();
   }
+  bool AnswersByClientNetwork() const override { return true; }
 
  private:
   std::string zone_;

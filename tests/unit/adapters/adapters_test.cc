@@ -273,18 +273,27 @@ namespace {
 
 TEST(Dns, RecordSetsAreCheckedBeforeSending) {
   const std::string zone = "lab.example.";
-  EXPECT_TRUE(CheckRecordSet({"www.lab.example.", "A", 30, {"192.0.2.1", "192.0.2.2"}}, zone).ok());
-  EXPECT_TRUE(CheckRecordSet({"v6.lab.example.", "AAAA", 30, {"2001:db8::1"}}, zone).ok());
-  EXPECT_TRUE(CheckRecordSet({"alias.lab.example.", "CNAME", 30, {"www.lab.example."}}, zone).ok());
+  EXPECT_TRUE(CheckRecordSet({"www.lab.example.", "A", 30, {"192.0.2.1", "192.0.2.2"}, {}}, zone).ok());
+  EXPECT_TRUE(CheckRecordSet({"v6.lab.example.", "AAAA", 30, {"2001:db8::1"}, {}}, zone).ok());
+  EXPECT_TRUE(CheckRecordSet({"alias.lab.example.", "CNAME", 30, {"www.lab.example."}, {}}, zone).ok());
   auto pointer = [&](const DnsRecordSet& r) { return CheckRecordSet(r, zone).errors().at(0).pointer; };
-  EXPECT_EQ(pointer({"www.lab.example.", "MX", 30, {"x."}}), "/type");
-  EXPECT_EQ(pointer({"www.lab.example", "A", 30, {"192.0.2.1"}}), "/name");      // not absolute
-  EXPECT_EQ(pointer({"www.other.example.", "A", 30, {"192.0.2.1"}}), "/name");   // outside the zone
-  EXPECT_EQ(pointer({"evillab.example.", "A", 30, {"192.0.2.1"}}), "/name");     // suffix but not a subdomain
-  EXPECT_EQ(pointer({"www.lab.example.", "A", 0, {"192.0.2.1"}}), "/ttl");
-  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1", "300.1.1.1"}}), "/contents/1");
-  EXPECT_EQ(pointer({"www.lab.example.", "AAAA", 30, {"192.0.2.1"}}), "/contents/0");
-  EXPECT_EQ(pointer({"a.lab.example.", "CNAME", 30, {"x.lab.example.", "y.lab.example."}}), "/contents");
+  EXPECT_EQ(pointer({"www.lab.example.", "MX", 30, {"x."}, {}}), "/type");
+  EXPECT_EQ(pointer({"www.lab.example", "A", 30, {"192.0.2.1"}, {}}), "/name");      // not absolute
+  EXPECT_EQ(pointer({"www.other.example.", "A", 30, {"192.0.2.1"}, {}}), "/name");   // outside the zone
+  EXPECT_EQ(pointer({"evillab.example.", "A", 30, {"192.0.2.1"}, {}}), "/name");     // suffix but not a subdomain
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 0, {"192.0.2.1"}, {}}), "/ttl");
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1", "300.1.1.1"}, {}}), "/contents/1");
+  EXPECT_EQ(pointer({"www.lab.example.", "AAAA", 30, {"192.0.2.1"}, {}}), "/contents/0");
+  EXPECT_EQ(pointer({"a.lab.example.", "CNAME", 30, {"x.lab.example.", "y.lab.example."}, {}}), "/contents");
+  // Views: networks as CIDRs, addresses of the set's type; none for a CNAME.
+  const DnsView near{{"203.0.113.0/24", "2001:db8::/32"}, {"192.0.2.7"}};
+  EXPECT_TRUE(CheckRecordSet({"www.lab.example.", "A", 30, {"192.0.2.1"}, {near}}, zone).ok());
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1"}, {near, {{"10.0.0.0/33"}, {"192.0.2.8"}}}}), "/views/1/networks/0");
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1"}, {{{"10.0.0.0/8"}, {"192.0.2.8", "1.2.3"}}}}), "/views/0/contents/1");
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1"}, {{{"'}) os.exit() --"}, {"192.0.2.8"}}}}), "/views/0/networks/0");
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1"}, {{{}, {"192.0.2.8"}}}}), "/views/0/networks");
+  EXPECT_EQ(pointer({"www.lab.example.", "A", 30, {"192.0.2.1"}, {{{"10.0.0.0/8"}, {}}}}), "/views/0/contents");
+  EXPECT_EQ(pointer({"a.lab.example.", "CNAME", 30, {"x.lab.example."}, {near}}), "/views");
 }
 
 }  // namespace
