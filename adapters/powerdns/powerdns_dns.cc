@@ -74,17 +74,6 @@ std::string Text(const json& o, const char* key) {
   return o.is_object() && o.contains(key) && o[key].is_string() ? o[key].get<std::string>() : std::string();
 }
 
-// `name`'s LUA records other than the views of `type`: kept as they are
-// when that type's answer is replaced or deleted.
-json OtherLuaRecords(const json& zone, const std::string& name, const std::string& type) {
-  json out = json::array();
-  for (const auto& rr : zone["rrsets"])
-    if (Text(rr, "name") == name && Text(rr, "type") == "LUA" && rr.contains("records") && rr["records"].is_array())
-      for (const auto& rec : rr["records"])
-        if (!ParseViews(Text(rec, "content"), type)) out.push_back({{"content", Text(rec, "content")}, {"disabled", rec.is_object() && rec.contains("disabled") && rec["disabled"] == true}});
-  return out;
-}
-
 class PowerDnsSwitch final : public DnsSwitch {
  public:
   PowerDnsSwitch(std::string api_url, std::string api_key, std::string zone, RetryPolicy retry, AdapterContext& ctx)
@@ -98,45 +87,34 @@ class PowerDnsSwitch final : public DnsSwitch {
   // A set with views is a LUA record of its type (PowerDNS' view() on the
   // resolver's EDNS Client Subnet; the server needs enable-lua-records and
   // edns-subnet-processing); one without is a plain record set. Either
-  // replaces the other in one PATCH, and the name's LUA records of other
-  // types are kept.
+  // replaces the other in one PATCH, without reading the zone first (a
+  // zone of ten thousand workloads' records is megabytes): the name's LUA
+  // record set is this adapter's, one type's views per name, as a
+  // workload's record is one name of one type.
   Status Replace(const DnsRecordSet& r) override {
     ICB_RETURN_IF_ERROR(CheckRecordSet(r, zone_));
-    ICB_ASSIGN_OR_RETURN(json zone, ReadZone());
-    json lua = OtherLuaRecords(zone, r.name, r.type);
     json rrsets = json::array();
     if (r.views.empty()) {
       json records = json::array();
       for (const auto& c : r.contents) records.push_back({{"content", c}, {"disabled", false}});
       rrsets.push_back({{"name", r.name}, {"type", r.type}, {"ttl", r.ttl}, {"changetype", "REPLACE"}, {"records", records}});
+      rrsets.push_back({{"name", r.name}, {"type", "LUA"}, {"changetype", "DELETE"}});
     } else {
-      lua.push_back({{"content", ViewsContent(r)}, {"disabled", false}});
       rrsets.push_back({{"name", r.name}, {"type", r.type}, {"changetype", "DELETE"}});
+      rrsets.push_back({{"name", r.name}, {"type", "LUA"}, {"ttl", r.ttl}, {"changetype", "REPLACE"},
+                        {"records", {{{"content", ViewsContent(r)}, {"disabled", false}}}}});
     }
-    if (lua.empty()) rrsets.push_back({{"name", r.name}, {"type", "LUA"}, {"changetype", "DELETE"}});
-    else rrsets.push_back({{"name", r.name}, {"type", "LUA"}, {"ttl", r.ttl}, {"changetype", "REPLACE"}, {"records", lua}});
     return Send("PATCH", json{{"rrsets", rrsets}}.dump(), "powerdns replace " + r.name + " " + r.type).status();
   }
 
   Status Delete(const std::string& name, const std::string& type) override {
-    ICB_ASSIGN_OR_RETURN(json zone, ReadZone());
-    json lua = OtherLuaRecords(zone, name, type);
-    json rrsets = {{{"name", name}, {"type", type}, {"changetype", "DELETE"}}};
-    if (lua.empty()) rrsets.push_back({{"name", name}, {"type", "LUA"}, {"changetype", "DELETE"}});
-    else rrsets.push_back({{"name", name}, {"type", "LUA"}, {"ttl", 60}, {"changetype", "REPLACE"}, {"records", lua}});
+    json rrsets = {{{"name", name}, {"type", type}, {"changetype", "DELETE"}}, {{"name", name}, {"type", "LUA"}, {"changetype", "DELETE"}}};
     return Send("PATCH", json{{"rrsets", rrsets}}.dump(), "powerdns delete " + name + " " + type).status();
   }
 
   bool AnswersByClientNetwork() const override { return true; }
 
  private:
-  Result<json> ReadZone() {
-    ICB_ASSIGN_OR_RETURN(auto resp, Send("GET", "", "powerdns read zone " + zone_));
-    json doc = json::parse(resp.body, nullptr, false);
-    if (doc.is_discarded() || !doc.contains("rrsets") || !doc["rrsets"].is_array()) return Unavailable("powerdns read zone " + zone_ + ": not a zone document");
-    return doc;
-  }
-
   Result<HttpClientResponse> Send(const std::string& method, const std::string& body, const std::string& what) {
     return caller_.Call(what, [&] {
       HttpClientRequest req;
