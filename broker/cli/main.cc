@@ -2,9 +2,16 @@
 // command_line.cc and commands.h; see docs/cli.md.
 #include <malloc.h>
 
+#include <openssl/crypto.h>
+
 #include "broker/cli/command_line.h"
 
 int main(int argc, char** argv) {
+  // OpenSSL cleans up at exit by default, and cpprestsdk's thread pool, torn
+  // down by exit handlers after it, still frees TLS state: a command that
+  // ends on a refused certificate hung at exit on a lock OpenSSL had
+  // cleaned away (seen in the TLS e2e test). The process's end frees it all.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
   // Every request allocates and frees answer buffers of tens of KiB on one of
   // the HTTP threads' malloc arenas. With glibc's default trim threshold the
   // arenas hand that memory back to the kernel after each request and fault it
