@@ -3,6 +3,7 @@
 #include "broker/ranking/policy.h"
 #include "policies/ahp.h"
 #include "policies/consecutive_failures.h"
+#include "policies/latency_trigger.h"
 #include "policies/load_trigger.h"
 #include "policies/topsis.h"
 #include "policies/weighted_sum.h"
@@ -18,6 +19,7 @@ void RegisterBuiltinPolicies(PolicyRegistry& registry) {
 void RegisterBuiltinTriggerPolicies(TriggerRegistry& registry) {
   MustRegister(registry.Register("consecutive_failures", [] { return std::make_unique<ConsecutiveFailuresTrigger>(); }));
   MustRegister(registry.RegisterLoad("load", [] { return std::make_unique<LoadTrigger>(); }));
+  MustRegister(registry.RegisterLatency("latency", [] { return std::make_unique<LatencyTrigger>(); }));
 }
 
 }  // namespace icb

@@ -138,6 +138,7 @@ std::optional<AudienceReading> AudienceMeter::Read(const std::string& workload, 
   std::vector<double> latencies;
   for (const auto& x : s.samples) {
     if (x.ts < from) continue;
+    if (!r.oldest) r.oldest = x.ts;
     r.newest = x.ts;
     if (!x.ok) {
       ++r.failed;

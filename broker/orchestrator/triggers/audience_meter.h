@@ -43,7 +43,9 @@ struct AudienceReading {
   std::string provider;  // the one measured: the audience's serving provider
   size_t ok = 0, failed = 0;      // samples in the window
   std::optional<double> p95_ms;   // of the successful ones (nearest rank); none: no success in the window
-  std::optional<TimePoint> newest;  // the latest sample's time, any outcome
+  std::optional<TimePoint> newest, oldest;  // the window's latest and oldest samples' times, any outcome
+  // As the latency trigger policy reads it (trigger.h).
+  LatencyReading latency() const { return {ok, failed, p95_ms, oldest}; }
 };
 
 class AudienceMeter {

@@ -97,7 +97,48 @@ class LoadTriggerPolicy {
                                 TimePoint now) const = 0;
 };
 
-// Named trigger policies of both families: failure detection and load.
+// What an audience's vantage measured of one provider over a window (the
+// audience meter's reading, audience_meter.h).
+struct LatencyReading {
+  size_t ok = 0, failed = 0;            // samples in the window
+  std::optional<double> p95_ms;         // of the successful ones; none without one
+  std::optional<TimePoint> oldest;      // the window's oldest sample, any outcome
+};
+
+struct LatencyObjective {
+  double p95_ms = 0;
+  Millis window{300'000};
+  Millis cooldown{300'000};
+};
+
+// Where an audience stands: served away from the placement (localized) or
+// not, and since when its latency at the placement has met the objective
+// again (or it has been silent) while away.
+struct AudienceState {
+  bool localized = false;
+  std::optional<TimePoint> calm_since;
+};
+
+enum class LatencyVerdict { kUnchanged, kLocalize, kDelocalize };
+
+struct LatencyDecision {
+  LatencyVerdict verdict = LatencyVerdict::kUnchanged;
+  std::optional<TimePoint> calm_since;  // the state's, carried on or changed
+  nlohmann::json inputs = nlohmann::json::object();  // the p95 beside the objective, the samples, the cooldown
+};
+
+// Latency trigger policies decide from an audience's latency at the
+// workload's placement, measured from the audience's vantage, when to
+// serve it from a provider nearer to it and when to bring it back.
+class LatencyTriggerPolicy {
+ public:
+  virtual ~LatencyTriggerPolicy() = default;
+  virtual LatencyDecision Evaluate(const LatencyReading& at_placement, const LatencyObjective& objective, const AudienceState& state,
+                                   TimePoint now) const = 0;
+};
+
+// Named trigger policies of the three families: failure detection, load
+// and audience latency.
 class TriggerRegistry {
  public:
   using Factory = std::function<std::unique_ptr<TriggerPolicy>()>;
@@ -105,6 +146,12 @@ class TriggerRegistry {
   // AlreadyExists for a name registered before (in its family).
   Status Register(std::string name, Factory factory) { return policies_.Add(std::move(name), factory()); }
   Status RegisterLoad(std::string name, LoadFactory factory) { return load_policies_.Add(std::move(name), factory()); }
+  using LatencyFactory = std::function<std::unique_ptr<LatencyTriggerPolicy>()>;
+  Status RegisterLatency(std::string name, LatencyFactory factory) { return latency_policies_.Add(std::move(name), factory()); }
+  const LatencyTriggerPolicy* FindLatency(std::string_view name) const {
+    const auto* found = latency_policies_.Find(name);
+    return found ? found->get() : nullptr;
+  }
   const TriggerPolicy* Find(std::string_view name) const {
     const auto* found = policies_.Find(name);
     return found ? found->get() : nullptr;
@@ -117,6 +164,7 @@ class TriggerRegistry {
  private:
   NamedRegistry<std::unique_ptr<TriggerPolicy>> policies_{"trigger policy"};
   NamedRegistry<std::unique_ptr<LoadTriggerPolicy>> load_policies_{"load trigger policy"};
+  NamedRegistry<std::unique_ptr<LatencyTriggerPolicy>> latency_policies_{"latency trigger policy"};
 };
 
 // Defined in policies/: registers consecutive_failures and load.

@@ -76,6 +76,11 @@ TEST_F(AudienceMeterTest, PushedSamplesCountForTheAudiencesMeasuredFromTheirVant
   EXPECT_EQ(abroad->failed, 2u);
   EXPECT_EQ(abroad->p95_ms, 190);
   EXPECT_EQ(abroad->newest, clock_.Now());
+  EXPECT_EQ(abroad->oldest, clock_.Now() - Millis(19'000));
+  const LatencyReading read = abroad->latency();  // as the latency trigger reads it
+  EXPECT_EQ(read.ok, 20u);
+  EXPECT_EQ(read.p95_ms, 190);
+  EXPECT_EQ(read.oldest, abroad->oldest);
   // A vantage no audience is measured from, a workload without audiences.
   EXPECT_EQ(meter_->Push("shop", "tokyo-1", Pushed({5})).code(), StatusCode::kNotFound);
   EXPECT_EQ(meter_->Push("nope", "frankfurt-1", Pushed({5})).code(), StatusCode::kNotFound);
