@@ -31,12 +31,8 @@ namespace {
 using nlohmann::json;
 using testing::HttpCall;
 
-constexpr const char* kSecretName = "VICTIM-SECRET-NAME";
-
-struct Pair {
-  std::string victim, attacker;
-};
-void PrintTo(const Pair& p, std::ostream* os) { *os << p.victim << " attacked by " << p.attacker; }
+using Pair = testing::TenantPair;
+constexpr const char* kSecretName = testing::kVictimSecretName;
 
 class CrossTenantLabTest : public LabFixture, public ::testing::WithParamInterface<Pair> {
  protected:
@@ -126,20 +122,11 @@ TEST_P(CrossTenantLabTest, EveryDocumentedOperationReplayedByAnotherTenantLeaksN
   ASSERT_NE(before.find(kSecretName), std::string::npos);
   ASSERT_NE(before.find(service), std::string::npos);
 
-  json workload_copy = workload, profile_copy = profile;
-  workload_copy["name"] = "a copy";
-  profile_copy["description"] = "a copy";
   testing::VictimObjects v;
   v.operations = ops;
   v.prefix = victim == "default" ? "" : victim + "~";
   v.secrets = {kSecretName, service};
-  v.bodies = {{"workload.json", workload_copy},
-              {"profile.json", profile_copy},
-              {"failover_request.json", {{"to", "sim-c"}}},
-              {"workload_samples.json", {{"vantage", "v"}, {"samples", json::array({{{"ts", "2026-12-01T00:10:00Z"}, {"ok", false}, {"status", 503}}})}}},
-              {"workload_migration_request.json", {{"to", "sim-c"}}},
-              {"rank_request.json", {{"profile_id", "v-prof"}}},
-              {"compare_request.json", {{"profile_id", "v-prof"}}}};
+  v.bodies = testing::VictimBodies(workload, profile);
   auto send = [this](const std::string& key, const std::string& method, const std::string& target, const std::string& body,
                      std::map<std::string, std::string> headers) {
     testing::HttpReply r = As(key, method, target, body, headers);

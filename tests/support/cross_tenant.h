@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,31 @@ inline nlohmann::json ExampleOf(const std::string& schema) {
   std::sort(found.begin(), found.end());
   std::ifstream in(found.front());
   return nlohmann::json::parse(in, nullptr, false);
+}
+
+// The name only the victim's own answers may show.
+inline constexpr const char* kVictimSecretName = "VICTIM-SECRET-NAME";
+
+// Who is attacked by whom: tenant names ("default" the default tenant).
+struct TenantPair {
+  std::string victim, attacker;
+};
+inline void PrintTo(const TenantPair& p, std::ostream* os) { *os << p.victim << " attacked by " << p.attacker; }
+
+// What each write sends: the victim's own documents (less the name only
+// its answers show) and requests naming its objects, so a write that got
+// through would act on them.
+inline std::map<std::string, nlohmann::json> VictimBodies(nlohmann::json workload, nlohmann::json profile) {
+  workload["name"] = "a copy";
+  profile["description"] = "a copy";
+  return {{"workload.json", workload},
+          {"profile.json", profile},
+          {"failover_request.json", {{"to", "sim-c"}}},
+          {"workload_samples.json",
+           {{"vantage", "v"}, {"samples", nlohmann::json::array({{{"ts", "2026-12-01T00:10:00Z"}, {"ok", false}, {"status", 503}}})}}},
+          {"workload_migration_request.json", {{"to", "sim-c"}}},
+          {"rank_request.json", {{"profile_id", "v-prof"}}},
+          {"compare_request.json", {{"profile_id", "v-prof"}}}};
 }
 
 // An answer as the replay compares it.

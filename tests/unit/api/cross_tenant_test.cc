@@ -27,12 +27,8 @@ namespace {
 using nlohmann::json;
 using testing::WorkloadDoc;
 
-constexpr const char* kSecretName = "VICTIM-SECRET-NAME";
-
-struct Pair {
-  std::string victim, attacker;
-};
-void PrintTo(const Pair& p, std::ostream* os) { *os << p.victim << " attacked by " << p.attacker; }
+using Pair = testing::TenantPair;
+constexpr const char* kSecretName = testing::kVictimSecretName;
 
 class CrossTenantTest : public testing::KeyedApiTest, public ::testing::WithParamInterface<Pair> {
  protected:  // What the victim sees, and what runs for it at the providers.
@@ -83,23 +79,11 @@ TEST_P(CrossTenantTest, EveryDocumentedOperationReplayedByAnotherTenantLeaksNoth
   ASSERT_NE(before.find(kSecretName), std::string::npos);
   ASSERT_NE(before.find("runs"), std::string::npos);
 
-  // What each body holds: the victim's own documents (less the name only
-  // its own answers show) and requests, so a request that got through would
-  // act on the victim's objects and names.
-  json workload_copy = workload, profile_copy = profile;
-  workload_copy["name"] = "a copy";
-  profile_copy["description"] = "a copy";
   testing::VictimObjects v;
   v.operations = ops;
   v.prefix = TenantSpace::OfTenant(victim).prefix();
   v.secrets = {kSecretName, service_};
-  v.bodies = {{"workload.json", workload_copy},
-              {"profile.json", profile_copy},
-              {"failover_request.json", {{"to", "sim-c"}}},
-              {"workload_samples.json", {{"vantage", "v"}, {"samples", json::array({{{"ts", "2026-12-01T00:10:00Z"}, {"ok", false}, {"status", 503}}})}}},
-              {"workload_migration_request.json", {{"to", "sim-c"}}},
-              {"rank_request.json", {{"profile_id", "v-prof"}}},
-              {"compare_request.json", {{"profile_id", "v-prof"}}}};
+  v.bodies = testing::VictimBodies(workload, profile);
   auto send = [this](const std::string& key, const std::string& method, const std::string& target, const std::string& body,
                      std::map<std::string, std::string> headers) {
     HttpResponse r = As(key, method, target, body, std::move(headers));
