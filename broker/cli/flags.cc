@@ -1,8 +1,8 @@
 #include "broker/cli/flags.h"
 
-#include <algorithm>
 #include <utility>
 
+#include "broker/core/ids.h"
 #include "broker/core/owner_only_file.h"
 #include "broker/core/time.h"
 
@@ -44,12 +44,7 @@ CLI::Validator ListenAddress() {
 
 CLI::Validator IdName() {
   return CLI::Validator(
-      [](std::string& v) -> std::string {
-        auto letter_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-        const bool ok = !v.empty() && v.size() <= 64 && letter_or_digit(v[0]) &&
-                        std::all_of(v.begin(), v.end(), [&](char c) { return letter_or_digit(c) || c == '.' || c == '_' || c == '-'; });
-        return ok ? std::string() : "wants a name of 1-64 characters of a-z, 0-9, '.', '_' or '-', got " + v;
-      },
+      [](std::string& v) -> std::string { return IsValidId(v) ? std::string() : "wants a name of 1-64 characters of a-z, 0-9, '.', '_' or '-', got " + v; },
       "");
 }
 
