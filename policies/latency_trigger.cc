@@ -9,7 +9,7 @@ namespace icb {
 using nlohmann::json;
 
 LatencyDecision LatencyTrigger::Evaluate(const LatencyReading& r, const LatencyObjective& objective, const AudienceState& state, TimePoint now) const {
-  const bool covered = r.ok >= kMinSamples && r.p95_ms && r.oldest && *r.oldest <= now - objective.window / 2;
+  const bool covered = r.measured() && r.oldest && *r.oldest <= now - objective.window / 2;
   const bool silent = r.ok + r.failed == 0;
   const bool over = covered && *r.p95_ms > objective.p95_ms;
   const bool met = covered && *r.p95_ms <= objective.p95_ms;

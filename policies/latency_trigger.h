@@ -5,7 +5,7 @@
 // falls silent (no sample in the window: nobody there to serve), and
 // restarts whenever the placement is measured above the objective again;
 // the whole cooldown calm brings it back (delocalize). A judgement needs the
-// window covered: at least kMinSamples successful samples, the oldest
+// window covered: a measured reading (LatencyReading::kEnough successes), the oldest
 // sample from the window's first half; until then nothing changes (one slow
 // probe, or a vantage that just began reporting, moves nobody).
 //
@@ -19,7 +19,6 @@ namespace icb {
 
 class LatencyTrigger final : public LatencyTriggerPolicy {
  public:
-  static constexpr size_t kMinSamples = 3;
   LatencyDecision Evaluate(const LatencyReading& at_placement, const LatencyObjective& objective, const AudienceState& state,
                            TimePoint now) const override;
 };

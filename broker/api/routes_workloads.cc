@@ -53,9 +53,15 @@ HttpResponse PushSamples(const ApiContext& ctx, const HttpRequest& r, const std:
   }
   const size_t n = samples.size();
   const std::string vantage = (*body)["vantage"].get<std::string>();
-  // For its audiences measured from there (latency), and for detection.
-  const Status measured = ctx.audiences ? ctx.audiences->Push(workload, vantage, samples) : NotFound("no audiences measured");
-  if (Status s = ctx.detector->Push(workload, vantage, std::move(samples)); !s.ok() && !measured.ok()) return ProblemResponse(s);
+  const std::string provider = body->value("provider", "");
+  // For its audiences measured from there (latency), and for detection
+  // (samples of the address it serves at, naming no other provider).
+  const Status measured = ctx.audiences ? ctx.audiences->Push(workload, vantage, samples, provider) : NotFound("no audiences measured");
+  if (!provider.empty()) {
+    if (!measured.ok()) return ProblemResponse(Status(StatusCode::kNotFound, measured.message(), {{"/provider", measured.message()}}));
+  } else if (Status s = ctx.detector->Push(workload, vantage, std::move(samples)); !s.ok() && !measured.ok()) {
+    return ProblemResponse(s);
+  }
   return JsonResponse(202, nlohmann::json{{"accepted", n}}.dump());
 }
 

@@ -215,8 +215,10 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   ICB_ASSIGN_OR_RETURN(p.probe_loop, NewAsioProbeRunner(probing));
   p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.triggers.Find("consecutive_failures"),
                                            *p.orchestrator, detection);
-  p.audiences = std::make_unique<AudienceMeter>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.store,
+  p.audiences = std::make_unique<AudienceMeter>(*p.scheduler, p.clock, *p.probe_loop, *p.catalog, p.orchestrator->workloads(), *p.store,
                                                 AudienceMeterOptions{o.audience_vantages, Millis(1000), Millis(200)});
+  // Audiences are served near them on what the meter measures.
+  p.orchestrator->LocalizeWith(*p.audiences, *p.triggers.FindLatency("latency"));
   if (!o.audience_vantages.empty()) {
     std::string names;
     for (const auto& v : o.audience_vantages) names += (names.empty() ? "" : ", ") + v;

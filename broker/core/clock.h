@@ -14,6 +14,8 @@ namespace icb {
 
 using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
 using Millis = std::chrono::milliseconds;
+// Seconds as documents write them (window_s: 1.5), in milliseconds.
+inline Millis SecondsToMillis(double s) { return std::chrono::duration_cast<Millis>(std::chrono::duration<double>(s)); }
 
 // Monotonic time: milliseconds since an arbitrary start, never set back.
 // Intervals and deadlines use it; wall time (TimePoint) is for records.

@@ -40,6 +40,8 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   data_steps_ = std::make_unique<DataSteps>(deps_, *mover_);
   // A failover's sync_data copies the delta from a source that answers.
   workload_steps_ = std::make_unique<WorkloadSteps>(deps_, data_steps_.get());
+  // A localize copies the workload's data from its placement.
+  localize_steps_ = std::make_unique<LocalizeSteps>(deps_, data_steps_.get());
   // Every kind the runner knows, once each (kinds/*.h list their steps).
   MustRegister(kinds_.Register("place", PlaceKind(*workload_steps_)));
   MustRegister(kinds_.Register("failover", FailoverKind(*workload_steps_)));
@@ -49,6 +51,8 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   MustRegister(kinds_.Register("replication", ReplicationKind(deps_, *data_steps_)));
   MustRegister(kinds_.Register("burst", BurstKind(deps_)));
   MustRegister(kinds_.Register("scale_back", ScaleBackKind(deps_)));
+  MustRegister(kinds_.Register("localize", LocalizeKind(*localize_steps_)));
+  MustRegister(kinds_.Register("delocalize", DelocalizeKind(*localize_steps_)));
   RunnerOptions runner;
   runner.holder = options_.broker_id;
   runner.lease_ttl = options_.lease_ttl;
@@ -91,6 +95,16 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
 
 Orchestrator::~Orchestrator() { Stop(); }
 
+void Orchestrator::LocalizeWith(const AudienceLatencies& latencies, const LatencyTriggerPolicy& policy) {
+  localize_steps_->MeasuredBy(&latencies);
+  localize_ = std::make_unique<LocalizeController>(
+      deps_, workloads_, *runner_, policy, latencies,
+      [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); },
+      [this] {
+        if (scheduler_) scheduler_->Wake(kRunnerTask);
+      });
+}
+
 void Orchestrator::Start(Scheduler& scheduler) {
   scheduler_ = &scheduler;
   runner_->Start();
@@ -109,12 +123,14 @@ void Orchestrator::Start(Scheduler& scheduler) {
     return deps_.clock.Monotonic() + Millis(5000);
   });
   if (burst_) burst_->Start(scheduler);
+  if (localize_) localize_->Start(scheduler);
 }
 
 void Orchestrator::Stop() {
   if (!scheduler_) return;
   runner_->Stop();
   if (burst_) burst_->Stop();
+  if (localize_) localize_->Stop();
   scheduler_->Unregister(kRunnerTask);
   scheduler_->Unregister(kReconcileTask);
   scheduler_->Unregister(kReplicateTask);

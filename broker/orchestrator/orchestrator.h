@@ -23,12 +23,14 @@
 #include "broker/orchestrator/data/data_mover.h"
 #include "broker/orchestrator/engine/runner.h"
 #include "broker/orchestrator/kinds/data_steps.h"
+#include "broker/orchestrator/kinds/localize.h"
 #include "broker/orchestrator/kinds/place_failover.h"
 #include "broker/orchestrator/kinds/steps.h"
 #include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/state/workloads.h"
 #include "broker/orchestrator/triggers/burst_controller.h"
 #include "broker/orchestrator/triggers/detector.h"
+#include "broker/orchestrator/triggers/localize_controller.h"
 #include "broker/orchestrator/triggers/replicator.h"
 #include "broker/orchestrator/triggers/retirer.h"
 
@@ -112,6 +114,12 @@ class Orchestrator final : public RecoveryStarter {
   OperationRunner& runner() { return *runner_; }
   // Null without a load policy.
   BurstController* burst() { return burst_.get(); }
+  // Serves workloads' audiences from providers near them (localize and
+  // delocalize), judged by `policy` on what `latencies` measured; before
+  // Start. Without it, audiences are measured only.
+  void LocalizeWith(const AudienceLatencies& latencies, const LatencyTriggerPolicy& policy);
+  // Null before LocalizeWith.
+  LocalizeController* localize() { return localize_.get(); }
   const OperationKinds& kinds() const { return kinds_; }
   Store& store() override { return deps_.store; }
   // The workload documents, parsed once per change (the detector shares them).
@@ -137,9 +145,11 @@ class Orchestrator final : public RecoveryStarter {
   std::unique_ptr<DataMover> mover_;
   std::unique_ptr<DataSteps> data_steps_;
   std::unique_ptr<WorkloadSteps> workload_steps_;
+  std::unique_ptr<LocalizeSteps> localize_steps_;
   std::unique_ptr<OperationRunner> runner_;
   std::unique_ptr<Replicator> replicator_;
   std::unique_ptr<BurstController> burst_;
+  std::unique_ptr<LocalizeController> localize_;
   std::unique_ptr<SourceRetirer> retirer_;
   Scheduler* scheduler_ = nullptr;
   // What the last reconcile passes found, so a pass reads only the status

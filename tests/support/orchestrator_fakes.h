@@ -60,6 +60,7 @@ class DnsRef final : public DnsSwitch {
     return d_.Replace(r);
   }
   Status Delete(const std::string& n, const std::string& t) override { return d_.Delete(n, t); }
+  bool AnswersByClientNetwork() const override { return d_.AnswersByClientNetwork(); }
 
  private:
   DnsSwitch& d_;
@@ -236,6 +237,9 @@ class FakeProbes final : public ProbeRunner, public AsyncProbeRunner {
       if (!is_down && t.url.find("//" + host + ":") != std::string::npos) s.latency_ms = ms;
     // As the lab's simulators: a far vantage sees the service slower.
     if (auto far = vantage_latency_ms.find(t.vantage); !is_down && far != vantage_latency_ms.end()) s.latency_ms = far->second;
+    for (const auto& [host, by_vantage_ms] : latency_from)
+      if (auto far = by_vantage_ms.find(t.vantage); !is_down && far != by_vantage_ms.end() && t.url.find("//" + host + ":") != std::string::npos)
+        s.latency_ms = far->second;
     ++runs;
     ++by_vantage[t.vantage];
     return s;
@@ -243,6 +247,7 @@ class FakeProbes final : public ProbeRunner, public AsyncProbeRunner {
   std::set<std::string> down;  // hosts
   std::map<std::string, double> latency_ms;  // per host; else 3 ms
   std::map<std::string, double> vantage_latency_ms;  // per vantage the probe names, over latency_ms
+  std::map<std::string, std::map<std::string, double>> latency_from;  // per host, per vantage: over both
   std::map<std::string, int> by_vantage;  // probes run, by the vantage they named
   int runs = 0;
 };

@@ -142,27 +142,11 @@ class BurstSteps {
 
   StepOutcome ReleaseCapacity(const Operation& op, const Workload& w) {
     const int back_to = op.request.value("instances_before", 0);
-    json detail = {{"provider", op.source}, {"service", w.service}, {"instances_before", back_to}};
     if (op.source == op.target) {
-      detail["released"] = false;
-      detail["reason"] = "the workload runs on " + op.source + " now";
-      return StepOutcome::Done(detail);
+      return StepOutcome::Done({{"provider", op.source}, {"service", w.service}, {"instances_before", back_to}, {"released", false},
+                                {"reason", "the workload runs on " + op.source + " now"}});
     }
-    auto compute = d_.adapters.Compute(op.source);
-    if (!compute.ok()) return StepOutcome::Fail(compute.status().message());
-    auto state = (*compute)->State();
-    if (!state.ok()) return TransientStep(d_, op, "release_capacity", state.status(), StepOutcome::Fail(state.status().message()));
-    const ServiceInstances* running = state->Find(w.service);
-    const int now = running ? running->instances : 0;
-    detail["instances"] = now;
-    if (now <= back_to) {
-      detail["released"] = false;  // nothing borrowed is left (a step run again after a crash)
-      return StepOutcome::Done(detail);
-    }
-    Status scaled = (*compute)->Scale(w.service, back_to, op.id + "/scale");
-    if (!scaled.ok()) return TransientStep(d_, op, "release_capacity", scaled, StepOutcome::Fail(scaled.message()));
-    detail["released"] = true;
-    return StepOutcome::Done(detail);
+    return ReleaseCapacityStep(d_, op, w, op.source, back_to);
   }
 
   WorkloadKindDeps d_;

@@ -1,7 +1,5 @@
 #include "broker/orchestrator/kinds/place_failover.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 
 #include "broker/core/time.h"
@@ -14,31 +12,6 @@
 namespace icb {
 
 using nlohmann::json;
-
-namespace {
-
-// The host of an http(s) URL: what a DNS record points at.
-std::string UrlHost(const std::string& url) {
-  size_t start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  size_t end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
-  if (!authority.empty() && authority[0] == '[') return authority.substr(1, authority.find(']') - 1);
-  return authority.substr(0, authority.find(':'));
-}
-
-// A and AAAA for addresses, CNAME for names.
-DnsRecordSet RecordFor(const Workload& w, const std::string& host) {
-  unsigned char buf[16];
-  DnsRecordSet r{w.dns.name, "CNAME", w.dns.ttl_s, {}, {}};
-  if (inet_pton(AF_INET, host.c_str(), buf) == 1) r.type = "A";
-  else if (inet_pton(AF_INET6, host.c_str(), buf) == 1) r.type = "AAAA";
-  r.contents = {r.type == "CNAME" && !host.ends_with(".") ? host + "." : host};
-  return r;
-}
-
-}  // namespace
 
 StepOutcome WorkloadSteps::Run(const std::string& step, const Operation& op) {
   auto w = LoadWorkload(d_.catalog, op.workload);
@@ -71,6 +44,8 @@ Result<Along> WorkloadSteps::Finish(const Operation& op) {
     } else if (!op.target.empty() && op.target != s.placement) {
       s.placement = op.target;
       s.since = d_.clock.Now();
+      // An audience served where the workload runs now is served by its placement.
+      std::erase_if(s.audience_placements, [&](const auto& a) { return a.second.provider == op.target; });
     }
   } else if (chose && chose->state == StepState::kFailed) {
     s.state = "unplaced";
@@ -192,21 +167,18 @@ StepOutcome WorkloadSteps::SwitchDns(const Operation& op, const Workload& w) {
   const StepRecord* capacity = op.Step("ensure_capacity");
   const std::string url = capacity ? capacity->detail.value("url", "") : "";
   if (url.empty()) return StepOutcome::Fail("no serving address recorded by ensure_capacity");
-  const DnsRecordSet record = RecordFor(w, UrlHost(url));
-  auto dns = d_.adapters.Dns(w.dns.provider);
-  if (!dns.ok()) return StepOutcome::Fail(dns.status().message());
-  auto before = (*dns)->Get(record.name, record.type);
-  if (!before.ok()) return Transient(op, "switch_dns", before.status(), StepOutcome::Fail(before.status().message()));
-  json detail = {{"name", record.name}, {"type", record.type}, {"address", record.contents.front()}, {"ttl", record.ttl}};
-  detail["previous"] = *before ? json((*before)->contents) : json(nullptr);
-  if (*before && (*before)->contents == record.contents && (*before)->ttl == record.ttl) {
-    detail["changed"] = false;  // already so (a step run again after a crash)
-    return SplitHome(op, w, std::move(detail));
-  }
-  Status replaced = (*dns)->Replace(record);
-  if (!replaced.ok()) return Transient(op, "switch_dns", replaced, StepOutcome::Fail(replaced.message()));
-  detail["changed"] = true;
-  return SplitHome(op, w, std::move(detail));
+  // The audiences served away keep their answers, but for those served
+  // where the workload goes now: the placement's answer serves them.
+  auto status = GetWorkloadStatus(d_.store, op.workload);
+  if (!status.ok()) return Transient(op, "switch_dns", status.status(), StepOutcome::Fail(status.status().message()));
+  std::map<std::string, AudiencePlacement> away;
+  if (*status) away = (*status)->audience_placements;
+  std::erase_if(away, [&](const auto& a) { return a.second.provider == op.target; });
+  auto record = WorkloadRecord(w, url, away);
+  if (!record.ok()) return StepOutcome::Fail(record.status().message());
+  StepOutcome switched = SwitchRecordStep(d_, op, w, "switch_dns", *record);
+  if (switched.kind != StepOutcome::Kind::kDone) return switched;
+  return SplitHome(op, w, std::move(switched.detail));
 }
 
 // With the record, the workload's split: every weight on where it runs

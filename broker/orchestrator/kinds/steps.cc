@@ -1,5 +1,7 @@
 #include "broker/orchestrator/kinds/steps.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "broker/ranking/ranker.h"
@@ -114,10 +116,10 @@ json GiveBackPassedOver(const WorkloadKindDeps& d, const Operation& op, const Wo
   return given;
 }
 
-StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again) {
+StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again, const std::string& vantage) {
   const StepRecord* capacity = op.Step("ensure_capacity");
   const std::string url = capacity ? capacity->detail.value("url", "") : "";
-  ProbeTarget target{op.target, "workload:" + w.id, url, ProbeSettings{}, ""};
+  ProbeTarget target{op.target, "workload:" + w.id, url, ProbeSettings{}, vantage};
   // Two intervals, at least 2 s: a target just started, on a provider busy
   // with a disaster's worth of deployments, may answer slowly at first
   // without being down.
@@ -135,6 +137,7 @@ StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Wor
     }
   }
   json detail = {{"url", url}, {"probes", std::move(probes)}, {"needed", w.failover.recoveries}};
+  if (!vantage.empty()) detail["vantage"] = vantage;
   if (failure.empty()) return StepOutcome::Done(detail);
   const std::string why = op.target + " does not answer at " + url + ": " + failure;
   if (can_choose_again) return StepOutcome::Retry(why, "choose_target", detail);
@@ -228,6 +231,99 @@ Result<std::vector<Candidate>> EvaluateCandidates(const WorkloadKindDeps& deps, 
     out.push_back(Candidate{x.provider, 0, 0, -1, x.reasons.empty() ? std::vector<std::string>{"excluded by the profile"} : x.reasons});
   }
   return out;
+}
+
+}  // namespace icb
+
+namespace icb {
+
+namespace {
+
+// The host of an http(s) URL: what a DNS record points at.
+std::string UrlHost(const std::string& url) {
+  size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  if (!authority.empty() && authority[0] == '[') return authority.substr(1, authority.find(']') - 1);
+  return authority.substr(0, authority.find(':'));
+}
+
+// A, AAAA or CNAME, as the host is written.
+std::string RecordType(const std::string& host) {
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) return "A";
+  if (inet_pton(AF_INET6, host.c_str(), buf) == 1) return "AAAA";
+  return "CNAME";
+}
+
+bool SameViews(const std::vector<DnsView>& a, const std::vector<DnsView>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].networks != b[i].networks || a[i].contents != b[i].contents) return false;
+  return true;
+}
+
+}  // namespace
+
+Result<DnsRecordSet> WorkloadRecord(const Workload& w, const std::string& url, const std::map<std::string, AudiencePlacement>& away) {
+  const std::string host = UrlHost(url);
+  DnsRecordSet r{w.dns.name, RecordType(host), w.dns.ttl_s, {}, {}};
+  r.contents = {r.type == "CNAME" && !host.ends_with(".") ? host + "." : host};
+  for (const auto& a : w.audiences) {
+    auto it = away.find(a.id);
+    if (it == away.end()) continue;
+    const std::string there = UrlHost(it->second.url);
+    if (r.type == "CNAME" || RecordType(there) != r.type)
+      return InvalidArgument("audience " + a.id + " is served at " + there + ", which a " + r.type + " record for " + host + " cannot answer beside it");
+    DnsView view;
+    for (const auto& n : a.networks) view.networks.push_back(n.ToString());
+    view.contents = {there};
+    r.views.push_back(std::move(view));
+  }
+  return r;
+}
+
+StepOutcome SwitchRecordStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, const std::string& step, const DnsRecordSet& record) {
+  auto dns = d.adapters.Dns(w.dns.provider);
+  if (!dns.ok()) return StepOutcome::Fail(dns.status().message());
+  if (!record.views.empty() && !(*dns)->AnswersByClientNetwork())
+    return StepOutcome::Fail("the DNS adapter of " + w.dns.provider + " cannot answer by client network, which serving audiences apart needs");
+  auto before = (*dns)->Get(record.name, record.type);
+  if (!before.ok()) return TransientStep(d, op, step, before.status(), StepOutcome::Fail(before.status().message()));
+  json views = json::array();
+  for (const auto& v : record.views) views.push_back({{"networks", v.networks}, {"contents", v.contents}});
+  json detail = {{"name", record.name}, {"type", record.type}, {"address", record.contents.front()}, {"ttl", record.ttl}};
+  if (!record.views.empty()) detail["views"] = std::move(views);
+  detail["previous"] = *before ? json((*before)->contents) : json(nullptr);
+  if (*before && (*before)->contents == record.contents && (*before)->ttl == record.ttl && SameViews((*before)->views, record.views)) {
+    detail["changed"] = false;  // already so (a step run again after a crash)
+    return StepOutcome::Done(std::move(detail));
+  }
+  Status replaced = (*dns)->Replace(record);
+  if (!replaced.ok()) return TransientStep(d, op, step, replaced, StepOutcome::Fail(replaced.message()));
+  detail["changed"] = true;
+  return StepOutcome::Done(std::move(detail));
+}
+
+StepOutcome ReleaseCapacityStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, const std::string& provider, int back_to) {
+  json detail = {{"provider", provider}, {"service", w.service}, {"instances_before", back_to}};
+  auto compute = d.adapters.Compute(provider);
+  if (!compute.ok()) return StepOutcome::Fail(compute.status().message());
+  auto state = (*compute)->State();
+  if (!state.ok()) return TransientStep(d, op, "release_capacity", state.status(), StepOutcome::Fail(state.status().message()));
+  const ServiceInstances* running = state->Find(w.service);
+  const int now = running ? running->instances : 0;
+  detail["instances"] = now;
+  if (now <= back_to) {
+    detail["released"] = false;  // nothing borrowed is left (a step run again after a crash)
+    return StepOutcome::Done(detail);
+  }
+  Status scaled = (*compute)->Scale(w.service, back_to, op.id + "/scale");
+  if (!scaled.ok()) return TransientStep(d, op, "release_capacity", scaled, StepOutcome::Fail(scaled.message()));
+  detail["released"] = true;
+  return StepOutcome::Done(detail);
 }
 
 }  // namespace icb

@@ -19,6 +19,7 @@
 #include "broker/model/workload.h"
 #include "broker/orchestrator/engine/runner.h"
 #include "broker/orchestrator/providers/provider_adapters.h"
+#include "broker/orchestrator/state/workloads.h"
 #include "broker/qos/prober.h"
 #include "broker/qos/service.h"
 #include "broker/ranking/policy.h"
@@ -66,7 +67,29 @@ std::optional<int> InstancesAt(const WorkloadKindDeps& d, const std::string& pro
 nlohmann::json GiveBackPassedOver(const WorkloadKindDeps& d, const Operation& op, const Workload& w);
 // verify: op.target answers at the URL ensure_capacity recorded, failover.recoveries
 // probes in a row; else back to choose_target (`can_choose_again`) or fail.
-StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again);
+// `vantage`: the probes name it (an audience's: the lab's providers answer
+// each vantage after its own latency); empty: the broker's own.
+StepOutcome VerifyStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, bool can_choose_again,
+                       const std::string& vantage = "");
+
+// release_capacity: scales `provider` back to `back_to` instances of the
+// workload's service when it runs more (checked first, an absolute count:
+// a step run again after a crash changes nothing twice). Detail: provider,
+// instances found, instances_before, released.
+StepOutcome ReleaseCapacityStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, const std::string& provider, int back_to);
+
+// The workload's DNS record set: the host of `url` (its placement's
+// serving address) for every client, and each audience served away (in
+// `away`, by audience id) the host of its provider's address for its
+// networks (a view), in the workload's order of audiences; an audience no
+// longer declared has no view. A and AAAA for addresses, CNAME for names;
+// InvalidArgument when a view's address is not of the record's type (a
+// CNAME answer has no views).
+Result<DnsRecordSet> WorkloadRecord(const Workload& w, const std::string& url, const std::map<std::string, AudiencePlacement>& away);
+// switch_dns (as `step`): `record` replaces the workload's at its DNS
+// provider unless it reads back so already (a step run again after a
+// crash). Detail: name, type, address, ttl, views, previous, changed.
+StepOutcome SwitchRecordStep(const WorkloadKindDeps& d, const Operation& op, const Workload& w, const std::string& step, const DnsRecordSet& record);
 
 // One provider considered as a workload's target.
 struct Candidate {

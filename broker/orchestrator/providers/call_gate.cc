@@ -114,6 +114,7 @@ class GatedDns final : public Gated<DnsSwitch> {
   Status Delete(const std::string& name, const std::string& type) override {
     return Through([&](DnsSwitch& d) { return d.Delete(name, type); });
   }
+  bool AnswersByClientNetwork() const override { return inner().AnswersByClientNetwork(); }  // no call: what the adapter is
 };
 
 class GatedSplit final : public Gated<TrafficSplit> {

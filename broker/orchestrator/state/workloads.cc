@@ -70,6 +70,12 @@ std::string StatusKey(std::string_view workload) { return "icb:workload:" + std:
 json WorkloadStatusToJson(const WorkloadStatus& s) {
   json d = {{"placement", s.placement}, {"url", s.url}, {"state", s.state}, {"operation", s.operation}, {"placed_digest", s.placed_digest}, {"drained", s.drained}};
   if (s.since) d["since"] = FormatRfc3339(*s.since);
+  if (!s.audience_placements.empty()) {
+    json& away = d["audience_placements"] = json::object();
+    for (const auto& [id, a] : s.audience_placements)
+      away[id] = {{"provider", a.provider}, {"url", a.url}, {"since", OptionalTimeJson(a.since)}, {"instances_before", a.instances_before},
+                  {"operation", a.operation}};
+  }
   return d;
 }
 
@@ -84,6 +90,10 @@ Result<WorkloadStatus> WorkloadStatusFromJson(const json& d) {
   s.placed_digest = d.value("placed_digest", "");
   s.drained = d.value("drained", std::vector<std::string>());
   if (d.contains("since")) s.since = ParseRfc3339(d["since"].get<std::string>());
+  if (auto away = d.find("audience_placements"); away != d.end())
+    for (const auto& [id, a] : away->items())
+      s.audience_placements[id] = {a.value("provider", ""), a.value("url", ""), OptionalTimeFrom(a, "since"), a.value("instances_before", 0),
+                                   a.value("operation", "")};
   return s;
 }
 
@@ -117,6 +127,13 @@ json WorkloadCatalog::WithStatus(json doc, const std::optional<WorkloadStatus>& 
   doc["state"] = status->state;
   if (!status->operation.empty()) doc["operation"] = status->operation;
   else doc.erase("operation");
+  // The audiences served away from the placement (wire: {provider, since}).
+  doc.erase("audience_placements");
+  if (!status->audience_placements.empty()) {
+    json& away = doc["audience_placements"] = json::object();
+    for (const auto& [id, a] : status->audience_placements)
+      away[id] = {{"provider", a.provider}, {"since", a.since ? json(FormatRfc3339(*a.since)) : json(nullptr)}};
+  }
   // Where its warm copy is, and how far behind (replication.h).
   json shown = ReplicaToJson(replica, clock_.Now());
   if (shown.is_object()) doc["replica"] = std::move(shown);

@@ -3,6 +3,7 @@
 // creation and changed afterwards only by operations.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,17 @@ namespace icb {
 // operations write it, as a versioned record: an operation starts by
 // claiming it (operation empty -> its id) in the same write that creates
 // the operation, so at most one runs per workload.
+// An audience served away from the placement (a localize put it there).
+struct AudiencePlacement {
+  std::string provider;
+  std::string url;  // where it serves that audience
+  std::optional<TimePoint> since;
+  // What the provider ran of the service before this audience borrowed
+  // there: what its delocalize scales back to.
+  int instances_before = 0;
+  std::string operation;  // the localize that put it there
+};
+
 struct WorkloadStatus {
   std::string placement;
   std::string url;  // where it serves at its placement (what the detector probes); empty until placed
@@ -32,6 +44,7 @@ struct WorkloadStatus {
   std::string operation;          // in progress; empty: none
   std::string placed_digest;      // SpecDigest of the document the last place operation applied
   std::vector<std::string> drained;  // earlier placements, drained and kept
+  std::map<std::string, AudiencePlacement> audience_placements;  // by audience id; the others are served at `placement`
   long long version = 0;             // of the record; 0: none stored
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/orchestrator/state/workloads.h"
+#include "broker/ports/compute.h"
 #include "broker/qos/metrics.h"
 
 namespace icb {
@@ -13,9 +14,9 @@ constexpr const char* kFollowTask = "audience-follow";
 
 }  // namespace
 
-AudienceMeter::AudienceMeter(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, WorkloadCache& workloads, Store& store,
-                             AudienceMeterOptions options)
-    : scheduler_(scheduler), clock_(clock), probes_(probes), workloads_(workloads), store_(store), options_(std::move(options)) {}
+AudienceMeter::AudienceMeter(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, Catalog& catalog, WorkloadCache& workloads,
+                             Store& store, AudienceMeterOptions options)
+    : scheduler_(scheduler), clock_(clock), probes_(probes), catalog_(catalog), workloads_(workloads), store_(store), options_(std::move(options)) {}
 
 AudienceMeter::~AudienceMeter() { Stop(); }
 
@@ -39,7 +40,17 @@ void AudienceMeter::Stop() {
 void AudienceMeter::Follow() {
   auto set = workloads_.Read();
   if (!set.ok()) return;  // the store is away: keep measuring what we had
+  auto catalog = catalog_.Snapshot();
+  if (!catalog.ok()) return;  // as above
+  // Where a candidate is measured before the service runs there: the first
+  // endpoint of its catalog entry (a provider's front door answers its
+  // users from as far as the service would).
+  const auto front_door = [&](const std::string& provider) -> std::string {
+    const ProviderEntry* e = (*catalog)->FindProvider(provider);
+    return e && !e->provider.endpoints.empty() ? e->provider.endpoints.front().url : "";
+  };
   std::map<std::string, Series> wanted;
+  std::map<std::string, std::string> serving;
   std::map<std::string, std::vector<std::string>> by_workload;
   for (const auto& cached : (*set)->all) {
     const Workload& w = *cached.workload;
@@ -48,13 +59,27 @@ void AudienceMeter::Follow() {
     if (!status.ok()) return;  // as above
     if (!*status || (*status)->url.empty()) continue;  // not placed yet
     for (const auto& a : w.audiences) {
-      Series s;
-      s.vantage = a.vantage;
-      s.provider = (*status)->placement;
-      s.url = (*status)->url;
-      s.window = Millis(static_cast<long long>(a.window_s * 1000));
-      s.interval = w.failover.interval;
-      wanted.emplace(Key(w.id, a.id), std::move(s));
+      const auto measure = [&](const std::string& provider, const std::string& url) {
+        if (url.empty() || wanted.count(Key(w.id, a.id, provider))) return;
+        Series s;
+        s.vantage = a.vantage;
+        s.provider = provider;
+        s.url = url;
+        s.window = Millis(static_cast<long long>(a.window_s * 1000));
+        s.interval = w.failover.interval;
+        wanted.emplace(Key(w.id, a.id, provider), std::move(s));
+      };
+      auto away = (*status)->audience_placements.find(a.id);
+      const bool is_away = away != (*status)->audience_placements.end();
+      serving[Key(w.id, a.id)] = is_away ? away->second.provider : (*status)->placement;
+      measure((*status)->placement, (*status)->url);
+      if (is_away) measure(away->second.provider, away->second.url);
+      std::vector<std::string> candidates = !a.candidates.empty() ? a.candidates : w.candidates;
+      if (candidates.empty())
+        for (const auto& e : (*catalog)->providers)
+          if (e.provider.adapters.count(ComputeProvider::kCapability)) candidates.push_back(e.provider.id);
+      if (candidates.size() > kMaxCandidates) candidates.resize(kMaxCandidates);
+      for (const auto& c : candidates) measure(c, front_door(c));
       by_workload[w.id].push_back(a.id);
     }
   }
@@ -80,9 +105,12 @@ void AudienceMeter::Follow() {
     }
     for (auto& [key, s] : wanted) series_.emplace(key, std::move(s));
     by_workload_ = std::move(by_workload);
+    serving_ = std::move(serving);
     for (const auto& [key, s] : series_) {
       if (std::find(options_.vantages.begin(), options_.vantages.end(), s.vantage) == options_.vantages.end()) continue;
-      ProbeTarget target{s.provider, "audience:" + key.substr(key.find(' ') + 1), s.url, ProbeSettings{}, s.vantage};
+      // The series' audience (the key's middle part) names the probe.
+      const size_t a = key.find(' ') + 1;
+      ProbeTarget target{s.provider, "audience:" + key.substr(a, key.find(' ', a) - a), s.url, ProbeSettings{}, s.vantage};
       target.settings.interval = s.interval;
       // Long enough to measure a slow answer (what this is for), bounded so
       // a hanging address is a failure within a few seconds.
@@ -111,24 +139,45 @@ void AudienceMeter::Answered(std::vector<ProbeAnswer> answers) {
   }
 }
 
-Status AudienceMeter::Push(const std::string& workload, const std::string& vantage, const std::vector<VantageSample>& samples) {
+Status AudienceMeter::Push(const std::string& workload, const std::string& vantage, const std::vector<VantageSample>& samples,
+                           const std::string& provider) {
   std::lock_guard lock(mu_);
   auto audiences = by_workload_.find(workload);
   bool measured = false;
   if (audiences != by_workload_.end())
     for (const auto& audience : audiences->second) {
-      auto it = series_.find(Key(workload, audience));
+      auto serving = serving_.find(Key(workload, audience));
+      const std::string of = !provider.empty() ? provider : serving != serving_.end() ? serving->second : "";
+      auto it = series_.find(Key(workload, audience, of));
       if (it == series_.end() || it->second.vantage != vantage) continue;
       measured = true;
       for (const auto& s : samples) AddLocked(it->second, Sample{s.ts, s.ok, s.latency_ms});
     }
-  if (!measured) return NotFound("no audience of workload " + workload + " is measured from vantage " + vantage);
+  if (!measured)
+    return NotFound("no audience of workload " + workload + " is measured from vantage " + vantage + (provider.empty() ? "" : " at " + provider));
   return Status::Ok();
 }
 
 std::optional<AudienceReading> AudienceMeter::Read(const std::string& workload, const std::string& audience) const {
   std::lock_guard lock(mu_);
-  auto it = series_.find(Key(workload, audience));
+  auto serving = serving_.find(Key(workload, audience));
+  if (serving == serving_.end()) return std::nullopt;
+  return ReadLocked(Key(workload, audience, serving->second));
+}
+
+std::optional<AudienceReading> AudienceMeter::Read(const std::string& workload, const std::string& audience, const std::string& provider) const {
+  std::lock_guard lock(mu_);
+  return ReadLocked(Key(workload, audience, provider));
+}
+
+std::optional<LatencyReading> AudienceMeter::Latency(const std::string& workload, const std::string& audience, const std::string& provider) const {
+  auto r = Read(workload, audience, provider);
+  if (!r) return std::nullopt;
+  return r->latency();
+}
+
+std::optional<AudienceReading> AudienceMeter::ReadLocked(const std::string& key) const {
+  auto it = series_.find(key);
   if (it == series_.end()) return std::nullopt;
   const Series& s = it->second;
   AudienceReading r;

@@ -1,10 +1,17 @@
 // What each audience of a workload sees (issue 22: users far from the
-// serving site): the latency of the provider serving it, measured from the
-// audience's vantage, over the audience's window. Two sources, as for
+// serving site): the latency of each provider that may serve it, measured
+// from the audience's vantage, over the audience's window: the placement
+// (at the workload's address), the provider serving it away from the
+// placement (at its address there), and each candidate the audience may be
+// moved to (at the first endpoint its catalog entry lists; at most
+// kMaxCandidates, in the candidates' order or, for a workload that names
+// none, the catalog's providers with compute). Two sources, as for
 // outage detection: this broker's own probes, for the audiences whose
 // vantage it stands at (`serve --audience-vantages`; each probe names the
 // vantage in its User-Agent), and samples other vantages push to
-// POST /v1/workloads/{id}/samples. The latency trigger reads it.
+// POST /v1/workloads/{id}/samples (of the provider they name, else of the
+// one serving the audience). The localize controller and the localize
+// kind read it.
 //
 // Latency statistics are over successful probes only (reference 10.g); a
 // failed one is counted apart (an audience whose probes all fail sees an
@@ -22,6 +29,8 @@
 #include "broker/core/clock.h"
 #include "broker/core/scheduler.h"
 #include "broker/core/status.h"
+#include "broker/catalog/catalog.h"
+#include "broker/orchestrator/kinds/localize.h"
 #include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/triggers/trigger.h"
 #include "broker/qos/probe_schedule.h"
@@ -48,9 +57,11 @@ struct AudienceReading {
   LatencyReading latency() const { return {ok, failed, p95_ms, oldest}; }
 };
 
-class AudienceMeter {
+class AudienceMeter final : public AudienceLatencies {
  public:
-  AudienceMeter(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, WorkloadCache& workloads, Store& store,
+  // Providers measured per audience beyond the placement and where it is served.
+  static constexpr size_t kMaxCandidates = 16;
+  AudienceMeter(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& probes, Catalog& catalog, WorkloadCache& workloads, Store& store,
                 AudienceMeterOptions options);
   ~AudienceMeter();
   AudienceMeter(const AudienceMeter&) = delete;
@@ -64,12 +75,18 @@ class AudienceMeter {
   void Follow();
 
   // Samples of `workload` pushed from `vantage`: they count for each of its
-  // audiences measured from there. NotFound when it has none.
-  Status Push(const std::string& workload, const std::string& vantage, const std::vector<VantageSample>& samples);
+  // audiences measured from there, as of `provider` (empty: the one serving
+  // the audience). NotFound when it has none, or does not measure `provider`.
+  Status Push(const std::string& workload, const std::string& vantage, const std::vector<VantageSample>& samples,
+              const std::string& provider = "");
 
-  // The audience's latency over its window ending now; nullopt for an
-  // audience not measured (unknown, or its workload not placed yet).
+  // The audience's latency at the provider serving it, over its window
+  // ending now; nullopt for an audience not measured (unknown, or its
+  // workload not placed yet).
   std::optional<AudienceReading> Read(const std::string& workload, const std::string& audience) const;
+  // The same of `provider`; nullopt: not measured for that audience.
+  std::optional<AudienceReading> Read(const std::string& workload, const std::string& audience, const std::string& provider) const;
+  std::optional<LatencyReading> Latency(const std::string& workload, const std::string& audience, const std::string& provider) const override;
 
  private:
   struct Sample {
@@ -82,7 +99,12 @@ class AudienceMeter {
     Millis window{300'000}, interval{1000};
     std::deque<Sample> samples;  // oldest first, none older than the window
   };
+  // Series by workload, audience and provider; the audience's by its first two.
   static std::string Key(const std::string& workload, const std::string& audience) { return workload + " " + audience; }
+  static std::string Key(const std::string& workload, const std::string& audience, const std::string& provider) {
+    return Key(workload, audience) + " " + provider;
+  }
+  std::optional<AudienceReading> ReadLocked(const std::string& key) const;
   void Answered(std::vector<ProbeAnswer> answers);
   // Under mu_: adds one and forgets what left the window.
   void AddLocked(Series& series, Sample sample);
@@ -90,11 +112,13 @@ class AudienceMeter {
   Scheduler& scheduler_;
   const Clock& clock_;
   AsyncProbeRunner& probes_;
+  Catalog& catalog_;
   WorkloadCache& workloads_;
   Store& store_;
   AudienceMeterOptions options_;
   mutable std::mutex mu_;
-  std::map<std::string, Series> series_;  // by Key
+  std::map<std::string, Series> series_;  // by Key(workload, audience, provider)
+  std::map<std::string, std::string> serving_;  // by Key(workload, audience): the provider serving it
   std::map<std::string, std::vector<std::string>> by_workload_;  // its audiences measured, in its order
   std::unique_ptr<ProbeSchedule> schedule_;
   bool started_ = false;

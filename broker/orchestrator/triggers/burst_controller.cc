@@ -15,8 +15,6 @@ namespace {
 
 constexpr const char* kBurstFollowTask = "burst-follow";
 
-Millis Seconds(double s) { return std::chrono::duration_cast<Millis>(std::chrono::duration<double>(s)); }
-
 }  // namespace
 
 BurstController::BurstController(const WorkloadKindDeps& deps, WorkloadCache& workloads, OperationRunner& runner, const LoadTriggerPolicy& policy,
@@ -81,8 +79,8 @@ LoadThresholds BurstController::Thresholds(const Workload& w, const std::string&
   LoadThresholds t;
   t.p95_ms_above = w.burst->p95_ms_above;
   t.utilization_above = w.burst->utilization_above;
-  t.window = Seconds(w.burst->window_s);
-  t.cooldown = Seconds(w.burst->cooldown_s);
+  t.window = SecondsToMillis(w.burst->window_s);
+  t.cooldown = SecondsToMillis(w.burst->cooldown_s);
   if (!t.p95_ms_above) {
     // The SLA's p95 response target at the placement: what the customer was promised.
     auto snapshot = d_.catalog.Snapshot();

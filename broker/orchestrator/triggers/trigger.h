@@ -17,6 +17,7 @@
 #include "broker/core/clock.h"
 #include "broker/core/named_registry.h"
 #include "broker/model/workload.h"
+#include "broker/orchestrator/state/audiences.h"  // LatencyReading
 
 namespace icb {
 
@@ -95,14 +96,6 @@ class LoadTriggerPolicy {
   // `samples`: oldest first, at least the window's worth.
   virtual LoadDecision Evaluate(const std::vector<LoadSample>& samples, const LoadThresholds& thresholds, const LoadState& state,
                                 TimePoint now) const = 0;
-};
-
-// What an audience's vantage measured of one provider over a window (the
-// audience meter's reading, audience_meter.h).
-struct LatencyReading {
-  size_t ok = 0, failed = 0;            // samples in the window
-  std::optional<double> p95_ms;         // of the successful ones; none without one
-  std::optional<TimePoint> oldest;      // the window's oldest sample, any outcome
 };
 
 struct LatencyObjective {

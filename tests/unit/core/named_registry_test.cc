@@ -77,7 +77,9 @@ TEST(NamedRegistry, AdapterRegistryRefusesADuplicatePerCapability) {
 using OrchestratorKinds = testing::OrchestrationTest;
 TEST_F(OrchestratorKinds, AreEachRegisteredOnceWithTheirOwnSteps) {
   auto o = Make(*store_);
-  EXPECT_EQ(o->kinds().Names(), (std::vector<std::string>{"burst", "failover", "migration", "place", "recovery", "replication", "scale_back"}));
+  EXPECT_EQ(o->kinds().Names(), (std::vector<std::string>{"burst", "delocalize", "failover", "localize", "migration", "place", "recovery", "replication", "scale_back"}));
+  EXPECT_EQ(o->kinds().Find("localize")->steps, (std::vector<std::string>{"choose_target", "ensure_capacity", "sync_data", "switch_dns", "verify"}));
+  EXPECT_EQ(o->kinds().Find("delocalize")->steps, (std::vector<std::string>{"switch_dns", "release_capacity"}));
   EXPECT_EQ(o->kinds().Find("failover")->steps,
             (std::vector<std::string>{"choose_target", "ensure_capacity", "sync_data", "switch_dns", "verify", "drain_source"}));
 }

@@ -21,7 +21,7 @@ class AudienceMeterTest : public testing::ScheduledOrchestrationTest {
   AudienceMeterTest() {
     StartOrchestrator(Options("broker-1"));
     // This broker stands at seoul-1; frankfurt-1 reports by pushing.
-    meter_ = std::make_unique<AudienceMeter>(scheduler_, clock_, probes_, orchestrator_->workloads(), *store_,
+    meter_ = std::make_unique<AudienceMeter>(scheduler_, clock_, probes_, catalog_, orchestrator_->workloads(), *store_,
                                              AudienceMeterOptions{{"seoul-1"}, Millis(1000), Millis(200)});
     meter_->Start();
   }
