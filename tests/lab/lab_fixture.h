@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -64,12 +65,29 @@ class LabFixture : public ::testing::Test {
     }
     return n;
   }
-  // The record's contents as the lab's PowerDNS answers them, one a line, sorted.
-  std::string Dig(const std::string& name, const std::string& type = "A") const {
+  // The record's contents as the lab's PowerDNS answers them, one a line,
+  // sorted; with `subnet`, to a resolver forwarding that client subnet
+  // (EDNS Client Subnet: what a view answers by).
+  std::string Dig(const std::string& name, const std::string& type = "A", const std::string& subnet = "") const {
     auto [rc, out] = testing::RunShell("dig +short +norecurse +time=1 +tries=2 @127.0.0.1 -p " + std::to_string((*lab_)["dns"]["port"].get<int>()) + " " + name +
-                                       " " + type + " | sort");
+                                       " " + type + (subnet.empty() ? "" : " +subnet=" + subnet) + " | sort");
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     return out;
+  }
+  // awscli against the lab's S3 server (sim-a's and sim-c's buckets).
+  std::pair<int, std::string> Aws(const std::string& args) const {
+    const auto& s3 = (*lab_)["s3"];
+    return testing::RunShell("env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID=" + s3["access_key"].get<std::string>() + " AWS_SECRET_ACCESS_KEY=" +
+                             s3["secret_key"].get<std::string>() + " AWS_DEFAULT_REGION=us-east-1 aws --endpoint-url " +
+                             s3["endpoint"].get<std::string>() + " " + args + " 2>&1");
+  }
+  // key -> SHA-256 of every file under `dir`.
+  static std::map<std::string, std::string> Hashes(const std::string& dir) {
+    auto [rc, out] = testing::RunShell("cd " + dir + " && find . -type f | sort | xargs sha256sum");
+    std::map<std::string, std::string> h;
+    std::istringstream in(out);
+    for (std::string sum, name; in >> sum >> name;) h[name.substr(2)] = sum;
+    return h;
   }
   // A broker serving the lab's catalog with its credentials, its state in
   // `data_dir` (or, with `redis_port`, in that Redis, outliving the broker

@@ -47,20 +47,6 @@ class MigrationLabTest : public LabFixture {
     ASSERT_EQ(rc, 0) << out;
     ASSERT_EQ(Aws("s3 mb s3://sim-a").first == 0 || Aws("s3 ls s3://sim-a").first == 0, true);
   }
-  std::pair<int, std::string> Aws(const std::string& args) {
-    const auto& s3 = (*lab_)["s3"];
-    return testing::RunShell("env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID=" + s3["access_key"].get<std::string>() + " AWS_SECRET_ACCESS_KEY=" +
-                             s3["secret_key"].get<std::string>() + " AWS_DEFAULT_REGION=us-east-1 aws --endpoint-url " +
-                             s3["endpoint"].get<std::string>() + " " + args + " 2>&1");
-  }
-  // key -> SHA-256 of every file under `dir`.
-  std::map<std::string, std::string> Hashes(const std::string& dir) {
-    auto [rc, out] = testing::RunShell("cd " + dir + " && find . -type f | sort | xargs sha256sum");
-    std::map<std::string, std::string> h;
-    std::istringstream in(out);
-    for (std::string sum, name; in >> sum >> name;) h[name.substr(2)] = sum;
-    return h;
-  }
   std::string seed_;
 };
 
