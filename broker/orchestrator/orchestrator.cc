@@ -30,6 +30,7 @@ Status Conflict(std::string message, std::string detail) {
 // An outage's recovery, or a failover the broker started on detecting one.
 bool RecoversFromOutage(const Operation& op) {
   if (op.kind == "recovery") return true;
+  if (op.kind == "delocalize") return op.request.value("outage", false);  // an audience whose provider went down
   return op.kind == "failover" && op.request.value("trigger", "") == "automatic";
 }
 
@@ -39,9 +40,9 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   mover_ = std::make_unique<DataMover>(deps_.store, deps_.adapters, deps_.clock, options_.transfers);
   data_steps_ = std::make_unique<DataSteps>(deps_, *mover_);
   // A failover's sync_data copies the delta from a source that answers.
-  workload_steps_ = std::make_unique<WorkloadSteps>(deps_, data_steps_.get());
+  workload_steps_ = std::make_unique<WorkloadSteps>(deps_, data_steps_.get(), latencies_);
   // A localize copies the workload's data from its placement.
-  localize_steps_ = std::make_unique<LocalizeSteps>(deps_, data_steps_.get());
+  localize_steps_ = std::make_unique<LocalizeSteps>(deps_, data_steps_.get(), latencies_);
   // Every kind the runner knows, once each (kinds/*.h list their steps).
   MustRegister(kinds_.Register("place", PlaceKind(*workload_steps_)));
   MustRegister(kinds_.Register("failover", FailoverKind(*workload_steps_)));
@@ -96,7 +97,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
 Orchestrator::~Orchestrator() { Stop(); }
 
 void Orchestrator::LocalizeWith(const AudienceLatencies& latencies, const LatencyTriggerPolicy& policy) {
-  localize_steps_->MeasuredBy(&latencies);
+  latencies_.Attach(&latencies);
   localize_ = std::make_unique<LocalizeController>(
       deps_, workloads_, *runner_, policy, latencies,
       [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); },

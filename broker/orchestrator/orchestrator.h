@@ -142,6 +142,7 @@ class Orchestrator final : public RecoveryStarter {
   OrchestratorOptions options_;
   WorkloadCache workloads_{deps_.catalog};
   OperationKinds kinds_;
+  AttachedLatencies latencies_;  // the audience meter's, once LocalizeWith attaches it
   std::unique_ptr<DataMover> mover_;
   std::unique_ptr<DataSteps> data_steps_;
   std::unique_ptr<WorkloadSteps> workload_steps_;

@@ -48,15 +48,6 @@ StepOutcome LocalizeSteps::Run(const std::string& step, const Operation& op) {
   return StepOutcome::Fail("no step " + step);
 }
 
-json LocalizeSteps::LatencyJson(const std::string& workload, const std::string& audience, const std::string& provider, double objective) const {
-  const std::optional<LatencyReading> r = latencies_ ? latencies_->Latency(workload, audience, provider) : std::nullopt;
-  if (!r) return nullptr;
-  json out = {{"samples", {{"ok", r->ok}, {"failed", r->failed}}}, {"measured", r->measured()}};
-  out["p95_ms"] = r->p95_ms ? json(std::round(*r->p95_ms * 10) / 10) : json(nullptr);
-  if (r->measured()) out["meets_objective"] = *r->p95_ms <= objective;
-  return out;
-}
-
 StepOutcome LocalizeSteps::ChooseTarget(const Operation& op, const Workload& w, const Workload::Audience& a) {
   const StepRecord* self = op.Step("choose_target");
   std::set<std::string> tried;
@@ -76,8 +67,8 @@ StepOutcome LocalizeSteps::ChooseTarget(const Operation& op, const Workload& w, 
 
   // Each candidate's latency from the audience's vantage beside its rank and score.
   json weighed = CandidatesToJson(*candidates);
-  for (size_t i = 0; i < candidates->size(); ++i) weighed[i]["latency"] = LatencyJson(w.id, a.id, (*candidates)[i].provider, a.p95_ms);
-  const json home = LatencyJson(w.id, a.id, op.source, a.p95_ms);
+  for (size_t i = 0; i < candidates->size(); ++i) weighed[i]["latency"] = AudienceLatencyJson(latencies_, w.id, a.id, (*candidates)[i].provider, a.p95_ms);
+  const json home = AudienceLatencyJson(latencies_, w.id, a.id, op.source, a.p95_ms);
   json detail = {{"tried", json(std::vector<std::string>(tried.begin(), tried.end()))},
                  {"audience", a.id},
                  {"vantage", a.vantage},
@@ -97,6 +88,7 @@ StepOutcome LocalizeSteps::ChooseTarget(const Operation& op, const Workload& w, 
     const Candidate& c = (*candidates)[i];
     const json& latency = weighed[i]["latency"];
     if (!c.fits() || !latency.is_object() || !latency.value("measured", false)) continue;
+    if (latency.value("failing", 0) >= w.failover.failures) continue;  // does not answer from there now
     const double p95 = latency["p95_ms"].get<double>();
     if (p95 <= a.p95_ms) {
       chosen = &c;
@@ -182,7 +174,15 @@ StepOutcome LocalizeSteps::ReleaseCapacity(const Operation& op, const Workload& 
         kept["reason"] = op.source + " still serves audience " + id;
         return StepOutcome::Done(kept);
       }
-  return ReleaseCapacityStep(d_, op, w, op.source, back_to);
+  StepOutcome released = ReleaseCapacityStep(d_, op, w, op.source, back_to);
+  if (released.kind == StepOutcome::Kind::kFail && op.request.value("outage", false)) {
+    // A provider that is down may not answer its API either: the audience
+    // is served from the placement already; its capacity is given back later.
+    kept["error"] = released.reason;
+    kept["given_back_later"] = true;
+    return StepOutcome::Done(kept);
+  }
+  return released;
 }
 
 Result<Along> LocalizeSteps::Finish(const Operation& op) {
@@ -228,6 +228,13 @@ Result<Along> LocalizeSteps::Finish(const Operation& op) {
     if (ok) {
       if (s) s->audience_placements.erase(audience);
       rec.audiences.erase(audience);
+      const StepRecord* release = op.Step("release_capacity");
+      if (release && release->detail.value("given_back_later", false)) {
+        AudienceTrack& later = rec.audiences[audience];
+        later.borrowed_at = op.source;
+        later.instances_before = op.request.value("instances_before", 0);
+        later.not_before = now + RetryAfter(op);
+      }
       along.events.push_back(MakeEvent(op.id + "/delocalized", "delocalized", now, {op.workload, op.id, op.source},
                                        "audience " + audience + " of workload " + op.workload + " is served from the placement again; " + op.source +
                                            " given back what it borrowed",

@@ -31,18 +31,8 @@
 #include "broker/orchestrator/engine/runner.h"
 #include "broker/orchestrator/kinds/data_steps.h"
 #include "broker/orchestrator/kinds/steps.h"
-#include "broker/orchestrator/state/audiences.h"
 
 namespace icb {
-
-// What each audience's vantage measured of each provider it may be served
-// by (implemented by the audience meter, triggers/audience_meter.h).
-class AudienceLatencies {
- public:
-  virtual ~AudienceLatencies() = default;
-  // Over the audience's window ending now; nullopt: not measured.
-  virtual std::optional<LatencyReading> Latency(const std::string& workload, const std::string& audience, const std::string& provider) const = 0;
-};
 
 inline const std::vector<std::string> kLocalizeSteps = {"choose_target", "ensure_capacity", "sync_data", "switch_dns", "verify"};
 inline const std::vector<std::string> kDelocalizeSteps = {"switch_dns", "release_capacity"};
@@ -51,10 +41,7 @@ class LocalizeSteps {
  public:
   // `data`: copies the workload's data from the placement; null: only a
   // verified replica at the target makes it present.
-  LocalizeSteps(const WorkloadKindDeps& deps, DataSteps* data) : d_(deps), data_(data) {}
-  // Where latencies are read; set before operations run (none: no
-  // provider is measured, and a localize finds no target).
-  void MeasuredBy(const AudienceLatencies* latencies) { latencies_ = latencies; }
+  LocalizeSteps(const WorkloadKindDeps& deps, DataSteps* data, const AudienceLatencies& latencies) : d_(deps), data_(data), latencies_(latencies) {}
 
   StepOutcome Run(const std::string& step, const Operation& op);
   // The status's audience placement written or dropped, the operation's
@@ -67,11 +54,10 @@ class LocalizeSteps {
   // switch_dns: the audience's view to op.target (localize) or dropped (delocalize).
   StepOutcome SwitchDns(const Operation& op, const Workload& w, const std::string& audience);
   StepOutcome ReleaseCapacity(const Operation& op, const Workload& w, const std::string& audience);
-  nlohmann::json LatencyJson(const std::string& workload, const std::string& audience, const std::string& provider, double objective) const;
 
   WorkloadKindDeps d_;
   DataSteps* data_;
-  const AudienceLatencies* latencies_ = nullptr;
+  const AudienceLatencies& latencies_;
 };
 
 // The kinds, for the orchestrator to register (it owns `steps`).

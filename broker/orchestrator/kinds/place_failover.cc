@@ -82,6 +82,19 @@ StepOutcome WorkloadSteps::ChooseTarget(const Operation& op, const Workload& w) 
                  {"recovery_class", w.recovery_class == RecoveryClass::kQuality ? "quality" : "fast"},
                  {"candidates", CandidatesToJson(*candidates)}};
   if (!given_back.empty()) detail["given_back"] = std::move(given_back);
+  // Its audiences go where it goes (those served away stay there): each
+  // one's latency from its vantage at every candidate, beside the ranking.
+  if (!w.audiences.empty()) {
+    json audiences = json::array();
+    for (const auto& a : w.audiences) {
+      json at = json::array();
+      for (const auto& c : *candidates)
+        at.push_back({{"provider", c.provider}, {"rank", c.rank > 0 ? json(c.rank) : json(nullptr)}, {"score", c.rank > 0 ? json(c.score) : json(nullptr)},
+                      {"latency", AudienceLatencyJson(latencies_, w.id, a.id, c.provider, a.p95_ms)}});
+      audiences.push_back({{"id", a.id}, {"vantage", a.vantage}, {"objective_p95_ms", a.p95_ms}, {"candidates", std::move(at)}});
+    }
+    detail["audiences"] = std::move(audiences);
+  }
   const Candidate* chosen = nullptr;
   std::string why;
   if (!requested.empty()) {

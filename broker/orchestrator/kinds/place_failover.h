@@ -46,7 +46,9 @@ class WorkloadSteps {
  public:
   // `data`: copies a failover's delta from a source that answers; null:
   // sync_data reports the replica only.
-  WorkloadSteps(const WorkloadKindDeps& deps, DataSteps* data) : d_(deps), data_(data) {}
+  // `latencies`: what each audience's vantage measured of each candidate,
+  // which a failover's decision shows beside the ranking.
+  WorkloadSteps(const WorkloadKindDeps& deps, DataSteps* data, const AudienceLatencies& latencies) : d_(deps), data_(data), latencies_(latencies) {}
 
   // Runs one step of place, failover or a workload's migration (its cutover).
   StepOutcome Run(const std::string& step, const Operation& op);
@@ -69,6 +71,7 @@ class WorkloadSteps {
 
   WorkloadKindDeps d_;
   DataSteps* data_;
+  const AudienceLatencies& latencies_;
 };
 
 // The kinds, for the orchestrator to register (it owns `steps`).

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "broker/ranking/ranker.h"
 #include "broker/schema/validator.h"
@@ -266,6 +267,16 @@ bool SameViews(const std::vector<DnsView>& a, const std::vector<DnsView>& b) {
 }
 
 }  // namespace
+
+json AudienceLatencyJson(const AudienceLatencies& latencies, const std::string& workload, const std::string& audience, const std::string& provider,
+                         double objective) {
+  const std::optional<LatencyReading> r = latencies.Latency(workload, audience, provider);
+  if (!r) return nullptr;
+  json out = {{"samples", {{"ok", r->ok}, {"failed", r->failed}}}, {"failing", r->failing}, {"measured", r->measured()}};
+  out["p95_ms"] = r->p95_ms ? json(std::round(*r->p95_ms * 10) / 10) : json(nullptr);
+  if (r->measured()) out["meets_objective"] = *r->p95_ms <= objective;
+  return out;
+}
 
 Result<DnsRecordSet> WorkloadRecord(const Workload& w, const std::string& url, const std::map<std::string, AudiencePlacement>& away) {
   const std::string host = UrlHost(url);

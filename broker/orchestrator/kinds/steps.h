@@ -19,6 +19,7 @@
 #include "broker/model/workload.h"
 #include "broker/orchestrator/engine/runner.h"
 #include "broker/orchestrator/providers/provider_adapters.h"
+#include "broker/orchestrator/state/audiences.h"
 #include "broker/orchestrator/state/workloads.h"
 #include "broker/qos/prober.h"
 #include "broker/qos/service.h"
@@ -27,6 +28,33 @@
 #include "broker/store/store.h"
 
 namespace icb {
+
+// What each audience's vantage measured of each provider it may be served
+// by (implemented by the audience meter, triggers/audience_meter.h).
+class AudienceLatencies {
+ public:
+  virtual ~AudienceLatencies() = default;
+  // Over the audience's window ending now; nullopt: not measured.
+  virtual std::optional<LatencyReading> Latency(const std::string& workload, const std::string& audience, const std::string& provider) const = 0;
+};
+
+// The latencies of an audience meter attached later (none attached:
+// nothing is measured): the kinds are built before the meter is.
+class AttachedLatencies final : public AudienceLatencies {
+ public:
+  void Attach(const AudienceLatencies* meter) { meter_ = meter; }
+  std::optional<LatencyReading> Latency(const std::string& workload, const std::string& audience, const std::string& provider) const override {
+    return meter_ ? meter_->Latency(workload, audience, provider) : std::nullopt;
+  }
+
+ private:
+  const AudienceLatencies* meter_ = nullptr;
+};
+
+// An audience's reading of `provider` as a decision shows it: p95, the
+// samples, whether it is measured and meets `objective`; null when not measured.
+nlohmann::json AudienceLatencyJson(const AudienceLatencies& latencies, const std::string& workload, const std::string& audience,
+                                   const std::string& provider, double objective);
 
 struct WorkloadKindDeps {
   Store& store;

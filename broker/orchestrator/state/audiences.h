@@ -26,6 +26,7 @@ struct LatencyReading {
   size_t ok = 0, failed = 0;            // samples in the window
   std::optional<double> p95_ms;         // of the successful ones; none without one
   std::optional<TimePoint> oldest;      // the window's oldest sample, any outcome
+  size_t failing = 0;                   // the newest samples that failed, in a row (a provider down for that vantage)
   // Enough successes for a p95 to mean something: one slow probe, or a
   // vantage that just began reporting, decides nothing.
   static constexpr size_t kEnough = 3;

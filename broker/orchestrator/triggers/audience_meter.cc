@@ -52,11 +52,19 @@ void AudienceMeter::Follow() {
   std::map<std::string, Series> wanted;
   std::map<std::string, std::string> serving;
   std::map<std::string, std::vector<std::string>> by_workload;
-  for (const auto& cached : (*set)->all) {
-    const Workload& w = *cached.workload;
-    if (w.audiences.empty()) continue;
-    auto status = GetWorkloadStatus(store_, w.id);
-    if (!status.ok()) return;  // as above
+  std::vector<const Workload*> watched;
+  std::vector<std::string> ids;
+  for (const auto& cached : (*set)->all)
+    if (!cached.workload->audiences.empty()) {
+      watched.push_back(cached.workload.get());
+      ids.push_back(cached.workload->id);
+    }
+  // Their statuses in one round trip.
+  auto statuses = GetRecords(store_, kWorkloadStatusRecord, ids);
+  if (!statuses.ok()) return;  // as above
+  for (size_t i = 0; i < watched.size(); ++i) {
+    const Workload& w = *watched[i];
+    const std::optional<WorkloadStatus>* status = &(*statuses)[i];
     if (!*status || (*status)->url.empty()) continue;  // not placed yet
     for (const auto& a : w.audiences) {
       const auto measure = [&](const std::string& provider, const std::string& url) {
@@ -191,8 +199,10 @@ std::optional<AudienceReading> AudienceMeter::ReadLocked(const std::string& key)
     r.newest = x.ts;
     if (!x.ok) {
       ++r.failed;
+      ++r.failing;
       continue;
     }
+    r.failing = 0;
     ++r.ok;
     if (x.latency_ms) latencies.push_back(*x.latency_ms);
   }

@@ -53,8 +53,9 @@ struct AudienceReading {
   size_t ok = 0, failed = 0;      // samples in the window
   std::optional<double> p95_ms;   // of the successful ones (nearest rank); none: no success in the window
   std::optional<TimePoint> newest, oldest;  // the window's latest and oldest samples' times, any outcome
+  size_t failing = 0;                       // the newest samples that failed, in a row
   // As the latency trigger policy reads it (trigger.h).
-  LatencyReading latency() const { return {ok, failed, p95_ms, oldest}; }
+  LatencyReading latency() const { return {ok, failed, p95_ms, oldest, failing}; }
 };
 
 class AudienceMeter final : public AudienceLatencies {

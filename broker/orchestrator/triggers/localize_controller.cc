@@ -39,17 +39,27 @@ void LocalizeController::Pass() {
   if (!fence) return;
   auto set = workloads_.Read();
   if (!set.ok()) return;  // the store is away: the next pass
+  std::vector<const Workload*> watched;
+  std::vector<std::string> ids;
   for (const auto& cached : (*set)->all)
-    if (!cached.workload->audiences.empty()) Judge(*cached.workload, *fence);
+    if (!cached.workload->audiences.empty()) {
+      watched.push_back(cached.workload.get());
+      ids.push_back(cached.workload->id);
+    }
+  if (ids.empty()) return;
+  // Their statuses and audience records in two round trips, not two per workload.
+  auto statuses = GetRecords(d_.store, kWorkloadStatusRecord, ids);
+  auto records = GetRecords(d_.store, kAudienceRecord, ids);
+  if (!statuses.ok() || !records.ok()) return;
+  for (size_t i = 0; i < watched.size(); ++i) {
+    const auto& status = (*statuses)[i];
+    if (!status || status->url.empty() || status->state == "unplaced") continue;
+    Judge(*watched[i], *status, (*records)[i], *fence);
+  }
 }
 
-void LocalizeController::Judge(const Workload& w, const Fence& fence) {
-  auto status = GetWorkloadStatus(d_.store, w.id);
-  if (!status.ok() || !*status || (*status)->url.empty() || (*status)->state == "unplaced") return;
-  const WorkloadStatus& s = **status;
-  auto found = GetAudiences(d_.store, w.id);
-  if (!found.ok()) return;
-  AudienceRecord rec = found->value_or(AudienceRecord{});
+void LocalizeController::Judge(const Workload& w, const WorkloadStatus& s, const std::optional<AudienceRecord>& stored, const Fence& fence) {
+  AudienceRecord rec = stored.value_or(AudienceRecord{});
   const TimePoint now = d_.clock.Now();
   bool changed = false;
   std::optional<Launch> start;
@@ -71,7 +81,20 @@ void LocalizeController::Judge(const Workload& w, const Fence& fence) {
       track.calm_since = decision.calm_since;  // durable: a broker taking over goes on from it
       changed = true;
     }
-    if (start || (track.not_before && now < *track.not_before)) continue;
+    if (start) continue;
+    if (is_away) {
+      // The provider serving it away does not answer its vantage (a
+      // disaster there): back to the placement now, whatever the cooldown.
+      const std::optional<LatencyReading> there = latencies_.Latency(w.id, a.id, away->second.provider);
+      if (there && there->failing >= static_cast<size_t>(w.failover.failures)) {
+        start = Launch{"delocalize", a.id, away->second.provider,
+                       away->second.provider + " does not answer audience " + a.id + " from " + a.vantage + " (" + std::to_string(there->failing) +
+                           " probes failed in a row)",
+                       away->second.instances_before, a.window_s, decision.inputs, true};
+        continue;
+      }
+    }
+    if (track.not_before && now < *track.not_before) continue;
     if (!track.borrowed_at.empty()) {
       start = Launch{"delocalize", a.id, track.borrowed_at, "capacity a localize that did not finish borrowed at " + track.borrowed_at,
                     track.instances_before, a.window_s, decision.inputs};
@@ -114,6 +137,7 @@ Status LocalizeController::StartOperation(const Workload& w, const WorkloadStatu
   op.request = {{"trigger", "automatic"}, {"reason", start.reason}, {"audience", start.audience}, {"latency", start.inputs},
                 {"window_s", start.window_s}};
   if (start.kind == "delocalize") op.request["instances_before"] = start.instances_before;
+  if (start.outage) op.request["outage"] = true;
   op.reason = start.reason;
   op.created_at = op.updated_at = now;
   WorkloadStatus s = status;

@@ -4,7 +4,9 @@
 // of it, and starts a `localize` (an audience over its objective, served
 // at the placement) or a `delocalize` (an audience away whose placement
 // would meet its objective again, or that fell silent, for its cooldown).
-// Level triggered: capacity a failed localize left borrowed, and an
+// An audience served away whose provider stops answering its vantage
+// (failover.failures probes in a row) is brought back at once, as an
+// outage's recovery. Level triggered: capacity a failed localize left borrowed, and an
 // audience served away that the workload no longer declares, are given
 // back whatever the latency. One operation per workload at a time (it
 // claims the workload's status); a failed one waits a window before the
@@ -48,8 +50,9 @@ class LocalizeController {
     int instances_before = 0;
     double window_s = 300;
     nlohmann::json inputs = nlohmann::json::object();
+    bool outage = false;  // the provider serving the audience does not answer: recovered as outages are
   };
-  void Judge(const Workload& w, const Fence& fence);
+  void Judge(const Workload& w, const WorkloadStatus& status, const std::optional<AudienceRecord>& stored, const Fence& fence);
   // Creates the operation, claiming the workload's status (fenced; a
   // changed status or record: the next pass looks again).
   Status StartOperation(const Workload& w, const WorkloadStatus& status, const Launch& start, const Fence& fence);

@@ -184,9 +184,22 @@ TEST_F(LocalizeTest, AFailoverKeepsTheViewsOfAudiencesServedElsewhereAndFoldsInT
   // To sim-c: abroad keeps its answer at sim-b.
   FailoverRequest to_c;
   to_c.to = "sim-c";
-  ASSERT_TRUE(orchestrator_->StartFailover("shop", to_c).ok());
+  auto failover = orchestrator_->StartFailover("shop", to_c);
+  ASSERT_TRUE(failover.ok());
   Run(10);
   ASSERT_EQ(Status("shop").placement, "sim-c");
+  // Its decision shows, per audience, each candidate's latency from its vantage beside its rank and score.
+  const json audiences = Op(failover->id).Step("choose_target")->detail["audiences"];
+  ASSERT_EQ(audiences.size(), 2u) << audiences.dump();
+  EXPECT_EQ(audiences[1]["id"], "abroad");
+  EXPECT_EQ(audiences[1]["vantage"], "frankfurt-1");
+  ASSERT_EQ(audiences[1]["candidates"].size(), 2u);
+  EXPECT_EQ(audiences[1]["candidates"][0]["provider"], "sim-b");
+  EXPECT_EQ(audiences[1]["candidates"][0]["rank"], 2);  // sim-a, where it ran, ranks first
+  EXPECT_EQ(audiences[1]["candidates"][0]["latency"]["p95_ms"], 20);
+  EXPECT_EQ(audiences[1]["candidates"][1]["provider"], "sim-c");
+  EXPECT_TRUE(audiences[1]["candidates"][1]["score"].is_number());
+  EXPECT_EQ(audiences[0]["candidates"][1]["latency"]["p95_ms"], 3);  // home, from seoul-1
   DnsRecordSet r = Record();
   EXPECT_EQ(r.contents, (std::vector<std::string>{"127.0.0.13"}));
   ASSERT_EQ(r.views.size(), 1u);
@@ -200,6 +213,33 @@ TEST_F(LocalizeTest, AFailoverKeepsTheViewsOfAudiencesServedElsewhereAndFoldsInT
   EXPECT_TRUE(Status("shop").audience_placements.empty());
   EXPECT_TRUE(Record().views.empty());
   EXPECT_EQ(Record().contents, (std::vector<std::string>{"127.0.0.12"}));
+}
+
+TEST_F(LocalizeTest, ADisasterWhereAnAudienceIsServedBringsItBackAtOnceAndThenToTheNextNearest) {
+  Put(Doc());
+  Run(30);
+  Steer("sim-a", "frankfurt-1", 300);
+  Steer("sim-b", "frankfurt-1", 20);
+  Steer("sim-c", "frankfurt-1", 150);
+  Run(40);
+  ASSERT_EQ(Status("shop").audience_placements.at("abroad").provider, "sim-b");
+  // sim-b goes down: its service does not answer Frankfurt's probes.
+  probes_.down.insert("127.0.0.12");
+  Run(4);
+  auto back = Ops("delocalize");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].state, OperationState::kSucceeded) << back[0].reason;
+  EXPECT_EQ(back[0].request["outage"], true);  // not held for the cooldown, recovered as outages are
+  EXPECT_NE(back[0].request.value("reason", "").find("sim-b does not answer audience abroad"), std::string::npos) << back[0].request.dump();
+  // Still far from sim-a: served from the next nearest that answers, sim-c (150 ms, below sim-a's 300).
+  Run(30);
+  auto localized = Ops("localize");
+  ASSERT_EQ(localized.size(), 2u);
+  const Operation& again = localized[0].created_at > localized[1].created_at ? localized[0] : localized[1];
+  EXPECT_EQ(again.state, OperationState::kSucceeded) << again.reason;
+  EXPECT_EQ(again.target, "sim-c");
+  EXPECT_EQ(Status("shop").audience_placements.at("abroad").provider, "sim-c");
+  EXPECT_EQ(Record().views.at(0).contents, (std::vector<std::string>{"127.0.0.13"}));
 }
 
 TEST_F(LocalizeTest, AnAudienceNoLongerDeclaredIsBroughtBack) {
