@@ -3,6 +3,7 @@ recovery_bench.py): the broker's and the simulators' HTTP APIs, dig at the
 lab's PowerDNS, waiting for a condition, percentiles. Loopback only: every
 address comes from the lab's lab.json or the broker URL given."""
 import json
+import os
 import subprocess
 import threading
 import time
@@ -89,7 +90,17 @@ class Lab:
     def steer(self, provider, change):
         call("PUT", self.sims[provider]["url"] + "/v1/state", change)
 
-    def dig(self, name):
-        out = subprocess.run(["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", str(self.dns_port), name, "A"],
-                             capture_output=True, text=True).stdout.split()
+    def dig(self, name, subnet=None):
+        """The first A record, as a resolver forwarding client subnet `subnet` (EDNS Client Subnet) gets it."""
+        args = ["dig", "+short", "+time=1", "+tries=1", "@127.0.0.1", "-p", str(self.dns_port), name, "A"]
+        if subnet:
+            args.append("+subnet=" + subnet)
+        out = subprocess.run(args, capture_output=True, text=True).stdout.split()
         return out[0] if out else ""
+
+    def aws(self, *args):
+        """awscli against the lab's S3 server."""
+        s3 = self.doc["s3"]
+        env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+        env.update({"AWS_ACCESS_KEY_ID": s3["access_key"], "AWS_SECRET_ACCESS_KEY": s3["secret_key"], "AWS_DEFAULT_REGION": "us-east-1"})
+        subprocess.run(["aws", "--endpoint-url", s3["endpoint"], *args], env=env, check=True, capture_output=True)

@@ -127,5 +127,21 @@ TEST_F(AudienceMeterTest, AMovedWorkloadIsANewSeriesAtItsNewProvider) {
   EXPECT_FALSE(meter_->Read("shop", "home").has_value());
 }
 
+TEST_F(AudienceMeterTest, PushedSamplesNamingAProviderCountForItsSeriesOnly) {
+  Put(Doc());
+  Run(3);
+  // Of the placement, named: the audience's reading there.
+  ASSERT_TRUE(meter_->Push("shop", "frankfurt-1", Pushed({40, 60, 80}), "sim-a").ok());
+  auto at_a = meter_->Read("shop", "abroad", "sim-a");
+  ASSERT_TRUE(at_a.has_value());
+  EXPECT_EQ(at_a->ok, 3u);
+  EXPECT_EQ(at_a->p95_ms, 80);
+  EXPECT_EQ(meter_->Latency("shop", "abroad", "sim-a")->ok, 3u);
+  // A provider not measured for it (these providers list no endpoint to measure at): refused, nothing counted.
+  EXPECT_EQ(meter_->Push("shop", "frankfurt-1", Pushed({10}), "sim-c").code(), StatusCode::kNotFound);
+  EXPECT_FALSE(meter_->Read("shop", "abroad", "sim-c").has_value());
+  EXPECT_EQ(meter_->Read("shop", "abroad")->ok, 3u);  // the serving provider's, sim-a's
+}
+
 }  // namespace
 }  // namespace icb
