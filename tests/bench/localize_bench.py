@@ -5,7 +5,8 @@ A workload on sim-a (the lab's web profile, 2 instances, 24 objects of
 1 KiB to 4 MiB in sim-a's bucket) serves three audiences, each measured by
 the broker from its own vantage at 1 s probes: near-1 and east-1 (near
 sim-a) and far-1. far-1's latency at sim-a is steered from 20 ms to 300 ms
-while sim-b answers far-1 in 20 ms; after a hold it is steered back.
+while sim-b answers far-1 in 20 ms; after a hold it is steered back, and again
+(cycles: the best and the worst are reported).
 Meanwhile the driver plays each audience's users: every 200 ms it asks
 PowerDNS with the audience's client subnet (dig +subnet) and fetches the
 service from the answered provider as a user at that vantage would (the
@@ -32,6 +33,7 @@ from lab_driver import Lab, call, pct, wait_for, wait_up
 
 broker, lab_path = sys.argv[1], sys.argv[2]
 window_s, cooldown_s, hold_s = (float(x) for x in sys.argv[3:6])
+n_cycles = int(sys.argv[6])
 lab = Lab(lab_path)
 sims = lab.sims
 by_address = {s["address"]: p for p, s in sims.items()}
@@ -96,38 +98,46 @@ for t in threads:
     t.start()
 time.sleep(max(window_s, 10))  # a covered window, everyone near
 
-degraded_at = time.monotonic() - t0
-lab.steer("sim-a", {"vantage_latency_ms": dict(latency["sim-a"], **{"far-1": 300})})
-moved_at = wait_for(lambda: lab.dig(NAME, NETWORKS["far-1"]) == sims["sim-b"]["address"] and time.monotonic() - t0, 600, 0.05)
-time.sleep(hold_s)
-recovered_at = time.monotonic() - t0
-lab.steer("sim-a", {"vantage_latency_ms": latency["sim-a"]})
-back_at = wait_for(lambda: lab.dig(NAME, NETWORKS["far-1"]) == sims["sim-a"]["address"] and time.monotonic() - t0, 600, 0.05)
-time.sleep(5)
+cycles = []  # (degraded_at, moved_at, recovered_at, back_at)
+for _ in range(n_cycles):
+    degraded_at = time.monotonic() - t0
+    lab.steer("sim-a", {"vantage_latency_ms": dict(latency["sim-a"], **{"far-1": 300})})
+    moved_at = wait_for(lambda: lab.dig(NAME, NETWORKS["far-1"]) == sims["sim-b"]["address"] and time.monotonic() - t0, 600, 0.05)
+    time.sleep(hold_s)
+    recovered_at = time.monotonic() - t0
+    lab.steer("sim-a", {"vantage_latency_ms": latency["sim-a"]})
+    back_at = wait_for(lambda: lab.dig(NAME, NETWORKS["far-1"]) == sims["sim-a"]["address"] and time.monotonic() - t0, 600, 0.05)
+    cycles.append((degraded_at, moved_at, recovered_at, back_at))
+    time.sleep(10)
 stop.set()
 for t in threads:
     t.join()
 end = time.monotonic() - t0
 
 
-def p95(vantage, since, until):
-    xs = sorted(ms for t, _, ms in seen[vantage] if since <= t < until and ms is not None)
+def p95(vantage, spans):
+    xs = sorted(ms for t, _, ms in seen[vantage] if any(a <= t < b for a, b in spans) and ms is not None)
     return pct(xs, 95) if xs else float("nan")
 
 
 ops = {k: call("GET", f"{broker}/v1/operations?kind={k}&workload=travel")["operations"] for k in ("localize", "delocalize")}
 failed = sum(1 for k in ops for o in ops[k] if o["state"] == "failed")
-sync = next((s["detail"] for o in ops["localize"] for s in o["steps"] if s["name"] == "sync_data"), {})
+sync = [s["detail"] for o in ops["localize"] for s in o["steps"] if s["name"] == "sync_data"]
 others = {v: sorted({p for _, p, _ in seen[v]}) for v in NETWORKS if v != "far-1"}
-degraded_s = recovered_at - degraded_at
+to_move = [m - d for d, m, _, _ in cycles]
+to_back = [b - r for _, _, r, b in cycles]
+degraded = [r - d for d, _, r, _ in cycles]
+before = [(0, cycles[0][0])] + [(b + 1, cycles[i + 1][0]) for i, (_, _, _, b) in enumerate(cycles[:-1])]
 print(f"localize: one workload on sim-a, three audiences (1 s probes from each vantage, window {window_s:g} s, cooldown {cooldown_s:g} s, "
-      f"objective p95 {OBJECTIVE_MS} ms), control planes 400 ms a call; far-1 at sim-a 20 -> 300 ms for {degraded_s:.0f} s, sim-b 20 ms")
-print(f"  icbroker   far-1 answered sim-b {moved_at - degraded_at:5.1f} s after the degradation; "
-      f"p95 before {p95('far-1', 0, degraded_at):5.0f} ms, until the move {p95('far-1', degraded_at, moved_at):5.0f} ms, "
-      f"after it {p95('far-1', moved_at + 5, recovered_at):5.0f} ms, after the recovery {p95('far-1', back_at + 5, end):5.0f} ms; "
-      f"back on sim-a {back_at - recovered_at:5.1f} s after the recovery")
-print(f"  Route 53   (latency tables, computed) far-1 stays on sim-a: p95 {latency['sim-a']['far-1']} -> 300 ms for the whole {degraded_s:.0f} s; "
-      f"time over the objective {degraded_s:.0f} s (icbroker: {moved_at - degraded_at:.1f} s)")
-print(f"  data at sim-b before the answer: {sync.get('delta', {}).get('verified', 0)} objects verified ({sync.get('delta', {}).get('bytes', 0) / 2**20:.1f} MiB); "
-      f"other audiences' answers: " + ", ".join(f"{v} {'/'.join(p)}" for v, p in others.items()) +
+      f"objective p95 {OBJECTIVE_MS} ms), control planes 400 ms a call; {n_cycles} times far-1 at sim-a 20 -> 300 ms for "
+      f"{min(degraded):.0f}-{max(degraded):.0f} s while sim-b answers it in 20 ms")
+print(f"  icbroker   far-1 answered sim-b after the degradation: best {min(to_move):5.1f} s, worst {max(to_move):5.1f} s; back on sim-a after "
+      f"the recovery: best {min(to_back):5.1f} s, worst {max(to_back):5.1f} s (window + cooldown {window_s + cooldown_s:g} s)")
+print(f"             far-1's users' p95: before {p95('far-1', before):4.0f} ms, degraded until the move {p95('far-1', [(d, m) for d, m, _, _ in cycles]):4.0f} ms, "
+      f"moved {p95('far-1', [(m + 1, r) for _, m, r, _ in cycles]):4.0f} ms, back {p95('far-1', [(b + 1, b + 10) for _, _, _, b in cycles]):4.0f} ms")
+print(f"  Route 53   (latency tables, computed) far-1 stays on sim-a: p95 300 ms for every whole degradation; time over the objective "
+      f"{sum(degraded):.0f} s in all (icbroker: {sum(to_move):.1f} s)")
+print(f"  data at sim-b before each answer: " + ", ".join(f"{d.get('delta', {}).get('verified', 0)} objects verified" for d in sync) +
+      f" ({(sync[0].get('delta', {}).get('bytes', 0) if sync else 0) / 2**20:.1f} MiB each); other audiences' answers all along: " +
+      ", ".join(f"{v} {'/'.join(p)}" for v, p in others.items()) +
       f"; operations: {len(ops['localize'])} localize, {len(ops['delocalize'])} delocalize, {failed} failed")

@@ -49,8 +49,10 @@ class LocalizeLabTest : public LabFixture {
     auto [rc, out] = testing::RunShell(cmd);
     ASSERT_EQ(rc, 0) << out;
     (void)Aws("s3 mb s3://sim-a");
-    auto [cp, cp_out] = Aws("s3 cp --recursive --only-show-errors " + seed_ + " s3://sim-a/" + id_ + "/");
-    ASSERT_EQ(cp, 0) << cp_out;
+    for (const auto& id : {id_, Second()}) {
+      auto [cp, cp_out] = Aws("s3 cp --recursive --only-show-errors " + seed_ + " s3://sim-a/" + id + "/");
+      ASSERT_EQ(cp, 0) << cp_out;
+    }
     // Seoul is near every provider; Frankfurt near sim-a and sim-c, far from sim-b.
     Steer("sim-a", {{"vantage_latency_ms", {{"seoul-1", 0}, {"frankfurt-1", 20}}}});
     Steer("sim-b", {{"vantage_latency_ms", {{"seoul-1", 0}, {"frankfurt-1", 400}}}});
@@ -63,25 +65,27 @@ class LocalizeLabTest : public LabFixture {
   }
   // Two audiences, windows and cooldowns of 4 s (a real one: minutes); the
   // objectives leave room for a loaded test machine's slow answers.
-  void PutAndPlace(BrokerProcess& b) {
-    const json w = {{"name", "Travel shop"}, {"priority", 1}, {"profile_id", "lab-web"}, {"placement", {{"provider", "sim-a"}}}, {"service", id_},
-                    {"instances", 2}, {"dns", {{"provider", "lab-dns"}, {"name", Name()}, {"ttl", 5}}},
-                    {"data", json::array({{{"name", "files"}, {"prefix", id_ + "/"}}})},
+  void PutAndPlace(BrokerProcess& b, const std::string& id) {
+    const json w = {{"name", "Travel shop"}, {"priority", 1}, {"profile_id", "lab-web"}, {"placement", {{"provider", "sim-a"}}}, {"service", id},
+                    {"instances", 2}, {"dns", {{"provider", "lab-dns"}, {"name", Name(id)}, {"ttl", 5}}},
+                    {"data", json::array({{{"name", "files"}, {"prefix", id + "/"}}})},
                     {"failover", {{"automatic", false}, {"interval_s", 0.2}}},
                     {"audiences",
                      {{{"id", "home"}, {"networks", {kNear}}, {"vantage", "seoul-1"}, {"p95_ms", 1000}, {"window_s", 4}, {"cooldown_s", 4}},
                       {{"id", "abroad"}, {"networks", {kFar, "2001:db8::/32"}}, {"vantage", "frankfurt-1"}, {"p95_ms", 150}, {"window_s", 4},
                        {"cooldown_s", 4}}}}};
-    auto put = b.Call("PUT", "/v1/workloads/" + id_, w.dump());
+    auto put = b.Call("PUT", "/v1/workloads/" + id, w.dump());
     ASSERT_EQ(put.status, 201) << put.body;
     ASSERT_TRUE(testing::Eventually([&] {
-      const json wl = b.Get("/v1/workloads/" + id_);
-      return wl.value("state", "") == "running" && wl.value("operation", "").empty() && Dig(Name()) == Address("sim-a");
-    })) << b.Get("/v1/workloads/" + id_).dump();
+      const json wl = b.Get("/v1/workloads/" + id);
+      return wl.value("state", "") == "running" && wl.value("operation", "").empty() && Dig(Name(id)) == Address("sim-a");
+    })) << b.Get("/v1/workloads/" + id).dump();
   }
-  std::string Name() const { return id_ + ".lab.example."; }
-  std::vector<json> Ops(BrokerProcess& b, const std::string& kind) {
-    auto r = b.Call("GET", "/v1/operations?kind=" + kind + "&workload=" + id_);
+  // A second workload like the first, for operations side by side.
+  std::string Second() const { return id_ + "-2"; }
+  std::string Name(const std::string& id = "") const { return (id.empty() ? id_ : id) + ".lab.example."; }
+  std::vector<json> Ops(BrokerProcess& b, const std::string& kind, const std::string& id = "") {
+    auto r = b.Call("GET", "/v1/operations?kind=" + kind + "&workload=" + (id.empty() ? id_ : id));
     if (r.status != 200) return {};
     auto j = json::parse(r.body);
     const json& list = j.is_array() ? j : j["operations"];
@@ -97,20 +101,20 @@ class LocalizeLabTest : public LabFixture {
     return newest;
   }
   // The `n`th operation of `kind` once it succeeded.
-  json Succeeded(BrokerProcess& b, const std::string& kind, size_t n) {
+  json Succeeded(BrokerProcess& b, const std::string& kind, size_t n, const std::string& id = "") {
     json op;
     EXPECT_TRUE(testing::Eventually([&] {
-      auto ops = Ops(b, kind);
+      auto ops = Ops(b, kind, id);
       if (ops.size() < n || Newest(ops)["state"] != "succeeded") return false;
       op = Newest(ops);
       return true;
-    })) << kind << " " << n << ": " << json(Ops(b, kind)).dump();
+    })) << kind << " " << n << ": " << json(Ops(b, kind, id)).dump();
     return op;
   }
-  int Instances(const std::string& provider) {
+  int Instances(const std::string& provider, const std::string& id = "") {
     const json state = State(provider);  // named: a loop over a temporary's member would dangle
     for (const auto& s : state["services"])
-      if (s["service"] == id_) return s["instances"];
+      if (s["service"] == (id.empty() ? id_ : id)) return s["instances"];
     return 0;
   }
   std::string id_, seed_;
@@ -119,7 +123,7 @@ class LocalizeLabTest : public LabFixture {
 TEST_F(LocalizeLabTest, AFarAudienceIsServedNearItWithItsDataAndComesBackAfterTheCooldown) {
   BrokerProcess b(Args(), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start()) << b.Log();
-  ASSERT_NO_FATAL_FAILURE(PutAndPlace(b));
+  ASSERT_NO_FATAL_FAILURE(PutAndPlace(b, id_));
   EXPECT_EQ(Dig(Name(), "A", kNear), Address("sim-a"));
   EXPECT_EQ(Dig(Name(), "A", kFar), Address("sim-a"));
   std::this_thread::sleep_for(std::chrono::seconds(5));  // a covered window: near enough, nothing moves
@@ -186,21 +190,23 @@ TEST_F(LocalizeLabTest, AFarAudienceIsServedNearItWithItsDataAndComesBackAfterTh
               moved_s, back_s);
 }
 
-TEST_F(LocalizeLabTest, ABrokerKilledAtRandomPointsOfLocalizesAndDelocalizesDoesEachOnce) {
+TEST_F(LocalizeLabTest, ABrokerKilledAtRandomPointsOfLocalizesAndDelocalizesSideBySideDoesEachOnce) {
   // An external Redis outlives the killed brokers.
   auto redis = EmbeddedRedis::Start({.data_dir = tmp_.path() + "/redis", .tcp_port = testing::FreeTcpPort()});
   ASSERT_TRUE(redis.ok()) << redis.status().ToString();
   BrokerProcess b(Args((*redis)->address().port), tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start()) << b.Log();
-  ASSERT_NO_FATAL_FAILURE(PutAndPlace(b));
+  // Two workloads whose far audiences move at the same time: their operations run side by side.
+  const std::vector<std::string> ids = {id_, Second()};
+  for (const auto& id : ids) ASSERT_NO_FATAL_FAILURE(PutAndPlace(b, id));
   // A control plane that takes 150 ms a call: kills land inside them.
   Steer("sim-c", {{"api_latency_ms", 150}});
   std::mt19937 rng(std::random_device{}());
-  int kills = 0, inside = 0;
-  // Kills the broker at a random point on the way to the `n`th operation of
-  // `kind` (before its trigger, inside its steps, or after), restarts it
-  // and returns that operation once it succeeded.
-  auto kill_during = [&](const std::string& kind, size_t n, bool kill, int to_us) -> json {
+  int kills = 0, inside = 0, overlapped = 0;
+  // Kills the broker at a random point on the way to the `n`th operation
+  // of `kind` of each workload (before the trigger, inside the steps, or
+  // after), restarts it and returns those operations once they succeeded.
+  auto kill_during = [&](const std::string& kind, size_t n, bool kill, int to_us) {
     if (kill) {
       if (std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
         std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, to_us)(rng)));
@@ -211,50 +217,70 @@ TEST_F(LocalizeLabTest, ABrokerKilledAtRandomPointsOfLocalizesAndDelocalizesDoes
       b.Kill(SIGKILL);
       ++kills;
       EXPECT_TRUE(b.Start()) << b.Log();
-      auto ops = Ops(b, kind);
-      inside += ops.size() == n && Newest(ops)["state"] != "succeeded";
+      for (const auto& id : ids) {
+        auto ops = Ops(b, kind, id);
+        inside += ops.size() == n && Newest(ops)["state"] != "succeeded";
+      }
     }
-    return Succeeded(b, kind, n);
+    std::vector<json> done;
+    for (const auto& id : ids) done.push_back(Succeeded(b, kind, n, id));
+    // Side by side: one's steps ran while the other's did.
+    if (done[0].is_object() && done[1].is_object() && done[0]["created_at"] <= done[1]["updated_at"] && done[1]["created_at"] <= done[0]["updated_at"])
+      ++overlapped;
+    return done;
   };
   constexpr int kRounds = 7;  // 6 killed rounds, 12 kills
   for (int round = 0; round < kRounds; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     const bool kill = round > 0;
     Steer("sim-a", {{"vantage_latency_ms", {{"seoul-1", 0}, {"frankfurt-1", 400}}}});
-    const json there = kill_during("localize", static_cast<size_t>(round + 1), kill, 4'000'000);
-    ASSERT_TRUE(there.is_object());
-    EXPECT_EQ(there["target"]["provider"], "sim-c");
-    // Nothing lost: sim-c runs the service and answers the far audience.
-    EXPECT_EQ(Instances("sim-c"), 2);
-    EXPECT_EQ(Dig(Name(), "A", kFar), Address("sim-c"));
-    EXPECT_EQ(Dig(Name(), "A", kNear), Address("sim-a"));
-    // Nothing twice: one scale up (a deploy only the first time).
-    auto up = Effects(id_, there["id"], "sim-c");
-    EXPECT_EQ(up["scale"], 1) << json(up).dump();
-    EXPECT_LE(up["deploy"], 1) << json(up).dump();
+    const auto there = kill_during("localize", static_cast<size_t>(round + 1), kill, 4'000'000);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      SCOPED_TRACE(ids[i]);
+      ASSERT_TRUE(there[i].is_object());
+      EXPECT_EQ(there[i]["target"]["provider"], "sim-c");
+      // Nothing lost: sim-c runs the service and answers the far audience.
+      EXPECT_EQ(Instances("sim-c", ids[i]), 2);
+      EXPECT_EQ(Dig(Name(ids[i]), "A", kFar), Address("sim-c"));
+      EXPECT_EQ(Dig(Name(ids[i]), "A", kNear), Address("sim-a"));
+      // Nothing twice: one scale up (a deploy only the first time).
+      auto up = Effects(ids[i], there[i]["id"], "sim-c");
+      EXPECT_EQ(up["scale"], 1) << json(up).dump();
+      EXPECT_LE(up["deploy"], 1) << json(up).dump();
+    }
     Steer("sim-a", {{"vantage_latency_ms", {{"seoul-1", 0}, {"frankfurt-1", 20}}}});
-    const json back = kill_during("delocalize", static_cast<size_t>(round + 1), kill, 9'000'000);
-    ASSERT_TRUE(back.is_object());
-    EXPECT_EQ(Instances("sim-c"), 0);
-    EXPECT_EQ(Dig(Name(), "A", kFar), Address("sim-a"));
-    auto down = Effects(id_, back["id"], "sim-c");
-    EXPECT_EQ(down["scale"], 1) << json(down).dump();
-    EXPECT_EQ(down["deploy"], 0) << json(down).dump();
-    EXPECT_EQ(Ops(b, "localize").size(), static_cast<size_t>(round + 1));
-    EXPECT_EQ(Ops(b, "delocalize").size(), static_cast<size_t>(round + 1));
+    const auto back = kill_during("delocalize", static_cast<size_t>(round + 1), kill, 9'000'000);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      SCOPED_TRACE(ids[i]);
+      ASSERT_TRUE(back[i].is_object());
+      EXPECT_EQ(Instances("sim-c", ids[i]), 0);
+      EXPECT_EQ(Dig(Name(ids[i]), "A", kFar), Address("sim-a"));
+      auto down = Effects(ids[i], back[i]["id"], "sim-c");
+      EXPECT_EQ(down["scale"], 1) << json(down).dump();
+      EXPECT_EQ(down["deploy"], 0) << json(down).dump();
+      EXPECT_EQ(Ops(b, "localize", ids[i]).size(), static_cast<size_t>(round + 1));
+      EXPECT_EQ(Ops(b, "delocalize", ids[i]).size(), static_cast<size_t>(round + 1));
+    }
   }
-  auto at_c = Effects(id_, "", "sim-c");
-  EXPECT_EQ(at_c["deploy"], 1) << json(at_c).dump();
-  EXPECT_EQ(at_c["scale"], 2 * kRounds) << json(at_c).dump();
-  auto at_a = Effects(id_, "", "sim-a");
-  EXPECT_EQ(at_a["deploy"], 1) << json(at_a).dump();  // placed once, never touched again
-  EXPECT_EQ(at_a["scale"], 1) << json(at_a).dump();
-  const std::string there = tmp_.path() + "/at-sim-c";
-  ASSERT_EQ(Aws("s3 cp --recursive --only-show-errors s3://sim-c/" + id_ + "/ " + there).first, 0);
-  EXPECT_EQ(Hashes(there), Hashes(seed_));
+  int deploys = 0, scales = 0;
+  for (const auto& id : ids) {
+    SCOPED_TRACE(id);
+    auto at_c = Effects(id, "", "sim-c");
+    EXPECT_EQ(at_c["deploy"], 1) << json(at_c).dump();
+    EXPECT_EQ(at_c["scale"], 2 * kRounds) << json(at_c).dump();
+    auto at_a = Effects(id, "", "sim-a");
+    EXPECT_EQ(at_a["deploy"], 1) << json(at_a).dump();  // placed once, never touched again
+    EXPECT_EQ(at_a["scale"], 1) << json(at_a).dump();
+    const std::string there = tmp_.path() + "/at-sim-c-" + id;
+    ASSERT_EQ(Aws("s3 cp --recursive --only-show-errors s3://sim-c/" + id + "/ " + there).first, 0);
+    EXPECT_EQ(Hashes(there), Hashes(seed_));
+    deploys += at_c["deploy"];
+    scales += at_c["scale"];
+  }
   RecordProperty("kills", kills);
-  std::printf("localize and delocalize killed at %d random points (%d inside an operation): %d deploys and %d scales at sim-c, each once\n", kills,
-              inside, at_c["deploy"], at_c["scale"]);
+  std::printf("localize and delocalize of 2 workloads killed at %d random points (%d operations cut inside, %d of %d pairs side by side): "
+              "%d deploys and %d scales at sim-c, each once\n",
+              kills, inside, overlapped, 2 * kRounds, deploys, scales);
 }
 
 }  // namespace

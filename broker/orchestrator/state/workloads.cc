@@ -1,5 +1,6 @@
 #include "broker/orchestrator/state/workloads.h"
 
+#include "broker/orchestrator/state/audiences.h"
 #include "broker/orchestrator/state/replica.h"
 #include "broker/orchestrator/state/workload_claims.h"
 
@@ -219,6 +220,9 @@ Status WorkloadCatalog::Delete(std::string_view id) {
   }
   ICB_RETURN_IF_ERROR(catalog_.Delete(Collection::kWorkloads, id));
   if (status) ICB_RETURN_IF_ERROR(store_.CompareAndSet(WorkloadStatusDelete(id, *status)).status());
+  // Its audiences' cooldowns and borrowed capacity are not a later workload's of the same id.
+  ICB_ASSIGN_OR_RETURN(auto audiences, GetAudiences(store_, id));
+  if (audiences) ICB_RETURN_IF_ERROR(store_.CompareAndSet(RecordDelete(kAudienceRecord, id, *audiences)).status());
   return Status::Ok();
 }
 
