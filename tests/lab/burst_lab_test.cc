@@ -66,22 +66,7 @@ class BurstLabTest : public LabFixture {
     }
     return seen;
   }
-  // The operation created last.
-  static json Newest(const std::vector<json>& ops) {
-    json newest;
-    for (const auto& op : ops)
-      if (newest.is_null() || std::make_pair(op["created_at"].get<std::string>(), op["id"].get<std::string>()) >
-                                  std::make_pair(newest["created_at"].get<std::string>(), newest["id"].get<std::string>()))
-        newest = op;
-    return newest;
-  }
-  std::vector<json> Ops(BrokerProcess& b, const std::string& kind, const std::string& workload) {
-    auto r = b.Call("GET", "/v1/operations?kind=" + kind + "&workload=" + workload);
-    if (r.status != 200) return {};
-    auto j = json::parse(r.body);
-    const json& list = j.is_array() ? j : j["operations"];
-    return std::vector<json>(list.begin(), list.end());
-  }
+  std::vector<json> Ops(BrokerProcess& b, const std::string& kind, const std::string& workload) { return Operations(b, kind, workload); }
   // A workload of 2 instances on sim-a behind the lab's HAProxy, bursting
   // half of its traffic when its p95 goes above 200 ms over `window_s`
   // (above what a loaded machine makes of a calm sim: the tests run beside

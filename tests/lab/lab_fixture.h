@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/broker_process.h"
 #include "tests/support/child_process.h"
 #include "tests/support/lab_environment.h"
 #include "tests/support/temp_dir.h"
@@ -88,6 +89,23 @@ class LabFixture : public ::testing::Test {
     std::istringstream in(out);
     for (std::string sum, name; in >> sum >> name;) h[name.substr(2)] = sum;
     return h;
+  }
+  // A workload's operations of `kind`, as the broker lists them (none when it does not answer).
+  static std::vector<json> Operations(testing::BrokerProcess& b, const std::string& kind, const std::string& workload) {
+    auto r = b.Call("GET", "/v1/operations?kind=" + kind + "&workload=" + workload);
+    if (r.status != 200) return {};
+    auto j = json::parse(r.body);
+    const json& list = j.is_array() ? j : j["operations"];
+    return std::vector<json>(list.begin(), list.end());
+  }
+  // The operation created last.
+  static json Newest(const std::vector<json>& ops) {
+    json newest;
+    for (const auto& op : ops)
+      if (newest.is_null() || std::make_pair(op["created_at"].get<std::string>(), op["id"].get<std::string>()) >
+                                  std::make_pair(newest["created_at"].get<std::string>(), newest["id"].get<std::string>()))
+        newest = op;
+    return newest;
   }
   // A broker serving the lab's catalog with its credentials, its state in
   // `data_dir` (or, with `redis_port`, in that Redis, outliving the broker

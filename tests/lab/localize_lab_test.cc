@@ -84,22 +84,7 @@ class LocalizeLabTest : public LabFixture {
   // A second workload like the first, for operations side by side.
   std::string Second() const { return id_ + "-2"; }
   std::string Name(const std::string& id = "") const { return (id.empty() ? id_ : id) + ".lab.example."; }
-  std::vector<json> Ops(BrokerProcess& b, const std::string& kind, const std::string& id = "") {
-    auto r = b.Call("GET", "/v1/operations?kind=" + kind + "&workload=" + (id.empty() ? id_ : id));
-    if (r.status != 200) return {};
-    auto j = json::parse(r.body);
-    const json& list = j.is_array() ? j : j["operations"];
-    return std::vector<json>(list.begin(), list.end());
-  }
-  // The operation created last.
-  static json Newest(const std::vector<json>& ops) {
-    json newest;
-    for (const auto& op : ops)
-      if (newest.is_null() || std::make_pair(op["created_at"].get<std::string>(), op["id"].get<std::string>()) >
-                                  std::make_pair(newest["created_at"].get<std::string>(), newest["id"].get<std::string>()))
-        newest = op;
-    return newest;
-  }
+  std::vector<json> Ops(BrokerProcess& b, const std::string& kind, const std::string& id = "") { return Operations(b, kind, id.empty() ? id_ : id); }
   // The `n`th operation of `kind` once it succeeded.
   json Succeeded(BrokerProcess& b, const std::string& kind, size_t n, const std::string& id = "") {
     json op;

@@ -95,11 +95,7 @@ class BurstSteps {
 
  private:
   StepOutcome ChooseSecondary(const Operation& op, const Workload& w) {
-    const StepRecord* self = op.Step("choose_target");
-    std::set<std::string> tried;
-    if (self)
-      for (const auto& t : self->detail.value("tried", json::array())) tried.insert(t.get<std::string>());
-    if (!op.target.empty()) tried.insert(op.target);  // it did not take or did not answer
+    const std::set<std::string> tried = TriedTargets(op, true);
     std::set<std::string> excluded = tried;
     excluded.insert(op.source);
     json given_back = GiveBackPassedOver(d_, op, w);

@@ -65,14 +65,10 @@ StepOutcome WorkloadSteps::Transient(const Operation& op, const std::string& ste
 }
 
 StepOutcome WorkloadSteps::ChooseTarget(const Operation& op, const Workload& w) {
-  const StepRecord* self = op.Step("choose_target");
   // Targets already tried by this operation (a failed verify or a
-  // capacity that went) are not chosen again.
-  std::set<std::string> tried;
-  if (self)
-    for (const auto& t : self->detail.value("tried", json::array())) tried.insert(t.get<std::string>());
+  // capacity that went) are not chosen again; a requested one is the only choice.
   const std::string requested = op.request.value("to", "");
-  if (!op.target.empty() && requested.empty()) tried.insert(op.target);
+  const std::set<std::string> tried = TriedTargets(op, requested.empty());
   std::set<std::string> excluded = tried;
   if (!op.source.empty()) excluded.insert(op.source);
   json given_back = GiveBackPassedOver(d_, op, w);

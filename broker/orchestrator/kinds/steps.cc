@@ -91,6 +91,14 @@ std::optional<int> InstancesAt(const WorkloadKindDeps& d, const std::string& pro
   return running ? running->instances : 0;
 }
 
+std::set<std::string> TriedTargets(const Operation& op, bool target_failed) {
+  std::set<std::string> tried;
+  if (const StepRecord* self = op.Step("choose_target"))
+    for (const auto& t : self->detail.value("tried", json::array())) tried.insert(t.get<std::string>());
+  if (target_failed && !op.target.empty()) tried.insert(op.target);
+  return tried;
+}
+
 json GiveBackPassedOver(const WorkloadKindDeps& d, const Operation& op, const Workload& w) {
   const StepRecord* self = op.Step("choose_target");
   json given = self ? self->detail.value("given_back", json::array()) : json::array();

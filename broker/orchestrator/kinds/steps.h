@@ -93,6 +93,10 @@ std::optional<int> InstancesAt(const WorkloadKindDeps& d, const std::string& pro
 // one's: provider, from, to, or the error: a provider whose API does not
 // answer does not hold the failover up).
 nlohmann::json GiveBackPassedOver(const WorkloadKindDeps& d, const Operation& op, const Workload& w);
+// The targets a choose_target run again must not choose: those its earlier
+// runs recorded as tried, and op.target when `target_failed` (it did not
+// take the workload or did not answer).
+std::set<std::string> TriedTargets(const Operation& op, bool target_failed);
 // verify: op.target answers at the URL ensure_capacity recorded, failover.recoveries
 // probes in a row; else back to choose_target (`can_choose_again`) or fail.
 // `vantage`: the probes name it (an audience's: the lab's providers answer
