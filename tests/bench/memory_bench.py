@@ -168,7 +168,7 @@ in_parallel(ids, lambda w: call("PUT", f"{broker}/v1/workloads/{w}", {
     "placement": {"provider": sims[int(w[-5:]) % len(sims)]}, "service": w, "instances": 1,
     "dns": {"provider": "lab-dns", "name": w + ".lab.example.", "ttl": 30},
     "failover": {"automatic": True, "interval_s": interval, "failures": 3, "recoveries": 2}}))
-wait_for(lambda: placed() >= workloads, 3600, 2.0)
+wait_for(lambda: placed() >= workloads, 3600, 10.0)  # a poll reads every place operation
 for s in sims:
     lab.steer(s, {"service_url": None})
 print(f"set up: {workloads} workloads placed in {time.monotonic() - t:.0f} s", file=sys.stderr)
@@ -189,7 +189,7 @@ counts = [0, providers, providers, workloads, workloads] if broker_cmd else [0, 
 base = [None, 0, 0, 2, 2] if broker_cmd else [None, 0, 1]
 for i, (name, rss, redis, _) in enumerate(stages):
     per, rper = "", ""
-    if base[i] is not None:
+    if base[i] is not None and counts[i]:  # none added (0 providers): no figure per object
         b = stages[base[i]]
         per = f"{(rss - b[1]) / counts[i]:.2f} KiB"
         rper = f"{(redis - b[2]) / counts[i] / 1024:.2f} KiB"

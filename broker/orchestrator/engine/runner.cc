@@ -93,24 +93,46 @@ int OperationRunner::PriorityOf(const Operation& op) {
 }
 
 std::vector<std::pair<int, Operation>> OperationRunner::Ready(const std::vector<std::string>& ids, MonoTime now, std::optional<MonoTime>& next) {
+  // Those a worker goes on with are not read at all; the rest are read a
+  // batch per round trip. A pass comes after every operation that ends, and
+  // with thousands waiting their turn one read each was most of the
+  // broker's time while they were placed.
+  std::vector<std::string> candidates;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& id : ids)
+      if (!in_flight_.count(id)) candidates.push_back(id);
+  }
   std::vector<std::pair<int, Operation>> ready;
-  for (const auto& id : ids) {
-    auto op = operations_.Get(id);
-    if (!op.ok() || !op->has_value()) continue;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (in_flight_.count(id)) continue;  // its worker goes on with it
-      if (auto w = waiting_until_.find(id); w != waiting_until_.end()) {
-        // A waiting operation is looked at again when due, or at once when
-        // someone asked to cancel it.
-        if (w->second > now && !(*op)->cancel_requested) {
-          next = std::min(*next, w->second);
-          continue;
-        }
-        waiting_until_.erase(w);
-      }
+  constexpr size_t kBatch = 256;
+  for (size_t from = 0; from < candidates.size(); from += kBatch) {
+    std::vector<std::string> part(candidates.begin() + static_cast<std::ptrdiff_t>(from),
+                                  candidates.begin() + static_cast<std::ptrdiff_t>(std::min(candidates.size(), from + kBatch)));
+    auto ops = operations_.GetMany(part);
+    if (!ops.ok()) {
+      // One record that does not parse holds back only itself.
+      ops = std::vector<std::optional<Operation>>();
+      for (const auto& id : part)
+        if (auto one = operations_.Get(id); one.ok()) ops->push_back(std::move(*one));
     }
-    ready.emplace_back(PriorityOf(**op), std::move(**op));
+    for (auto& op : *ops) {
+      if (!op) continue;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (in_flight_.count(op->id)) continue;  // posted since the filter above
+        if (auto w = waiting_until_.find(op->id); w != waiting_until_.end()) {
+          // A waiting operation is looked at again when due, or at once when
+          // someone asked to cancel it.
+          if (w->second > now && !op->cancel_requested) {
+            next = std::min(*next, w->second);
+            continue;
+          }
+          waiting_until_.erase(w);
+        }
+      }
+      const int priority = PriorityOf(*op);  // takes mu_ itself
+      ready.emplace_back(priority, std::move(*op));
+    }
   }
   // Most urgent first, then oldest: a priority-1 workload's recovery never
   // queues behind a priority-3 one's.
