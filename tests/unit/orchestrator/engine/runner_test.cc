@@ -87,6 +87,28 @@ TEST(OperationRunner, RecordsEachStepBeforeAndAfterAndSucceeds) {
   EXPECT_TRUE(runner.operations().Unfinished()->empty());
 }
 
+// A pass reads the waiting operations a batch at a time: one whose record
+// no longer parses (a hand edit, a bad write) is left where it is and the
+// others in its batch still run.
+TEST(OperationRunner, ARecordThatDoesNotParseHoldsBackOnlyItself) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  FakeWorld world;
+  auto kinds = Kinds(world);
+  OperationRunner runner(*store, kinds, clock, Options("broker-1"));
+  ASSERT_TRUE(runner.Create("op-1", "failover", "shop").ok());
+  ASSERT_TRUE(runner.Create("op-2", "failover", "shop").ok());
+  ASSERT_TRUE(runner.Create("op-3", "failover", "shop").ok());
+  auto garbled = store->GetVersioned("icb:operation:op-2");
+  ASSERT_TRUE(garbled.ok() && garbled->has_value());
+  ASSERT_TRUE(store->CompareAndSet({"icb:operation:op-2", (*garbled)->version, "{not json", {}, {}}).ok());
+  runner.Tick();
+  EXPECT_EQ(runner.operations().Get("op-1")->value().state, OperationState::kSucceeded);
+  EXPECT_EQ(runner.operations().Get("op-3")->value().state, OperationState::kSucceeded);
+  EXPECT_FALSE(runner.operations().Get("op-2").ok());
+  EXPECT_EQ(*runner.operations().Unfinished(), std::vector<std::string>{"op-2"});
+}
+
 TEST(OperationRunner, ARunnerKilledAtAnyWriteIsFinishedByTheNextWithEachEffectOnce) {
   // 7 writes after creation; die before each of them in turn.
   for (int dies_after = 0; dies_after <= 7; ++dies_after) {
