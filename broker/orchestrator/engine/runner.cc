@@ -118,8 +118,9 @@ std::vector<std::pair<int, Operation>> OperationRunner::Ready(const std::vector<
     for (auto& op : *ops) {
       if (!op) continue;
       {
+        // Only Tick posts to workers (the scheduler never runs it twice at
+        // once): nothing filtered out above has been posted since.
         std::lock_guard<std::mutex> lock(mu_);
-        if (in_flight_.count(op->id)) continue;  // posted since the filter above
         if (auto w = waiting_until_.find(op->id); w != waiting_until_.end()) {
           // A waiting operation is looked at again when due, or at once when
           // someone asked to cancel it.

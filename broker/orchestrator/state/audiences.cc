@@ -28,4 +28,14 @@ Result<AudienceRecord> AudienceRecordFromJson(const json& j) {
 
 const RecordCodec<AudienceRecord> kAudienceRecord{"audience record of workload", AudienceRecordKey, AudienceRecordToJson, AudienceRecordFromJson};
 
+AudienceWorkloads WithAudiences(const WorkloadSet& set) {
+  AudienceWorkloads out;
+  for (const auto& cached : set.all)
+    if (!cached.workload->audiences.empty()) {
+      out.workloads.push_back(cached.workload.get());
+      out.ids.push_back(cached.workload->id);
+    }
+  return out;
+}
+
 }  // namespace icb

@@ -14,8 +14,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/orchestrator/engine/stored_record.h"
+#include "broker/orchestrator/state/workload_cache.h"
 
 namespace icb {
 
@@ -51,5 +53,13 @@ inline Result<std::optional<AudienceRecord>> GetAudiences(Store& store, std::str
   return GetRecord(store, kAudienceRecord, workload);
 }
 inline CasWrite AudiencesWrite(std::string_view workload, const AudienceRecord& r) { return RecordWrite(kAudienceRecord, workload, r); }
+
+// The workloads of `set` that declare audiences, in its order, beside their
+// ids (what a batched read of their records takes); pointers into `set`.
+struct AudienceWorkloads {
+  std::vector<const Workload*> workloads;
+  std::vector<std::string> ids;
+};
+AudienceWorkloads WithAudiences(const WorkloadSet& set);
 
 }  // namespace icb

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "broker/orchestrator/state/audiences.h"
 #include "broker/orchestrator/state/workloads.h"
 #include "broker/ports/compute.h"
 #include "broker/qos/metrics.h"
@@ -52,13 +53,7 @@ void AudienceMeter::Follow() {
   std::map<std::string, Series> wanted;
   std::map<std::string, std::string> serving;
   std::map<std::string, std::vector<std::string>> by_workload;
-  std::vector<const Workload*> watched;
-  std::vector<std::string> ids;
-  for (const auto& cached : (*set)->all)
-    if (!cached.workload->audiences.empty()) {
-      watched.push_back(cached.workload.get());
-      ids.push_back(cached.workload->id);
-    }
+  const auto [watched, ids] = WithAudiences(**set);
   // Their statuses in one round trip.
   auto statuses = GetRecords(store_, kWorkloadStatusRecord, ids);
   if (!statuses.ok()) return;  // as above

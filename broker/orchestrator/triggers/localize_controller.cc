@@ -39,13 +39,7 @@ void LocalizeController::Pass() {
   if (!fence) return;
   auto set = workloads_.Read();
   if (!set.ok()) return;  // the store is away: the next pass
-  std::vector<const Workload*> watched;
-  std::vector<std::string> ids;
-  for (const auto& cached : (*set)->all)
-    if (!cached.workload->audiences.empty()) {
-      watched.push_back(cached.workload.get());
-      ids.push_back(cached.workload->id);
-    }
+  const auto [watched, ids] = WithAudiences(**set);
   if (ids.empty()) return;
   // Their statuses and audience records in two round trips, not two per workload.
   auto statuses = GetRecords(d_.store, kWorkloadStatusRecord, ids);
