@@ -144,6 +144,10 @@ def measure(name, workload_id=None):
     lat = latencies(workload_id)  # also builds what the requests need
     rss = settled_rss()
     stages.append((name, rss, redis_used_bytes(), lat))
+    # A look inside the settled broker (e.g. scripts/lib/malloc-info, which
+    # dumps glibc's heap statistics), given its pid and the stage's name.
+    if os.environ.get("BENCH_MEASURE_HOOK"):
+        subprocess.run([os.environ["BENCH_MEASURE_HOOK"], broker_pid, name.strip()], check=False)
     print(f"measured: {name}: RSS {rss / 1024:.1f} MiB", file=sys.stderr)
 
 
