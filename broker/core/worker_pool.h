@@ -1,13 +1,24 @@
-// A fixed pool of threads running posted jobs, the most urgent first: a job
-// with a lower `rank` (priority 1 before 2) runs before one with a higher,
-// and among equal ranks the one posted first. For work that waits on the
-// network for seconds (a provider's control plane), so that it holds one
-// worker of a bounded pool instead of the scheduler or a thread of its own.
+// A bounded pool of threads running posted jobs, the most urgent first: a
+// job with a lower `rank` (priority 1 before 2) runs before one with a
+// higher, and among equal ranks the one posted first. For work that waits
+// on the network for seconds (a provider's control plane), so that it holds
+// one worker of a bounded pool instead of the scheduler or a thread of its
+// own.
+//
+// Workers start as jobs need them, up to the bound, and one left idle for
+// `idle_for` ends. Why not a fixed set: a thread keeps a cache of freed
+// blocks for itself (glibc's tcache, up to a few hundred KiB each), so 32
+// workers that once placed thousands of workloads held 5.6 MiB of the heap
+// for good, a third of what those workloads themselves cost; a worker that
+// ends hands its cache back. A disaster's burst starts them again in
+// microseconds each.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <mutex>
 #include <queue>
 #include <thread>
@@ -18,7 +29,7 @@ namespace icb {
 
 class WorkerPool {
  public:
-  explicit WorkerPool(int threads);
+  explicit WorkerPool(int max_threads, std::chrono::milliseconds idle_for = std::chrono::seconds(30));
   // Waits for the jobs running to end and joins the workers; jobs not yet
   // started are dropped (their owner finds the work again where it keeps
   // it: the runner, in the operations' records).
@@ -29,7 +40,9 @@ class WorkerPool {
   void Post(int64_t rank, std::function<void()> job);
   // Jobs posted and not yet started.
   size_t Queued() const;
-  int threads() const { return static_cast<int>(workers_.size()); }
+  // Workers alive now (at most max_threads()).
+  int threads() const;
+  int max_threads() const { return max_threads_; }
 
  private:
   struct Job {
@@ -39,14 +52,22 @@ class WorkerPool {
     // The priority queue pops its largest: the most urgent compares largest.
     bool operator<(const Job& o) const { return std::tie(o.rank, o.seq) < std::tie(rank, seq); }
   };
-  void Loop();
+  using Workers = std::list<std::thread>;
+  void Loop(Workers::iterator self);
+  // Under mu_: takes the threads of workers that ended, to be joined
+  // outside it.
+  std::vector<std::thread> TakeEndedLocked();
 
+  const int max_threads_;
+  const std::chrono::milliseconds idle_for_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::priority_queue<Job> jobs_;
   uint64_t seq_ = 0;
   bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  int idle_ = 0;      // workers waiting for a job
+  Workers workers_;   // alive
+  Workers ended_;     // returned from Loop, not yet joined
 };
 
 }  // namespace icb
