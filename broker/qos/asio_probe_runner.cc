@@ -76,7 +76,7 @@ class AsioProbeRunner;
 // another on its stream's strand.
 class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
  public:
-  ProbeCall(AsioProbeRunner& runner, ProbeTarget target, ProbeUrl url, AsyncProbeRunner::Done done);
+  ProbeCall(AsioProbeRunner& runner, std::shared_ptr<const ProbeTarget> target, ProbeUrl url, AsyncProbeRunner::Done done);
   void Begin();
 
  private:
@@ -93,7 +93,8 @@ class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
   double ElapsedMs() const { return std::chrono::duration<double, std::milli>(Steady::now() - started_).count(); }
 
   AsioProbeRunner& runner_;
-  ProbeTarget target_;
+  std::shared_ptr<const ProbeTarget> owned_target_;
+  const ProbeTarget& target_;
   ProbeUrl url_;
   AsyncProbeRunner::Done done_;
   Steady::time_point started_, deadline_;
@@ -120,13 +121,13 @@ class AsioProbeRunner final : public AsyncProbeRunner {
     }
   }
 
-  void Start(const ProbeTarget& target, Done done) override {
-    auto url = ParseProbeUrl(target.url);
+  void Start(std::shared_ptr<const ProbeTarget> target, Done done) override {
+    auto url = ParseProbeUrl(target->url);
     if (!url) {
-      asio::post(io_, [target, done = std::move(done)] { done(FailedProbe(target, ProbeError::kConnect)); });
+      asio::post(io_, [target, done = std::move(done)] { done(FailedProbe(*target, ProbeError::kConnect)); });
       return;
     }
-    auto call = std::make_shared<ProbeCall>(*this, target, std::move(*url), std::move(done));
+    auto call = std::make_shared<ProbeCall>(*this, std::move(target), std::move(*url), std::move(done));
     asio::post(io_, [call] { call->Begin(); });
   }
 
@@ -173,8 +174,8 @@ class AsioProbeRunner final : public AsyncProbeRunner {
   std::map<std::string, std::vector<Idle>> idle_;
 };
 
-ProbeCall::ProbeCall(AsioProbeRunner& runner, ProbeTarget target, ProbeUrl url, AsyncProbeRunner::Done done)
-    : runner_(runner), target_(std::move(target)), url_(std::move(url)), done_(std::move(done)), resolver_(runner.io()) {}
+ProbeCall::ProbeCall(AsioProbeRunner& runner, std::shared_ptr<const ProbeTarget> target, ProbeUrl url, AsyncProbeRunner::Done done)
+    : runner_(runner), owned_target_(std::move(target)), target_(*owned_target_), url_(std::move(url)), done_(std::move(done)), resolver_(runner.io()) {}
 
 void ProbeCall::Begin() {
   started_ = Steady::now();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,9 @@ class AsyncProbeRunner {
   virtual ~AsyncProbeRunner() = default;
   // Starts one probe; `done` runs once, on a loop thread, with ok,
   // latency_ms, status and error filled as ProbeRunner::Run fills them.
-  virtual void Start(const ProbeTarget& target, Done done) = 0;
+  // The target is shared, not copied: ten thousand probes in flight at
+  // once hold one copy of each.
+  virtual void Start(std::shared_ptr<const ProbeTarget> target, Done done) = 0;
 };
 
 // A sample for `target` with its answer judged (reference 10.e): the whole

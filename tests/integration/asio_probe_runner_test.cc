@@ -122,7 +122,7 @@ ProbeTarget Target(const std::string& url, int timeout_ms = 2000) {
 QosSample ProbeAndWait(AsyncProbeRunner& runner, const ProbeTarget& t) {
   auto answer = std::make_shared<std::promise<QosSample>>();
   auto future = answer->get_future();
-  runner.Start(t, [answer](QosSample s) { answer->set_value(std::move(s)); });
+  runner.Start(std::make_shared<const ProbeTarget>(t), [answer](QosSample s) { answer->set_value(std::move(s)); });
   if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
     ADD_FAILURE() << "no answer for " << t.url;
     return {};
@@ -189,7 +189,7 @@ TEST_F(AsioProbeRunnerTest, AThousandProbesInFlightOnOneThread) {
   auto runner = std::move(*NewAsioProbeRunner(options));
   std::atomic<int> ok{0}, answered{0};
   for (int i = 0; i < 1000; ++i)
-    runner->Start(Target(server_->url("/health"), 10'000), [&](QosSample s) {
+    runner->Start(std::make_shared<const ProbeTarget>(Target(server_->url("/health"), 10'000)), [&](QosSample s) {
       if (s.ok) ++ok;
       ++answered;
     });

@@ -25,8 +25,8 @@ using std::chrono::seconds;
 class AnswerCountingRunner final : public AsyncProbeRunner {
  public:
   explicit AnswerCountingRunner(AsyncProbeRunner& inner) : inner_(inner) {}
-  void Start(const ProbeTarget& target, Done done) override {
-    inner_.Start(target, [this, done = std::move(done)](QosSample s) {
+  void Start(std::shared_ptr<const ProbeTarget> target, Done done) override {
+    inner_.Start(std::move(target), [this, done = std::move(done)](QosSample s) {
       done(std::move(s));
       ++answered_;
     });

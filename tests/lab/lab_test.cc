@@ -221,7 +221,7 @@ TEST_F(LabTest, SimulatedComputeAnswersEachVantageAfterItsOwnLatency) {
     t.settings.timeout = timeout;
     auto answer = std::make_shared<std::promise<QosSample>>();
     auto future = answer->get_future();
-    runner->Start(t, [answer](QosSample s) { answer->set_value(std::move(s)); });
+    runner->Start(std::make_shared<const ProbeTarget>(t), [answer](QosSample s) { answer->set_value(std::move(s)); });
     EXPECT_EQ(future.wait_for(std::chrono::seconds(60)), std::future_status::ready) << vantage;
     return future.get();
   };

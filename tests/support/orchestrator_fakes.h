@@ -221,7 +221,7 @@ class ApiOn : public Fixture {
 // event loop (the answer handed back before Start returns).
 class FakeProbes final : public ProbeRunner, public AsyncProbeRunner {
  public:
-  void Start(const ProbeTarget& t, Done done) override { done(Run(t)); }
+  void Start(std::shared_ptr<const ProbeTarget> t, Done done) override { done(Run(*t)); }
   QosSample Run(const ProbeTarget& t) override {
     QosSample s;
     s.provider = t.provider;

@@ -18,7 +18,7 @@ using std::chrono::seconds;
 // Holds every probe started until the test answers it.
 class HeldProbes final : public AsyncProbeRunner {
  public:
-  void Start(const ProbeTarget& target, Done done) override { held.push_back({target, std::move(done)}); }
+  void Start(std::shared_ptr<const ProbeTarget> target, Done done) override { held.push_back({*target, std::move(done)}); }
   // Answers the oldest `n` held probes (all by default): ok unless down.
   int Answer(size_t n = SIZE_MAX) {
     int answered = 0;
