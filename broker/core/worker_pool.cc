@@ -20,20 +20,13 @@ WorkerPool::~WorkerPool() {
   for (auto& t : all) t.join();
 }
 
-std::vector<std::thread> WorkerPool::TakeEndedLocked() {
-  std::vector<std::thread> ended;
-  for (auto& t : ended_) ended.push_back(std::move(t));
-  ended_.clear();
-  return ended;
-}
-
 void WorkerPool::Post(int64_t rank, std::function<void()> job) {
-  std::vector<std::thread> ended;
+  Workers ended;  // joined outside the lock
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     jobs_.push(Job{rank, seq_++, std::move(job)});
-    ended = TakeEndedLocked();
+    ended.splice(ended.end(), ended_);
     // A job no idle worker will take starts one, up to the bound; beyond
     // it the job waits its turn by rank.
     if (idle_ < static_cast<int>(jobs_.size()) && static_cast<int>(workers_.size()) < max_threads_) {

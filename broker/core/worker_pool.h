@@ -23,7 +23,6 @@
 #include <queue>
 #include <thread>
 #include <tuple>
-#include <vector>
 
 namespace icb {
 
@@ -54,9 +53,6 @@ class WorkerPool {
   };
   using Workers = std::list<std::thread>;
   void Loop(Workers::iterator self);
-  // Under mu_: takes the threads of workers that ended, to be joined
-  // outside it.
-  std::vector<std::thread> TakeEndedLocked();
 
   const int max_threads_;
   const std::chrono::milliseconds idle_for_;

@@ -93,8 +93,7 @@ class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
   double ElapsedMs() const { return std::chrono::duration<double, std::milli>(Steady::now() - started_).count(); }
 
   AsioProbeRunner& runner_;
-  std::shared_ptr<const ProbeTarget> owned_target_;
-  const ProbeTarget& target_;
+  std::shared_ptr<const ProbeTarget> target_;
   ProbeUrl url_;
   AsyncProbeRunner::Done done_;
   Steady::time_point started_, deadline_;
@@ -175,17 +174,17 @@ class AsioProbeRunner final : public AsyncProbeRunner {
 };
 
 ProbeCall::ProbeCall(AsioProbeRunner& runner, std::shared_ptr<const ProbeTarget> target, ProbeUrl url, AsyncProbeRunner::Done done)
-    : runner_(runner), owned_target_(std::move(target)), target_(*owned_target_), url_(std::move(url)), done_(std::move(done)), resolver_(runner.io()) {}
+    : runner_(runner), target_(std::move(target)), url_(std::move(url)), done_(std::move(done)), resolver_(runner.io()) {}
 
 void ProbeCall::Begin() {
   started_ = Steady::now();
-  deadline_ = started_ + target_.settings.timeout;
+  deadline_ = started_ + target_->settings.timeout;
   if (!url_.connect_only) {
     request_.method(http::verb::get);
     request_.target(url_.target);
     request_.version(11);
     request_.set(http::field::host, url_.host_header);
-    request_.set(http::field::user_agent, target_.vantage.empty() ? std::string("icbroker-probe") : "icbroker-probe (vantage " + target_.vantage + ")");
+    request_.set(http::field::user_agent, target_->vantage.empty() ? std::string("icbroker-probe") : "icbroker-probe (vantage " + target_->vantage + ")");
     request_.keep_alive(true);
     if (auto idle = runner_.TakeIdle(url_.origin())) {
       stream_.emplace(std::move(*idle));
@@ -203,7 +202,7 @@ void ProbeCall::Resolve() {
   // bounds the probe: a lookup that outlives it is answered as a timeout
   // by the connect that follows (its deadline has passed).
   resolver_.async_resolve(url_.host, url_.port, [self = shared_from_this()](const beast::error_code& ec, tcp::resolver::results_type r) {
-    if (ec) return self->Finish(FailedProbe(self->target_, ProbeError::kConnect));
+    if (ec) return self->Finish(FailedProbe(*self->target_, ProbeError::kConnect));
     // The addresses connected to are these, checked: no second lookup.
     if (const NetworkPolicy* network = self->runner_.options().network)
       for (const auto& entry : r) {
@@ -212,7 +211,7 @@ void ProbeCall::Resolve() {
         ip.v6 = address.is_v6();
         if (ip.v6) ip.bytes = address.to_v6().to_bytes();
         else std::ranges::copy(address.to_v4().to_bytes(), ip.bytes.begin());
-        if (!network->Check(ip).ok()) return self->Finish(FailedProbe(self->target_, ProbeError::kConnect));
+        if (!network->Check(ip).ok()) return self->Finish(FailedProbe(*self->target_, ProbeError::kConnect));
       }
     self->Connect(r);
   });
@@ -220,13 +219,13 @@ void ProbeCall::Resolve() {
 
 void ProbeCall::Connect(const tcp::resolver::results_type& endpoints) {
   stream_.emplace(std::in_place_type<beast::tcp_stream>, asio::make_strand(runner_.io()));
-  if (Steady::now() >= deadline_) return Finish(FailedProbe(target_, ProbeError::kTimeout));
+  if (Steady::now() >= deadline_) return Finish(FailedProbe(*target_, ProbeError::kTimeout));
   auto& plain = std::get<beast::tcp_stream>(*stream_);
   plain.expires_at(deadline_);
   plain.async_connect(endpoints, [self = shared_from_this()](const beast::error_code& ec, const tcp::endpoint&) {
     if (ec) return self->Failed(ec, false);
     if (self->url_.connect_only) {
-      QosSample s = FailedProbe(self->target_, ProbeError::kNone);
+      QosSample s = FailedProbe(*self->target_, ProbeError::kNone);
       s.ok = true;
       s.latency_ms = self->ElapsedMs();
       beast::error_code ignored;
@@ -246,7 +245,7 @@ void ProbeCall::Handshake() {
   boost::system::error_code not_an_address;
   asio::ip::make_address(url_.host, not_an_address);
   if (not_an_address && !SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str()))
-    return Finish(FailedProbe(target_, ProbeError::kConnect));
+    return Finish(FailedProbe(*target_, ProbeError::kConnect));
   tls.set_verify_callback(ssl::host_name_verification(url_.host));
   tls.async_handshake(ssl::stream_base::client, [self = shared_from_this()](const beast::error_code& ec) {
     // A certificate that does not verify, or no TLS there: not reachable as
@@ -277,7 +276,7 @@ void ProbeCall::Read() {
       [self = shared_from_this()](auto& stream) {
         http::async_read(stream, self->buffer_, *self->parser_, [self](const beast::error_code& ec, size_t) {
           if (ec == http::error::body_limit) {
-            QosSample s = FailedProbe(self->target_, ProbeError::kBody);
+            QosSample s = FailedProbe(*self->target_, ProbeError::kBody);
             s.status = self->parser_->get().result_int();
             return self->Finish(s);
           }
@@ -290,7 +289,7 @@ void ProbeCall::Read() {
 
 void ProbeCall::Answered() {
   const auto& answer = parser_->get();
-  QosSample s = JudgeHttpAnswer(target_, answer.result_int(), answer.body(), ElapsedMs());
+  QosSample s = JudgeHttpAnswer(*target_, answer.result_int(), answer.body(), ElapsedMs());
   if (answer.keep_alive() && parser_->is_done()) {
     TcpOf(*stream_).expires_never();
     runner_.PutIdle(url_.origin(), std::move(*stream_));
@@ -300,7 +299,7 @@ void ProbeCall::Answered() {
 }
 
 void ProbeCall::Failed(const beast::error_code& ec, bool answer_started) {
-  if (ec == beast::error::timeout) return Finish(FailedProbe(target_, ProbeError::kTimeout));
+  if (ec == beast::error::timeout) return Finish(FailedProbe(*target_, ProbeError::kTimeout));
   // A kept-alive connection the server closed while it sat idle fails at
   // once, before any answer: the same request on a fresh one.
   if (reused_ && !answer_started) {
@@ -308,7 +307,7 @@ void ProbeCall::Failed(const beast::error_code& ec, bool answer_started) {
     return Resolve();
   }
   // Refused, reset, or closed mid-answer: the connection failed.
-  Finish(FailedProbe(target_, ProbeError::kConnect));
+  Finish(FailedProbe(*target_, ProbeError::kConnect));
 }
 
 void ProbeCall::Finish(QosSample sample) {

@@ -130,7 +130,7 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
     }
     const TimePoint sent = clock.Now();
     for (auto& s : starting) {
-      std::shared_ptr<const ProbeTarget> target = s.target;
+      std::shared_ptr<const ProbeTarget> target = s.target;  // copied first: the callback takes s.target itself
       runner.Start(std::move(target), [self = shared_from_this(), key = std::move(s.key), target = std::move(s.target), sent](QosSample sample) mutable {
         sample.ts = sent;
         self->Answered(std::move(key), std::move(target), std::move(sample));
