@@ -211,6 +211,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   detection.vantage = o.probe_vantage.value_or("local");
   AsioProbeOptions probing;
   probing.ca_file = o.probe_ca_file;
+  probing.connections_per_origin = static_cast<size_t>(o.probe_connections_per_origin);
   probing.network = p.network.get();
   ICB_ASSIGN_OR_RETURN(p.probe_loop, NewAsioProbeRunner(probing));
   p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.triggers.Find("consecutive_failures"),

@@ -31,6 +31,9 @@ struct BrokerOptions {
   std::optional<std::string> probe_vantage;  // set: probe provider endpoints as this vantage
   std::vector<std::string> audience_vantages;  // the vantages this broker measures workloads' audiences from
   std::string probe_ca_file;  // CAs https:// probe targets chain to (PEM); empty: the system's
+  // Probes holding a connection to one host:port at once (the rest wait):
+  // AsioProbeOptions::connections_per_origin.
+  int probe_connections_per_origin = 256;
   // Where probes, verify steps and adapters may connect (network_policy.h):
   // loopback and private addresses only inside `allow_networks`, never
   // inside `deny_networks`, never metadata, link-local or multicast.

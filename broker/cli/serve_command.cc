@@ -224,6 +224,9 @@ CommandRun DefineServe(CLI::App& sub) {
   ranged("--provider-calls", o.provider_calls,
          "calls in flight at one provider's adapter (compute, DNS, traffic split, object storage) unless its calls_in_flight says; more wait, priority 1 first",
          "N", 1, 1024);
+  ranged("--probe-connections-per-origin", o.probe_connections_per_origin,
+         "probes holding a connection to one host:port at once (kept alive, each takes the next probe); more wait, their timeout running (1 to 100000)",
+         "N", 1, 100000);
   ranged("--events-retention-days", o.events_retention_days, "audit events older than this are forgotten, checked hourly (1 to 36500)", "DAYS", 1, 36500);
   ranged("--samples-raw-days", o.samples_raw_days,
          "QoS samples are kept raw this long, then rolled up per minute (every figure unchanged); older pushed samples are refused (3 to 3650)", "DAYS",

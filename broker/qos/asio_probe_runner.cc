@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -70,14 +71,22 @@ beast::tcp_stream& TcpOf(Connection& c) {
 
 class AsioProbeRunner;
 
-// One probe: (an idle connection, or resolve, connect and for https:// a
-// TLS handshake), send, read, judge; a reused connection the server closed
+// One probe: admitted to its origin's connections (or waiting for one),
+// then (an idle connection, or resolve, connect and for https:// a TLS
+// handshake), send, read, judge; a reused connection the server closed
 // meanwhile is retried once on a fresh one. Its handlers run one after
 // another on its stream's strand.
 class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
  public:
   ProbeCall(AsioProbeRunner& runner, std::shared_ptr<const ProbeTarget> target, ProbeUrl url, AsyncProbeRunner::Done done);
+  // Runs once admitted; it holds one of its origin's connection slots until
+  // it finishes.
   void Begin();
+  // Its timeout passed while it waited for a slot.
+  void TimedOut() { Finish(FailedProbe(*target_, ProbeError::kTimeout)); }
+  const std::string& origin() const { return origin_; }
+  Steady::time_point deadline() const { return deadline_; }
+  bool holds_slot = false;  // set under the runner's lock, before Begin
 
  private:
   void Resolve();
@@ -95,7 +104,10 @@ class ProbeCall : public std::enable_shared_from_this<ProbeCall> {
   AsioProbeRunner& runner_;
   std::shared_ptr<const ProbeTarget> target_;
   ProbeUrl url_;
+  std::string origin_;
   AsyncProbeRunner::Done done_;
+  // Started: when it got its slot (its latency counts from there); the
+  // deadline: its timeout from when it was handed to the runner.
   Steady::time_point started_, deadline_;
   tcp::resolver resolver_;
   std::optional<Connection> stream_;
@@ -116,7 +128,7 @@ class AsioProbeRunner final : public AsyncProbeRunner {
     for (auto& t : threads_) t.join();
     {
       std::lock_guard lock(mu_);
-      idle_.clear();
+      origins_.clear();
     }
   }
 
@@ -127,7 +139,46 @@ class AsioProbeRunner final : public AsyncProbeRunner {
       return;
     }
     auto call = std::make_shared<ProbeCall>(*this, std::move(target), std::move(*url), std::move(done));
+    {
+      std::lock_guard lock(mu_);
+      Origin& origin = origins_[call->origin()];
+      if (origin.active >= options_.connections_per_origin) {
+        origin.waiting.push_back(std::move(call));
+        ArmSweepLocked(origin.waiting.back()->deadline());
+        return;
+      }
+      ++origin.active;
+      call->holds_slot = true;
+    }
     asio::post(io_, [call] { call->Begin(); });
+  }
+
+  // A call that held a slot of `origin` finished: the first waiting one
+  // still within its timeout takes the slot; those past it fail as timeouts.
+  void Release(const std::string& origin_key) {
+    std::vector<std::shared_ptr<ProbeCall>> expired;
+    std::shared_ptr<ProbeCall> next;
+    {
+      std::lock_guard lock(mu_);
+      auto it = origins_.find(origin_key);
+      if (it == origins_.end()) return;
+      Origin& origin = it->second;
+      const auto now = Steady::now();
+      while (!next && !origin.waiting.empty()) {
+        auto call = std::move(origin.waiting.front());
+        origin.waiting.pop_front();
+        if (call->deadline() <= now) {
+          expired.push_back(std::move(call));
+        } else {
+          call->holds_slot = true;
+          next = std::move(call);
+        }
+      }
+      if (!next) --origin.active;
+      if (origin.unused()) origins_.erase(it);
+    }
+    for (auto& call : expired) call->TimedOut();
+    if (next) asio::post(io_, [next] { next->Begin(); });
   }
 
   asio::io_context& io() { return io_; }
@@ -135,26 +186,21 @@ class AsioProbeRunner final : public AsyncProbeRunner {
   const AsioProbeOptions& options() const { return options_; }
 
   // An idle connection to `origin` still within idle_for, if any.
+  // (The caller holds a slot of `origin`, so its entry is there.)
   std::optional<Connection> TakeIdle(const std::string& origin) {
     std::lock_guard lock(mu_);
-    auto it = idle_.find(origin);
-    if (it == idle_.end()) return std::nullopt;
-    auto& list = it->second;
+    auto& list = origins_[origin].idle;
     const auto now = Steady::now();
     while (!list.empty()) {
       Idle i = std::move(list.back());
       list.pop_back();
-      if (now - i.since <= options_.idle_for) {
-        if (list.empty()) idle_.erase(it);
-        return std::move(i.stream);
-      }
+      if (now - i.since <= options_.idle_for) return std::move(i.stream);
     }
-    idle_.erase(it);
     return std::nullopt;
   }
   void PutIdle(const std::string& origin, Connection stream) {
     std::lock_guard lock(mu_);
-    auto& list = idle_[origin];
+    auto& list = origins_[origin].idle;
     if (list.size() >= options_.idle_per_origin) return;  // closed as it goes
     list.push_back({std::move(stream), Steady::now()});
   }
@@ -164,21 +210,76 @@ class AsioProbeRunner final : public AsyncProbeRunner {
     Connection stream;
     Steady::time_point since;
   };
+  // One scheme, host and port: its probes holding a connection slot, its
+  // idle kept-alive connections, and the probes waiting for a slot.
+  struct Origin {
+    size_t active = 0;
+    std::vector<Idle> idle;
+    std::deque<std::shared_ptr<ProbeCall>> waiting;
+    bool unused() const { return active == 0 && idle.empty() && waiting.empty(); }
+  };
+
+  // Waiting probes whose timeout passed fail without waiting for a slot:
+  // the sweep runs at the earliest waiting deadline (no sooner than 10 ms
+  // after the last), one timer for the whole runner.
+  void ArmSweepLocked(Steady::time_point at) {
+    if (sweep_armed_ && at >= sweep_at_) return;
+    sweep_armed_ = true;
+    sweep_at_ = at;
+    sweep_.expires_at(at);  // a wait pending for later is cancelled
+    sweep_.async_wait([this](const beast::error_code& ec) {
+      if (ec != asio::error::operation_aborted) Sweep();
+    });
+  }
+  void Sweep() {
+    std::vector<std::shared_ptr<ProbeCall>> expired;
+    {
+      std::lock_guard lock(mu_);
+      sweep_armed_ = false;
+      const auto now = Steady::now();
+      std::optional<Steady::time_point> earliest;
+      for (auto it = origins_.begin(); it != origins_.end();) {
+        std::deque<std::shared_ptr<ProbeCall>> kept;
+        for (auto& call : it->second.waiting) {
+          if (call->deadline() <= now) {
+            expired.push_back(std::move(call));
+          } else {
+            earliest = earliest ? std::min(*earliest, call->deadline()) : call->deadline();
+            kept.push_back(std::move(call));
+          }
+        }
+        it->second.waiting.swap(kept);
+        it = it->second.unused() ? origins_.erase(it) : std::next(it);
+      }
+      if (earliest) ArmSweepLocked(std::max(*earliest, now + std::chrono::milliseconds(10)));
+    }
+    for (auto& call : expired) call->TimedOut();
+  }
+
   AsioProbeOptions options_;
   ssl::context tls_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   std::mutex mu_;
-  std::map<std::string, std::vector<Idle>> idle_;
+  std::map<std::string, Origin> origins_;
+  asio::steady_timer sweep_{io_};
+  bool sweep_armed_ = false;
+  Steady::time_point sweep_at_;
 };
 
 ProbeCall::ProbeCall(AsioProbeRunner& runner, std::shared_ptr<const ProbeTarget> target, ProbeUrl url, AsyncProbeRunner::Done done)
-    : runner_(runner), target_(std::move(target)), url_(std::move(url)), done_(std::move(done)), resolver_(runner.io()) {}
+    : runner_(runner),
+      target_(std::move(target)),
+      url_(std::move(url)),
+      origin_(url_.origin()),
+      done_(std::move(done)),
+      deadline_(Steady::now() + target_->settings.timeout),
+      resolver_(runner.io()) {}
 
 void ProbeCall::Begin() {
   started_ = Steady::now();
-  deadline_ = started_ + target_->settings.timeout;
+  if (started_ >= deadline_) return Finish(FailedProbe(*target_, ProbeError::kTimeout));
   if (!url_.connect_only) {
     request_.method(http::verb::get);
     request_.target(url_.target);
@@ -186,7 +287,7 @@ void ProbeCall::Begin() {
     request_.set(http::field::host, url_.host_header);
     request_.set(http::field::user_agent, target_->vantage.empty() ? std::string("icbroker-probe") : "icbroker-probe (vantage " + target_->vantage + ")");
     request_.keep_alive(true);
-    if (auto idle = runner_.TakeIdle(url_.origin())) {
+    if (auto idle = runner_.TakeIdle(origin_)) {
       stream_.emplace(std::move(*idle));
       reused_ = true;
       Send();
@@ -292,7 +393,7 @@ void ProbeCall::Answered() {
   QosSample s = JudgeHttpAnswer(*target_, answer.result_int(), answer.body(), ElapsedMs());
   if (answer.keep_alive() && parser_->is_done()) {
     TcpOf(*stream_).expires_never();
-    runner_.PutIdle(url_.origin(), std::move(*stream_));
+    runner_.PutIdle(origin_, std::move(*stream_));
     stream_.reset();
   }
   Finish(s);
@@ -314,6 +415,8 @@ void ProbeCall::Finish(QosSample sample) {
   if (!done_) return;
   auto done = std::move(done_);
   done_ = nullptr;
+  // Its connection (if kept) is idle now: the next waiting probe may take it.
+  if (holds_slot) runner_.Release(origin_);
   done(std::move(sample));
 }
 

@@ -1,7 +1,9 @@
-// Probes on an event loop (Boost.Asio): thousands in flight on a few
-// threads, each bounded by its own timeout, HTTP keep-alive connections
-// reused per scheme, host and port (a probe of a target every 10 s costs
-// no TCP or TLS handshake after the first). http://, https:// (the
+// Probes on an event loop (Boost.Asio): thousands at once on a few
+// threads, each bounded by its own timeout from when it was started, HTTP
+// keep-alive connections reused per scheme, host and port (a probe of a
+// target every 10 s costs no TCP or TLS handshake after the first), and at
+// most `connections_per_origin` open to one host:port (the rest wait for
+// one to come free). http://, https:// (the
 // server's certificate verified against the trusted CAs and the URL's host
 // name) and tcp:// URLs.
 #pragma once
@@ -18,6 +20,17 @@ namespace icb {
 
 struct AsioProbeOptions {
   int threads = 1;
+  // The most probes holding a connection to one host:port at once; probes
+  // beyond it wait (first come, first served) for one to finish, and a
+  // kept-alive connection takes the next. Why a bound: ten thousand
+  // workloads behind one load balancer probe in the same fifth of a second,
+  // and were ten thousand connections opened and closed each round (their
+  // sockets, timers and buffers left the heap in fragments: several KiB of
+  // RSS per workload). A waiting probe's timeout runs while it waits: an
+  // origin that hangs fails all its probes at their timeouts, and holds up
+  // no other origin's. An origin answering in t seconds serves at most
+  // this many / t probes a second.
+  size_t connections_per_origin = 256;
   // Idle keep-alive connections kept per host:port, and for how long: a
   // server that closed one meanwhile costs a retry on a fresh connection.
   // Watched workloads behind one load balancer are hundreds of probes a

@@ -1,10 +1,13 @@
 // Probes on the event loop against a real HTTP server (HAProxy answering
 // on loopback): judged answers, keep-alive connections reused (HAProxy's
 // own connection count), a connection the server closed while idle retried,
-// a thousand probes in flight on one thread, refused, silent and
-// unsupported targets.
+// a thousand probes at once on one thread over a bounded set of
+// connections, an origin that hangs failing its waiting probes at their
+// timeouts without holding up another, refused, silent and unsupported
+// targets.
 #include "broker/qos/asio_probe_runner.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -15,8 +18,11 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <mutex>
 #include <future>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -183,18 +189,100 @@ TEST_F(AsioProbeRunnerTest, AConnectionTheServerClosedWhileIdleIsRetriedOnAFresh
   EXPECT_EQ(server_->Stat("short", "conn_tot") - before, 2);
 }
 
-TEST_F(AsioProbeRunnerTest, AThousandProbesInFlightOnOneThread) {
+TEST_F(AsioProbeRunnerTest, AThousandProbesAtOnceShareTheOriginsConnections) {
   AsioProbeOptions options;
   options.idle_per_origin = 64;
+  options.connections_per_origin = 64;
   auto runner = std::move(*NewAsioProbeRunner(options));
+  const long before = server_->Stat("probes", "conn_tot");
   std::atomic<int> ok{0}, answered{0};
   for (int i = 0; i < 1000; ++i)
-    runner->Start(std::make_shared<const ProbeTarget>(Target(server_->url("/health"), 10'000)), [&](QosSample s) {
+    runner->Start(std::make_shared<const ProbeTarget>(Target(server_->url("/health"), 30'000)), [&](QosSample s) {
       if (s.ok) ++ok;
       ++answered;
     });
   ASSERT_TRUE(testing::Eventually([&] { return answered.load() == 1000; }));
   EXPECT_EQ(ok.load(), 1000);
+  // Never more than 64 at once, each kept alive for the next probe.
+  const long opened = server_->Stat("probes", "conn_tot") - before;
+  EXPECT_GE(opened, 1);
+  EXPECT_LE(opened, 64);
+}
+
+// A listener that completes handshakes (accepting them, counted) and never
+// answers.
+class HangingOrigin {
+ public:
+  HangingOrigin() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    EXPECT_EQ(listen(fd_, 64), 0);
+    accepter_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, 20) <= 0) continue;
+        if (int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC); c >= 0) {
+          accepted_.push_back(c);
+          ++count_;
+        }
+      }
+    });
+  }
+  ~HangingOrigin() {
+    stop_ = true;
+    accepter_.join();
+    for (int c : accepted_) close(c);
+    close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  int accepted() const { return count_; }
+
+ private:
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> count_{0};
+  std::vector<int> accepted_;  // the accepting thread's
+  std::thread accepter_;
+};
+
+TEST_F(AsioProbeRunnerTest, AnOriginThatHangsFailsItsWaitingProbesAtTheirTimeoutAndHoldsUpNoOther) {
+  HangingOrigin hanging;
+  AsioProbeOptions options;
+  options.connections_per_origin = 2;
+  auto runner = std::move(*NewAsioProbeRunner(options));
+  std::mutex mu;
+  std::vector<QosSample> holding, waited;
+  auto start = [&](int timeout_ms, std::vector<QosSample>& into) {
+    runner->Start(std::make_shared<const ProbeTarget>(Target(hanging.url(), timeout_ms)), [&mu, &into](QosSample s) {
+      std::lock_guard lock(mu);
+      into.push_back(std::move(s));
+    });
+  };
+  // Two hold the origin's slots far longer than this test runs; eight wait
+  // behind them with 300 ms timeouts.
+  start(600'000, holding);
+  start(600'000, holding);
+  ASSERT_TRUE(testing::Eventually([&] { return hanging.accepted() == 2; }));
+  for (int i = 0; i < 8; ++i) start(300, waited);
+  // Another origin's probe is not behind them.
+  QosSample answered = ProbeAndWait(*runner, Target(server_->url("/health"), 30'000));
+  EXPECT_TRUE(answered.ok) << ProbeErrorName(answered.error);
+  // The eight fail at their own timeout, never given a connection; the two
+  // still hang.
+  ASSERT_TRUE(testing::Eventually([&] {
+    std::lock_guard lock(mu);
+    return waited.size() == 8;
+  }));
+  for (const auto& s : waited) EXPECT_EQ(s.error, ProbeError::kTimeout);
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(holding.empty());
+  EXPECT_EQ(hanging.accepted(), 2);
 }
 
 TEST_F(AsioProbeRunnerTest, HttpsTargetsAreVerifiedAndTheirConnectionsKeptAlive) {
