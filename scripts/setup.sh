@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   redis-server wrk
   awscli pdns-server pdns-backend-sqlite3 sqlite3 haproxy dnsutils rclone openssl
+  prometheus  # for promtool: a test checks GET /metrics as Prometheus reads it
 )
 
 missing=()

@@ -25,20 +25,29 @@ class Api {
   // `credentials` may be null: the broker keeps none of its own.
   Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {},
       Orchestrator* orchestrator = nullptr, Detector* detector = nullptr, CredentialAdmin* credentials = nullptr,
-      AudienceMeter* audiences = nullptr);
+      AudienceMeter* audiences = nullptr, MetricRegistry* metrics = nullptr);
 
-  HttpResponse Handle(HttpRequest& request) const { return router_.Handle(request); }
+  // Counted in icbroker_http_requests_in_flight while it runs.
+  HttpResponse Handle(HttpRequest& request) const;
   size_t BodyLimit(const std::string& method, const std::vector<std::string>& path) const { return router_.BodyLimit(method, path); }
   HttpHandler AsHandler() const;
-  // Where authentication (before) and request metrics (after) plug in.
-  void SetHooks(BeforeRoute before, AfterRoute after) { router_.SetHooks(std::move(before), std::move(after)); }
   const Router& router() const { return router_; }
   // From now on every route but the public ones needs a live API key
   // (`serve --auth keys`); until then every request is served unasked.
   void RequireKeys();
-
+  MetricRegistry& metrics() const { return metrics_; }
 
  private:
+  // Each request's duration by route, method and status class: the
+  // histogram of a (route, class) pair, found once (router.h's routes by
+  // index; classes 1xx to 5xx).
+  void CountRequest(const Route* route, int status, std::chrono::nanoseconds took) const;
+
+  std::unique_ptr<MetricRegistry> own_metrics_;  // when none was given
+  MetricRegistry& metrics_;
+  Family<Histogram>* request_seconds_ = nullptr;
+  Gauge* in_flight_ = nullptr;
+  mutable std::unique_ptr<std::atomic<Histogram*>[]> by_route_;  // routes x 5 classes, then 5 for no route
   WorkloadCatalog workloads_;
   OperationStore operations_;
   AuditLog audit_;

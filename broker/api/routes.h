@@ -9,6 +9,7 @@
 #include "broker/catalog/catalog.h"
 #include "broker/catalog/credential_admin.h"
 #include "broker/core/clock.h"
+#include "broker/core/metrics.h"
 #include "broker/orchestrator/engine/audit.h"
 #include "broker/orchestrator/triggers/audience_meter.h"
 #include "broker/orchestrator/triggers/detector.h"
@@ -37,6 +38,7 @@ struct ApiContext {
   KeyStore& keys;
   CredentialAdmin* credentials;  // null: the broker keeps none (lists are empty, puts answer 409)
   AudienceMeter* audiences;      // null: no audience is measured
+  MetricRegistry& metrics;       // what GET /metrics renders
 };
 
 // What a request may see and name (tenant_space.h): its key's tenant's

@@ -26,6 +26,14 @@ void AddHealthRoutes(Router& router, const ApiContext& ctx) {
       if (f.path == "openapi/openapi.json") return JsonResponse(200, std::string(f.content));
     return ProblemResponse(NotFound("no OpenAPI description in this build"));
   }});
+  // The broker's own metrics in the Prometheus text format, for a scraper
+  // holding an admin key: they count every tenant's requests and operations.
+  router.Add({"GET", "metrics", Access::kAdmin, ctx.limits.document_body_bytes, [&ctx](const HttpRequest&, const PathParams&) {
+    HttpResponse answer;
+    answer.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    answer.body = ctx.metrics.Render();
+    return answer;
+  }});
   router.Add({"GET", "v1/health", Access::kPublic, ctx.limits.document_body_bytes, [&ctx](const HttpRequest&, const PathParams&) {
     Status s = ctx.store.Ping();
     nlohmann::json body = {{"status", s.ok() ? "ok" : "degraded"}, {"store", s.ok() ? "ok" : s.message()}};

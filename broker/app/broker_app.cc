@@ -21,6 +21,7 @@
 #include "broker/orchestrator/providers/provider_adapters.h"
 #include "broker/qos/asio_probe_runner.h"
 #include "broker/qos/endpoint_prober.h"
+#include "broker/qos/probe_metrics.h"
 #include "broker/store/embedded_redis.h"
 
 #include <unistd.h>
@@ -45,6 +46,9 @@ int HttpThreads(const BrokerOptions& o) {
 
 // Declared in construction order; destroyed in reverse.
 struct BrokerApp::Parts {
+  // First: every part below may hold its families, and it reads some of
+  // them when scraped.
+  MetricRegistry metrics;
   std::optional<Credentials> credentials;
   std::shared_ptr<const SchemaSet> schemas;
   std::unique_ptr<AdapterRegistry> adapters;
@@ -96,6 +100,12 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   // A connection for each thread that may talk to Redis at once: the HTTP
   // threads, the operation workers, the scheduler's and the data mover's.
   store_options.pool_size = HttpThreads(o) + o.operation_workers + kSchedulerThreads + 4;
+  ICB_RETURN_IF_ERROR(AddProcessMetrics(p.metrics));
+  ICB_ASSIGN_OR_RETURN(auto round_trips, p.metrics.AddCounter("icbroker_redis_round_trips_total", "Round trips to Redis (a command, or a pipeline of them)."));
+  ICB_ASSIGN_OR_RETURN(auto redis_errors, p.metrics.AddCounter("icbroker_redis_errors_total",
+                                                               "Round trips to Redis that failed: no connection, no answer in time, or an error reply."));
+  store_options.round_trips = &round_trips->With({});
+  store_options.errors = &redis_errors->With({});
   if (o.redis) {
     store_options.address = *o.redis;
   } else {
@@ -169,6 +179,8 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   p.qos = std::make_unique<QosService>(
       *p.store, *p.catalog,
       SampleKeeping{p.clock, {std::chrono::hours(24) * o.samples_raw_days, std::chrono::hours(24) * o.samples_rollup_days}});
+  ICB_ASSIGN_OR_RETURN(auto ingested, p.metrics.AddCounter("icbroker_samples_ingested_total", "QoS samples stored, pushed or probed (duplicates not)."));
+  p.qos->CountIngested(&ingested->With({}));
   // The orchestrator acts through the providers' adapters, built from the
   // catalog with the named credentials joined.
   p.network = std::make_unique<NetworkPolicy>(o.allow_networks, o.deny_networks);
@@ -193,6 +205,13 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};
   orchestration.operation_workers = o.operation_workers;
   orchestration.operations_per_tenant = o.operations_per_tenant;
+  ICB_ASSIGN_OR_RETURN(orchestration.runner_metrics, DeclareRunnerMetrics(p.metrics));
+  ICB_ASSIGN_OR_RETURN(auto lag_ratio, p.metrics.AddGauge("icbroker_replica_lag_rpo_ratio",
+                                                          "The largest replica lag over its workload's rpo_s among replicated workloads (above 1: "
+                                                          "the RPO is not met), as of the leader's last replication pass; 0 elsewhere."));
+  ICB_ASSIGN_OR_RETURN(auto over_rpo, p.metrics.AddGauge("icbroker_replicas_over_rpo",
+                                                         "Replicated workloads whose replica lags more than their rpo_s, as of the leader's last pass."));
+  orchestration.replica_lag = {&lag_ratio->With({}), &over_rpo->With({})};
   if (orchestration.broker_id.empty()) {
     char host[256] = "localhost";
     (void)gethostname(host, sizeof host - 1);
@@ -201,9 +220,23 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   RegisterBuiltinTriggerPolicies(p.triggers);
   orchestration.load_policy = p.triggers.FindLoad("load");
   log("orchestrating as \"" + orchestration.broker_id + "\"");
-  p.orchestrator = std::make_unique<Orchestrator>(
-      WorkloadKindDeps{*p.store, *p.catalog, *p.gated_adapters, *p.verify_probes, p.policies, p.qos.get(), p.clock, Millis(1000)},
-      orchestration);
+  WorkloadKindDeps kind_deps{*p.store, *p.catalog, *p.gated_adapters, *p.verify_probes, p.policies, p.qos.get(), p.clock, Millis(1000)};
+  ICB_ASSIGN_OR_RETURN(auto detection_to_switch,
+                       p.metrics.AddHistogram("icbroker_detection_to_switch_seconds",
+                                              "Automatic failovers: from their outage's first detection to the workload's DNS record switched.",
+                                              LongDurationBuckets()));
+  kind_deps.detection_to_switch = &detection_to_switch->With({});
+  p.orchestrator = std::make_unique<Orchestrator>(kind_deps, orchestration);
+  // Read from the runner when scraped: what it knows already is not counted twice.
+  OperationRunner& runner = p.orchestrator->runner();
+  auto one = [](double v) { return std::vector<GaugeSample>{{{}, v}}; };
+  ICB_RETURN_IF_ERROR(p.metrics.AddCollectedGauge("icbroker_operations_in_flight", "Operations being advanced on this replica's workers now.", {},
+                                                  [&runner, one] { return one(static_cast<double>(runner.InFlight())); }));
+  ICB_RETURN_IF_ERROR(p.metrics.AddCollectedGauge("icbroker_leader", "1 while this replica holds the orchestrator's lease (at its last pass), else 0.",
+                                                  {}, [&runner, one] { return one(runner.LeaseEpoch() > 0 ? 1 : 0); }));
+  ICB_RETURN_IF_ERROR(p.metrics.AddCollectedGauge("icbroker_leader_epoch",
+                                                  "The fencing epoch of the orchestrator's lease while this replica holds it, else 0.", {},
+                                                  [&runner, one] { return one(static_cast<double>(runner.LeaseEpoch())); }));
   // Periodic work runs on one scheduler (started last, below).
   p.scheduler = std::make_unique<Scheduler>(p.clock);
   // Each automatic workload's serving address is probed from this vantage.
@@ -213,7 +246,9 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   probing.ca_file = o.probe_ca_file;
   probing.connections_per_origin = static_cast<size_t>(o.probe_connections_per_origin);
   probing.network = p.network.get();
-  ICB_ASSIGN_OR_RETURN(p.probe_loop, NewAsioProbeRunner(probing));
+  ICB_ASSIGN_OR_RETURN(auto probe_loop, NewAsioProbeRunner(probing));
+  ICB_ASSIGN_OR_RETURN(ProbeMetrics probe_metrics, DeclareProbeMetrics(p.metrics));
+  p.probe_loop = CountingProbeRunner(std::move(probe_loop), probe_metrics);
   p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.triggers.Find("consecutive_failures"),
                                            *p.orchestrator, detection);
   p.audiences = std::make_unique<AudienceMeter>(*p.scheduler, p.clock, *p.probe_loop, *p.catalog, p.orchestrator->workloads(), *p.store,
@@ -250,7 +285,7 @@ Status CheckBrokerOptions(const BrokerOptions& o) {
 
 Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
   p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get(),
-                                p.credential_admin.get(), p.audiences.get());
+                                p.credential_admin.get(), p.audiences.get(), &p.metrics);
   if (o.require_keys) {
     p.api->RequireKeys();
   } else {

@@ -58,6 +58,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   runner.holder = options_.broker_id;
   runner.lease_ttl = options_.lease_ttl;
   runner.workers = options_.operation_workers;
+  runner.metrics = options_.runner_metrics;
   // Priority 1 before 2 at the runner's queue and the providers' gates; a
   // recovery (no one workload) only starts and watches failovers: first.
   // Recovering from an outage comes before anything asked for or planned
@@ -84,6 +85,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   };
   runner_ = std::make_unique<OperationRunner>(deps_.store, kinds_, deps_.clock, std::move(runner));
   replicator_ = std::make_unique<Replicator>(deps_, workloads_, *runner_, [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); });
+  replicator_->CountLag(options_.replica_lag);
   retirer_ = std::make_unique<SourceRetirer>(deps_, *runner_);
   if (options_.load_policy) {
     burst_ = std::make_unique<BurstController>(
@@ -292,6 +294,7 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
     op.request = {{"trigger", request.trigger}};
     if (!request.to.empty()) op.request["to"] = request.to;
     if (!request.reason.empty()) op.request["reason"] = request.reason;
+    if (request.detected_at) op.request["detected_at"] = FormatRfc3339(*request.detected_at);
     op.actor = request.actor;
     op.idempotency_key = scoped_key;
     op.created_at = op.updated_at = deps_.clock.Now();
@@ -312,7 +315,8 @@ Result<RetainedSource> Orchestrator::ConfirmMove(const std::string& operation, c
   return r;
 }
 
-Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) {
+Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& provider, const std::vector<std::string>& workloads,
+                                                              std::optional<TimePoint> detected_at) {
   // Workloads an unfinished recovery of this provider holds already (a
   // broker restarted in the middle of one detects them again): that one
   // moves them.
@@ -334,6 +338,7 @@ Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& 
     FailoverRequest r;
     r.trigger = "automatic";
     r.reason = "detected: " + provider + " does not serve it";
+    r.detected_at = detected_at;
     auto op = StartFailover(free.front(), r);
     if (!op.ok() && op.status().code() == StatusCode::kFailedPrecondition) busy.push_back(free.front());
     else if (!op.ok()) return op.status();
@@ -349,6 +354,7 @@ Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& 
   op.source = provider;
   op.steps = std::move(steps);
   op.request = {{"trigger", "automatic"}, {"reason", "detected: " + provider + " took " + std::to_string(free.size()) + " workloads down"}};
+  if (detected_at) op.request["detected_at"] = FormatRfc3339(*detected_at);
   op.created_at = op.updated_at = deps_.clock.Now();
   ICB_RETURN_IF_ERROR(runner_->operations().Create(op, nullptr));
   Nudge();

@@ -51,6 +51,8 @@ struct OrchestratorOptions {
   // broker starts itself (detection, recovery, placement) are never
   // refused. 0: no limit.
   int operations_per_tenant = 0;
+  RunnerMetrics runner_metrics = {};  // what the runner counts (none unset)
+  ReplicaLagGauges replica_lag = {};  // set by the replicator's passes (none unset)
 };
 
 // POST /v1/migrations (source and target) or POST /v1/workloads/{id}/migrations (workload and to).
@@ -87,7 +89,8 @@ class Orchestrator final : public RecoveryStarter {
   // workload, a recovery operation (in priority order) for several.
   // Returns the workloads it could not start for now (another operation
   // runs for them): the caller tries them again.
-  Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) override;
+  Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads,
+                                                 std::optional<TimePoint> detected_at = std::nullopt) override;
   // Starts a verified copy between two providers' object storage
   // (NotFound at /source/provider or /target/provider; InvalidArgument for
   // one without object storage, or the same place twice), or a workload's

@@ -154,7 +154,9 @@ Result<SampleStore::AppendResult> QosService::IngestSamples(const std::vector<Qo
       return Status(StatusCode::kInvalidArgument, std::move(detail), std::move(old));
     }
   }
-  return samples_.Append(samples);
+  auto appended = samples_.Append(samples);
+  if (appended.ok() && ingested_) ingested_->Inc(static_cast<double>(appended->accepted));
+  return appended;
 }
 
 Result<Metrics> QosService::Compute(std::string_view provider, Window w, int notice_days) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "broker/catalog/catalog.h"
+#include "broker/core/metrics.h"
 #include "broker/core/time.h"
 #include "broker/qos/event_store.h"
 #include "broker/qos/metrics.h"
@@ -135,6 +136,8 @@ class QosService {
   Result<SampleStore::AppendResult> Ingest(const nlohmann::json& body);
   Result<SampleStore::AppendResult> IngestText(std::string_view body);  // the request body, parsed streaming
   Result<SampleStore::AppendResult> IngestSamples(const std::vector<QosSample>& samples);
+  // Counts the samples stored from now on (duplicates not), pushed and probed alike.
+  void CountIngested(Counter* ingested) { ingested_ = ingested; }
 
   // Rolls up every catalog provider's samples past the raw retention and
   // forgets those past the rollups' (SampleStore::Maintain), at most
@@ -191,6 +194,7 @@ class QosService {
   static constexpr std::chrono::seconds kRankEvidenceRefresh{20};
 
  private:
+  Counter* ingested_ = nullptr;
   Result<std::shared_ptr<const CatalogSnapshot>> Entry(std::string_view provider, const ProviderEntry** entry);
 
   Catalog& catalog_;

@@ -635,13 +635,20 @@ return 0
   static std::string LeaseKey(std::string_view name) { return "icb:lease:" + std::string(name); }
   static std::string LeaseEpochKey(std::string_view name) { return "icb:lease:" + std::string(name) + ":epoch"; }
 
+  static void Count(Counter* c) {
+    if (c) c->Inc();
+  }
+
   // Sends every command on one borrowed connection, then reads every reply:
   // one round trip. Each reply is handed to on_reply as it arrives and freed
   // right after (a month of samples is ~100 replies of 200 KiB: holding them
   // all doubles the memory touched). A broken connection fails the pipeline.
   Status Pipeline(const std::vector<std::vector<std::string_view>>& commands,
                   const std::function<void(size_t, const redisReply&)>& on_reply) {
-    ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
+    Count(opt_.round_trips);
+    auto borrowed = Borrow();
+    if (!borrowed.ok()) Count(opt_.errors);
+    ICB_ASSIGN_OR_RETURN(ContextPtr c, std::move(borrowed));
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const auto& args : commands) {
@@ -653,6 +660,7 @@ return 0
     for (size_t i = 0; i < commands.size(); ++i) {
       void* raw = nullptr;
       if (redisGetReply(c.get(), &raw) != REDIS_OK) {
+        Count(opt_.errors);
         Status s = ContextError(c.get(), commands[i].front());
         Return(std::move(c));
         return s;
@@ -677,9 +685,13 @@ return 0
     lens.reserve(args.size());
     for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
     for (int attempt = 0;; ++attempt) {
-      ICB_ASSIGN_OR_RETURN(ContextPtr c, Borrow());
+      Count(opt_.round_trips);
+      auto borrowed = Borrow();
+      if (!borrowed.ok()) Count(opt_.errors);
+      ICB_ASSIGN_OR_RETURN(ContextPtr c, std::move(borrowed));
       ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
       if (!r) {
+        Count(opt_.errors);
         Status s = ContextError(c.get(), args.front());
         // A connection Redis closed (it restarted) is retried once on a new
         // one; one that timed out is not: the request has waited enough.
@@ -689,7 +701,10 @@ return 0
         return s;
       }
       Return(std::move(c));
-      if (r->type == REDIS_REPLY_ERROR) return ReplyError(r.get());
+      if (r->type == REDIS_REPLY_ERROR) {
+        Count(opt_.errors);
+        return ReplyError(r.get());
+      }
       return r;
     }
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/core/metrics.h"
 #include "broker/store/store.h"
 
 namespace icb {
@@ -36,6 +37,11 @@ struct RedisStoreOptions {
   std::chrono::milliseconds command_timeout{750};  // each read and write on a connection
   std::chrono::milliseconds borrow_timeout{750};   // waiting for a free connection
   std::chrono::milliseconds probe_interval{250};   // while down
+  // Counted when set (broker/core/metrics.h): each round trip (one command,
+  // or one pipeline), and each that failed (no connection, no answer in
+  // time, or an error reply).
+  Counter* round_trips = nullptr;
+  Counter* errors = nullptr;
 };
 
 class RedisStore;

@@ -310,7 +310,13 @@ class OrchestrationTest : public ::testing::Test {
     AddLabCatalog(catalog_);
   }
 
-  WorkloadKindDeps Deps(Store& store) { return {store, catalog_, adapters_, probes_, policies_, nullptr, clock_, Millis(1000)}; }
+  // What the orchestrators Make builds observe as icbroker_detection_to_switch_seconds.
+  Histogram detection_to_switch_{LongDurationBuckets()};
+  WorkloadKindDeps Deps(Store& store) {
+    WorkloadKindDeps deps{store, catalog_, adapters_, probes_, policies_, nullptr, clock_, Millis(1000)};
+    deps.detection_to_switch = &detection_to_switch_;
+    return deps;
+  }
   // An orchestrator on `store` (a DyingStore for kill tests), as broker `broker`.
   std::unique_ptr<Orchestrator> Make(Store& store, const std::string& broker = "broker-1") {
     return std::make_unique<Orchestrator>(Deps(store), Options(broker));

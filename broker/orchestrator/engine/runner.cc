@@ -15,6 +15,25 @@ Result<std::vector<StepRecord>> OperationRunner::StepsOf(const std::string& kind
   return steps;
 }
 
+Result<RunnerMetrics> DeclareRunnerMetrics(MetricRegistry& registry) {
+  RunnerMetrics m;
+  ICB_ASSIGN_OR_RETURN(m.ended, registry.AddCounter("icbroker_operations_total", "Operations ended, by kind and final state.", {"kind", "state"}));
+  ICB_ASSIGN_OR_RETURN(m.operation_seconds,
+                       registry.AddHistogram("icbroker_operation_duration_seconds", "Operations from creation to their end, by kind and final state.",
+                                             LongDurationBuckets(), {"kind", "state"}));
+  ICB_ASSIGN_OR_RETURN(m.step_seconds, registry.AddHistogram("icbroker_operation_step_duration_seconds",
+                                                             "One attempt of an operation's step, from its start to its end, by kind, step and outcome "
+                                                             "(succeeded, failed, waited).",
+                                                             LongDurationBuckets(), {"kind", "step", "outcome"}));
+  return m;
+}
+
+namespace {
+
+double Seconds(TimePoint from, TimePoint to) { return std::chrono::duration<double>(to - from).count(); }
+
+}  // namespace
+
 Result<Operation> OperationRunner::Create(std::string id, const std::string& kind, std::string workload) {
   ICB_ASSIGN_OR_RETURN(auto steps, StepsOf(kind));
   Operation op;
@@ -152,6 +171,7 @@ std::optional<MonoTime> OperationRunner::Tick() {
     if (stopped_) return std::nullopt;
   }
   std::optional<Fence> fence = CurrentFence();
+  lease_epoch_.store(fence ? fence->epoch : 0, std::memory_order_relaxed);
   if (!fence) return next;  // another broker runs them, or the store is away: try again
   auto ids = operations_.Unfinished();
   if (!ids.ok()) return next;
@@ -219,7 +239,13 @@ Status OperationRunner::Finish(Operation& op, OperationState state, std::string 
     ICB_ASSIGN_OR_RETURN(along, kind->finish(op));
   }
   for (auto& e : events) along.events.push_back(std::move(e));
-  return operations_.Update(op, &fence, along);
+  Status written = operations_.Update(op, &fence, along);
+  if (written.ok() && options_.metrics.ended) {
+    const std::string_view final_state = OperationStateName(state);
+    options_.metrics.ended->With({op.kind, final_state}).Inc();
+    options_.metrics.operation_seconds->With({op.kind, final_state}).Observe(Seconds(op.created_at, op.updated_at));
+  }
+  return written;
 }
 
 Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<MonoTime>& next) {
@@ -262,6 +288,10 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
     // After it ends.
     step.ended_at = clock_.Now();
     op.updated_at = clock_.Now();
+    if (options_.metrics.step_seconds && step.started_at)
+      options_.metrics.step_seconds
+          ->With({op.kind, step.name, out.kind == StepOutcome::Kind::kDone ? "succeeded" : out.kind == StepOutcome::Kind::kWait ? "waited" : "failed"})
+          .Observe(Seconds(*step.started_at, *step.ended_at));
     if (out.target) op.target = *out.target;
     Along along = std::move(out.along);
     switch (out.kind) {

@@ -6,6 +6,7 @@
 // first what the provider already did.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/core/metrics.h"
 #include "broker/core/named_registry.h"
 #include "broker/core/worker_pool.h"
 #include "broker/orchestrator/engine/operation.h"
@@ -78,6 +80,17 @@ class OperationKinds {
   NamedRegistry<OperationKind> kinds_{"operation kind"};
 };
 
+// What the runner counts (broker/core/metrics.h); unset families count
+// nothing. Durations are on the runner's clock.
+struct RunnerMetrics {
+  Family<Counter>* ended = nullptr;                // operations ended {kind, state}
+  Family<Histogram>* operation_seconds = nullptr;  // created to ended {kind, state}
+  Family<Histogram>* step_seconds = nullptr;       // one attempt of a step {kind, step, outcome: succeeded, failed, waited}
+};
+// Declares the families above as icbroker_operations_total,
+// icbroker_operation_duration_seconds and icbroker_operation_step_duration_seconds.
+Result<RunnerMetrics> DeclareRunnerMetrics(MetricRegistry& registry);
+
 struct RunnerOptions {
   std::string holder;          // this broker, in the lease
   Millis lease_ttl{10'000};
@@ -103,6 +116,7 @@ struct RunnerOptions {
   // Called when a worker leaves an operation (it waits, is polled later, or
   // finished): the owner wakes Tick, which knows when each is due again.
   std::function<void()> on_idle;
+  RunnerMetrics metrics = {};
 };
 
 class OperationRunner {
@@ -132,6 +146,9 @@ class OperationRunner {
   std::optional<MonoTime> Tick();
   // Operations being advanced on the workers now.
   size_t InFlight() const;
+  // The epoch of the lease this runner held at its last pass; 0: it did not
+  // hold it (another broker leads, or the store was away).
+  long long LeaseEpoch() const { return lease_epoch_.load(std::memory_order_relaxed); }
 
   OperationStore& operations() { return operations_; }
 
@@ -165,6 +182,7 @@ class OperationRunner {
   std::map<std::string, int> share_load_;        // share name -> its operations on a worker now
   std::map<std::string, int> priorities_;  // unfinished operation -> its priority
   bool stopped_ = false;
+  std::atomic<long long> lease_epoch_{0};
   std::unique_ptr<WorkerPool> pool_;  // last: its workers end before what they use
 };
 

@@ -187,6 +187,9 @@ StepOutcome WorkloadSteps::SwitchDns(const Operation& op, const Workload& w) {
   if (!record.ok()) return StepOutcome::Fail(record.status().message());
   StepOutcome switched = SwitchRecordStep(d_, op, w, "switch_dns", *record);
   if (switched.kind != StepOutcome::Kind::kDone) return switched;
+  if (d_.detection_to_switch && op.request.contains("detected_at"))
+    if (auto detected = ParseRfc3339(op.request.value("detected_at", "")))
+      d_.detection_to_switch->Observe(std::chrono::duration<double>(d_.clock.Now() - *detected).count());
   return SplitHome(op, w, std::move(switched.detail));
 }
 

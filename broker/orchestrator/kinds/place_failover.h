@@ -37,6 +37,9 @@ struct FailoverRequest {
   std::string reason;
   std::vector<AuditEvent> events;  // recorded with the operation
   std::string actor = {};          // AuditEvent::actor
+  // Automatic: when its outage was first detected (kept in the request as
+  // detected_at, for the detection-to-switch time).
+  std::optional<TimePoint> detected_at = {};
 };
 
 inline const std::vector<std::string> kPlaceSteps = {"ensure_capacity", "switch_dns", "verify"};

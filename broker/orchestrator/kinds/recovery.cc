@@ -194,6 +194,7 @@ class RecoverySteps {
       r.idempotency_key = ChildKey(op, p.workload.id);
       r.trigger = "automatic";
       r.reason = "recovery " + op.id + " of " + op.source;
+      r.detected_at = ParseRfc3339(op.request.value("detected_at", ""));
       auto child = start_(p.workload.id, r);
       if (child.ok()) {
         p.state = "moving";

@@ -65,6 +65,9 @@ struct WorkloadKindDeps {
   QosService* qos;  // measured evidence for profiles that rank on it; null: published only
   const Clock& clock;
   Millis wait_recheck{1000};  // how often a waiting choice looks again
+  // Automatic failovers: from their outage's first detection to the record
+  // switched (icbroker_detection_to_switch_seconds); null: not counted.
+  Histogram* detection_to_switch = nullptr;
 };
 
 // A workload's document in the catalog, typed.

@@ -241,20 +241,28 @@ void Detector::EvaluateLocked(const std::string& id, Watch& w) {
 
 void Detector::JoinGroupLocked(const std::string& provider, const std::string& workload, MonoTime now) {
   auto& group = groups_[provider];
-  if (group.workloads.empty()) group.opened = now;
+  if (group.workloads.empty()) {
+    group.opened = now;
+    group.detected_at = clock_.Now();
+  }
   group.workloads.push_back(workload);
   group.deadline = std::min(group.opened + options_.group_max, now + options_.group_quiet);
 }
 
 std::optional<MonoTime> Detector::StartGroups() {
   const MonoTime now = clock_.Monotonic();
-  std::vector<std::pair<std::string, std::vector<std::string>>> due;
+  struct Due {
+    std::string provider;
+    std::vector<std::string> workloads;
+    TimePoint detected_at;
+  };
+  std::vector<Due> due;
   std::optional<MonoTime> next;
   {
     std::lock_guard lock(mu_);
     for (auto it = groups_.begin(); it != groups_.end();) {
       if (it->second.deadline <= now) {
-        due.emplace_back(it->first, std::move(it->second.workloads));
+        due.push_back({it->first, std::move(it->second.workloads), it->second.detected_at});
         it = groups_.erase(it);
       } else {
         next = next ? std::min(*next, it->second.deadline) : it->second.deadline;
@@ -262,8 +270,8 @@ std::optional<MonoTime> Detector::StartGroups() {
       }
     }
   }
-  for (auto& [provider, workloads] : due) {
-    auto busy = orchestrator_.StartRecovery(provider, workloads);
+  for (auto& [provider, workloads, detected_at] : due) {
+    auto busy = orchestrator_.StartRecovery(provider, workloads, detected_at);
     if (!busy.ok()) busy = workloads;  // the store is away: all of them again
     if (busy->empty()) continue;
     // Another operation runs for these (their place, say): try again after
@@ -273,7 +281,9 @@ std::optional<MonoTime> Detector::StartGroups() {
       auto w = watches_.find(id);
       if (w == watches_.end() || !w->second.failed) continue;
       JoinGroupLocked(provider, id, now);
-      const MonoTime again = groups_[provider].deadline;
+      Group& group = groups_[provider];
+      group.detected_at = std::min(group.detected_at, detected_at);  // when it was first detected, not retried
+      const MonoTime again = group.deadline;
       next = next ? std::min(*next, again) : again;
     }
   }

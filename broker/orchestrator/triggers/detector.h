@@ -29,9 +29,11 @@ namespace icb {
 class RecoveryStarter {
  public:
   virtual ~RecoveryStarter() = default;
-  // Recovers `workloads` that `provider` took down together; returns those
-  // it could not start for now (another operation runs for them).
-  virtual Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads) = 0;
+  // Recovers `workloads` that `provider` took down together, the first of
+  // them detected at `detected_at`; returns those it could not start for
+  // now (another operation runs for them).
+  virtual Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads,
+                                                         std::optional<TimePoint> detected_at = std::nullopt) = 0;
   // Where workloads' status is kept.
   virtual Store& store() = 0;
 };
@@ -92,6 +94,7 @@ class Detector {
   };
   struct Group {
     MonoTime opened;    // its first detection
+    TimePoint detected_at;  // the same, on the wall clock
     MonoTime deadline;  // when it starts unless another detection comes
     std::vector<std::string> workloads;
   };

@@ -1,5 +1,7 @@
 #include "broker/orchestrator/triggers/replicator.h"
 
+#include <algorithm>
+
 #include "broker/core/time.h"
 #include "broker/orchestrator/kinds/migration.h"
 #include "broker/orchestrator/state/workloads.h"
@@ -36,6 +38,8 @@ Result<size_t> Replicator::Pass() {
   size_t started = 0;
   ICB_ASSIGN_OR_RETURN(auto set, workloads_.Read());
   const TimePoint now = d_.clock.Now();
+  double worst_ratio = 0;
+  int over_rpo = 0;
   for (const auto& entry : set->all) {
     const Workload* w = entry.workload.get();
     if (!w->replication || w->data.empty()) continue;
@@ -43,6 +47,11 @@ Result<size_t> Replicator::Pass() {
     if (!status || status->state == "unplaced") continue;
     ICB_ASSIGN_OR_RETURN(auto found, GetReplica(d_.store, w->id));
     ReplicaRecord rec = found.value_or(ReplicaRecord{});
+    if (rec.verified_at && w->rpo_s && *w->rpo_s > 0) {
+      const double ratio = std::chrono::duration<double>(now - *rec.verified_at).count() / *w->rpo_s;
+      worst_ratio = std::max(worst_ratio, ratio);
+      over_rpo += ratio > 1 ? 1 : 0;
+    }
     // The lag, against the workload's RPO: one event per replica version.
     if (rec.verified_at && w->rpo_s && rec.lag_event_for != rec.verified_at) {
       const double lag = std::chrono::duration<double>(now - *rec.verified_at).count();
@@ -89,6 +98,9 @@ Result<size_t> Replicator::Pass() {
     if (created.ok()) ++started;
     else if (created.code() != StatusCode::kAborted) return created;  // Aborted: another broker started it
   }
+  // Set once the pass saw every workload (one that stopped early leaves the last figures).
+  if (lag_.worst_ratio) lag_.worst_ratio->Set(worst_ratio);
+  if (lag_.over_rpo) lag_.over_rpo->Set(over_rpo);
   return started;
 }
 

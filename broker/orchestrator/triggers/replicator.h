@@ -23,6 +23,13 @@
 
 namespace icb {
 
+// The replicas' lag against their workloads' RPO, set at each pass of the
+// leader's replicator (no per-workload series: the worst and a count).
+struct ReplicaLagGauges {
+  Gauge* worst_ratio = nullptr;  // icbroker_replica_lag_rpo_ratio: the largest lag / rpo_s
+  Gauge* over_rpo = nullptr;     // icbroker_replicas_over_rpo: replicas whose lag exceeds rpo_s
+};
+
 // Starts the replications that are due and raises lag events: one pass,
 // for the scheduler (every second).
 class Replicator {
@@ -33,6 +40,7 @@ class Replicator {
       : d_(deps), workloads_(workloads), runner_(runner), new_id_(std::move(new_id)) {}
   // Returns how many replications it started.
   Result<size_t> Pass();
+  void CountLag(ReplicaLagGauges gauges) { lag_ = gauges; }
 
  private:
   // The provider the replica goes to now; empty: none can take it.
@@ -42,6 +50,7 @@ class Replicator {
   WorkloadCache& workloads_;
   OperationRunner& runner_;
   NewId new_id_;
+  ReplicaLagGauges lag_;
 };
 
 }  // namespace icb

@@ -252,6 +252,49 @@ TEST(OperationRunner, OnlyTheLeaseHolderRunsAndAWaitIsRetriedWhenDue) {
   EXPECT_EQ(runner_state(a), OperationState::kSucceeded);
 }
 
+TEST(OperationRunner, CountsEndedOperationsAndEachStepAttemptOnItsClock) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  MetricRegistry registry;
+  auto metrics = DeclareRunnerMetrics(registry);
+  ASSERT_TRUE(metrics.ok());
+  int capacity_runs = 0;
+  OperationKinds kinds;
+  // Capacity takes 2 s each attempt and has no room the first time; the
+  // switch takes half a second.
+  EXPECT_TRUE(kinds.Register("failover", {{"ensure_capacity", "switch_dns"}, [&](const std::string& step, const Operation&) {
+    if (step == "ensure_capacity") {
+      clock.Advance(Millis(2000));
+      return capacity_runs++ == 0 ? StepOutcome::Wait("no room yet", Millis(1000)) : StepOutcome::Done();
+    }
+    clock.Advance(Millis(500));
+    return StepOutcome::Done();
+  }, {}}).ok());
+  RunnerOptions options = Options("broker-1");
+  options.metrics = *metrics;
+  OperationRunner runner(*store, kinds, clock, options);
+  EXPECT_EQ(runner.LeaseEpoch(), 0);  // no pass yet
+  ASSERT_TRUE(runner.Create("op-1", "failover", "shop").ok());
+  runner.Tick();
+  EXPECT_GE(runner.LeaseEpoch(), 1);
+  clock.Advance(Millis(1000));
+  runner.Tick();
+  ASSERT_EQ(runner.operations().Get("op-1")->value().state, OperationState::kSucceeded);
+
+  EXPECT_EQ(metrics->ended->With({"failover", "succeeded"}).value(), 1);
+  const Histogram& whole = metrics->operation_seconds->With({"failover", "succeeded"});
+  EXPECT_EQ(whole.Cumulative().back(), 1u);
+  EXPECT_DOUBLE_EQ(whole.sum(), 2 + 1 + 2 + 0.5);  // waited, the wait, room, the switch
+  auto step = [&](const char* name, const char* outcome) -> const Histogram& { return metrics->step_seconds->With({"failover", name, outcome}); };
+  EXPECT_EQ(step("ensure_capacity", "waited").Cumulative().back(), 1u);
+  EXPECT_DOUBLE_EQ(step("ensure_capacity", "waited").sum(), 2);
+  EXPECT_EQ(step("ensure_capacity", "succeeded").Cumulative().back(), 1u);
+  EXPECT_DOUBLE_EQ(step("ensure_capacity", "succeeded").sum(), 2);
+  EXPECT_DOUBLE_EQ(step("switch_dns", "succeeded").sum(), 0.5);
+  EXPECT_EQ(step("switch_dns", "failed").Cumulative().back(), 0u);
+  EXPECT_EQ(registry.Render().find("shop"), std::string::npos);  // no workload in any label
+}
+
 }  // namespace
 }  // namespace icb
 

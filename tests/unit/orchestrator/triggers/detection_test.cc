@@ -101,6 +101,12 @@ TEST_F(DetectionTest, AnOutageIsDetectedOnceAndFailedOverAutomaticallyABlipNever
   EXPECT_EQ(detected[0].provider, "sim-a");
   EXPECT_EQ(detected[0].inputs["vantages"]["local"]["samples"].size(), 3u);
   EXPECT_EQ(adapters_.ARecord("shop.lab.example."), "127.0.0.12");
+  // The failover carries when the outage was detected; the switch is
+  // counted from there.
+  EXPECT_EQ(failovers[0].request.value("detected_at", ""), FormatRfc3339(detected[0].at));
+  EXPECT_EQ(detection_to_switch_.Cumulative().back(), 1u);
+  EXPECT_DOUBLE_EQ(detection_to_switch_.sum(), std::chrono::duration<double>(*failovers[0].Step("switch_dns")->ended_at - detected[0].at).count());
+  EXPECT_GT(detection_to_switch_.sum(), 0);
   // The new placement is watched; sim-a coming back moves nothing (no failback).
   probes_.down.clear();
   Run(10);
@@ -190,6 +196,12 @@ TEST_F(DetectionTest, ADisasterIsRecoveredInPriorityOrderWithinTheRoomThereIs) {
   }
   EXPECT_EQ(Events("detected").size(), 6u);  // one per workload
   EXPECT_EQ(Ops("failover").size(), 4u);    // one per placed workload
+  // The recovery and each of its failovers carry the first detection's time.
+  TimePoint first = Events("detected")[0].at;
+  for (const auto& e : Events("detected")) first = std::min(first, e.at);
+  EXPECT_EQ(rec.request.value("detected_at", ""), FormatRfc3339(first));
+  for (const auto& f : Ops("failover")) EXPECT_EQ(f.request.value("detected_at", ""), FormatRfc3339(first)) << f.workload;
+  EXPECT_EQ(detection_to_switch_.Cumulative().back(), 4u);
 }
 
 TEST_F(DetectionTest, AQualityWorkloadWaitsForItsBestTargetWithoutLosingItsRoom) {
