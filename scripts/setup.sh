@@ -10,6 +10,7 @@ packages=(
   redis-server wrk
   awscli pdns-server pdns-backend-sqlite3 sqlite3 haproxy dnsutils rclone openssl
   prometheus  # for promtool: a test checks GET /metrics as Prometheus reads it
+  systemd  # for systemd-analyze: a test verifies deploy/systemd's unit and its hardening
 )
 
 missing=()

@@ -5,8 +5,10 @@
 namespace icb {
 
 Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits,
-         Orchestrator* orchestrator, Detector* detector, CredentialAdmin* credentials, AudienceMeter* audiences, MetricRegistry* metrics)
-    : own_metrics_(metrics ? nullptr : std::make_unique<MetricRegistry>()),
+         Orchestrator* orchestrator, Detector* detector, CredentialAdmin* credentials, AudienceMeter* audiences, MetricRegistry* metrics,
+         const Logger* log)
+    : log_(log),
+      own_metrics_(metrics ? nullptr : std::make_unique<MetricRegistry>()),
       metrics_(metrics ? *metrics : *own_metrics_),
       workloads_(catalog, store, clock),
       operations_(store),
@@ -37,8 +39,9 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
     in_flight_ = &(*family)->With({});
   by_route_.reset(new std::atomic<Histogram*>[(router_.routes().size() + 1) * 5]);
   for (size_t i = 0; i < (router_.routes().size() + 1) * 5; ++i) by_route_[i].store(nullptr);
-  router_.SetHooks(nullptr, [this](const HttpRequest&, const Route* route, const HttpResponse& answer, std::chrono::nanoseconds took) {
+  router_.SetHooks(nullptr, [this](const HttpRequest& request, const Route* route, const HttpResponse& answer, std::chrono::nanoseconds took) {
     CountRequest(route, answer.status, took);
+    if (answer.status >= 500) LogFailure(request, route, answer);
   });
 }
 
@@ -47,6 +50,16 @@ HttpResponse Api::Handle(HttpRequest& request) const {
   HttpResponse answer = router_.Handle(request);
   if (in_flight_) in_flight_->Add(-1);
   return answer;
+}
+
+void Api::LogFailure(const HttpRequest& request, const Route* route, const HttpResponse& answer) const {
+  if (!log_) return;
+  std::string detail;
+  if (answer.content_type == "application/problem+json")
+    if (auto problem = nlohmann::json::parse(answer.body, nullptr, false); problem.is_object()) detail = problem.value("detail", "");
+  log_->Log(LogLevel::kError, "request answered " + std::to_string(answer.status),
+            {{"request_id", request.request_id}, {"method", request.method}, {"route", route ? "/" + route->pattern : "unmatched"},
+             {"status", std::to_string(answer.status)}, {"detail", detail}});
 }
 
 void Api::CountRequest(const Route* route, int status, std::chrono::nanoseconds took) const {

@@ -8,6 +8,7 @@
 #include "broker/catalog/catalog.h"
 #include "broker/core/clock.h"
 #include "broker/core/json_writer.h"
+#include "broker/core/log.h"
 #include "broker/qos/service.h"
 #include "broker/report/compare.h"
 #include "broker/schema/json_input.h"
@@ -25,7 +26,7 @@ class Api {
   // `credentials` may be null: the broker keeps none of its own.
   Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& policies, const Clock& clock, ApiLimits limits = {},
       Orchestrator* orchestrator = nullptr, Detector* detector = nullptr, CredentialAdmin* credentials = nullptr,
-      AudienceMeter* audiences = nullptr, MetricRegistry* metrics = nullptr);
+      AudienceMeter* audiences = nullptr, MetricRegistry* metrics = nullptr, const Logger* log = nullptr);
 
   // Counted in icbroker_http_requests_in_flight while it runs.
   HttpResponse Handle(HttpRequest& request) const;
@@ -42,7 +43,10 @@ class Api {
   // histogram of a (route, class) pair, found once (router.h's routes by
   // index; classes 1xx to 5xx).
   void CountRequest(const Route* route, int status, std::chrono::nanoseconds took) const;
+  // A line for each answer the broker got wrong (5xx), with the request's id.
+  void LogFailure(const HttpRequest& request, const Route* route, const HttpResponse& answer) const;
 
+  const Logger* log_;  // null: no lines
   std::unique_ptr<MetricRegistry> own_metrics_;  // when none was given
   MetricRegistry& metrics_;
   Family<Histogram>* request_seconds_ = nullptr;

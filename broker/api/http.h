@@ -28,6 +28,9 @@ struct HttpRequest {
   // Who sent it, once the router has authenticated it (router.h); none when
   // the route is public or authentication is off.
   std::optional<Caller> caller;
+  // This request in the logs (router.h: the client's X-Request-Id when it
+  // is a usable one, else a new one), echoed in X-Request-Id.
+  std::string request_id;
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? std::string() : it->second;

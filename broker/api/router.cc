@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <random>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -95,8 +97,20 @@ size_t Router::BodyLimit(const std::string& method, const std::vector<std::strin
   return default_body_limit_;
 }
 
+std::string RequestIdFor(std::string_view sent) {
+  const bool usable = !sent.empty() && sent.size() <= 128 && std::all_of(sent.begin(), sent.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-';
+  });
+  if (usable) return std::string(sent);
+  thread_local std::mt19937_64 random(std::random_device{}());
+  char id[17];
+  std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(random()));
+  return id;
+}
+
 HttpResponse Router::Handle(HttpRequest& r) const {
   const auto started = std::chrono::steady_clock::now();
+  r.request_id = RequestIdFor(r.Header("x-request-id"));
   const Route* matched = nullptr;
   PathParams params;
   std::vector<std::string> allowed;
@@ -145,6 +159,10 @@ HttpResponse Router::Handle(HttpRequest& r) const {
       for (auto& [name, value] : resp.headers) value = space.Unscope(value);
     }
   }
+  resp.headers.emplace_back("X-Request-Id", r.request_id);
+  // The id in the problem itself, for a client that keeps bodies, not headers.
+  if (resp.content_type == "application/problem+json" && resp.body.size() > 1 && resp.body.back() == '}')
+    resp.body.insert(resp.body.size() - 1, ",\"request_id\":\"" + r.request_id + "\"");
   if (after_) after_(r, matched, resp, std::chrono::steady_clock::now() - started);
   return resp;
 }

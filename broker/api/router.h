@@ -55,7 +55,8 @@ class Router {
   // the route runs. Null: no limit. `limiter` outlives the router's use.
   void LimitRate(RateLimiter* limiter) { limiter_ = limiter; }
 
-  // Sets request.caller when the route needed a key.
+  // Sets request.caller when the route needed a key, and request.request_id:
+  // every answer carries it in X-Request-Id and a problem body as request_id.
   HttpResponse Handle(HttpRequest& request) const;
   // The body limit of the route a request line would reach (the default
   // when none would): larger bodies are refused unread.
@@ -80,6 +81,11 @@ class Router {
 
 // A JSON answer; and 405 naming the allowed methods.
 HttpResponse JsonResponse(int status, std::string body);
+
+// A request's id: the client's X-Request-Id when it is 1 to 128 of
+// [A-Za-z0-9._:-] (a tracing header from a proxy or a client), else a new
+// random one (16 hex digits). Never refused: it only names the request.
+std::string RequestIdFor(std::string_view sent);
 HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed);
 
 }  // namespace icb

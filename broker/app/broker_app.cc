@@ -49,6 +49,7 @@ struct BrokerApp::Parts {
   // First: every part below may hold its families, and it reads some of
   // them when scraped.
   MetricRegistry metrics;
+  Logger log;  // the operations' and the requests' lines with their fields
   std::optional<Credentials> credentials;
   std::shared_ptr<const SchemaSet> schemas;
   std::unique_ptr<AdapterRegistry> adapters;
@@ -206,6 +207,7 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   orchestration.operation_workers = o.operation_workers;
   orchestration.operations_per_tenant = o.operations_per_tenant;
   ICB_ASSIGN_OR_RETURN(orchestration.runner_metrics, DeclareRunnerMetrics(p.metrics));
+  orchestration.log = &p.log;
   ICB_ASSIGN_OR_RETURN(auto lag_ratio, p.metrics.AddGauge("icbroker_replica_lag_rpo_ratio",
                                                           "The largest replica lag over its workload's rpo_s among replicated workloads (above 1: "
                                                           "the RPO is not met), as of the leader's last replication pass; 0 elsewhere."));
@@ -285,7 +287,7 @@ Status CheckBrokerOptions(const BrokerOptions& o) {
 
 Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
   p.api = std::make_unique<Api>(*p.store, *p.catalog, *p.qos, p.policies, p.clock, o.api, p.orchestrator.get(), p.detector.get(),
-                                p.credential_admin.get(), p.audiences.get(), &p.metrics);
+                                p.credential_admin.get(), p.audiences.get(), &p.metrics, &p.log);
   if (o.require_keys) {
     p.api->RequireKeys();
   } else {
@@ -395,6 +397,7 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
 Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log log) {
   ICB_RETURN_IF_ERROR(CheckBrokerOptions(o));
   auto p = std::make_unique<Parts>();
+  p->log = log;
   ICB_RETURN_IF_ERROR(OpenStoreAndCatalog(*p, o, log));
   ICB_RETURN_IF_ERROR(BuildOrchestration(*p, o, log));
   ICB_RETURN_IF_ERROR(Serve(*p, o, log));

@@ -12,6 +12,7 @@
 
 #include "broker/api/api.h"
 #include "broker/api/http.h"
+#include "broker/core/log.h"
 #include "broker/store/redis_store.h"
 
 namespace icb {
@@ -87,7 +88,7 @@ Status CheckBrokerOptions(const BrokerOptions& options);
 class BrokerApp {
  public:
   // Progress lines ("listening on ...") go to `log`.
-  using Log = std::function<void(const std::string&)>;
+  using Log = Logger;  // log("...") for a plain line; Log(level, message, fields) for one with fields
   static Result<std::unique_ptr<BrokerApp>> Start(const BrokerOptions& options, Log log);
   ~BrokerApp();
   BrokerApp(const BrokerApp&) = delete;

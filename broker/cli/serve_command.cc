@@ -30,6 +30,7 @@ struct ServeSettings {
   size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
   int rank_reuse_ms = 0;
   std::string auth = "keys";
+  std::string log_format = "text";
 
   ServeSettings() {
     rank_reuse_ms = static_cast<int>(options.api.rank_answer_reuse.count());
@@ -134,10 +135,8 @@ int RunServe(ServeSettings& s) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto broker = BrokerApp::Start(o, [](const std::string& line) {
-    std::fprintf(stderr, "icbroker: %s\n", line.c_str());
-    std::fflush(stderr);
-  });
+  const Logger log(s.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  auto broker = BrokerApp::Start(o, log);
   if (!broker.ok()) {
     PrintStatus("icbroker serve: ", broker.status());
     return 1;
@@ -148,11 +147,10 @@ int RunServe(ServeSettings& s) {
     if (sig != SIGHUP) break;
     // A renewed certificate: read again, the connections open kept.
     Status reloaded = (*broker)->ReloadTls();
-    if (reloaded.ok()) std::fprintf(stderr, "icbroker: SIGHUP: TLS certificate and key read again\n");
-    else PrintStatus("icbroker: SIGHUP: TLS not reloaded, the old certificate stays: ", reloaded);
-    std::fflush(stderr);
+    if (reloaded.ok()) log("SIGHUP: TLS certificate and key read again");
+    else log.Log(LogLevel::kError, "SIGHUP: TLS not reloaded, the old certificate stays: " + reloaded.ToString());
   }
-  std::fprintf(stderr, "icbroker: signal %d, shutting down\n", sig);
+  log("signal " + std::to_string(sig) + ", shutting down");
   (*broker)->Stop();
   return 0;
 }
@@ -175,6 +173,12 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_option("--data-dir", o.data_dir, "the embedded redis-server's folder (AOF on), when there is no --redis")->type_name("DIR")->capture_default_str();
   sub.add_option("--redis", s->redis, "an external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH[?db=N] (default: an embedded redis-server in --data-dir)")
       ->type_name("URL");
+  sub.add_option("--log-format", s->log_format,
+                 "standard error's lines: text (\"icbroker: ...\") or json (one object a line: ts, level, msg and fields such as request_id, "
+                 "operation, step)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->type_name("FORMAT")
+      ->capture_default_str();
   sub.add_option("--appendfsync", o.appendfsync, "the embedded Redis's fsync: always (after every write) or everysec")
       ->check(CLI::IsMember({"always", "everysec"}))
       ->type_name("MODE")

@@ -59,6 +59,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   runner.lease_ttl = options_.lease_ttl;
   runner.workers = options_.operation_workers;
   runner.metrics = options_.runner_metrics;
+  runner.log = options_.log;
   // Priority 1 before 2 at the runner's queue and the providers' gates; a
   // recovery (no one workload) only starts and watches failovers: first.
   // Recovering from an outage comes before anything asked for or planned

@@ -52,6 +52,7 @@ struct OrchestratorOptions {
   // refused. 0: no limit.
   int operations_per_tenant = 0;
   RunnerMetrics runner_metrics = {};  // what the runner counts (none unset)
+  const Logger* log = nullptr;  // the runner's lines: each step and each operation's end
   ReplicaLagGauges replica_lag = {};  // set by the replicator's passes (none unset)
 };
 

@@ -116,5 +116,31 @@ TEST_F(MetricsTest, AScrapePassesPromtoolAndCountsWhatWasDone) {
   EXPECT_EQ(out, "") << out;
 }
 
+// --log-format json: every line of standard error is one JSON object with
+// its time, level and message; a request's id comes back in X-Request-Id.
+TEST_F(MetricsTest, JsonLogLinesAndRequestIds) {
+  const std::string log = dir_.path() + "/json.log";
+  testing::BrokerProcess broker({"--data-dir", dir_.path() + "/data", "--demo", "--log-format", "json"}, log);
+  ASSERT_TRUE(broker.Start()) << broker.Log();
+  auto answer = HttpCall(broker.port(), "GET", "/v1/providers/nobody", "", "application/json", "X-Request-Id: support-ticket-42\r\n");
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_EQ(answer.headers["x-request-id"], "support-ticket-42");
+  EXPECT_EQ(json::parse(answer.body)["request_id"], "support-ticket-42");
+  broker.Kill(SIGTERM);
+  std::istringstream lines(broker.Log());
+  int count = 0;
+  bool listening = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    auto parsed = json::parse(line, nullptr, false);
+    ASSERT_TRUE(parsed.is_object()) << line;
+    EXPECT_TRUE(parsed.contains("ts") && parsed.contains("level") && parsed.contains("msg")) << line;
+    listening |= parsed.value("msg", "").starts_with("listening on http://127.0.0.1:");
+    ++count;
+  }
+  EXPECT_GE(count, 3);
+  EXPECT_TRUE(listening) << broker.Log();
+}
+
 }  // namespace
 }  // namespace icb

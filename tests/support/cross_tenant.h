@@ -104,6 +104,19 @@ struct VictimObjects {
   std::map<std::string, nlohmann::json> bodies;  // by body schema: what a write sends (the victim's own documents)
 };
 
+// An answer as a caller sees it, with `id` (the object asked for) as <id>
+// and without the request's own id (each request has a new one): two
+// answers with one shape tell the caller nothing apart.
+inline std::string AnswerShape(int status, const std::string& content_type, std::string body, const std::string& id) {
+  if (!id.empty())
+    for (size_t at = body.find(id); at != std::string::npos; at = body.find(id, at + 4)) body.replace(at, id.size(), "<id>");
+  if (size_t at = body.find(",\"request_id\":\""); at != std::string::npos) {
+    const size_t end = body.find('"', at + 15);
+    if (end != std::string::npos) body.erase(at, end + 1 - at);
+  }
+  return std::to_string(status) + " " + content_type + " " + body;
+}
+
 struct ReplayCounts {
   int requests = 0, leaks = 0, refused_by_role = 0;
 };
@@ -113,12 +126,7 @@ template <typename Send>
 ReplayCounts ReplayAgainstVictim(Send as, const std::map<std::string, std::string>& attackers, const VictimObjects& v) {
   ReplayCounts n;
   const auto& ops = v.operations;
-  auto shape = [](const TenantReply& r, const std::string& id) {
-    std::string body = r.body;
-    if (!id.empty())
-      for (size_t at = body.find(id); at != std::string::npos; at = body.find(id, at + 4)) body.replace(at, id.size(), "<id>");
-    return std::to_string(r.status) + " " + r.content_type + " " + body;
-  };
+  auto shape = [](const TenantReply& r, const std::string& id) { return AnswerShape(r.status, r.content_type, r.body, id); };
   for (const auto& op : DocumentedOperations()) {
     if (op.access == "public") continue;
     std::vector<std::pair<std::string, std::string>> ids;  // id, a missing one of its kind

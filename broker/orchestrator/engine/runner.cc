@@ -1,6 +1,7 @@
 #include "broker/orchestrator/engine/runner.h"
 
 #include "broker/core/call_priority.h"
+#include "broker/core/json_writer.h"
 
 #include <algorithm>
 #include <tuple>
@@ -240,12 +241,30 @@ Status OperationRunner::Finish(Operation& op, OperationState state, std::string 
   }
   for (auto& e : events) along.events.push_back(std::move(e));
   Status written = operations_.Update(op, &fence, along);
-  if (written.ok() && options_.metrics.ended) {
-    const std::string_view final_state = OperationStateName(state);
+  if (!written.ok()) return written;
+  const std::string_view final_state = OperationStateName(state);
+  if (options_.metrics.ended) {
     options_.metrics.ended->With({op.kind, final_state}).Inc();
     options_.metrics.operation_seconds->With({op.kind, final_state}).Observe(Seconds(op.created_at, op.updated_at));
   }
+  if (options_.log) {
+    std::vector<LogField> fields = {{"operation", op.id}, {"kind", op.kind}, {"state", std::string(final_state)},
+                                    {"seconds", FormatDecimal(Seconds(op.created_at, op.updated_at), 3)}};
+    if (!op.reason.empty()) fields.push_back({"reason", op.reason});
+    options_.log->Log(state == OperationState::kFailed ? LogLevel::kWarn : LogLevel::kInfo, "operation " + std::string(final_state), fields);
+  }
   return written;
+}
+
+void OperationRunner::StepEnded(const Operation& op, const StepRecord& step, const StepOutcome& out) const {
+  const char* outcome = out.kind == StepOutcome::Kind::kDone ? "succeeded" : out.kind == StepOutcome::Kind::kWait ? "waited" : "failed";
+  const double took = step.started_at && step.ended_at ? Seconds(*step.started_at, *step.ended_at) : 0;
+  if (options_.metrics.step_seconds && step.started_at) options_.metrics.step_seconds->With({op.kind, step.name, outcome}).Observe(took);
+  if (!options_.log) return;
+  std::vector<LogField> fields = {{"operation", op.id}, {"kind", op.kind}, {"step", step.name}, {"outcome", outcome}, {"seconds", FormatDecimal(took, 3)}};
+  if (!out.reason.empty()) fields.push_back({"reason", out.reason});
+  options_.log->Log(out.kind == StepOutcome::Kind::kDone || out.kind == StepOutcome::Kind::kWait ? LogLevel::kInfo : LogLevel::kWarn,
+                    "step " + std::string(outcome), fields);
 }
 
 Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<MonoTime>& next) {
@@ -273,6 +292,9 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
       op.updated_at = clock_.Now();
       ICB_RETURN_IF_ERROR(operations_.Update(
           op, &fence, Along{{}, {StepEvent(op, step, "step_started", op.kind + ": " + step.name + " started (attempt " + std::to_string(step.attempts) + ")")}}));
+      if (options_.log)
+        options_.log->Log(LogLevel::kInfo, "step started",
+                          {{"operation", op.id}, {"kind", op.kind}, {"step", step.name}, {"attempt", std::to_string(step.attempts)}});
     }
     op.fence = fence;
     StepOutcome out = kind->run(step.name, op);
@@ -288,10 +310,7 @@ Status OperationRunner::Advance(Operation op, const Fence& fence, std::optional<
     // After it ends.
     step.ended_at = clock_.Now();
     op.updated_at = clock_.Now();
-    if (options_.metrics.step_seconds && step.started_at)
-      options_.metrics.step_seconds
-          ->With({op.kind, step.name, out.kind == StepOutcome::Kind::kDone ? "succeeded" : out.kind == StepOutcome::Kind::kWait ? "waited" : "failed"})
-          .Observe(Seconds(*step.started_at, *step.ended_at));
+    StepEnded(op, step, out);
     if (out.target) op.target = *out.target;
     Along along = std::move(out.along);
     switch (out.kind) {

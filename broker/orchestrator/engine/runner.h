@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/core/log.h"
 #include "broker/core/metrics.h"
 #include "broker/core/named_registry.h"
 #include "broker/core/worker_pool.h"
@@ -117,6 +118,9 @@ struct RunnerOptions {
   // finished): the owner wakes Tick, which knows when each is due again.
   std::function<void()> on_idle;
   RunnerMetrics metrics = {};
+  // A line per step started and ended and per operation ended, with the
+  // operation's id, kind and step as fields; null: none.
+  const Logger* log = nullptr;
 };
 
 class OperationRunner {
@@ -159,6 +163,8 @@ class OperationRunner {
   Status Finish(Operation& op, OperationState state, std::string reason, const OperationKind* kind, const Fence& fence,
                 std::vector<AuditEvent> events);
   AuditEvent StepEvent(const Operation& op, const StepRecord& step, const char* kind, std::string summary) const;
+  // A step's attempt ended as `out` says: its duration counted, its line logged.
+  void StepEnded(const Operation& op, const StepRecord& step, const StepOutcome& out) const;
 
   // The unfinished operations due now with their priority, most urgent
   // first; `next` learns when the others are due.

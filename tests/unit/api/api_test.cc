@@ -48,6 +48,36 @@ TEST_F(ApiTest, HealthReportsTheStore) {
   EXPECT_EQ(json::parse(r.body)["store"], "ok");
 }
 
+TEST_F(ApiTest, EveryAnswerCarriesItsRequestIdAndAProblemNamesIt) {
+  auto header = [](const HttpResponse& r) {
+    for (const auto& [name, value] : r.headers)
+      if (name == "X-Request-Id") return value;
+    return std::string();
+  };
+  auto ok = Call("GET", "/v1/health");
+  const std::string fresh = header(ok);
+  EXPECT_EQ(fresh.size(), 16u);
+  EXPECT_EQ(fresh.find_first_not_of("0123456789abcdef"), std::string::npos) << fresh;
+  EXPECT_NE(header(Call("GET", "/v1/health")), fresh);  // each request its own
+  // A client's (or a proxy's) usable id is kept; one that is not is replaced.
+  auto call_with = [&](const std::string& sent, const std::string& path) {
+    HttpRequest r;
+    r.method = "GET";
+    EXPECT_TRUE(ParseRequestTarget(path, r).ok());
+    r.headers["x-request-id"] = sent;
+    return api_.Handle(r);
+  };
+  EXPECT_EQ(header(call_with("trace-7f3a:01.b_c", "/v1/health")), "trace-7f3a:01.b_c");
+  for (const std::string& bad : {std::string("has space"), std::string(129, 'a'), std::string("quote\""), std::string("")})
+    EXPECT_EQ(header(call_with(bad, "/v1/health")).size(), 16u) << bad;
+  auto missing = call_with("my-trace-1", "/v1/providers/nobody");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(header(missing), "my-trace-1");
+  EXPECT_EQ(json::parse(missing.body)["request_id"], "my-trace-1");
+  auto unrouted = Call("GET", "/no/such/thing");
+  EXPECT_EQ(json::parse(unrouted.body)["request_id"], header(unrouted));
+}
+
 TEST_F(ApiTest, TheRootNamesTheBrokerAndLinksItsOpenApiDescription) {
   for (const char* path : {"/", "/v1"}) {
     auto r = Call("GET", path);

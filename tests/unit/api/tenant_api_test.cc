@@ -9,6 +9,7 @@
 
 #include "broker/orchestrator/state/workload_claims.h"
 #include "broker/orchestrator/triggers/detector.h"
+#include "tests/support/cross_tenant.h"
 #include "tests/support/eventually.h"
 #include "tests/support/orchestrator_fakes.h"
 
@@ -41,11 +42,7 @@ class TenantApiTest : public testing::KeyedApiTest {
     ASSERT_EQ(r.status, 201) << r.body;
   }
   // A 404 for `id` with the id replaced: what a missing one answers.
-  static std::string Shape(const HttpResponse& r, const std::string& id) {
-    std::string body = r.body;
-    for (size_t at = body.find(id); at != std::string::npos; at = body.find(id, at + 4)) body.replace(at, id.size(), "<id>");
-    return std::to_string(r.status) + " " + r.content_type + " " + body;
-  }
+  static std::string Shape(const HttpResponse& r, const std::string& id) { return testing::AnswerShape(r.status, r.content_type, r.body, id); }
 
   std::map<std::string, std::string> operators_, readers_;
 };

@@ -272,6 +272,9 @@ TEST(OperationRunner, CountsEndedOperationsAndEachStepAttemptOnItsClock) {
   }, {}}).ok());
   RunnerOptions options = Options("broker-1");
   options.metrics = *metrics;
+  std::vector<std::string> lines;
+  const Logger log(LogFormat::kText, [&lines](std::string_view line) { lines.emplace_back(line); });
+  options.log = &log;
   OperationRunner runner(*store, kinds, clock, options);
   EXPECT_EQ(runner.LeaseEpoch(), 0);  // no pass yet
   ASSERT_TRUE(runner.Create("op-1", "failover", "shop").ok());
@@ -293,6 +296,16 @@ TEST(OperationRunner, CountsEndedOperationsAndEachStepAttemptOnItsClock) {
   EXPECT_DOUBLE_EQ(step("switch_dns", "succeeded").sum(), 0.5);
   EXPECT_EQ(step("switch_dns", "failed").Cumulative().back(), 0u);
   EXPECT_EQ(registry.Render().find("shop"), std::string::npos);  // no workload in any label
+  // A line per step started and ended, and the operation's end, each naming it.
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "icbroker: step started (operation=op-1, kind=failover, step=ensure_capacity, attempt=1)",
+                       "icbroker: step waited (operation=op-1, kind=failover, step=ensure_capacity, outcome=waited, seconds=2, reason=no room yet)",
+                       "icbroker: step started (operation=op-1, kind=failover, step=ensure_capacity, attempt=2)",
+                       "icbroker: step succeeded (operation=op-1, kind=failover, step=ensure_capacity, outcome=succeeded, seconds=2)",
+                       "icbroker: step started (operation=op-1, kind=failover, step=switch_dns, attempt=1)",
+                       "icbroker: step succeeded (operation=op-1, kind=failover, step=switch_dns, outcome=succeeded, seconds=0.5)",
+                       "icbroker: operation succeeded (operation=op-1, kind=failover, state=succeeded, seconds=5.5)",
+                   }));
 }
 
 }  // namespace
