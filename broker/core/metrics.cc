@@ -203,7 +203,11 @@ std::string MetricRegistry::Render() const {
   std::lock_guard lock(mu_);
   std::string out;
   out.reserve(4096);
-  for (const auto& [name, e] : families_) {
+  for (const auto& family : families_) {
+    // Named, not bound: the lambdas below capture them (clang 14 cannot
+    // capture structured bindings).
+    const std::string& name = family.first;
+    const Entry* e = family.second.get();
     out += "# HELP " + name + " " + Escape(e->help, false) + "\n";
     out += "# TYPE " + name + " " + e->type + "\n";
     auto line = [&out](const std::string& series, std::string_view labels, double v) {
