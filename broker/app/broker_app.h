@@ -13,6 +13,7 @@
 #include "broker/api/api.h"
 #include "broker/api/http.h"
 #include "broker/core/log.h"
+#include "broker/qos/asio_probe_runner.h"
 #include "broker/store/redis_store.h"
 
 namespace icb {
@@ -34,7 +35,7 @@ struct BrokerOptions {
   std::string probe_ca_file;  // CAs https:// probe targets chain to (PEM); empty: the system's
   // Probes holding a connection to one host:port at once (the rest wait):
   // AsioProbeOptions::connections_per_origin.
-  int probe_connections_per_origin = 256;
+  int probe_connections_per_origin = static_cast<int>(AsioProbeOptions{}.connections_per_origin);
   // Where probes, verify steps and adapters may connect (network_policy.h):
   // loopback and private addresses only inside `allow_networks`, never
   // inside `deny_networks`, never metadata, link-local or multicast.

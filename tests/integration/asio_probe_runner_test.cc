@@ -322,18 +322,11 @@ TEST(AsioProbeRunner, RefusedSilentAndUnsupportedTargetsFailAsSuch) {
   const int closed = testing::FreeTcpPort();  // nothing listens there
   EXPECT_EQ(ProbeAndWait(*runner, Target("http://127.0.0.1:" + std::to_string(closed) + "/")).error, ProbeError::kConnect);
   EXPECT_EQ(ProbeAndWait(*runner, Target("tcp://127.0.0.1:" + std::to_string(closed))).error, ProbeError::kConnect);
-  // A listener that never accepts: the kernel completes the handshake, no
-  // answer comes, the probe's timeout ends it.
-  int silent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len);
-  ASSERT_EQ(listen(silent, 16), 0);
-  QosSample slow = ProbeAndWait(*runner, Target("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", 200));
-  close(silent);
+  // A listener that never answers: the probe's timeout ends it.
+  QosSample slow = [&] {
+    HangingOrigin silent;
+    return ProbeAndWait(*runner, Target(silent.url(), 200));
+  }();
   EXPECT_FALSE(slow.ok);
   EXPECT_EQ(slow.error, ProbeError::kTimeout);
   // Not a scheme probed, or not a URL: refused without a packet.
