@@ -109,6 +109,7 @@ Status BrokerApp::OpenStoreAndCatalog(Parts& p, const BrokerOptions& o, const Lo
   store_options.errors = &redis_errors->With({});
   if (o.redis) {
     store_options.address = *o.redis;
+    store_options.replica_acks = o.redis_replica_acks.value_or(DefaultReplicaAcks(*o.redis));
   } else {
     EmbeddedRedisOptions ro;
     ro.data_dir = o.data_dir;

@@ -26,6 +26,7 @@ struct BrokerOptions {
   // them (on 2 cores, 16 threads put a rank's p99 at 29 ms, 2 at 7.6 ms).
   int http_threads = 0;
   std::optional<RedisAddress> redis;  // unset: an embedded redis-server in data_dir
+  std::optional<int> redis_replica_acks;  // RedisStoreOptions::replica_acks; unset: DefaultReplicaAcks(*redis)
   std::string data_dir = "./icbroker-data";
   std::string appendfsync = "always";
   bool demo = false;                      // load the demo catalog (keeping what is there)

@@ -37,6 +37,7 @@ Result<OpenedStore> OpenStore(const KeysSettings& s) {
   RedisStoreOptions options;
   if (!s.redis.empty()) {
     ICB_ASSIGN_OR_RETURN(options.address, ParseRedisUrl(s.redis));
+    options.replica_acks = DefaultReplicaAcks(options.address);
   } else {
     EmbeddedRedisOptions embedded;
     embedded.data_dir = s.data_dir;

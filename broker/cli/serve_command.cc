@@ -31,6 +31,7 @@ struct ServeSettings {
   int rank_reuse_ms = 0;
   std::string auth = "keys";
   std::string log_format = "text";
+  std::string replica_acks = "auto";
 
   ServeSettings() {
     rank_reuse_ms = static_cast<int>(options.api.rank_answer_reuse.count());
@@ -118,6 +119,7 @@ int RunServe(ServeSettings& s) {
     }
     o.redis = *addr;
   }
+  if (s.replica_acks != "auto") o.redis_replica_acks = std::atoi(s.replica_acks.c_str());
 
   if (Status refused = CheckBrokerOptions(o); !refused.ok()) {
     PrintStatus("icbroker serve: ", refused);
@@ -171,8 +173,22 @@ CommandRun DefineServe(CLI::App& sub) {
           ""))
       ->capture_default_str();
   sub.add_option("--data-dir", o.data_dir, "the embedded redis-server's folder (AOF on), when there is no --redis")->type_name("DIR")->capture_default_str();
-  sub.add_option("--redis", s->redis, "an external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH[?db=N] (default: an embedded redis-server in --data-dir)")
+  sub.add_option("--redis", s->redis,
+                 "an external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB], unix:///PATH[?db=N], or behind Sentinel "
+                 "sentinel://[:PASSWORD@]HOST:PORT,HOST:PORT/MASTER[/DB] (default: an embedded redis-server in --data-dir)")
       ->type_name("URL");
+  sub.add_option("--redis-replica-acks", s->replica_acks,
+                 "replicas of an external Redis that must have a write before the broker acknowledges it (WAIT; fewer within " +
+                     std::to_string(RedisStoreOptions{}.replica_ack_timeout.count()) +
+                     " ms: 503, the caller retries); auto: 1 behind sentinel://, else 0 (0 to 16)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            const int n = std::atoi(v.c_str());
+            return v == "auto" || (n >= 0 && n <= 16 && std::to_string(n) == v) ? "" : "auto, or 0 to 16";
+          },
+          ""))
+      ->type_name("N")
+      ->capture_default_str();
   sub.add_option("--log-format", s->log_format,
                  "standard error's lines: text (\"icbroker: ...\") or json (one object a line: ts, level, msg and fields such as request_id, "
                  "operation, step)")

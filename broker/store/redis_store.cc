@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -13,47 +14,100 @@
 namespace icb {
 
 std::string RedisAddress::ToString() const {
+  const std::string db_path = db ? "/" + std::to_string(db) : "";
   if (!unix_path.empty()) return "unix://" + unix_path + (db ? "?db=" + std::to_string(db) : "");
-  return "redis://" + host + ":" + std::to_string(port) + (db ? "/" + std::to_string(db) : "");
+  if (!sentinels.empty()) {
+    std::string out = "sentinel://";
+    for (size_t i = 0; i < sentinels.size(); ++i) out += (i ? "," : "") + sentinels[i].host + ":" + std::to_string(sentinels[i].port);
+    return out + "/" + master_name + db_path;
+  }
+  return "redis://" + host + ":" + std::to_string(port) + db_path;
 }
+
+namespace {
+
+Status BadRedisUrl(const std::string& why) { return InvalidArgument("invalid Redis URL: " + why); }
+
+// host[:port], the port defaulting to `default_port`.
+Result<RedisEndpoint> ParseHostPort(std::string_view hostport, int default_port) {
+  RedisEndpoint e;
+  auto colon = hostport.rfind(':');
+  e.host = std::string(hostport.substr(0, colon));
+  e.port = default_port;
+  if (colon != std::string_view::npos) {
+    try { e.port = std::stoi(std::string(hostport.substr(colon + 1))); } catch (...) { return BadRedisUrl("port is not a number"); }
+  }
+  if (e.host.empty()) return BadRedisUrl("missing host");
+  if (e.port <= 0 || e.port > 65535) return BadRedisUrl("port out of range");
+  return e;
+}
+
+Result<int> ParseDb(std::string_view text) {
+  try {
+    size_t used = 0;
+    int db = std::stoi(std::string(text), &used);
+    if (used == text.size() && db >= 0) return db;
+  } catch (...) {
+  }
+  return BadRedisUrl("db is not a number");
+}
+
+// Takes "[user]:password@" off the front of `rest`, if there.
+std::string TakePassword(std::string_view& rest) {
+  auto at = rest.rfind('@');
+  if (at == std::string_view::npos) return {};
+  std::string_view cred = rest.substr(0, at);
+  auto colon = cred.find(':');
+  rest = rest.substr(at + 1);
+  return std::string(colon == std::string_view::npos ? cred : cred.substr(colon + 1));
+}
+
+}  // namespace
 
 Result<RedisAddress> ParseRedisUrl(std::string_view url) {
   RedisAddress a;
-  auto bad = [&](const std::string& why) { return InvalidArgument("invalid Redis URL: " + why); };
   if (url.starts_with("unix://")) {
     std::string_view rest = url.substr(7);
     auto q = rest.find('?');
     a.unix_path = std::string(rest.substr(0, q));
-    if (a.unix_path.empty() || a.unix_path[0] != '/') return bad("unix:// needs an absolute socket path");
+    if (a.unix_path.empty() || a.unix_path[0] != '/') return BadRedisUrl("unix:// needs an absolute socket path");
     if (q != std::string_view::npos) {
       std::string_view query = rest.substr(q + 1);
-      if (!query.starts_with("db=")) return bad("only ?db=N is understood");
-      try { a.db = std::stoi(std::string(query.substr(3))); } catch (...) { return bad("db is not a number"); }
+      if (!query.starts_with("db=")) return BadRedisUrl("only ?db=N is understood");
+      ICB_ASSIGN_OR_RETURN(a.db, ParseDb(query.substr(3)));
     }
     return a;
   }
-  if (!url.starts_with("redis://")) return bad("expected redis:// or unix://");
+  if (url.starts_with("sentinel://")) {
+    std::string_view rest = url.substr(11);
+    a.password = TakePassword(rest);
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash + 1 >= rest.size()) return BadRedisUrl("sentinel:// needs /MASTER-NAME after the Sentinels");
+    std::string_view hosts = rest.substr(0, slash), path = rest.substr(slash + 1);
+    auto db_slash = path.find('/');
+    a.master_name = std::string(path.substr(0, db_slash));
+    if (a.master_name.empty()) return BadRedisUrl("sentinel:// needs a master name");
+    if (db_slash != std::string_view::npos) {
+      ICB_ASSIGN_OR_RETURN(a.db, ParseDb(path.substr(db_slash + 1)));
+    }
+    for (size_t at = 0; at <= hosts.size();) {
+      const size_t comma = std::min(hosts.find(',', at), hosts.size());
+      ICB_ASSIGN_OR_RETURN(auto sentinel, ParseHostPort(hosts.substr(at, comma - at), 26379));
+      a.sentinels.push_back(std::move(sentinel));
+      at = comma + 1;
+    }
+    return a;
+  }
+  if (!url.starts_with("redis://")) return BadRedisUrl("expected redis://, unix:// or sentinel://");
   std::string_view rest = url.substr(8);
-  auto at = rest.rfind('@');
-  if (at != std::string_view::npos) {
-    std::string_view cred = rest.substr(0, at);
-    auto colon = cred.find(':');
-    a.password = std::string(colon == std::string_view::npos ? cred : cred.substr(colon + 1));
-    rest = rest.substr(at + 1);
-  }
+  a.password = TakePassword(rest);
   auto slash = rest.find('/');
-  std::string_view hostport = rest.substr(0, slash);
   if (slash != std::string_view::npos && slash + 1 < rest.size()) {
-    try { a.db = std::stoi(std::string(rest.substr(slash + 1))); } catch (...) { return bad("db is not a number"); }
+    ICB_ASSIGN_OR_RETURN(a.db, ParseDb(rest.substr(slash + 1)));
   }
-  auto colon = hostport.rfind(':');
-  a.host = std::string(hostport.substr(0, colon));
-  a.port = 6379;
-  if (colon != std::string_view::npos) {
-    try { a.port = std::stoi(std::string(hostport.substr(colon + 1))); } catch (...) { return bad("port is not a number"); }
-  }
-  if (a.host.empty()) return bad("missing host");
-  if (a.port <= 0 || a.port > 65535) return bad("port out of range");
+  ICB_ASSIGN_OR_RETURN(auto endpoint, ParseHostPort(rest.substr(0, slash), 6379));
+  a.host = std::move(endpoint.host);
+  a.port = endpoint.port;
   return a;
 }
 
@@ -151,18 +205,18 @@ class RedisStoreImpl final : public Store {
   explicit RedisStoreImpl(RedisStoreOptions o) : opt_(std::move(o)) {}
 
   Status Ping() override {
-    auto r = Command({"PING"}, /*retry=*/true);
+    auto r = Command({"PING"}, Call::kRead);
     return r.ok() ? Status::Ok() : r.status();
   }
 
   Result<std::optional<std::string>> HashGet(std::string_view key, std::string_view field) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGET", key, field}, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGET", key, field}, Call::kRead));
     if (r->type == REDIS_REPLY_NIL) return std::optional<std::string>();
     return std::optional<std::string>(std::string(r->str, r->len));
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> HashGetAll(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGETALL", key}, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGETALL", key}, Call::kRead));
     std::vector<std::pair<std::string, std::string>> out;
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
       out.emplace_back(std::string(r->element[i]->str, r->element[i]->len), std::string(r->element[i + 1]->str, r->element[i + 1]->len));
@@ -171,7 +225,7 @@ class RedisStoreImpl final : public Store {
   }
 
   Result<std::vector<std::string>> HashKeys(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HKEYS", key}, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HKEYS", key}, Call::kRead));
     std::vector<std::string> out;
     out.reserve(r->elements);
     for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
@@ -183,7 +237,7 @@ class RedisStoreImpl final : public Store {
     if (fields.empty()) return out;
     std::vector<std::string_view> args{"HMGET", key};
     args.insert(args.end(), fields.begin(), fields.end());
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, Call::kRead));
     out.reserve(r->elements);
     for (size_t i = 0; i < r->elements; ++i) {
       const redisReply& e = *r->element[i];
@@ -194,7 +248,7 @@ class RedisStoreImpl final : public Store {
   }
 
   Result<long long> GetCounter(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"GET", key}, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"GET", key}, Call::kRead));
     if (r->type == REDIS_REPLY_NIL) return 0LL;
     try {
       return std::stoll(std::string(r->str, r->len));
@@ -228,7 +282,7 @@ return n
       args.push_back(set);
       args.push_back(member);
     }
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, /*retry=*/false));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, Call::kWrite));
     return static_cast<long long>(r->integer);
   }
 
@@ -250,7 +304,7 @@ return out
     const std::string set = std::string(log) + (index.empty() ? ":all" : ":ix:" + std::string(index));
     const std::string recs = std::string(log) + ":rec";
     const std::string from = std::to_string(after), most = std::to_string(std::min<size_t>(limit, 5000));
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", set, recs, from, most}, /*retry=*/true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", set, recs, from, most}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY) return Internal("Redis: unexpected log read reply");
     for (size_t k = 0; k + 1 < r->elements; k += 2) {
       LogEntry e;
@@ -290,13 +344,13 @@ end
 return #seqs
 )LUA";
     const std::string b = std::to_string(below), m = std::to_string(most);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log, seen_key, b, m}, /*retry=*/false));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log, seen_key, b, m}, Call::kWrite));
     return static_cast<size_t>(r->integer);
   }
 
   Result<std::optional<long long>> LogSeek(std::string_view log, long long time) override {
     const std::string key = std::string(log) + ":time", from = std::to_string(time);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYSCORE", key, from, "+inf", "LIMIT", "0", "1"}, /*retry=*/true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYSCORE", key, from, "+inf", "LIMIT", "0", "1"}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY) return Internal("Redis: unexpected log seek reply");
     if (r->elements == 0) return std::optional<long long>();
     try {
@@ -337,7 +391,7 @@ return 0
       for (const auto& n : a.indexes) args.push_back(n);
     }
     // Idempotent, so retried.
-    return CommandArgs(args, /*retry=*/true).status();
+    return CommandArgs(args, Call::kIdempotentWrite).status();
   }
 
   Result<LogSize> LogStat(std::string_view log) override {
@@ -347,7 +401,7 @@ local n = redis.call('ZCARD', all)
 if n == 0 then return {0, 0, 0} end
 return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZRANGE', all, -1, -1)[1])}
 )LUA";
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log}, /*retry=*/true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return Internal("Redis: unexpected log size reply");
     return LogSize{static_cast<size_t>(r->element[0]->integer), r->element[1]->integer, r->element[2]->integer};
   }
@@ -382,14 +436,14 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
     if (limit == 0) return out;
     const std::string from = after.empty() ? std::string("-") : "(" + std::string(after);
     const std::string count = std::to_string(limit);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYLEX", key, from, "+", "LIMIT", "0", count}, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYLEX", key, from, "+", "LIMIT", "0", count}, Call::kRead));
     out.reserve(r->elements);
     for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
     return out;
   }
 
   Result<std::vector<std::string>> SetMembers(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"SMEMBERS", key}, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"SMEMBERS", key}, Call::kRead));
     std::vector<std::string> out;
     for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
     return out;
@@ -422,7 +476,7 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
     Status first_error;
     std::vector<long long> out;
     bool aborted = false;
-    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t i, const redisReply& r) {
+    auto on_reply = [&](size_t i, const redisReply& r) {
       if (r.type == REDIS_REPLY_ERROR && first_error.ok()) first_error = ReplyError(&r);
       if (i + 1 < commands.size()) return;
       // EXEC: one result per queued op.
@@ -435,7 +489,10 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
         if (e->type == REDIS_REPLY_ERROR && first_error.ok()) first_error = ReplyError(e);
         out.push_back(e->type == REDIS_REPLY_INTEGER ? e->integer : e->type == REDIS_REPLY_STATUS ? 1 : 0);  // SET answers OK
       }
-    }));
+    };
+    Status sent = Pipeline(commands, on_reply, Call::kWrite);
+    if (!first_error.ok()) return first_error;
+    ICB_RETURN_IF_ERROR(sent);
     if (!first_error.ok()) return first_error;
     if (aborted) return Internal("Redis: transaction aborted");
     return out;
@@ -443,7 +500,7 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
 
   // A versioned record is a hash: "v" its version, "d" its value.
   Result<std::optional<Versioned>> GetVersioned(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HMGET", key, "v", "d"}, true));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HMGET", key, "v", "d"}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Internal("Redis: unexpected HMGET reply for " + std::string(key));
     if (r->element[0]->type != REDIS_REPLY_STRING) return std::optional<Versioned>();
     Versioned out;
@@ -581,7 +638,7 @@ return out
       }
     }
     AddGroupArgs(appends, numbers, args);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, /*retry=*/false));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, Call::kWrite));
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) return Internal("Redis: unexpected compare-and-set reply");
     long long code = r->element[0]->integer;
     if (code == 2) {
@@ -615,7 +672,7 @@ return epoch
 )LUA";
     if (holder.find('\n') != std::string_view::npos) return InvalidArgument("a lease holder is one line");
     std::string key = LeaseKey(name), epoch_key = LeaseEpochKey(name), ms = std::to_string(std::max<long long>(1, ttl.count()));
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "2", key, epoch_key, holder, ms}, /*retry=*/false));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "2", key, epoch_key, holder, ms}, Call::kWrite));
     if (r->type == REDIS_REPLY_NIL) return std::optional<Lease>();
     if (r->type != REDIS_REPLY_INTEGER) return Internal("Redis: unexpected lease reply");
     return std::optional<Lease>(Lease{std::string(holder), r->integer});
@@ -627,7 +684,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 )LUA";
     std::string key = LeaseKey(name), value = lease.holder + "\n" + std::to_string(lease.epoch);
-    auto r = CommandArgs({"EVAL", kScript, "1", key, value}, /*retry=*/false);
+    auto r = CommandArgs({"EVAL", kScript, "1", key, value}, Call::kWrite);
     return r.ok() ? Status::Ok() : r.status();
   }
 
@@ -639,71 +696,130 @@ return 0
     if (c) c->Inc();
   }
 
+  // A pooled connection and the generation of the pool it was dialled in:
+  // once the store found its server gone or demoted (MarkDown), connections
+  // of an older generation are closed when they come back, not reused.
+  struct Conn {
+    ContextPtr ctx;
+    uint64_t generation = 0;
+  };
+
+  // How a call may be repeated and acknowledged. A read is retried once on a
+  // new connection when Redis closed the old one; a write is not (it may
+  // have been applied), unless it is idempotent; every write waits for
+  // opt_.replica_acks replicas.
+  enum class Call { kRead, kWrite, kIdempotentWrite };
+
+  bool Waits(Call call) const { return call != Call::kRead && opt_.replica_acks > 0; }
+
+  // The reply to the WAIT sent after a write.
+  Status CheckReplicaAcks(const redisReply& r) const {
+    if (r.type == REDIS_REPLY_ERROR) return ReplyError(&r);
+    const long long got = r.type == REDIS_REPLY_INTEGER ? r.integer : 0;
+    if (got >= opt_.replica_acks) return Status::Ok();
+    return Unavailable("Redis: the write reached " + std::to_string(got) + " of the " + std::to_string(opt_.replica_acks) +
+                       " replicas required within " + std::to_string(opt_.replica_ack_timeout.count()) +
+                       " ms; it was not acknowledged, since a Sentinel promotion now would lose it");
+  }
+
+  // A reply that says the server is a replica now: the connection's master
+  // was demoted, so the pool dials afresh (asking the Sentinels again).
+  static bool SaysDemoted(const redisReply& r) {
+    return r.type == REDIS_REPLY_ERROR && std::string_view(r.str, r.len).starts_with("READONLY");
+  }
+
   // Sends every command on one borrowed connection, then reads every reply:
   // one round trip. Each reply is handed to on_reply as it arrives and freed
   // right after (a month of samples is ~100 replies of 200 KiB: holding them
   // all doubles the memory touched). A broken connection fails the pipeline.
+  // A write pipeline ends with WAIT (Waits).
   Status Pipeline(const std::vector<std::vector<std::string_view>>& commands,
-                  const std::function<void(size_t, const redisReply&)>& on_reply) {
+                  const std::function<void(size_t, const redisReply&)>& on_reply, Call call = Call::kRead) {
     Count(opt_.round_trips);
     auto borrowed = Borrow();
     if (!borrowed.ok()) Count(opt_.errors);
-    ICB_ASSIGN_OR_RETURN(ContextPtr c, std::move(borrowed));
+    ICB_ASSIGN_OR_RETURN(Conn c, std::move(borrowed));
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const auto& args : commands) {
       argv.clear();
       lens.clear();
       for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
-      redisAppendCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+      redisAppendCommandArgv(c.ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
     }
-    for (size_t i = 0; i < commands.size(); ++i) {
+    const bool waits = Waits(call);
+    if (waits) AppendWait(c);
+    bool demoted = false;
+    Status acked;
+    for (size_t i = 0; i < commands.size() + (waits ? 1 : 0); ++i) {
       void* raw = nullptr;
-      if (redisGetReply(c.get(), &raw) != REDIS_OK) {
+      if (redisGetReply(c.ctx.get(), &raw) != REDIS_OK) {
         Count(opt_.errors);
-        Status s = ContextError(c.get(), commands[i].front());
+        Status s = ContextError(c.ctx.get(), i < commands.size() ? commands[i].front() : "WAIT");
         Return(std::move(c));
         return s;
       }
       ReplyPtr r(static_cast<redisReply*>(raw));
-      on_reply(i, *r);
+      demoted = demoted || SaysDemoted(*r);
+      if (i < commands.size()) on_reply(i, *r);
+      else acked = CheckReplicaAcks(*r);
     }
-    Return(std::move(c));
-    return Status::Ok();
+    if (!acked.ok()) Count(opt_.errors);
+    Return(std::move(c), demoted);
+    return acked;
   }
 
-  // Runs one command on a borrowed connection. Reads are idempotent, so a
-  // connection that broke (e.g. Redis restarted) is retried once on a new one.
-  Result<ReplyPtr> Command(std::initializer_list<std::string_view> args, bool retry) {
-    return CommandArgs(std::vector<std::string_view>(args), retry);
+  void AppendWait(Conn& c) {
+    const std::string n = std::to_string(opt_.replica_acks), ms = std::to_string(opt_.replica_ack_timeout.count());
+    const char* argv[] = {"WAIT", n.c_str(), ms.c_str()};
+    const size_t lens[] = {4, n.size(), ms.size()};
+    redisAppendCommandArgv(c.ctx.get(), 3, argv, lens);
   }
 
-  Result<ReplyPtr> CommandArgs(const std::vector<std::string_view>& args, bool retry) {
+  // Runs one command on a borrowed connection (and WAIT after a write).
+  Result<ReplyPtr> Command(std::initializer_list<std::string_view> args, Call call) {
+    return CommandArgs(std::vector<std::string_view>(args), call);
+  }
+
+  Result<ReplyPtr> CommandArgs(const std::vector<std::string_view>& args, Call call) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     argv.reserve(args.size());
     lens.reserve(args.size());
     for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
+    const bool waits = Waits(call);
     for (int attempt = 0;; ++attempt) {
       Count(opt_.round_trips);
       auto borrowed = Borrow();
       if (!borrowed.ok()) Count(opt_.errors);
-      ICB_ASSIGN_OR_RETURN(ContextPtr c, std::move(borrowed));
-      ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
-      if (!r) {
+      ICB_ASSIGN_OR_RETURN(Conn c, std::move(borrowed));
+      redisAppendCommandArgv(c.ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+      if (waits) AppendWait(c);
+      void* raw = nullptr;
+      void* wait_raw = nullptr;
+      const bool got = redisGetReply(c.ctx.get(), &raw) == REDIS_OK && (!waits || redisGetReply(c.ctx.get(), &wait_raw) == REDIS_OK);
+      ReplyPtr r(static_cast<redisReply*>(raw)), wait_reply(static_cast<redisReply*>(wait_raw));
+      if (!got) {
         Count(opt_.errors);
-        Status s = ContextError(c.get(), args.front());
+        Status s = ContextError(c.ctx.get(), args.front());
         // A connection Redis closed (it restarted) is retried once on a new
         // one; one that timed out is not: the request has waited enough.
         const bool timed_out = s.message().starts_with("Redis timed out");
         Return(std::move(c));
-        if (retry && attempt == 0 && !timed_out) continue;
+        if (call != Call::kWrite && attempt == 0 && !timed_out) continue;
         return s;
       }
-      Return(std::move(c));
+      Return(std::move(c), SaysDemoted(*r));
       if (r->type == REDIS_REPLY_ERROR) {
         Count(opt_.errors);
         return ReplyError(r.get());
+      }
+      if (waits) {
+        Status acked = CheckReplicaAcks(*wait_reply);
+        if (!acked.ok()) {
+          Count(opt_.errors);
+          return acked;
+        }
       }
       return r;
     }
@@ -715,7 +831,7 @@ return 0
                        "); retried every " + std::to_string(opt_.probe_interval.count()) + " ms");
   }
 
-  Result<ContextPtr> Borrow() {
+  Result<Conn> Borrow() {
     std::unique_lock lock(mu_);
     auto deadline = std::chrono::steady_clock::now() + opt_.borrow_timeout;
     while (!down_ && idle_.empty() && live_ >= opt_.pool_size) {
@@ -729,8 +845,9 @@ return 0
       probing_ = true;
       next_probe_ = now + opt_.probe_interval;
       ++live_;
+      const uint64_t generation = generation_;
       lock.unlock();
-      auto dialled = Dial(/*ping=*/true);
+      auto dialled = Dial(/*ping=*/true, generation);
       lock.lock();
       probing_ = false;
       if (!dialled.ok()) {
@@ -744,13 +861,14 @@ return 0
       return dialled;
     }
     if (!idle_.empty()) {
-      ContextPtr c = std::move(idle_.back());
+      Conn c = std::move(idle_.back());
       idle_.pop_back();
       return c;
     }
     ++live_;
+    const uint64_t generation = generation_;
     lock.unlock();
-    auto dialled = Dial(/*ping=*/false);
+    auto dialled = Dial(/*ping=*/false, generation);
     lock.lock();
     if (!dialled.ok()) {
       --live_;
@@ -760,11 +878,14 @@ return 0
     return dialled;
   }
 
-  void Return(ContextPtr c) {
+  // `demoted`: the server answered as a replica (SaysDemoted).
+  void Return(Conn c, bool demoted = false) {
     std::lock_guard lock(mu_);
-    if (c->err) {
+    if (c.ctx->err || demoted) {
       --live_;  // a broken context is never reused
-      MarkDown(c->errstr);
+      MarkDown(demoted ? "the master was demoted to a replica" : c.ctx->errstr);
+    } else if (c.generation != generation_) {
+      --live_;  // dialled before the server was found gone: it may be the old one
     } else {
       idle_.push_back(std::move(c));
     }
@@ -772,50 +893,107 @@ return 0
   }
 
   // Called with mu_ held. The idle connections go too: after a restart
-  // they are all broken, after a stop all would wait.
+  // they are all broken, after a stop all would wait, after a promotion
+  // they lead to the old master.
   void MarkDown(const std::string& why) {
     if (!down_) {
       down_ = true;
       down_since_ = std::chrono::steady_clock::now();
       next_probe_ = down_since_;  // the first probe at once: a restarted Redis is back in one round trip
     }
+    ++generation_;
     last_error_ = why;
     live_ -= static_cast<int>(idle_.size());
     idle_.clear();
     cv_.notify_all();
   }
 
+  // Where the master of a sentinel:// address is now: the first Sentinel
+  // that answers says (Redis' Sentinel client protocol; Dial then checks the
+  // server's ROLE, since a Sentinel may not have seen a promotion yet). The
+  // Sentinel that answered is asked first next time.
+  Result<RedisEndpoint> AskSentinels() {
+    const auto& sentinels = opt_.address.sentinels;
+    const auto& name = opt_.address.master_name;
+    const timeval ct = ToTimeval(opt_.connect_timeout);
+    std::string errors;
+    const size_t first = preferred_sentinel_.load();
+    for (size_t k = 0; k < sentinels.size(); ++k) {
+      const size_t i = (first + k) % sentinels.size();
+      const RedisEndpoint& s = sentinels[i];
+      const std::string where = s.host + ":" + std::to_string(s.port);
+      ContextPtr c(redisConnectWithTimeout(s.host.c_str(), s.port, ct));
+      if (!c || c->err) {
+        errors += (errors.empty() ? "" : "; ") + where + ": " + (c ? c->errstr : "out of memory");
+        continue;
+      }
+      redisSetTimeout(c.get(), ct);
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SENTINEL get-master-addr-by-name %b", name.data(), name.size())));
+      if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+          r->element[1]->type != REDIS_REPLY_STRING) {
+        errors += (errors.empty() ? "" : "; ") + where + (r ? " does not know master " + name : ": no answer");
+        continue;
+      }
+      RedisEndpoint master{std::string(r->element[0]->str, r->element[0]->len), std::atoi(r->element[1]->str)};
+      if (master.port <= 0 || master.port > 65535) {
+        errors += (errors.empty() ? "" : "; ") + where + " named a port out of range";
+        continue;
+      }
+      preferred_sentinel_.store(i);
+      return master;
+    }
+    return Unavailable("no Sentinel named the master " + name + " (" + errors + ")");
+  }
+
   // A new connection; with `ping`, it must answer PING within the connect
-  // timeout (a stopped Redis still accepts connections).
-  Result<ContextPtr> Dial(bool ping) {
+  // timeout (a stopped Redis still accepts connections). Behind Sentinels,
+  // it must be to the master: a write never goes to a demoted one.
+  Result<Conn> Dial(bool ping, uint64_t generation) {
     const RedisAddress& a = opt_.address;
+    const bool sentinel = !a.sentinels.empty();
+    RedisEndpoint target{a.host, a.port};
+    if (sentinel) {
+      ICB_ASSIGN_OR_RETURN(target, AskSentinels());
+    }
+    const std::string where = sentinel ? "master " + a.master_name + " at " + target.host + ":" + std::to_string(target.port) : a.ToString();
     timeval ct = ToTimeval(opt_.connect_timeout);
-    ContextPtr c(a.unix_path.empty() ? redisConnectWithTimeout(a.host.c_str(), a.port, ct)
+    ContextPtr c(a.unix_path.empty() ? redisConnectWithTimeout(target.host.c_str(), target.port, ct)
                                      : redisConnectUnixWithTimeout(a.unix_path.c_str(), ct));
-    if (!c || c->err) return Unavailable("cannot connect to Redis at " + a.ToString() + ": " + (c ? c->errstr : "out of memory"));
+    if (!c || c->err) return Unavailable("cannot connect to Redis at " + where + ": " + (c ? c->errstr : "out of memory"));
     if (ping) {
       redisSetTimeout(c.get(), ct);
       ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
       if (!r) return ContextError(c.get(), "PING");
     }
-    redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout));
+    // A WAIT's answer may take the whole replica_ack_timeout.
+    redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout + (opt_.replica_acks > 0 ? opt_.replica_ack_timeout : std::chrono::milliseconds(0))));
     if (!a.password.empty()) {
       ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", a.password.data(), a.password.size())));
-      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis AUTH failed at " + a.ToString());
+      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis AUTH failed at " + where);
+    }
+    if (sentinel) {
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "ROLE")));
+      if (!r) return ContextError(c.get(), "ROLE");
+      if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_STRING ||
+          std::string_view(r->element[0]->str, r->element[0]->len) != "master") {
+        return Unavailable("Redis at " + where + " is not a master now (a promotion is under way)");
+      }
     }
     if (a.db != 0) {
       ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", a.db)));
-      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis SELECT failed at " + a.ToString());
+      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis SELECT failed at " + where);
     }
-    return c;
+    return Conn{std::move(c), generation};
   }
 
   RedisStoreOptions opt_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<ContextPtr> idle_;
+  std::vector<Conn> idle_;
   int live_ = 0;
   bool down_ = false, probing_ = false;
+  uint64_t generation_ = 0;  // MarkDown counts
+  std::atomic<size_t> preferred_sentinel_{0};
   std::chrono::steady_clock::time_point down_since_{}, next_probe_{};
   std::string last_error_;
 };

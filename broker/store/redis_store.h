@@ -7,11 +7,17 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "broker/core/metrics.h"
 #include "broker/store/store.h"
 
 namespace icb {
+
+struct RedisEndpoint {
+  std::string host;
+  int port = 0;
+};
 
 struct RedisAddress {
   std::string unix_path;  // set for unix sockets
@@ -19,10 +25,16 @@ struct RedisAddress {
   int port = 0;
   int db = 0;
   std::string password;
+  // sentinel://: the Sentinels asked, in turn, where the master named
+  // `master_name` is (host and port above are unset: they change).
+  std::vector<RedisEndpoint> sentinels = {};
+  std::string master_name = {};
   std::string ToString() const;  // never includes the password
 };
 
-// Accepts redis://[:password@]host[:port][/db] and unix:///path/to/socket[?db=N].
+// Accepts redis://[:password@]host[:port][/db], unix:///path/to/socket[?db=N]
+// and sentinel://[:password@]host:port,host:port/master-name[/db] (the
+// password is the master's; the Sentinels are asked without one).
 Result<RedisAddress> ParseRedisUrl(std::string_view url);
 
 // A Redis that stops answering (stopped, killed, unreachable) costs a
@@ -37,12 +49,26 @@ struct RedisStoreOptions {
   std::chrono::milliseconds command_timeout{750};  // each read and write on a connection
   std::chrono::milliseconds borrow_timeout{750};   // waiting for a free connection
   std::chrono::milliseconds probe_interval{250};   // while down
+  // A write is acknowledged only once this many replicas have it (WAIT
+  // after the write, on the same connection); fewer within
+  // replica_ack_timeout answers Unavailable, though the master applied it
+  // (callers' writes are idempotent or compare-and-set, so a retry is safe).
+  // Why: Redis replicates asynchronously, and a write only the master had
+  // is gone when Sentinel promotes a replica. With replica_acks, every read
+  // on a connection may take command_timeout + replica_ack_timeout.
+  int replica_acks = 0;
+  std::chrono::milliseconds replica_ack_timeout{500};
   // Counted when set (broker/core/metrics.h): each round trip (one command,
   // or one pipeline), and each that failed (no connection, no answer in
   // time, or an error reply).
   Counter* round_trips = nullptr;
   Counter* errors = nullptr;
 };
+
+// Replicas a write must reach before it is acknowledged, unless configured:
+// one behind Sentinel (its promotion must not lose an acknowledged write),
+// none on a single server.
+inline int DefaultReplicaAcks(const RedisAddress& a) { return a.sentinels.empty() ? 0 : 1; }
 
 class RedisStore;
 std::unique_ptr<Store> NewRedisStore(RedisStoreOptions options);

@@ -18,7 +18,11 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool ready() const { return ready_; }
+  int pid() const { return pid_; }
   std::string Log() const;
+  // SIGKILL to the process and all it spawned (a crash: nothing shuts down
+  // cleanly); reaped before this returns.
+  void Kill();
 
  private:
   int pid_ = -1;

@@ -28,7 +28,28 @@ TEST(RedisUrl, UnixSocket) {
   EXPECT_EQ(a->db, 1);
 }
 
+TEST(RedisUrl, SentinelsAndTheMasterName) {
+  auto a = ParseRedisUrl("sentinel://:pw@10.0.0.1:26380,sentinel-b,10.0.0.3:26381/icbroker/2");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->sentinels.size(), 3u);
+  EXPECT_EQ(a->sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(a->sentinels[0].port, 26380);
+  EXPECT_EQ(a->sentinels[1].host, "sentinel-b");
+  EXPECT_EQ(a->sentinels[1].port, 26379);  // Sentinel's own default
+  EXPECT_EQ(a->sentinels[2].port, 26381);
+  EXPECT_EQ(a->master_name, "icbroker");
+  EXPECT_EQ(a->db, 2);
+  EXPECT_EQ(a->password, "pw");
+  EXPECT_EQ(a->ToString(), "sentinel://10.0.0.1:26380,sentinel-b:26379,10.0.0.3:26381/icbroker/2");
+  EXPECT_EQ(ParseRedisUrl("sentinel://127.0.0.1:1/m")->db, 0);
+}
+
 TEST(RedisUrl, RejectsGarbage) {
+  EXPECT_FALSE(ParseRedisUrl("sentinel://127.0.0.1:26379").ok());   // no master name
+  EXPECT_FALSE(ParseRedisUrl("sentinel://127.0.0.1:26379/").ok());  // empty master name
+  EXPECT_FALSE(ParseRedisUrl("sentinel://a:1,,b:2/m").ok());        // an empty Sentinel
+  EXPECT_FALSE(ParseRedisUrl("sentinel://a:1/m/x").ok());           // db not a number
+  EXPECT_FALSE(ParseRedisUrl("redis://h/2x").ok());
   EXPECT_FALSE(ParseRedisUrl("http://x").ok());
   EXPECT_FALSE(ParseRedisUrl("redis://:1").ok());
   EXPECT_FALSE(ParseRedisUrl("redis://h:99999").ok());

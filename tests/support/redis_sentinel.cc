@@ -1,0 +1,186 @@
+#include "tests/support/redis_sentinel.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "tests/support/eventually.h"
+#include "tests/support/temp_dir.h"
+
+namespace icb::testing {
+
+namespace {
+
+void Flatten(const redisReply* r, std::string& out) {
+  switch (r->type) {
+    case REDIS_REPLY_ARRAY:
+      for (size_t i = 0; i < r->elements; ++i) Flatten(r->element[i], out);
+      break;
+    case REDIS_REPLY_INTEGER: out += std::to_string(r->integer) + "\n"; break;
+    case REDIS_REPLY_NIL: out += "(nil)\n"; break;
+    case REDIS_REPLY_ERROR: out += "ERR: " + std::string(r->str, r->len) + "\n"; break;
+    default: out += std::string(r->str, r->len) + "\n";
+  }
+}
+
+// How many entries an array reply to `args` has (-1: no array).
+int CountOf(int port, const std::vector<std::string>& args) {
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeval{1, 0});
+  if (!c || c->err) {
+    if (c) redisFree(c);
+    return -1;
+  }
+  redisSetTimeout(c, timeval{2, 0});
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
+  auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  int n = r && r->type == REDIS_REPLY_ARRAY ? static_cast<int>(r->elements) : -1;
+  if (r) freeReplyObject(r);
+  redisFree(c);
+  return n;
+}
+
+}  // namespace
+
+std::string RedisWithSentinels::Ask(int port, const std::vector<std::string>& args) {
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeval{1, 0});
+  if (!c || c->err) {
+    if (c) redisFree(c);
+    return "";
+  }
+  redisSetTimeout(c, timeval{2, 0});
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
+  auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  std::string out;
+  if (r) {
+    Flatten(r, out);
+    freeReplyObject(r);
+  }
+  redisFree(c);
+  return out;
+}
+
+RedisWithSentinels::RedisWithSentinels(const std::string& dir) : dir_(dir) {
+  std::filesystem::create_directories(dir);
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    Server& s = servers_[i];
+    s.port = FreeTcpPort();
+    const std::string data = dir + "/redis-" + std::to_string(i);
+    std::filesystem::create_directories(data);
+    s.argv = {"redis-server", "--port", std::to_string(s.port), "--bind", "127.0.0.1", "--dir", data, "--appendonly", "yes",
+              "--appendfsync", "always", "--save", "", "--daemonize", "no"};
+    if (i == 1) {
+      s.argv.insert(s.argv.end(), {"--replicaof", "127.0.0.1", std::to_string(servers_[0].port)});
+    }
+    s.log = data + ".log";
+    s.process = std::make_unique<ChildProcess>(s.argv, s.log, s.port);
+    if (!s.process->ready()) return;
+  }
+  for (size_t i = 0; i < sentinels_.size(); ++i) {
+    Server& s = sentinels_[i];
+    s.port = FreeTcpPort();
+    const std::string conf = dir + "/sentinel-" + std::to_string(i) + ".conf";
+    // Detection in 1 s instead of Sentinel's default 30 s: tests wait on it.
+    std::ofstream(conf) << "port " << s.port << "\nbind 127.0.0.1\ndaemonize no\ndir " << dir << "\n"
+                        << "sentinel monitor " << kMasterName << " 127.0.0.1 " << servers_[0].port << " 2\n"
+                        << "sentinel down-after-milliseconds " << kMasterName << " 1000\n"
+                        << "sentinel failover-timeout " << kMasterName << " 5000\n"
+                        << "sentinel parallel-syncs " << kMasterName << " 1\n";
+    s.argv = {"redis-server", conf, "--sentinel"};
+    s.log = dir + "/sentinel-" + std::to_string(i) + ".log";
+    s.process = std::make_unique<ChildProcess>(s.argv, s.log, s.port);
+    if (!s.process->ready()) return;
+  }
+  // Sentinels find the replica and each other through the master's hello
+  // channel (every 2 s): a failover needs them to.
+  ready_ = SettledOn(servers_[0].port) && Eventually([&] {
+             for (const auto& s : sentinels_) {
+               if (CountOf(s.port, {"SENTINEL", "SENTINELS", kMasterName}) != 2) return false;
+               if (CountOf(s.port, {"SENTINEL", "REPLICAS", kMasterName}) < 1) return false;
+             }
+             return true;
+           });
+}
+
+RedisWithSentinels::~RedisWithSentinels() {
+  for (auto& s : sentinels_) s.process.reset();
+  for (auto& s : servers_) s.process.reset();
+}
+
+std::string RedisWithSentinels::Url() const {
+  std::string url = "sentinel://";
+  for (size_t i = 0; i < sentinels_.size(); ++i) url += (i ? ",127.0.0.1:" : "127.0.0.1:") + std::to_string(sentinels_[i].port);
+  return url + "/" + kMasterName;
+}
+
+int RedisWithSentinels::MasterPort() const {
+  for (const auto& s : sentinels_) {
+    const std::string answer = Ask(s.port, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", kMasterName});
+    const auto nl = answer.find('\n');
+    if (nl == std::string::npos || answer.starts_with("ERR") || answer.starts_with("(nil)")) continue;
+    return std::atoi(answer.c_str() + nl + 1);
+  }
+  return 0;
+}
+
+bool RedisWithSentinels::Failover() const {
+  return Ask(sentinels_[0].port, {"SENTINEL", "FAILOVER", kMasterName}).starts_with("OK");
+}
+
+bool RedisWithSentinels::SettledOn(int master_port) const {
+  return Eventually(
+      [&] {
+        for (const auto& s : sentinels_) {
+          if (s.process && s.process->ready()) {
+            const std::string answer = Ask(s.port, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", kMasterName});
+            if (answer.find("\n" + std::to_string(master_port) + "\n") == std::string::npos) return false;
+          }
+        }
+        return ReplicasOf(master_port) >= 1;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(100));
+}
+
+int RedisWithSentinels::ReplicasOf(int port) {
+  // ROLE of a master: "master", its offset, then per replica ip, port, offset.
+  const std::string role = Ask(port, {"ROLE"});
+  if (!role.starts_with("master\n")) return -1;
+  return static_cast<int>((std::count(role.begin(), role.end(), '\n') - 2) / 3);
+}
+
+void RedisWithSentinels::Pause(int port, bool paused) {
+  for (auto& s : servers_)
+    if (s.port == port && s.process) kill(s.process->pid(), paused ? SIGSTOP : SIGCONT);
+}
+
+void RedisWithSentinels::Kill(int port) {
+  for (auto& s : servers_)
+    if (s.port == port && s.process) s.process->Kill();
+}
+
+bool RedisWithSentinels::Restart(int port) {
+  for (auto& s : servers_) {
+    if (s.port != port) continue;
+    // Started as it was first: a Sentinel that sees it back makes it a
+    // replica of the new master, as it would a restarted pod.
+    s.process = std::make_unique<ChildProcess>(s.argv, s.log + ".restarted", s.port);
+    return s.process->ready();
+  }
+  return false;
+}
+
+std::string RedisWithSentinels::Logs() const {
+  std::string out;
+  for (const auto* group : {&servers_[0], &servers_[1], &sentinels_[0], &sentinels_[1], &sentinels_[2]}) {
+    if (group->process) out += "--- " + group->log + "\n" + group->process->Log();
+  }
+  return out;
+}
+
+}  // namespace icb::testing
