@@ -23,6 +23,7 @@
 #include "broker/qos/endpoint_prober.h"
 #include "broker/qos/probe_metrics.h"
 #include "broker/store/embedded_redis.h"
+#include "broker/store/replica_set.h"
 
 #include <unistd.h>
 
@@ -76,6 +77,9 @@ struct BrokerApp::Parts {
   std::unique_ptr<AsyncProbeRunner> probe_loop;
   TriggerRegistry triggers;  // the orchestrator's burst controller and the detector use its policies
   std::unique_ptr<Orchestrator> orchestrator;
+  // The brokers on this store probing as this vantage, each taking a share
+  // of the workloads and endpoints.
+  std::unique_ptr<ReplicaSet> replicas;
   std::unique_ptr<Detector> detector;
   std::unique_ptr<AudienceMeter> audiences;  // what each audience sees from its vantage
   std::unique_ptr<Api> api;
@@ -245,6 +249,11 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   // Each automatic workload's serving address is probed from this vantage.
   DetectorOptions detection;
   detection.vantage = o.probe_vantage.value_or("local");
+  p.replicas = std::make_unique<ReplicaSet>(*p.store, p.clock, ReplicaSetOptions{orchestration.broker_id, detection.vantage});
+  // Known to the others before it probes anything (it probes its share
+  // from the first pass); a store that is away now is retried by the task.
+  if (Status s = p.replicas->Beat(); !s.ok()) log("replicas: first heartbeat not written: " + s.ToString());
+  detection.replicas = p.replicas.get();
   AsioProbeOptions probing;
   probing.ca_file = o.probe_ca_file;
   probing.connections_per_origin = static_cast<size_t>(o.probe_connections_per_origin);
@@ -310,12 +319,19 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
                                            return r.status();
                                          });
     Catalog* catalog = p.catalog.get();
-    // Catalog changes are picked up within a second.
-    p.prober->FollowCatalog([catalog, last = std::shared_ptr<const CatalogSnapshot>()]() mutable -> std::optional<std::vector<ProbeTarget>> {
+    // Catalog changes and the brokers' shares are picked up within a second.
+    p.prober->FollowCatalog([catalog, replicas = p.replicas.get(), last = std::shared_ptr<const CatalogSnapshot>(),
+                             last_owners = std::vector<std::string>()]() mutable -> std::optional<std::vector<ProbeTarget>> {
       auto snap = catalog->Snapshot();
-      if (!snap.ok() || *snap == last) return std::nullopt;  // unreadable, or the same catalog: the same targets
+      auto owners = replicas->Owners();
+      if (!snap.ok() || (*snap == last && owners == last_owners)) return std::nullopt;  // the same targets
       last = *snap;
-      return ProbeTargets(**snap);
+      last_owners = owners;
+      std::vector<ProbeTarget> targets = ProbeTargets(**snap);
+      std::erase_if(targets, [&](const ProbeTarget& t) {
+        return ReplicaSet::OwnerOf(t.provider + "/" + t.endpoint, owners) != replicas->options().self;  // another broker's
+      });
+      return targets;
     }, Millis(1000));
     log("probing provider endpoints as vantage \"" + *o.probe_vantage + "\"");
   }
@@ -387,6 +403,10 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
       log("probes in 30 s: " + line("workloads", detection) + "; " + line("endpoints", endpoints));
     return clock->Monotonic() + std::chrono::seconds(30);
   });
+  p.scheduler->Register("replica-heartbeat", [replicas = p.replicas.get(), clock = &p.clock, log]() -> std::optional<MonoTime> {
+    if (Status s = replicas->Beat(); !s.ok()) log("replicas: heartbeat not written: " + s.ToString());
+    return clock->Monotonic() + replicas->options().beat;
+  });
   // Unfinished operations resume on the runner's first tick.
   p.orchestrator->Start(*p.scheduler);
   p.detector->Start();
@@ -419,6 +439,8 @@ void BrokerApp::Stop() {
   p.stopped = true;
   p.scheduler->Stop();
   p.detector->Stop();
+  // The others take this broker's share at their next heartbeat.
+  (void)p.replicas->Leave();
   p.audiences->Stop();
   p.orchestrator->Stop();
   p.prober.reset();

@@ -316,6 +316,8 @@ Result<RetainedSource> Orchestrator::ConfirmMove(const std::string& operation, c
   return r;
 }
 
+bool Orchestrator::Leads() const { return runner_->LeaseEpoch() > 0; }
+
 Result<std::vector<std::string>> Orchestrator::StartRecovery(const std::string& provider, const std::vector<std::string>& workloads,
                                                               std::optional<TimePoint> detected_at) {
   // Workloads an unfinished recovery of this provider holds already (a

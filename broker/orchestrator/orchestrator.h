@@ -92,6 +92,7 @@ class Orchestrator final : public RecoveryStarter {
   // runs for them): the caller tries them again.
   Result<std::vector<std::string>> StartRecovery(const std::string& provider, const std::vector<std::string>& workloads,
                                                  std::optional<TimePoint> detected_at = std::nullopt) override;
+  bool Leads() const override;
   // Starts a verified copy between two providers' object storage
   // (NotFound at /source/provider or /target/provider; InvalidArgument for
   // one without object storage, or the same place twice), or a workload's

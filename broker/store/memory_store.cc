@@ -201,7 +201,11 @@ class MemoryStore final : public Store {
     std::vector<std::optional<std::string>> out;
     for (const auto& k : keys) {
       auto it = strings_.find(k);
-      out.push_back(it == strings_.end() ? std::nullopt : std::optional<std::string>(it->second));
+      auto counter = counters_.find(k);
+      // A counter is a string of its digits, as Redis keeps one.
+      out.push_back(it != strings_.end() ? std::optional<std::string>(it->second)
+                    : counter != counters_.end() ? std::optional<std::string>(std::to_string(counter->second))
+                                                 : std::nullopt);
     }
     return out;
   }

@@ -44,7 +44,9 @@ Status ReplicaSet::Beat() {
   WriteBatch forget;
   for (const auto& [id, value] : all) {
     Entry e;
-    if (std::sscanf(value.c_str(), "%lld %lld", &e.joined_ms, &e.expires_ms) != 2) continue;
+    int used = 0;
+    if (std::sscanf(value.c_str(), "%lld %lld %n", &e.joined_ms, &e.expires_ms, &used) != 2) continue;
+    e.vantage = value.substr(static_cast<size_t>(used));
     if (e.expires_ms + 10 * options_.expiry.count() < now) {
       forget.HashDelete(kReplicasKey, id);
       continue;
@@ -58,9 +60,9 @@ Status ReplicaSet::Beat() {
     joined_ms_ = mine != entries.end() && mine->second.expires_ms > now ? mine->second.joined_ms : now;
   }
   Entry& self = entries[options_.self];
-  self = {joined_ms_, now + options_.expiry.count()};
+  self = {joined_ms_, now + options_.expiry.count(), options_.vantage};
   WriteBatch renew;
-  renew.HashSet(kReplicasKey, options_.self, std::to_string(self.joined_ms) + " " + std::to_string(self.expires_ms));
+  renew.HashSet(kReplicasKey, options_.self, std::to_string(self.joined_ms) + " " + std::to_string(self.expires_ms) + " " + self.vantage);
   ICB_RETURN_IF_ERROR(store_.Apply(renew).status());
   if (!forget.ops().empty()) (void)store_.Apply(forget);  // tidying: the next beat tries again
   std::lock_guard lock(mu_);
@@ -81,7 +83,7 @@ std::vector<std::string> ReplicaSet::Owners() const {
   std::lock_guard lock(mu_);
   if (!beaten_) return {options_.self};  // before the first beat: alone as far as it knows
   for (const auto& [id, e] : entries_) {
-    if (e.expires_ms <= now) continue;
+    if (e.expires_ms <= now || e.vantage != options_.vantage) continue;
     live.push_back(id);
     if (e.joined_ms + options_.settle.count() <= now) settled.push_back(id);
   }

@@ -1,7 +1,8 @@
 // The brokers sharing one store, and which of them does which share of the
 // probing. Each broker renews a heartbeat in the store (the hash
-// icb:replicas: broker id -> "JOINED_MS EXPIRES_MS", wall clock); the live
-// set is every entry not expired. A key (a workload, a provider endpoint)
+// icb:replicas: broker id -> "JOINED_MS EXPIRES_MS VANTAGE", wall clock);
+// the live set is every entry not expired. Brokers share only with those
+// probing as the same vantage: each vantage measures every target. A key (a workload, a provider endpoint)
 // belongs to the live broker that ranks highest for it by rendezvous
 // hashing: every broker that reads the same set computes the same owner
 // without talking to the others, and when one dies only its keys move.
@@ -29,6 +30,7 @@ namespace icb {
 
 struct ReplicaSetOptions {
   std::string self;           // this broker's id (--broker-id)
+  std::string vantage = "local";  // the vantage it probes as (--vantage)
   Millis beat{2'500};         // how often it renews its entry and reads the others
   Millis expiry{5'000};       // an entry not renewed for this long is dead
   Millis settle{4'000};       // a newcomer owns keys this long after it joined (> beat + a follow pass)
@@ -45,8 +47,8 @@ class ReplicaSet {
   // at their next Beat instead of after its expiry.
   Status Leave();
 
-  // The brokers that own keys now, sorted: those live and settled as of
-  // the last Beat; when none has settled (all joined within `settle`), all
+  // The brokers that own keys now, sorted: those of this vantage live and
+  // settled as of the last Beat; when none has settled (all joined within `settle`), all
   // live ones; before the first Beat, this one alone.
   std::vector<std::string> Owners() const;
   bool Owns(std::string_view key) const;
@@ -58,6 +60,7 @@ class ReplicaSet {
  private:
   struct Entry {
     long long joined_ms = 0, expires_ms = 0;
+    std::string vantage;
   };
   Store& store_;
   const Clock& clock_;

@@ -169,6 +169,7 @@ class Store {
   virtual Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
                                          const std::vector<std::pair<std::string, std::string>>& set_adds) = 0;
   // Values of many string keys in one round trip; nullopt for absent keys.
+  // A counter (WriteBatch::Incr) reads as its decimal digits.
   virtual Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) = 0;
   virtual Result<std::vector<std::string>> SetMembers(std::string_view key) = 0;
   // Up to `limit` members of a sorted index (WriteBatch::IndexAdd) after

@@ -14,8 +14,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -437,6 +439,112 @@ TEST_F(FailoverLabTest, ARedisPromotionDuringIngestionAndARecoveryLosesNothingAn
   std::printf("Redis promoted mid-recovery (%d of %zu failovers had ended): each once; %lld samples acknowledged, none lost; "
               "%d batches refused (503) and retried\n",
               ended_before_promotion, failovers.size(), samples, refused.load());
+}
+
+// Three brokers on one Redis share the watching and one leads: each
+// workload is probed by one of them (the probes of all three together are
+// one broker's, not three), and when the leader is killed with SIGKILL in
+// the middle of a recovery of 30 workloads, another takes the lease and
+// finishes it: one failover per workload, each deployed and scaled once,
+// DNS on its new place.
+TEST_F(FailoverLabTest, ThreeReplicasShareTheWatchingAndTheLeadersSigkillMidRecoveryMovesEachOnce) {
+  auto redis = EmbeddedRedis::Start({.data_dir = tmp_.path() + "/redis", .tcp_port = testing::FreeTcpPort()});
+  ASSERT_TRUE(redis.ok()) << redis.status().ToString();
+  std::vector<std::unique_ptr<BrokerProcess>> brokers;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<std::string> args = BrokerArgs(tmp_.path() + "/data" + std::to_string(i), (*redis)->address().port);
+    *(std::find(args.begin(), args.end(), "--broker-id") + 1) = "replica-" + std::to_string(i);
+    brokers.push_back(std::make_unique<BrokerProcess>(args, tmp_.path() + "/broker" + std::to_string(i) + ".log"));
+    ASSERT_TRUE(brokers.back()->Start());
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) {
+    ids.push_back("rp" + std::to_string(i));
+    // Any replica serves the whole API.
+    ASSERT_EQ(brokers[static_cast<size_t>(i % 3)]->Call("PUT", "/v1/workloads/" + ids.back(), Workload(ids.back(), 1 + i % 5, "fast", 1).dump()).status, 201);
+  }
+  ASSERT_TRUE(testing::Eventually([&] {
+    const json places = brokers[0]->Get("/v1/operations?kind=place");
+    int placed = 0;
+    for (const auto& op : places["operations"]) placed += op["state"] == "succeeded";
+    return placed == 30;
+  }));
+  // A family's value summed over its series, as a replica's /metrics says.
+  auto sum = [](BrokerProcess& b, const std::string& family) {
+    const std::string text = b.Call("GET", "/metrics").body;
+    double total = 0;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(family + "{", 0) == 0 || line.rfind(family + " ", 0) == 0) total += std::stod(line.substr(line.rfind(' ') + 1));
+    return total;
+  };
+  // Each workload is probed every 0.2 s: over 5 s, 750 probes in all,
+  // shared among the three (each probing everything would be 2,250).
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // every replica settled (4 s after it joined)
+  std::vector<double> before, after;
+  for (auto& b : brokers) before.push_back(sum(*b, "icbroker_probes_total"));
+  const auto window_start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  for (auto& b : brokers) after.push_back(sum(*b, "icbroker_probes_total"));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+  double total = 0;
+  for (size_t i = 0; i < brokers.size(); ++i) {
+    EXPECT_GT(after[i] - before[i], 0) << "replica " << i << " probes nothing";
+    total += after[i] - before[i];
+  }
+  const double one_broker = 30 * seconds / 0.2;
+  std::printf("probes in %.1f s: %.0f, %.0f and %.0f (%.0f in all; one broker alone: %.0f)\n", seconds, after[0] - before[0], after[1] - before[1],
+              after[2] - before[2], total, one_broker);
+  EXPECT_LT(total, 1.3 * one_broker);
+  EXPECT_GT(total, 0.7 * one_broker);
+
+  // The disaster, on slow and throttling control planes; the leader dies
+  // once its recovery is under way.
+  for (const auto& sim : (*lab_)["compute"]) Steer(sim["provider"], {{"api_latency_ms", 300}, {"max_inflight", 8}});
+  Steer("sim-a", {{"outage", true}});
+  ASSERT_TRUE(testing::Eventually([&] { return !brokers[0]->Get("/v1/operations?kind=failover")["operations"].empty(); }));
+  size_t leader = brokers.size();
+  for (size_t i = 0; i < brokers.size(); ++i)
+    if (sum(*brokers[i], "icbroker_leader") == 1) leader = i;
+  ASSERT_LT(leader, brokers.size());
+  brokers[leader]->Kill(SIGKILL);
+  const auto killed = std::chrono::steady_clock::now();
+  const size_t survivor = (leader + 1) % brokers.size();
+  size_t next_leader = brokers.size();
+  ASSERT_TRUE(testing::Eventually([&] {
+    for (size_t i = 0; i < brokers.size(); ++i)
+      if (i != leader && sum(*brokers[i], "icbroker_leader") == 1) next_leader = i;
+    return next_leader < brokers.size();
+  }));
+  const double handover_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+
+  std::map<std::string, json> failovers;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        failovers.clear();
+        const json all = brokers[survivor]->Get("/v1/operations?kind=failover");
+        for (const auto& op : all["operations"])
+          if (op["state"] == "succeeded") failovers[op["workload"].get<std::string>()] = op;
+        return failovers.size() == ids.size();
+      },
+      std::chrono::seconds(120)))
+      << brokers[survivor]->Get("/v1/operations?kind=recovery").dump();
+  const json all = brokers[survivor]->Get("/v1/operations?kind=failover");
+  EXPECT_EQ(all["operations"].size(), ids.size());  // one each
+  int run_again = 0;
+  for (const auto& [id, op] : failovers) {
+    EXPECT_EQ(Effects(id, op["id"].get<std::string>()), (std::map<std::string, int>{{"deploy", 1}, {"scale", 1}})) << op.dump();
+    const std::string at = brokers[survivor]->Get("/v1/workloads/" + id)["placement"]["provider"];
+    EXPECT_NE(at, "sim-a");
+    EXPECT_EQ(Dig(id + ".lab.example."), Address(at)) << id;
+    for (const auto& step : op["steps"]) run_again += step["attempts"].get<int>() > 1;
+  }
+  const json recoveries = brokers[survivor]->Get("/v1/operations?kind=recovery");
+  for (const auto& op : recoveries["operations"]) EXPECT_EQ(op["state"], "succeeded") << op.dump();
+  RecordProperty("handover_s", std::to_string(handover_s));
+  std::printf("leader replica-%zu killed mid-recovery: replica-%zu led %.1f s later (lease 10 s); %zu failovers, each once, %d steps ran again; "
+              "%zu recovery operations\n",
+              leader, next_leader, handover_s, failovers.size(), run_again, recoveries["operations"].size());
 }
 
 }  // namespace

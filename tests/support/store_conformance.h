@@ -94,6 +94,10 @@ TYPED_TEST_P(StoreConformance, StringsAndSetsWrittenInABatchAreReadBack) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(*r, (std::vector<long long>{1, 1, 1, 0, 1, 1, 0}));
   EXPECT_EQ(*s.GetMany({"str", "nope"}), (std::vector<std::optional<std::string>>{"v2", std::nullopt}));
+  WriteBatch count;
+  count.Incr("counter").Incr("counter");
+  ASSERT_TRUE(s.Apply(count).ok());
+  EXPECT_EQ(*s.GetMany({"counter"}), (std::vector<std::optional<std::string>>{"2"}));  // as its digits
   EXPECT_EQ(*s.SetMembers("set"), (std::vector<std::string>{"a"}));
   EXPECT_EQ(*s.Exists({"str", "set", "nope"}), (std::vector<bool>{true, true, false}));
   WriteBatch empty_it;

@@ -1,6 +1,7 @@
 #include "broker/orchestrator/triggers/detector.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 #include <set>
 #include <unordered_map>
@@ -25,6 +26,65 @@ void KeepLatest(std::vector<VantageSample>& series, size_t keep) {
   sized.reserve(keep + 1);
   std::move(series.begin(), series.end(), std::back_inserter(sized));
   series = std::move(sized);
+}
+
+// A workload's detection state in the store: the hash icb:detect:ID, one
+// field per vantage holding that vantage's recent samples of one address
+// and whether the workload counted as failed; icb:detect:ID:pushed counts
+// the pushes a broker that does not own the workload stored for its owner.
+std::string DetectKey(std::string_view id) { return "icb:detect:" + std::string(id); }
+std::string PushedKey(std::string_view id) { return DetectKey(id) + ":pushed"; }
+// Detections handed to the leader: field "PROVIDER\nWORKLOAD", value the
+// first detection's time (ms).
+constexpr const char* kHandedOverKey = "icb:detections";
+// How often the leader looks for detections handed to it.
+// Within a group's quiet time (500 ms): handed-over detections of one
+// probe round join the leader's group before it starts.
+constexpr Millis kGatherEvery{100};
+
+struct StoredSeries {
+  std::string url;
+  bool failed = false;
+  std::vector<VantageSample> samples;
+};
+
+std::string EncodeSeries(const std::string& url, bool failed, const std::vector<VantageSample>& samples) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& v : samples) {
+    nlohmann::json one = {std::chrono::duration_cast<Millis>(v.ts.time_since_epoch()).count(), v.ok, v.status, v.error};
+    if (v.latency_ms) one.push_back(*v.latency_ms);
+    list.push_back(std::move(one));
+  }
+  return nlohmann::json{{"url", url}, {"failed", failed}, {"samples", std::move(list)}}.dump();
+}
+
+// nullopt for anything but what EncodeSeries wrote (the store is shared:
+// a record another version wrote is ignored, not trusted).
+std::optional<StoredSeries> DecodeSeries(std::string_view text) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("url") || !j.contains("samples") || !j["samples"].is_array()) return std::nullopt;
+  try {
+    StoredSeries out{j["url"].get<std::string>(), j.value("failed", false), {}};
+    for (const auto& one : j["samples"]) {
+      VantageSample v{TimePoint(Millis(one.at(0).get<long long>())), one.at(1).get<bool>(), one.at(2).get<int>(), one.at(3).get<std::string>(), {}};
+      if (one.size() > 4) v.latency_ms = one.at(4).get<double>();
+      out.samples.push_back(std::move(v));
+    }
+    return out;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+// `from` merged into `into`: in time order, a sample at a time already
+// there once, the latest `keep` kept.
+void MergeSeries(std::vector<VantageSample>& into, std::vector<VantageSample> from, size_t keep) {
+  for (auto& v : from) {
+    auto at = std::lower_bound(into.begin(), into.end(), v.ts, [](const VantageSample& x, TimePoint t) { return x.ts < t; });
+    if (at != into.end() && at->ts == v.ts) continue;
+    into.insert(at, std::move(v));
+  }
+  KeepLatest(into, keep);
 }
 
 }  // namespace
@@ -73,7 +133,15 @@ void Detector::Follow() {
     workloads_version_ = (*set)->version;
     changed = true;
   }
+  if (options_.replicas) {
+    auto owners = options_.replicas->Owners();
+    if (owners != owners_) {
+      owners_ = std::move(owners);
+      changed = true;  // shares moved: the watches follow
+    }
+  }
   FollowPlacements(changed);
+  if (options_.replicas) MergePushed();
 }
 
 void Detector::ReadWorkloads(const WorkloadSet& set) {
@@ -132,6 +200,7 @@ void Detector::FollowPlacements(bool workloads_changed) {
   for (const auto& w : automatic) {
     auto seen = statuses_.find(w->id);
     if (seen == statuses_.end() || seen->second.url.empty()) continue;
+    if (options_.replicas && ReplicaSet::OwnerOf(w->id, owners_) != options_.replicas->options().self) continue;  // another broker's
     Watch watch;
     watch.provider = seen->second.placement;
     watch.url = seen->second.url;
@@ -147,6 +216,7 @@ void Detector::FollowPlacements(bool workloads_changed) {
     target.settings.timeout = std::max(Millis(100), interval);
     return ScheduledProbe{std::move(target), SpreadPhase(w.workload->id, interval, options_.probe_spread)};
   };
+  std::vector<std::string> started;  // watches new here, or at a new address
   {
     std::lock_guard lock(mu_);
     for (auto it = watches_.begin(); it != watches_.end();) {
@@ -158,6 +228,7 @@ void Detector::FollowPlacements(bool workloads_changed) {
       if (w->second.url != it->second.url) {
         // Moved: a new address, a new series.
         it->second = std::move(w->second);
+        started.push_back(it->first);
       } else {
         it->second.workload = std::move(w->second.workload);  // settings may have changed
       }
@@ -168,13 +239,100 @@ void Detector::FollowPlacements(bool workloads_changed) {
     for (auto& [id, w] : wanted) {
       probes.emplace(id, probe_of(w));
       watches_.emplace(id, std::move(w));
+      started.push_back(id);
     }
   }
+  LoadStored(started);
   if (schedule_) schedule_->Set(probes);
 }
 
+void Detector::LoadStored(const std::vector<std::string>& ids) {
+  const TimePoint now = clock_.Now();
+  for (const auto& id : ids) {
+    auto fields = orchestrator_.store().HashGetAll(DetectKey(id));
+    if (!fields.ok()) return;  // the store is away: detect afresh
+    std::lock_guard lock(mu_);
+    auto it = watches_.find(id);
+    if (it == watches_.end()) continue;
+    Watch& w = it->second;
+    // Only recent samples of this address: an hour-old failure must not
+    // join a new one in a run.
+    const TimePoint oldest = now - w.workload->failover.interval * options_.stale_intervals;
+    const size_t keep = policy_.SamplesNeeded(w.workload->failover);
+    bool any = false;
+    for (auto& [vantage, text] : *fields) {
+      auto stored = DecodeSeries(text);
+      if (!stored || stored->url != w.url) continue;
+      std::erase_if(stored->samples, [&](const VantageSample& v) { return v.ts < oldest; });
+      if (stored->samples.empty()) continue;
+      // `failed` is not taken over: the samples decide again, so an outage
+      // whose recovery its detector died before starting is detected anew
+      // (StartRecovery skips workloads a recovery already holds).
+      MergeSeries(w.samples[vantage], std::move(stored->samples), keep);
+      any = true;
+    }
+    if (any) EvaluateLocked(id, w);
+  }
+}
+
+void Detector::MergePushed() {
+  std::vector<std::string> ids, keys;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, w] : watches_) {
+      ids.push_back(id);
+      keys.push_back(PushedKey(id));
+    }
+  }
+  auto counters = orchestrator_.store().GetMany(keys);
+  if (!counters.ok()) return;
+  std::unordered_map<std::string, long long> seen;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const long long counter = (*counters)[i] ? std::atoll((*counters)[i]->c_str()) : 0;
+    seen[ids[i]] = counter;
+    auto before = pushed_seen_.find(ids[i]);
+    if (counter == 0 || (before != pushed_seen_.end() && before->second == counter)) continue;
+    auto fields = orchestrator_.store().HashGetAll(DetectKey(ids[i]));
+    if (!fields.ok()) {
+      seen[ids[i]] = before == pushed_seen_.end() ? 0 : before->second;  // again next pass
+      continue;
+    }
+    std::lock_guard lock(mu_);
+    auto it = watches_.find(ids[i]);
+    if (it == watches_.end()) continue;
+    Watch& w = it->second;
+    const size_t keep = policy_.SamplesNeeded(w.workload->failover);
+    for (auto& [vantage, text] : *fields) {
+      if (vantage == options_.vantage) continue;  // this broker's own, which it holds
+      auto stored = DecodeSeries(text);
+      if (stored && stored->url == w.url) MergeSeries(w.samples[vantage], std::move(stored->samples), keep);
+    }
+    EvaluateLocked(ids[i], w);
+  }
+  pushed_seen_ = std::move(seen);
+}
+
+void Detector::Persist(const std::vector<std::string>& ids, const std::string& vantage) {
+  WriteBatch batch;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& id : ids) {
+      auto it = watches_.find(id);
+      if (it == watches_.end()) continue;
+      auto series = it->second.samples.find(vantage);
+      if (series == it->second.samples.end()) continue;
+      batch.HashSet(DetectKey(id), vantage, EncodeSeries(it->second.url, it->second.failed, series->second));
+    }
+  }
+  // Best effort: the next answer writes it again; a broker taking over
+  // without it detects from its own probes.
+  if (!batch.ops().empty()) (void)orchestrator_.store().Apply(batch);
+}
+
 void Detector::Answered(std::vector<ProbeAnswer> answers) {
-  std::lock_guard lock(mu_);
+  std::vector<std::string> answered;
+  answered.reserve(answers.size());
+  std::unique_lock lock(mu_);
   for (auto& a : answers) {
     auto it = watches_.find(a.key);
     if (it == watches_.end() || it->second.url != a.target->url) continue;  // moved meanwhile: the old address's answer
@@ -189,13 +347,20 @@ void Detector::Answered(std::vector<ProbeAnswer> answers) {
     series.insert(at, std::move(v));
     KeepLatest(series, keep);
     EvaluateLocked(a.key, it->second);
+    answered.push_back(a.key);
   }
+  lock.unlock();
+  Persist(answered, options_.vantage);
 }
 
 Status Detector::Push(const std::string& workload, const std::string& vantage, std::vector<VantageSample> samples) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto it = watches_.find(workload);
-  if (it == watches_.end()) return NotFound("workload " + workload + " is not watched (not automatic, or not placed yet)");
+  if (it == watches_.end()) {
+    lock.unlock();
+    if (!options_.replicas) return NotFound("workload " + workload + " is not watched (not automatic, or not placed yet)");
+    return PushForOwner(workload, vantage, std::move(samples));  // another broker's, perhaps
+  }
   auto& series = it->second.samples[vantage];
   const size_t keep = policy_.SamplesNeeded(it->second.workload->failover);
   std::sort(samples.begin(), samples.end(), [](const VantageSample& a, const VantageSample& b) { return a.ts < b.ts; });
@@ -206,7 +371,32 @@ Status Detector::Push(const std::string& workload, const std::string& vantage, s
   }
   KeepLatest(series, keep);
   EvaluateLocked(workload, it->second);
+  lock.unlock();
+  Persist({workload}, vantage);
   return Status::Ok();
+}
+
+Status Detector::PushForOwner(const std::string& workload, const std::string& vantage, std::vector<VantageSample> samples) {
+  const Status not_watched = NotFound("workload " + workload + " is not watched (not automatic, or not placed yet)");
+  ICB_ASSIGN_OR_RETURN(auto set, workloads_.Read());
+  std::shared_ptr<const Workload> w;
+  for (const auto& entry : set->all)
+    if (entry.workload->id == workload) w = entry.workload;
+  if (!w || !w->failover.automatic) return not_watched;
+  ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(orchestrator_.store(), workload));
+  if (!status || status->url.empty()) return not_watched;
+  // What is stored for this vantage and address, with these added; the
+  // owner merges it at its next follow pass (it polls the counter).
+  ICB_ASSIGN_OR_RETURN(auto stored, orchestrator_.store().HashGet(DetectKey(workload), vantage));
+  std::vector<VantageSample> series;
+  if (stored) {
+    if (auto decoded = DecodeSeries(*stored); decoded && decoded->url == status->url) series = std::move(decoded->samples);
+  }
+  MergeSeries(series, std::move(samples), policy_.SamplesNeeded(w->failover));
+  WriteBatch batch;
+  batch.HashSet(DetectKey(workload), vantage, EncodeSeries(status->url, false, series));
+  batch.Incr(PushedKey(workload));
+  return orchestrator_.store().Apply(batch).status();
 }
 
 void Detector::EvaluateLocked(const std::string& id, Watch& w) {
@@ -249,8 +439,41 @@ void Detector::JoinGroupLocked(const std::string& provider, const std::string& w
   group.deadline = std::min(group.opened + options_.group_max, now + options_.group_quiet);
 }
 
+void Detector::HandOver(const std::string& provider, const std::vector<std::string>& workloads, TimePoint detected_at) {
+  WriteBatch batch;
+  const std::string at = std::to_string(std::chrono::duration_cast<Millis>(detected_at.time_since_epoch()).count());
+  for (const auto& id : workloads) batch.HashSet(kHandedOverKey, provider + "\n" + id, at);
+  if (orchestrator_.store().Apply(batch).ok()) return;
+  // The store is away: keep them here and try again after a window.
+  std::lock_guard lock(mu_);
+  const MonoTime now = clock_.Monotonic();
+  for (const auto& id : workloads) JoinGroupLocked(provider, id, now);
+  groups_[provider].detected_at = std::min(groups_[provider].detected_at, detected_at);
+}
+
+void Detector::GatherHandedOver(MonoTime now) {
+  auto handed = orchestrator_.store().HashGetAll(kHandedOverKey);
+  if (!handed.ok() || handed->empty()) return;
+  std::lock_guard lock(mu_);
+  for (const auto& [field, at_ms] : *handed) {
+    const size_t nl = field.find('\n');
+    if (nl == std::string::npos) continue;
+    const std::string provider = field.substr(0, nl), id = field.substr(nl + 1);
+    const TimePoint detected_at(Millis(std::atoll(at_ms.c_str())));
+    auto& group = groups_[provider];
+    if (std::find(group.workloads.begin(), group.workloads.end(), id) != group.workloads.end()) continue;
+    const bool opens = group.workloads.empty();
+    JoinGroupLocked(provider, id, now);
+    group.detected_at = opens ? detected_at : std::min(group.detected_at, detected_at);
+  }
+  // They stay in the store until their recovery started (StartGroups): a
+  // leader that dies first leaves them to the next.
+}
+
 std::optional<MonoTime> Detector::StartGroups() {
   const MonoTime now = clock_.Monotonic();
+  const bool leads = orchestrator_.Leads();
+  if (options_.replicas && leads) GatherHandedOver(now);
   struct Due {
     std::string provider;
     std::vector<std::string> workloads;
@@ -261,7 +484,9 @@ std::optional<MonoTime> Detector::StartGroups() {
   {
     std::lock_guard lock(mu_);
     for (auto it = groups_.begin(); it != groups_.end();) {
-      if (it->second.deadline <= now) {
+      // A broker that does not lead hands its detections over at once:
+      // the leader's group gathers them, not this one's.
+      if (it->second.deadline <= now || (options_.replicas && !leads)) {
         due.push_back({it->first, std::move(it->second.workloads), it->second.detected_at});
         it = groups_.erase(it);
       } else {
@@ -271,15 +496,27 @@ std::optional<MonoTime> Detector::StartGroups() {
     }
   }
   for (auto& [provider, workloads, detected_at] : due) {
+    if (options_.replicas && !leads) {
+      HandOver(provider, workloads, detected_at);
+      continue;
+    }
     auto busy = orchestrator_.StartRecovery(provider, workloads, detected_at);
     if (!busy.ok()) busy = workloads;  // the store is away: all of them again
+    if (options_.replicas) {
+      // Handed over ones started (or moot: moved meanwhile) are done with.
+      WriteBatch done;
+      for (const auto& id : workloads)
+        if (std::find(busy->begin(), busy->end(), id) == busy->end()) done.HashDelete(kHandedOverKey, provider + "\n" + id);
+      (void)orchestrator_.store().Apply(done);  // else started again by the next pass: StartRecovery skips it
+    }
     if (busy->empty()) continue;
     // Another operation runs for these (their place, say): try again after
     // a window, while they still count as failed.
     std::lock_guard lock(mu_);
     for (const auto& id : *busy) {
       auto w = watches_.find(id);
-      if (w == watches_.end() || !w->second.failed) continue;
+      // Handed over by another broker (not watched here): tried again too.
+      if (w != watches_.end() && !w->second.failed) continue;
       JoinGroupLocked(provider, id, now);
       Group& group = groups_[provider];
       group.detected_at = std::min(group.detected_at, detected_at);  // when it was first detected, not retried
@@ -287,6 +524,10 @@ std::optional<MonoTime> Detector::StartGroups() {
       next = next ? std::min(*next, again) : again;
     }
   }
+  // With replicas: the leader looks for handed-over detections, and a
+  // broker that leads only later (at start, or after a handover) finds
+  // its own there too.
+  if (options_.replicas) next = next ? std::min(*next, now + kGatherEvery) : now + kGatherEvery;
   return next;
 }
 

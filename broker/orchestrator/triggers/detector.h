@@ -4,8 +4,18 @@
 // recorded once (a `detected` event naming the workload and the provider,
 // with the samples per vantage that made it); workloads a provider takes
 // down together are gathered for a short window and recovered by one
-// operation in priority order. Samples live in memory: a restarted broker
-// detects afresh (its unfinished operations resume from their records).
+// operation in priority order.
+//
+// Several brokers on one store share the watching (DetectorOptions::
+// replicas): each probes only the workloads it owns. The samples of each
+// workload are written through to the store after every batch of answers
+// (DetectionState), so the broker that takes a workload over, because its
+// owner died or it restarted, goes on from the samples there instead of
+// detecting afresh; samples another vantage pushes to a broker that does
+// not own the workload are stored for its owner, which merges them within
+// one follow pass. A broker that does not lead hands each detection to the
+// leader through the store (icb:detections); the leader gathers them into
+// its groups with its own.
 #pragma once
 
 #include <map>
@@ -19,6 +29,7 @@
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/engine/audit.h"
+#include "broker/store/replica_set.h"
 #include "broker/store/store.h"
 #include "broker/orchestrator/triggers/trigger.h"
 #include "broker/qos/probe_schedule.h"
@@ -36,6 +47,11 @@ class RecoveryStarter {
                                                          std::optional<TimePoint> detected_at = std::nullopt) = 0;
   // Where workloads' status is kept.
   virtual Store& store() = 0;
+  // Whether this broker runs the operations now (holds the lease). With
+  // several brokers, only it starts recoveries: the others hand their
+  // detections to it through the store, so that one provider's disaster is
+  // one recovery in priority order, not one per broker.
+  virtual bool Leads() const { return true; }
 };
 
 struct DetectorOptions {
@@ -59,6 +75,9 @@ struct DetectorOptions {
   // A vantage whose latest sample is older than this many intervals has
   // stopped reporting and no longer votes.
   int stale_intervals = 5;
+  // Set: this broker probes only the workloads it owns among the brokers
+  // sharing the store; null: all of them (one broker).
+  const ReplicaSet* replicas = nullptr;
 };
 
 class Detector {
@@ -75,7 +94,8 @@ class Detector {
   void Stop();
 
   // Samples of `workload`'s serving address from another vantage. NotFound
-  // when it is not watched (not automatic, or not placed yet).
+  // when it is not watched (not automatic, or not placed yet); with
+  // replicas, one another broker watches gets them through the store.
   Status Push(const std::string& workload, const std::string& vantage, std::vector<VantageSample> samples);
 
   // For tests on a manual clock: one pass of following the workloads.
@@ -105,7 +125,19 @@ class Detector {
   void Answered(std::vector<ProbeAnswer> answers);
   // Under mu_: asks the policy and acts on its verdict.
   void EvaluateLocked(const std::string& id, Watch& w);
+  // The store's samples of workloads this broker starts watching (another
+  // owned them, or this one restarted), and the pushed ones of those it
+  // watches, merged into their watches.
+  void LoadStored(const std::vector<std::string>& ids);
+  void MergePushed();
+  // Writes `vantage`'s series of the watches `ids` through to the store.
+  void Persist(const std::vector<std::string>& ids, const std::string& vantage);
+  Status PushForOwner(const std::string& workload, const std::string& vantage, std::vector<VantageSample> samples);
   std::optional<MonoTime> StartGroups();
+  // The leader: detections other brokers handed over join the groups.
+  void GatherHandedOver(MonoTime now);
+  // A broker that does not lead: its due groups go to the leader.
+  void HandOver(const std::string& provider, const std::vector<std::string>& workloads, TimePoint detected_at);
   // Under mu_: `workload` joins `provider`'s gathering group.
   void JoinGroupLocked(const std::string& provider, const std::string& workload, MonoTime now);
 
@@ -130,6 +162,8 @@ class Detector {
     std::string placement, url;
   };
   std::unordered_map<std::string, StatusSeen> statuses_;
+  std::vector<std::string> owners_;  // the brokers sharing the watching, as of the last Follow
+  std::unordered_map<std::string, long long> pushed_seen_;  // per watched workload: its pushed counter last merged
   std::unique_ptr<ProbeSchedule> schedule_;  // while started
   bool started_ = false;
 };

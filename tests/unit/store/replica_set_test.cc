@@ -150,6 +150,18 @@ TEST_F(ReplicaSetTest, RestartedUnderTheSameIdItKeepsItsShareAtOnce) {
   EXPECT_EQ(OwnerOfEach(300), before);
 }
 
+TEST_F(ReplicaSetTest, BrokersOfAnotherVantageDoNotShare) {
+  Add("a");
+  sets_.emplace("far", std::make_unique<ReplicaSet>(*store_, clock_, ReplicaSetOptions{"far", "seoul"}));
+  BeatAll();
+  Settle();
+  // Each measures every key from where it stands.
+  for (int k = 0; k < 50; ++k) {
+    EXPECT_TRUE(sets_.at("a")->Owns("w" + std::to_string(k)));
+    EXPECT_TRUE(sets_.at("far")->Owns("w" + std::to_string(k)));
+  }
+}
+
 TEST(ReplicaSet, OwnerOfIsTheSameWhateverTheOrderAndNoneForNoOwners) {
   EXPECT_EQ(ReplicaSet::OwnerOf("k", {"a", "b", "c"}), ReplicaSet::OwnerOf("k", {"c", "a", "b"}));
   EXPECT_EQ(ReplicaSet::OwnerOf("k", {}), "");
