@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/core/call_epoch.h"
+
 namespace icb {
 
 using nlohmann::json;
@@ -47,14 +49,16 @@ class SimCompute final : public ComputeProvider {
   Status Scale(const std::string& service, int instances, const std::string& key) override {
     std::string body = json{{"service", service}, {"instances", instances}}.dump();
     const std::string what = "compute scale " + service + " to " + std::to_string(instances);
-    // 429, 409 and 404 are answers about the request (quota, capacity, no
-    // such service), not overload: taken as they are, not retried.
+    // 429, 409, 404 and 412 are answers about the request (quota,
+    // capacity, no such service, a stale epoch), not overload: taken as
+    // they are, not retried.
     auto resp = caller_.Call(
         what, [&] { return HttpClientRequest{"POST", url_ + "/v1/scale", Headers(key), body, Millis(0)}; },
-        [](int s) { return s == 429 || s == 409 || s == 404; });
+        [](int s) { return s == 429 || s == 409 || s == 404 || s == 412; });
     if (!resp.ok()) return resp.status();
     if (resp->status == 429) return Status(StatusCode::kResourceExhausted, what + ": over quota");
     if (resp->status == 409) return Status(StatusCode::kFailedPrecondition, what + ": over capacity");
+    if (resp->status == 412) return Status(StatusCode::kFailedPrecondition, what + ": refused, a newer leader's epoch came first (fenced)");
     if (resp->status == 404) return NotFound(what + ": not deployed");
     return Status::Ok();
   }
@@ -72,6 +76,9 @@ class SimCompute final : public ComputeProvider {
   static std::vector<std::pair<std::string, std::string>> Headers(const std::string& key) {
     std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"}};
     if (!key.empty()) h.emplace_back("Idempotency-Key", key);
+    // The lease epoch the call is made under (the lab's simulators refuse
+    // one older than the newest they saw).
+    if (CallEpoch::Current() > 0) h.emplace_back("Fencing-Epoch", std::to_string(CallEpoch::Current()));
     return h;
   }
 

@@ -36,8 +36,12 @@ or over quota:
                     deployed; a refusal changes nothing
   GET  /v1/services the deployed services and their URLs (probe targets)
   GET  /v1/calls    every deploy and scale call accepted, in order, with the
-                    Idempotency-Key header it carried and whether it changed
+                    Idempotency-Key header it carried, its Fencing-Epoch
+                    ("epoch", null without one) and whether it changed
                     anything ("effect"), so tests can count effects
+A deploy or scale call whose Fencing-Epoch header is lower than the highest
+one seen is refused with 412 and changes nothing (recorded with "refused":
+"stale_epoch"): a fenced resource, which a replaced leader cannot change.
   POST /v1/reset    back to the start: no services, no calls, the default
                     steering state (`lab reset` calls it before each test)
 
@@ -77,6 +81,7 @@ class Sim:
         self.services = {}  # name -> {"instances": N, "url": URL}
         self.used = 0  # instances of all services together, kept as they change
         self.calls = []
+        self.epoch = 0  # the highest Fencing-Epoch seen
 
     def snapshot(self):
         s = dict(self.state)
@@ -181,8 +186,25 @@ def handler_for(sim):
                 with sim.lock:
                     sim.inflight -= 1
 
+        def stale(self, call, name, key, epoch):
+            """Under sim.lock: whether `epoch` is older than the newest seen
+            (the call then answered 412 and recorded); else it is the newest."""
+            if epoch is None:
+                return False
+            if epoch < sim.epoch:
+                sim.calls.append({"call": call, "service": name, "idempotency_key": key, "epoch": epoch, "effect": False,
+                                  "refused": "stale_epoch"})
+                return True
+            sim.epoch = epoch
+            return False
+
         def control_call(self):
             key = self.headers.get("Idempotency-Key", "")
+            try:
+                epoch = int(self.headers["Fencing-Epoch"]) if "Fencing-Epoch" in self.headers else None
+            except ValueError:
+                return self.reply(400, '{"error":"Fencing-Epoch must be an integer"}')
+            stale_answer = json.dumps({"error": "stale fencing epoch"})
             with sim.lock:
                 delay = sim.state["api_latency_ms"]
             if delay:
@@ -194,12 +216,14 @@ def handler_for(sim):
                     return self.reply(400, '{"error":"service must be a name"}')
                 host, port = self.server.server_address[:2]
                 with sim.lock:
+                    if self.stale("deploy", name, key, epoch):
+                        return self.reply(412, stale_answer)
                     url = sim.state["service_url"] or "http://%s:%d/" % (host, port)
                     new = name not in sim.services
                     if new:
                         sim.services[name] = {"instances": 0, "url": url}
                     instances = sim.services[name]["instances"]
-                    sim.calls.append({"call": "deploy", "service": name, "idempotency_key": key, "effect": new})
+                    sim.calls.append({"call": "deploy", "service": name, "idempotency_key": key, "epoch": epoch, "effect": new})
                 return self.reply(200, json.dumps({"service": name, "url": url, "instances": instances}))
             req = self.body()
             name = req.get("service") if isinstance(req, dict) else None
@@ -207,6 +231,8 @@ def handler_for(sim):
             if not isinstance(name, str) or not isinstance(n, int) or isinstance(n, bool) or n < 0:
                 return self.reply(400, '{"error":"service must be a name and instances a non-negative integer"}')
             with sim.lock:
+                if self.stale("scale", name, key, epoch):
+                    return self.reply(412, stale_answer)
                 if name not in sim.services:
                     return self.reply(404, json.dumps({"error": "service not deployed", "service": name}))
                 others = sim.used - sim.services[name]["instances"]
@@ -217,7 +243,7 @@ def handler_for(sim):
                 effect = sim.services[name]["instances"] != n
                 sim.services[name]["instances"] = n
                 sim.used = others + n
-                sim.calls.append({"call": "scale", "service": name, "instances": n, "idempotency_key": key, "effect": effect})
+                sim.calls.append({"call": "scale", "service": name, "instances": n, "idempotency_key": key, "epoch": epoch, "effect": effect})
                 used = sim.used
             self.reply(200, json.dumps({"service": name, "instances": n, "used": used}))
 

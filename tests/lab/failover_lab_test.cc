@@ -541,10 +541,31 @@ TEST_F(FailoverLabTest, ThreeReplicasShareTheWatchingAndTheLeadersSigkillMidReco
   }
   const json recoveries = brokers[survivor]->Get("/v1/operations?kind=recovery");
   for (const auto& op : recoveries["operations"]) EXPECT_EQ(op["state"], "succeeded") << op.dump();
+  // Every call that changed something carried its leader's epoch, and none
+  // with an older epoch was accepted after a newer one (the simulators
+  // refuse it: "refused": "stale_epoch").
+  int epochs_seen = 0, stale_refused = 0;
+  for (const auto& sim : (*lab_)["compute"]) {
+    auto [rc, out] = testing::RunShell("curl -sf " + sim["url"].get<std::string>() + "/v1/calls");
+    ASSERT_EQ(rc, 0) << out;
+    long long newest = 0;
+    const json calls = json::parse(out);  // named: a loop over a temporary's member would dangle
+    for (const auto& call : calls["calls"]) {
+      if (call.value("refused", "") == "stale_epoch") {
+        ++stale_refused;
+        continue;
+      }
+      ASSERT_TRUE(call["epoch"].is_number()) << call.dump();
+      EXPECT_GE(call["epoch"].get<long long>(), newest) << call.dump();
+      newest = std::max(newest, call["epoch"].get<long long>());
+    }
+    epochs_seen += newest > 0;
+  }
+  EXPECT_GT(epochs_seen, 0);
   RecordProperty("handover_s", std::to_string(handover_s));
   std::printf("leader replica-%zu killed mid-recovery: replica-%zu led %.1f s later (lease 10 s); %zu failovers, each once, %d steps ran again; "
-              "%zu recovery operations\n",
-              leader, next_leader, handover_s, failovers.size(), run_again, recoveries["operations"].size());
+              "%zu recovery operations; %d late calls of the old leader refused by the providers\n",
+              leader, next_leader, handover_s, failovers.size(), run_again, recoveries["operations"].size(), stale_refused);
 }
 
 }  // namespace

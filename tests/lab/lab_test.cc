@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/core/call_epoch.h"
 #include "broker/ports/copy.h"
 #include "broker/qos/asio_probe_runner.h"
 #include "tests/support/child_process.h"
@@ -205,6 +206,44 @@ TEST_F(LabTest, SimulatedComputeHonoursQuotaAndCapacityAndRecordsKeys) {
   EXPECT_EQ(recorded[2]["idempotency_key"], "scale-4");
   EXPECT_FALSE(recorded[2]["effect"].get<bool>());
   ASSERT_TRUE(compute.Scale("web", 0, "scale-5").ok());
+}
+
+// Calls made under a lease carry its epoch (CallEpoch): the simulator
+// records it and refuses, changing nothing, a call whose epoch is older
+// than one it already saw, as a resource fenced against a replaced leader.
+TEST_F(LabTest, SimulatedComputeRefusesACallFromAReplacedLeader) {
+  const json& sim = (*lab_)["compute"][0];
+  const std::string url = sim["url"].get<std::string>();
+  auto c = adapters_.Create<ComputeProvider>("sim_compute", {{"url", url}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ComputeProvider& compute = **c;
+  {
+    CallEpoch old_leader(4);
+    ASSERT_TRUE(compute.Deploy("web", "op-a/deploy").ok());
+    ASSERT_TRUE(compute.Scale("web", 2, "op-a/scale").ok());
+  }
+  {
+    CallEpoch new_leader(5);
+    ASSERT_TRUE(compute.Scale("web", 3, "op-b/scale").ok());
+  }
+  {
+    CallEpoch old_leader(4);  // its call, late
+    Status refused = compute.Scale("web", 7, "op-a/scale-again");
+    EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
+    EXPECT_NE(refused.message().find("fenced"), std::string::npos) << refused.ToString();
+  }
+  EXPECT_EQ(compute.State()->Find("web")->instances, 3);  // the late call changed nothing
+  auto http = NewCpprestHttpClient();
+  auto calls = http->Get(url + "/v1/calls", Millis(5000));
+  ASSERT_TRUE(calls.ok());
+  const json recorded = json::parse(calls->body)["calls"];
+  ASSERT_EQ(recorded.size(), 4u);
+  EXPECT_EQ(recorded[0]["epoch"], 4);
+  EXPECT_EQ(recorded[2]["epoch"], 5);
+  EXPECT_EQ(recorded[3]["epoch"], 4);
+  EXPECT_EQ(recorded[3]["refused"], "stale_epoch");
+  EXPECT_FALSE(recorded[3]["effect"].get<bool>());
+  ASSERT_TRUE(compute.Scale("web", 0, "cleanup").ok());  // without an epoch: not fenced
 }
 
 // A control plane that throttles (calls beyond `max_inflight` answer 429

@@ -1,5 +1,6 @@
 #include "broker/orchestrator/engine/runner.h"
 
+#include "broker/core/call_epoch.h"
 #include "broker/core/call_priority.h"
 #include "broker/core/json_writer.h"
 
@@ -181,6 +182,7 @@ std::optional<MonoTime> OperationRunner::Tick() {
       // A refused write (lost lease, lost race) ends this pass for the
       // operation; the records say where to pick it up.
       CallPriority urgency(priority);
+      CallEpoch fencing(fence->epoch);
       (void)Advance(std::move(op), *fence, next);
       continue;
     }
@@ -197,8 +199,10 @@ std::optional<MonoTime> OperationRunner::Tick() {
     }
     in_flight_.insert(op.id);
     pool_->Post(priority, [this, id = op.id, f = *fence, priority = priority] {
-      // Its provider calls queue at their providers' gates by its priority.
+      // Its provider calls queue at their providers' gates by its priority,
+      // and carry the epoch its records are fenced with.
       CallPriority urgency(priority);
+      CallEpoch fencing(f.epoch);
       // Read again: it may have waited in the queue while a cancel came.
       auto fresh = operations_.Get(id);
       if (fresh.ok() && fresh->has_value() && !Finished((*fresh)->state)) {
