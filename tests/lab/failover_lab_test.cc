@@ -258,7 +258,7 @@ TEST_F(FailoverLabTest, ABrokerKilledAtRandomPointsOfA30WorkloadRecoveryMovesEac
   constexpr int kKillsPerRound = 12;
   int kills = 0, rounds = 0;
   std::string down;
-  while (kills < 20 && rounds < 4) {
+  while (kills < 20 && rounds < 8) {
     SCOPED_TRACE("round " + std::to_string(rounds));
     // The provider most of them run on goes down; the one down before is back.
     std::map<std::string, std::vector<std::string>> on;

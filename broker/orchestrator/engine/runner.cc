@@ -174,7 +174,11 @@ std::optional<MonoTime> OperationRunner::Tick() {
   }
   std::optional<Fence> fence = CurrentFence();
   lease_epoch_.store(fence ? fence->epoch : 0, std::memory_order_relaxed);
-  if (!fence) return next;  // another broker runs them, or the store is away: try again
+  // Another broker runs them, or the store is away: try again soon (a
+  // tenth of the lease; Kubernetes' leader election retries every 2 s of
+  // 15), so that a leader killed mid-disaster is replaced as its lease
+  // lapses, not up to a renewal period later.
+  if (!fence) return now + options_.lease_ttl / 10;
   auto ids = operations_.Unfinished();
   if (!ids.ok()) return next;
   for (auto& [priority, op] : Ready(*ids, now, next)) {
