@@ -75,10 +75,16 @@ void OperationRunner::Stop() {
     pool = std::move(pool_);
   }
   pool.reset();  // joins (outside the lock the workers take last): none runs after this
-  std::lock_guard<std::mutex> lock(mu_);
-  in_flight_.clear();
-  in_share_.clear();
-  share_load_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_.clear();
+    in_share_.clear();
+    share_load_.clear();
+  }
+  // Nothing of this runner writes again: a clean stop (SIGTERM, a rolling
+  // update) hands the lease over now instead of after it lapses. Best
+  // effort: a store away now leaves it to lapse, as after a crash.
+  if (const long long epoch = lease_epoch_.exchange(0); epoch > 0) (void)store_.ReleaseLease(options_.lease, Lease{options_.holder, epoch});
 }
 
 bool OperationRunner::ShareHasRoom(const std::string& share) const {

@@ -252,6 +252,30 @@ TEST(OperationRunner, OnlyTheLeaseHolderRunsAndAWaitIsRetriedWhenDue) {
   EXPECT_EQ(runner_state(a), OperationState::kSucceeded);
 }
 
+TEST(OperationRunner, AStoppedLeaderHandsTheLeaseOverAtOnce) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  int runs = 0;
+  OperationKinds kinds;
+  EXPECT_TRUE(kinds.Register("recovery", {{"choose_target"}, [&](const std::string&, const Operation&) {
+    ++runs;
+    return StepOutcome::Done();
+  }, {}}).ok());
+  OperationRunner a(*store, kinds, clock, Options("broker-a"));
+  OperationRunner b(*store, kinds, clock, Options("broker-b"));
+  a.Tick();
+  const long long a_epoch = a.LeaseEpoch();
+  ASSERT_GT(a_epoch, 0);
+  b.Tick();
+  EXPECT_EQ(b.LeaseEpoch(), 0);  // a holds it
+  a.Stop();                      // a clean stop, the lease's 3 s not over
+  EXPECT_EQ(a.LeaseEpoch(), 0);
+  ASSERT_TRUE(b.Create("rec-1", "recovery", "").ok());
+  b.Tick();  // at once, not after the lease lapsed
+  EXPECT_GT(b.LeaseEpoch(), a_epoch);
+  EXPECT_EQ(runs, 1);
+}
+
 TEST(OperationRunner, CountsEndedOperationsAndEachStepAttemptOnItsClock) {
   ManualClock clock(kRunnerT0);
   auto store = NewMemoryStore(&clock);
