@@ -58,7 +58,10 @@ class ProbeTargetServer {
                        << "  http-request return status 200 content-type text/plain string healthy\n";
     server_ = std::make_unique<testing::ChildProcess>(std::vector<std::string>{"haproxy", "-db", "-f", cfg}, dir_.path() + "/haproxy.log", port_);
   }
-  bool ready() const { return server_->ready() && Stat("probes", "conn_tot") >= 0; }
+  // Its stats socket may answer a moment after its port does.
+  bool ready() const {
+    return server_->ready() && testing::Eventually([&] { return Stat("probes", "conn_tot") >= 0; }, std::chrono::seconds(20));
+  }
   std::string Log() const { return server_->Log(); }
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   std::string short_url() const { return "http://127.0.0.1:" + std::to_string(short_port_) + "/health"; }
@@ -92,6 +95,7 @@ class ProbeTargetServer {
     std::istringstream csv(Ask("show stat"));
     std::string header, row;
     std::getline(csv, header);
+    if (header.find_first_not_of("# ") == std::string::npos) return -1;  // the stats socket did not answer (yet)
     auto split = [](const std::string& line) {
       std::vector<std::string> out;
       std::stringstream ss(line);
