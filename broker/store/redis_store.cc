@@ -2,13 +2,18 @@
 
 #include <hiredis/hiredis.h>
 
+#include "broker/store/cluster_slot.h"
+
 #include <cerrno>
 #include <csignal>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <set>
+#include <thread>
 #include <vector>
 
 namespace icb {
@@ -20,6 +25,11 @@ std::string RedisAddress::ToString() const {
     std::string out = "sentinel://";
     for (size_t i = 0; i < sentinels.size(); ++i) out += (i ? "," : "") + sentinels[i].host + ":" + std::to_string(sentinels[i].port);
     return out + "/" + master_name + db_path;
+  }
+  if (!cluster_nodes.empty()) {
+    std::string out = "cluster://";
+    for (size_t i = 0; i < cluster_nodes.size(); ++i) out += (i ? "," : "") + cluster_nodes[i].host + ":" + std::to_string(cluster_nodes[i].port);
+    return out;
   }
   return "redis://" + host + ":" + std::to_string(port) + db_path;
 }
@@ -50,6 +60,18 @@ Result<int> ParseDb(std::string_view text) {
   } catch (...) {
   }
   return BadRedisUrl("db is not a number");
+}
+
+// "host:port,host:port".
+Result<std::vector<RedisEndpoint>> ParseHostList(std::string_view hosts, int default_port) {
+  std::vector<RedisEndpoint> out;
+  for (size_t at = 0; at <= hosts.size();) {
+    const size_t comma = std::min(hosts.find(',', at), hosts.size());
+    ICB_ASSIGN_OR_RETURN(auto endpoint, ParseHostPort(hosts.substr(at, comma - at), default_port));
+    out.push_back(std::move(endpoint));
+    at = comma + 1;
+  }
+  return out;
 }
 
 // Takes "[user]:password@" off the front of `rest`, if there.
@@ -90,15 +112,18 @@ Result<RedisAddress> ParseRedisUrl(std::string_view url) {
     if (db_slash != std::string_view::npos) {
       ICB_ASSIGN_OR_RETURN(a.db, ParseDb(path.substr(db_slash + 1)));
     }
-    for (size_t at = 0; at <= hosts.size();) {
-      const size_t comma = std::min(hosts.find(',', at), hosts.size());
-      ICB_ASSIGN_OR_RETURN(auto sentinel, ParseHostPort(hosts.substr(at, comma - at), 26379));
-      a.sentinels.push_back(std::move(sentinel));
-      at = comma + 1;
-    }
+    ICB_ASSIGN_OR_RETURN(a.sentinels, ParseHostList(hosts, 26379));
     return a;
   }
-  if (!url.starts_with("redis://")) return BadRedisUrl("expected redis://, unix:// or sentinel://");
+  if (url.starts_with("cluster://")) {
+    std::string_view rest = url.substr(10);
+    a.password = TakePassword(rest);
+    const size_t slash = rest.find('/');
+    if (slash != std::string_view::npos && slash + 1 < rest.size()) return BadRedisUrl("cluster:// serves database 0 only");
+    ICB_ASSIGN_OR_RETURN(a.cluster_nodes, ParseHostList(rest.substr(0, slash), 6379));
+    return a;
+  }
+  if (!url.starts_with("redis://")) return BadRedisUrl("expected redis://, unix://, sentinel:// or cluster://");
   std::string_view rest = url.substr(8);
   a.password = TakePassword(rest);
   auto slash = rest.find('/');
@@ -180,43 +205,442 @@ local function append_group(i)
 end
 )LUA";
 
-// The arguments kAppendGroupLua reads, after the number of groups.
-void AddGroupArgs(const std::vector<AppendGroup>& groups, std::deque<std::string>& numbers, std::vector<std::string_view>& args) {
-  args.push_back(numbers.emplace_back(std::to_string(groups.size())));
-  for (const auto& g : groups) {
-    args.push_back(g.seen_key);
-    args.push_back(g.data_key);
-    args.push_back(g.log ? "l" : "s");
-    args.push_back(numbers.emplace_back(std::to_string(g.items.size())));
-    for (size_t k = 0; k < g.items.size(); ++k) {
-      args.push_back(g.items[k].first);
-      args.push_back(g.items[k].second);
-      args.push_back(g.log && k < g.times.size() ? std::string_view(numbers.emplace_back(std::to_string(g.times[k]))) : std::string_view());
-      const std::vector<std::string> none;
-      const auto& names = g.log && k < g.indexes.size() ? g.indexes[k] : none;
-      args.push_back(numbers.emplace_back(std::to_string(names.size())));
-      for (const auto& n : names) args.push_back(n);
+// Keeps the strings a command's arguments point into (keys in their cluster
+// form, numbers) alive until it is sent: a deque, so adding moves nothing.
+using Owned = std::deque<std::string>;
+using Args = std::vector<std::string_view>;
+using Commands = std::vector<Args>;
+
+std::string_view Number(Owned& owned, long long v) { return owned.emplace_back(std::to_string(v)); }
+
+// How a call may be repeated and acknowledged. A read is retried once on a
+// new connection when Redis closed the old one; a write is not (it may have
+// been applied), unless it is idempotent; every write waits for
+// replica_acks replicas. A redirection (MOVED, ASK, TRYAGAIN) is retried
+// whatever the call: the server applied nothing.
+enum class Call { kRead, kWrite, kIdempotentWrite };
+
+// A pooled connection and the generation of the pool it was dialled in:
+// once the pool found its server gone or demoted (MarkDown), connections of
+// an older generation are closed when they come back, not reused.
+struct Conn {
+  ContextPtr ctx;
+  uint64_t generation = 0;
+};
+
+// A reply that says the server is a replica now: the connection's master
+// was demoted, so the pool dials afresh (asking the Sentinels again).
+bool SaysDemoted(const redisReply& r) { return r.type == REDIS_REPLY_ERROR && std::string_view(r.str, r.len).starts_with("READONLY"); }
+
+// The connections to one server: the one of redis:// or unix://, the master
+// behind sentinel://, or one node of a cluster.
+class ServerPool {
+ public:
+  ServerPool(const RedisStoreOptions& opt, RedisAddress address) : opt_(opt), address_(std::move(address)) {}
+
+  const RedisAddress& address() const { return address_; }
+
+  Result<Conn> Borrow() {
+    std::unique_lock lock(mu_);
+    auto deadline = std::chrono::steady_clock::now() + opt_.borrow_timeout;
+    while (!down_ && idle_.empty() && live_ >= opt_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
+        return Unavailable("no free Redis connection within " + std::to_string(opt_.borrow_timeout.count()) + " ms");
     }
+    if (down_) {
+      // One caller at a time, once per probe interval, dials and PINGs.
+      const auto now = std::chrono::steady_clock::now();
+      if (probing_ || now < next_probe_ || live_ >= opt_.pool_size) return Down();
+      probing_ = true;
+      next_probe_ = now + opt_.probe_interval;
+      ++live_;
+      const uint64_t generation = generation_;
+      lock.unlock();
+      auto dialled = Dial(/*ping=*/true, generation);
+      lock.lock();
+      probing_ = false;
+      if (!dialled.ok()) {
+        --live_;
+        last_error_ = dialled.status().message();
+        cv_.notify_all();
+        return Down();
+      }
+      down_ = false;
+      cv_.notify_all();
+      return dialled;
+    }
+    if (!idle_.empty()) {
+      Conn c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    ++live_;
+    const uint64_t generation = generation_;
+    lock.unlock();
+    auto dialled = Dial(/*ping=*/false, generation);
+    lock.lock();
+    if (!dialled.ok()) {
+      --live_;
+      MarkDown(dialled.status().message());
+      return dialled.status();
+    }
+    return dialled;
   }
+
+  // `demoted`: the server answered as a replica (SaysDemoted).
+  void Return(Conn c, bool demoted = false) {
+    std::lock_guard lock(mu_);
+    if (c.ctx->err || demoted) {
+      --live_;  // a broken context is never reused
+      MarkDown(demoted ? "the master was demoted to a replica" : c.ctx->errstr);
+    } else if (c.generation != generation_) {
+      --live_;  // dialled before the server was found gone: it may be the old one
+    } else {
+      idle_.push_back(std::move(c));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  Status Down() const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - down_since_).count();
+    return Unavailable("Redis not answering at " + address_.ToString() + " for " + std::to_string(ms) + " ms (" + last_error_ +
+                       "); retried every " + std::to_string(opt_.probe_interval.count()) + " ms");
+  }
+
+  // Called with mu_ held. The idle connections go too: after a restart
+  // they are all broken, after a stop all would wait, after a promotion
+  // they lead to the old master.
+  void MarkDown(const std::string& why) {
+    if (!down_) {
+      down_ = true;
+      down_since_ = std::chrono::steady_clock::now();
+      next_probe_ = down_since_;  // the first probe at once: a restarted Redis is back in one round trip
+    }
+    ++generation_;
+    last_error_ = why;
+    live_ -= static_cast<int>(idle_.size());
+    idle_.clear();
+    cv_.notify_all();
+  }
+
+  // Where the master of a sentinel:// address is now: the first Sentinel
+  // that answers says (Redis' Sentinel client protocol; Dial then checks the
+  // server's ROLE, since a Sentinel may not have seen a promotion yet). The
+  // Sentinel that answered is asked first next time.
+  Result<RedisEndpoint> AskSentinels() {
+    const auto& sentinels = address_.sentinels;
+    const auto& name = address_.master_name;
+    const timeval ct = ToTimeval(opt_.connect_timeout);
+    std::string errors;
+    const size_t first = preferred_sentinel_.load();
+    for (size_t k = 0; k < sentinels.size(); ++k) {
+      const size_t i = (first + k) % sentinels.size();
+      const RedisEndpoint& s = sentinels[i];
+      const std::string where = s.host + ":" + std::to_string(s.port);
+      ContextPtr c(redisConnectWithTimeout(s.host.c_str(), s.port, ct));
+      if (!c || c->err) {
+        errors += (errors.empty() ? "" : "; ") + where + ": " + (c ? c->errstr : "out of memory");
+        continue;
+      }
+      redisSetTimeout(c.get(), ct);
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SENTINEL get-master-addr-by-name %b", name.data(), name.size())));
+      if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+          r->element[1]->type != REDIS_REPLY_STRING) {
+        errors += (errors.empty() ? "" : "; ") + where + (r ? " does not know master " + name : ": no answer");
+        continue;
+      }
+      RedisEndpoint master{std::string(r->element[0]->str, r->element[0]->len), std::atoi(r->element[1]->str)};
+      if (master.port <= 0 || master.port > 65535) {
+        errors += (errors.empty() ? "" : "; ") + where + " named a port out of range";
+        continue;
+      }
+      preferred_sentinel_.store(i);
+      return master;
+    }
+    return Unavailable("no Sentinel named the master " + name + " (" + errors + ")");
+  }
+
+  // A new connection; with `ping`, it must answer PING within the connect
+  // timeout (a stopped Redis still accepts connections). Behind Sentinels,
+  // it must be to the master: a write never goes to a demoted one.
+  Result<Conn> Dial(bool ping, uint64_t generation) {
+    const RedisAddress& a = address_;
+    const bool sentinel = !a.sentinels.empty();
+    RedisEndpoint target{a.host, a.port};
+    if (sentinel) {
+      ICB_ASSIGN_OR_RETURN(target, AskSentinels());
+    }
+    const std::string where = sentinel ? "master " + a.master_name + " at " + target.host + ":" + std::to_string(target.port) : a.ToString();
+    timeval ct = ToTimeval(opt_.connect_timeout);
+    ContextPtr c(a.unix_path.empty() ? redisConnectWithTimeout(target.host.c_str(), target.port, ct)
+                                     : redisConnectUnixWithTimeout(a.unix_path.c_str(), ct));
+    if (!c || c->err) return Unavailable("cannot connect to Redis at " + where + ": " + (c ? c->errstr : "out of memory"));
+    if (ping) {
+      redisSetTimeout(c.get(), ct);
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
+      if (!r) return ContextError(c.get(), "PING");
+    }
+    // A WAIT's answer may take the whole replica_ack_timeout.
+    redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout + (opt_.replica_acks > 0 ? opt_.replica_ack_timeout : std::chrono::milliseconds(0))));
+    if (!a.password.empty()) {
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", a.password.data(), a.password.size())));
+      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis AUTH failed at " + where);
+    }
+    if (sentinel) {
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "ROLE")));
+      if (!r) return ContextError(c.get(), "ROLE");
+      if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_STRING ||
+          std::string_view(r->element[0]->str, r->element[0]->len) != "master") {
+        return Unavailable("Redis at " + where + " is not a master now (a promotion is under way)");
+      }
+    }
+    if (a.db != 0) {
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", a.db)));
+      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis SELECT failed at " + where);
+    }
+    return Conn{std::move(c), generation};
+  }
+
+  const RedisStoreOptions& opt_;
+  const RedisAddress address_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Conn> idle_;
+  int live_ = 0;
+  bool down_ = false, probing_ = false;
+  uint64_t generation_ = 0;  // MarkDown counts
+  std::atomic<size_t> preferred_sentinel_{0};
+  std::chrono::steady_clock::time_point down_since_{}, next_probe_{};
+  std::string last_error_;
+};
+
+// Which node of a cluster serves each slot, as CLUSTER SLOTS last said and
+// MOVED corrected since, and one pool per node. Asked again when a node
+// failed (a promotion or a node gone moves slots everywhere).
+class ClusterNodes {
+ public:
+  explicit ClusterNodes(const RedisStoreOptions& opt) : opt_(opt) {}
+
+  // The node serving `slot` (-1: any).
+  Result<ServerPool*> OfSlot(int slot) {
+    for (int pass = 0; pass < 2; ++pass) {
+      {
+        std::lock_guard lock(mu_);
+        if (!owner_.empty() && !stale_) {
+          if (slot < 0) return pools_.begin()->second.get();
+          if (!owner_[slot].empty()) return pools_.at(owner_[slot]).get();
+        }
+      }
+      if (pass == 0) ICB_RETURN_IF_ERROR(Refresh());
+    }
+    return Unavailable("no node of the Redis Cluster serves slot " + std::to_string(slot));
+  }
+
+  // The node named "host:port" (by ASK or MOVED).
+  ServerPool* Named(const std::string& node) {
+    std::lock_guard lock(mu_);
+    return PoolLocked(node);
+  }
+
+  // A MOVED: the slot is served by `node` now.
+  void Moved(int slot, const std::string& node) {
+    std::lock_guard lock(mu_);
+    if (owner_.empty()) owner_.resize(kClusterSlots);
+    PoolLocked(node);
+    owner_[slot] = node;
+  }
+
+  // A node failed: ask the cluster again before the next call.
+  void Stale() {
+    std::lock_guard lock(mu_);
+    stale_ = true;
+  }
+
+  // Every node serving a slot.
+  Result<std::vector<ServerPool*>> Masters() {
+    ICB_RETURN_IF_ERROR(OfSlot(-1).status());
+    std::lock_guard lock(mu_);
+    std::set<std::string> names(owner_.begin(), owner_.end());
+    std::vector<ServerPool*> out;
+    for (const auto& n : names)
+      if (!n.empty()) out.push_back(pools_.at(n).get());
+    return out;
+  }
+
+ private:
+  ServerPool* PoolLocked(const std::string& node) {
+    auto& pool = pools_[node];
+    if (!pool) {
+      RedisAddress a;
+      const auto colon = node.rfind(':');
+      a.host = node.substr(0, colon);
+      a.port = std::atoi(node.c_str() + colon + 1);
+      a.password = opt_.address.password;
+      pool = std::make_unique<ServerPool>(opt_, std::move(a));
+    }
+    return pool.get();
+  }
+
+  // CLUSTER SLOTS from the first node that answers: the nodes known, then
+  // the URL's. One caller at a time; a caller that waited for another's
+  // answer uses it.
+  Status Refresh() {
+    std::lock_guard refreshing(refresh_mu_);
+    std::vector<RedisEndpoint> ask;
+    {
+      std::lock_guard lock(mu_);
+      if (!owner_.empty() && !stale_) return Status::Ok();
+      for (const auto& [name, pool] : pools_) ask.push_back({pool->address().host, pool->address().port});
+    }
+    ask.insert(ask.end(), opt_.address.cluster_nodes.begin(), opt_.address.cluster_nodes.end());
+    const timeval ct = ToTimeval(opt_.connect_timeout);
+    std::string errors;
+    auto failed = [&](const RedisEndpoint& e, const std::string& why) {
+      errors += (errors.empty() ? "" : "; ") + e.host + ":" + std::to_string(e.port) + ": " + why;
+    };
+    for (const auto& e : ask) {
+      ContextPtr c(redisConnectWithTimeout(e.host.c_str(), e.port, ct));
+      if (!c || c->err) {
+        failed(e, c ? c->errstr : "out of memory");
+        continue;
+      }
+      redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout));
+      const std::string& pw = opt_.address.password;
+      if (!pw.empty()) {
+        ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", pw.data(), pw.size())));
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+          failed(e, "AUTH failed");
+          continue;
+        }
+      }
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "CLUSTER SLOTS")));
+      if (!r || r->type != REDIS_REPLY_ARRAY) {
+        failed(e, r && r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "no answer to CLUSTER SLOTS");
+        continue;
+      }
+      // Each entry: first slot, last slot, then the master [host, port,
+      // id] and its replicas. An empty host means the node asked.
+      std::vector<std::string> owner(kClusterSlots);
+      size_t covered = 0;
+      for (size_t k = 0; k < r->elements; ++k) {
+        const redisReply* range = r->element[k];
+        if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 || range->element[2]->type != REDIS_REPLY_ARRAY ||
+            range->element[2]->elements < 2)
+          continue;
+        const redisReply* master = range->element[2];
+        std::string host(master->element[0]->str ? std::string(master->element[0]->str, master->element[0]->len) : "");
+        if (host.empty() || host == "?") host = e.host;
+        const std::string node = host + ":" + std::to_string(master->element[1]->integer);
+        const long long first = std::max(0LL, range->element[0]->integer), last = std::min<long long>(kClusterSlots - 1, range->element[1]->integer);
+        for (long long s = first; s <= last; ++s) owner[s] = node;
+        covered += static_cast<size_t>(std::max(0LL, last - first + 1));
+      }
+      if (covered == 0) {
+        failed(e, "serves no slot (not in a cluster yet)");
+        continue;
+      }
+      std::lock_guard lock(mu_);
+      for (const auto& node : owner)
+        if (!node.empty() && !pools_.count(node)) PoolLocked(node);
+      owner_ = std::move(owner);
+      stale_ = false;
+      return Status::Ok();
+    }
+    return Unavailable("no node of the Redis Cluster answered CLUSTER SLOTS (" + errors + ")");
+  }
+
+  const RedisStoreOptions& opt_;
+  std::mutex refresh_mu_;  // held while asking the cluster
+  std::mutex mu_;
+  std::vector<std::string> owner_;  // slot -> "host:port"; empty until asked
+  std::map<std::string, std::unique_ptr<ServerPool>> pools_;  // never removed: the store hands out pointers
+  bool stale_ = false;
+};
+
+// What an error reply asks of a cluster client: go to another node for the
+// slot (MOVED, from now on; ASK, this once) or wait and retry (TRYAGAIN: a
+// multi-key call on a slot being migrated; CLUSTERDOWN: no majority; a
+// script that met a key migrated away).
+struct Redirect {
+  enum Kind { kNone, kMoved, kAsk, kWait } kind = kNone;
+  int slot = -1;
+  std::string node, why;
+};
+
+Redirect RedirectOf(const redisReply& r) {
+  if (r.type == REDIS_REPLY_ARRAY) {
+    for (size_t k = 0; k < r.elements; ++k) {
+      Redirect inner = RedirectOf(*r.element[k]);
+      if (inner.kind != Redirect::kNone) return inner;
+    }
+    return {};
+  }
+  if (r.type != REDIS_REPLY_ERROR) return {};
+  const std::string_view msg(r.str, r.len);
+  Redirect out;
+  out.why = std::string(msg);
+  if (msg.starts_with("MOVED ") || msg.starts_with("ASK ")) {
+    out.kind = msg[0] == 'M' ? Redirect::kMoved : Redirect::kAsk;
+    const size_t a = msg.find(' '), b = msg.find(' ', a + 1);
+    if (b == std::string_view::npos) return {};
+    out.slot = std::atoi(std::string(msg.substr(a + 1, b - a - 1)).c_str());
+    out.node = std::string(msg.substr(b + 1));
+    if (out.slot < 0 || out.slot >= kClusterSlots || out.node.find(':') == std::string::npos) return {};
+    return out;
+  }
+  if (msg.starts_with("TRYAGAIN") || msg.starts_with("CLUSTERDOWN") || msg.find("non local key") != std::string_view::npos) {
+    out.kind = Redirect::kWait;
+    return out;
+  }
+  return {};
+}
+
+// The first redirection among a round trip's replies.
+Redirect FirstRedirect(const std::vector<ReplyPtr>& replies) {
+  for (const auto& r : replies) {
+    if (!r) continue;
+    Redirect d = RedirectOf(*r);
+    if (d.kind != Redirect::kNone) return d;
+  }
+  return {};
 }
 
 class RedisStoreImpl final : public Store {
  public:
-  explicit RedisStoreImpl(RedisStoreOptions o) : opt_(std::move(o)) {}
-
-  Status Ping() override {
-    auto r = Command({"PING"}, Call::kRead);
-    return r.ok() ? Status::Ok() : r.status();
+  explicit RedisStoreImpl(RedisStoreOptions o) : opt_(std::move(o)), cluster_(!opt_.address.cluster_nodes.empty()) {
+    if (cluster_) nodes_ = std::make_unique<ClusterNodes>(opt_);
+    else single_ = std::make_unique<ServerPool>(opt_, opt_.address);
   }
 
+  Status Ping() override {
+    if (!cluster_) return Command(-1, {"PING"}, Call::kRead).status();
+    // Every node serving a slot: any one down fails the calls on its slots.
+    ICB_ASSIGN_OR_RETURN(auto masters, nodes_->Masters());
+    for (ServerPool* node : masters) {
+      Outcome o = Exchange(*node, {{"PING"}}, Call::kRead, false, [](size_t, ReplyPtr) {});
+      if (!o.status.ok()) {
+        nodes_->Stale();
+        return o.status;
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::string KeyGroup(std::string_view group) const override { return cluster_ ? "{" + std::string(group) + "}" : std::string(group); }
+
   Result<std::optional<std::string>> HashGet(std::string_view key, std::string_view field) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGET", key, field}, Call::kRead));
+    Owned owned;
+    const auto k = Key(key, owned);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), {"HGET", k, field}, Call::kRead));
     if (r->type == REDIS_REPLY_NIL) return std::optional<std::string>();
     return std::optional<std::string>(std::string(r->str, r->len));
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> HashGetAll(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HGETALL", key}, Call::kRead));
+    Owned owned;
+    const auto k = Key(key, owned);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), {"HGETALL", k}, Call::kRead));
     std::vector<std::pair<std::string, std::string>> out;
     for (size_t i = 0; i + 1 < r->elements; i += 2) {
       out.emplace_back(std::string(r->element[i]->str, r->element[i]->len), std::string(r->element[i + 1]->str, r->element[i + 1]->len));
@@ -225,7 +649,9 @@ class RedisStoreImpl final : public Store {
   }
 
   Result<std::vector<std::string>> HashKeys(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HKEYS", key}, Call::kRead));
+    Owned owned;
+    const auto k = Key(key, owned);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), {"HKEYS", k}, Call::kRead));
     std::vector<std::string> out;
     out.reserve(r->elements);
     for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
@@ -235,9 +661,11 @@ class RedisStoreImpl final : public Store {
   Result<std::vector<std::optional<std::string>>> HashGetMany(std::string_view key, const std::vector<std::string>& fields) override {
     std::vector<std::optional<std::string>> out;
     if (fields.empty()) return out;
-    std::vector<std::string_view> args{"HMGET", key};
+    Owned owned;
+    const auto k = Key(key, owned);
+    Args args{"HMGET", k};
     args.insert(args.end(), fields.begin(), fields.end());
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, Call::kRead));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), args, Call::kRead));
     out.reserve(r->elements);
     for (size_t i = 0; i < r->elements; ++i) {
       const redisReply& e = *r->element[i];
@@ -248,7 +676,9 @@ class RedisStoreImpl final : public Store {
   }
 
   Result<long long> GetCounter(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"GET", key}, Call::kRead));
+    Owned owned;
+    const auto k = Key(key, owned);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), {"GET", k}, Call::kRead));
     if (r->type == REDIS_REPLY_NIL) return 0LL;
     try {
       return std::stoll(std::string(r->str, r->len));
@@ -259,31 +689,30 @@ class RedisStoreImpl final : public Store {
 
   Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
                                  const std::vector<std::pair<std::string, std::string>>& set_adds) override {
-    // One script call: atomic (Redis runs it alone, and writes its effects to
-    // the AOF as one transaction), durable when it returns, one round trip.
-    static const std::string kScript = std::string(kAppendGroupLua) + R"LUA(
-local n, i = 0, 2
-for g = 1, tonumber(ARGV[1]) do
-  local added
-  i, added = append_group(i)
-  n = n + added
-end
-for s = 1, tonumber(ARGV[i]) do
-  redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
-  i = i + 2
-end
-return n
-)LUA";
-    std::deque<std::string> numbers;  // keeps the number strings alive for argv (no reallocation)
-    std::vector<std::string_view> args = {"EVAL", kScript, "0"};
-    AddGroupArgs(groups, numbers, args);
-    args.push_back(numbers.emplace_back(std::to_string(set_adds.size())));
-    for (const auto& [set, member] : set_adds) {
-      args.push_back(set);
-      args.push_back(member);
+    if (!cluster_) return AppendPart(groups, set_adds);
+    // One script per slot. Set adds in slots without records go first: a
+    // record is never there before the set that lists where it is.
+    std::map<int, std::pair<std::vector<AppendGroup>, std::vector<std::pair<std::string, std::string>>>> parts;
+    for (const auto& g : groups) {
+      Owned owned;
+      const int slot = SlotOf(Key(g.data_key, owned));
+      if (SlotOf(Key(g.seen_key, owned)) != slot)
+        return InvalidArgument("append group " + g.data_key + " and its seen set " + g.seen_key + " are in different key groups");
+      parts[slot].first.push_back(g);
     }
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, Call::kWrite));
-    return static_cast<long long>(r->integer);
+    for (const auto& add : set_adds) {
+      Owned owned;
+      parts[SlotOf(Key(add.first, owned))].second.push_back(add);
+    }
+    long long appended = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const auto& [slot, part] : parts) {
+        if (part.first.empty() != (pass == 0)) continue;
+        ICB_ASSIGN_OR_RETURN(long long n, AppendPart(part.first, part.second));
+        appended += n;
+      }
+    }
+    return appended;
   }
 
   Result<std::vector<LogEntry>> LogRead(std::string_view log, std::string_view index, long long after, size_t limit) override {
@@ -301,10 +730,11 @@ return out
 )LUA";
     std::vector<LogEntry> out;
     if (limit == 0) return out;
-    const std::string set = std::string(log) + (index.empty() ? ":all" : ":ix:" + std::string(index));
-    const std::string recs = std::string(log) + ":rec";
+    Owned owned;
+    const auto l = std::string(Key(log, owned));
+    const std::string set = l + (index.empty() ? ":all" : ":ix:" + std::string(index)), recs = l + ":rec";
     const std::string from = std::to_string(after), most = std::to_string(std::min<size_t>(limit, 5000));
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", set, recs, from, most}, Call::kRead));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, {set, recs}, {set, recs, from, most}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY) return Internal("Redis: unexpected log read reply");
     for (size_t k = 0; k + 1 < r->elements; k += 2) {
       LogEntry e;
@@ -320,6 +750,8 @@ return out
   }
 
   Result<size_t> LogTrim(std::string_view log, std::string_view seen_key, long long below, size_t most) override {
+    // Idempotent: a script stopped part way (a cluster slot migrating under
+    // an index it had not declared) is completed by running it again.
     static constexpr std::string_view kScript = R"LUA(
 local log = ARGV[1]
 local seqs = redis.call('ZRANGEBYSCORE', log .. ':all', '-inf', '(' .. ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
@@ -343,14 +775,19 @@ for _, seq in ipairs(seqs) do
 end
 return #seqs
 )LUA";
+    Owned owned;
+    const auto l = std::string(Key(log, owned));
+    const auto seen = Key(seen_key, owned);
     const std::string b = std::to_string(below), m = std::to_string(most);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log, seen_key, b, m}, Call::kWrite));
+    const std::string all = l + ":all", meta = l + ":meta", rec = l + ":rec", time = l + ":time";
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, {all, meta, rec, time, seen}, {l, seen, b, m}, Call::kIdempotentWrite));
     return static_cast<size_t>(r->integer);
   }
 
   Result<std::optional<long long>> LogSeek(std::string_view log, long long time) override {
-    const std::string key = std::string(log) + ":time", from = std::to_string(time);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYSCORE", key, from, "+inf", "LIMIT", "0", "1"}, Call::kRead));
+    Owned owned;
+    const std::string key = std::string(Key(log, owned)) + ":time", from = std::to_string(time);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(key), {"ZRANGEBYSCORE", key, from, "+inf", "LIMIT", "0", "1"}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY) return Internal("Redis: unexpected log seek reply");
     if (r->elements == 0) return std::optional<long long>();
     try {
@@ -383,15 +820,20 @@ end
 return 0
 )LUA";
     if (additions.empty()) return Status::Ok();
-    std::deque<std::string> numbers;
-    std::vector<std::string_view> args = {"EVAL", kScript, "0", log};
+    Owned owned;
+    const std::string& l = owned.emplace_back(Key(log, owned));
+    Args keys = {owned.emplace_back(l + ":meta")}, args = {l};
+    std::set<std::string_view> declared;
     for (const auto& a : additions) {
-      args.push_back(numbers.emplace_back(std::to_string(a.seq)));
-      args.push_back(numbers.emplace_back(std::to_string(a.indexes.size())));
-      for (const auto& n : a.indexes) args.push_back(n);
+      args.push_back(Number(owned, a.seq));
+      args.push_back(Number(owned, static_cast<long long>(a.indexes.size())));
+      for (const auto& n : a.indexes) {
+        args.push_back(n);
+        if (declared.insert(n).second) keys.push_back(owned.emplace_back(l + ":ix:" + n));
+      }
     }
     // Idempotent, so retried.
-    return CommandArgs(args, Call::kIdempotentWrite).status();
+    return Eval(kScript, keys, args, Call::kIdempotentWrite).status();
   }
 
   Result<LogSize> LogStat(std::string_view log) override {
@@ -401,7 +843,9 @@ local n = redis.call('ZCARD', all)
 if n == 0 then return {0, 0, 0} end
 return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZRANGE', all, -1, -1)[1])}
 )LUA";
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "0", log}, Call::kRead));
+    Owned owned;
+    const auto l = std::string(Key(log, owned));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, {owned.emplace_back(l + ":all")}, {l}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return Internal("Redis: unexpected log size reply");
     return LogSize{static_cast<size_t>(r->element[0]->integer), r->element[1]->integer, r->element[2]->integer};
   }
@@ -409,11 +853,8 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
   Result<std::vector<std::optional<std::string>>> GetMany(const std::vector<std::string>& keys) override {
     std::vector<std::optional<std::string>> out;
     if (keys.empty()) return out;
-    std::vector<std::vector<std::string_view>> commands;
-    commands.reserve(keys.size());
-    for (const auto& k : keys) commands.push_back({"GET", k});
     out.reserve(keys.size());
-    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t, const redisReply& r) {
+    ICB_RETURN_IF_ERROR(PerKey(keys, [](std::string_view k) { return Args{"GET", k}; }, [&](size_t, const redisReply& r) {
       if (r.type == REDIS_REPLY_STRING) out.emplace_back(std::string(r.str, r.len));
       else out.emplace_back(std::nullopt);
     }));
@@ -423,27 +864,29 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
   Result<std::vector<bool>> Exists(const std::vector<std::string>& keys) override {
     std::vector<bool> out;
     if (keys.empty()) return out;
-    std::vector<std::vector<std::string_view>> commands;
-    commands.reserve(keys.size());
-    for (const auto& k : keys) commands.push_back({"EXISTS", k});
     out.reserve(keys.size());
-    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t, const redisReply& r) { out.push_back(r.type == REDIS_REPLY_INTEGER && r.integer > 0); }));
+    ICB_RETURN_IF_ERROR(PerKey(keys, [](std::string_view k) { return Args{"EXISTS", k}; },
+                               [&](size_t, const redisReply& r) { out.push_back(r.type == REDIS_REPLY_INTEGER && r.integer > 0); }));
     return out;
   }
 
   Result<std::vector<std::string>> IndexRange(std::string_view key, std::string_view after, size_t limit) override {
     std::vector<std::string> out;
     if (limit == 0) return out;
+    Owned owned;
+    const auto k = Key(key, owned);
     const std::string from = after.empty() ? std::string("-") : "(" + std::string(after);
     const std::string count = std::to_string(limit);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"ZRANGEBYLEX", key, from, "+", "LIMIT", "0", count}, Call::kRead));
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), {"ZRANGEBYLEX", k, from, "+", "LIMIT", "0", count}, Call::kRead));
     out.reserve(r->elements);
     for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
     return out;
   }
 
   Result<std::vector<std::string>> SetMembers(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"SMEMBERS", key}, Call::kRead));
+    Owned owned;
+    const auto k = Key(key, owned);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), {"SMEMBERS", k}, Call::kRead));
     std::vector<std::string> out;
     for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
     return out;
@@ -455,28 +898,35 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
 
   Result<std::vector<long long>> Apply(const WriteBatch& batch) override {
     // MULTI ... EXEC sent as one pipeline: one round trip, applied atomically.
-    std::vector<std::vector<std::string_view>> commands = {{"MULTI"}};
+    Owned owned;
+    Commands commands = {{"MULTI"}};
+    int slot = -1;
     for (const auto& op : batch.ops()) {
+      const auto k = Key(op.key, owned);
+      const int op_slot = SlotOf(k);
+      if (slot >= 0 && op_slot != slot) return InvalidArgument("a write batch spans key groups (" + batch.ops().front().key + ", " + op.key + ")");
+      slot = op_slot;
       switch (op.kind) {
-        case WriteOp::Kind::kHashSet: commands.push_back({"HSET", op.key, op.field, op.value}); break;
-        case WriteOp::Kind::kHashSetIfAbsent: commands.push_back({"HSETNX", op.key, op.field, op.value}); break;
-        case WriteOp::Kind::kHashSetIfEqual: commands.push_back({"EVAL", kHashSetIfEqualScript, "0", op.key, op.field, op.expected, op.value}); break;
-        case WriteOp::Kind::kHashDelete: commands.push_back({"HDEL", op.key, op.field}); break;
-        case WriteOp::Kind::kIncr: commands.push_back({"INCR", op.key}); break;
-        case WriteOp::Kind::kDelete: commands.push_back({"DEL", op.key}); break;
-        case WriteOp::Kind::kSet: commands.push_back({"SET", op.key, op.value}); break;
-        case WriteOp::Kind::kSetAdd: commands.push_back({"SADD", op.key, op.field}); break;
-        case WriteOp::Kind::kSetRemove: commands.push_back({"SREM", op.key, op.field}); break;
+        case WriteOp::Kind::kHashSet: commands.push_back({"HSET", k, op.field, op.value}); break;
+        case WriteOp::Kind::kHashSetIfAbsent: commands.push_back({"HSETNX", k, op.field, op.value}); break;
+        case WriteOp::Kind::kHashSetIfEqual: commands.push_back({"EVAL", kHashSetIfEqualScript, "1", k, k, op.field, op.expected, op.value}); break;
+        case WriteOp::Kind::kHashDelete: commands.push_back({"HDEL", k, op.field}); break;
+        case WriteOp::Kind::kIncr: commands.push_back({"INCR", k}); break;
+        case WriteOp::Kind::kDelete: commands.push_back({"DEL", k}); break;
+        case WriteOp::Kind::kSet: commands.push_back({"SET", k, op.value}); break;
+        case WriteOp::Kind::kSetAdd: commands.push_back({"SADD", k, op.field}); break;
+        case WriteOp::Kind::kSetRemove: commands.push_back({"SREM", k, op.field}); break;
         // Every member at score 0: the set orders them by their bytes (ZRANGEBYLEX).
-        case WriteOp::Kind::kIndexAdd: commands.push_back({"ZADD", op.key, "0", op.field}); break;
-        case WriteOp::Kind::kIndexRemove: commands.push_back({"ZREM", op.key, op.field}); break;
+        case WriteOp::Kind::kIndexAdd: commands.push_back({"ZADD", k, "0", op.field}); break;
+        case WriteOp::Kind::kIndexRemove: commands.push_back({"ZREM", k, op.field}); break;
       }
     }
     commands.push_back({"EXEC"});
     Status first_error;
     std::vector<long long> out;
     bool aborted = false;
-    auto on_reply = [&](size_t i, const redisReply& r) {
+    auto on_reply = [&](size_t i, ReplyPtr reply) {
+      const redisReply& r = *reply;
       if (r.type == REDIS_REPLY_ERROR && first_error.ok()) first_error = ReplyError(&r);
       if (i + 1 < commands.size()) return;
       // EXEC: one result per queued op.
@@ -490,17 +940,18 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
         out.push_back(e->type == REDIS_REPLY_INTEGER ? e->integer : e->type == REDIS_REPLY_STATUS ? 1 : 0);  // SET answers OK
       }
     };
-    Status sent = Pipeline(commands, on_reply, Call::kWrite);
+    Status sent = Run(slot, commands, Call::kWrite, on_reply);
     if (!first_error.ok()) return first_error;
     ICB_RETURN_IF_ERROR(sent);
-    if (!first_error.ok()) return first_error;
     if (aborted) return Internal("Redis: transaction aborted");
     return out;
   }
 
   // A versioned record is a hash: "v" its version, "d" its value.
   Result<std::optional<Versioned>> GetVersioned(std::string_view key) override {
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command({"HMGET", key, "v", "d"}, Call::kRead));
+    Owned owned;
+    const auto k = Key(key, owned);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(SlotOf(k), {"HMGET", k, "v", "d"}, Call::kRead));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Internal("Redis: unexpected HMGET reply for " + std::string(key));
     if (r->element[0]->type != REDIS_REPLY_STRING) return std::optional<Versioned>();
     Versioned out;
@@ -512,12 +963,9 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
   Result<std::vector<std::optional<Versioned>>> GetVersionedMany(const std::vector<std::string>& keys) override {
     std::vector<std::optional<Versioned>> out;
     if (keys.empty()) return out;
-    std::vector<std::vector<std::string_view>> commands;
-    commands.reserve(keys.size());
-    for (const auto& k : keys) commands.push_back({"HMGET", k, "v", "d"});
     out.reserve(keys.size());
     Status bad = Status::Ok();
-    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t, const redisReply& r) {
+    ICB_RETURN_IF_ERROR(PerKey(keys, [](std::string_view k) { return Args{"HMGET", k, "v", "d"}; }, [&](size_t, const redisReply& r) {
       if (r.type != REDIS_REPLY_ARRAY || r.elements != 2) {
         bad = Internal("Redis: unexpected HMGET reply");
         out.emplace_back(std::nullopt);
@@ -539,11 +987,8 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
   Result<std::vector<std::optional<long long>>> GetVersions(const std::vector<std::string>& keys) override {
     std::vector<std::optional<long long>> out;
     if (keys.empty()) return out;
-    std::vector<std::vector<std::string_view>> commands;
-    commands.reserve(keys.size());
-    for (const auto& k : keys) commands.push_back({"HGET", k, "v"});
     out.reserve(keys.size());
-    ICB_RETURN_IF_ERROR(Pipeline(commands, [&](size_t, const redisReply& r) {
+    ICB_RETURN_IF_ERROR(PerKey(keys, [](std::string_view k) { return Args{"HGET", k, "v"}; }, [&](size_t, const redisReply& r) {
       if (r.type != REDIS_REPLY_STRING) {
         out.emplace_back(std::nullopt);
         return;
@@ -610,35 +1055,31 @@ for g = 1, groups do
 end
 return out
 )LUA";
-    std::deque<std::string> numbers;  // keeps the number strings alive for argv (no reallocation)
-    auto number = [&](long long v) -> std::string_view { return numbers.emplace_back(std::to_string(v)); };
-    std::vector<std::string_view> args = {"EVAL", kScript, "0", fence ? "1" : "0"};
-    args.push_back(fence ? std::string_view(numbers.emplace_back(LeaseEpochKey(fence->lease))) : std::string_view("-"));
-    args.push_back(number(fence ? fence->epoch : 0));
-    args.push_back(number(static_cast<long long>(writes.size())));
+    Owned owned;
+    Args keys, args = {fence ? "1" : "0"};
+    auto key = [&](std::string_view k) {
+      const auto cluster_key = Key(k, owned);
+      keys.push_back(cluster_key);
+      return cluster_key;
+    };
+    args.push_back(fence ? key(owned.emplace_back(LeaseEpochKey(fence->lease))) : std::string_view("-"));
+    args.push_back(Number(owned, fence ? fence->epoch : 0));
+    args.push_back(Number(owned, static_cast<long long>(writes.size())));
     for (const auto& w : writes) {
-      args.push_back(w.key);
-      args.push_back(number(w.expected));
+      args.push_back(key(w.key));
+      args.push_back(Number(owned, w.expected));
       args.push_back(w.value ? "1" : "0");
       args.push_back(w.value ? std::string_view(*w.value) : std::string_view());
-      args.push_back(number(static_cast<long long>(w.set_add.size())));
-      for (const auto& [set, member] : w.set_add) {
-        args.push_back(set);
-        args.push_back(member);
-      }
-      args.push_back(number(static_cast<long long>(w.set_remove.size())));
-      for (const auto& [set, member] : w.set_remove) {
-        args.push_back(set);
-        args.push_back(member);
-      }
-      args.push_back(number(static_cast<long long>(w.index_add.size())));
-      for (const auto& [index, member] : w.index_add) {
-        args.push_back(index);
-        args.push_back(member);
+      for (const auto* list : {&w.set_add, &w.set_remove, &w.index_add}) {
+        args.push_back(Number(owned, static_cast<long long>(list->size())));
+        for (const auto& [set, member] : *list) {
+          args.push_back(key(set));
+          args.push_back(member);
+        }
       }
     }
-    AddGroupArgs(appends, numbers, args);
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs(args, Call::kWrite));
+    AddGroupArgs(appends, owned, keys, args);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, keys, args, Call::kWrite));
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) return Internal("Redis: unexpected compare-and-set reply");
     long long code = r->element[0]->integer;
     if (code == 2) {
@@ -671,8 +1112,10 @@ redis.call('SET', KEYS[1], ARGV[1] .. '\n' .. epoch, 'NX', 'PX', ARGV[2])
 return epoch
 )LUA";
     if (holder.find('\n') != std::string_view::npos) return InvalidArgument("a lease holder is one line");
-    std::string key = LeaseKey(name), epoch_key = LeaseEpochKey(name), ms = std::to_string(std::max<long long>(1, ttl.count()));
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, CommandArgs({"EVAL", kScript, "2", key, epoch_key, holder, ms}, Call::kWrite));
+    Owned owned;
+    const std::string ms = std::to_string(std::max<long long>(1, ttl.count()));
+    const auto key = Key(owned.emplace_back(LeaseKey(name)), owned), epoch_key = Key(owned.emplace_back(LeaseEpochKey(name)), owned);
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, {key, epoch_key}, {holder, ms}, Call::kWrite));
     if (r->type == REDIS_REPLY_NIL) return std::optional<Lease>();
     if (r->type != REDIS_REPLY_INTEGER) return Internal("Redis: unexpected lease reply");
     return std::optional<Lease>(Lease{std::string(holder), r->integer});
@@ -683,9 +1126,10 @@ return epoch
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 )LUA";
-    std::string key = LeaseKey(name), value = lease.holder + "\n" + std::to_string(lease.epoch);
-    auto r = CommandArgs({"EVAL", kScript, "1", key, value}, Call::kWrite);
-    return r.ok() ? Status::Ok() : r.status();
+    Owned owned;
+    const auto key = Key(owned.emplace_back(LeaseKey(name)), owned);
+    const std::string value = lease.holder + "\n" + std::to_string(lease.epoch);
+    return Eval(kScript, {key}, {value}, Call::kWrite).status();
   }
 
  private:
@@ -696,20 +1140,93 @@ return 0
     if (c) c->Inc();
   }
 
-  // A pooled connection and the generation of the pool it was dialled in:
-  // once the store found its server gone or demoted (MarkDown), connections
-  // of an older generation are closed when they come back, not reused.
-  struct Conn {
-    ContextPtr ctx;
-    uint64_t generation = 0;
-  };
+  // The name a key has on the server. In a cluster, a key without a hash
+  // tag (KeyGroup) is in the control group: tagged "{icb}", so every such
+  // key shares one slot and any of them may be written together.
+  std::string_view Key(std::string_view key, Owned& owned) const {
+    if (!cluster_ || ClusterHashPart(key).size() != key.size()) return key;
+    return owned.emplace_back("{icb}" + std::string(key));
+  }
 
-  // How a call may be repeated and acknowledged. A read is retried once on a
-  // new connection when Redis closed the old one; a write is not (it may
-  // have been applied), unless it is idempotent; every write waits for
-  // opt_.replica_acks replicas.
-  enum class Call { kRead, kWrite, kIdempotentWrite };
+  // The slot a call on (server-named) `key` goes to; -1 off a cluster.
+  int SlotOf(std::string_view key) const { return cluster_ ? ClusterSlotOf(key) : -1; }
 
+  // The arguments kAppendGroupLua reads (after the number of groups), and
+  // every key it touches declared in `keys`: a cluster then refuses the
+  // script before it runs (TRYAGAIN) while any of them is being migrated,
+  // instead of stopping it part way.
+  void AddGroupArgs(const std::vector<AppendGroup>& groups, Owned& owned, Args& keys, Args& args) const {
+    args.push_back(Number(owned, static_cast<long long>(groups.size())));
+    for (const auto& g : groups) {
+      const auto seen = Key(g.seen_key, owned), data = Key(g.data_key, owned);
+      args.push_back(seen);
+      args.push_back(data);
+      keys.push_back(seen);
+      if (g.log) {
+        for (const char* part : {":seq", ":rec", ":all", ":time", ":meta"}) keys.push_back(owned.emplace_back(std::string(data) + part));
+      } else {
+        keys.push_back(data);
+      }
+      args.push_back(g.log ? "l" : "s");
+      args.push_back(Number(owned, static_cast<long long>(g.items.size())));
+      std::set<std::string_view> indexes;
+      for (size_t k = 0; k < g.items.size(); ++k) {
+        args.push_back(g.items[k].first);
+        args.push_back(g.items[k].second);
+        args.push_back(g.log && k < g.times.size() ? Number(owned, g.times[k]) : std::string_view());
+        const std::vector<std::string> none;
+        const auto& names = g.log && k < g.indexes.size() ? g.indexes[k] : none;
+        args.push_back(Number(owned, static_cast<long long>(names.size())));
+        for (const auto& n : names) {
+          args.push_back(n);
+          if (indexes.insert(n).second) keys.push_back(owned.emplace_back(std::string(data) + ":ix:" + n));
+        }
+      }
+    }
+  }
+
+  // Groups and set adds whose keys share one slot, in one script: atomic
+  // (Redis runs it alone, and writes its effects to the AOF as one
+  // transaction), durable when it returns, one round trip.
+  Result<long long> AppendPart(const std::vector<AppendGroup>& groups, const std::vector<std::pair<std::string, std::string>>& set_adds) {
+    static const std::string kScript = std::string(kAppendGroupLua) + R"LUA(
+local n, i = 0, 2
+for g = 1, tonumber(ARGV[1]) do
+  local added
+  i, added = append_group(i)
+  n = n + added
+end
+for s = 1, tonumber(ARGV[i]) do
+  redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
+  i = i + 2
+end
+return n
+)LUA";
+    Owned owned;
+    Args keys, args;
+    AddGroupArgs(groups, owned, keys, args);
+    args.push_back(Number(owned, static_cast<long long>(set_adds.size())));
+    for (const auto& [set, member] : set_adds) {
+      const auto k = Key(set, owned);
+      keys.push_back(k);
+      args.push_back(k);
+      args.push_back(member);
+    }
+    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, keys, args, Call::kWrite));
+    return static_cast<long long>(r->integer);
+  }
+
+  // EVAL with its keys declared (routed by the first; a cluster refuses
+  // keys of several slots with CROSSSLOT) and its arguments.
+  Result<ReplyPtr> Eval(std::string_view script, const Args& keys, const Args& args, Call call) {
+    const std::string numkeys = std::to_string(keys.size());
+    Args command = {"EVAL", script, numkeys};
+    command.insert(command.end(), keys.begin(), keys.end());
+    command.insert(command.end(), args.begin(), args.end());
+    return Command(keys.empty() ? -1 : SlotOf(keys.front()), command, call);
+  }
+
+  // How many replicas a write waits for (WAIT after it).
   bool Waits(Call call) const { return call != Call::kRead && opt_.replica_acks > 0; }
 
   // The reply to the WAIT sent after a write.
@@ -722,280 +1239,170 @@ return 0
                        " ms; it was not acknowledged, since a Sentinel promotion now would lose it");
   }
 
-  // A reply that says the server is a replica now: the connection's master
-  // was demoted, so the pool dials afresh (asking the Sentinels again).
-  static bool SaysDemoted(const redisReply& r) {
-    return r.type == REDIS_REPLY_ERROR && std::string_view(r.str, r.len).starts_with("READONLY");
-  }
+  // What one round trip came to.
+  struct Outcome {
+    Status status;           // Unavailable: no connection, or it broke or timed out
+    bool closed = false;     // it broke before any reply: Redis closed it (a restart), so a retry may succeed
+    Status acked;            // after a write: the WAIT's verdict
+  };
 
-  // Sends every command on one borrowed connection, then reads every reply:
-  // one round trip. Each reply is handed to on_reply as it arrives and freed
-  // right after (a month of samples is ~100 replies of 200 KiB: holding them
-  // all doubles the memory touched). A broken connection fails the pipeline.
-  // A write pipeline ends with WAIT (Waits).
-  Status Pipeline(const std::vector<std::vector<std::string_view>>& commands,
-                  const std::function<void(size_t, const redisReply&)>& on_reply, Call call = Call::kRead) {
+  // One round trip on one connection of `server`: ASKING first when
+  // `asking`, then every command, then WAIT after a write (Waits). Each
+  // reply is handed to on_reply as it arrives (a caller that need not keep
+  // it frees it at once: a month of samples is ~100 replies of 200 KiB).
+  Outcome Exchange(ServerPool& server, const Commands& commands, Call call, bool asking, const std::function<void(size_t, ReplyPtr)>& on_reply) {
+    Outcome o;
     Count(opt_.round_trips);
-    auto borrowed = Borrow();
-    if (!borrowed.ok()) Count(opt_.errors);
-    ICB_ASSIGN_OR_RETURN(Conn c, std::move(borrowed));
+    auto borrowed = server.Borrow();
+    if (!borrowed.ok()) {
+      Count(opt_.errors);
+      o.status = borrowed.status();
+      return o;
+    }
+    Conn c = std::move(borrowed).value();
     std::vector<const char*> argv;
     std::vector<size_t> lens;
-    for (const auto& args : commands) {
+    auto append = [&](const Args& args) {
       argv.clear();
       lens.clear();
       for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
       redisAppendCommandArgv(c.ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
-    }
+    };
+    if (asking) append({"ASKING"});
+    for (const auto& args : commands) append(args);
     const bool waits = Waits(call);
-    if (waits) AppendWait(c);
+    const std::string n = std::to_string(opt_.replica_acks), ms = std::to_string(opt_.replica_ack_timeout.count());
+    if (waits) append({"WAIT", n, ms});
     bool demoted = false;
-    Status acked;
-    for (size_t i = 0; i < commands.size() + (waits ? 1 : 0); ++i) {
+    const size_t first = asking ? 1 : 0, total = first + commands.size() + (waits ? 1 : 0);
+    for (size_t i = 0; i < total; ++i) {
       void* raw = nullptr;
       if (redisGetReply(c.ctx.get(), &raw) != REDIS_OK) {
         Count(opt_.errors);
-        Status s = ContextError(c.ctx.get(), i < commands.size() ? commands[i].front() : "WAIT");
-        Return(std::move(c));
-        return s;
+        const size_t at = i < first ? 0 : i - first;
+        o.status = ContextError(c.ctx.get(), at < commands.size() ? commands[at].front() : "WAIT");
+        o.closed = i == 0 && !o.status.message().starts_with("Redis timed out");
+        server.Return(std::move(c));
+        return o;
       }
       ReplyPtr r(static_cast<redisReply*>(raw));
       demoted = demoted || SaysDemoted(*r);
-      if (i < commands.size()) on_reply(i, *r);
-      else acked = CheckReplicaAcks(*r);
+      if (i < first) continue;  // ASKING's OK
+      if (i - first < commands.size()) on_reply(i - first, std::move(r));
+      else o.acked = CheckReplicaAcks(*r);
     }
-    if (!acked.ok()) Count(opt_.errors);
-    Return(std::move(c), demoted);
-    return acked;
+    if (!o.acked.ok()) Count(opt_.errors);
+    server.Return(std::move(c), demoted);
+    return o;
   }
 
-  void AppendWait(Conn& c) {
-    const std::string n = std::to_string(opt_.replica_acks), ms = std::to_string(opt_.replica_ack_timeout.count());
-    const char* argv[] = {"WAIT", n.c_str(), ms.c_str()};
-    const size_t lens[] = {4, n.size(), ms.size()};
-    redisAppendCommandArgv(c.ctx.get(), 3, argv, lens);
-  }
-
-  // Runs one command on a borrowed connection (and WAIT after a write).
-  Result<ReplyPtr> Command(std::initializer_list<std::string_view> args, Call call) {
-    return CommandArgs(std::vector<std::string_view>(args), call);
-  }
-
-  Result<ReplyPtr> CommandArgs(const std::vector<std::string_view>& args, Call call) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    argv.reserve(args.size());
-    lens.reserve(args.size());
-    for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
-    const bool waits = Waits(call);
-    for (int attempt = 0;; ++attempt) {
-      Count(opt_.round_trips);
-      auto borrowed = Borrow();
-      if (!borrowed.ok()) Count(opt_.errors);
-      ICB_ASSIGN_OR_RETURN(Conn c, std::move(borrowed));
-      redisAppendCommandArgv(c.ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
-      if (waits) AppendWait(c);
-      void* raw = nullptr;
-      void* wait_raw = nullptr;
-      const bool got = redisGetReply(c.ctx.get(), &raw) == REDIS_OK && (!waits || redisGetReply(c.ctx.get(), &wait_raw) == REDIS_OK);
-      ReplyPtr r(static_cast<redisReply*>(raw)), wait_reply(static_cast<redisReply*>(wait_raw));
-      if (!got) {
-        Count(opt_.errors);
-        Status s = ContextError(c.ctx.get(), args.front());
+  // Runs `commands`, all on keys of `slot` (-1: none, or off a cluster), in
+  // one round trip and hands over their replies in order. Off a cluster,
+  // each as it arrives. On a cluster, once none asks to be sent elsewhere:
+  // MOVED and ASK are followed, TRYAGAIN and CLUSTERDOWN waited out, for up
+  // to cluster_retry_budget.
+  Status Run(int slot, const Commands& commands, Call call, const std::function<void(size_t, ReplyPtr)>& on_reply) {
+    if (!cluster_) {
+      for (int attempt = 0;; ++attempt) {
+        Outcome o = Exchange(*single_, commands, call, false, on_reply);
+        if (o.status.ok()) return o.acked;
         // A connection Redis closed (it restarted) is retried once on a new
         // one; one that timed out is not: the request has waited enough.
-        const bool timed_out = s.message().starts_with("Redis timed out");
-        Return(std::move(c));
-        if (call != Call::kWrite && attempt == 0 && !timed_out) continue;
-        return s;
+        if (call == Call::kWrite || attempt > 0 || !o.closed) return o.status;
       }
-      Return(std::move(c), SaysDemoted(*r));
-      if (r->type == REDIS_REPLY_ERROR) {
+    }
+    const auto deadline = std::chrono::steady_clock::now() + opt_.cluster_retry_budget;
+    std::string ask;  // the node an ASK named, for this once
+    auto backoff = std::chrono::milliseconds(5);
+    for (int attempt = 0;; ++attempt) {
+      ServerPool* server = nullptr;
+      if (!ask.empty()) {
+        server = nodes_->Named(ask);
+      } else {
+        ICB_ASSIGN_OR_RETURN(server, nodes_->OfSlot(slot));
+      }
+      std::vector<ReplyPtr> replies(commands.size());
+      Outcome o = Exchange(*server, commands, call, !ask.empty(), [&](size_t i, ReplyPtr r) { replies[i] = std::move(r); });
+      if (!o.status.ok()) {
+        nodes_->Stale();  // the node may have failed over: its slots are elsewhere
+        if (call != Call::kWrite && attempt == 0 && o.closed) continue;
+        return o.status;
+      }
+      const Redirect d = FirstRedirect(replies);
+      if (d.kind == Redirect::kNone) {
+        for (size_t i = 0; i < replies.size(); ++i) on_reply(i, std::move(replies[i]));
+        return o.acked;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
         Count(opt_.errors);
-        return ReplyError(r.get());
+        return Unavailable("Redis Cluster: slot " + std::to_string(slot) + " still answers '" + d.why + "' after " +
+                           std::to_string(opt_.cluster_retry_budget.count()) + " ms");
       }
-      if (waits) {
-        Status acked = CheckReplicaAcks(*wait_reply);
-        if (!acked.ok()) {
-          Count(opt_.errors);
-          return acked;
-        }
+      ask.clear();
+      if (d.kind == Redirect::kMoved) {
+        nodes_->Moved(d.slot, d.node);
+      } else if (d.kind == Redirect::kAsk) {
+        ask = d.node;
+      } else {
+        if (d.why.starts_with("CLUSTERDOWN")) nodes_->Stale();
+        std::this_thread::sleep_for(backoff);  // a slot's keys migrate in milliseconds
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
       }
-      return r;
     }
   }
 
-  Status Down() const {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - down_since_).count();
-    return Unavailable("Redis not answering at " + opt_.address.ToString() + " for " + std::to_string(ms) + " ms (" + last_error_ +
-                       "); retried every " + std::to_string(opt_.probe_interval.count()) + " ms");
+  // One command (and WAIT after a write): its reply, or the error it is.
+  Result<ReplyPtr> Command(int slot, const Args& args, Call call) {
+    ReplyPtr reply;
+    ICB_RETURN_IF_ERROR(Run(slot, {args}, call, [&](size_t, ReplyPtr r) { reply = std::move(r); }));
+    if (reply->type == REDIS_REPLY_ERROR) {
+      Count(opt_.errors);
+      return ReplyError(reply.get());
+    }
+    return reply;
   }
 
-  Result<Conn> Borrow() {
-    std::unique_lock lock(mu_);
-    auto deadline = std::chrono::steady_clock::now() + opt_.borrow_timeout;
-    while (!down_ && idle_.empty() && live_ >= opt_.pool_size) {
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout)
-        return Unavailable("no free Redis connection within " + std::to_string(opt_.borrow_timeout.count()) + " ms");
+  // One command per key, pipelined: one round trip (per node on a
+  // cluster). Replies are handed over in the order of `keys`.
+  Status PerKey(const std::vector<std::string>& keys, const std::function<Args(std::string_view)>& command,
+                const std::function<void(size_t, const redisReply&)>& on_reply) {
+    Owned owned;
+    Commands commands;
+    commands.reserve(keys.size());
+    for (const auto& k : keys) commands.push_back(command(Key(k, owned)));
+    if (!cluster_) return Run(-1, commands, Call::kRead, [&](size_t i, ReplyPtr r) { on_reply(i, *r); });
+    std::vector<int> slots;
+    std::map<ServerPool*, std::vector<size_t>> by_node;
+    for (size_t i = 0; i < commands.size(); ++i) {
+      slots.push_back(ClusterSlotOf(commands[i][1]));
+      ICB_ASSIGN_OR_RETURN(ServerPool * node, nodes_->OfSlot(slots.back()));
+      by_node[node].push_back(i);
     }
-    if (down_) {
-      // One caller at a time, once per probe interval, dials and PINGs.
-      const auto now = std::chrono::steady_clock::now();
-      if (probing_ || now < next_probe_ || live_ >= opt_.pool_size) return Down();
-      probing_ = true;
-      next_probe_ = now + opt_.probe_interval;
-      ++live_;
-      const uint64_t generation = generation_;
-      lock.unlock();
-      auto dialled = Dial(/*ping=*/true, generation);
-      lock.lock();
-      probing_ = false;
-      if (!dialled.ok()) {
-        --live_;
-        last_error_ = dialled.status().message();
-        cv_.notify_all();
-        return Down();
+    std::vector<ReplyPtr> replies(commands.size());
+    for (const auto& [node, indices] : by_node) {
+      Commands part;
+      for (size_t i : indices) part.push_back(commands[i]);
+      Outcome o = Exchange(*node, part, Call::kRead, false, [&](size_t k, ReplyPtr r) { replies[indices[k]] = std::move(r); });
+      if (!o.status.ok()) {
+        nodes_->Stale();
+        return o.status;
       }
-      down_ = false;
-      cv_.notify_all();
-      return dialled;
     }
-    if (!idle_.empty()) {
-      Conn c = std::move(idle_.back());
-      idle_.pop_back();
-      return c;
-    }
-    ++live_;
-    const uint64_t generation = generation_;
-    lock.unlock();
-    auto dialled = Dial(/*ping=*/false, generation);
-    lock.lock();
-    if (!dialled.ok()) {
-      --live_;
-      MarkDown(dialled.status().message());
-      return dialled.status();
-    }
-    return dialled;
-  }
-
-  // `demoted`: the server answered as a replica (SaysDemoted).
-  void Return(Conn c, bool demoted = false) {
-    std::lock_guard lock(mu_);
-    if (c.ctx->err || demoted) {
-      --live_;  // a broken context is never reused
-      MarkDown(demoted ? "the master was demoted to a replica" : c.ctx->errstr);
-    } else if (c.generation != generation_) {
-      --live_;  // dialled before the server was found gone: it may be the old one
-    } else {
-      idle_.push_back(std::move(c));
-    }
-    cv_.notify_one();
-  }
-
-  // Called with mu_ held. The idle connections go too: after a restart
-  // they are all broken, after a stop all would wait, after a promotion
-  // they lead to the old master.
-  void MarkDown(const std::string& why) {
-    if (!down_) {
-      down_ = true;
-      down_since_ = std::chrono::steady_clock::now();
-      next_probe_ = down_since_;  // the first probe at once: a restarted Redis is back in one round trip
-    }
-    ++generation_;
-    last_error_ = why;
-    live_ -= static_cast<int>(idle_.size());
-    idle_.clear();
-    cv_.notify_all();
-  }
-
-  // Where the master of a sentinel:// address is now: the first Sentinel
-  // that answers says (Redis' Sentinel client protocol; Dial then checks the
-  // server's ROLE, since a Sentinel may not have seen a promotion yet). The
-  // Sentinel that answered is asked first next time.
-  Result<RedisEndpoint> AskSentinels() {
-    const auto& sentinels = opt_.address.sentinels;
-    const auto& name = opt_.address.master_name;
-    const timeval ct = ToTimeval(opt_.connect_timeout);
-    std::string errors;
-    const size_t first = preferred_sentinel_.load();
-    for (size_t k = 0; k < sentinels.size(); ++k) {
-      const size_t i = (first + k) % sentinels.size();
-      const RedisEndpoint& s = sentinels[i];
-      const std::string where = s.host + ":" + std::to_string(s.port);
-      ContextPtr c(redisConnectWithTimeout(s.host.c_str(), s.port, ct));
-      if (!c || c->err) {
-        errors += (errors.empty() ? "" : "; ") + where + ": " + (c ? c->errstr : "out of memory");
+    // A key whose slot moved meanwhile: asked again on its own, redirected.
+    for (size_t i = 0; i < replies.size(); ++i) {
+      if (RedirectOf(*replies[i]).kind == Redirect::kNone) {
+        on_reply(i, *replies[i]);
         continue;
       }
-      redisSetTimeout(c.get(), ct);
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SENTINEL get-master-addr-by-name %b", name.data(), name.size())));
-      if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
-          r->element[1]->type != REDIS_REPLY_STRING) {
-        errors += (errors.empty() ? "" : "; ") + where + (r ? " does not know master " + name : ": no answer");
-        continue;
-      }
-      RedisEndpoint master{std::string(r->element[0]->str, r->element[0]->len), std::atoi(r->element[1]->str)};
-      if (master.port <= 0 || master.port > 65535) {
-        errors += (errors.empty() ? "" : "; ") + where + " named a port out of range";
-        continue;
-      }
-      preferred_sentinel_.store(i);
-      return master;
+      ICB_RETURN_IF_ERROR(Run(slots[i], {commands[i]}, Call::kRead, [&](size_t, ReplyPtr r) { on_reply(i, *r); }));
     }
-    return Unavailable("no Sentinel named the master " + name + " (" + errors + ")");
-  }
-
-  // A new connection; with `ping`, it must answer PING within the connect
-  // timeout (a stopped Redis still accepts connections). Behind Sentinels,
-  // it must be to the master: a write never goes to a demoted one.
-  Result<Conn> Dial(bool ping, uint64_t generation) {
-    const RedisAddress& a = opt_.address;
-    const bool sentinel = !a.sentinels.empty();
-    RedisEndpoint target{a.host, a.port};
-    if (sentinel) {
-      ICB_ASSIGN_OR_RETURN(target, AskSentinels());
-    }
-    const std::string where = sentinel ? "master " + a.master_name + " at " + target.host + ":" + std::to_string(target.port) : a.ToString();
-    timeval ct = ToTimeval(opt_.connect_timeout);
-    ContextPtr c(a.unix_path.empty() ? redisConnectWithTimeout(target.host.c_str(), target.port, ct)
-                                     : redisConnectUnixWithTimeout(a.unix_path.c_str(), ct));
-    if (!c || c->err) return Unavailable("cannot connect to Redis at " + where + ": " + (c ? c->errstr : "out of memory"));
-    if (ping) {
-      redisSetTimeout(c.get(), ct);
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "PING")));
-      if (!r) return ContextError(c.get(), "PING");
-    }
-    // A WAIT's answer may take the whole replica_ack_timeout.
-    redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout + (opt_.replica_acks > 0 ? opt_.replica_ack_timeout : std::chrono::milliseconds(0))));
-    if (!a.password.empty()) {
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", a.password.data(), a.password.size())));
-      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis AUTH failed at " + where);
-    }
-    if (sentinel) {
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "ROLE")));
-      if (!r) return ContextError(c.get(), "ROLE");
-      if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_STRING ||
-          std::string_view(r->element[0]->str, r->element[0]->len) != "master") {
-        return Unavailable("Redis at " + where + " is not a master now (a promotion is under way)");
-      }
-    }
-    if (a.db != 0) {
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", a.db)));
-      if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable("Redis SELECT failed at " + where);
-    }
-    return Conn{std::move(c), generation};
+    return Status::Ok();
   }
 
   RedisStoreOptions opt_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Conn> idle_;
-  int live_ = 0;
-  bool down_ = false, probing_ = false;
-  uint64_t generation_ = 0;  // MarkDown counts
-  std::atomic<size_t> preferred_sentinel_{0};
-  std::chrono::steady_clock::time_point down_since_{}, next_probe_{};
-  std::string last_error_;
+  const bool cluster_;
+  std::unique_ptr<ServerPool> single_;   // off a cluster
+  std::unique_ptr<ClusterNodes> nodes_;  // on one
 };
 
 }  // namespace

@@ -29,12 +29,17 @@ struct RedisAddress {
   // `master_name` is (host and port above are unset: they change).
   std::vector<RedisEndpoint> sentinels = {};
   std::string master_name = {};
+  // cluster://: any of these names the others and which serves each slot
+  // (host and port above are unset).
+  std::vector<RedisEndpoint> cluster_nodes = {};
   std::string ToString() const;  // never includes the password
 };
 
 // Accepts redis://[:password@]host[:port][/db], unix:///path/to/socket[?db=N]
-// and sentinel://[:password@]host:port,host:port/master-name[/db] (the
-// password is the master's; the Sentinels are asked without one).
+// sentinel://[:password@]host:port,host:port/master-name[/db] (the
+// password is the master's; the Sentinels are asked without one) and
+// cluster://[:password@]host:port,host:port (a Redis Cluster: database 0
+// only, as the cluster serves no other).
 Result<RedisAddress> ParseRedisUrl(std::string_view url);
 
 // A Redis that stops answering (stopped, killed, unreachable) costs a
@@ -63,6 +68,10 @@ struct RedisStoreOptions {
   // time, or an error reply).
   Counter* round_trips = nullptr;
   Counter* errors = nullptr;
+  // cluster://: how long one call follows redirections (MOVED, ASK) and
+  // waits out a slot in migration (TRYAGAIN) or a cluster without a
+  // majority (CLUSTERDOWN) before it answers Unavailable.
+  std::chrono::milliseconds cluster_retry_budget{2000};
 };
 
 // Replicas a write must reach before it is acknowledged, unless configured:

@@ -150,6 +150,14 @@ class Store {
 
   // Round trip to the backing store; Unavailable when it cannot be reached.
   virtual Status Ping() = 0;
+
+  // The part of a key that keeps it with every other key of `group` where
+  // the store is partitioned over servers: a Redis Cluster hash tag,
+  // "{group}". Elsewhere `group` itself, so keys read as they always have.
+  // An atomic write (Apply, CompareAndSetAll, one AppendGroup) touches keys
+  // of one group; a key built without one is in the control group, with
+  // every other such key.
+  virtual std::string KeyGroup(std::string_view group) const { return std::string(group); }
   virtual Result<std::optional<std::string>> HashGet(std::string_view key, std::string_view field) = 0;
   virtual Result<std::vector<std::pair<std::string, std::string>>> HashGetAll(std::string_view key) = 0;
   // The fields of a hash without their values (a page of a collection is
@@ -165,7 +173,11 @@ class Store {
 
   // Applies every group and then adds each (set, member) of set_adds, all
   // atomically and durably in one round trip. Returns how many records were
-  // appended (items whose member was new).
+  // appended (items whose member was new). A partitioned store (KeyGroup)
+  // is atomic per group of keys instead: each AppendGroup's keys must share
+  // one, set adds in other groups are applied before the records; since a
+  // retry adds nothing, a call that failed part way is completed by calling
+  // it again.
   virtual Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
                                          const std::vector<std::pair<std::string, std::string>>& set_adds) = 0;
   // Values of many string keys in one round trip; nullopt for absent keys.

@@ -44,7 +44,23 @@ TEST(RedisUrl, SentinelsAndTheMasterName) {
   EXPECT_EQ(ParseRedisUrl("sentinel://127.0.0.1:1/m")->db, 0);
 }
 
+TEST(RedisUrl, ClusterNodes) {
+  auto a = ParseRedisUrl("cluster://:pw@10.0.0.1:7000,node-b,10.0.0.3:7002");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->cluster_nodes.size(), 3u);
+  EXPECT_EQ(a->cluster_nodes[0].host, "10.0.0.1");
+  EXPECT_EQ(a->cluster_nodes[0].port, 7000);
+  EXPECT_EQ(a->cluster_nodes[1].port, 6379);
+  EXPECT_EQ(a->password, "pw");
+  EXPECT_EQ(a->ToString(), "cluster://10.0.0.1:7000,node-b:6379,10.0.0.3:7002");
+  EXPECT_EQ(DefaultReplicaAcks(*a), 0);
+  EXPECT_TRUE(ParseRedisUrl("cluster://127.0.0.1:7000/").ok());
+}
+
 TEST(RedisUrl, RejectsGarbage) {
+  EXPECT_FALSE(ParseRedisUrl("cluster://a:1/2").ok());      // a cluster has database 0 only
+  EXPECT_FALSE(ParseRedisUrl("cluster://a:1,,b:2").ok());   // an empty node
+  EXPECT_FALSE(ParseRedisUrl("cluster://").ok());
   EXPECT_FALSE(ParseRedisUrl("sentinel://127.0.0.1:26379").ok());   // no master name
   EXPECT_FALSE(ParseRedisUrl("sentinel://127.0.0.1:26379/").ok());  // empty master name
   EXPECT_FALSE(ParseRedisUrl("sentinel://a:1,,b:2/m").ok());        // an empty Sentinel
