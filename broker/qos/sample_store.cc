@@ -27,12 +27,16 @@ std::string SeriesId(std::string_view provider, std::string_view endpoint, std::
   return s;
 }
 
-std::string DataKey(const std::string& series, long long day) { return "icb:qos:d:" + series + ":" + std::to_string(day); }
-std::string SeenKey(const std::string& series, long long day) { return "icb:qos:s:" + series + ":" + std::to_string(day); }
-std::string RollupKey(const std::string& series, long long day) { return "icb:qos:r:" + series + ":" + std::to_string(day); }
-std::string DaysKey(const std::string& series) { return "icb:qos:days:" + series; }
-std::string RollupDaysKey(const std::string& series) { return "icb:qos:rdays:" + series; }
-std::string SeriesSetKey(std::string_view provider) { return "icb:qos:series:" + std::string(provider); }
+// A series' keys share its key group (Store::KeyGroup): a day's records,
+// its seen set and its listing are written together; on a Redis Cluster,
+// series spread over the masters.
+std::string DataKey(const Store& s, const std::string& series, long long day) { return "icb:qos:d:" + s.KeyGroup(series) + ":" + std::to_string(day); }
+std::string SeenKey(const Store& s, const std::string& series, long long day) { return "icb:qos:s:" + s.KeyGroup(series) + ":" + std::to_string(day); }
+std::string RollupKey(const Store& s, const std::string& series, long long day) { return "icb:qos:r:" + s.KeyGroup(series) + ":" + std::to_string(day); }
+std::string DaysKey(const Store& s, const std::string& series) { return "icb:qos:days:" + s.KeyGroup(series); }
+std::string RollupDaysKey(const Store& s, const std::string& series) { return "icb:qos:rdays:" + s.KeyGroup(series); }
+// The provider's own group.
+std::string SeriesSetKey(const Store& s, std::string_view provider) { return "icb:qos:series:" + s.KeyGroup(provider); }
 
 // Raw records of a day, decoded, ascending ts (late arrivals are appended
 // out of order).
@@ -110,12 +114,12 @@ Result<SampleStore::AppendResult> SampleStore::Append(const std::vector<QosSampl
     long long day = DayOf(s.ts);
     auto [it, inserted] = groups.try_emplace({series, day});
     if (inserted) {
-      it->second.seen_key = SeenKey(series, day);
-      it->second.data_key = DataKey(series, day);
-      set_adds.emplace_back(DaysKey(series), std::to_string(day));
+      it->second.seen_key = SeenKey(store_, series, day);
+      it->second.data_key = DataKey(store_, series, day);
+      set_adds.emplace_back(DaysKey(store_, series), std::to_string(day));
     }
     it->second.items.emplace_back(std::to_string(s.ts.time_since_epoch().count() - day * kDayMs), Encode(s));
-    if (series_sets.emplace(series, s.provider).second) set_adds.emplace_back(SeriesSetKey(s.provider), s.endpoint + ":" + s.vantage);
+    if (series_sets.emplace(series, s.provider).second) set_adds.emplace_back(SeriesSetKey(store_, s.provider), s.endpoint + ":" + s.vantage);
   }
   std::vector<AppendGroup> list;
   list.reserve(groups.size());
@@ -127,7 +131,7 @@ Result<SampleStore::AppendResult> SampleStore::Append(const std::vector<QosSampl
 Result<std::vector<Series>> SampleStore::Load(std::string_view provider, TimePoint from, TimePoint to) {
   std::vector<Series> out;
   if (to <= from) return out;
-  ICB_ASSIGN_OR_RETURN(auto members, store_.SetMembers(SeriesSetKey(provider)));
+  ICB_ASSIGN_OR_RETURN(auto members, store_.SetMembers(SeriesSetKey(store_, provider)));
   std::sort(members.begin(), members.end());
   const long long first = DayOf(from), last = DayOf(to - Millis(1));
   // A month of 10 s probes is ~200 KiB per series-day: reading and
@@ -135,8 +139,8 @@ Result<std::vector<Series>> SampleStore::Load(std::string_view provider, TimePoi
   auto load_series = [&](const std::string& member) -> Result<Series> {
     std::string series = std::string(provider) + ":" + member;
     std::vector<std::string> keys;
-    for (long long d = first; d <= last; ++d) keys.push_back(DataKey(series, d));
-    for (long long d = first; d <= last; ++d) keys.push_back(RollupKey(series, d));
+    for (long long d = first; d <= last; ++d) keys.push_back(DataKey(store_, series, d));
+    for (long long d = first; d <= last; ++d) keys.push_back(RollupKey(store_, series, d));
     ICB_ASSIGN_OR_RETURN(auto values, store_.GetMany(keys));
     const size_t days = static_cast<size_t>(last - first + 1);
     auto colon = member.find(':');
@@ -193,30 +197,30 @@ Result<SampleStore::MaintainResult> SampleStore::Maintain(std::string_view provi
   // hour's margin for brokers' clocks.
   const long long raw_edge = (OldestAccepted(now, retention) - std::chrono::hours(24 * 2 + 1)).time_since_epoch().count();
   const long long rolled_edge = (now - retention.rolled_up).time_since_epoch().count();
-  ICB_ASSIGN_OR_RETURN(auto members, store_.SetMembers(SeriesSetKey(provider)));
+  ICB_ASSIGN_OR_RETURN(auto members, store_.SetMembers(SeriesSetKey(store_, provider)));
   std::sort(members.begin(), members.end());
   for (const auto& member : members) {
     const std::string series = std::string(provider) + ":" + member;
-    ICB_ASSIGN_OR_RETURN(auto raw_members, store_.SetMembers(DaysKey(series)));
-    ICB_ASSIGN_OR_RETURN(auto rolled_members, store_.SetMembers(RollupDaysKey(series)));
+    ICB_ASSIGN_OR_RETURN(auto raw_members, store_.SetMembers(DaysKey(store_, series)));
+    ICB_ASSIGN_OR_RETURN(auto rolled_members, store_.SetMembers(RollupDaysKey(store_, series)));
     if (raw_members.empty() && rolled_members.empty()) {
       // Samples stored before days were listed: find their days once.
       const long long today = DayOf(now);
       const long long oldest = DayOf(now - retention.rolled_up - retention.raw) - 3;
       std::vector<std::string> keys;
-      for (long long d = oldest; d <= today + 1; ++d) keys.push_back(DataKey(series, d));
+      for (long long d = oldest; d <= today + 1; ++d) keys.push_back(DataKey(store_, series, d));
       ICB_ASSIGN_OR_RETURN(auto exists, store_.Exists(keys));
       WriteBatch listed;
       for (size_t k = 0; k < keys.size(); ++k) {
         if (!exists[k]) continue;
         raw_members.push_back(std::to_string(oldest + static_cast<long long>(k)));
-        listed.SetAdd(DaysKey(series), raw_members.back());
+        listed.SetAdd(DaysKey(store_, series), raw_members.back());
       }
       if (!listed.ops().empty()) ICB_RETURN_IF_ERROR(store_.Apply(listed).status());
     }
     for (long long day : SortedDays(raw_members)) {
       if ((day + 1) * kDayMs > raw_edge || result.days_rolled_up >= most_days) break;
-      ICB_ASSIGN_OR_RETURN(auto blobs, store_.GetMany({DataKey(series, day), DataKey(series, day + 1), DataKey(series, day + 2)}));
+      ICB_ASSIGN_OR_RETURN(auto blobs, store_.GetMany({DataKey(store_, series, day), DataKey(store_, series, day + 1), DataKey(store_, series, day + 2)}));
       const TimePoint day_start{Millis(day * kDayMs)}, day_end{Millis((day + 1) * kDayMs)};
       std::vector<ProbeResult> samples = blobs[0] ? DecodeDay(*blobs[0], day_start, day_end) : std::vector<ProbeResult>{};
       // The series' next sample after the day, for its last sample's coverage.
@@ -228,10 +232,10 @@ Result<SampleStore::MaintainResult> SampleStore::Maintain(std::string_view provi
       }
       WriteBatch batch;
       if (!samples.empty()) {
-        batch.Set(RollupKey(series, day), EncodeRollupDay(day, RollUp(samples, next)));
-        batch.SetAdd(RollupDaysKey(series), std::to_string(day));
+        batch.Set(RollupKey(store_, series, day), EncodeRollupDay(day, RollUp(samples, next)));
+        batch.SetAdd(RollupDaysKey(store_, series), std::to_string(day));
       }
-      batch.Delete(DataKey(series, day)).Delete(SeenKey(series, day)).SetRemove(DaysKey(series), std::to_string(day));
+      batch.Delete(DataKey(store_, series, day)).Delete(SeenKey(store_, series, day)).SetRemove(DaysKey(store_, series), std::to_string(day));
       ICB_RETURN_IF_ERROR(store_.Apply(batch).status());
       ++result.days_rolled_up;
       result.samples_rolled_up += samples.size();
@@ -240,7 +244,7 @@ Result<SampleStore::MaintainResult> SampleStore::Maintain(std::string_view provi
     WriteBatch dropped;
     for (long long day : SortedDays(rolled_members)) {
       if ((day + 1) * kDayMs > rolled_edge) break;
-      dropped.Delete(RollupKey(series, day)).SetRemove(RollupDaysKey(series), std::to_string(day));
+      dropped.Delete(RollupKey(store_, series, day)).SetRemove(RollupDaysKey(store_, series), std::to_string(day));
       ++result.rollups_dropped;
     }
     if (!dropped.ops().empty()) ICB_RETURN_IF_ERROR(store_.Apply(dropped).status());

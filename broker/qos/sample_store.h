@@ -1,9 +1,13 @@
 // QoS samples in the Store. Layout, per provider / endpoint / vantage ("series") and UTC day:
-//   icb:qos:d:{series}:{day}   fixed 24-byte records, appended (raw samples)
-//   icb:qos:s:{series}:{day}   set of ms-within-day already stored
-//   icb:qos:r:{series}:{day}   the day rolled up per minute (qos/rollup.h), once its raw samples are past retention
-//   icb:qos:days:{series}      set of days with raw samples; icb:qos:rdays:{series} the same for rollups
-//   icb:qos:series:{provider}  set of "{endpoint}:{vantage}"
+//   icb:qos:d:SERIES:DAY   fixed 24-byte records, appended (raw samples)
+//   icb:qos:s:SERIES:DAY   set of ms-within-day already stored
+//   icb:qos:r:SERIES:DAY   the day rolled up per minute (qos/rollup.h), once its raw samples are past retention
+//   icb:qos:days:SERIES    set of days with raw samples; icb:qos:rdays:SERIES the same for rollups
+//   icb:qos:series:PROVIDER  set of "ENDPOINT:VANTAGE"
+// where SERIES and PROVIDER are key groups (Store::KeyGroup): as they are
+// on one server, hash tags ("{aws:api:seoul}") on a Redis Cluster, so a
+// series' keys share a slot (a batch's records and seen set are written in
+// one script) and the series spread over the masters.
 // A month of 10-second samples of one series is 31 keys of ~200 KiB, read in
 // one pipelined round trip (with the rollup keys of the same days: each day
 // is either raw or rolled up). Ids never contain ':' (see ids.h).

@@ -1338,6 +1338,7 @@ return n
         return Unavailable("Redis Cluster: slot " + std::to_string(slot) + " still answers '" + d.why + "' after " +
                            std::to_string(opt_.cluster_retry_budget.count()) + " ms");
       }
+      Count(opt_.redirections);
       ask.clear();
       if (d.kind == Redirect::kMoved) {
         nodes_->Moved(d.slot, d.node);

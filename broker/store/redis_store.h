@@ -68,6 +68,7 @@ struct RedisStoreOptions {
   // time, or an error reply).
   Counter* round_trips = nullptr;
   Counter* errors = nullptr;
+  Counter* redirections = nullptr;  // cluster://: each MOVED, ASK, TRYAGAIN or CLUSTERDOWN followed
   // cluster://: how long one call follows redirections (MOVED, ASK) and
   // waits out a slot in migration (TRYAGAIN) or a cluster without a
   // majority (CLUSTERDOWN) before it answers Unavailable.

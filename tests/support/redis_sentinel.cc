@@ -1,6 +1,5 @@
 #include "tests/support/redis_sentinel.h"
 
-#include <hiredis/hiredis.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -8,63 +7,12 @@
 #include <fstream>
 
 #include "tests/support/eventually.h"
+#include "tests/support/redis_commands.h"
 #include "tests/support/temp_dir.h"
 
 namespace icb::testing {
 
-namespace {
-
-void Flatten(const redisReply* r, std::string& out) {
-  switch (r->type) {
-    case REDIS_REPLY_ARRAY:
-      for (size_t i = 0; i < r->elements; ++i) Flatten(r->element[i], out);
-      break;
-    case REDIS_REPLY_INTEGER: out += std::to_string(r->integer) + "\n"; break;
-    case REDIS_REPLY_NIL: out += "(nil)\n"; break;
-    case REDIS_REPLY_ERROR: out += "ERR: " + std::string(r->str, r->len) + "\n"; break;
-    default: out += std::string(r->str, r->len) + "\n";
-  }
-}
-
-// How many entries an array reply to `args` has (-1: no array).
-int CountOf(int port, const std::vector<std::string>& args) {
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeval{1, 0});
-  if (!c || c->err) {
-    if (c) redisFree(c);
-    return -1;
-  }
-  redisSetTimeout(c, timeval{2, 0});
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
-  auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
-  int n = r && r->type == REDIS_REPLY_ARRAY ? static_cast<int>(r->elements) : -1;
-  if (r) freeReplyObject(r);
-  redisFree(c);
-  return n;
-}
-
-}  // namespace
-
-std::string RedisWithSentinels::Ask(int port, const std::vector<std::string>& args) {
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, timeval{1, 0});
-  if (!c || c->err) {
-    if (c) redisFree(c);
-    return "";
-  }
-  redisSetTimeout(c, timeval{2, 0});
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
-  auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
-  std::string out;
-  if (r) {
-    Flatten(r, out);
-    freeReplyObject(r);
-  }
-  redisFree(c);
-  return out;
-}
+std::string RedisWithSentinels::Ask(int port, const std::vector<std::string>& args) { return AskRedis(port, args); }
 
 RedisWithSentinels::RedisWithSentinels(const std::string& dir) : dir_(dir) {
   std::filesystem::create_directories(dir);
@@ -101,8 +49,8 @@ RedisWithSentinels::RedisWithSentinels(const std::string& dir) : dir_(dir) {
   // channel (every 2 s): a failover needs them to.
   ready_ = SettledOn(servers_[0].port) && Eventually([&] {
              for (const auto& s : sentinels_) {
-               if (CountOf(s.port, {"SENTINEL", "SENTINELS", kMasterName}) != 2) return false;
-               if (CountOf(s.port, {"SENTINEL", "REPLICAS", kMasterName}) < 1) return false;
+               if (CountRedis(s.port, {"SENTINEL", "SENTINELS", kMasterName}) != 2) return false;
+               if (CountRedis(s.port, {"SENTINEL", "REPLICAS", kMasterName}) < 1) return false;
              }
              return true;
            });
