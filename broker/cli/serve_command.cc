@@ -175,7 +175,8 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_option("--data-dir", o.data_dir, "the embedded redis-server's folder (AOF on), when there is no --redis")->type_name("DIR")->capture_default_str();
   sub.add_option("--redis", s->redis,
                  "an external Redis: redis://[:PASSWORD@]HOST[:PORT][/DB], unix:///PATH[?db=N], or behind Sentinel "
-                 "sentinel://[:PASSWORD@]HOST:PORT,HOST:PORT/MASTER[/DB] (default: an embedded redis-server in --data-dir)")
+                 "sentinel://[:PASSWORD@]HOST:PORT,HOST:PORT/MASTER[/DB], or a Redis Cluster cluster://[:PASSWORD@]HOST:PORT,HOST:PORT "
+                 "(default: an embedded redis-server in --data-dir)")
       ->type_name("URL");
   sub.add_option("--redis-replica-acks", s->replica_acks,
                  "replicas of an external Redis that must have a write before the broker acknowledges it (WAIT; fewer within " +

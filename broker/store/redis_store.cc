@@ -697,7 +697,7 @@ class RedisStoreImpl final : public Store {
       Owned owned;
       const int slot = SlotOf(Key(g.data_key, owned));
       if (SlotOf(Key(g.seen_key, owned)) != slot)
-        return InvalidArgument("append group " + g.data_key + " and its seen set " + g.seen_key + " are in different key groups");
+        return Internal("append group " + g.data_key + " and its seen set " + g.seen_key + " are in different key groups");
       parts[slot].first.push_back(g);
     }
     for (const auto& add : set_adds) {
@@ -904,7 +904,7 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
     for (const auto& op : batch.ops()) {
       const auto k = Key(op.key, owned);
       const int op_slot = SlotOf(k);
-      if (slot >= 0 && op_slot != slot) return InvalidArgument("a write batch spans key groups (" + batch.ops().front().key + ", " + op.key + ")");
+      if (slot >= 0 && op_slot != slot) return Internal("a write batch spans key groups (" + batch.ops().front().key + ", " + op.key + "): a cluster cannot apply it atomically");
       slot = op_slot;
       switch (op.kind) {
         case WriteOp::Kind::kHashSet: commands.push_back({"HSET", k, op.field, op.value}); break;

@@ -1,5 +1,6 @@
 // QoS benchmarks (issue: measured QoS). Modes:
 //   qos_bench http PORT BATCHES CONNECTIONS   POST distinct 1,000-sample batches to a running broker
+//   qos_bench http-spread PORT BATCHES CONNECTIONS   the same, each batch over 100 series of 10 providers
 //   qos_bench store FSYNC BATCHES CONNECTIONS the baseline: the same batches written straight to a
 //                                             fresh redis-server (same Lua write, same records), no broker
 //   qos_bench metrics                         a month of 10 s samples from 3 vantages -> metrics, timed;
@@ -36,15 +37,18 @@ namespace {
 
 const TimePoint kStart = *ParseRfc3339("2026-11-01T00:00:00Z");
 
-// Batch b: 1,000 samples of provider bench, vantage v(b % 8), distinct timestamps.
-std::vector<QosSample> Batch(int b) {
+// Batch b: 1,000 samples of provider bench, vantage v(b % 8), distinct
+// timestamps. `spread`: of 100 series instead (providers bench-0 to bench-9,
+// endpoints e0 to e9, vantage v; 10 samples each), as a prober watching
+// many endpoints pushes them.
+std::vector<QosSample> Batch(int b, bool spread = false) {
   std::vector<QosSample> out;
   for (int i = 0; i < 1000; ++i) {
     QosSample s;
-    s.provider = "bench";
-    s.endpoint = "api";
-    s.vantage = "v" + std::to_string(b % 8);
-    s.ts = kStart + std::chrono::seconds(10) * ((b / 8) * 1000 + i);
+    s.provider = spread ? "bench-" + std::to_string(i % 10) : "bench";
+    s.endpoint = spread ? "e" + std::to_string(i / 10 % 10) : "api";
+    s.vantage = spread ? "v" : "v" + std::to_string(b % 8);
+    s.ts = spread ? kStart + std::chrono::seconds(10) * (b * 10 + i / 100) : kStart + std::chrono::seconds(10) * ((b / 8) * 1000 + i);
     s.interval = std::chrono::seconds(10);
     s.ok = i % 97 != 0;
     if (s.ok) s.latency_ms = 20 + i % 50;
@@ -55,10 +59,10 @@ std::vector<QosSample> Batch(int b) {
   return out;
 }
 
-std::string BatchJson(int b) {
+std::string BatchJson(int b, bool spread = false) {
   std::string out = "{\"samples\":[";
   bool first = true;
-  for (const auto& s : Batch(b)) {
+  for (const auto& s : Batch(b, spread)) {
     char buf[320];
     std::snprintf(buf, sizeof buf,
                   "%s{\"provider\":\"%s\",\"endpoint\":\"%s\",\"vantage\":\"%s\",\"ts\":\"%s\",\"interval_s\":10,\"ok\":%s,"
@@ -131,10 +135,10 @@ int Post(int fd, const std::string& body) {
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
-  if (mode == "http" && argc == 5) {
+  if ((mode == "http" || mode == "http-spread") && argc == 5) {
     int port = std::atoi(argv[2]), n = std::atoi(argv[3]), conns = std::atoi(argv[4]);
     std::vector<std::string> bodies;
-    for (int b = 0; b < n; ++b) bodies.push_back(BatchJson(b));
+    for (int b = 0; b < n; ++b) bodies.push_back(BatchJson(b, mode == "http-spread"));
     double rate = Run(n, conns, [&](std::atomic<int>& next, std::atomic<int>& failures) {
       int fd = Connect(port);
       for (int b; (b = next++) < n;) {
