@@ -14,71 +14,15 @@ once the failover is done.
 """
 import os
 import random
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
-from lab_driver import Lab, call, pct, wait_for, wait_up
+from lab_driver import Lab, Replicas, call, pct, wait_for, wait_up
 
 broker, lab_path, outages, blips = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 replicas = int(os.environ.get("ICB_REPLICAS", "1"))
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Replicas:
-    """Brokers on one Redis, started, killed and restarted by the driver."""
-
-    def __init__(self, n):
-        self.ports = [free_port() for _ in range(n)]
-        self.procs = [None] * n
-        for i in range(n):
-            self.start(i)
-
-    def start(self, i):
-        work = os.environ["ICB_WORK"]
-        args = [os.environ["ICB_BIN"], "serve", "--listen", f"127.0.0.1:{self.ports[i]}", "--data-dir", f"{work}/data{i}",
-                "--broker-id", f"replica-{i}"] + os.environ["ICB_BROKER_ARGS"].split()
-        self.procs[i] = subprocess.Popen(args, stderr=open(f"{work}/broker{i}.log", "a"))
-        wait_up(self.url(i))
-
-    def url(self, i):
-        return f"http://127.0.0.1:{self.ports[i]}"
-
-    def leader(self):
-        for i, p in enumerate(self.procs):
-            if p is None:
-                continue
-            try:
-                with urllib.request.urlopen(self.url(i) + "/metrics", timeout=5) as r:
-                    if any(line == "icbroker_leader 1" for line in r.read().decode().splitlines()):
-                        return i
-            except OSError:
-                pass
-        return None
-
-    def kill(self, i):
-        self.procs[i].send_signal(signal.SIGKILL)
-        self.procs[i].wait()
-        self.procs[i] = None
-
-    def any_url(self):
-        return next(self.url(i) for i, p in enumerate(self.procs) if p is not None)
-
-    def stop(self):
-        for p in self.procs:
-            if p is not None:
-                p.terminate()
-                p.wait()
 
 
 group = None

@@ -1,9 +1,11 @@
 """What the lab benchmarks' drivers share (failover_bench.py,
-recovery_bench.py): the broker's and the simulators' HTTP APIs, dig at the
-lab's PowerDNS, waiting for a condition, percentiles. Loopback only: every
+recovery_bench.py, probes_bench.py, soak.py): the broker's and the simulators' HTTP APIs, dig at the
+lab's PowerDNS, waiting for a condition, percentiles, brokers started and
+killed as replicas, probed providers. Loopback only: every
 address comes from the lab's lab.json or the broker URL given."""
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -104,3 +106,72 @@ class Lab:
         env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
         env.update({"AWS_ACCESS_KEY_ID": s3["access_key"], "AWS_SECRET_ACCESS_KEY": s3["secret_key"], "AWS_DEFAULT_REGION": "us-east-1"})
         subprocess.run(["aws", "--endpoint-url", s3["endpoint"], *args], env=env, check=True, capture_output=True)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Replicas:
+    """Brokers on one Redis, started, killed and restarted by the driver:
+    ICB_BIN is the binary, ICB_WORK their folder (logs, data), ICB_BROKER_ARGS
+    what they share (the --redis URL among them)."""
+
+    def __init__(self, n):
+        self.ports = [free_port() for _ in range(n)]
+        self.procs = [None] * n
+        for i in range(n):
+            self.start(i)
+
+    def start(self, i):
+        work = os.environ["ICB_WORK"]
+        args = [os.environ["ICB_BIN"], "serve", "--listen", f"127.0.0.1:{self.ports[i]}", "--data-dir", f"{work}/data{i}",
+                "--broker-id", f"replica-{i}"] + os.environ["ICB_BROKER_ARGS"].split()
+        self.procs[i] = subprocess.Popen(args, stderr=open(f"{work}/broker{i}.log", "a"))
+        wait_up(self.url(i))
+
+    def url(self, i):
+        return f"http://127.0.0.1:{self.ports[i]}"
+
+    def leader(self):
+        for i, p in enumerate(self.procs):
+            if p is None:
+                continue
+            try:
+                with urllib.request.urlopen(self.url(i) + "/metrics", timeout=5) as r:
+                    if any(line == "icbroker_leader 1" for line in r.read().decode().splitlines()):
+                        return i
+            except OSError:
+                pass
+        return None
+
+    def kill(self, i):
+        self.procs[i].send_signal(signal.SIGKILL)
+        self.procs[i].wait()
+        self.procs[i] = None
+
+    def any_url(self):
+        return next(self.url(i) for i, p in enumerate(self.procs) if p is not None)
+
+    def stop(self):
+        for p in self.procs:
+            if p is not None:
+                p.terminate()
+                p.wait()
+
+
+def put_probed_providers(broker, endpoints, target, prefix="bench-p"):
+    """ENDPOINTS provider endpoints, 10 per provider (PREFIX00000, ...), each
+    probed every 10 s at TARGET/pI/eJ; returns the provider ids."""
+    ids = [f"{prefix}{i:05d}" for i in range((endpoints + 9) // 10)]
+
+    def put(i):
+        eps = [{"id": f"e{j}", "url": f"{target}/p{i}/e{j}", "probe": {"interval_s": 10, "timeout_s": 2}}
+               for j in range(min(10, endpoints - 10 * i))]
+        call("PUT", f"{broker}/v1/providers/{ids[i]}", {
+            "name": f"Bench {i}", "service_model": "IaaS", "regions": [{"id": "r1", "country": "KR"}], "endpoints": eps})
+    in_parallel(range(len(ids)), put)
+    return ids

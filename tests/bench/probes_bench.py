@@ -16,7 +16,7 @@ import re
 import sys
 import time
 
-from lab_driver import Lab, call, count_ops, in_parallel, wait_for, wait_up
+from lab_driver import Lab, call, count_ops, in_parallel, put_probed_providers, wait_for, wait_up
 
 (broker, lab_path, ha_port, ha_sock, broker_pid, ha_pid, broker_log, endpoints, workloads, window) = sys.argv[1:11]
 ha_port, endpoints, workloads, window = int(ha_port), int(endpoints), int(workloads), int(window)
@@ -60,14 +60,7 @@ t_setup = time.monotonic()
 providers = (endpoints + 9) // 10
 
 
-def put_provider(i):
-    eps = [{"id": f"e{j}", "url": f"{target}/p{i}/e{j}", "probe": {"interval_s": 10, "timeout_s": 2}}
-           for j in range(min(10, endpoints - 10 * i))]
-    call("PUT", f"{broker}/v1/providers/bench-p{i:05d}", {
-        "name": f"Bench {i}", "service_model": "IaaS", "regions": [{"id": "r1", "country": "KR"}], "endpoints": eps})
-
-
-in_parallel(range(providers), put_provider)
+put_probed_providers(broker, endpoints, target)
 for s in lab.sims:
     lab.steer(s, {"outage": False, "capacity": workloads + 1000, "quota": workloads + 1000, "api_latency_ms": 0})
 lab.steer("sim-c", {"service_url": f"{target}/w/"})

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""The soak's driver (scripts/soak runs it).
+
+Three brokers (replicas) on Redis behind Sentinel, on the lab, for MINUTES
+minutes of what a deployment lives through at once:
+  - samples pushed at 50,000/s (batches of 1,000 over the probed providers'
+    series, 4 clients), each batch resent until acknowledged;
+  - a rank of the lab's profile every 100 ms;
+  - 1,000 provider endpoints probed every 10 s (answered by HAProxy on
+    loopback) and 30 automatic workloads every 1 s;
+  - each minute, the lab provider running most workloads goes down for
+    25 s (its workloads fail over), then comes back;
+  - one data migration (mixed object sizes, sim-a S3 to sim-b Azure);
+  - the leader SIGKILLed at 40 % of the run (restarted 10 s later) and the
+    Redis replica promoted by Sentinel at 60 %.
+It prints, per minute, rank and ingestion p99 and the brokers' RSS, then
+the drift (last minute against the first), errors (answers that were not
+success, 503s retried counted apart), samples lost (acknowledged but not
+stored), and each failover's effects at the simulated providers (lost = an
+operation that succeeded without its deployment, duplicated = a deployment
+or scale done twice).
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter, defaultdict
+
+from lab_driver import Lab, Replicas, call, count_ops, in_parallel, operations, pct, put_probed_providers, wait_for
+
+lab_path, minutes, ha_port, sentinel_port = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+duration = minutes * 60
+lab = Lab(lab_path)
+group = Replicas(3)
+broker = group.url(0)
+
+# Set-up: 1,000 endpoints, 30 watched workloads, objects to migrate.
+t_setup = time.monotonic()
+providers = put_probed_providers(broker, 1000, f"http://127.0.0.1:{ha_port}", prefix="soak-p")
+for s in lab.sims:
+    lab.steer(s, {"outage": False, "capacity": 1000, "quota": 1000, "api_latency_ms": 50})
+sims = sorted(lab.sims)
+workloads = [f"soak-w{i:02d}" for i in range(30)]
+in_parallel(workloads, lambda w: call("PUT", f"{broker}/v1/workloads/{w}", {
+    "name": w, "priority": 1 + int(w[-2:]) % 5, "recovery_class": "fast", "profile_id": "lab-web",
+    "placement": {"provider": sims[int(w[-2:]) % len(sims)]}, "service": w, "instances": 1,
+    "dns": {"provider": "lab-dns", "name": w + ".lab.example.", "ttl": 5},
+    "failover": {"automatic": True, "interval_s": 1, "failures": 3, "recoveries": 2}}))
+wait_for(lambda: count_ops(broker, "place")["succeeded"] >= len(workloads), 300, 0.5)
+objects = os.path.join(os.environ["ICB_WORK"], "objects")
+os.makedirs(objects, exist_ok=True)
+for i, size in enumerate([1 << 10, 64 << 10, 1 << 20, 4 << 20] * 5):
+    with open(os.path.join(objects, f"obj-{i:02d}"), "wb") as f:
+        f.write(os.urandom(size))
+lab.aws("s3", "cp", "--recursive", objects, "s3://sim-a/soak/")
+print(f"set up in {time.monotonic() - t_setup:.0f} s: {len(providers)} providers with 1,000 endpoints, 30 workloads placed, "
+      f"20 objects (1 KiB-4 MiB) in sim-a", file=sys.stderr)
+time.sleep(10)
+
+window_from = (int(time.time()) // 60 * 60 - 2 * 86400) * 1000  # ms; samples' timestamps start here
+stop = threading.Event()
+t0 = time.monotonic()
+minute = lambda: int((time.monotonic() - t0) // 60)
+lat = defaultdict(lambda: defaultdict(list))  # kind -> minute -> seconds
+answers = defaultdict(Counter)                # kind -> status -> count
+acked = [0]
+lock = threading.Lock()
+
+
+def post(path, body):
+    """One call to any live replica: (status, seconds); status 0 when none answered."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    started = time.monotonic()
+    try:
+        req = urllib.request.Request(group.any_url() + path, data=data, method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            r.read()
+            return r.status, time.monotonic() - started
+    except urllib.error.HTTPError as e:
+        return e.code, time.monotonic() - started
+    except (OSError, StopIteration):
+        return 0, time.monotonic() - started
+
+
+def ingest(client):
+    """Batches of 1,000 samples, 12.5 a second (50,000 samples/s over 4 clients)."""
+    # Within raw retention, before the probes' own samples (now): from two
+    # days ago, an hour apart per client, a second apart within a series.
+    base = window_from + client * 3_600_000
+    series = [(p, f"e{j}") for p in providers for j in range(10)]
+    b = 0
+    next_at = time.monotonic()
+    while not stop.is_set():
+        samples = []
+        for k in range(1000):
+            p, e = series[(b * 1000 + k) % len(series)]
+            ts = base + ((b * 1000 + k) // len(series)) * 1000
+            samples.append({"provider": p, "endpoint": e, "vantage": "soak", "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts / 1000)) + "Z",
+                            "interval_s": 10, "ok": True, "latency_ms": 20})
+        body = json.dumps({"samples": samples}).encode()
+        while not stop.is_set():
+            status, secs = post("/v1/qos/samples", body)
+            with lock:
+                answers["ingest"][status] += 1
+                lat["ingest"][minute()].append(secs)
+            if status == 202:
+                with lock:
+                    acked[0] += 1000
+                break
+            time.sleep(0.1)
+        b += 1
+        next_at += 0.08
+        time.sleep(max(0.0, next_at - time.monotonic()))
+
+
+def rank():
+    while not stop.is_set():
+        status, secs = post("/v1/rank", {"profile_id": "lab-web"})
+        with lock:
+            answers["rank"][status] += 1
+            lat["rank"][minute()].append(secs)
+        time.sleep(0.1)
+
+
+rss = defaultdict(lambda: defaultdict(list))  # replica -> minute -> KiB
+
+
+def sample_rss():
+    while not stop.wait(5):
+        for i, p in enumerate(group.procs):
+            if p is None:
+                continue
+            try:
+                for line in open(f"/proc/{p.pid}/status"):
+                    if line.startswith("VmRSS:"):
+                        rss[i][minute()].append(int(line.split()[1]))
+            except OSError:
+                pass
+
+
+def redis_master_port():
+    out = subprocess.run(["redis-cli", "-p", str(sentinel_port), "SENTINEL", "get-master-addr-by-name", "icb"], capture_output=True, text=True).stdout.split()
+    return int(out[1]) if len(out) > 1 else 0
+
+
+threads = [threading.Thread(target=ingest, args=(c,)) for c in range(4)] + [threading.Thread(target=rank), threading.Thread(target=sample_rss)]
+for t in threads:
+    t.start()
+
+events = []  # (seconds, what)
+killed_at, promoted_at, migration = 0.4 * duration, 0.6 * duration, None
+killed = promoted = False
+outage = None
+while time.monotonic() - t0 < duration:
+    now = time.monotonic() - t0
+    second = now % 60
+    if outage is None and 10 <= second < 35 and now + 30 < duration:
+        counts = Counter(call("GET", f"{group.any_url()}/v1/workloads/{w}")["placement"]["provider"] for w in workloads)
+        outage = counts.most_common(1)[0][0]
+        lab.steer(outage, {"outage": True})
+        events.append((now, f"{outage} down ({counts[outage]} workloads)"))
+    elif outage is not None and second >= 35:
+        lab.steer(outage, {"outage": False})
+        events.append((now, f"{outage} back"))
+        outage = None
+    if migration is None and now >= 150:
+        status, _ = post("/v1/migrations", {"source": {"provider": "sim-a", "prefix": "soak/"}, "target": {"provider": "sim-b", "prefix": "soak-copy/"}})
+        migration = status
+        events.append((now, f"migration sim-a S3 -> sim-b Azure asked ({status})"))
+    if not killed and now >= killed_at:
+        leader = group.leader()
+        if leader is not None:
+            group.kill(leader)
+            events.append((now, f"leader replica-{leader} SIGKILLed"))
+            killed = True
+            wait_for(lambda: group.leader() is not None, timeout=60, every=0.2)
+            events.append((time.monotonic() - t0, f"replica-{group.leader()} leads"))
+            time.sleep(max(0.0, 10 - (time.monotonic() - t0 - now)))
+            group.start(leader)
+            events.append((time.monotonic() - t0, f"replica-{leader} restarted"))
+    if not promoted and now >= promoted_at:
+        before = redis_master_port()
+        subprocess.run(["redis-cli", "-p", str(sentinel_port), "SENTINEL", "FAILOVER", "icb"], capture_output=True)
+        wait_for(lambda: redis_master_port() not in (0, before), timeout=60, every=0.2)
+        events.append((time.monotonic() - t0, f"Redis replica promoted ({before} -> {redis_master_port()})"))
+        promoted = True
+    time.sleep(0.2)
+if outage is not None:
+    lab.steer(outage, {"outage": False})
+stop.set()
+for t in threads:
+    t.join()
+ran = time.monotonic() - t0
+
+# Settle: every operation ended.
+broker = group.any_url()
+wait_for(lambda: all(o["state"] in ("succeeded", "failed", "cancelled") for k in ("failover", "migration", "recovery", "place")
+                     for o in operations(broker, k)), timeout=300, every=1.0)
+for at, what in events:
+    print(f"  {at:6.1f} s  {what}")
+
+print(f"\nsoak: {ran / 60:.1f} min, 3 replicas behind Sentinel, 1,000 endpoints + 30 workloads probed")
+print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10} {'RSS MiB (each replica)':>26}")
+mins = sorted(set(lat["rank"]) | set(lat["ingest"]))
+for m in mins:
+    r, g = lat["rank"].get(m, []), lat["ingest"].get(m, [])
+    sizes = " ".join(f"{max(rss[i].get(m, [0])) / 1024:6.0f}" for i in range(3))
+    print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>26}")
+first, last = mins[0], mins[-2] if len(mins) > 2 else mins[-1]  # the last whole minute
+for kind in ("rank", "ingest"):
+    a, b = lat[kind][first], lat[kind][last]
+    print(f"{kind} p99 drift: minute {first} {pct(a, 99) * 1000:.1f} ms -> minute {last} {pct(b, 99) * 1000:.1f} ms "
+          f"({(pct(b, 99) / pct(a, 99) - 1) * 100:+.0f} %); p50 {statistics.median(a) * 1000:.1f} -> {statistics.median(b) * 1000:.1f} ms")
+for i in range(3):
+    ms = sorted(rss[i])
+    if ms:
+        print(f"replica-{i} RSS: minute {ms[0]} {min(rss[i][ms[0]]) / 1024:.0f} MiB -> minute {ms[-1]} {max(rss[i][ms[-1]]) / 1024:.0f} MiB")
+for kind, c in answers.items():
+    print(f"{kind} answers: " + ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(c.items())))
+
+# Samples: every acknowledged one stored, once.
+iso = lambda ms: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + "Z"
+frm, to = iso(window_from), iso(window_from + 5 * 3_600_000)
+stored = 0
+for p in providers:
+    m = call("GET", f"{broker}/v1/providers/{p}/metrics?from={frm}&to={to}")
+    stored += m["response_ms"]["count"]
+print(f"samples: {acked[0]} acknowledged, {stored} stored: lost {max(0, acked[0] - stored)}, extra {max(0, stored - acked[0])}")
+
+# Failovers: each succeeded one deployed and scaled once at its target.
+effects = Counter()
+for s in lab.sims.values():
+    for c in call("GET", s["url"] + "/v1/calls")["calls"]:
+        if c.get("effect"):
+            effects[(c.get("idempotency_key", "").split("/")[0], c["call"])] += 1
+fo = list(operations(broker, "failover"))
+states = Counter(o["state"] for o in fo)
+lost = sum(1 for o in fo if o["state"] == "succeeded" and effects[(o["id"], "deploy")] == 0)
+dup = sum(max(0, effects[(o["id"], c)] - 1) for o in fo for c in ("deploy", "scale"))
+print(f"failovers: {dict(states)}; lost {lost}, duplicated {dup}")
+mig = list(operations(broker, "migration"))
+print("migration: " + ", ".join(f"{o['state']} ({o.get('progress', {}).get('objects_done', '?')} objects)" for o in mig))
+group.stop()
