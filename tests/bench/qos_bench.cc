@@ -35,7 +35,14 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-const TimePoint kStart = *ParseRfc3339("2026-11-01T00:00:00Z");
+const TimePoint kStart = *ParseRfc3339("2026-11-01T00:00:00Z");  // the metrics month
+
+// Where ingested batches start: 30 days ago at midnight, inside the raw
+// retention (35 days) whenever the bench runs.
+TimePoint IngestStart() {
+  const auto today = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
+  return std::chrono::time_point_cast<Millis>(today - std::chrono::days(30));
+}
 
 // Batch b: 1,000 samples of provider bench, vantage v(b % 8), distinct
 // timestamps. `spread`: of 100 series instead (providers bench-0 to bench-9,
@@ -48,7 +55,8 @@ std::vector<QosSample> Batch(int b, bool spread = false) {
     s.provider = spread ? "bench-" + std::to_string(i % 10) : "bench";
     s.endpoint = spread ? "e" + std::to_string(i / 10 % 10) : "api";
     s.vantage = spread ? "v" : "v" + std::to_string(b % 8);
-    s.ts = spread ? kStart + std::chrono::seconds(10) * (b * 10 + i / 100) : kStart + std::chrono::seconds(10) * ((b / 8) * 1000 + i);
+    static const TimePoint start = IngestStart();
+    s.ts = spread ? start + std::chrono::seconds(10) * (b * 10 + i / 100) : start + std::chrono::seconds(10) * ((b / 8) * 1000 + i);
     s.interval = std::chrono::seconds(10);
     s.ok = i % 97 != 0;
     if (s.ok) s.latency_ms = 20 + i % 50;
