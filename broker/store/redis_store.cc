@@ -689,9 +689,14 @@ class RedisStoreImpl final : public Store {
 
   Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
                                  const std::vector<std::pair<std::string, std::string>>& set_adds) override {
-    if (!cluster_) return AppendPart(groups, set_adds);
-    // One script per slot. Set adds in slots without records go first: a
-    // record is never there before the set that lists where it is.
+    if (!cluster_) {
+      Owned owned;
+      ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(-1, AppendCommand(groups, set_adds, owned), Call::kWrite));
+      return static_cast<long long>(r->integer);
+    }
+    // One script per slot, pipelined per master. Set adds in slots without
+    // records go first: a record is never there before the set that lists
+    // where it is.
     std::map<int, std::pair<std::vector<AppendGroup>, std::vector<std::pair<std::string, std::string>>>> parts;
     for (const auto& g : groups) {
       Owned owned;
@@ -706,10 +711,25 @@ class RedisStoreImpl final : public Store {
     }
     long long appended = 0;
     for (int pass = 0; pass < 2; ++pass) {
+      Owned owned;
+      Commands commands;
+      std::vector<int> slots;
       for (const auto& [slot, part] : parts) {
         if (part.first.empty() != (pass == 0)) continue;
-        ICB_ASSIGN_OR_RETURN(long long n, AppendPart(part.first, part.second));
-        appended += n;
+        commands.push_back(AppendCommand(part.first, part.second, owned));
+        slots.push_back(slot);
+      }
+      Status failed;
+      ICB_RETURN_IF_ERROR(PerSlot(slots, commands, Call::kWrite, [&](size_t, const redisReply& r) {
+        if (r.type == REDIS_REPLY_ERROR) {
+          if (failed.ok()) failed = ReplyError(&r);
+        } else {
+          appended += r.integer;
+        }
+      }));
+      if (!failed.ok()) {
+        Count(opt_.errors);
+        return failed;
       }
     }
     return appended;
@@ -1185,10 +1205,11 @@ return 0
     }
   }
 
-  // Groups and set adds whose keys share one slot, in one script: atomic
+  // Groups and set adds whose keys share one slot, as one script: atomic
   // (Redis runs it alone, and writes its effects to the AOF as one
-  // transaction), durable when it returns, one round trip.
-  Result<long long> AppendPart(const std::vector<AppendGroup>& groups, const std::vector<std::pair<std::string, std::string>>& set_adds) {
+  // transaction), durable when it returns. Its reply: how many were new.
+  Args AppendCommand(const std::vector<AppendGroup>& groups, const std::vector<std::pair<std::string, std::string>>& set_adds,
+                     Owned& owned) const {
     static const std::string kScript = std::string(kAppendGroupLua) + R"LUA(
 local n, i = 0, 2
 for g = 1, tonumber(ARGV[1]) do
@@ -1202,7 +1223,6 @@ for s = 1, tonumber(ARGV[i]) do
 end
 return n
 )LUA";
-    Owned owned;
     Args keys, args;
     AddGroupArgs(groups, owned, keys, args);
     args.push_back(Number(owned, static_cast<long long>(set_adds.size())));
@@ -1212,18 +1232,21 @@ return n
       args.push_back(k);
       args.push_back(member);
     }
-    ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, keys, args, Call::kWrite));
-    return static_cast<long long>(r->integer);
+    return EvalCommand(kScript, keys, args, owned);
   }
 
   // EVAL with its keys declared (routed by the first; a cluster refuses
   // keys of several slots with CROSSSLOT) and its arguments.
   Result<ReplyPtr> Eval(std::string_view script, const Args& keys, const Args& args, Call call) {
-    const std::string numkeys = std::to_string(keys.size());
-    Args command = {"EVAL", script, numkeys};
+    Owned owned;
+    return Command(keys.empty() ? -1 : SlotOf(keys.front()), EvalCommand(script, keys, args, owned), call);
+  }
+
+  static Args EvalCommand(std::string_view script, const Args& keys, const Args& args, Owned& owned) {
+    Args command = {"EVAL", script, Number(owned, static_cast<long long>(keys.size()))};
     command.insert(command.end(), keys.begin(), keys.end());
     command.insert(command.end(), args.begin(), args.end());
-    return Command(keys.empty() ? -1 : SlotOf(keys.front()), command, call);
+    return command;
   }
 
   // How many replicas a write waits for (WAIT after it).
@@ -1363,39 +1386,54 @@ return n
     return reply;
   }
 
-  // One command per key, pipelined: one round trip (per node on a
+  // One command per key, pipelined: one round trip (per master on a
   // cluster). Replies are handed over in the order of `keys`.
   Status PerKey(const std::vector<std::string>& keys, const std::function<Args(std::string_view)>& command,
                 const std::function<void(size_t, const redisReply&)>& on_reply) {
     Owned owned;
     Commands commands;
-    commands.reserve(keys.size());
-    for (const auto& k : keys) commands.push_back(command(Key(k, owned)));
-    if (!cluster_) return Run(-1, commands, Call::kRead, [&](size_t i, ReplyPtr r) { on_reply(i, *r); });
     std::vector<int> slots;
+    commands.reserve(keys.size());
+    for (const auto& k : keys) {
+      const auto key = Key(k, owned);
+      commands.push_back(command(key));
+      slots.push_back(SlotOf(key));
+    }
+    return PerSlot(slots, commands, Call::kRead, on_reply);
+  }
+
+  // Commands each on keys of its own slot (`slots`, in order), pipelined:
+  // one round trip per master. Replies are handed over in order. A command
+  // whose slot moved meanwhile is sent again on its own and redirected
+  // (the server applied nothing). A write fails as a whole when a master
+  // does not answer, though others may have applied theirs: callers' writes
+  // are idempotent.
+  Status PerSlot(const std::vector<int>& slots, const Commands& commands, Call call, const std::function<void(size_t, const redisReply&)>& on_reply) {
+    if (!cluster_) return Run(-1, commands, call, [&](size_t i, ReplyPtr r) { on_reply(i, *r); });
     std::map<ServerPool*, std::vector<size_t>> by_node;
     for (size_t i = 0; i < commands.size(); ++i) {
-      slots.push_back(ClusterSlotOf(commands[i][1]));
-      ICB_ASSIGN_OR_RETURN(ServerPool * node, nodes_->OfSlot(slots.back()));
+      ICB_ASSIGN_OR_RETURN(ServerPool * node, nodes_->OfSlot(slots[i]));
       by_node[node].push_back(i);
     }
     std::vector<ReplyPtr> replies(commands.size());
-    for (const auto& [node, indices] : by_node) {
+    for (const auto& entry : by_node) {
+      const std::vector<size_t>& indices = entry.second;
       Commands part;
       for (size_t i : indices) part.push_back(commands[i]);
-      Outcome o = Exchange(*node, part, Call::kRead, false, [&](size_t k, ReplyPtr r) { replies[indices[k]] = std::move(r); });
+      Outcome o = Exchange(*entry.first, part, call, false, [&](size_t k, ReplyPtr r) { replies[indices[k]] = std::move(r); });
       if (!o.status.ok()) {
         nodes_->Stale();
         return o.status;
       }
+      ICB_RETURN_IF_ERROR(o.acked);
     }
-    // A key whose slot moved meanwhile: asked again on its own, redirected.
     for (size_t i = 0; i < replies.size(); ++i) {
       if (RedirectOf(*replies[i]).kind == Redirect::kNone) {
         on_reply(i, *replies[i]);
         continue;
       }
-      ICB_RETURN_IF_ERROR(Run(slots[i], {commands[i]}, Call::kRead, [&](size_t, ReplyPtr r) { on_reply(i, *r); }));
+      Count(opt_.redirections);
+      ICB_RETURN_IF_ERROR(Run(slots[i], {commands[i]}, call, [&](size_t, ReplyPtr r) { on_reply(i, *r); }));
     }
     return Status::Ok();
   }
