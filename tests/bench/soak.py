@@ -57,7 +57,11 @@ os.makedirs(objects, exist_ok=True)
 for i, size in enumerate([1 << 10, 64 << 10, 1 << 20, 4 << 20] * 5):
     with open(os.path.join(objects, f"obj-{i:02d}"), "wb") as f:
         f.write(os.urandom(size))
-lab.aws("s3", "cp", "--recursive", objects, "s3://sim-a/soak/")
+try:
+    lab.aws("s3", "mb", "s3://sim-a")
+except subprocess.CalledProcessError:
+    pass  # there already
+lab.aws("s3", "cp", "--recursive", "--only-show-errors", objects, "s3://sim-a/soak/")
 print(f"set up in {time.monotonic() - t_setup:.0f} s: {len(providers)} providers with 1,000 endpoints, 30 workloads placed, "
       f"20 objects (1 KiB-4 MiB) in sim-a", file=sys.stderr)
 time.sleep(10)
