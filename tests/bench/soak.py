@@ -72,49 +72,48 @@ t0 = time.monotonic()
 minute = lambda: int((time.monotonic() - t0) // 60)
 lat = defaultdict(lambda: defaultdict(list))  # kind -> minute -> seconds
 answers = defaultdict(Counter)                # kind -> status -> count
-acked = [0]
+acked, accepted = [0], [0]  # samples in batches acknowledged (202); of them, new to the store by its answer
+iso = lambda ms: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + "Z"
 lock = threading.Lock()
 
 
 def post(path, body):
-    """One call to any live replica: (status, seconds); status 0 when none answered."""
+    """One call to any live replica: (status, seconds, answer); status 0 when none answered."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     started = time.monotonic()
     try:
         req = urllib.request.Request(group.any_url() + path, data=data, method="POST", headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as r:
-            r.read()
-            return r.status, time.monotonic() - started
+            return r.status, time.monotonic() - started, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
-        return e.code, time.monotonic() - started
+        return e.code, time.monotonic() - started, {}
     except (OSError, StopIteration):
-        return 0, time.monotonic() - started
+        return 0, time.monotonic() - started, {}
 
 
 def ingest(client):
-    """Batches of 1,000 samples, 12.5 a second (50,000 samples/s over 4 clients)."""
+    """Batches of 1,000 samples, one per series at one time, 12.5 a second
+    (50,000 samples/s over 4 clients)."""
     # Within raw retention, before the probes' own samples (now): from two
-    # days ago, an hour apart per client, a second apart within a series.
-    base = window_from + client * 3_600_000
-    series = [(p, f"e{j}") for p in providers for j in range(10)]
+    # days ago, six hours apart per client (more batches than a 10-minute
+    # run sends), one second apart from batch to batch.
+    base = window_from + client * 6 * 3_600_000
+    heads = [f'{{"provider":"{p}","endpoint":"e{j}","vantage":"soak","ts":"' for p in providers for j in range(10)]
+    tail = '","interval_s":10,"ok":true,"latency_ms":20}'
     b = 0
     next_at = time.monotonic()
     while not stop.is_set():
-        samples = []
-        for k in range(1000):
-            p, e = series[(b * 1000 + k) % len(series)]
-            ts = base + ((b * 1000 + k) // len(series)) * 1000
-            samples.append({"provider": p, "endpoint": e, "vantage": "soak", "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts / 1000)) + "Z",
-                            "interval_s": 10, "ok": True, "latency_ms": 20})
-        body = json.dumps({"samples": samples}).encode()
+        ts = iso(base + b * 1000)
+        body = ('{"samples":[' + ",".join(h + ts + tail for h in heads) + "]}").encode()
         while not stop.is_set():
-            status, secs = post("/v1/qos/samples", body)
+            status, secs, answer = post("/v1/qos/samples", body)
             with lock:
                 answers["ingest"][status] += 1
                 lat["ingest"][minute()].append(secs)
             if status == 202:
                 with lock:
-                    acked[0] += 1000
+                    acked[0] += len(heads)
+                    accepted[0] += answer.get("accepted", 0)
                 break
             time.sleep(0.1)
         b += 1
@@ -124,7 +123,7 @@ def ingest(client):
 
 def rank():
     while not stop.is_set():
-        status, secs = post("/v1/rank", {"profile_id": "lab-web"})
+        status, secs, _ = post("/v1/rank", {"profile_id": "lab-web"})
         with lock:
             answers["rank"][status] += 1
             lat["rank"][minute()].append(secs)
@@ -173,7 +172,7 @@ while time.monotonic() - t0 < duration:
         events.append((now, f"{outage} back"))
         outage = None
     if migration is None and now >= 150:
-        status, _ = post("/v1/migrations", {"source": {"provider": "sim-a", "prefix": "soak/"}, "target": {"provider": "sim-b", "prefix": "soak-copy/"}})
+        status, _, _ = post("/v1/migrations", {"source": {"provider": "sim-a", "prefix": "soak/"}, "target": {"provider": "sim-b", "prefix": "soak-copy/"}})
         migration = status
         events.append((now, f"migration sim-a S3 -> sim-b Azure asked ({status})"))
     if not killed and now >= killed_at:
@@ -228,15 +227,19 @@ for kind, c in answers.items():
     print(f"{kind} answers: " + ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(c.items())))
 
 # Samples: every acknowledged one stored, once.
-iso = lambda ms: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + "Z"
-frm, to = iso(window_from), iso(window_from + 5 * 3_600_000)
+frm, to = iso(window_from), iso(window_from + 25 * 3_600_000)
 stored = 0
 for p in providers:
     m = call("GET", f"{broker}/v1/providers/{p}/metrics?from={frm}&to={to}")
     stored += m["response_ms"]["count"]
-print(f"samples: {acked[0]} acknowledged, {stored} stored: lost {max(0, acked[0] - stored)}, extra {max(0, stored - acked[0])}")
+print(f"samples: {acked[0]} acknowledged ({accepted[0]} new by the answers, the rest resent batches), {stored} stored: "
+      f"lost {max(0, acked[0] - stored)}, extra {max(0, stored - acked[0])}")
 
-# Failovers: each succeeded one deployed and scaled once at its target.
+# Failovers: each one's control-plane effects at the simulated providers,
+# by its idempotency keys ("OPERATION/..."): none done twice, and none that
+# succeeded without one (a target that still had the workload's deployment
+# from before is scaled, not deployed again). Then every workload's record
+# answers where the broker says it runs.
 effects = Counter()
 for s in lab.sims.values():
     for c in call("GET", s["url"] + "/v1/calls")["calls"]:
@@ -244,9 +247,14 @@ for s in lab.sims.values():
             effects[(c.get("idempotency_key", "").split("/")[0], c["call"])] += 1
 fo = list(operations(broker, "failover"))
 states = Counter(o["state"] for o in fo)
-lost = sum(1 for o in fo if o["state"] == "succeeded" and effects[(o["id"], "deploy")] == 0)
-dup = sum(max(0, effects[(o["id"], c)] - 1) for o in fo for c in ("deploy", "scale"))
-print(f"failovers: {dict(states)}; lost {lost}, duplicated {dup}")
-mig = list(operations(broker, "migration"))
-print("migration: " + ", ".join(f"{o['state']} ({o.get('progress', {}).get('objects_done', '?')} objects)" for o in mig))
+lost = sum(1 for o in fo if o["state"] == "succeeded" and not any(effects[(o["id"], c)] for c in ("deploy", "scale")))
+dup = sum(max(0, n - 1) for (op, c), n in effects.items() if op.startswith("failover-"))
+print(f"failovers: {dict(states)}; deployed {sum(n for (op, c), n in effects.items() if op.startswith('failover-') and c == 'deploy')}, "
+      f"scaled {sum(n for (op, c), n in effects.items() if op.startswith('failover-') and c == 'scale')}; lost {lost}, duplicated {dup}")
+wrong = [w for w in workloads if lab.dig(w + ".lab.example.") != lab.sims[call("GET", f"{broker}/v1/workloads/{w}")["placement"]["provider"]]["address"]]
+print(f"DNS: {len(workloads) - len(wrong)} of {len(workloads)} workloads answered at their placement" + (f" (not: {wrong})" if wrong else ""))
+for o in operations(broker, "migration"):
+    full = call("GET", f"{broker}/v1/operations/{o['id']}")
+    confirm = next((s for s in full["steps"] if s["name"] == "confirm"), {}).get("detail", {})
+    print(f"migration {full['state']}: {confirm.get('objects', '?')} objects confirmed by SHA-256")
 group.stop()
