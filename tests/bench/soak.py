@@ -235,22 +235,27 @@ for p in providers:
 print(f"samples: {acked[0]} acknowledged ({accepted[0]} new by the answers, the rest resent batches), {stored} stored: "
       f"lost {max(0, acked[0] - stored)}, extra {max(0, stored - acked[0])}")
 
-# Failovers: each one's control-plane effects at the simulated providers,
-# by its idempotency keys ("OPERATION/..."): none done twice, and none that
-# succeeded without one (a target that still had the workload's deployment
-# from before is scaled, not deployed again). Then every workload's record
-# answers where the broker says it runs.
-effects = Counter()
+# Failovers: each one's control-plane calls at the simulated providers, by
+# their idempotency keys ("OPERATION/..."): a call with an effect created a
+# deployment or changed its scale; one without found it so already (a
+# target that kept the workload's deployment from an earlier outage). None
+# may take effect twice, and none that succeeded may have made no call.
+# Then every workload's record answers where the broker says it runs.
+effects, made = Counter(), Counter()
 for s in lab.sims.values():
     for c in call("GET", s["url"] + "/v1/calls")["calls"]:
+        op = c.get("idempotency_key", "").split("/")[0]
+        made[op] += 1
         if c.get("effect"):
-            effects[(c.get("idempotency_key", "").split("/")[0], c["call"])] += 1
+            effects[(op, c["call"])] += 1
 fo = list(operations(broker, "failover"))
 states = Counter(o["state"] for o in fo)
-lost = sum(1 for o in fo if o["state"] == "succeeded" and not any(effects[(o["id"], c)] for c in ("deploy", "scale")))
+lost = sum(1 for o in fo if o["state"] == "succeeded" and made[o["id"]] == 0)
 dup = sum(max(0, n - 1) for (op, c), n in effects.items() if op.startswith("failover-"))
-print(f"failovers: {dict(states)}; deployed {sum(n for (op, c), n in effects.items() if op.startswith('failover-') and c == 'deploy')}, "
-      f"scaled {sum(n for (op, c), n in effects.items() if op.startswith('failover-') and c == 'scale')}; lost {lost}, duplicated {dup}")
+with_effect = lambda kind: sum(n for (op, c), n in effects.items() if op.startswith("failover-") and c == kind)
+unchanged = sum(made[o["id"]] for o in fo) - with_effect("deploy") - with_effect("scale")
+print(f"failovers: {dict(states)}; calls with an effect: {with_effect('deploy')} deployments, {with_effect('scale')} scales; "
+      f"{unchanged} calls found it so already; lost {lost}, duplicated {dup}")
 wrong = [w for w in workloads if lab.dig(w + ".lab.example.") != lab.sims[call("GET", f"{broker}/v1/workloads/{w}")["placement"]["provider"]]["address"]]
 print(f"DNS: {len(workloads) - len(wrong)} of {len(workloads)} workloads answered at their placement" + (f" (not: {wrong})" if wrong else ""))
 for o in operations(broker, "migration"):
