@@ -426,7 +426,7 @@ TEST_F(FailoverLabTest, ARedisPromotionDuringIngestionAndARecoveryLosesNothingAn
 
   // One failover per workload, one deployment and one scale each.
   const json all = b.Get("/v1/operations?kind=failover");
-  EXPECT_EQ(all["operations"].size(), affected.size());
+  EXPECT_EQ(all["operations"].size(), affected.size()) << all.dump() << b.Get("/v1/operations?kind=recovery").dump();
   for (const auto& [id, op] : failovers) {
     EXPECT_TRUE(affected.count(id)) << id;
     EXPECT_EQ(Effects(id, op["id"].get<std::string>()), (std::map<std::string, int>{{"deploy", 1}, {"scale", 1}})) << op.dump();
