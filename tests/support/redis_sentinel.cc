@@ -90,7 +90,11 @@ bool RedisWithSentinels::SettledOn(int master_port) const {
             if (answer.find("\n" + std::to_string(master_port) + "\n") == std::string::npos) return false;
           }
         }
-        return ReplicasOf(master_port) >= 1;
+        // In sync, not only connected: a replica still loading the
+        // master's snapshot acknowledges no write (WAIT 1 would refuse the
+        // broker's first one).
+        const std::string info = Ask(master_port, {"INFO", "replication"});
+        return info.find("state=online") != std::string::npos;
       },
       std::chrono::seconds(60), std::chrono::milliseconds(100));
 }

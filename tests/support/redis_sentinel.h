@@ -32,7 +32,7 @@ class RedisWithSentinels {
   // Asks a Sentinel to promote the replica now (SENTINEL FAILOVER).
   bool Failover() const;
   // Every Sentinel names `master_port` the master, and that server has a
-  // replica connected: a write can be acknowledged by WAIT 1 again.
+  // replica in sync (online): a write can be acknowledged by WAIT 1 again.
   bool SettledOn(int master_port) const;
   // A crash of the server on `port`, and its restart on its own data.
   void Kill(int port);
