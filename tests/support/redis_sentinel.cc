@@ -99,13 +99,6 @@ bool RedisWithSentinels::SettledOn(int master_port) const {
       std::chrono::seconds(60), std::chrono::milliseconds(100));
 }
 
-int RedisWithSentinels::ReplicasOf(int port) {
-  // ROLE of a master: "master", its offset, then per replica ip, port, offset.
-  const std::string role = Ask(port, {"ROLE"});
-  if (!role.starts_with("master\n")) return -1;
-  return static_cast<int>((std::count(role.begin(), role.end(), '\n') - 2) / 3);
-}
-
 void RedisWithSentinels::Pause(int port, bool paused) {
   for (auto& s : servers_)
     if (s.port == port && s.process) kill(s.process->pid(), paused ? SIGSTOP : SIGCONT);

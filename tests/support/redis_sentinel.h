@@ -39,8 +39,6 @@ class RedisWithSentinels {
   bool Restart(int port);
   // SIGSTOP / SIGCONT to the server on `port` (it answers nothing meanwhile).
   void Pause(int port, bool paused);
-  // How many replicas the server on `port` has connected, by its ROLE (-1: not a master).
-  static int ReplicasOf(int port);
 
   // One command to the server on `port`; its reply flattened to text
   // (an array's elements one per line), or "ERR: ..." / "" when none.
