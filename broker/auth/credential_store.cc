@@ -28,6 +28,9 @@ Status CheckCredentialFields(const json& fields) {
     if (value.is_string() && value.get_ref<const std::string&>().size() > kMaxCredentialValueBytes)
       return InvalidArgument("credential field too long (value not shown)", {{at, "at most " + std::to_string(kMaxCredentialValueBytes) + " bytes"}});
   }
+  if (fields.dump().size() > SecretKeyRing::kMaxPlaintextBytes)
+    return InvalidArgument("credential too large (values not shown)",
+                           {{"", "at most " + std::to_string(SecretKeyRing::kMaxPlaintextBytes) + " bytes in all, as JSON"}});
   return Status::Ok();
 }
 

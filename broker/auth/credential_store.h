@@ -34,7 +34,9 @@ nlohmann::json CredentialInfoJson(const CredentialInfo& info);
 
 // A credential's fields: an object of 1 to kMaxCredentialFields string,
 // number or boolean values of at most kMaxCredentialValueBytes, named by 1
-// to 64 of A-Z a-z 0-9 _ -. Errors point at the field, never quoting its value.
+// to 64 of A-Z a-z 0-9 _ -, at most SecretKeyRing::kMaxPlaintextBytes in
+// all as JSON (what is sealed). Errors point at the field, never quoting its
+// value.
 Status CheckCredentialFields(const nlohmann::json& fields);
 
 class CredentialStore {

@@ -9,6 +9,10 @@ namespace {
 constexpr std::string_view kPrefix = "icbseal1.";
 constexpr size_t kNonce = 12;
 constexpr size_t kMaxKeyFileBytes = 4096;
+constexpr size_t kTag = 16;
+// The largest sealed form: prefix, a 32-character key id, '.', base64 of
+// nonce, text and tag.
+static_assert(kPrefix.size() + 32 + 1 + (kNonce + SecretKeyRing::kMaxPlaintextBytes + kTag + 2) / 3 * 4 <= SecretKeyRing::kMaxSealedBytes);
 
 bool IsKeyId(std::string_view id) {
   if (id.empty() || id.size() > 32) return false;

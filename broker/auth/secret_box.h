@@ -21,6 +21,9 @@ namespace icb {
 class SecretKeyRing {
  public:
   static constexpr size_t kMaxSealedBytes = 64 * 1024;  // what Open reads at most
+  // The most Seal takes: its sealed form (base64 of nonce, text and tag,
+  // behind the prefix and a key id) stays within kMaxSealedBytes.
+  static constexpr size_t kMaxPlaintextBytes = 32 * 1024;
   static constexpr size_t kMaxKeys = 16;
 
   // One key per line, "ID HEX" (ID: 1 to 32 of a-z 0-9 - _; HEX: 64 hex
@@ -33,7 +36,9 @@ class SecretKeyRing {
   const std::string& current_id() const { return keys_.front().first; }
   std::vector<std::string> ids() const;
 
-  // Seals `plaintext` with the current key, bound to `name`.
+  // Seals `plaintext` (at most kMaxPlaintextBytes: callers bound what they
+  // seal; more would seal to what Open refuses) with the current key, bound
+  // to `name`.
   std::string Seal(std::string_view name, std::string_view plaintext) const;
   // The plaintext of a value Seal made for `name` with any key of the ring.
   // InvalidArgument for what is not a sealed value or does not open (wrong

@@ -137,13 +137,18 @@ TEST_F(CredentialStoreTest, BadFieldsAreRefusedAtTheirPointerWithoutTheirValue) 
   };
   json too_many = json::object();
   for (int i = 0; i < 33; ++i) too_many["f" + std::to_string(i)] = "v";
+  // Each value within 8 KiB, five of them over 32 KiB: sealed, more than
+  // the broker would open again.
+  json too_large = json::object();
+  for (int i = 0; i < 5; ++i) too_large["f" + std::to_string(i)] = std::string(8000, 'h');
   for (const Case& c : std::vector<Case>{{"Bad Name", {{"k", "v"}}, "/name"},
                                          {"ok", json::array({"hunter2"}), ""},
                                          {"ok", json::object(), ""},
                                          {"ok", too_many, ""},
                                          {"ok", {{"k", json::array({"hunter2"})}}, "/k"},
                                          {"ok", {{"k", std::string(8193, 'h')}}, "/k"},
-                                         {"ok", {{"a/b", "hunter2"}}, ""}}) {
+                                         {"ok", {{"a/b", "hunter2"}}, ""},
+                                         {"ok", too_large, ""}}) {
     auto r = creds.Put(c.name, c.fields);
     ASSERT_FALSE(r.ok()) << c.fields.dump().substr(0, 80);
     ASSERT_FALSE(r.status().errors().empty());
@@ -152,6 +157,25 @@ TEST_F(CredentialStoreTest, BadFieldsAreRefusedAtTheirPointerWithoutTheirValue) 
     EXPECT_EQ(r.status().ToString().find("hhhhhhhh"), std::string::npos);
   }
   EXPECT_TRUE(creds.List()->empty());  // nothing stored
+}
+
+TEST_F(CredentialStoreTest, TheLargestCredentialTakenOpensAgain) {
+  SecretKeyRing ring = Ring(kK1);
+  CredentialStore creds(*store_, ring, clock_);
+  // Three values of 8 KiB and one that brings the JSON to the limit exactly.
+  json fields = json::object();
+  for (int i = 0; i < 3; ++i) fields["f" + std::to_string(i)] = std::string(kMaxCredentialValueBytes, 'v');
+  fields["g"] = "";
+  const size_t room = SecretKeyRing::kMaxPlaintextBytes - fields.dump().size();
+  fields["g"] = std::string(room, 'w');
+  ASSERT_EQ(fields.dump().size(), SecretKeyRing::kMaxPlaintextBytes);
+  ASSERT_TRUE(creds.Put("big", fields).ok());
+  auto opened = creds.Open("big");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, fields);
+  // One byte more is refused.
+  fields["g"] = std::string(room + 1, 'w');
+  EXPECT_FALSE(creds.Put("bigger", fields).ok());
 }
 
 }  // namespace
