@@ -10,7 +10,8 @@
 // A broker counts towards ownership only `settle` after it joined: by then
 // every other broker has read its entry (each reads every `beat`), so the
 // old owners stop probing its share as it starts, instead of both probing
-// it for a while. One that dies is out once its entry expires: its share
+// it for a while. While none has settled (a first start of several), the
+// one that joined first owns every key. One that dies is out once its entry expires: its share
 // moves within `expiry` of its last heartbeat. Expiry is judged on each
 // broker's wall clock: clocks apart by more than a fraction of `expiry`
 // (NTP keeps them within milliseconds) would move shares early or late.
@@ -40,16 +41,18 @@ class ReplicaSet {
  public:
   ReplicaSet(Store& store, const Clock& clock, ReplicaSetOptions options);
 
-  // Renews this broker's entry and reads every entry (two round trips);
-  // entries dead for ten expiries are removed. Call every options().beat.
+  // Renews this broker's entry, then reads every entry (two round trips;
+  // three the first time, which reads its own entry first); entries dead
+  // for ten expiries are removed. Call every options().beat.
   Status Beat();
   // Removes this broker's entry (a clean stop): the others take its share
   // at their next Beat instead of after its expiry.
   Status Leave();
 
   // The brokers that own keys now, sorted: those of this vantage live and
-  // settled as of the last Beat; when none has settled (all joined within `settle`), all
-  // live ones; before the first Beat, this one alone.
+  // settled as of the last Beat; when none has settled (all joined within
+  // `settle`), the live one that joined first; before the first Beat, this
+  // one alone.
   std::vector<std::string> Owners() const;
   bool Owns(std::string_view key) const;
   // The owner of `key` among `owners` (rendezvous hashing); "" when none.

@@ -61,15 +61,46 @@ TEST_F(ReplicaSetTest, OneBrokerOwnsEverythingFromTheStart) {
   EXPECT_EQ(a.Owners(), std::vector<std::string>{"a"});
 }
 
-TEST_F(ReplicaSetTest, BrokersStartedTogetherShareTheKeysOnceEach) {
-  Add("a");
-  Add("b");
-  Add("c");
-  BeatAll();
-  BeatAll();  // each has read the others' entries
+TEST_F(ReplicaSetTest, BrokersStartedTogetherOwnEachKeyOnceAtEveryMomentThenShareIt) {
+  // Three brokers started 1 s apart, each beating every 2.5 s from its own
+  // start (the first one at once, as serve does before it probes): at
+  // every half second, each key has exactly one owner by the brokers' own
+  // views, from the first start until all have settled and share.
+  std::map<std::string, Millis> next_beat;
+  Millis now{0};
+  for (int step = 0; step <= 24; ++step, now += 500ms) {
+    if (step % 2 == 0 && step / 2 < 3) {
+      const std::string id(1, static_cast<char>('a' + step / 2));
+      Add(id);
+      next_beat[id] = now;
+    }
+    for (auto& [id, at] : next_beat)
+      if (at <= now) {
+        ASSERT_TRUE(sets_.at(id)->Beat().ok());
+        at += 2'500ms;
+      }
+    SCOPED_TRACE("at " + std::to_string(now.count()) + " ms");
+    OwnerOfEach(300);
+    clock_.Advance(500ms);
+  }
   const auto shares = Shares(OwnerOfEach(3000));
   ASSERT_EQ(shares.size(), 3u);
   for (const auto& [id, n] : shares) EXPECT_GT(n, 800) << id;  // about a third each
+}
+
+TEST_F(ReplicaSetTest, UntilOneSettlesTheFirstToJoinOwnsEverything) {
+  Add("b");
+  ASSERT_TRUE(sets_.at("b")->Beat().ok());
+  clock_.Advance(1ms);
+  Add("a");  // joined after b: b stays the owner, whatever the ids' order
+  BeatAll();
+  EXPECT_EQ(sets_.at("a")->Owners(), std::vector<std::string>{"b"});
+  EXPECT_EQ(sets_.at("b")->Owners(), std::vector<std::string>{"b"});
+  clock_.Advance(3'999ms);  // b settled, a not yet
+  EXPECT_EQ(sets_.at("a")->Owners(), std::vector<std::string>{"b"});
+  clock_.Advance(1ms);
+  EXPECT_EQ(sets_.at("a")->Owners(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(sets_.at("b")->Owners(), (std::vector<std::string>{"a", "b"}));
 }
 
 TEST_F(ReplicaSetTest, ANewcomerTakesItsShareOnlyOnceEveryoneHasSeenIt) {
