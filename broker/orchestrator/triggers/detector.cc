@@ -5,6 +5,7 @@
 #include <iterator>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "broker/core/time.h"
 #include "broker/orchestrator/state/workloads.h"
@@ -34,6 +35,12 @@ void KeepLatest(std::vector<VantageSample>& series, size_t keep) {
 // the pushes a broker that does not own the workload stored for its owner.
 std::string DetectKey(std::string_view id) { return "icb:detect:" + std::string(id); }
 std::string PushedKey(std::string_view id) { return DetectKey(id) + ":pushed"; }
+// The set of workloads with detection state, written with it, so that the
+// leader removes the state of workloads deleted (or no longer automatic):
+// at once when the workload set changes, and every kSweepEvery for a
+// write that landed after that (a replica that had not seen the change).
+constexpr const char* kDetectIndexKey = "icb:detect:index";
+constexpr Millis kSweepEvery{60'000};
 // Detections handed to the leader: field "PROVIDER\nWORKLOAD", value the
 // first detection's time (ms).
 constexpr const char* kHandedOverKey = "icb:detections";
@@ -133,6 +140,11 @@ void Detector::Follow() {
     workloads_version_ = (*set)->version;
     changed = true;
   }
+  const MonoTime now = clock_.Monotonic();
+  if ((changed || !swept_at_ || now - *swept_at_ >= kSweepEvery) && orchestrator_.Leads()) {
+    SweepGone();
+    swept_at_ = now;
+  }
   if (options_.replicas) {
     auto owners = options_.replicas->Owners();
     if (owners != owners_) {
@@ -142,6 +154,21 @@ void Detector::Follow() {
   }
   FollowPlacements(changed);
   if (options_.replicas) MergePushed();
+}
+
+void Detector::SweepGone() {
+  auto listed = orchestrator_.store().SetMembers(kDetectIndexKey);
+  if (!listed.ok()) return;  // the next pass
+  std::unordered_set<std::string_view> automatic;
+  for (const auto& w : automatic_) automatic.insert(w->id);
+  WriteBatch gone;
+  for (const auto& id : *listed) {
+    if (automatic.count(id)) continue;
+    gone.Delete(DetectKey(id));
+    gone.Delete(PushedKey(id));
+    gone.SetRemove(kDetectIndexKey, id);
+  }
+  if (!gone.ops().empty()) (void)orchestrator_.store().Apply(gone);  // else the next sweep
 }
 
 void Detector::ReadWorkloads(const WorkloadSet& set) {
@@ -322,6 +349,7 @@ void Detector::Persist(const std::vector<std::string>& ids, const std::string& v
       auto series = it->second.samples.find(vantage);
       if (series == it->second.samples.end()) continue;
       batch.HashSet(DetectKey(id), vantage, EncodeSeries(it->second.url, it->second.failed, series->second));
+      batch.SetAdd(kDetectIndexKey, id);
     }
   }
   // Best effort: the next answer writes it again; a broker taking over
@@ -396,6 +424,7 @@ Status Detector::PushForOwner(const std::string& workload, const std::string& va
   WriteBatch batch;
   batch.HashSet(DetectKey(workload), vantage, EncodeSeries(status->url, false, series));
   batch.Incr(PushedKey(workload));
+  batch.SetAdd(kDetectIndexKey, workload);
   return orchestrator_.store().Apply(batch).status();
 }
 

@@ -121,6 +121,9 @@ class Detector {
   // Follow's parts: the automatic workloads of a newly read set, then where
   // they run and the watches and probes to match.
   void ReadWorkloads(const WorkloadSet& set);
+  // Leader: removes the stored detection state of workloads no longer
+  // automatic (deleted, or switched off).
+  void SweepGone();
   void FollowPlacements(bool workloads_changed);
   void Answered(std::vector<ProbeAnswer> answers);
   // Under mu_: asks the policy and acts on its verdict.
@@ -155,6 +158,7 @@ class Detector {
   // From the last Follow (its thread only): the workloads failing over
   // automatically, and where each runs by its status record's version.
   std::vector<std::shared_ptr<const Workload>> automatic_;
+  std::optional<MonoTime> swept_at_;
   std::optional<long long> workloads_version_;  // the collection's version automatic_ was read at
   std::vector<std::string> status_keys_;  // of automatic_, in its order
   struct StatusSeen {

@@ -189,6 +189,35 @@ TEST_F(SharedDetectionTest, SamplesPushedToABrokerThatDoesNotOwnTheWorkloadReach
   EXPECT_EQ(detectors_[0]->Push("nope", "seoul", {}).code(), StatusCode::kNotFound);
 }
 
+TEST_F(SharedDetectionTest, TheStoredDetectionStateOfADeletedWorkloadIsRemoved) {
+  const std::string gone = OwnedBy(1, "gone"), kept = OwnedBy(0, "kept");
+  Put(WorkloadDoc(gone, 1, "fast", 1));
+  Put(WorkloadDoc(kept, 1, "fast", 1));
+  RunAll(8);
+  ASSERT_TRUE(detectors_[0]->Push(gone, "seoul", {{clock_.Now(), true, 200, "", 5.0}}).ok());
+  RunAll(2);
+  auto stored = [&](const std::string& id) { return store_->HashGetAll("icb:detect:" + id)->size(); };
+  auto pushed = [&](const std::string& id) { return *store_->GetCounter("icb:detect:" + id + ":pushed") > 0; };
+  ASSERT_EQ(stored(gone), 2u);  // its owner's vantage and the pushed one
+  ASSERT_TRUE(pushed(gone));
+  ASSERT_EQ(stored(kept), 1u);
+  ASSERT_TRUE(workloads_.Delete(gone).ok());
+  RunAll(2);
+  EXPECT_EQ(stored(gone), 0u);
+  EXPECT_FALSE(pushed(gone));
+  EXPECT_EQ(stored(kept), 1u);
+  // A write that lands after the sweep (a replica that had not read the
+  // delete yet) goes at a later one.
+  WriteBatch late;
+  late.HashSet("icb:detect:" + gone, "local", "{}");
+  late.SetAdd("icb:detect:index", gone);
+  ASSERT_TRUE(store_->Apply(late).ok());
+  RunAll(61);
+  EXPECT_EQ(stored(gone), 0u);
+  EXPECT_EQ(stored(kept), 1u);
+  EXPECT_EQ(*store_->SetMembers("icb:detect:index"), std::vector<std::string>{kept});
+}
+
 TEST_F(SharedDetectionTest, ADisasterBothBrokersDetectIsOneRecoveryStartedByTheLeaderInPriorityOrder) {
   // Six workloads of three priorities on sim-a, owned by both brokers.
   std::map<std::string, int> priority;
