@@ -263,8 +263,11 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   p.probe_loop = CountingProbeRunner(std::move(probe_loop), probe_metrics);
   p.detector = std::make_unique<Detector>(*p.scheduler, p.clock, *p.probe_loop, p.orchestrator->workloads(), *p.triggers.Find("consecutive_failures"),
                                            *p.orchestrator, detection);
+  AudienceMeterOptions audience_options;
+  audience_options.vantages = o.audience_vantages;
+  audience_options.replicas = p.replicas.get();  // probed by each workload's owner, shared by all
   p.audiences = std::make_unique<AudienceMeter>(*p.scheduler, p.clock, *p.probe_loop, *p.catalog, p.orchestrator->workloads(), *p.store,
-                                                AudienceMeterOptions{o.audience_vantages, Millis(1000), Millis(200)});
+                                                std::move(audience_options));
   // Audiences are served near them on what the meter measures.
   p.orchestrator->LocalizeWith(*p.audiences, *p.triggers.FindLatency("latency"));
   if (!o.audience_vantages.empty()) {

@@ -13,6 +13,14 @@
 // one serving the audience). The localize controller and the localize
 // kind read it.
 //
+// With replicas (brokers sharing the store), each workload's audiences are
+// probed by the broker that owns the workload (ReplicaSet, as detection),
+// and every broker shares the samples it probed or was pushed through an
+// indexed log in the store (icb:audience:log), which every broker reads
+// every `share_every`: each holds every audience's window, so the leader
+// decides on all of them, any broker answers for any workload, and the
+// next owner goes on from the window when one dies.
+//
 // Latency statistics are over successful probes only (reference 10.g); a
 // failed one is counted apart (an audience whose probes all fail sees an
 // outage, which is detection's business, not a latency).
@@ -34,6 +42,7 @@
 #include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/triggers/trigger.h"
 #include "broker/qos/probe_schedule.h"
+#include "broker/store/replica_set.h"
 #include "broker/store/store.h"
 
 namespace icb {
@@ -44,6 +53,8 @@ struct AudienceMeterOptions {
   std::vector<std::string> vantages;
   Millis follow_every{1000};  // how soon a new or moved audience is measured
   Millis probe_spread{200};   // an interval's probes spread over this much of it
+  const ReplicaSet* replicas = nullptr;  // brokers sharing the probing (none: this one measures alone)
+  Millis share_every{250};               // with replicas: how often samples are shared and read
 };
 
 // An audience's latency now, from its vantage.
@@ -107,8 +118,15 @@ class AudienceMeter final : public AudienceLatencies {
   }
   std::optional<AudienceReading> ReadLocked(const std::string& key) const;
   void Answered(std::vector<ProbeAnswer> answers);
-  // Under mu_: adds one and forgets what left the window.
-  void AddLocked(Series& series, Sample sample);
+  // Under mu_: adds one and forgets what left the window; with replicas,
+  // one this broker measured or was pushed is shared too.
+  void AddLocked(const std::string& key, Series& series, Sample sample, bool share);
+  // With replicas: writes what this broker measured since the last call
+  // to the shared log, adds what the others wrote there, and trims it.
+  void Share();
+  void PublishUnshared();
+  void ReadShared();
+  void TrimShared();
 
   Scheduler& scheduler_;
   const Clock& clock_;
@@ -123,6 +141,17 @@ class AudienceMeter final : public AudienceLatencies {
   std::map<std::string, std::vector<std::string>> by_workload_;  // its audiences measured, in its order
   std::unique_ptr<ProbeSchedule> schedule_;
   bool started_ = false;
+  // Sharing (with replicas). This process's name in the log: the broker id
+  // and when it started, so that a restarted broker reads back what it
+  // shared before.
+  std::string instance_;
+  std::deque<std::pair<std::string, Sample>> unshared_;  // under mu_: by series key
+  std::optional<std::pair<std::string, std::string>> publishing_;  // a record written and not acknowledged: member, text
+  long long published_ = 0;
+  long long read_after_ = 0;  // the last log record read
+  bool followed_ = false;     // under mu_: the series are known (a record read before would be lost)
+  Millis keep_{360'000};      // under mu_: the longest window measured, and a minute
+  std::optional<MonoTime> trimmed_at_;
 };
 
 }  // namespace icb
