@@ -152,6 +152,23 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
+// A one-off connection to ask one thing (a Sentinel where the master is, a
+// cluster node which node serves each slot): connected within `connect`,
+// commands bounded by `command`, authenticated when `password` is set. An
+// error is "HOST:PORT: why", for the caller's list of what it tried.
+Result<ContextPtr> DialToAsk(const RedisEndpoint& e, std::chrono::milliseconds connect, std::chrono::milliseconds command,
+                             const std::string& password) {
+  const std::string where = e.host + ":" + std::to_string(e.port);
+  ContextPtr c(redisConnectWithTimeout(e.host.c_str(), e.port, ToTimeval(connect)));
+  if (!c || c->err) return Unavailable(where + ": " + (c ? c->errstr : "out of memory"));
+  redisSetTimeout(c.get(), ToTimeval(command));
+  if (!password.empty()) {
+    ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", password.data(), password.size())));
+    if (!r || r->type == REDIS_REPLY_ERROR) return Unavailable(where + ": AUTH failed");
+  }
+  return c;
+}
+
 Status ContextError(const redisContext* c, std::string_view what) {
   std::string msg = std::string(what) + ": " + (c ? c->errstr : "no context");
   // A timeout is Unavailable too: the request's answer is 503, and the
@@ -331,20 +348,18 @@ class ServerPool {
   Result<RedisEndpoint> AskSentinels() {
     const auto& sentinels = address_.sentinels;
     const auto& name = address_.master_name;
-    const timeval ct = ToTimeval(opt_.connect_timeout);
     std::string errors;
     const size_t first = preferred_sentinel_.load();
     for (size_t k = 0; k < sentinels.size(); ++k) {
       const size_t i = (first + k) % sentinels.size();
       const RedisEndpoint& s = sentinels[i];
       const std::string where = s.host + ":" + std::to_string(s.port);
-      ContextPtr c(redisConnectWithTimeout(s.host.c_str(), s.port, ct));
-      if (!c || c->err) {
-        errors += (errors.empty() ? "" : "; ") + where + ": " + (c ? c->errstr : "out of memory");
+      auto c = DialToAsk(s, opt_.connect_timeout, opt_.connect_timeout, "");  // Sentinels are asked without a password
+      if (!c.ok()) {
+        errors += (errors.empty() ? "" : "; ") + c.status().message();
         continue;
       }
-      redisSetTimeout(c.get(), ct);
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SENTINEL get-master-addr-by-name %b", name.data(), name.size())));
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c->get(), "SENTINEL get-master-addr-by-name %b", name.data(), name.size())));
       if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
           r->element[1]->type != REDIS_REPLY_STRING) {
         errors += (errors.empty() ? "" : "; ") + where + (r ? " does not know master " + name : ": no answer");
@@ -494,27 +509,17 @@ class ClusterNodes {
       for (const auto& [name, pool] : pools_) ask.push_back({pool->address().host, pool->address().port});
     }
     ask.insert(ask.end(), opt_.address.cluster_nodes.begin(), opt_.address.cluster_nodes.end());
-    const timeval ct = ToTimeval(opt_.connect_timeout);
     std::string errors;
     auto failed = [&](const RedisEndpoint& e, const std::string& why) {
       errors += (errors.empty() ? "" : "; ") + e.host + ":" + std::to_string(e.port) + ": " + why;
     };
     for (const auto& e : ask) {
-      ContextPtr c(redisConnectWithTimeout(e.host.c_str(), e.port, ct));
-      if (!c || c->err) {
-        failed(e, c ? c->errstr : "out of memory");
+      auto c = DialToAsk(e, opt_.connect_timeout, opt_.command_timeout, opt_.address.password);
+      if (!c.ok()) {
+        errors += (errors.empty() ? "" : "; ") + c.status().message();
         continue;
       }
-      redisSetTimeout(c.get(), ToTimeval(opt_.command_timeout));
-      const std::string& pw = opt_.address.password;
-      if (!pw.empty()) {
-        ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "AUTH %b", pw.data(), pw.size())));
-        if (!r || r->type == REDIS_REPLY_ERROR) {
-          failed(e, "AUTH failed");
-          continue;
-        }
-      }
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "CLUSTER SLOTS")));
+      ReplyPtr r(static_cast<redisReply*>(redisCommand(c->get(), "CLUSTER SLOTS")));
       if (!r || r->type != REDIS_REPLY_ARRAY) {
         failed(e, r && r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "no answer to CLUSTER SLOTS");
         continue;

@@ -13,13 +13,15 @@ minutes of what a deployment lives through at once:
   - one data migration (mixed object sizes, sim-a S3 to sim-b Azure);
   - the leader SIGKILLed at 40 % of the run (restarted 10 s later) and the
     Redis replica promoted by Sentinel at 60 %.
-It prints, per minute, rank and ingestion p99 and the brokers' RSS, then
+It prints, per minute, rank and ingestion p99 and the brokers' RSS (floor
+and peak), each replica's RSS growth after its warm-up, then
 the drift (last minute against the first), errors (answers that were not
 success, 503s retried counted apart), samples lost (acknowledged but not
 stored), and each failover's effects at the simulated providers (lost = an
 operation that succeeded without its deployment, duplicated = a deployment
 or scale done twice).
 """
+import atexit
 import json
 import os
 import statistics
@@ -37,6 +39,9 @@ lab_path, minutes, ha_port, sentinel_port = sys.argv[1], float(sys.argv[2]), int
 duration = minutes * 60
 lab = Lab(lab_path)
 group = Replicas(3)
+# Stopped however the driver ends: an exception in this thread once left
+# the brokers (and, with the load threads waited for, the whole lab) running.
+atexit.register(group.stop)
 broker = group.url(0)
 
 # Set-up: 1,000 endpoints, 30 watched workloads, objects to migrate.
@@ -131,6 +136,7 @@ def rank():
 
 
 rss = defaultdict(lambda: defaultdict(list))  # replica -> minute -> KiB
+restarted = {}  # replica -> the minute it was restarted in
 
 
 def sample_rss():
@@ -146,12 +152,24 @@ def sample_rss():
                 pass
 
 
+def read_retrying(path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call("GET", f"{group.any_url()}{path}")
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def redis_master_port():
     out = subprocess.run(["redis-cli", "-p", str(sentinel_port), "SENTINEL", "get-master-addr-by-name", "icb"], capture_output=True, text=True).stdout.split()
     return int(out[1]) if len(out) > 1 else 0
 
 
-threads = [threading.Thread(target=ingest, args=(c,)) for c in range(4)] + [threading.Thread(target=rank), threading.Thread(target=sample_rss)]
+threads = [threading.Thread(target=ingest, args=(c,), daemon=True) for c in range(4)] + [threading.Thread(target=rank, daemon=True),
+                                                                                          threading.Thread(target=sample_rss, daemon=True)]
 for t in threads:
     t.start()
 
@@ -163,7 +181,8 @@ while time.monotonic() - t0 < duration:
     now = time.monotonic() - t0
     second = now % 60
     if outage is None and 10 <= second < 35 and now + 30 < duration:
-        counts = Counter(call("GET", f"{group.any_url()}/v1/workloads/{w}")["placement"]["provider"] for w in workloads)
+        # Asked again while a replica answers 503 (the Redis promotion).
+        counts = Counter(read_retrying(f"/v1/workloads/{w}")["placement"]["provider"] for w in workloads)
         outage = counts.most_common(1)[0][0]
         lab.steer(outage, {"outage": True})
         events.append((now, f"{outage} down ({counts[outage]} workloads)"))
@@ -185,6 +204,7 @@ while time.monotonic() - t0 < duration:
             events.append((time.monotonic() - t0, f"replica-{group.leader()} leads"))
             time.sleep(max(0.0, 10 - (time.monotonic() - t0 - now)))
             group.start(leader)
+            restarted[leader] = minute()
             events.append((time.monotonic() - t0, f"replica-{leader} restarted"))
     if not promoted and now >= promoted_at:
         before = redis_master_port()
@@ -208,21 +228,31 @@ for at, what in events:
     print(f"  {at:6.1f} s  {what}")
 
 print(f"\nsoak: {ran / 60:.1f} min, 3 replicas behind Sentinel, 1,000 endpoints + 30 workloads probed")
-print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10} {'RSS MiB (each replica)':>26}")
+# RSS every 5 s: each minute's floor (what stays resident; the broker hands
+# freed memory back every 30 s) and peak (transient buffers, e.g. a day of
+# samples decoded for a rank).
+print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10} {'RSS MiB floor-peak (each replica)':>36}")
 mins = sorted(set(lat["rank"]) | set(lat["ingest"]))
 for m in mins:
     r, g = lat["rank"].get(m, []), lat["ingest"].get(m, [])
-    sizes = " ".join(f"{max(rss[i].get(m, [0])) / 1024:6.0f}" for i in range(3))
-    print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>26}")
+    sizes = " ".join(f"{min(rss[i].get(m, [0])) / 1024:4.0f}-{max(rss[i].get(m, [0])) / 1024:<4.0f}" for i in range(3))
+    print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>36}")
 first, last = mins[0], mins[-2] if len(mins) > 2 else mins[-1]  # the last whole minute
 for kind in ("rank", "ingest"):
     a, b = lat[kind][first], lat[kind][last]
     print(f"{kind} p99 drift: minute {first} {pct(a, 99) * 1000:.1f} ms -> minute {last} {pct(b, 99) * 1000:.1f} ms "
           f"({(pct(b, 99) / pct(a, 99) - 1) * 100:+.0f} %); p50 {statistics.median(a) * 1000:.1f} -> {statistics.median(b) * 1000:.1f} ms")
+# Growth after warm-up (2 minutes from its start or restart) to the last
+# whole minute, of the floor (the target: under 5 %) and of the peak.
 for i in range(3):
-    ms = sorted(rss[i])
-    if ms:
-        print(f"replica-{i} RSS: minute {ms[0]} {min(rss[i][ms[0]]) / 1024:.0f} MiB -> minute {ms[-1]} {max(rss[i][ms[-1]]) / 1024:.0f} MiB")
+    warm = restarted.get(i, mins[0]) + 2
+    ms = [m for m in sorted(rss[i]) if warm <= m <= last]
+    if len(ms) < 2:
+        print(f"replica-{i} RSS: too few minutes after its warm-up (minute {warm}) to judge")
+        continue
+    a, b = rss[i][ms[0]], rss[i][ms[-1]]
+    print(f"replica-{i} RSS after warm-up: floor minute {ms[0]} {min(a) / 1024:.1f} -> minute {ms[-1]} {min(b) / 1024:.1f} MiB "
+          f"({(min(b) / min(a) - 1) * 100:+.0f} %), peak {max(a) / 1024:.1f} -> {max(b) / 1024:.1f} MiB ({(max(b) / max(a) - 1) * 100:+.0f} %)")
 for kind, c in answers.items():
     print(f"{kind} answers: " + ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(c.items())))
 

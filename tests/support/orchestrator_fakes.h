@@ -3,6 +3,7 @@
 // probes whose answers the test steers.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "broker/orchestrator/triggers/trigger.h"
 #include "broker/ranking/policy.h"
 #include "broker/schema/validator.h"
+#include "broker/store/replica_set.h"
 #include "tests/support/test_docs.h"
 
 namespace icb::testing {
@@ -385,6 +387,53 @@ class ScheduledOrchestrationTest : public OrchestrationTest {
 
   Scheduler scheduler_;
   std::unique_ptr<Orchestrator> orchestrator_;
+};
+
+// Brokers r1 and r2 sharing the store, on the manual clock: each with its
+// replica set entry and its own scheduler (for its detector, meter, ...);
+// the fixture's scheduler runs r1's orchestrator.
+class ReplicatedOrchestrationTest : public ScheduledOrchestrationTest {
+ protected:
+  static constexpr int kBrokers = 2;
+  static std::string BrokerId(int i) { return "r" + std::to_string(i + 1); }
+  // Each broker's entry (beaten once, as serve does before it starts) and scheduler.
+  void AddReplicas() {
+    for (int i = 0; i < kBrokers; ++i) {
+      replicas_[i] = std::make_unique<ReplicaSet>(*store_, clock_, ReplicaSetOptions{BrokerId(i)});
+      EXPECT_TRUE(replicas_[i]->Beat().ok());
+      schedulers_[i] = std::make_unique<Scheduler>(clock_);
+      alive_[i] = true;
+    }
+  }
+  // Simulated seconds: every live broker beats each 2.5 s and runs its
+  // own tasks, then the fixture's scheduler runs.
+  void RunAll(int seconds) {
+    for (int tick = 0; tick < seconds * 10; ++tick, ++ticks_) {
+      for (int i = 0; i < kBrokers; ++i) {
+        if (!alive_[i]) continue;
+        if (ticks_ % 25 == 0) {
+          ASSERT_TRUE(replicas_[i]->Beat().ok());
+        }
+        while (schedulers_[i]->RunDue() > 0) {
+        }
+      }
+      while (scheduler_.RunDue() > 0) {
+      }
+      clock_.Advance(Millis(100));
+    }
+  }
+  // A workload id broker `i` owns while both live.
+  static std::string OwnedBy(int i, const std::string& prefix) {
+    for (int k = 0;; ++k) {
+      const std::string id = prefix + std::to_string(k);
+      if (ReplicaSet::OwnerOf(id, {BrokerId(0), BrokerId(1)}) == BrokerId(i)) return id;
+    }
+  }
+
+  std::array<std::unique_ptr<ReplicaSet>, kBrokers> replicas_;
+  std::array<std::unique_ptr<Scheduler>, kBrokers> schedulers_;
+  std::array<bool, kBrokers> alive_{};
+  long long ticks_ = 0;
 };
 
 // The API with keys required, on the orchestration fixture: keys made in

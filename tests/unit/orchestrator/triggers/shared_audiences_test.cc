@@ -34,16 +34,12 @@ class AudienceProbeCounter final : public AsyncProbeRunner {
   FakeProbes& fake_;
 };
 
-class SharedAudiencesTest : public testing::ScheduledOrchestrationTest {
+class SharedAudiencesTest : public testing::ReplicatedOrchestrationTest {
  protected:
-  static constexpr int kBrokers = 2;
   SharedAudiencesTest() {
-    StartOrchestrator(Options("r1"));
+    StartOrchestrator(Options(BrokerId(0)));
+    AddReplicas();
     for (int i = 0; i < kBrokers; ++i) {
-      const std::string id = "r" + std::to_string(i + 1);
-      replicas_[i] = std::make_unique<ReplicaSet>(*store_, clock_, ReplicaSetOptions{id});
-      EXPECT_TRUE(replicas_[i]->Beat().ok());  // as serve does before it starts
-      schedulers_[i] = std::make_unique<Scheduler>(clock_);
       counted_[i] = std::make_unique<AudienceProbeCounter>(probes_);
       // Both stand at seoul-1; frankfurt-1 reports by pushing.
       AudienceMeterOptions o;
@@ -51,35 +47,10 @@ class SharedAudiencesTest : public testing::ScheduledOrchestrationTest {
       o.replicas = replicas_[i].get();
       meters_[i] = std::make_unique<AudienceMeter>(*schedulers_[i], clock_, *counted_[i], catalog_, orchestrator_->workloads(), *store_, o);
       meters_[i]->Start();
-      alive_[i] = true;
     }
   }
   ~SharedAudiencesTest() override {
     for (auto& m : meters_) m->Stop();
-  }
-  // Simulated seconds: every live broker beats each 2.5 s and runs its
-  // meter's tasks; the orchestrator places.
-  void RunAll(int seconds) {
-    for (int tick = 0; tick < seconds * 10; ++tick, ++ticks_) {
-      for (int i = 0; i < kBrokers; ++i) {
-        if (!alive_[i]) continue;
-        if (ticks_ % 25 == 0) {
-          ASSERT_TRUE(replicas_[i]->Beat().ok());
-        }
-        while (schedulers_[i]->RunDue() > 0) {
-        }
-      }
-      while (scheduler_.RunDue() > 0) {
-      }
-      clock_.Advance(Millis(100));
-    }
-  }
-  // A workload id broker `i` owns while both live.
-  static std::string OwnedBy(int i, const std::string& prefix) {
-    for (int k = 0;; ++k) {
-      const std::string id = prefix + std::to_string(k);
-      if (ReplicaSet::OwnerOf(id, {"r1", "r2"}) == "r" + std::to_string(i + 1)) return id;
-    }
   }
   static json Doc(const std::string& id) {
     json doc = WorkloadDoc(id);
@@ -88,12 +59,8 @@ class SharedAudiencesTest : public testing::ScheduledOrchestrationTest {
     return doc;
   }
 
-  std::array<std::unique_ptr<ReplicaSet>, kBrokers> replicas_;
-  std::array<std::unique_ptr<Scheduler>, kBrokers> schedulers_;
   std::array<std::unique_ptr<AudienceProbeCounter>, kBrokers> counted_;
   std::array<std::unique_ptr<AudienceMeter>, kBrokers> meters_;
-  std::array<bool, kBrokers> alive_{};
-  long long ticks_ = 0;
 };
 
 TEST_F(SharedAudiencesTest, OneBrokerProbesAndEveryBrokerHoldsTheWindow) {

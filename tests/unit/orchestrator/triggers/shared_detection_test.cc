@@ -33,21 +33,18 @@ class CountingProbes final : public AsyncProbeRunner {
   FakeProbes& fake_;
 };
 
-class SharedDetectionTest : public testing::ScheduledOrchestrationTest {
+class SharedDetectionTest : public testing::ReplicatedOrchestrationTest {
  protected:
-  static constexpr int kBrokers = 2;
   // Broker r1 leads (its orchestrator takes the lease first); r2 runs an
   // orchestrator of its own that does not.
   SharedDetectionTest() {
-    StartOrchestrator(Options("r1"));
+    StartOrchestrator(Options(BrokerId(0)));
     while (scheduler_.RunDue() > 0) {
     }
+    AddReplicas();
     for (int i = 0; i < kBrokers; ++i) {
-      const std::string id = "r" + std::to_string(i + 1);
-      replicas_[i] = std::make_unique<ReplicaSet>(*store_, clock_, ReplicaSetOptions{id});
-      schedulers_[i] = std::make_unique<Scheduler>(clock_);
       if (i > 0) {
-        followers_.push_back(std::make_unique<Orchestrator>(Deps(*store_), Options(id)));
+        followers_.push_back(std::make_unique<Orchestrator>(Deps(*store_), Options(BrokerId(i))));
         followers_.back()->Start(*schedulers_[i]);
       }
       Orchestrator& orchestrator = i == 0 ? *orchestrator_ : *followers_.back();
@@ -57,29 +54,11 @@ class SharedDetectionTest : public testing::ScheduledOrchestrationTest {
       detectors_[i] = std::make_unique<Detector>(*schedulers_[i], clock_, *counted_[i], orchestrator.workloads(),
                                                  *triggers_.Find("consecutive_failures"), orchestrator, o);
       detectors_[i]->Start();
-      alive_[i] = true;
     }
   }
   ~SharedDetectionTest() override {
     for (auto& d : detectors_) d->Stop();
     for (auto& f : followers_) f->Stop();
-  }
-  // Simulated seconds: every live broker beats each 2.5 s and runs its
-  // detector's tasks; the orchestrator runs the operations.
-  void RunAll(int seconds) {
-    for (int tick = 0; tick < seconds * 10; ++tick, ++ticks_) {
-      for (int i = 0; i < kBrokers; ++i) {
-        if (!alive_[i]) continue;
-        if (ticks_ % 25 == 0) {
-          ASSERT_TRUE(replicas_[i]->Beat().ok());
-        }
-        while (schedulers_[i]->RunDue() > 0) {
-        }
-      }
-      while (scheduler_.RunDue() > 0) {
-      }
-      clock_.Advance(Millis(100));
-    }
   }
   // A SIGKILL: it neither probes nor beats again.
   void Kill(int i) {
@@ -90,21 +69,10 @@ class SharedDetectionTest : public testing::ScheduledOrchestrationTest {
   void ResetCounts() {
     for (auto& c : counted_) c->by_workload.clear();
   }
-  // A workload id the broker `i` owns while both live.
-  static std::string OwnedBy(int i, const std::string& prefix) {
-    for (int k = 0;; ++k) {
-      const std::string id = prefix + std::to_string(k);
-      if (ReplicaSet::OwnerOf(id, {"r1", "r2"}) == "r" + std::to_string(i + 1)) return id;
-    }
-  }
 
   std::vector<std::unique_ptr<Orchestrator>> followers_;
-  std::array<std::unique_ptr<ReplicaSet>, kBrokers> replicas_;
-  std::array<std::unique_ptr<Scheduler>, kBrokers> schedulers_;
   std::array<std::unique_ptr<CountingProbes>, kBrokers> counted_;
   std::array<std::unique_ptr<Detector>, kBrokers> detectors_;
-  std::array<bool, kBrokers> alive_{};
-  long long ticks_ = 0;
 };
 
 TEST_F(SharedDetectionTest, EachWorkloadIsProbedByOneBrokerAndADeadOnesShareMoves) {
