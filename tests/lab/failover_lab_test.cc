@@ -345,7 +345,7 @@ TEST_F(FailoverLabTest, ARedisPromotionDuringIngestionAndARecoveryLosesNothingAn
   std::vector<std::string> args = BrokerArgs(tmp_.path() + "/data");
   args.insert(args.end(), {"--redis", redis.Url()});
   BrokerProcess b(args, tmp_.path() + "/broker.log");
-  ASSERT_TRUE(b.Start());
+  ASSERT_TRUE(b.Start()) << b.Log() << "\n" << redis.Logs();
   std::vector<std::string> ids;
   for (int i = 0; i < 30; ++i) {
     ids.push_back("sp" + std::to_string(i));
