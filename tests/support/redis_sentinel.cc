@@ -81,15 +81,28 @@ bool RedisWithSentinels::Failover() const {
   return Ask(sentinels_[0].port, {"SENTINEL", "FAILOVER", kMasterName}).starts_with("OK");
 }
 
+namespace {
+bool SentinelNames(int sentinel_port, int master_port) {
+  const std::string answer = AskRedis(sentinel_port, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", RedisWithSentinels::kMasterName});
+  return answer.find("\n" + std::to_string(master_port) + "\n") != std::string::npos;
+}
+}  // namespace
+
+bool RedisWithSentinels::AllSentinelsName(int master_port) const {
+  return Eventually(
+      [&] {
+        for (const auto& s : sentinels_)
+          if (s.process && s.process->ready() && !SentinelNames(s.port, master_port)) return false;
+        return true;
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(100));
+}
+
 bool RedisWithSentinels::SettledOn(int master_port) const {
   return Eventually(
       [&] {
-        for (const auto& s : sentinels_) {
-          if (s.process && s.process->ready()) {
-            const std::string answer = Ask(s.port, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", kMasterName});
-            if (answer.find("\n" + std::to_string(master_port) + "\n") == std::string::npos) return false;
-          }
-        }
+        for (const auto& s : sentinels_)
+          if (s.process && s.process->ready() && !SentinelNames(s.port, master_port)) return false;
         // In sync, not only connected: a replica still loading the
         // master's snapshot acknowledges no write (WAIT 1 would refuse the
         // broker's first one).
@@ -121,9 +134,21 @@ bool RedisWithSentinels::Restart(int port) {
 }
 
 std::string RedisWithSentinels::Logs() const {
+  // The last lines of each: a whole server log (its startup banner and
+  // every sync) pushed the Sentinels' out of a CI report.
+  const auto tail = [](const std::string& log, size_t lines) {
+    size_t at = log.size();
+    for (size_t n = 0; at > 0 && n <= lines;) {
+      at = log.rfind('\n', at - 1);
+      if (at == std::string::npos) return log;
+      ++n;
+    }
+    return log.substr(at + 1);
+  };
   std::string out;
-  for (const auto* group : {&servers_[0], &servers_[1], &sentinels_[0], &sentinels_[1], &sentinels_[2]}) {
-    if (group->process) out += "--- " + group->log + "\n" + group->process->Log();
+  // Sentinels first: their decisions explain the servers' roles.
+  for (const auto* group : {&sentinels_[0], &sentinels_[1], &sentinels_[2], &servers_[0], &servers_[1]}) {
+    if (group->process) out += "--- " + group->log + "\n" + tail(group->process->Log(), 40);
   }
   return out;
 }

@@ -34,6 +34,8 @@ class RedisWithSentinels {
   // Every Sentinel names `master_port` the master, and that server has a
   // replica in sync (online): a write can be acknowledged by WAIT 1 again.
   bool SettledOn(int master_port) const;
+  // Every live Sentinel names `master_port` the master (waits up to 60 s).
+  bool AllSentinelsName(int master_port) const;
   // A crash of the server on `port`, and its restart on its own data.
   void Kill(int port);
   bool Restart(int port);
