@@ -420,12 +420,27 @@ Status BrokerApp::Serve(Parts& p, const BrokerOptions& o, const Log& log) {
 
 Result<std::unique_ptr<BrokerApp>> BrokerApp::Start(const BrokerOptions& o, Log log) {
   ICB_RETURN_IF_ERROR(CheckBrokerOptions(o));
-  auto p = std::make_unique<Parts>();
-  p->log = log;
-  ICB_RETURN_IF_ERROR(OpenStoreAndCatalog(*p, o, log));
-  ICB_RETURN_IF_ERROR(BuildOrchestration(*p, o, log));
-  ICB_RETURN_IF_ERROR(Serve(*p, o, log));
-  return std::unique_ptr<BrokerApp>(new BrokerApp(std::move(p)));
+  // Replicas started with their Redis (a pod before the Redis pods, a
+  // Sentinel promotion under way, a replica still syncing so WAIT is not
+  // met) would otherwise exit and be restarted by their supervisor with
+  // its backoff: the startup is tried again whole (every step keeps what
+  // is stored), with a doubling pause, until --redis-wait runs out.
+  const auto give_up = std::chrono::steady_clock::now() + o.redis_wait;
+  for (std::chrono::milliseconds pause{250};; pause = std::min(pause * 2, std::chrono::milliseconds(4000))) {
+    auto p = std::make_unique<Parts>();
+    p->log = log;
+    Status s = OpenStoreAndCatalog(*p, o, log);
+    if (s.ok()) s = BuildOrchestration(*p, o, log);
+    if (s.ok()) {
+      ICB_RETURN_IF_ERROR(Serve(*p, o, log));
+      return std::unique_ptr<BrokerApp>(new BrokerApp(std::move(p)));
+    }
+    if (!o.redis || s.code() != StatusCode::kUnavailable || std::chrono::steady_clock::now() + pause > give_up) return s;
+    log("redis refused the startup (" + s.ToString() + "): starting again in " + std::to_string(pause.count()) + " ms");
+    p.reset();
+    if (!o.startup_pause) std::this_thread::sleep_for(pause);
+    else if (!o.startup_pause(pause)) return s;
+  }
 }
 
 BrokerApp::BrokerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}

@@ -27,6 +27,14 @@ struct BrokerOptions {
   int http_threads = 0;
   std::optional<RedisAddress> redis;  // unset: an embedded redis-server in data_dir
   std::optional<int> redis_replica_acks;  // RedisStoreOptions::replica_acks; unset: DefaultReplicaAcks(*redis)
+  // An external Redis that refuses at startup (not up yet, a promotion
+  // under way, WAIT not met) is asked again for this long before the broker
+  // gives up; 0: exit at the first refusal.
+  std::chrono::seconds redis_wait{60};
+  // Waits out the pause before the startup is tried again; false: give up
+  // now (serve: a stop signal arrived, so a supervisor's SIGTERM is not
+  // held until the wait ends). Unset: sleeps.
+  std::function<bool(std::chrono::milliseconds)> startup_pause;
   std::string data_dir = "./icbroker-data";
   std::string appendfsync = "always";
   bool demo = false;                      // load the demo catalog (keeping what is there)

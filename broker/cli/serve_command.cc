@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -29,12 +30,14 @@ struct ServeSettings {
   std::string allow_networks, deny_networks, file_roots;
   size_t header_timeout_ms = 0, idle_timeout_ms = 0, body_timeout_ms = 0;
   int rank_reuse_ms = 0;
+  int redis_wait_s = 0;
   std::string auth = "keys";
   std::string log_format = "text";
   std::string replica_acks = "auto";
 
   ServeSettings() {
     rank_reuse_ms = static_cast<int>(options.api.rank_answer_reuse.count());
+    redis_wait_s = static_cast<int>(options.redis_wait.count());
     header_timeout_ms = static_cast<size_t>(options.http.header_timeout.count());
     idle_timeout_ms = static_cast<size_t>(options.http.idle_timeout.count());
     body_timeout_ms = static_cast<size_t>(options.http.body_timeout.count());
@@ -120,6 +123,7 @@ int RunServe(ServeSettings& s) {
     o.redis = *addr;
   }
   if (s.replica_acks != "auto") o.redis_replica_acks = std::atoi(s.replica_acks.c_str());
+  o.redis_wait = std::chrono::seconds(s.redis_wait_s);
 
   if (Status refused = CheckBrokerOptions(o); !refused.ok()) {
     PrintStatus("icbroker serve: ", refused);
@@ -138,6 +142,21 @@ int RunServe(ServeSettings& s) {
   signal(SIGPIPE, SIG_IGN);
 
   const Logger log(s.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+  // While the startup waits for Redis, SIGINT or SIGTERM ends the wait
+  // (SIGHUP has nothing to reload yet).
+  o.startup_pause = [&](std::chrono::milliseconds pause) {
+    const auto until = std::chrono::steady_clock::now() + pause;
+    for (auto left = pause; left.count() > 0;
+         left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now())) {
+      const timespec wait{static_cast<time_t>(left.count() / 1000), static_cast<long>(left.count() % 1000) * 1000000L};
+      const int sig = sigtimedwait(&stop_signals, nullptr, &wait);
+      if (sig == SIGINT || sig == SIGTERM) {
+        log("signal " + std::to_string(sig) + " while waiting for Redis, exiting");
+        return false;
+      }
+    }
+    return true;
+  };
   auto broker = BrokerApp::Start(o, log);
   if (!broker.ok()) {
     PrintStatus("icbroker serve: ", broker.status());
@@ -189,6 +208,12 @@ CommandRun DefineServe(CLI::App& sub) {
           },
           ""))
       ->type_name("N")
+      ->capture_default_str();
+  sub.add_option("--redis-wait-s", s->redis_wait_s,
+                 "seconds an external Redis that refuses at startup (not up yet, a promotion, WAIT not met) is asked again before "
+                 "the broker exits; 0: exit at the first refusal")
+      ->check(CLI::Range(0, 3600))
+      ->type_name("S")
       ->capture_default_str();
   sub.add_option("--log-format", s->log_format,
                  "standard error's lines: text (\"icbroker: ...\") or json (one object a line: ts, level, msg and fields such as request_id, "

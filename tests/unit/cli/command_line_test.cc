@@ -56,7 +56,7 @@ TEST(CommandLine, ServeHelpListsEveryFlagWithItsDefault) {
   CommandLine c;
   const CLI::App& serve = Subcommand(c, "serve");
   Outcome help = RunCli({"serve", "--help"});
-  std::vector<std::string> expected = {"--listen",         "--threads",           "--data-dir",         "--redis",          "--redis-replica-acks", "--appendfsync",
+  std::vector<std::string> expected = {"--listen",         "--threads",           "--data-dir",         "--redis",          "--redis-replica-acks", "--redis-wait-s", "--appendfsync",
                                        "--auth",           "--log-format", "--demo",           "--catalog",           "--credentials", "--secrets-key", "--allow-networks", "--deny-networks", "--file-roots", "--tls-cert",       "--tls-key",        "--tls-client-ca",    "--probe",          "--probe-ca",       "--vantage", "--audience-vantages",
                                        "--broker-id",      "--operation-workers", "--operations-per-tenant", "--provider-calls", "--probe-connections-per-origin", "--events-retention-days", "--samples-raw-days", "--samples-rollup-days", "--rank-reuse-ms", "--max-connections",   "--max-header-bytes", "--max-request-line", "--header-timeout-ms",
                                        "--idle-timeout-ms", "--body-timeout-ms", "--json-max-depth",   "--json-max-string", "--json-max-items",
