@@ -26,6 +26,7 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
   AddWorkloadRoutes(router_, ctx_);
   AddMigrationRoutes(router_, ctx_);
   AddOperationRoutes(router_, ctx_);
+  AddDrillRoutes(router_, ctx_);
   AddKeyRoutes(router_, ctx_);
   AddCredentialRoutes(router_, ctx_);
   // Declared once per registry (a second Api over the same one counts no requests).

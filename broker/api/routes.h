@@ -77,6 +77,8 @@ void AddMigrationRoutes(Router& router, const ApiContext& ctx);
 void AddOperationRoutes(Router& router, const ApiContext& ctx);
 // API keys (admin only).
 void AddKeyRoutes(Router& router, const ApiContext& ctx);
+// Drills: a disaster's recovery predicted, and the drills kept.
+void AddDrillRoutes(Router& router, const ApiContext& ctx);
 // Provider credentials (admin only).
 void AddCredentialRoutes(Router& router, const ApiContext& ctx);
 

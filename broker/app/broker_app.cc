@@ -211,6 +211,10 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   OrchestratorOptions orchestration{o.broker_id, o.lease_ttl, Millis(5'000)};
   orchestration.operation_workers = o.operation_workers;
   orchestration.operations_per_tenant = o.operations_per_tenant;
+  orchestration.provider_calls = o.provider_calls;
+  orchestration.provider_call_limit = [adapters = p.provider_adapters.get()](const std::string& provider, const char* capability) {
+    return adapters->CallLimit(provider, capability);
+  };
   ICB_ASSIGN_OR_RETURN(orchestration.runner_metrics, DeclareRunnerMetrics(p.metrics));
   orchestration.log = &p.log;
   ICB_ASSIGN_OR_RETURN(auto lag_ratio, p.metrics.AddGauge("icbroker_replica_lag_rpo_ratio",

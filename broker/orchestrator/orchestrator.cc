@@ -88,6 +88,11 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   replicator_ = std::make_unique<Replicator>(deps_, workloads_, *runner_, [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); });
   replicator_->CountLag(options_.replica_lag);
   retirer_ = std::make_unique<SourceRetirer>(deps_, *runner_);
+  DrillOptions drilling;
+  drilling.operation_workers = options_.operation_workers;
+  drilling.call_limit = options_.provider_call_limit;
+  drilling.provider_calls = options_.provider_calls;
+  drills_ = std::make_unique<Drills>(deps_, workloads_, std::move(drilling));
   if (options_.load_policy) {
     burst_ = std::make_unique<BurstController>(
         deps_, workloads_, *runner_, *options_.load_policy, [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); },
@@ -147,6 +152,8 @@ void Orchestrator::Nudge() {
   scheduler_->Wake(kReconcileTask);
   scheduler_->Wake(kRunnerTask);
 }
+
+Result<Drill> Orchestrator::RunDrill(const DrillRequest& r) { return drills_->Run(r, NewOperationId("drill", r.scope.own())); }
 
 std::string Orchestrator::NewOperationId(const std::string& kind, const TenantSpace& space) {
   // Unique across brokers and restarts: time, a random part, a counter.

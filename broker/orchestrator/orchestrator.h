@@ -21,6 +21,7 @@
 #include "broker/auth/tenant_space.h"
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/data/data_mover.h"
+#include "broker/orchestrator/drills/drill.h"
 #include "broker/orchestrator/engine/runner.h"
 #include "broker/orchestrator/kinds/data_steps.h"
 #include "broker/orchestrator/kinds/localize.h"
@@ -54,6 +55,10 @@ struct OrchestratorOptions {
   RunnerMetrics runner_metrics = {};  // what the runner counts (none unset)
   const Logger* log = nullptr;  // the runner's lines: each step and each operation's end
   ReplicaLagGauges replica_lag = {};  // set by the replicator's passes (none unset)
+  // The providers' limits of calls in flight (their adapters' own, else
+  // provider_calls): a drill counts the waves a recovery queues in.
+  CallLimitFn provider_call_limit = nullptr;
+  int provider_calls = 16;
 };
 
 // POST /v1/migrations (source and target) or POST /v1/workloads/{id}/migrations (workload and to).
@@ -102,6 +107,11 @@ class Orchestrator final : public RecoveryStarter {
   // The operator confirms a workload's move: its source's copy is deleted
   // (retention.h). NotFound; 409 when there is no copy retained.
   Result<RetainedSource> ConfirmMove(const std::string& operation, const std::string& actor);
+  // Runs a drill (drills/drill.h): what r.providers' disaster would do,
+  // predicted over read-only adapters, stored with a `drill` event. The
+  // drill's id is in r.scope's own space. Any replica may run one.
+  Result<Drill> RunDrill(const DrillRequest& r);
+  Drills& drills() { return *drills_; }
   // Asks a running operation to stop between steps: NotFound; 409 when it
   // has finished already.
   Result<Operation> Cancel(const std::string& operation, const std::string& actor);
@@ -157,6 +167,7 @@ class Orchestrator final : public RecoveryStarter {
   std::unique_ptr<BurstController> burst_;
   std::unique_ptr<LocalizeController> localize_;
   std::unique_ptr<SourceRetirer> retirer_;
+  std::unique_ptr<Drills> drills_;
   Scheduler* scheduler_ = nullptr;
   // What the last reconcile passes found, so a pass reads only the status
   // records that moved.

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const auto schemas = *icb::SchemaSet::LoadEmbedded();
   static const char* kNames[] = {"provider.json", "sla.json", "profile.json", "rank_request.json", "compare_request.json",
                                  "event.json#/definitions/incident", "event.json#/definitions/maintenance", "adapter_s3.json",
-                                 "workload.json", "failover_request.json", "workload_samples.json", "migration_request.json", "workload_migration_request.json", "key_request.json"};
+                                 "workload.json", "failover_request.json", "workload_samples.json", "migration_request.json", "workload_migration_request.json", "key_request.json", "drill_request.json"};
   if (size == 0) return 0;
   const char* schema = kNames[data[0] % (sizeof kNames / sizeof kNames[0])];
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);

@@ -14,7 +14,7 @@ import re
 import sys
 
 LAYERS = ["core", "schema", "model", "store", "auth", "ports", "catalog", "ranking", "qos", "orchestrator", "report", "api", "app", "cli"]
-ORCHESTRATOR = ["engine", "providers", "state", "data", "kinds", "triggers", ""]  # "": orchestrator.{h,cc}, the composition
+ORCHESTRATOR = ["engine", "providers", "state", "data", "kinds", "triggers", "drills", ""]  # "": orchestrator.{h,cc}, the composition
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 

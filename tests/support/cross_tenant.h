@@ -85,6 +85,7 @@ inline std::map<std::string, nlohmann::json> VictimBodies(nlohmann::json workloa
           {"workload_samples.json",
            {{"vantage", "v"}, {"samples", nlohmann::json::array({{{"ts", "2026-12-01T00:10:00Z"}, {"ok", false}, {"status", 503}}})}}},
           {"workload_migration_request.json", {{"to", "sim-c"}}},
+          {"drill_request.json", {{"providers", {"sim-a", "sim-b"}}}},
           {"rank_request.json", {{"profile_id", "v-prof"}}},
           {"compare_request.json", {{"profile_id", "v-prof"}}}};
 }

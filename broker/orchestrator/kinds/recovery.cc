@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "broker/core/time.h"
+#include "broker/orchestrator/kinds/recovery_plan.h"
 #include "broker/orchestrator/state/workloads.h"
 #include "broker/ranking/ranker.h"
 
@@ -12,18 +13,7 @@ using nlohmann::json;
 
 namespace {
 
-struct Planned {
-  Workload workload;
-  bool scaled = false;  // moving, and its capacity is up at the target (the provider counts it)
-  // moving (its child failover runs or ran) | moved (another operation
-  // moved it off the source) | busy (another operation holds it) |
-  // assigned | waiting | unplaced
-  std::string state;
-  std::string target;  // assigned, moving
-  std::string child;   // moving: the failover
-  std::vector<Candidate> candidates;
-  std::string why;     // moved, busy, waiting, unplaced
-};
+using Planned = PlannedWorkload;
 
 class RecoverySteps {
  public:
@@ -61,7 +51,8 @@ class RecoverySteps {
         plan.push_back(std::move(gone));
         continue;
       }
-      Planned p{std::move(*w), false, "", "", "", {}, ""};
+      Planned p;
+      p.workload = std::move(*w);
       ICB_ASSIGN_OR_RETURN(auto child, operations.FindByKey(ScopedChildKey(op, id)));
       if (child) {
         ICB_ASSIGN_OR_RETURN(auto child_op, operations.Get(*child));
@@ -75,44 +66,9 @@ class RecoverySteps {
       }
       plan.push_back(std::move(p));
     }
-    std::stable_sort(plan.begin(), plan.end(), [](const Planned& a, const Planned& b) {
-      return a.workload.priority != b.workload.priority ? a.workload.priority < b.workload.priority : a.workload.id < b.workload.id;
-    });
-    // Room reserved in priority order: what moving workloads will take (once
-    // scaled up, the provider counts them itself), what assigned ones take,
-    // and what a waiting one would take if its RTO ran out now.
-    std::map<std::string, int> reserved;
-    for (const auto& p : plan)
-      if (p.state == "moving" && !p.scaled && !p.target.empty()) reserved[p.target] += p.workload.instances;
+    SortForRecovery(plan);
     const auto waited = std::chrono::duration<double>(d_.clock.Now() - op.created_at).count();
-    CandidateReads reads;  // one ranking per profile, one capacity read per provider
-    for (auto& p : plan) {
-      if (!p.state.empty()) continue;
-      const Workload& w = p.workload;
-      std::set<std::string> excluded = {op.source};
-      ICB_ASSIGN_OR_RETURN(p.candidates, EvaluateCandidates(d_, w, excluded, reserved, &reads));
-      const Candidate* best = nullptr;
-      const Candidate* with_room = nullptr;
-      for (const auto& c : p.candidates) {
-        if (c.rank > 0 && !best) best = &c;
-        if (c.fits() && !with_room) with_room = &c;
-      }
-      const Candidate* take = with_room;
-      if (w.recovery_class == RecoveryClass::kQuality && best && with_room != best && waited < w.rto_s.value_or(0)) {
-        p.state = "waiting";
-        p.why = "waiting for best-ranked " + best->provider + " to have room for " + std::to_string(w.instances) + " instances";
-        if (with_room) reserved[with_room->provider] += w.instances;  // its fallback stays free for it
-        continue;
-      }
-      if (!take) {
-        p.state = "unplaced";
-        p.why = "no candidate can take " + std::to_string(w.instances) + " instances of " + w.service;
-        continue;
-      }
-      p.state = "assigned";
-      p.target = take->provider;
-      reserved[take->provider] += w.instances;
-    }
+    ICB_RETURN_IF_ERROR(AssignTargets(d_, plan, {op.source}, waited));
     return plan;
   }
 

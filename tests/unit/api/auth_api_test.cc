@@ -92,7 +92,7 @@ TEST_F(AuthApiTest, WithoutALiveKeyOnlyHealthAnswers) {
       ++refused;
     }
   }
-  EXPECT_EQ(refused, 4 * 42);
+  EXPECT_EQ(refused, 4 * 44);
   EXPECT_EQ(public_ok, 4 * 1);  // /v1/health only
 }
 
@@ -120,8 +120,8 @@ TEST_F(AuthApiTest, EachRoleReachesWhatItsAccessPermitsAndNoMore) {
       }
     }
   }
-  // Readers: the 8 operate and 14 admin routes; operators: the 14 admin routes.
-  EXPECT_EQ(forbidden, 8 + 14 + 14);
+  // Readers: the 9 operate and 14 admin routes; operators: the 14 admin routes.
+  EXPECT_EQ(forbidden, 9 + 14 + 14);
 }
 
 TEST_F(AuthApiTest, ARefusedWriteChangesNothing) {

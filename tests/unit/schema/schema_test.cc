@@ -103,6 +103,7 @@ TEST(Schemas, InvalidExamplesFailAtTheirPointer) {
       {"migration_request.bad-target.json", "/target/provider"},
       {"workload_migration_request.extra-field.json", ""},
       {"key_request.unknown-role.json", "/role"},
+      {"drill_request.no-provider.json", "/providers"},
   };
   int n = 0;
   for (const auto& e : fs::directory_iterator(std::string(ICB_SOURCE_DIR) + "/schemas/examples/invalid")) {

@@ -1,0 +1,344 @@
+#include "broker/orchestrator/drills/drill.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "broker/core/time.h"
+#include "broker/orchestrator/engine/audit.h"
+#include "broker/orchestrator/kinds/recovery_plan.h"
+#include "broker/orchestrator/providers/read_only_adapters.h"
+#include "broker/orchestrator/state/replica.h"
+#include "broker/ranking/cost.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kLatestKey = "icb:drill:latest";  // workload -> its latest drill
+std::string DrillKey(const std::string& id) { return "icb:drill:" + id; }
+
+// The drill's moment as "now" for everything the plan reads (the SLA in
+// force, the ranking's evidence); waits and deadlines as the real clock's.
+class ClockAt final : public Clock {
+ public:
+  ClockAt(const Clock& real, TimePoint at) : real_(real), at_(at) {}
+  TimePoint Now() const override { return at_; }
+  MonoTime Monotonic() const override { return real_.Monotonic(); }
+  bool WaitUntil(MonoTime deadline, Interrupt& interrupt) const override { return real_.WaitUntil(deadline, interrupt); }
+
+ private:
+  const Clock& real_;
+  TimePoint at_;
+};
+
+double Round1(double v) { return std::round(v * 10) / 10; }
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// How long each step took at each target, over the past operations read:
+// (target, step) -> seconds of each succeeded run.
+using StepTimes = std::map<std::pair<std::string, std::string>, std::vector<double>>;
+
+void AddStepTimes(const Operation& op, StepTimes& times) {
+  if ((op.kind != "failover" && op.kind != "place") || op.state != OperationState::kSucceeded || op.target.empty()) return;
+  for (const auto& s : op.steps) {
+    if (s.state != StepState::kSucceeded || !s.started_at || !s.ended_at) continue;
+    times[{op.target, s.name}].push_back(std::chrono::duration<double>(*s.ended_at - *s.started_at).count());
+  }
+}
+
+std::optional<double> Measured(const StepTimes& times, const std::string& target, const std::string& step) {
+  auto it = times.find({target, step});
+  if (it == times.end() || it->second.empty()) return std::nullopt;
+  return Median(it->second);
+}
+
+std::optional<double> MonthlyAt(const CatalogSnapshot& snapshot, const Profile& profile, const std::string& provider) {
+  const ProviderEntry* e = snapshot.FindProvider(provider);
+  if (!e || !profile.cost) return std::nullopt;
+  CostOutcome c = EstimateCost(e->provider, *profile.cost, std::nullopt, false);
+  if (!c.estimate) return std::nullopt;
+  return c.estimate->monthly;
+}
+
+json Nullable(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace
+
+json DrillToJson(const Drill& d) {
+  json workloads = json::array();
+  for (const auto& w : d.workloads) {
+    json basis = json::object();
+    for (const auto& [part, from] : w.rto_basis) basis[part] = from;
+    json one = {{"workload", w.workload},
+                {"priority", w.priority},
+                {"from", w.from},
+                {"target", w.target ? json(*w.target) : json(nullptr)},
+                {"unplaced_reason", w.unplaced_reason.empty() ? json(nullptr) : json(w.unplaced_reason)},
+                {"automatic", w.automatic},
+                {"predicted_rto_s", Nullable(w.predicted_rto_s)},
+                {"rto_parts",
+                 {{"detection_s", w.rto_parts.detection_s},
+                  {"capacity_s", w.rto_parts.capacity_s},
+                  {"data_s", w.rto_parts.data_s},
+                  {"dns_s", w.rto_parts.dns_s},
+                  {"verify_s", w.rto_parts.verify_s}}},
+                {"rto_basis", std::move(basis)},
+                {"wave", w.wave},
+                {"waits_s", w.waits_s},
+                {"predicted_rpo_s", Nullable(w.predicted_rpo_s)},
+                {"rpo_reason", w.rpo_reason.empty() ? json(nullptr) : json(w.rpo_reason)},
+                {"rto_s", Nullable(w.rto_s)},
+                {"rpo_s", Nullable(w.rpo_s)},
+                {"monthly_cost_change", Nullable(w.monthly_cost_change)},
+                {"currency", w.currency.empty() ? json(nullptr) : json(w.currency)}};
+    workloads.push_back(std::move(one));
+  }
+  return {{"id", d.id}, {"providers", d.providers}, {"at", FormatRfc3339(d.at)}, {"workloads", std::move(workloads)}};
+}
+
+Result<Drill> DrillFromJson(const json& j) {
+  try {
+    Drill d;
+    d.id = j.at("id").get<std::string>();
+    d.providers = j.at("providers").get<std::vector<std::string>>();
+    auto at = ParseRfc3339(j.at("at").get<std::string>());
+    if (!at) return InvalidArgument("drill: at is not RFC 3339");
+    d.at = *at;
+    auto number = [](const json& v) { return v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt; };
+    for (const auto& e : j.at("workloads")) {
+      DrillWorkload w;
+      w.workload = e.at("workload").get<std::string>();
+      w.priority = e.at("priority").get<int>();
+      w.from = e.at("from").get<std::string>();
+      if (e.at("target").is_string()) w.target = e.at("target").get<std::string>();
+      if (e.at("unplaced_reason").is_string()) w.unplaced_reason = e.at("unplaced_reason").get<std::string>();
+      w.automatic = e.value("automatic", true);
+      w.predicted_rto_s = number(e.at("predicted_rto_s"));
+      const json& parts = e.at("rto_parts");
+      w.rto_parts = {parts.at("detection_s").get<double>(), parts.at("capacity_s").get<double>(), parts.at("data_s").get<double>(),
+                     parts.at("dns_s").get<double>(), parts.at("verify_s").get<double>()};
+      const json basis = e.value("rto_basis", json::object());  // named: items() of a temporary would dangle
+      for (const auto& [part, from] : basis.items()) w.rto_basis[part] = from.get<std::string>();
+      w.wave = e.value("wave", 0);
+      w.waits_s = e.value("waits_s", 0.0);
+      w.predicted_rpo_s = number(e.at("predicted_rpo_s"));
+      if (e.value("rpo_reason", json()).is_string()) w.rpo_reason = e["rpo_reason"].get<std::string>();
+      w.rto_s = number(e.value("rto_s", json()));
+      w.rpo_s = number(e.value("rpo_s", json()));
+      w.monthly_cost_change = number(e.value("monthly_cost_change", json()));
+      if (e.value("currency", json()).is_string()) w.currency = e["currency"].get<std::string>();
+      d.workloads.push_back(std::move(w));
+    }
+    return d;
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("drill record: ") + e.what());
+  }
+}
+
+struct Drills::Impl {
+  Impl(const WorkloadKindDeps& d, WorkloadCache& w, DrillOptions o) : deps(d), read_only(d.adapters), workloads(w), options(std::move(o)) {}
+
+  Result<Drill> Predict(const DrillRequest& r, std::string id);
+  Result<std::optional<Drill>> Get(const std::string& id);
+
+  WorkloadKindDeps deps;
+  ReadOnlyAdapters read_only;
+  WorkloadCache& workloads;
+  DrillOptions options;
+};
+
+Result<Drill> Drills::Impl::Predict(const DrillRequest& r, std::string id) {
+  const TimePoint at = r.at.value_or(deps.clock.Now());
+  ClockAt clock(deps.clock, at);
+  WorkloadKindDeps looks{deps.store, deps.catalog, read_only, deps.probes, deps.policies, deps.qos, clock, deps.wait_recheck, nullptr};
+  ICB_ASSIGN_OR_RETURN(auto snapshot, deps.catalog.Snapshot());
+  std::set<std::string> down;
+  std::vector<FieldError> unknown;
+  for (size_t i = 0; i < r.providers.size(); ++i) {
+    if (!snapshot->FindProvider(r.providers[i]))
+      unknown.push_back({"/providers/" + std::to_string(i), "no provider \"" + r.providers[i] + "\""});
+    down.insert(r.providers[i]);
+  }
+  if (!unknown.empty()) {
+    std::string message = unknown.front().message;
+    return Status(StatusCode::kNotFound, std::move(message), std::move(unknown));
+  }
+
+  // Every workload running on a provider that goes down, whoever's: a
+  // recovery takes them all, and they compete for the same room.
+  ICB_ASSIGN_OR_RETURN(auto set, workloads.Read());
+  std::vector<PlannedWorkload> plan;
+  std::map<std::string, std::string> from;  // workload -> where it runs
+  for (const auto& cached : set->all) {
+    const Workload& w = *cached.workload;
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps.store, w.id));
+    const std::string runs_on = status && !status->placement.empty() ? status->placement : w.placement;
+    if (!down.count(runs_on)) continue;
+    PlannedWorkload p;
+    p.workload = w;
+    from[w.id] = runs_on;
+    plan.push_back(std::move(p));
+  }
+  SortForRecovery(plan);
+  ICB_RETURN_IF_ERROR(AssignTargets(looks, plan, down, 0));
+
+  // What past operations of these workloads measured at each target.
+  StepTimes times;
+  OperationStore operations(deps.store);
+  for (const auto& p : plan) {
+    ICB_ASSIGN_OR_RETURN(auto ids, operations.OfWorkload(p.workload.id));
+    if (ids.size() > options.history_per_workload) ids.erase(ids.begin(), ids.end() - static_cast<long>(options.history_per_workload));
+    ICB_ASSIGN_OR_RETURN(auto ops, operations.GetMany(ids));
+    for (const auto& op : ops)
+      if (op) AddStepTimes(*op, times);
+  }
+
+  Drill drill;
+  drill.id = std::move(id);
+  drill.at = at;
+  for (const auto& pr : r.providers)
+    if (std::find(drill.providers.begin(), drill.providers.end(), pr) == drill.providers.end()) drill.providers.push_back(pr);
+  std::map<std::string, int> queued;  // workloads sent to each target so far, in recovery order
+  for (const auto& p : plan) {
+    const Workload& w = p.workload;
+    DrillWorkload out;
+    out.workload = w.id;
+    out.priority = w.priority;
+    out.from = from[w.id];
+    out.automatic = w.failover.automatic;
+    out.rto_s = w.rto_s;
+    out.rpo_s = w.rpo_s;
+    std::string target = p.state == "assigned" ? p.target : p.state == "waiting" ? p.fallback : "";
+    if (target.empty()) {
+      out.unplaced_reason = p.why.empty() ? "no candidate can take it" : p.why;
+      if (r.scope.Sees(w.id)) drill.workloads.push_back(std::move(out));
+      continue;
+    }
+    out.target = target;
+    const double interval = std::chrono::duration<double>(w.failover.interval).count();
+    out.rto_parts.detection_s = interval * w.failover.failures;
+    out.rto_basis["detection"] = "settings";
+
+    // Capacity: measured, else the SLA's published scale time; then the
+    // waves ahead of it at this target.
+    double capacity = 0;
+    if (auto m = Measured(times, target, "ensure_capacity")) {
+      capacity = *m;
+      out.rto_basis["capacity"] = "measured";
+    } else if (const ProviderEntry* e = snapshot->FindProvider(target); e && e->InForce(at) &&
+                                                                        e->InForce(at)->targets[*TargetIndex("scale_minutes")]) {
+      capacity = *e->InForce(at)->targets[*TargetIndex("scale_minutes")] * 60;
+      out.rto_basis["capacity"] = "sla";
+    } else {
+      out.rto_basis["capacity"] = "none";
+    }
+    const int limit = std::max(1, options.call_limit ? options.call_limit(target, ComputeProvider::kCapability).value_or(options.provider_calls)
+                                                     : options.provider_calls);
+    const int side_by_side = std::max(1, std::min(limit, options.operation_workers > 0 ? options.operation_workers : 1));
+    out.wave = queued[target]++ / side_by_side;
+    if (p.state == "waiting") out.waits_s = w.rto_s.value_or(0);
+    out.rto_parts.capacity_s = capacity * (1 + out.wave) + out.waits_s;
+
+    if (auto m = Measured(times, target, "sync_data")) {
+      out.rto_parts.data_s = *m;
+      out.rto_basis["data"] = "measured";
+    } else {
+      out.rto_basis["data"] = w.data.empty() ? "settings" : "none";
+    }
+    out.rto_parts.dns_s = w.dns.ttl_s;
+    if (auto m = Measured(times, target, "switch_dns")) {
+      out.rto_parts.dns_s += *m;
+      out.rto_basis["dns"] = "measured";
+    } else {
+      out.rto_basis["dns"] = "settings";
+    }
+    if (auto m = Measured(times, target, "verify")) {
+      out.rto_parts.verify_s = *m;
+      out.rto_basis["verify"] = "measured";
+    } else {
+      out.rto_parts.verify_s = interval * w.failover.recoveries;
+      out.rto_basis["verify"] = "settings";
+    }
+    for (double* part : {&out.rto_parts.detection_s, &out.rto_parts.capacity_s, &out.rto_parts.data_s, &out.rto_parts.dns_s, &out.rto_parts.verify_s})
+      *part = Round1(*part);
+    out.predicted_rto_s = Round1(out.rto_parts.total());
+
+    if (w.data.empty()) {
+      out.predicted_rpo_s = 0;
+    } else {
+      ICB_ASSIGN_OR_RETURN(auto replica, GetReplica(deps.store, w.id));
+      if (replica && replica->verified_at && replica->provider == target) {
+        const double lag = std::max(0.0, std::chrono::duration<double>(at - *replica->verified_at).count());
+        out.predicted_rpo_s = Round1(lag + out.rto_parts.detection_s);
+      } else {
+        out.rpo_reason = replica && replica->verified_at ? "the replica is at " + replica->provider + ", not at " + target
+                                                         : "no verified replica yet: the workload's data would not come with it";
+      }
+    }
+
+    const Profile* profile = w.profile ? &*w.profile : snapshot->FindProfile(w.profile_id);
+    if (profile && profile->cost) {
+      auto there = MonthlyAt(*snapshot, *profile, target), here = MonthlyAt(*snapshot, *profile, out.from);
+      if (there && here) out.monthly_cost_change = std::round((*there - *here) * 100) / 100;
+      out.currency = profile->cost->currency;
+    }
+    if (r.scope.Sees(w.id)) drill.workloads.push_back(std::move(out));
+  }
+  return drill;
+}
+
+Result<std::optional<Drill>> Drills::Impl::Get(const std::string& id) {
+  ICB_ASSIGN_OR_RETURN(auto stored, deps.store.GetVersioned(DrillKey(id)));
+  if (!stored) return std::optional<Drill>();
+  json doc = json::parse(stored->value, nullptr, false);
+  if (doc.is_discarded()) return Internal("drill " + id + ": stored record is not JSON");
+  ICB_ASSIGN_OR_RETURN(auto drill, DrillFromJson(doc));
+  return std::optional<Drill>(std::move(drill));
+}
+
+Drills::Drills(const WorkloadKindDeps& deps, WorkloadCache& workloads, DrillOptions options)
+    : impl_(std::make_shared<Impl>(deps, workloads, std::move(options))) {}
+
+Result<Drill> Drills::Predict(const DrillRequest& r, std::string id) { return impl_->Predict(r, std::move(id)); }
+
+Result<Drill> Drills::Run(const DrillRequest& r, std::string id) {
+  ICB_ASSIGN_OR_RETURN(Drill drill, impl_->Predict(r, std::move(id)));
+  std::string providers;
+  for (const auto& p : drill.providers) providers += (providers.empty() ? "" : ", ") + p;
+  size_t placed = 0;
+  for (const auto& w : drill.workloads) placed += w.target ? 1 : 0;
+  // The drill's id names it as the event's operation: the event is its
+  // tenant's (SpaceOf), and GET /v1/events?operation=ID finds it.
+  AuditEvent e = MakeEvent(drill.id + "/drill", "drill", impl_->deps.clock.Now(), {"", drill.id, drill.providers.front()},
+                           "drill of " + providers + " down: " + std::to_string(placed) + " of " + std::to_string(drill.workloads.size()) +
+                               " workloads would be placed",
+                           {{"providers", drill.providers}, {"at", FormatRfc3339(drill.at)}});
+  e.actor = r.actor;
+  CasWrite record{DrillKey(drill.id), 0, DrillToJson(drill).dump(), {}, {}, {}};
+  ICB_RETURN_IF_ERROR(impl_->deps.store.CompareAndSetAll({record}, {AuditAppend({e})}).status());
+  // Each workload's latest drill (what its next recovery is held against).
+  WriteBatch latest;
+  for (const auto& w : drill.workloads) latest.HashSet(kLatestKey, w.workload, drill.id);
+  if (!latest.ops().empty()) ICB_RETURN_IF_ERROR(impl_->deps.store.Apply(latest).status());
+  return drill;
+}
+
+Result<std::optional<Drill>> Drills::Get(const std::string& id) { return impl_->Get(id); }
+
+Result<std::optional<Drill>> Drills::LatestFor(const std::string& workload) {
+  ICB_ASSIGN_OR_RETURN(auto id, impl_->deps.store.HashGet(kLatestKey, workload));
+  if (!id) return std::optional<Drill>();
+  return impl_->Get(*id);
+}
+
+long long Drills::refused_writes() const { return impl_->read_only.refused(); }
+
+}  // namespace icb

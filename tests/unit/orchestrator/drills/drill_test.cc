@@ -1,0 +1,256 @@
+// Drills: the recovery's own plan over read-only adapters. What a drill
+// predicts is what the recovery then does (targets, order), nothing a drill
+// runs changes anything (no provider call that changes something, no
+// operation, no status, only the drill and its event), and each RTO part
+// comes from where docs/features.md says.
+#include <gtest/gtest.h>
+
+#include "broker/orchestrator/drills/drill.h"
+#include "broker/orchestrator/state/replica.h"
+#include "tests/support/orchestrator_fakes.h"
+
+namespace icb {
+namespace {
+
+using nlohmann::json;
+using testing::WorkloadDoc;
+
+class DrillTest : public testing::ScheduledOrchestrationTest {
+ protected:
+  DrillTest() { StartOrchestrator(Options("broker-1")); }
+
+  Drill RunDrill(std::vector<std::string> providers) {
+    DrillRequest r;
+    r.providers = std::move(providers);
+    auto drill = orchestrator_->RunDrill(r);
+    EXPECT_TRUE(drill.ok()) << drill.status().ToString();
+    return drill.ok() ? *drill : Drill{};
+  }
+  const DrillWorkload* Find(const Drill& d, const std::string& w) {
+    for (const auto& x : d.workloads)
+      if (x.workload == w) return &x;
+    return nullptr;
+  }
+  // Everything a drill must leave as it was: every provider's calls, each
+  // workload's status and record, the operations, the trail but drills.
+  std::string World(const std::vector<std::string>& workloads) {
+    std::string view;
+    for (const char* p : {"sim-a", "sim-b", "sim-c"}) view += std::string(p) + " calls " + std::to_string(adapters_.compute(p).Calls().size()) + "\n";
+    for (const auto& w : workloads) {
+      view += w + " " + WorkloadStatusToJson(Status(w)).dump() + " dns " + adapters_.ARecord(w + ".lab.example.") + "\n";
+    }
+    for (const char* kind : {"place", "failover", "recovery"}) view += std::string(kind) + " " + std::to_string(Ops(kind).size()) + "\n";
+    AuditFilter f;
+    f.limit = 1000;
+    const auto page = AuditLog(*store_).Query(f);  // named: a loop over a temporary's member would dangle
+    for (const auto& e : page->events)
+      if (e.kind != "drill") view += e.id + "\n";
+    return view;
+  }
+};
+
+TEST_F(DrillTest, ItPredictsTheRecoverysTargetsInItsOrderAndChangesNothing) {
+  // sim-a runs three; sim-b has room for two of them (quota 20), so the
+  // lowest priority goes to sim-c.
+  Put(WorkloadDoc("w3", 3, "fast", 8));
+  Put(WorkloadDoc("w1", 1, "fast", 8));
+  Put(WorkloadDoc("w2", 2, "fast", 8));
+  Put(WorkloadDoc("elsewhere", 1, "fast", 2, "sim-c"));
+  Run(3);
+  const std::vector<std::string> all = {"w1", "w2", "w3", "elsewhere"};
+  const std::string before = World(all);
+
+  Drill drill = RunDrill({"sim-a"});
+  EXPECT_EQ(World(all), before);
+  EXPECT_EQ(orchestrator_->drills().refused_writes(), 0);
+  ASSERT_EQ(drill.workloads.size(), 3u);  // only what runs on sim-a
+  EXPECT_EQ(drill.workloads[0].workload, "w1");
+  EXPECT_EQ(drill.workloads[1].workload, "w2");
+  EXPECT_EQ(drill.workloads[2].workload, "w3");
+  EXPECT_EQ(drill.workloads[0].target, "sim-b");
+  EXPECT_EQ(drill.workloads[1].target, "sim-b");
+  EXPECT_EQ(drill.workloads[2].target, "sim-c");
+  for (const auto& w : drill.workloads) EXPECT_EQ(w.from, "sim-a");
+  // Kept, with its event.
+  auto stored = orchestrator_->drills().Get(drill.id);
+  ASSERT_TRUE(stored.ok() && *stored) << (stored.ok() ? "none" : stored.status().ToString());
+  EXPECT_EQ(DrillToJson(**stored), DrillToJson(drill));
+  auto latest = orchestrator_->drills().LatestFor("w2");
+  ASSERT_TRUE(latest.ok() && *latest);
+  EXPECT_EQ((*latest)->id, drill.id);
+  ASSERT_EQ(Events("drill").size(), 1u);
+  EXPECT_EQ(Events("drill")[0].operation, drill.id);
+
+  // The disaster itself lands each where the drill said.
+  ASSERT_TRUE(orchestrator_->StartRecovery("sim-a", {"w1", "w2", "w3"}).ok());
+  Run(20);
+  for (const auto& w : drill.workloads) EXPECT_EQ(Status(w.workload).placement, *w.target) << w.workload;
+}
+
+TEST_F(DrillTest, EachPartOfTheRtoComesFromSettingsTheSlaOrWhatWasMeasured) {
+  Put(WorkloadDoc("w1", 1, "fast", 2));
+  Put(WorkloadDoc("w2", 2, "fast", 2));
+  Run(3);
+  Drill first = RunDrill({"sim-a"});
+  ASSERT_EQ(first.workloads.size(), 2u);
+  const DrillWorkload& w1 = first.workloads[0];
+  // Detection: interval 1 s x 3 failures; verify: 1 s x 2 recoveries; DNS:
+  // the record's TTL (5 s); nothing measured at sim-b yet.
+  EXPECT_DOUBLE_EQ(w1.rto_parts.detection_s, 3);
+  EXPECT_DOUBLE_EQ(w1.rto_parts.verify_s, 2);
+  EXPECT_DOUBLE_EQ(w1.rto_parts.dns_s, 5);
+  EXPECT_EQ(w1.rto_basis.at("detection"), "settings");
+  EXPECT_EQ(w1.rto_basis.at("verify"), "settings");
+  EXPECT_NE(w1.rto_basis.at("capacity"), "measured");
+  EXPECT_DOUBLE_EQ(*w1.predicted_rto_s, w1.rto_parts.total());
+  EXPECT_EQ(w1.rto_s, 30);
+  // One operation at a time (no workers): the second waits a wave.
+  EXPECT_EQ(first.workloads[0].wave, 0);
+  EXPECT_EQ(first.workloads[1].wave, 1);
+  // No data sets: nothing to lose.
+  EXPECT_EQ(w1.predicted_rpo_s, 0);
+
+  // After the recovery, a drill of sim-b sends them home to sim-a, where
+  // their placements ran: capacity, DNS and verify are measured there.
+  ASSERT_TRUE(orchestrator_->StartRecovery("sim-a", {"w1", "w2"}).ok());
+  Run(20);
+  ASSERT_EQ(Status("w1").placement, "sim-b");
+  Drill back = RunDrill({"sim-b"});
+  ASSERT_EQ(back.workloads.size(), 2u);
+  EXPECT_EQ(back.workloads[0].target, "sim-a");
+  EXPECT_EQ(back.workloads[0].rto_basis.at("capacity"), "measured");
+  EXPECT_EQ(back.workloads[0].rto_basis.at("verify"), "measured");
+  EXPECT_EQ(back.workloads[0].rto_basis.at("dns"), "measured");
+}
+
+TEST_F(DrillTest, AQualityWorkloadWhoseBestTargetIsFullWaitsItsRtoThenTakesTheFallback) {
+  Put(WorkloadDoc("q", 1, "quality", 8));
+  Run(3);
+  adapters_.compute("sim-b").SetCapacity(4);
+  Drill drill = RunDrill({"sim-a"});
+  ASSERT_EQ(drill.workloads.size(), 1u);
+  EXPECT_EQ(drill.workloads[0].target, "sim-c");
+  EXPECT_DOUBLE_EQ(drill.workloads[0].waits_s, 30);
+  EXPECT_GE(drill.workloads[0].rto_parts.capacity_s, 30);
+  EXPECT_GT(*drill.workloads[0].predicted_rto_s, 30);  // its RTO will be missed, and the drill says so now
+  ASSERT_TRUE(orchestrator_->StartRecovery("sim-a", {"q"}).ok());
+  Run(45);
+  EXPECT_EQ(Status("q").placement, "sim-c");
+}
+
+TEST_F(DrillTest, NoRoomAnywhereIsUnplacedWithTheReason) {
+  Put(WorkloadDoc("big", 1, "fast", 8));
+  Run(3);
+  adapters_.compute("sim-b").SetCapacity(4);
+  adapters_.compute("sim-c").SetCapacity(4);
+  Drill drill = RunDrill({"sim-a"});
+  ASSERT_EQ(drill.workloads.size(), 1u);
+  EXPECT_FALSE(drill.workloads[0].target);
+  EXPECT_NE(drill.workloads[0].unplaced_reason.find("no candidate can take 8 instances"), std::string::npos);
+  EXPECT_FALSE(drill.workloads[0].predicted_rto_s);
+}
+
+TEST_F(DrillTest, TheRpoIsTheReplicasLagAtTheDrillPlusTheDetection) {
+  json with_data = WorkloadDoc("d1", 1, "fast", 2);
+  with_data["data"] = json::array({{{"name", "assets"}, {"prefix", "d1/"}}});
+  Put(with_data);
+  json no_replica = WorkloadDoc("d2", 2, "fast", 2);
+  no_replica["data"] = json::array({{{"name", "assets"}, {"prefix", "d2/"}}});
+  Put(no_replica);
+  Run(3);
+  ReplicaRecord r;
+  r.provider = "sim-b";
+  r.verified_at = clock_.Now() - std::chrono::seconds(40);
+  ASSERT_TRUE(store_->CompareAndSet(ReplicaWrite("d1", r)).ok());
+  Drill drill = RunDrill({"sim-a"});
+  ASSERT_EQ(drill.workloads.size(), 2u);
+  ASSERT_EQ(drill.workloads[0].target, "sim-b");
+  EXPECT_DOUBLE_EQ(*drill.workloads[0].predicted_rpo_s, 43);  // 40 s behind, plus 3 s to detect
+  EXPECT_FALSE(drill.workloads[1].predicted_rpo_s);
+  EXPECT_NE(drill.workloads[1].rpo_reason.find("no verified replica"), std::string::npos);
+}
+
+TEST_F(DrillTest, AnUnknownProviderIsNamedByItsPointerAndNothingIsStored) {
+  DrillRequest r;
+  r.providers = {"sim-a", "nowhere"};
+  auto drill = orchestrator_->RunDrill(r);
+  ASSERT_FALSE(drill.ok());
+  EXPECT_EQ(drill.status().code(), StatusCode::kNotFound);
+  ASSERT_EQ(drill.status().errors().size(), 1u);
+  EXPECT_EQ(drill.status().errors()[0].pointer, "/providers/1");
+  EXPECT_TRUE(Events("drill").empty());
+}
+
+TEST_F(DrillTest, ATenantSeesOnlyItsOwnWorkloadsButTheirsTakeRoomFirst) {
+  // Another tenant's priority-1 workload takes sim-b's room before ours.
+  const TenantSpace bee = TenantSpace::OfTenant("bee");
+  ASSERT_TRUE(catalog_.PutProfile(bee.Scoped("web"), json::parse(*catalog_.GetProfile("web"))).ok());
+  auto put = workloads_.Put(bee.Scoped("theirs"), WorkloadDoc("theirs", 1, "fast", 16));
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  Put(WorkloadDoc("ours", 2, "fast", 8));
+  Run(3);
+  DrillRequest r;
+  r.providers = {"sim-a"};
+  r.scope = Scope(TenantSpace::Default(), false);
+  auto drill = orchestrator_->RunDrill(r);
+  ASSERT_TRUE(drill.ok()) << drill.status().ToString();
+  ASSERT_EQ(drill->workloads.size(), 1u);
+  EXPECT_EQ(drill->workloads[0].workload, "ours");
+  EXPECT_EQ(drill->workloads[0].target, "sim-c");
+  EXPECT_EQ(DrillToJson(*drill).dump().find("theirs"), std::string::npos);
+}
+
+class DrillApiTest : public testing::ApiOn<testing::OrchestrationTest> {
+ protected:
+  void Place() {
+    for (int i = 0; i < 10; ++i) {
+      (void)orchestrator_->Reconcile();
+      orchestrator_->runner().Tick();
+      clock_.Advance(Millis(1000));
+    }
+  }
+};
+
+TEST_F(DrillApiTest, ADrillIsAnsweredKeptAndReadBackAndEveryRefusalNamesItsPointer) {
+  ASSERT_EQ(Call("PUT", "/v1/workloads/shop", WorkloadDoc("shop", 1, "fast", 2).dump()).status, 201);
+  Place();
+  auto drill = Call("POST", "/v1/drills", R"({"providers": ["sim-a"], "at": "2026-12-01T00:05:00Z"})");
+  ASSERT_EQ(drill.status, 200) << drill.body;
+  const json answer = json::parse(drill.body);
+  EXPECT_EQ(answer["at"], "2026-12-01T00:05:00Z");
+  ASSERT_EQ(answer["workloads"].size(), 1u);
+  const json& shop = answer["workloads"][0];
+  EXPECT_EQ(shop["workload"], "shop");
+  EXPECT_EQ(shop["from"], "sim-a");
+  EXPECT_EQ(shop["target"], "sim-b");
+  EXPECT_TRUE(shop["unplaced_reason"].is_null());
+  for (const char* part : {"detection_s", "capacity_s", "data_s", "dns_s", "verify_s"}) EXPECT_TRUE(shop["rto_parts"][part].is_number()) << part;
+  EXPECT_TRUE(shop["predicted_rto_s"].is_number());
+  EXPECT_EQ(shop["predicted_rpo_s"], 0);
+  EXPECT_TRUE(shop.contains("monthly_cost_change"));
+  std::string location;
+  for (const auto& [name, value] : drill.headers)
+    if (name == "Location") location = value;
+  EXPECT_EQ(location, "/v1/drills/" + answer["id"].get<std::string>());
+  auto again = Call("GET", location);
+  ASSERT_EQ(again.status, 200);
+  EXPECT_EQ(json::parse(again.body), answer);
+
+  auto unknown = Call("POST", "/v1/drills", R"({"providers": ["sim-a", "nowhere"]})");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(Pointer(unknown), "/providers/1");
+  for (const char* bad : {R"({"providers": []})", R"({"providers": ["sim-a", "sim-a"]})", R"({"providers": ["Sim A"]})", R"({"providers": ["sim-a"], "at": "yesterday"})",
+                          R"({"providers": ["sim-a"], "extra": 1})", R"({})", R"([])"}) {
+    auto refused = Call("POST", "/v1/drills", bad);
+    EXPECT_EQ(refused.status, 400) << bad;
+  }
+  EXPECT_EQ(Pointer(Call("POST", "/v1/drills", R"({"providers": ["sim-a"], "at": "yesterday"})")), "/at");
+  EXPECT_EQ(Call("GET", "/v1/drills/drill-none").status, 404);
+  // Only the one drill is kept and recorded.
+  AuditFilter f;
+  f.kind = "drill";
+  EXPECT_EQ(AuditLog(*store_).Query(f)->events.size(), 1u);
+}
+
+}  // namespace
+}  // namespace icb
