@@ -22,6 +22,7 @@ CommandRun DefineCompare(CLI::App& sub);
 CommandRun DefineSlaReport(CLI::App& sub);
 CommandRun DefineMetrics(CLI::App& sub);
 CommandRun DefineMigrate(CLI::App& sub);
+CommandRun DefineDrill(CLI::App& sub);
 CommandRun DefineKeys(CLI::App& sub);
 
 }  // namespace icb

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/cli/broker_client.h"
 #include "broker/cli/commands.h"
 #include "broker/cli/flags.h"
 #include "broker/core/http_client.h"
@@ -26,16 +27,10 @@ using nlohmann::json;
 namespace {
 
 struct MigrateSettings {
-  std::string broker = "http://127.0.0.1:8080";
+  BrokerConnection connection;
   std::string from, to, workload, key;
   bool detach = false, allow_empty = false;
-  std::string token;  // ICBROKER_TOKEN or --token-file: the API key sent with every request
-  std::string token_file, cacert;
 };
-
-void Authorize(HttpClientRequest& request, const MigrateSettings& f) {
-  if (!f.token.empty()) request.headers.emplace_back("Authorization", "Bearer " + f.token);
-}
 
 // "sim-a:shop/" -> {"provider": "sim-a", "prefix": "shop/"}.
 json Place(const std::string& arg) {
@@ -49,15 +44,6 @@ std::string Mib(double bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1 << 20));
   return buf;
-}
-
-// The problem's detail and its errors, for a refusal.
-std::string ProblemText(const HttpClientResponse& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 300);
-  std::string out = "HTTP " + std::to_string(r.status) + ": " + j.value("title", "") + (j.contains("detail") ? ": " + j.value("detail", "") : "");
-  for (const auto& e : j.value("errors", json::array())) out += "\n  at " + e.value("pointer", "") + ": " + e.value("message", "");
-  return out;
 }
 
 void Bar(const json& op) {
@@ -80,22 +66,13 @@ void Bar(const json& op) {
 }
 
 // Starts the migration; "" when refused (the reason printed).
-std::string StartMigration(HttpClient& http, const MigrateSettings& f, const std::string& broker) {
-  HttpClientRequest start;
-  start.method = "POST";
-  start.headers = {{"Content-Type", "application/json"}};
+std::string StartMigration(HttpClient& http, const MigrateSettings& f) {
+  HttpClientRequest start = f.connection.Request("POST", f.workload.empty() ? "/v1/migrations" : "/v1/workloads/" + f.workload + "/migrations");
   if (!f.key.empty()) start.headers.emplace_back("Idempotency-Key", f.key);
-  Authorize(start, f);
-  if (!f.workload.empty()) {
-    start.url = broker + "/v1/workloads/" + f.workload + "/migrations";
-    start.body = json{{"to", f.to}}.dump();
-  } else {
-    start.url = broker + "/v1/migrations";
-    start.body = json{{"source", Place(f.from)}, {"target", Place(f.to)}}.dump();
-  }
+  start.body = f.workload.empty() ? json{{"source", Place(f.from)}, {"target", Place(f.to)}}.dump() : json{{"to", f.to}}.dump();
   auto started = http.Send(start);
   if (!started.ok()) {
-    std::fprintf(stderr, "icbroker migrate: %s: %s\n", broker.c_str(), started.status().message().c_str());
+    std::fprintf(stderr, "icbroker migrate: %s: %s\n", f.connection.broker.c_str(), started.status().message().c_str());
     return "";
   }
   if (started->status != 202) {
@@ -106,15 +83,13 @@ std::string StartMigration(HttpClient& http, const MigrateSettings& f, const std
 }
 
 // Follows the operation to its end: the exit code.
-int Follow(HttpClient& http, const MigrateSettings& f, const std::string& broker, const std::string& id) {
+int Follow(HttpClient& http, const MigrateSettings& f, const std::string& id) {
   const bool tty = isatty(STDERR_FILENO) == 1;
   std::map<std::string, std::string> seen;  // step -> last state printed
   int unreachable = 0;
   for (;;) {
-    HttpClientRequest get;
-    get.url = broker + "/v1/operations/" + id;
+    HttpClientRequest get = f.connection.Request("GET", "/v1/operations/" + id);
     get.timeout = Millis(10'000);
-    Authorize(get, f);
     auto r = http.Send(get);
     if (r.ok() && (r->status == 401 || r->status == 403)) {
       // Waiting will not change the key: say so now.
@@ -173,7 +148,7 @@ int Follow(HttpClient& http, const MigrateSettings& f, const std::string& broker
 
 CommandRun DefineMigrate(CLI::App& sub) {
   auto s = std::make_shared<MigrateSettings>();
-  sub.add_option("--broker", s->broker, "the running broker's base URL")->type_name("URL")->capture_default_str();
+  s->connection.AddFlags(sub);
   auto* what = sub.add_option_group("Source", "what moves: exactly one of");
   what->add_option("--from", s->from, "a provider's object store, optionally under a key prefix")->type_name("PROVIDER[:PREFIX]");
   what->add_option("--workload", s->workload, "a workload: its data, then its placement")->type_name("ID");
@@ -182,27 +157,15 @@ CommandRun DefineMigrate(CLI::App& sub) {
   sub.add_option("--key", s->key, "an Idempotency-Key: the same key again names the same migration")->type_name("KEY");
   sub.add_flag("--detach", s->detach, "print the operation id and return without following it");
   sub.add_flag("--allow-empty", s->allow_empty, "succeed when the source holds no objects (otherwise exit 1: a mistyped prefix?)");
-  sub.add_option("--token-file", s->token_file, "a file holding the API key (else ICBROKER_TOKEN)")->check(ExistingFile())->type_name("FILE");
-  sub.add_option("--cacert", s->cacert, "PEM CAs an https:// broker must chain to (default: the system's)")->check(ExistingFile())->type_name("FILE");
   return [s] {
-    if (const char* token = std::getenv("ICBROKER_TOKEN")) s->token = token;
-    if (!s->token_file.empty()) {
-      auto read = ReadTokenFile(s->token_file);
-      if (!read.ok()) {
-        PrintStatus("icbroker migrate: ", read.status());
-        return 2;
-      }
-      s->token = *read;
-    }
-    std::string broker = s->broker;
-    while (!broker.empty() && broker.back() == '/') broker.pop_back();
-    auto http = NewCpprestHttpClient(s->cacert);
-    const std::string id = StartMigration(*http, *s, broker);
+    auto http = s->connection.Open("migrate");
+    if (!http) return 2;
+    const std::string id = StartMigration(*http, *s);
     if (id.empty()) return 1;
     std::printf("operation %s\n", id.c_str());
     std::fflush(stdout);
     if (s->detach) return 0;
-    return Follow(*http, *s, broker, id);
+    return Follow(*http, *s, id);
   };
 }
 

@@ -190,12 +190,29 @@ Result<Drill> Drills::Impl::Predict(const DrillRequest& r, std::string id) {
   SortForRecovery(plan);
   ICB_RETURN_IF_ERROR(AssignTargets(looks, plan, down, 0));
 
-  // What past operations of these workloads measured at each target.
+  // What past operations measured at each target: the planned workloads'
+  // own first, then every other workload's (a target they never ran on
+  // is measured by what others did there), up to the budget of records.
   StepTimes times;
   OperationStore operations(deps.store);
-  for (const auto& p : plan) {
-    ICB_ASSIGN_OR_RETURN(auto ids, operations.OfWorkload(p.workload.id));
-    if (ids.size() > options.history_per_workload) ids.erase(ids.begin(), ids.end() - static_cast<long>(options.history_per_workload));
+  std::vector<std::string> readers;
+  for (const auto& p : plan) readers.push_back(p.workload.id);
+  for (const auto& cached : set->all)
+    if (!from.count(cached.workload->id)) readers.push_back(cached.workload->id);
+  size_t budget = options.history_records;
+  for (const auto& reader : readers) {
+    if (budget == 0) break;
+    ICB_ASSIGN_OR_RETURN(auto ids, operations.OfWorkload(reader));
+    // Oldest first: an id is KIND-<ms, hex of fixed width>-... in its tenant's space.
+    auto started = [](const std::string& op) {
+      const std::string_view local = std::string_view(op).substr(TenantSpace::Of(op).prefix().size());
+      const size_t dash = local.find('-');
+      return dash == std::string_view::npos ? std::string_view() : local.substr(dash + 1);
+    };
+    std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) { return started(a) < started(b); });
+    const size_t keep = std::min({ids.size(), options.history_per_workload, budget});
+    ids.erase(ids.begin(), ids.end() - static_cast<long>(keep));
+    budget -= keep;
     ICB_ASSIGN_OR_RETURN(auto ops, operations.GetMany(ids));
     for (const auto& op : ops)
       if (op) AddStepTimes(*op, times);

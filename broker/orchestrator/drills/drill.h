@@ -8,7 +8,8 @@
 //
 //   detection  failover.interval_s x failover.failures
 //   capacity   the target's ensure_capacity (deploy and scale) times of
-//              past operations, else its SLA's scale_minutes; times the
+//              past operations (any workload's), else its SLA's
+//              scale_minutes; times the
 //              waves it queues in behind higher priorities (the target's
 //              calls in flight and the runner's workers); plus, for a
 //              `quality` workload whose best target has no room, its RTO
@@ -86,8 +87,10 @@ struct DrillOptions {
   // A provider's own limit of compute calls in flight, and the default.
   CallLimitFn call_limit = nullptr;
   int provider_calls = 16;
-  // Past operations read per workload for the measured parts.
+  // Past operations read for the measured parts: the newest of each
+  // workload (the planned ones first), this many in all at most.
   size_t history_per_workload = 20;
+  size_t history_records = 2000;
 };
 
 class Drills {

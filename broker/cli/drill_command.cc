@@ -1,0 +1,119 @@
+// icbroker drill: asks a running broker what the disaster of some providers
+// would do (POST /v1/drills) and prints it: each workload in the order a
+// recovery would take it, where it would land, its predicted RTO in parts
+// beside its objective, its predicted RPO and the monthly cost change.
+// Nothing is deployed, scaled, switched or copied. Exits 0 when every
+// workload would be placed within its RTO and RPO, 3 when some would not
+// (so a pipeline can gate on it), 1 when the broker refused or did not
+// answer, 2 for a usage error.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "broker/cli/broker_client.h"
+#include "broker/cli/commands.h"
+#include "broker/cli/flags.h"
+
+namespace icb {
+
+using nlohmann::json;
+
+namespace {
+
+struct DrillSettings {
+  BrokerConnection connection;
+  std::vector<std::string> providers;
+  std::string at;
+  std::string format = "table";
+};
+
+std::string Seconds(const json& v) {
+  if (!v.is_number()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v.get<double>());
+  return buf;
+}
+
+// What misses: unplaced, or predicted over its objective.
+std::string WorkloadVerdict(const json& w) {
+  if (w["target"].is_null()) return "UNPLACED";
+  std::string v;
+  if (w["predicted_rto_s"].is_number() && w.value("rto_s", json()).is_number() && w["predicted_rto_s"].get<double>() > w["rto_s"].get<double>())
+    v = "RTO MISSED";
+  if (w.value("rpo_s", json()).is_number() && (!w["predicted_rpo_s"].is_number() || w["predicted_rpo_s"].get<double>() > w["rpo_s"].get<double>()))
+    v += std::string(v.empty() ? "" : ", ") + "RPO MISSED";
+  return v.empty() ? "ok" : v;
+}
+
+void PrintTable(const json& d) {
+  std::string down;
+  for (const auto& p : d["providers"]) down += (down.empty() ? "" : ", ") + p.get<std::string>();
+  std::printf("drill %s: %s down at %s\n\n", d["id"].get<std::string>().c_str(), down.c_str(), d["at"].get<std::string>().c_str());
+  std::printf("%-3s %-24s %4s %-16s %-16s %8s %6s  %-31s %8s %6s %11s  %s\n", "#", "workload", "prio", "from", "target", "RTO s", "obj s",
+              "detect+capacity+data+dns+verify", "RPO s", "obj s", "cost/month", "verdict");
+  int n = 0, missing = 0;
+  for (const auto& w : d["workloads"]) {
+    const json& p = w["rto_parts"];
+    const std::string parts = Seconds(p["detection_s"]) + "+" + Seconds(p["capacity_s"]) + "+" + Seconds(p["data_s"]) + "+" + Seconds(p["dns_s"]) + "+" +
+                              Seconds(p["verify_s"]);
+    std::string cost = "-";
+    if (w["monthly_cost_change"].is_number()) {
+      char buf[48];
+      std::snprintf(buf, sizeof buf, "%+.2f %s", w["monthly_cost_change"].get<double>(), w.value("currency", json("")).is_string() ? w["currency"].get<std::string>().c_str() : "");
+      cost = buf;
+    }
+    const std::string verdict = WorkloadVerdict(w);
+    missing += verdict != "ok";
+    std::printf("%-3d %-24s %4d %-16s %-16s %8s %6s  %-31s %8s %6s %11s  %s\n", ++n, w["workload"].get<std::string>().c_str(), w["priority"].get<int>(),
+                w["from"].get<std::string>().c_str(), w["target"].is_string() ? w["target"].get<std::string>().c_str() : "-",
+                Seconds(w["predicted_rto_s"]).c_str(), Seconds(w.value("rto_s", json())).c_str(), parts.c_str(), Seconds(w["predicted_rpo_s"]).c_str(),
+                Seconds(w.value("rpo_s", json())).c_str(), cost.c_str(), verdict.c_str());
+    if (w["unplaced_reason"].is_string()) std::printf("    %s\n", w["unplaced_reason"].get<std::string>().c_str());
+    if (w.value("rpo_reason", json()).is_string()) std::printf("    RPO: %s\n", w["rpo_reason"].get<std::string>().c_str());
+  }
+  std::printf("\n%d workloads, %d would miss their objectives or have no target\n", n, missing);
+}
+
+}  // namespace
+
+CommandRun DefineDrill(CLI::App& sub) {
+  auto s = std::make_shared<DrillSettings>();
+  s->connection.AddFlags(sub);
+  sub.add_option("--providers", s->providers, "the providers that go down together")->type_name("ID,...")->delimiter(',')->required();
+  sub.add_option("--at", s->at, "the moment supposed: the SLAs in force and each replica's lag then (default: now)")->type_name("TIME")->check(Rfc3339Time());
+  sub.add_option("--format", s->format, "table (one line a workload, its verdict) or json (the broker's answer)")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->type_name("FORMAT")
+      ->capture_default_str();
+  return [s] {
+    auto http = s->connection.Open("drill");
+    if (!http) return 2;
+    HttpClientRequest post = s->connection.Request("POST", "/v1/drills");
+    json body = {{"providers", s->providers}};
+    if (!s->at.empty()) body["at"] = s->at;
+    post.body = body.dump();
+    auto answered = http->Send(post);
+    if (!answered.ok()) {
+      std::fprintf(stderr, "icbroker drill: %s: %s\n", s->connection.broker.c_str(), answered.status().message().c_str());
+      return 1;
+    }
+    if (answered->status != 200) {
+      std::fprintf(stderr, "icbroker drill: refused: %s\n", ProblemText(*answered).c_str());
+      return 1;
+    }
+    json drill = json::parse(answered->body, nullptr, false);
+    if (drill.is_discarded() || !drill.contains("workloads")) {
+      std::fprintf(stderr, "icbroker drill: the broker's answer is not a drill\n");
+      return 1;
+    }
+    if (s->format == "json") std::printf("%s\n", drill.dump(2).c_str());
+    else PrintTable(drill);
+    for (const auto& w : drill["workloads"])
+      if (WorkloadVerdict(w) != "ok") return 3;
+    return 0;
+  };
+}
+
+}  // namespace icb
