@@ -152,6 +152,23 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
     if (!op.ok()) return ProblemResponse(op.status());
     if (!op->has_value()) return ProblemResponse(NoOperation(id));
     nlohmann::json doc = OperationToJson(**op);
+    if ((*op)->kind == "failover") {
+      // Its achieved RTO parts beside the drill's prediction, timed from
+      // the first failed probe of the detection that started it.
+      std::optional<TimePoint> first_failure;
+      if ((*op)->request.contains("detected_at")) {
+        AuditFilter f;
+        f.workload = (*op)->workload;
+        f.kind = "detected";
+        f.from = (*op)->created_at - std::chrono::hours(1);
+        f.to = (*op)->created_at + Millis(1);
+        f.limit = 1000;
+        auto detected = ctx.audit.Query(f);
+        if (!detected.ok()) return ProblemResponse(detected.status());
+        if (!detected->events.empty()) first_failure = FirstFailure(detected->events.back());
+      }
+      doc["rto"] = PredictedAgainstAchieved(**op, first_failure);
+    }
     if ((*op)->kind == "migration" || (*op)->kind == "replication") {
       // As the data mover last recorded it (every half second while it copies).
       auto progress = GetMigrationProgress(ctx.store, (*op)->id);

@@ -42,15 +42,23 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// How long each step took at each target, over the past operations read:
-// (target, step) -> seconds of each succeeded run.
+// How long each part took at each target, over the past operations read,
+// timed as PredictedAgainstAchieved times a failover (so a drill learns
+// from what recoveries achieved): capacity from the detection (else the
+// operation's start) to ensure_capacity's end, each later part from the
+// end of the step before to its own. (target, step) -> seconds.
 using StepTimes = std::map<std::pair<std::string, std::string>, std::vector<double>>;
 
 void AddStepTimes(const Operation& op, StepTimes& times) {
   if ((op.kind != "failover" && op.kind != "place") || op.state != OperationState::kSucceeded || op.target.empty()) return;
-  for (const auto& s : op.steps) {
-    if (s.state != StepState::kSucceeded || !s.started_at || !s.ended_at) continue;
-    times[{op.target, s.name}].push_back(std::chrono::duration<double>(*s.ended_at - *s.started_at).count());
+  const auto detected = ParseRfc3339(op.request.value("detected_at", ""));
+  TimePoint last = detected ? *detected : op.created_at;
+  for (const char* step : {"ensure_capacity", "sync_data", "switch_dns", "verify"}) {
+    const StepRecord* s = op.Step(step);
+    if (!s) continue;  // a place has no sync_data
+    if (s->state != StepState::kSucceeded || !s->ended_at) return;
+    times[{op.target, step}].push_back(std::max(0.0, std::chrono::duration<double>(*s->ended_at - last).count()));
+    last = *s->ended_at;
   }
 }
 
@@ -357,5 +365,93 @@ Result<std::optional<Drill>> Drills::LatestFor(const std::string& workload) {
 }
 
 long long Drills::refused_writes() const { return impl_->read_only.refused(); }
+
+}  // namespace icb
+
+namespace icb {
+
+json PredictionFor(const Drill& d, const std::string& workload, const std::string& from) {
+  for (const auto& w : d.workloads) {
+    if (w.workload != workload || w.from != from) continue;
+    const json all = DrillToJson(Drill{d.id, d.providers, d.at, {w}})["workloads"][0];
+    return {{"drill", d.id},
+            {"at", FormatRfc3339(d.at)},
+            {"target", all["target"]},
+            {"predicted_rto_s", all["predicted_rto_s"]},
+            {"rto_parts", all["rto_parts"]},
+            {"predicted_rpo_s", all["predicted_rpo_s"]}};
+  }
+  return nullptr;
+}
+
+std::optional<TimePoint> FirstFailure(const AuditEvent& detected) {
+  std::optional<TimePoint> first;
+  const json vantages = detected.inputs.value("vantages", json::object());
+  for (const auto& [vantage, v] : vantages.items()) {
+    for (const auto& s : v.value("samples", json::array())) {
+      if (s.value("ok", true) || !s.value("ts", json()).is_string()) continue;
+      if (auto ts = ParseRfc3339(s["ts"].get<std::string>()); ts && (!first || *ts < *first)) first = ts;
+    }
+  }
+  return first;
+}
+
+json PredictedAgainstAchieved(const Operation& op, std::optional<TimePoint> first_failure) {
+  auto ended = [&](const char* step) -> std::optional<TimePoint> {
+    const StepRecord* s = op.Step(step);
+    if (!s || s->state != StepState::kSucceeded || !s->ended_at) return std::nullopt;
+    return s->ended_at;
+  };
+  auto seconds = [](TimePoint a, TimePoint b) { return Round1(std::chrono::duration<double>(b - a).count()); };
+  const auto detected = ParseRfc3339(op.request.value("detected_at", ""));
+  const TimePoint start = first_failure && detected ? *first_failure : op.created_at;
+  const TimePoint decided = detected ? *detected : op.created_at;
+  json achieved = {{"detection_s", seconds(start, decided)}};
+  TimePoint last = decided;
+  bool broken = false;  // a step before has not ended: the rest are unknown
+  const std::pair<const char*, const char*> parts[] = {
+      {"capacity_s", "ensure_capacity"}, {"data_s", "sync_data"}, {"dns_s", "switch_dns"}, {"verify_s", "verify"}};
+  for (const auto& [part, step] : parts) {
+    const auto at = ended(step);
+    if (broken || !at) {
+      achieved[part] = nullptr;
+      broken = true;
+      continue;
+    }
+    double s = seconds(last, *at);
+    if (std::string_view(step) == "switch_dns") s += op.Step(step)->detail.value("ttl", 0);
+    achieved[part] = Round1(s);
+    last = *at;
+  }
+  double total = 0;
+  bool whole = true;
+  for (const auto& [part, v] : achieved.items()) {
+    if (v.is_number()) total += v.get<double>();
+    else whole = false;
+  }
+  achieved["rto_s"] = whole ? json(Round1(total)) : json(nullptr);
+  json rpo = nullptr;
+  if (const StepRecord* sync = op.Step("sync_data"); sync && sync->state == StepState::kSucceeded) {
+    if (sync->detail.contains("rpo_achieved_s")) rpo = sync->detail["rpo_achieved_s"];
+    else if (sync->detail.value("data_sets", json::array()).empty()) rpo = 0;
+  }
+  achieved["rpo_s"] = rpo;
+  const json predicted = op.request.value("drill", json());
+  json error = nullptr;
+  if (predicted.is_object()) {
+    error = json::object();
+    const json parts_predicted = predicted.value("rto_parts", json::object());
+    for (const auto& [part, v] : parts_predicted.items())
+      error[part] = achieved.value(part, json()).is_number() && v.is_number() ? json(Round1(achieved[part].get<double>() - v.get<double>())) : json(nullptr);
+    error["rto_s"] = achieved["rto_s"].is_number() && predicted.value("predicted_rto_s", json()).is_number()
+                         ? json(Round1(achieved["rto_s"].get<double>() - predicted["predicted_rto_s"].get<double>()))
+                         : json(nullptr);
+    error["rpo_s"] = rpo.is_number() && predicted.value("predicted_rpo_s", json()).is_number()
+                         ? json(Round1(rpo.get<double>() - predicted["predicted_rpo_s"].get<double>()))
+                         : json(nullptr);
+    error["target_as_predicted"] = predicted.value("target", json()) == json(op.target);
+  }
+  return {{"predicted", predicted.is_object() ? predicted : json(nullptr)}, {"achieved", std::move(achieved)}, {"error", std::move(error)}};
+}
 
 }  // namespace icb

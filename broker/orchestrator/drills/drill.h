@@ -32,6 +32,8 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/auth/tenant_space.h"
+#include "broker/orchestrator/engine/audit.h"
+#include "broker/orchestrator/engine/operation.h"
 #include "broker/orchestrator/kinds/steps.h"
 #include "broker/orchestrator/providers/call_gate.h"
 #include "broker/orchestrator/state/workload_cache.h"
@@ -119,5 +121,31 @@ class Drills {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+}  // namespace icb
+
+namespace icb {
+
+// What a failover is held against: its workload's prediction in the latest
+// drill that planned it from `from` (kept in the operation's request as
+// `drill` when it starts, so a later drill does not change it); null when
+// no drill planned it from there.
+nlohmann::json PredictionFor(const Drill& d, const std::string& workload, const std::string& from);
+
+// A finished step's timeline as a failover ran it, in parts that add up
+// like the drill's: detection (first failed probe -> detected_at),
+// capacity (-> ensure_capacity ended), data (-> sync_data ended), dns
+// (-> switch_dns ended, plus the record's TTL, as clients' caches hold the
+// old answer that long), verify (-> verify ended); each null until its
+// step ended. `first_failure`: the earliest failing probe of the
+// detection (its `detected` event); without it (a failover asked for)
+// detection is 0 and the timeline starts when the operation was created.
+// {predicted, achieved: {parts..., rto_s, rpo_s}, error: {part: achieved -
+// predicted}} with the prediction from the request's `drill` (null: none).
+nlohmann::json PredictedAgainstAchieved(const Operation& op, std::optional<TimePoint> first_failure);
+
+// The earliest failing sample an outage's `detected` event lists
+// (inputs.vantages.*.samples, those not ok); nullopt when none does.
+std::optional<TimePoint> FirstFailure(const AuditEvent& detected);
 
 }  // namespace icb

@@ -87,6 +87,62 @@ TEST_F(DrillTest, ItPredictsTheRecoverysTargetsInItsOrderAndChangesNothing) {
   for (const auto& w : drill.workloads) EXPECT_EQ(Status(w.workload).placement, *w.target) << w.workload;
 }
 
+TEST_F(DrillTest, AFailoverKeepsItsDrillsPredictionAndShowsWhatItAchievedBesideIt) {
+  Put(WorkloadDoc("w1", 1, "fast", 2));
+  Put(WorkloadDoc("w2", 2, "fast", 2));
+  Run(3);
+  Drill drill = RunDrill({"sim-a"});
+  const TimePoint first_failure = clock_.Now();
+  Run(3);
+  const TimePoint detected = clock_.Now();
+  ASSERT_TRUE(orchestrator_->StartRecovery("sim-a", {"w1", "w2"}, detected).ok());
+  // A later drill does not change what the failovers are held against.
+  Run(1);
+  (void)RunDrill({"sim-a"});
+  Run(20);
+  for (const auto& op : Ops("failover")) {
+    ASSERT_EQ(op.state, OperationState::kSucceeded) << op.reason;
+    const json rto = PredictedAgainstAchieved(op, first_failure);
+    ASSERT_TRUE(rto["predicted"].is_object()) << rto.dump() << " request " << op.request.dump();
+    EXPECT_EQ(rto["predicted"]["drill"], drill.id);
+    EXPECT_EQ(rto["predicted"]["target"], op.target);
+    EXPECT_TRUE(rto["error"]["target_as_predicted"].get<bool>());
+    const json& a = rto["achieved"];
+    EXPECT_DOUBLE_EQ(a["detection_s"].get<double>(), 3.0);  // first failed probe -> detected
+    double sum = 0;
+    for (const char* part : {"detection_s", "capacity_s", "data_s", "dns_s", "verify_s"}) {
+      ASSERT_TRUE(a[part].is_number()) << part << " " << rto.dump();
+      sum += a[part].get<double>();
+      EXPECT_DOUBLE_EQ(rto["error"][part].get<double>(), std::round((a[part].get<double>() - rto["predicted"]["rto_parts"][part].get<double>()) * 10) / 10) << part;
+    }
+    EXPECT_NEAR(a["rto_s"].get<double>(), sum, 0.051);
+    EXPECT_GE(a["dns_s"].get<double>(), 5);  // the record's TTL counts, as in the prediction
+    // From the first failed probe to verified, plus the TTL.
+    const TimePoint verified = *op.Step("verify")->ended_at;
+    EXPECT_NEAR(a["rto_s"].get<double>(), std::chrono::duration<double>(verified - first_failure).count() + 5, 0.051);
+    EXPECT_EQ(a["rpo_s"], 0);  // no data sets
+  }
+  // A failover started before any drill has nothing to be held against.
+  Put(WorkloadDoc("w3", 3, "fast", 2, "sim-c"));
+  Run(6);  // the next reconcile pass places it
+  auto manual = orchestrator_->StartFailover("w3", {"sim-b", "", "manual", "operator", {}});
+  ASSERT_TRUE(manual.ok()) << manual.status().ToString();
+  Run(10);
+  const json rto = PredictedAgainstAchieved(Op(manual->id), std::nullopt);
+  EXPECT_TRUE(rto["predicted"].is_null());
+  EXPECT_TRUE(rto["error"].is_null());
+  EXPECT_DOUBLE_EQ(rto["achieved"]["detection_s"].get<double>(), 0);
+  EXPECT_TRUE(rto["achieved"]["rto_s"].is_number());
+}
+
+TEST(DrillFirstFailure, TheEarliestFailingSampleOfAnyVantage) {
+  AuditEvent e = MakeEvent("x", "detected", TimePoint{}, {"w", "", "sim-a"}, "down",
+                           json::parse(R"({"vantages": {"seoul": {"samples": [{"ts": "2026-12-01T00:00:02Z", "ok": false}, {"ts": "2026-12-01T00:00:03Z", "ok": false}]},
+                                                         "busan": {"samples": [{"ts": "2026-12-01T00:00:00Z", "ok": true}, {"ts": "2026-12-01T00:00:01Z", "ok": false}]}}})"));
+  EXPECT_EQ(FirstFailure(e), ParseRfc3339("2026-12-01T00:00:01Z"));
+  EXPECT_FALSE(FirstFailure(MakeEvent("y", "detected", TimePoint{}, {"w", "", ""}, "down", json::object())));
+}
+
 TEST_F(DrillTest, EachPartOfTheRtoComesFromSettingsTheSlaOrWhatWasMeasured) {
   Put(WorkloadDoc("w1", 1, "fast", 2));
   Put(WorkloadDoc("w2", 2, "fast", 2));
