@@ -77,7 +77,7 @@ void AddMigrationRoutes(Router& router, const ApiContext& ctx);
 void AddOperationRoutes(Router& router, const ApiContext& ctx);
 // API keys (admin only).
 void AddKeyRoutes(Router& router, const ApiContext& ctx);
-// Drills: a disaster's recovery predicted, and the drills kept.
+// Drills: a disaster's recovery predicted, the drills kept, and readiness.
 void AddDrillRoutes(Router& router, const ApiContext& ctx);
 // Provider credentials (admin only).
 void AddCredentialRoutes(Router& router, const ApiContext& ctx);

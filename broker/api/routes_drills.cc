@@ -39,6 +39,14 @@ void AddDrillRoutes(Router& router, const ApiContext& ctx) {
                              if (!*drill) return ProblemResponse(NotFound("no drill \"" + id + "\""));
                              return JsonResponse(200, DrillToJson(**drill).dump());
                            })});
+  router.Add({"GET", "v1/readiness", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) {
+    if (!ctx.orchestrator) return ProblemResponse(Unavailable("this broker keeps no readiness (started without an orchestrator)"));
+    auto report = ctx.orchestrator->readiness().Read();
+    if (!report.ok()) return ProblemResponse(report.status());
+    // Before the leader's first standing drills: no verdict yet.
+    if (!*report) return JsonResponse(200, nlohmann::json{{"at", nullptr}, {"workloads", nlohmann::json::array()}}.dump());
+    return JsonResponse(200, ReadinessToJson(**report, ScopeOf(r)).dump());
+  }});
 }
 
 }  // namespace icb

@@ -223,6 +223,11 @@ Status BrokerApp::BuildOrchestration(Parts& p, const BrokerOptions& o, const Log
   ICB_ASSIGN_OR_RETURN(auto over_rpo, p.metrics.AddGauge("icbroker_replicas_over_rpo",
                                                          "Replicated workloads whose replica lags more than their rpo_s, as of the leader's last pass."));
   orchestration.replica_lag = {&lag_ratio->With({}), &over_rpo->With({})};
+  ICB_ASSIGN_OR_RETURN(auto unready, p.metrics.AddGauge("icbroker_readiness_unready_workloads",
+                                                        "Workloads the leader's last standing drills found not ready: unplaced, or predicted over their "
+                                                        "rto_s or rpo_s, for a disaster of where they run (GET /v1/readiness); 0 elsewhere."));
+  orchestration.readiness = {&unready->With({})};
+  orchestration.readiness_every = Millis(1000LL * o.readiness_interval_s);
   if (orchestration.broker_id.empty()) {
     char host[256] = "localhost";
     (void)gethostname(host, sizeof host - 1);

@@ -72,6 +72,8 @@ struct BrokerOptions {
   int provider_calls = 16;
   // Audit events older than this are forgotten (checked hourly).
   int events_retention_days = 400;
+  // Standing drills of every provider, on the leader, this often (0: none).
+  int readiness_interval_s = 60;
   // QoS samples are kept raw this long, then rolled up per minute (every
   // figure stays the same) and forgotten at samples_rollup_days. Pushed
   // samples older than the raw retention are refused.

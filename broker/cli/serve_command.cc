@@ -212,7 +212,7 @@ CommandRun DefineServe(CLI::App& sub) {
   sub.add_option("--redis-wait-s", s->redis_wait_s,
                  "seconds an external Redis that refuses at startup (not up yet, a promotion, WAIT not met) is asked again before "
                  "the broker exits; 0: exit at the first refusal")
-      ->check(CLI::Range(0, 3600))
+      ->check(CLI::Range(0, 3600).description(""))
       ->type_name("S")
       ->capture_default_str();
   sub.add_option("--log-format", s->log_format,
@@ -273,6 +273,9 @@ CommandRun DefineServe(CLI::App& sub) {
   ranged("--probe-connections-per-origin", o.probe_connections_per_origin,
          "probes holding a connection to one host:port at once (kept alive, each takes the next probe); more wait, their timeout running (1 to 100000)",
          "N", 1, 100000);
+  ranged("--readiness-interval-s", o.readiness_interval_s,
+         "seconds between the leader's standing drills of every provider (read-only; GET /v1/readiness, readiness events); 0: none (0 to 86400)", "S",
+         0, 86400);
   ranged("--events-retention-days", o.events_retention_days, "audit events older than this are forgotten, checked hourly (1 to 36500)", "DAYS", 1, 36500);
   ranged("--samples-raw-days", o.samples_raw_days,
          "QoS samples are kept raw this long, then rolled up per minute (every figure unchanged); older pushed samples are refused (3 to 3650)", "DAYS",

@@ -22,6 +22,7 @@ constexpr const char* kRunnerTask = "orchestrator";
 constexpr const char* kReconcileTask = "workload-reconciler";
 constexpr const char* kReplicateTask = "replicator";
 constexpr const char* kRetireTask = "source-retirer";
+constexpr const char* kReadinessTask = "readiness";
 
 Status Conflict(std::string message, std::string detail) {
   return Status(StatusCode::kFailedPrecondition, std::move(message), {{"", std::move(detail)}});
@@ -93,6 +94,7 @@ Orchestrator::Orchestrator(const WorkloadKindDeps& deps, OrchestratorOptions opt
   drilling.call_limit = options_.provider_call_limit;
   drilling.provider_calls = options_.provider_calls;
   drills_ = std::make_unique<Drills>(deps_, workloads_, std::move(drilling));
+  readiness_ = std::make_unique<Readiness>(*drills_, *runner_, deps_.store, deps_.clock, options_.readiness);
   if (options_.load_policy) {
     burst_ = std::make_unique<BurstController>(
         deps_, workloads_, *runner_, *options_.load_policy, [this](const std::string& kind, const std::string& workload) { return NewOperationId(kind, TenantSpace::Of(workload)); },
@@ -131,6 +133,11 @@ void Orchestrator::Start(Scheduler& scheduler) {
     (void)RetireSources();  // a provider or store that is away: the next pass
     return deps_.clock.Monotonic() + Millis(5000);
   });
+  if (options_.readiness_every.count() > 0)
+    scheduler.Register(kReadinessTask, [this]() -> std::optional<MonoTime> {
+      (void)readiness_->Pass();  // not the leader, or a store that is away: the next pass
+      return deps_.clock.Monotonic() + options_.readiness_every;
+    });
   if (burst_) burst_->Start(scheduler);
   if (localize_) localize_->Start(scheduler);
 }
@@ -144,6 +151,7 @@ void Orchestrator::Stop() {
   scheduler_->Unregister(kReconcileTask);
   scheduler_->Unregister(kReplicateTask);
   scheduler_->Unregister(kRetireTask);
+  if (options_.readiness_every.count() > 0) scheduler_->Unregister(kReadinessTask);
   scheduler_ = nullptr;
 }
 

@@ -22,6 +22,7 @@
 #include "broker/core/scheduler.h"
 #include "broker/orchestrator/data/data_mover.h"
 #include "broker/orchestrator/drills/drill.h"
+#include "broker/orchestrator/drills/readiness.h"
 #include "broker/orchestrator/engine/runner.h"
 #include "broker/orchestrator/kinds/data_steps.h"
 #include "broker/orchestrator/kinds/localize.h"
@@ -59,6 +60,9 @@ struct OrchestratorOptions {
   // provider_calls): a drill counts the waves a recovery queues in.
   CallLimitFn provider_call_limit = nullptr;
   int provider_calls = 16;
+  // Standing drills (drills/readiness.h): every this often on the leader; 0: none.
+  Millis readiness_every{60'000};
+  ReadinessGauges readiness = {};
 };
 
 // POST /v1/migrations (source and target) or POST /v1/workloads/{id}/migrations (workload and to).
@@ -112,6 +116,8 @@ class Orchestrator final : public RecoveryStarter {
   // drill's id is in r.scope's own space. Any replica may run one.
   Result<Drill> RunDrill(const DrillRequest& r);
   Drills& drills() { return *drills_; }
+  // Could every workload be recovered now (the last standing drills).
+  Readiness& readiness() { return *readiness_; }
   // Asks a running operation to stop between steps: NotFound; 409 when it
   // has finished already.
   Result<Operation> Cancel(const std::string& operation, const std::string& actor);
@@ -168,6 +174,7 @@ class Orchestrator final : public RecoveryStarter {
   std::unique_ptr<LocalizeController> localize_;
   std::unique_ptr<SourceRetirer> retirer_;
   std::unique_ptr<Drills> drills_;
+  std::unique_ptr<Readiness> readiness_;
   Scheduler* scheduler_ = nullptr;
   // What the last reconcile passes found, so a pass reads only the status
   // records that moved.

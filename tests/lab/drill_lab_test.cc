@@ -5,7 +5,8 @@
 // the drill said (the unplaced stay unplaced), each verified at its target
 // (plus the record's TTL, as the prediction counts it) within its
 // predicted RTO + 2 s of the outage, and each failover shows its achieved
-// parts beside the drill's.
+// parts beside the drill's. Before it, readiness (standing drills every
+// second) names the two that would find no room.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -49,7 +50,9 @@ class DrillLabTest : public LabFixture {
 };
 
 TEST_F(DrillLabTest, TheDisasterLandsEachWorkloadWhereTheDrillSaidWithinItsPredictedRto) {
-  BrokerProcess b(BrokerArgs(tmp_.path() + "/data"), tmp_.path() + "/broker.log");
+  std::vector<std::string> args = BrokerArgs(tmp_.path() + "/data");
+  args.insert(args.end(), {"--readiness-interval-s", "1"});
+  BrokerProcess b(args, tmp_.path() + "/broker.log");
   ASSERT_TRUE(b.Start());
   // Six on sim-a of three priorities, and one resident on each other
   // provider (what the drill measures their control planes by).
@@ -66,6 +69,19 @@ TEST_F(DrillLabTest, TheDisasterLandsEachWorkloadWhereTheDrillSaidWithinItsPredi
   Steer("sim-b", {{"capacity", Used("sim-b") + 4}});
   Steer("sim-c", {{"capacity", Used("sim-c") + 4}});
 
+  // Readiness says so before any disaster: the two of priority 3 would
+  // find no room, the others are ready.
+  ASSERT_TRUE(testing::Eventually([&] {
+    const json r = b.Get("/v1/readiness");
+    int unready = 0, ready = 0;
+    for (const auto& w : r["workloads"]) (w["ready"].get<bool>() ? ready : unready) += 1;
+    return unready == 2 && ready == 6;
+  }, std::chrono::seconds(30))) << b.Get("/v1/readiness").dump();
+  for (const auto& w : b.Get("/v1/readiness")["workloads"])
+    if (!w["ready"].get<bool>()) {
+      EXPECT_TRUE(w["workload"] == "dd5" || w["workload"] == "dd6") << w.dump();
+      EXPECT_NE(w["reasons"][0].get<std::string>().find("unplaced"), std::string::npos) << w.dump();
+    }
   const auto calls_before = CallCounts();
   const int used_b = Used("sim-b"), used_c = Used("sim-c");
   auto [rc, out] = testing::RunShell(std::string(ICBROKER_BIN) + " drill --broker http://127.0.0.1:" + std::to_string(b.port()) +

@@ -154,7 +154,19 @@ Result<Drill> DrillFromJson(const json& j) {
 struct Drills::Impl {
   Impl(const WorkloadKindDeps& d, WorkloadCache& w, DrillOptions o) : deps(d), read_only(d.adapters), workloads(w), options(std::move(o)) {}
 
-  Result<Drill> Predict(const DrillRequest& r, std::string id);
+  // What every drill of one moment reads once: the workloads, where each
+  // runs, and what past operations measured at each target.
+  struct Inputs {
+    std::shared_ptr<const WorkloadSet> set;
+    std::map<std::string, std::string> runs_on;  // workload -> provider
+    StepTimes times;
+  };
+  Result<Inputs> Gather();
+  Result<Drill> Plan(const Inputs& in, const DrillRequest& r, std::string id);
+  Result<Drill> Predict(const DrillRequest& r, std::string id) {
+    ICB_ASSIGN_OR_RETURN(Inputs in, Gather());
+    return Plan(in, r, std::move(id));
+  }
   Result<std::optional<Drill>> Get(const std::string& id);
 
   WorkloadKindDeps deps;
@@ -163,7 +175,40 @@ struct Drills::Impl {
   DrillOptions options;
 };
 
-Result<Drill> Drills::Impl::Predict(const DrillRequest& r, std::string id) {
+Result<Drills::Impl::Inputs> Drills::Impl::Gather() {
+  Inputs in;
+  ICB_ASSIGN_OR_RETURN(in.set, workloads.Read());
+  for (const auto& cached : in.set->all) {
+    const Workload& w = *cached.workload;
+    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps.store, w.id));
+    in.runs_on[w.id] = status && !status->placement.empty() ? status->placement : w.placement;
+  }
+  // What past operations measured at each target: the newest of each
+  // workload's, up to the budget of records (a target a workload never
+  // ran on is measured by what others did there).
+  OperationStore operations(deps.store);
+  size_t budget = options.history_records;
+  for (const auto& cached : in.set->all) {
+    if (budget == 0) break;
+    ICB_ASSIGN_OR_RETURN(auto ids, operations.OfWorkload(cached.workload->id));
+    // Oldest first: an id is KIND-<ms, hex of fixed width>-... in its tenant's space.
+    auto started = [](const std::string& op) {
+      const std::string_view local = std::string_view(op).substr(TenantSpace::Of(op).prefix().size());
+      const size_t dash = local.find('-');
+      return dash == std::string_view::npos ? std::string_view() : local.substr(dash + 1);
+    };
+    std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) { return started(a) < started(b); });
+    const size_t keep = std::min({ids.size(), options.history_per_workload, budget});
+    ids.erase(ids.begin(), ids.end() - static_cast<long>(keep));
+    budget -= keep;
+    ICB_ASSIGN_OR_RETURN(auto ops, operations.GetMany(ids));
+    for (const auto& op : ops)
+      if (op) AddStepTimes(*op, in.times);
+  }
+  return in;
+}
+
+Result<Drill> Drills::Impl::Plan(const Inputs& in, const DrillRequest& r, std::string id) {
   const TimePoint at = r.at.value_or(deps.clock.Now());
   ClockAt clock(deps.clock, at);
   WorkloadKindDeps looks{deps.store, deps.catalog, read_only, deps.probes, deps.policies, deps.qos, clock, deps.wait_recheck, nullptr};
@@ -182,49 +227,17 @@ Result<Drill> Drills::Impl::Predict(const DrillRequest& r, std::string id) {
 
   // Every workload running on a provider that goes down, whoever's: a
   // recovery takes them all, and they compete for the same room.
-  ICB_ASSIGN_OR_RETURN(auto set, workloads.Read());
   std::vector<PlannedWorkload> plan;
-  std::map<std::string, std::string> from;  // workload -> where it runs
-  for (const auto& cached : set->all) {
-    const Workload& w = *cached.workload;
-    ICB_ASSIGN_OR_RETURN(auto status, GetWorkloadStatus(deps.store, w.id));
-    const std::string runs_on = status && !status->placement.empty() ? status->placement : w.placement;
-    if (!down.count(runs_on)) continue;
+  for (const auto& cached : in.set->all) {
+    if (!down.count(in.runs_on.at(cached.workload->id))) continue;
     PlannedWorkload p;
-    p.workload = w;
-    from[w.id] = runs_on;
+    p.workload = *cached.workload;
     plan.push_back(std::move(p));
   }
   SortForRecovery(plan);
   ICB_RETURN_IF_ERROR(AssignTargets(looks, plan, down, 0));
-
-  // What past operations measured at each target: the planned workloads'
-  // own first, then every other workload's (a target they never ran on
-  // is measured by what others did there), up to the budget of records.
-  StepTimes times;
-  OperationStore operations(deps.store);
-  std::vector<std::string> readers;
-  for (const auto& p : plan) readers.push_back(p.workload.id);
-  for (const auto& cached : set->all)
-    if (!from.count(cached.workload->id)) readers.push_back(cached.workload->id);
-  size_t budget = options.history_records;
-  for (const auto& reader : readers) {
-    if (budget == 0) break;
-    ICB_ASSIGN_OR_RETURN(auto ids, operations.OfWorkload(reader));
-    // Oldest first: an id is KIND-<ms, hex of fixed width>-... in its tenant's space.
-    auto started = [](const std::string& op) {
-      const std::string_view local = std::string_view(op).substr(TenantSpace::Of(op).prefix().size());
-      const size_t dash = local.find('-');
-      return dash == std::string_view::npos ? std::string_view() : local.substr(dash + 1);
-    };
-    std::sort(ids.begin(), ids.end(), [&](const std::string& a, const std::string& b) { return started(a) < started(b); });
-    const size_t keep = std::min({ids.size(), options.history_per_workload, budget});
-    ids.erase(ids.begin(), ids.end() - static_cast<long>(keep));
-    budget -= keep;
-    ICB_ASSIGN_OR_RETURN(auto ops, operations.GetMany(ids));
-    for (const auto& op : ops)
-      if (op) AddStepTimes(*op, times);
-  }
+  const StepTimes& times = in.times;
+  const std::map<std::string, std::string>& from = in.runs_on;
 
   Drill drill;
   drill.id = std::move(id);
@@ -237,7 +250,7 @@ Result<Drill> Drills::Impl::Predict(const DrillRequest& r, std::string id) {
     DrillWorkload out;
     out.workload = w.id;
     out.priority = w.priority;
-    out.from = from[w.id];
+    out.from = from.at(w.id);
     out.automatic = w.failover.automatic;
     out.rto_s = w.rto_s;
     out.rpo_s = w.rpo_s;
@@ -333,6 +346,22 @@ Drills::Drills(const WorkloadKindDeps& deps, WorkloadCache& workloads, DrillOpti
     : impl_(std::make_shared<Impl>(deps, workloads, std::move(options))) {}
 
 Result<Drill> Drills::Predict(const DrillRequest& r, std::string id) { return impl_->Predict(r, std::move(id)); }
+
+Result<std::vector<Drill>> Drills::StandingDrills() {
+  ICB_ASSIGN_OR_RETURN(Impl::Inputs in, impl_->Gather());
+  ICB_ASSIGN_OR_RETURN(auto snapshot, impl_->deps.catalog.Snapshot());
+  std::set<std::string> providers;
+  for (const auto& [workload, provider] : in.runs_on)
+    if (snapshot->FindProvider(provider)) providers.insert(provider);
+  std::vector<Drill> out;
+  for (const auto& p : providers) {
+    DrillRequest r;
+    r.providers = {p};
+    ICB_ASSIGN_OR_RETURN(Drill d, impl_->Plan(in, r, "standing-" + p));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
 
 Result<Drill> Drills::Run(const DrillRequest& r, std::string id) {
   ICB_ASSIGN_OR_RETURN(Drill drill, impl_->Predict(r, std::move(id)));

@@ -107,6 +107,11 @@ class Drills {
   // order, and they compete for the same room), and the answer holds those
   // r.scope sees. Stores nothing.
   Result<Drill> Predict(const DrillRequest& r, std::string id);
+  // A drill of each provider some workload runs on, down alone, all of one
+  // moment (the workloads, statuses and history read once), every tenant's
+  // workloads shown: the standing drills of readiness (readiness.h).
+  // Stores nothing.
+  Result<std::vector<Drill>> StandingDrills();
   // Predict, then stores the drill (icb:drill:ID, and each workload's
   // latest drill) with a `drill` audit event in one write.
   Result<Drill> Run(const DrillRequest& r, std::string id);

@@ -22,7 +22,7 @@ namespace icb {
 inline constexpr const char* kAuditKinds[] = {"detected",       "recovered", "decision", "step_started", "step_succeeded", "step_failed",
                                              "unplaced",       "burst_started", "burst_ended", "verified", "drill",
                                              "rpo_exceeded", "source_retired", "key_created", "key_revoked", "credential_put", "credential_deleted", "cancel_requested", "confirmed",
-                                             "localized", "delocalized"};
+                                             "localized", "delocalized", "readiness"};
 bool IsAuditKind(std::string_view kind);
 // An event's actor when the broker acted on its own.
 inline constexpr std::string_view kBrokerActor = "broker";

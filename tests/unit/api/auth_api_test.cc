@@ -92,7 +92,7 @@ TEST_F(AuthApiTest, WithoutALiveKeyOnlyHealthAnswers) {
       ++refused;
     }
   }
-  EXPECT_EQ(refused, 4 * 44);
+  EXPECT_EQ(refused, 4 * 45);
   EXPECT_EQ(public_ok, 4 * 1);  // /v1/health only
 }
 

@@ -58,7 +58,7 @@ TEST(CommandLine, ServeHelpListsEveryFlagWithItsDefault) {
   Outcome help = RunCli({"serve", "--help"});
   std::vector<std::string> expected = {"--listen",         "--threads",           "--data-dir",         "--redis",          "--redis-replica-acks", "--redis-wait-s", "--appendfsync",
                                        "--auth",           "--log-format", "--demo",           "--catalog",           "--credentials", "--secrets-key", "--allow-networks", "--deny-networks", "--file-roots", "--tls-cert",       "--tls-key",        "--tls-client-ca",    "--probe",          "--probe-ca",       "--vantage", "--audience-vantages",
-                                       "--broker-id",      "--operation-workers", "--operations-per-tenant", "--provider-calls", "--probe-connections-per-origin", "--events-retention-days", "--samples-raw-days", "--samples-rollup-days", "--rank-reuse-ms", "--max-connections",   "--max-header-bytes", "--max-request-line", "--header-timeout-ms",
+                                       "--broker-id",      "--operation-workers", "--operations-per-tenant", "--provider-calls", "--probe-connections-per-origin", "--readiness-interval-s", "--events-retention-days", "--samples-raw-days", "--samples-rollup-days", "--rank-reuse-ms", "--max-connections",   "--max-header-bytes", "--max-request-line", "--header-timeout-ms",
                                        "--idle-timeout-ms", "--body-timeout-ms", "--json-max-depth",   "--json-max-string", "--json-max-items",
                                        "--json-max-members", "--rate-per-key", "--rate-burst"};
   EXPECT_EQ(CommandFlags(serve).size(), expected.size());

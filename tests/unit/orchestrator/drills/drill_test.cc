@@ -310,3 +310,109 @@ TEST_F(DrillApiTest, ADrillIsAnsweredKeptAndReadBackAndEveryRefusalNamesItsPoint
 
 }  // namespace
 }  // namespace icb
+
+namespace icb {
+namespace {
+
+// Continuous readiness: standing drills on the leader, a verdict per
+// workload with its reasons, an event when a verdict changes, the gauge.
+class ReadinessTest : public testing::ScheduledOrchestrationTest {
+ protected:
+  ReadinessTest() {
+    OrchestratorOptions o = Options("broker-1");
+    o.readiness_every = Millis(10'000);
+    o.readiness = {&unready_};
+    StartOrchestrator(o);
+  }
+  std::map<std::string, WorkloadReadiness> Verdicts() {
+    auto r = orchestrator_->readiness().Read();
+    EXPECT_TRUE(r.ok() && *r);
+    std::map<std::string, WorkloadReadiness> out;
+    if (r.ok() && *r)
+      for (const auto& w : (*r)->workloads) out[w.workload] = w;
+    return out;
+  }
+  Gauge unready_;
+};
+
+TEST_F(ReadinessTest, AWorkloadWhoseTargetFillsUpIsFlaggedBeforeAnyDisasterAndReadyAgainWhenRoomReturns) {
+  Put(WorkloadDoc("r1", 1, "fast", 8));
+  Put(WorkloadDoc("r2", 2, "fast", 8));
+  Put(WorkloadDoc("r3", 1, "fast", 2, "sim-b"));
+  Run(12);
+  auto v = Verdicts();
+  ASSERT_EQ(v.size(), 3u);
+  for (const auto& [id, w] : v) EXPECT_TRUE(w.ready) << id << ": " << (w.reasons.empty() ? "" : w.reasons[0]);
+  EXPECT_EQ(v["r1"].provider, "sim-a");
+  EXPECT_EQ(v["r1"].target, "sim-b");
+  EXPECT_EQ(v["r3"].provider, "sim-b");
+  EXPECT_EQ(v["r3"].target, "sim-a");
+  EXPECT_EQ(unready_.value(), 0);
+  EXPECT_TRUE(Events("readiness").empty());
+  const auto calls_before = adapters_.compute("sim-b").Calls().size() + adapters_.compute("sim-c").Calls().size();
+
+  // sim-b and sim-c fill up: r2 (priority 2) would have no room.
+  adapters_.compute("sim-b").SetCapacity(8 + 2);  // r3's 2 and room for r1's 8
+  adapters_.compute("sim-c").SetCapacity(4);
+  Run(10);
+  v = Verdicts();
+  EXPECT_TRUE(v["r1"].ready);
+  EXPECT_FALSE(v["r2"].ready);
+  ASSERT_FALSE(v["r2"].reasons.empty());
+  EXPECT_NE(v["r2"].reasons[0].find("unplaced"), std::string::npos) << v["r2"].reasons[0];
+  EXPECT_EQ(unready_.value(), 1);
+  auto events = Events("readiness");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].workload, "r2");
+  EXPECT_FALSE(events[0].inputs["ready"].get<bool>());
+  // Another pass with nothing changed raises nothing more; nothing moved.
+  Run(10);
+  EXPECT_EQ(Events("readiness").size(), 1u);
+  EXPECT_EQ(adapters_.compute("sim-b").Calls().size() + adapters_.compute("sim-c").Calls().size(), calls_before);
+  EXPECT_EQ(Status("r2").placement, "sim-a");
+
+  // Room again: ready, and said so once.
+  adapters_.compute("sim-c").SetCapacity(100);
+  Run(10);
+  EXPECT_TRUE(Verdicts()["r2"].ready);
+  EXPECT_EQ(unready_.value(), 0);
+  events = Events("readiness");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(events[1].inputs["ready"].get<bool>());
+}
+
+TEST_F(ReadinessTest, APredictedRtoOverItsObjectiveIsAReason) {
+  json slow = WorkloadDoc("slow", 1, "fast", 2);
+  slow["rto_s"] = 4;  // detection alone is 3 s and the TTL 5 s
+  Put(slow);
+  Run(12);
+  auto v = Verdicts();
+  ASSERT_FALSE(v["slow"].ready);
+  EXPECT_NE(v["slow"].reasons[0].find("over rto_s 4.0 s"), std::string::npos) << v["slow"].reasons[0];
+}
+
+class ReadinessApiTest : public testing::ApiOn<testing::OrchestrationTest> {};
+
+TEST_F(ReadinessApiTest, BeforeThePassNoVerdictAfterItTheCallersWorkloads) {
+  auto none = Call("GET", "/v1/readiness");
+  ASSERT_EQ(none.status, 200);
+  EXPECT_TRUE(json::parse(none.body)["at"].is_null());
+  ASSERT_EQ(Call("PUT", "/v1/workloads/shop", WorkloadDoc("shop", 1, "fast", 2).dump()).status, 201);
+  for (int i = 0; i < 10; ++i) {
+    (void)orchestrator_->Reconcile();
+    orchestrator_->runner().Tick();
+    clock_.Advance(Millis(1000));
+  }
+  auto unready = orchestrator_->readiness().Pass();
+  ASSERT_TRUE(unready.ok()) << unready.status().ToString();
+  const json r = json::parse(Call("GET", "/v1/readiness").body);
+  EXPECT_EQ(r["at"], FormatRfc3339(clock_.Now()));
+  ASSERT_EQ(r["workloads"].size(), 1u);
+  EXPECT_EQ(r["workloads"][0]["workload"], "shop");
+  EXPECT_EQ(r["workloads"][0]["provider"], "sim-a");
+  EXPECT_EQ(r["workloads"][0]["target"], "sim-b");
+  EXPECT_TRUE(r["workloads"][0]["ready"].get<bool>()) << r.dump();
+}
+
+}  // namespace
+}  // namespace icb
