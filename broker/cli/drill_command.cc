@@ -3,7 +3,8 @@
 // recovery would take it, where it would land, its predicted RTO in parts
 // beside its objective, its predicted RPO and the monthly cost change.
 // Nothing is deployed, scaled, switched or copied. Exits 0 when every
-// workload would be placed within its RTO and RPO, 3 when some would not
+// workload is ready as readiness judges it (placed within its RTO and
+// RPO, its failover automatic), 3 when some is not
 // (so a pipeline can gate on it), 1 when the broker refused or did not
 // answer, 2 for a usage error.
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "broker/cli/broker_client.h"
 #include "broker/cli/commands.h"
 #include "broker/cli/flags.h"
+#include "broker/orchestrator/drills/readiness.h"
 
 namespace icb {
 
@@ -36,18 +38,15 @@ std::string Seconds(const json& v) {
   return buf;
 }
 
-// What misses: unplaced, or predicted over its objective.
-std::string WorkloadVerdict(const json& w) {
-  if (w["target"].is_null()) return "UNPLACED";
-  std::string v;
-  if (w["predicted_rto_s"].is_number() && w.value("rto_s", json()).is_number() && w["predicted_rto_s"].get<double>() > w["rto_s"].get<double>())
-    v = "RTO MISSED";
-  if (w.value("rpo_s", json()).is_number() && (!w["predicted_rpo_s"].is_number() || w["predicted_rpo_s"].get<double>() > w["rpo_s"].get<double>()))
-    v += std::string(v.empty() ? "" : ", ") + "RPO MISSED";
-  return v.empty() ? "ok" : v;
+// The verdict readiness gives (drills/readiness.h): "ok", or its reasons.
+std::string WorkloadVerdict(const DrillWorkload& w) {
+  const WorkloadReadiness v = VerdictOf(w);
+  std::string out;
+  for (const auto& r : v.reasons) out += (out.empty() ? "" : "; ") + r;
+  return v.ready ? "ok" : out;
 }
 
-void PrintTable(const json& d) {
+void PrintTable(const json& d, const Drill& typed) {
   std::string down;
   for (const auto& p : d["providers"]) down += (down.empty() ? "" : ", ") + p.get<std::string>();
   std::printf("drill %s: %s down at %s\n\n", d["id"].get<std::string>().c_str(), down.c_str(), d["at"].get<std::string>().c_str());
@@ -55,6 +54,7 @@ void PrintTable(const json& d) {
               "detect+capacity+data+dns+verify", "RPO s", "obj s", "cost/month", "verdict");
   int n = 0, missing = 0;
   for (const auto& w : d["workloads"]) {
+    const DrillWorkload& typed_w = typed.workloads.at(static_cast<size_t>(n));
     const json& p = w["rto_parts"];
     const std::string parts = Seconds(p["detection_s"]) + "+" + Seconds(p["capacity_s"]) + "+" + Seconds(p["data_s"]) + "+" + Seconds(p["dns_s"]) + "+" +
                               Seconds(p["verify_s"]);
@@ -64,14 +64,12 @@ void PrintTable(const json& d) {
       std::snprintf(buf, sizeof buf, "%+.2f %s", w["monthly_cost_change"].get<double>(), w.value("currency", json("")).is_string() ? w["currency"].get<std::string>().c_str() : "");
       cost = buf;
     }
-    const std::string verdict = WorkloadVerdict(w);
+    const std::string verdict = WorkloadVerdict(typed_w);
     missing += verdict != "ok";
     std::printf("%-3d %-24s %4d %-16s %-16s %8s %6s  %-31s %8s %6s %11s  %s\n", ++n, w["workload"].get<std::string>().c_str(), w["priority"].get<int>(),
                 w["from"].get<std::string>().c_str(), w["target"].is_string() ? w["target"].get<std::string>().c_str() : "-",
                 Seconds(w["predicted_rto_s"]).c_str(), Seconds(w.value("rto_s", json())).c_str(), parts.c_str(), Seconds(w["predicted_rpo_s"]).c_str(),
                 Seconds(w.value("rpo_s", json())).c_str(), cost.c_str(), verdict.c_str());
-    if (w["unplaced_reason"].is_string()) std::printf("    %s\n", w["unplaced_reason"].get<std::string>().c_str());
-    if (w.value("rpo_reason", json()).is_string()) std::printf("    RPO: %s\n", w["rpo_reason"].get<std::string>().c_str());
   }
   std::printf("\n%d workloads, %d would miss their objectives or have no target\n", n, missing);
 }
@@ -104,14 +102,15 @@ CommandRun DefineDrill(CLI::App& sub) {
       return 1;
     }
     json drill = json::parse(answered->body, nullptr, false);
-    if (drill.is_discarded() || !drill.contains("workloads")) {
-      std::fprintf(stderr, "icbroker drill: the broker's answer is not a drill\n");
+    auto typed = drill.is_discarded() ? Result<Drill>(InvalidArgument("not JSON")) : DrillFromJson(drill);
+    if (!typed.ok()) {
+      std::fprintf(stderr, "icbroker drill: the broker's answer is not a drill: %s\n", typed.status().message().c_str());
       return 1;
     }
     if (s->format == "json") std::printf("%s\n", drill.dump(2).c_str());
-    else PrintTable(drill);
-    for (const auto& w : drill["workloads"])
-      if (WorkloadVerdict(w) != "ok") return 3;
+    else PrintTable(drill, *typed);
+    for (const auto& w : typed->workloads)
+      if (!VerdictOf(w).ready) return 3;
     return 0;
   };
 }
