@@ -314,10 +314,8 @@ Result<Operation> Orchestrator::StartFailover(const std::string& workload, const
     // What the latest drill predicted for a disaster of where it runs: kept
     // with the operation, which shows its achieved parts beside it (a read
     // that fails leaves it out: the failover does not wait for a drill).
-    if (auto latest = drills_->LatestFor(workload); latest.ok() && *latest) {
-      nlohmann::json predicted = PredictionFor(**latest, workload, status->placement);
-      if (!predicted.is_null()) op.request["drill"] = std::move(predicted);
-    }
+    if (auto predicted = drills_->PredictionOf(workload, status->placement); predicted.ok() && !predicted->is_null())
+      op.request["drill"] = std::move(*predicted);
     op.actor = request.actor;
     op.idempotency_key = scoped_key;
     op.created_at = op.updated_at = deps_.clock.Now();

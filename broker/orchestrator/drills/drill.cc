@@ -42,24 +42,46 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// How long each part took at each target, over the past operations read,
-// timed as PredictedAgainstAchieved times a failover (so a drill learns
-// from what recoveries achieved): capacity from the detection (else the
-// operation's start) to ensure_capacity's end, each later part from the
-// end of the step before to its own. (target, step) -> seconds.
+// The parts of a failover (or a placement) as its steps ended: from
+// `start` to the end of ensure_capacity, then to the end of each of
+// sync_data, switch_dns and verify in turn, in seconds. A step the kind
+// does not have is left out (a place has no sync_data); from one that has
+// not succeeded on, each is nullopt. PredictedAgainstAchieved shows these
+// for one operation, and drills measure past operations by them, so a
+// drill learns from what recoveries achieved.
+struct StepGap {
+  const char* step;
+  std::optional<double> seconds;
+};
+std::vector<StepGap> StepGaps(const Operation& op, TimePoint start) {
+  std::vector<StepGap> gaps;
+  TimePoint last = start;
+  bool broken = false;  // a step before has not ended: the rest are unknown
+  for (const char* step : {"ensure_capacity", "sync_data", "switch_dns", "verify"}) {
+    const StepRecord* s = op.Step(step);
+    if (!s) continue;
+    broken = broken || s->state != StepState::kSucceeded || !s->ended_at;
+    if (broken) {
+      gaps.push_back({step, std::nullopt});
+      continue;
+    }
+    gaps.push_back({step, std::chrono::duration<double>(*s->ended_at - last).count()});
+    last = *s->ended_at;
+  }
+  return gaps;
+}
+
+// When a failover's timeline starts: its detection, else its creation.
+TimePoint Decided(const Operation& op) { return ParseRfc3339(op.request.value("detected_at", "")).value_or(op.created_at); }
+
+// Each part's times at each target over the past operations read:
+// (target, step) -> seconds.
 using StepTimes = std::map<std::pair<std::string, std::string>, std::vector<double>>;
 
 void AddStepTimes(const Operation& op, StepTimes& times) {
   if ((op.kind != "failover" && op.kind != "place") || op.state != OperationState::kSucceeded || op.target.empty()) return;
-  const auto detected = ParseRfc3339(op.request.value("detected_at", ""));
-  TimePoint last = detected ? *detected : op.created_at;
-  for (const char* step : {"ensure_capacity", "sync_data", "switch_dns", "verify"}) {
-    const StepRecord* s = op.Step(step);
-    if (!s) continue;  // a place has no sync_data
-    if (s->state != StepState::kSucceeded || !s->ended_at) return;
-    times[{op.target, step}].push_back(std::max(0.0, std::chrono::duration<double>(*s->ended_at - last).count()));
-    last = *s->ended_at;
-  }
+  for (const auto& [step, seconds] : StepGaps(op, Decided(op)))
+    if (seconds) times[{op.target, step}].push_back(std::max(0.0, *seconds));
 }
 
 std::optional<double> Measured(const StepTimes& times, const std::string& target, const std::string& step) {
@@ -74,6 +96,13 @@ std::optional<double> MonthlyAt(const CatalogSnapshot& snapshot, const Profile& 
   CostOutcome c = EstimateCost(e->provider, *profile.cost, std::nullopt, false);
   if (!c.estimate) return std::nullopt;
   return c.estimate->monthly;
+}
+
+// The target's published scale_minutes in the SLA in force at `at`.
+std::optional<double> ScaleMinutes(const CatalogSnapshot& snapshot, const std::string& provider, TimePoint at) {
+  const ProviderEntry* e = snapshot.FindProvider(provider);
+  const SlaVersion* sla = e ? e->InForce(at) : nullptr;
+  return sla ? sla->targets[*TargetIndex("scale_minutes")] : std::nullopt;
 }
 
 json Nullable(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
@@ -271,9 +300,8 @@ Result<Drill> Drills::Impl::Plan(const Inputs& in, const DrillRequest& r, std::s
     if (auto m = Measured(times, target, "ensure_capacity")) {
       capacity = *m;
       out.rto_basis["capacity"] = "measured";
-    } else if (const ProviderEntry* e = snapshot->FindProvider(target); e && e->InForce(at) &&
-                                                                        e->InForce(at)->targets[*TargetIndex("scale_minutes")]) {
-      capacity = *e->InForce(at)->targets[*TargetIndex("scale_minutes")] * 60;
+    } else if (const auto published = ScaleMinutes(*snapshot, target, at)) {
+      capacity = *published * 60;
       out.rto_basis["capacity"] = "sla";
     } else {
       out.rto_basis["capacity"] = "none";
@@ -378,19 +406,28 @@ Result<Drill> Drills::Run(const DrillRequest& r, std::string id) {
   e.actor = r.actor;
   CasWrite record{DrillKey(drill.id), 0, DrillToJson(drill).dump(), {}, {}, {}};
   ICB_RETURN_IF_ERROR(impl_->deps.store.CompareAndSetAll({record}, {AuditAppend({e})}).status());
-  // Each workload's latest drill (what its next recovery is held against).
+  // Each workload's prediction in its latest drill, whole: what its next
+  // failover is held against is one small read when the failover starts.
   WriteBatch latest;
-  for (const auto& w : drill.workloads) latest.HashSet(kLatestKey, w.workload, drill.id);
+  for (const auto& w : drill.workloads) latest.HashSet(kLatestKey, w.workload, PredictionFor(drill, w.workload, w.from).dump());
   if (!latest.ops().empty()) ICB_RETURN_IF_ERROR(impl_->deps.store.Apply(latest).status());
   return drill;
 }
 
 Result<std::optional<Drill>> Drills::Get(const std::string& id) { return impl_->Get(id); }
 
+Result<json> Drills::PredictionOf(const std::string& workload, const std::string& from) {
+  ICB_ASSIGN_OR_RETURN(auto stored, impl_->deps.store.HashGet(kLatestKey, workload));
+  json p = stored ? json::parse(*stored, nullptr, false) : json();
+  if (!p.is_object() || p.value("from", "") != from) return json(nullptr);
+  return p;
+}
+
 Result<std::optional<Drill>> Drills::LatestFor(const std::string& workload) {
-  ICB_ASSIGN_OR_RETURN(auto id, impl_->deps.store.HashGet(kLatestKey, workload));
-  if (!id) return std::optional<Drill>();
-  return impl_->Get(*id);
+  ICB_ASSIGN_OR_RETURN(auto stored, impl_->deps.store.HashGet(kLatestKey, workload));
+  json p = stored ? json::parse(*stored, nullptr, false) : json();
+  if (!p.is_object() || !p.value("drill", json()).is_string()) return std::optional<Drill>();
+  return impl_->Get(p["drill"].get<std::string>());
 }
 
 long long Drills::refused_writes() const { return impl_->read_only.refused(); }
@@ -405,6 +442,7 @@ json PredictionFor(const Drill& d, const std::string& workload, const std::strin
     const json all = DrillToJson(Drill{d.id, d.providers, d.at, {w}})["workloads"][0];
     return {{"drill", d.id},
             {"at", FormatRfc3339(d.at)},
+            {"from", from},
             {"target", all["target"]},
             {"predicted_rto_s", all["predicted_rto_s"]},
             {"rto_parts", all["rto_parts"]},
@@ -426,31 +464,18 @@ std::optional<TimePoint> FirstFailure(const AuditEvent& detected) {
 }
 
 json PredictedAgainstAchieved(const Operation& op, std::optional<TimePoint> first_failure) {
-  auto ended = [&](const char* step) -> std::optional<TimePoint> {
-    const StepRecord* s = op.Step(step);
-    if (!s || s->state != StepState::kSucceeded || !s->ended_at) return std::nullopt;
-    return s->ended_at;
-  };
-  auto seconds = [](TimePoint a, TimePoint b) { return Round1(std::chrono::duration<double>(b - a).count()); };
-  const auto detected = ParseRfc3339(op.request.value("detected_at", ""));
+  const bool detected = op.request.contains("detected_at");
+  const TimePoint decided = Decided(op);
   const TimePoint start = first_failure && detected ? *first_failure : op.created_at;
-  const TimePoint decided = detected ? *detected : op.created_at;
-  json achieved = {{"detection_s", seconds(start, decided)}};
-  TimePoint last = decided;
-  bool broken = false;  // a step before has not ended: the rest are unknown
-  const std::pair<const char*, const char*> parts[] = {
-      {"capacity_s", "ensure_capacity"}, {"data_s", "sync_data"}, {"dns_s", "switch_dns"}, {"verify_s", "verify"}};
-  for (const auto& [part, step] : parts) {
-    const auto at = ended(step);
-    if (broken || !at) {
-      achieved[part] = nullptr;
-      broken = true;
-      continue;
-    }
-    double s = seconds(last, *at);
-    if (std::string_view(step) == "switch_dns") s += op.Step(step)->detail.value("ttl", 0);
-    achieved[part] = Round1(s);
-    last = *at;
+  json achieved = {{"detection_s", Round1(std::chrono::duration<double>(decided - start).count())},
+                   {"capacity_s", nullptr}, {"data_s", nullptr}, {"dns_s", nullptr}, {"verify_s", nullptr}};
+  const std::map<std::string, const char*> part_of = {
+      {"ensure_capacity", "capacity_s"}, {"sync_data", "data_s"}, {"switch_dns", "dns_s"}, {"verify", "verify_s"}};
+  for (const auto& [step, seconds] : StepGaps(op, decided)) {
+    if (!seconds) continue;
+    // Clients' caches hold the old answer for the record's TTL after the switch.
+    const double ttl = std::string_view(step) == "switch_dns" ? op.Step(step)->detail.value("ttl", 0) : 0;
+    achieved[part_of.at(step)] = Round1(Round1(*seconds) + ttl);
   }
   double total = 0;
   bool whole = true;

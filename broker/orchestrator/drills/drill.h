@@ -119,6 +119,9 @@ class Drills {
   Result<std::optional<Drill>> Get(const std::string& id);
   // The latest drill that predicted `workload`'s recovery; nullopt: none.
   Result<std::optional<Drill>> LatestFor(const std::string& workload);
+  // What that drill predicted for it from `from` (PredictionFor), one
+  // read; null when none did.
+  Result<nlohmann::json> PredictionOf(const std::string& workload, const std::string& from);
   // Calls refused by the read-only adapters so far (0: drills only looked).
   long long refused_writes() const;
 
