@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 
 #include "broker/core/time.h"
@@ -149,23 +150,39 @@ Result<Drill> DrillFromJson(const json& j) {
     auto at = ParseRfc3339(j.at("at").get<std::string>());
     if (!at) return InvalidArgument("drill: at is not RFC 3339");
     d.at = *at;
-    auto number = [](const json& v) { return v.is_number() ? std::optional<double>(v.get<double>()) : std::nullopt; };
+    // Seconds and amounts: finite numbers (null where the field allows it).
+    auto number = [](const json& v) -> std::optional<double> {
+      if (v.is_null()) return std::nullopt;
+      if (!v.is_number() || !std::isfinite(v.get<double>())) throw json::type_error::create(302, "not a finite number", &v);
+      return v.get<double>();
+    };
+    auto integer = [](const json& v) {
+      if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT32_MAX)) ||
+          v.get<long long>() < INT32_MIN || v.get<long long>() > INT32_MAX)
+        throw json::type_error::create(302, "not an integer of 32 bits", &v);
+      return static_cast<int>(v.get<long long>());
+    };
+    auto seconds = [&](const json& v) {
+      auto n = number(v);
+      if (!n) throw json::type_error::create(302, "a part is a number", &v);
+      return *n;
+    };
     for (const auto& e : j.at("workloads")) {
       DrillWorkload w;
       w.workload = e.at("workload").get<std::string>();
-      w.priority = e.at("priority").get<int>();
+      w.priority = integer(e.at("priority"));
       w.from = e.at("from").get<std::string>();
       if (e.at("target").is_string()) w.target = e.at("target").get<std::string>();
       if (e.at("unplaced_reason").is_string()) w.unplaced_reason = e.at("unplaced_reason").get<std::string>();
       w.automatic = e.value("automatic", true);
       w.predicted_rto_s = number(e.at("predicted_rto_s"));
       const json& parts = e.at("rto_parts");
-      w.rto_parts = {parts.at("detection_s").get<double>(), parts.at("capacity_s").get<double>(), parts.at("data_s").get<double>(),
-                     parts.at("dns_s").get<double>(), parts.at("verify_s").get<double>()};
+      w.rto_parts = {seconds(parts.at("detection_s")), seconds(parts.at("capacity_s")), seconds(parts.at("data_s")), seconds(parts.at("dns_s")),
+                     seconds(parts.at("verify_s"))};
       const json basis = e.value("rto_basis", json::object());  // named: items() of a temporary would dangle
       for (const auto& [part, from] : basis.items()) w.rto_basis[part] = from.get<std::string>();
-      w.wave = e.value("wave", 0);
-      w.waits_s = e.value("waits_s", 0.0);
+      w.wave = e.contains("wave") ? integer(e["wave"]) : 0;
+      w.waits_s = e.contains("waits_s") ? seconds(e["waits_s"]) : 0.0;
       w.predicted_rpo_s = number(e.at("predicted_rpo_s"));
       if (e.value("rpo_reason", json()).is_string()) w.rpo_reason = e["rpo_reason"].get<std::string>();
       w.rto_s = number(e.value("rto_s", json()));
