@@ -30,6 +30,7 @@ packages=(
   awscli pdns-server pdns-backend-sqlite3 sqlite3 haproxy dnsutils rclone openssl
   prometheus  # for promtool: a test checks GET /metrics as Prometheus reads it
   systemd  # for systemd-analyze: a test verifies deploy/systemd's unit and its hardening
+  chromium  # the operator console's browser test drives it headless (tools/browser)
 )
 case "$only" in
   build) packages=("${build_packages[@]}") ;;
@@ -69,3 +70,4 @@ here="$(dirname "$0")/.."
 npm_ci_locked "$here/deploy/lab" "the lab's npm packages"
 npm_ci_locked "$here/tools/openapi" "the OpenAPI linter"
 npm_ci_locked "$here/tools/kubernetes" "the Kubernetes manifest checker"
+npm_ci_locked "$here/tools/browser" "the console's browser test (playwright-core, axe-core)"

@@ -13,10 +13,11 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
       workloads_(catalog, store, clock),
       operations_(store),
       audit_(store),
+      event_feed_(audit_, EventFeedOptions{limits.events_every}),
       rank_memo_(limits.rank_answer_reuse),
       keys_(store, clock),
       rate_limiter_(clock, limits.per_key),
-      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, orchestrator, detector, &rank_memo_, keys_, credentials, audiences, metrics_},
+      ctx_{store, catalog, qos, policies, clock, limits, workloads_, operations_, audit_, &event_feed_, orchestrator, detector, &rank_memo_, keys_, credentials, audiences, metrics_},
       router_(limits.document_body_bytes) {
   // The one place routes are registered, area by area.
   AddHealthRoutes(router_, ctx_);
@@ -29,6 +30,7 @@ Api::Api(Store& store, Catalog& catalog, QosService& qos, const PolicyRegistry& 
   AddDrillRoutes(router_, ctx_);
   AddKeyRoutes(router_, ctx_);
   AddCredentialRoutes(router_, ctx_);
+  AddConsoleRoutes(router_, ctx_);
   // Declared once per registry (a second Api over the same one counts no requests).
   if (auto family = metrics_.AddHistogram("icbroker_http_request_duration_seconds",
                                           "HTTP requests from routing to their answer ready (the broker's time, not the network's), by route template, method and status "

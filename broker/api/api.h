@@ -1,6 +1,7 @@
 // HTTP API v1 routes (docs/architecture.md; every route in schemas/openapi/openapi.json): pure request -> response.
 #pragma once
 
+#include "broker/api/event_feed.h"
 #include "broker/api/http.h"
 #include "broker/api/rank_memo.h"
 #include "broker/api/router.h"
@@ -55,6 +56,7 @@ class Api {
   WorkloadCatalog workloads_;
   OperationStore operations_;
   AuditLog audit_;
+  EventFeed event_feed_;
   RankAnswerMemo rank_memo_;
   KeyStore keys_;
   RateLimiter rate_limiter_;  // per key, once keys are required

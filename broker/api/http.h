@@ -37,11 +37,34 @@ struct HttpRequest {
   }
 };
 
+// Where a streamed answer's chunks go (ResponseStream). Safe to call from
+// any thread. Write is false once the client has gone or reads too slowly
+// (more than kMostUnwritten bytes waiting): the writer stops then.
+class StreamSink {
+ public:
+  static constexpr size_t kMostUnwritten = 1 << 20;
+  virtual ~StreamSink() = default;
+  virtual bool Write(std::string chunk) = 0;
+  // Ends the answer (the connection closes after it).
+  virtual void End() = 0;
+};
+
+// An answer that goes on after its head (Server-Sent Events): the server
+// writes the status and headers, then hands Open the sink for the rest.
+// Its connection is not reused for another request.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  virtual void Open(std::shared_ptr<StreamSink> sink) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: `body` is ignored and the answer is streamed (chunked).
+  std::shared_ptr<ResponseStream> stream;
 };
 
 struct HttpHandler {

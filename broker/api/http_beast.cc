@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -157,6 +158,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Finish(beast::error_code ec, bool keep_alive);
   void Close();
   void RefuseAndClose(HttpResponse problem);
+  // A streamed answer (HttpResponse::stream): the head, then each chunk
+  // its sink is given, in order, until it ends or the client goes.
+  class Sink;
+  void StartStream(HttpResponse r);
+  void QueueChunk(std::string chunk);
+  void EndStream();
+  void WriteNextChunk();
 
   std::shared_ptr<ssl::context> tls_;  // before stream_, which refers to it
   Stream stream_;
@@ -166,6 +174,39 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::shared_ptr<void> response_;  // kept alive while it is written
   HttpRequest request_;
   bool closed_ = false;
+  // While streaming (on the strand):
+  std::shared_ptr<Sink> sink_;
+  std::deque<std::string> unwritten_;
+  bool writing_ = false, ending_ = false;
+};
+
+template <class Stream>
+class Session<Stream>::Sink final : public StreamSink {
+ public:
+  explicit Sink(std::weak_ptr<Session> session) : session_(std::move(session)) {}
+  bool Write(std::string chunk) override {
+    if (chunk.empty()) return !gone_.load();
+    auto s = session_.lock();
+    if (!s || gone_.load()) return false;
+    if (unwritten_bytes_.fetch_add(chunk.size()) + chunk.size() > kMostUnwritten) {
+      // A client that does not read: let it go rather than hold its backlog.
+      gone_.store(true);
+      asio::post(s->stream_.get_executor(), [s] { s->Close(); });
+      return false;
+    }
+    asio::post(s->stream_.get_executor(), [s, chunk = std::move(chunk)]() mutable { s->QueueChunk(std::move(chunk)); });
+    return true;
+  }
+  void End() override {
+    if (auto s = session_.lock()) asio::post(s->stream_.get_executor(), [s] { s->EndStream(); });
+  }
+  void Written(size_t n) { unwritten_bytes_.fetch_sub(n); }
+  void Gone() { gone_.store(true); }
+
+ private:
+  std::weak_ptr<Session> session_;
+  std::atomic<bool> gone_{false};
+  std::atomic<size_t> unwritten_bytes_{0};
 };
 
 class BeastServer final : public HttpServer {
@@ -463,6 +504,7 @@ void Session<Stream>::ReadBody() {
 
 template <class Stream>
 void Session<Stream>::Respond(HttpResponse r, bool keep_alive) {
+  if (r.stream) return StartStream(std::move(r));
   // Large answers go gzipped to clients that accept it.
   if (r.body.size() >= kGzipFrom) {
     auto accept = request_.headers.find("accept-encoding");
@@ -493,6 +535,61 @@ void Session<Stream>::Finish(beast::error_code ec, bool keep_alive) {
 }
 
 template <class Stream>
+void Session<Stream>::StartStream(HttpResponse r) {
+  auto head = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), 11);
+  if (!r.content_type.empty()) head->set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) head->insert(k, v);
+  head->keep_alive(false);
+  head->chunked(true);
+  auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*head);
+  response_ = std::make_shared<std::pair<decltype(head), decltype(serializer)>>(head, serializer);
+  Lowest().expires_after(server_.limits().body_timeout);
+  http::async_write_header(stream_, *serializer, [self = this->shared_from_this(), stream = std::move(r.stream)](beast::error_code ec, size_t) {
+    if (ec) return self->Close();
+    // No deadline while nothing is being written: a stream waits for events.
+    self->Lowest().expires_never();
+    self->sink_ = std::make_shared<Sink>(self);
+    // The client has nothing more to send: its read ends when it goes away.
+    self->stream_.async_read_some(self->buffer_.prepare(512), [self](beast::error_code, size_t) { self->Close(); });
+    stream->Open(self->sink_);
+  });
+}
+
+template <class Stream>
+void Session<Stream>::QueueChunk(std::string chunk) {
+  if (closed_) return;
+  unwritten_.push_back(std::move(chunk));
+  WriteNextChunk();
+}
+
+template <class Stream>
+void Session<Stream>::EndStream() {
+  ending_ = true;
+  WriteNextChunk();
+}
+
+template <class Stream>
+void Session<Stream>::WriteNextChunk() {
+  if (writing_ || closed_) return;
+  Lowest().expires_after(server_.limits().body_timeout);  // a client that stops reading
+  if (unwritten_.empty()) {
+    if (!ending_) return Lowest().expires_never();
+    writing_ = true;
+    auto last = std::make_shared<decltype(http::make_chunk_last())>(http::make_chunk_last());
+    return asio::async_write(stream_, *last, [self = this->shared_from_this(), last](beast::error_code, size_t) { self->Close(); });
+  }
+  writing_ = true;
+  auto chunk = std::make_shared<std::string>(std::move(unwritten_.front()));
+  unwritten_.pop_front();
+  asio::async_write(stream_, http::make_chunk(asio::buffer(*chunk)), [self = this->shared_from_this(), chunk](beast::error_code ec, size_t) {
+    self->writing_ = false;
+    self->sink_->Written(chunk->size());
+    if (ec) return self->Close();
+    self->WriteNextChunk();
+  });
+}
+
+template <class Stream>
 void Session<Stream>::RefuseAndClose(HttpResponse problem) { Respond(std::move(problem), false); }
 
 template <class Stream>
@@ -500,6 +597,7 @@ void Session<Stream>::Close() {
   idle_.store(false);
   if (closed_) return;
   closed_ = true;
+  if (sink_) sink_->Gone();
   beast::error_code ec;
   Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
   Lowest().socket().close(ec);

@@ -27,6 +27,9 @@ struct ApiLimits {
   // Requests a second per API key, and at once after a pause (when keys are
   // required): over it, 429 with Retry-After.
   RateLimit per_key{200, 400};
+  // How often open event streams (GET /v1/events/stream) are handed what
+  // the trail recorded since (event_feed.h).
+  std::chrono::milliseconds events_every{500};
 };
 
 // {"name": [doc, doc, ...]} from stored JSON texts.

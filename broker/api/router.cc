@@ -27,7 +27,7 @@ HttpResponse MethodNotAllowed(const std::vector<std::string>& allowed) {
                       {"status", 405},
                       {"detail", "allowed: " + allow},
                       {"errors", nlohmann::json::array()}};
-  return HttpResponse{405, "application/problem+json", p.dump(), {{"Allow", allow}}};
+  return HttpResponse{405, "application/problem+json", p.dump(), {{"Allow", allow}}, nullptr};
 }
 
 void Router::Add(Route route) {

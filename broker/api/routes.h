@@ -2,6 +2,7 @@
 // needs from the broker comes in the ApiContext.
 #pragma once
 
+#include "broker/api/event_feed.h"
 #include "broker/api/json_body.h"
 #include "broker/api/rank_memo.h"
 #include "broker/api/router.h"
@@ -32,6 +33,7 @@ struct ApiContext {
   WorkloadCatalog& workloads;
   OperationStore& operations;
   AuditLog& audit;
+  EventFeed* events;           // live events for GET /v1/events/stream
   Orchestrator* orchestrator;  // null: this broker does not act (routes that start operations answer 503)
   Detector* detector;          // null: no detection (pushed samples answer 503)
   RankAnswerMemo* rank_memo;   // null: every rank computed afresh
@@ -79,6 +81,9 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx);
 void AddKeyRoutes(Router& router, const ApiContext& ctx);
 // Drills: a disaster's recovery predicted, the drills kept, and readiness.
 void AddDrillRoutes(Router& router, const ApiContext& ctx);
+// The operator console (/ui/): its page, script and style, public (what
+// it shows comes from the API, with the key it signs in with).
+void AddConsoleRoutes(Router& router, const ApiContext& ctx);
 // Provider credentials (admin only).
 void AddCredentialRoutes(Router& router, const ApiContext& ctx);
 

@@ -54,6 +54,13 @@ HttpResponse ListKeys(const ApiContext& ctx, const HttpRequest& r) {
 
 void AddKeyRoutes(Router& router, const ApiContext& ctx) {
   const size_t body = ctx.limits.document_body_bytes;
+  // Who the caller is (any role): a console shows only the controls its
+  // role may use.
+  router.Add({"GET", "v1/caller", Access::kRead, body, [](const HttpRequest& r, const PathParams&) {
+    if (!r.caller) return JsonResponse(200, nlohmann::json{{"tenant", nullptr}, {"role", "admin"}, {"key", nullptr}, {"auth", "off"}}.dump());
+    return JsonResponse(200, nlohmann::json{{"tenant", r.caller->tenant}, {"role", std::string(RoleName(r.caller->role))}, {"key", r.caller->key_id},
+                                            {"auth", "keys"}}.dump());
+  }});
   router.Add({"POST", "v1/keys", Access::kAdmin, body, [&ctx](const HttpRequest& r, const PathParams&) { return CreateKey(ctx, r); }});
   router.Add({"GET", "v1/keys", Access::kAdmin, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListKeys(ctx, r); }});
   router.Add({"GET", "v1/keys/{id}", Access::kAdmin, body, [&ctx](const HttpRequest&, const PathParams& p) {

@@ -73,6 +73,17 @@ HttpResponse ListOperations(const ApiContext& ctx, const HttpRequest& r) {
   return answer(scan.next);  // at the scan's bound, the next page goes on from where it ended
 }
 
+// A cursor of the trail a page answered as next, or an event's id in a
+// stream: the number of an event (digits, at most 18); errors appended.
+std::optional<long long> ParseEventNumber(const std::string& name, const std::string& v, std::vector<FieldError>& errors) {
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    errors.push_back({"", name + " is the number of an event (digits, at most 18), as a page's next or a streamed event's id; got " +
+                              std::to_string(v.size()) + " characters that are not one"});
+    return std::nullopt;
+  }
+  return std::stoll(v);
+}
+
 HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
   AuditFilter f;
   std::vector<FieldError> errors;
@@ -102,13 +113,8 @@ HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
     else *target = *t;
   }
   if (auto n = ParseLimit(r, kMaxEventsListed, errors)) f.limit = *n;
-  if (auto it = r.query.find("after"); it != r.query.end()) {
-    // A cursor this route answered: the number of an event (at most 18 digits).
-    const std::string& v = it->second;
-    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
-      errors.push_back({"", "after= is a cursor a page answered as next (digits, at most 18), got " + std::to_string(v.size()) + " characters that are not one"});
-    else f.after = std::stoll(v);
-  }
+  if (auto it = r.query.find("after"); it != r.query.end())
+    if (auto n = ParseEventNumber("after=", it->second, errors)) f.after = *n;
   if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid query", std::move(errors)));
   auto page = ctx.audit.Query(f);
   if (!page.ok()) return ProblemResponse(page.status());
@@ -116,6 +122,27 @@ HttpResponse ListEvents(const ApiContext& ctx, const HttpRequest& r) {
   for (const auto& e : page->events) events.push_back(AuditEventToJson(e));
   nlohmann::json next = page->next ? nlohmann::json(std::to_string(*page->next)) : nlohmann::json(nullptr);
   return JsonResponse(200, nlohmann::json{{"events", std::move(events)}, {"next", std::move(next)}}.dump());
+}
+
+// GET /v1/events/stream: the caller's events as they are recorded, as
+// Server-Sent Events; a client that reconnects sends the last id it got
+// (Last-Event-ID, or ?after= where it cannot set a header) and misses
+// nothing the trail still keeps.
+HttpResponse StreamEvents(const ApiContext& ctx, const HttpRequest& r) {
+  std::vector<FieldError> errors;
+  std::optional<long long> after;
+  if (auto header = r.headers.find("last-event-id"); header != r.headers.end()) after = ParseEventNumber("Last-Event-ID", header->second, errors);
+  else if (auto it = r.query.find("after"); it != r.query.end()) after = ParseEventNumber("after=", it->second, errors);
+  if (!errors.empty()) return ProblemResponse(InvalidArgument("invalid event stream request", std::move(errors)));
+  if (!ctx.events) return ProblemResponse(Unavailable("this broker streams no events"));
+  auto stream = ctx.events->Open(ScopeOf(r).Spaces(), after);
+  if (!stream.ok()) return ProblemResponse(stream.status());
+  HttpResponse answer;
+  answer.content_type = "text/event-stream";
+  // Not kept by caches, not held back by a proxy (nginx buffers otherwise).
+  answer.headers = {{"Cache-Control", "no-store"}, {"X-Accel-Buffering", "no"}};
+  answer.stream = std::move(*stream);
+  return answer;
 }
 
 }  // namespace
@@ -193,6 +220,7 @@ void AddOperationRoutes(Router& router, const ApiContext& ctx) {
     return JsonResponse(200, nlohmann::json{{"retained", RetainedToJson(*confirmed)}}.dump());
   })});
   router.Add({"GET", "v1/events", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return ListEvents(ctx, r); }});
+  router.Add({"GET", "v1/events/stream", Access::kRead, body, [&ctx](const HttpRequest& r, const PathParams&) { return StreamEvents(ctx, r); }});
 }
 
 }  // namespace icb

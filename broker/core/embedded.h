@@ -13,5 +13,6 @@ struct EmbeddedFile {
 
 const std::vector<EmbeddedFile>& EmbeddedSchemas();      // schemas/*.json, schemas/examples/**
 const std::vector<EmbeddedFile>& EmbeddedDemoCatalog();  // deploy/demo/**
+const std::vector<EmbeddedFile>& EmbeddedConsole();      // console/*: the operator console at /ui/
 
 }  // namespace icb

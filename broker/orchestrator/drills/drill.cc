@@ -303,7 +303,7 @@ Result<Drill> Drills::Impl::Plan(const Inputs& in, const DrillRequest& r, std::s
     std::string target = p.state == "assigned" ? p.target : p.state == "waiting" ? p.fallback : "";
     if (target.empty()) {
       out.unplaced_reason = p.why.empty() ? "no candidate can take it" : p.why;
-      if (r.scope.Sees(w.id)) drill.workloads.push_back(std::move(out));
+      if (r.every_tenant || r.scope.Sees(w.id)) drill.workloads.push_back(std::move(out));
       continue;
     }
     out.target = target;
@@ -373,7 +373,7 @@ Result<Drill> Drills::Impl::Plan(const Inputs& in, const DrillRequest& r, std::s
       if (there && here) out.monthly_cost_change = std::round((*there - *here) * 100) / 100;
       out.currency = profile->cost->currency;
     }
-    if (r.scope.Sees(w.id)) drill.workloads.push_back(std::move(out));
+    if (r.every_tenant || r.scope.Sees(w.id)) drill.workloads.push_back(std::move(out));
   }
   return drill;
 }
@@ -402,6 +402,7 @@ Result<std::vector<Drill>> Drills::StandingDrills() {
   for (const auto& p : providers) {
     DrillRequest r;
     r.providers = {p};
+    r.every_tenant = true;
     ICB_ASSIGN_OR_RETURN(Drill d, impl_->Plan(in, r, "standing-" + p));
     out.push_back(std::move(d));
   }

@@ -44,6 +44,7 @@ struct DrillRequest {
   std::vector<std::string> providers;  // down together
   std::optional<TimePoint> at;         // when; unset: now
   Scope scope = Scope(TenantSpace::Default(), true);  // whose workloads the answer shows
+  bool every_tenant = false;  // shows every tenant's (readiness' standing drills judge them all)
   std::string actor;                   // AuditEvent::actor
 };
 

@@ -190,6 +190,7 @@ Result<AuditPage> AuditLog::Query(const AuditFilter& filter) {
       ICB_ASSIGN_OR_RETURN(AuditEvent e, FromLine(entry.record));
       if (!Matches(filter, e)) continue;
       page.events.push_back(std::move(e));
+      page.numbers.push_back(entry.seq);
       if (page.events.size() == filter.limit) {
         page.next = cursor;  // there may be more
         return page;
@@ -198,6 +199,11 @@ Result<AuditPage> AuditLog::Query(const AuditFilter& filter) {
     if (entries.size() < ask) return page;  // the end
   }
   return page;
+}
+
+Result<long long> AuditLog::Newest() {
+  ICB_ASSIGN_OR_RETURN(auto size, store_.LogStat(kEventsKey));
+  return size.last;
 }
 
 Result<size_t> AuditLog::Trim(TimePoint before) {

@@ -72,6 +72,7 @@ struct AuditFilter {
 
 struct AuditPage {
   std::vector<AuditEvent> events;  // in the order recorded (time order)
+  std::vector<long long> numbers;  // each event's number in the trail (a cursor that resumes after it)
   // Where the next page starts (AuditFilter::after); nullopt at the end.
   std::optional<long long> next;
 };
@@ -93,6 +94,8 @@ class AuditLog {
   // first; `from` starts at the first event at that time (the log's time
   // index, not by reading what came before).
   Result<AuditPage> Query(const AuditFilter& filter);
+  // The number of the newest event recorded (0: none yet).
+  Result<long long> Newest();
   // Forgets the events recorded before `before` (retention); how many.
   Result<size_t> Trim(TimePoint before);
   // Lists events written before the (subject, kind) pair indexes existed

@@ -92,8 +92,8 @@ TEST_F(AuthApiTest, WithoutALiveKeyOnlyHealthAnswers) {
       ++refused;
     }
   }
-  EXPECT_EQ(refused, 4 * 45);
-  EXPECT_EQ(public_ok, 4 * 1);  // /v1/health only
+  EXPECT_EQ(refused, 4 * 47);
+  EXPECT_EQ(public_ok, 4 * 2);  // /v1/health and the console's page (its files are public too, "{file}" is none)
 }
 
 TEST_F(AuthApiTest, EachRoleReachesWhatItsAccessPermitsAndNoMore) {

@@ -391,6 +391,25 @@ TEST_F(ReadinessTest, APredictedRtoOverItsObjectiveIsAReason) {
   EXPECT_NE(v["slow"].reasons[0].find("over rto_s 4.0 s"), std::string::npos) << v["slow"].reasons[0];
 }
 
+TEST_F(ReadinessTest, EveryTenantsWorkloadsAreJudgedNotOnlyTheDefaultTenants) {
+  Put(WorkloadDoc("shop", 1, "fast", 2));
+  // Stored as the API stores a tenant's (tenant_space.h), each with its
+  // own profile.
+  for (const char* tenant : {"acme", "globex"})
+    ASSERT_TRUE(catalog_.Put(Collection::kProfiles, TenantSpace::OfTenant(tenant).Scoped("web"),
+                                    {{"id", "web"}, {"constraints", {{"service_models", {"IaaS"}}}}, {"weights", {{"availability", 5}}}})
+                    .ok());
+  for (const auto& [id, doc] : {std::pair{TenantSpace::OfTenant("acme").Scoped("store"), WorkloadDoc("store", 1, "fast", 2)},
+                                std::pair{TenantSpace::OfTenant("globex").Scoped("ledger"), WorkloadDoc("ledger", 2, "fast", 2, "sim-b")}}) {
+    auto put = workloads_.Put(id, doc);
+    ASSERT_TRUE(put.ok()) << id << ": " << put.status().ToString();
+  }
+  Run(12);
+  auto v = Verdicts();
+  EXPECT_EQ(v.size(), 3u);
+  for (const char* id : {"shop", "acme~store", "globex~ledger"}) EXPECT_TRUE(v.count(id) && v[id].ready) << id;
+}
+
 class ReadinessApiTest : public testing::ApiOn<testing::OrchestrationTest> {};
 
 TEST_F(ReadinessApiTest, BeforeThePassNoVerdictAfterItTheCallersWorkloads) {
