@@ -213,7 +213,7 @@ function addEvents(events, fresh) {
     if (!state.newestAt || e.at > state.newestAt) state.newestAt = e.at;
     if (e.kind === 'decision' && e.operation) {
       const list = state.decisions.get(e.operation) || [];
-      list.push(e);
+      if (!list.some((d) => d.id === e.id)) list.push(e);  // also read with its operation
       state.decisions.set(e.operation, list);
     }
     added = true;
@@ -333,7 +333,8 @@ async function loadOperations() {
     full.detailed = true;
     if (!state.decisions.has(op.id) && (op.kind === 'failover' || op.kind === 'recovery')) {
       const d = await api('GET', `/v1/events?operation=${encodeURIComponent(op.id)}&kind=decision&limit=20`).catch(() => ({ events: [] }));
-      state.decisions.set(op.id, d.events || []);
+      const streamed = state.decisions.get(op.id) || [];
+      state.decisions.set(op.id, [...(d.events || []), ...streamed.filter((e) => !(d.events || []).some((x) => x.id === e.id))]);
     }
     fresh.set(op.id, full);
   }));

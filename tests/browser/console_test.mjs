@@ -160,6 +160,7 @@ try {
   if (decision) {
     await decision.evaluate((d) => { d.open = true; });
     check(await waitFor('the decision shows its candidates', async () => (await page.$(`${op} table.candidates`)) !== null), 'the decision shows its candidates and scores');
+    check((await page.$$(`${op} table.candidates`)).length === 1, 'once (read with its operation and streamed: one decision)');
   }
   const trail = await page.$$eval('#event-list li', (lis) => lis.map((l) => l.dataset.kind));
   check(trail.includes('decision') && trail.includes('step_succeeded'), 'the audit trail shows the decision and the steps live', `${trail.length} events`);

@@ -37,7 +37,7 @@ class ConsoleLabTest : public LabFixture {
     return {{"name", "Workload " + id}, {"priority", priority}, {"recovery_class", "fast"}, {"profile_id", "lab-web"},
             {"placement", {{"provider", on}}}, {"service", id}, {"instances", 1},
             {"dns", {{"provider", "lab-dns"}, {"name", id + ".lab.example."}, {"ttl", 5}}}, {"rto_s", 60},
-            {"failover", {{"automatic", false}, {"interval_s", 0.5}, {"failures", 3}, {"recoveries", 2}}}};
+            {"failover", {{"automatic", true}, {"interval_s", 0.5}, {"failures", 3}, {"recoveries", 2}}}};
   }
   bool AllSucceeded(const std::string& key, size_t count) {
     return testing::Eventually([&] {
