@@ -23,7 +23,7 @@ constexpr Subcommand kSubcommands[] = {
     {"compare", "The procurement report of POST /v1/compare, offline (json, md, csv or html)", DefineCompare},
     {"sla-report", "A provider's monthly SLA report (availability, credit, notices) offline from sample and event files", DefineSlaReport},
     {"metrics", "A provider's seven quality criteria over a window, offline from sample and event files", DefineMetrics},
-    {"drill", "Ask a running broker what the disaster of some providers would do: targets, predicted RTO and RPO, cost; nothing is changed (exit 3 when a workload would miss its objectives)", DefineDrill},
+    {"drill", "What the disaster of some providers would do, asked of a running broker or planned offline over a catalog folder and workload files: targets, predicted RTO and RPO, cost; nothing is changed (exit 3 when a workload would miss its objectives)", DefineDrill},
     {"migrate", "Start a verified migration on a running broker and follow it to its end (an admin's API key from --token-file or ICBROKER_TOKEN)", DefineMigrate},
     {"keys", "Create, list or revoke API keys in the store a broker serves (--data-dir or --redis); create prints the key once", DefineKeys},
 };

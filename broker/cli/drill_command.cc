@@ -1,7 +1,8 @@
 // icbroker drill: asks a running broker what the disaster of some providers
-// would do (POST /v1/drills) and prints it: each workload in the order a
-// recovery would take it, where it would land, its predicted RTO in parts
-// beside its objective, its predicted RPO and the monthly cost change.
+// would do (POST /v1/drills), or plans it offline over a catalog folder and
+// workload files (offline_drill.h), and prints it: each workload in the
+// order a recovery would take it, where it would land, its predicted RTO in
+// parts beside its objective, its predicted RPO and the monthly cost change.
 // Nothing is deployed, scaled, switched or copied. Exits 0 when every
 // workload is ready as readiness judges it (placed within its RTO and
 // RPO, its failover automatic), 3 when some is not
@@ -16,6 +17,8 @@
 #include "broker/cli/broker_client.h"
 #include "broker/cli/commands.h"
 #include "broker/cli/flags.h"
+#include "broker/cli/offline_drill.h"
+#include "broker/core/time.h"
 #include "broker/orchestrator/drills/readiness.h"
 
 namespace icb {
@@ -29,6 +32,9 @@ struct DrillSettings {
   std::vector<std::string> providers;
   std::string at;
   std::string format = "table";
+  // Offline: a catalog folder and workload files instead of a broker.
+  std::string catalog, workloads;
+  std::vector<std::string> room;  // PROVIDER=INSTANCES
 };
 
 std::string Seconds(const json& v) {
@@ -74,6 +80,52 @@ void PrintTable(const json& d, const Drill& typed) {
   std::printf("\n%d workloads, %d would miss their objectives or have no target\n", n, missing);
 }
 
+// Prints a drill and answers the command's exit code.
+int Show(const DrillSettings& s, const json& drill, const Drill& typed) {
+  if (s.format == "json") std::printf("%s\n", drill.dump(2).c_str());
+  else PrintTable(drill, typed);
+  for (const auto& w : typed.workloads)
+    if (!VerdictOf(w).ready) return 3;
+  return 0;
+}
+
+int Offline(const DrillSettings& s) {
+  if (s.catalog.empty() || s.workloads.empty()) {
+    std::fprintf(stderr, "icbroker drill: offline, --catalog and --workloads go together\n");
+    return 2;
+  }
+  OfflineDrillInput in;
+  in.catalog_dir = s.catalog;
+  in.providers = s.providers;
+  if (!s.at.empty()) in.at = ParseRfc3339(s.at);
+  for (const auto& item : s.room) {
+    const size_t eq = item.find('=');
+    int n = -1;
+    if (eq != std::string::npos && eq > 0 && eq + 1 < item.size() && item.size() - eq <= 10 &&
+        item.find_first_not_of("0123456789", eq + 1) == std::string::npos)
+      n = std::stoi(item.substr(eq + 1));
+    if (n < 0) {
+      std::fprintf(stderr, "icbroker drill: --room takes PROVIDER=INSTANCES (0 to 999999999), got \"%s\"\n", item.c_str());
+      return 2;
+    }
+    in.room[item.substr(0, eq)] = n;
+  }
+  auto files = WorkloadFilesIn(s.workloads);
+  if (!files.ok()) {
+    std::fprintf(stderr, "icbroker drill: %s\n", files.status().message().c_str());
+    return 1;
+  }
+  in.workload_files = std::move(*files);
+  auto drill = RunOfflineDrill(in);
+  if (!drill.ok()) {
+    std::fprintf(stderr, "icbroker drill: %s", drill.status().message().c_str());
+    for (const auto& e : drill.status().errors()) std::fprintf(stderr, "\n  %s: %s", e.pointer.c_str(), e.message.c_str());
+    std::fprintf(stderr, "\n");
+    return 1;
+  }
+  return Show(s, DrillToJson(*drill), *drill);
+}
+
 }  // namespace
 
 CommandRun DefineDrill(CLI::App& sub) {
@@ -85,7 +137,14 @@ CommandRun DefineDrill(CLI::App& sub) {
       ->check(CLI::IsMember({"table", "json"}))
       ->type_name("FORMAT")
       ->capture_default_str();
+  sub.add_option("--catalog", s->catalog, "plan offline, with no broker: a catalog folder laid out like deploy/demo/ (then --workloads)")
+      ->type_name("DIR");
+  sub.add_option("--workloads", s->workloads, "offline: a folder of workload documents (*.json) or one such file")->type_name("PATH");
+  sub.add_option("--room", s->room, "offline: the instances a provider has room for (default: unbounded)")
+      ->type_name("PROVIDER=N,...")
+      ->delimiter(',');
   return [s] {
+    if (!s->catalog.empty() || !s->workloads.empty()) return Offline(*s);
     auto http = s->connection.Open("drill");
     if (!http) return 2;
     HttpClientRequest post = s->connection.Request("POST", "/v1/drills");
@@ -107,11 +166,7 @@ CommandRun DefineDrill(CLI::App& sub) {
       std::fprintf(stderr, "icbroker drill: the broker's answer is not a drill: %s\n", typed.status().message().c_str());
       return 1;
     }
-    if (s->format == "json") std::printf("%s\n", drill.dump(2).c_str());
-    else PrintTable(drill, *typed);
-    for (const auto& w : typed->workloads)
-      if (!VerdictOf(w).ready) return 3;
-    return 0;
+    return Show(*s, drill, *typed);
   };
 }
 

@@ -104,7 +104,18 @@ inline HttpReply HttpCall(int port, const std::string& method, const std::string
   }
   std::string raw;
   char buf[65536];
-  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) raw.append(buf, static_cast<size_t>(n));
+  bool streaming = false;
+  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) {
+    raw.append(buf, static_cast<size_t>(n));
+    // An event stream (GET /v1/events/stream) does not end: what it sends
+    // at once (the backlog a Last-Event-ID asks for) is its answer, read
+    // until it has been quiet for 2 s (its heartbeats are 15 s apart).
+    if (!streaming && raw.find("\r\n\r\n") != std::string::npos && raw.find("Content-Type: text/event-stream") < raw.find("\r\n\r\n")) {
+      streaming = true;
+      timeval quiet{2, 0};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &quiet, sizeof quiet);
+    }
+  }
   close(fd);
   auto head_end = raw.find("\r\n\r\n");
   if (raw.compare(0, 5, "HTTP/") != 0 || head_end == std::string::npos) return reply;
