@@ -124,19 +124,27 @@ function setLive(mode) {
   document.body.dataset.live = mode;
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The stream while it can be held; after three failed connections in a
+// row, polling for a minute, then the stream again.
 async function live() {
-  let failures = 0;
-  while (state.key !== null && !$('console').hidden) {
-    try {
-      setLive('connecting');
-      await readStream();
-      failures = 0;  // it ended after working: reconnect at once
-    } catch (e) {
-      if (e.name === 'AbortError') return;
-      failures += 1;
+  for (;;) {
+    let failures = 0;
+    while (!$('console').hidden) {
+      try {
+        setLive('connecting');
+        await readStream();
+        failures = 0;  // it ended after working: reconnect at once
+      } catch (e) {
+        if (e.name === 'AbortError') return;
+        failures += 1;
+      }
+      if (failures >= 3) break;
+      await sleep(1000 * failures);
     }
-    if (failures >= 3) return poll();
-    await new Promise((r) => setTimeout(r, 1000 * failures));
+    if ($('console').hidden) return;
+    await poll(60000);
   }
 }
 
@@ -180,19 +188,21 @@ function onBlock(block) {
   if (data) addEvents([JSON.parse(data)], true);
 }
 
-async function poll() {
+async function poll(forMs) {
   setLive('polling');
-  for (;;) {
+  const until = Date.now() + forMs;
+  while (Date.now() < until) {
     if ($('console').hidden) return;
     try {
       const from = state.newestAt || new Date(Date.now() - 3600e3).toISOString();
       const page = await api('GET', `/v1/events?from=${encodeURIComponent(from)}&limit=500`);
       addEvents(page.events || [], true);
       await refreshAll();
+      setLive('polling');
     } catch (e) {
       setLive('offline');
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
   }
 }
 

@@ -265,6 +265,26 @@ TEST_F(TlsTest, TheBrokerRefusesToStartOnFilesItCannotUse) {
 namespace icb {
 namespace {
 
+TEST_F(TlsTest, TheEventStreamIsServedOverTlsAsOverPlainHttp) {
+  auto [made_code, made] = RunShell("(" + std::string(ICBROKER_BIN) + " keys create --tenant ops --role admin --data-dir " + data_ + " 2>/dev/null)");
+  ASSERT_EQ(made_code, 0) << made;
+  const std::string key = nlohmann::json::parse(made)["secret"];
+  testing::BrokerProcess broker({"--data-dir", data_, "--auth", "keys", "--tls-cert", certs_.Cert("broker"), "--tls-key", certs_.Key("broker")},
+                                tmp_.path() + "/broker.log");
+  ASSERT_TRUE(broker.Start()) << broker.Log();
+  const std::string auth = " -H 'Authorization: Bearer " + key + "' --cacert " + certs_.Cert("ca") + " ";
+  // An event to be sent: a key made through the API (key_created).
+  auto [post_code, posted] = Curl("-X POST -H 'Content-Type: application/json' -d '{\"tenant\":\"acme\",\"role\":\"reader\"}'" + auth + Url(broker.port(), "/v1/keys"));
+  ASSERT_EQ(post_code, 0) << posted;
+  ASSERT_EQ(posted.substr(posted.size() - 4), " 201") << posted;
+  // From the first event on, for 3 s (the stream does not end: curl's 28).
+  auto [code, out] = RunShell("curl -sS -N --max-time 3 -H 'Last-Event-ID: 0'" + auth + Url(broker.port(), "/v1/events/stream") + " 2>/dev/null");
+  EXPECT_EQ(code, 28) << out;
+  EXPECT_NE(out.find("retry: 2000"), std::string::npos) << out;
+  EXPECT_NE(out.find("\ndata: {"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"kind\":\"key_created\""), std::string::npos) << out;
+}
+
 TEST_F(TlsTest, TheCliVerifiesTheBrokerAndSendsTheKeyFromAFile) {
   auto [made_code, made] = RunShell("(" + std::string(ICBROKER_BIN) + " keys create --tenant ops --role admin --data-dir " + data_ + " 2>/dev/null)");
   ASSERT_EQ(made_code, 0) << made;
