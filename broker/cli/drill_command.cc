@@ -118,9 +118,7 @@ int Offline(const DrillSettings& s) {
   in.workload_files = std::move(*files);
   auto drill = RunOfflineDrill(in);
   if (!drill.ok()) {
-    std::fprintf(stderr, "icbroker drill: %s", drill.status().message().c_str());
-    for (const auto& e : drill.status().errors()) std::fprintf(stderr, "\n  %s: %s", e.pointer.c_str(), e.message.c_str());
-    std::fprintf(stderr, "\n");
+    PrintStatus("icbroker drill: ", drill.status());
     return 1;
   }
   return Show(s, DrillToJson(*drill), *drill);

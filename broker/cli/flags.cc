@@ -1,5 +1,7 @@
 #include "broker/cli/flags.h"
 
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "broker/core/ids.h"
@@ -51,6 +53,14 @@ CLI::Validator IdName() {
 CLI::Validator Rfc3339Time() {
   return CLI::Validator(
       [](std::string& v) -> std::string { return ParseRfc3339(v) ? std::string() : "wants an RFC 3339 time (2026-11-30T00:00:00Z), got " + v; }, "");
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 void PrintStatus(const std::string& prefix, const Status& s) {

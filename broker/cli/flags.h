@@ -28,6 +28,9 @@ CLI::Validator ExistingFile();
 // never in an error.
 Result<std::string> ReadTokenFile(const std::string& path);
 
+// A file's whole text (a document a flag names); NotFound when it cannot
+// be read.
+Result<std::string> ReadFile(const std::string& path);
 // Prints "icbroker COMMAND: message" and each error with its pointer to stderr.
 void PrintStatus(const std::string& prefix, const Status& s);
 

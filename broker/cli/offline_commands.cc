@@ -26,14 +26,6 @@ using nlohmann::json;
 
 namespace {
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::shared_ptr<const SchemaSet> Schemas() {
   auto s = SchemaSet::LoadEmbedded();
   if (!s.ok()) {

@@ -3,10 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "broker/catalog/loader.h"
+#include "broker/cli/flags.h"
 #include "broker/core/time.h"
 #include "broker/orchestrator/state/workload_cache.h"
 #include "broker/orchestrator/state/workloads.h"
@@ -81,14 +80,6 @@ class NoProbes final : public ProbeRunner {
   }
 };
 
-Result<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": cannot be read");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> WorkloadFilesIn(const std::string& dir) {
@@ -112,7 +103,7 @@ Result<Drill> RunOfflineDrill(const OfflineDrillInput& in) {
   SystemClock clock;
   WorkloadCatalog workloads(catalog, *store, clock);
   for (const auto& path : in.workload_files) {
-    ICB_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+    ICB_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     auto doc = ParseJson(text);
     if (!doc.ok()) return Status(doc.status().code(), path + ": " + doc.status().message(), doc.status().errors());
     const std::string id = doc->is_object() && doc->contains("id") && (*doc)["id"].is_string() ? (*doc)["id"].get<std::string>()

@@ -11,12 +11,12 @@ namespace icb::testing {
 
 class ApiHarness {
  protected:
-  explicit ApiHarness(const char* now)
+  explicit ApiHarness(const char* now, ApiLimits limits = {})
       : store_(NewMemoryStore()),
         catalog_(*store_, *SchemaSet::LoadEmbedded()),
         clock_(*ParseRfc3339(now)),
         qos_(*store_, catalog_),
-        api_(*store_, catalog_, qos_, policies_, clock_) {
+        api_(*store_, catalog_, qos_, policies_, clock_, limits) {
     RegisterBuiltinPolicies(policies_);
   }
 

@@ -9,8 +9,8 @@
 #include "broker/api/api.h"
 #include "broker/api/event_feed.h"
 #include "broker/auth/key_store.h"
-#include "broker/catalog/loader.h"
 #include "broker/core/time.h"
+#include "tests/support/api_harness.h"
 
 namespace icb {
 namespace {
@@ -76,18 +76,9 @@ bool Eventually(F done) {
   return true;
 }
 
-class EventStreamTest : public ::testing::Test {
+class EventStreamTest : public ::testing::Test, protected testing::ApiHarness {
  protected:
-  EventStreamTest()
-      : store_(NewMemoryStore()),
-        catalog_(*store_, *SchemaSet::LoadEmbedded()),
-        clock_(*ParseRfc3339("2026-12-07T10:00:00Z")),
-        qos_(*store_, catalog_),
-        api_(*store_, catalog_, qos_, policies_, clock_, Limits()),
-        audit_(*store_),
-        keys_(*store_, clock_) {
-    RegisterBuiltinPolicies(policies_);
-  }
+  EventStreamTest() : ApiHarness("2026-12-07T10:00:00Z", Limits()), audit_(*store_), keys_(*store_, clock_) {}
   static ApiLimits Limits() {
     ApiLimits l;
     l.events_every = std::chrono::milliseconds(10);
@@ -130,12 +121,6 @@ class EventStreamTest : public ::testing::Test {
     return 0;
   }
 
-  std::unique_ptr<Store> store_;
-  Catalog catalog_;
-  PolicyRegistry policies_;
-  ManualClock clock_;
-  QosService qos_;
-  Api api_;
   AuditLog audit_;
   KeyStore keys_;
 };
