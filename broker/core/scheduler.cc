@@ -47,12 +47,14 @@ std::shared_ptr<Scheduler::Task> Scheduler::TakeDue(MonoTime now) {
 }
 
 void Scheduler::Finish(const std::shared_ptr<Task>& task, std::optional<MonoTime> next) {
-  {
-    std::lock_guard lock(mu_);
-    task->running = false;
-    task->due = std::exchange(task->woken, false) ? std::optional<MonoTime>(clock_.Monotonic()) : next;
-  }
-  NotifyWorkers();  // its new due time may be earlier than a worker waits for
+  std::lock_guard lock(mu_);
+  task->running = false;
+  task->due = std::exchange(task->woken, false) ? std::optional<MonoTime>(clock_.Monotonic()) : next;
+  // The worker that ran it looks for due work next (WorkerLoop, RunDue),
+  // and becomes the timer if the timer waits for later than this is due:
+  // that one is let go without waking it (it wakes at its own time, or when
+  // notified as an idle worker, and finds it is no longer the timer).
+  if (task->due && timer_ && *task->due < timer_wake_) timer_ = nullptr;
 }
 
 int Scheduler::RunDue() {
@@ -112,25 +114,58 @@ void Scheduler::Stop() {
 
 void Scheduler::NotifyWorkers() {
   std::lock_guard lock(mu_);
-  for (auto& i : interrupts_) i->Notify();
+  if (stopping_) {
+    for (auto& i : interrupts_) i->Notify();
+    return;
+  }
+  NotifyOneLocked();
+}
+
+void Scheduler::NotifyOneLocked() {
+  if (timer_) timer_->Notify();
+  else if (!idle_.empty()) idle_.back()->Notify();  // the last to go idle: its cache is the warmest
+}
+
+std::optional<MonoTime> Scheduler::EarliestDueLocked() const {
+  std::optional<MonoTime> earliest;
+  for (const auto& [name, t] : tasks_)
+    if (!t->running && t->due && (!earliest || *t->due < *earliest)) earliest = t->due;
+  return earliest;
 }
 
 void Scheduler::WorkerLoop(Interrupt& interrupt) {
   // Idle workers re-check at least this often (a clock stepped by hand, a
   // notification lost to a race with Stop): a bound, never the schedule.
   constexpr Millis kMaxIdle{1000};
+  bool waited = false;
   for (;;) {
     std::shared_ptr<Task> task;
     MonoTime wake;
     {
       std::lock_guard lock(mu_);
+      if (waited) {
+        // Back from waiting: no longer idle, and no longer the timer.
+        std::erase(idle_, &interrupt);
+        if (timer_ == &interrupt) timer_ = nullptr;
+        waited = false;
+      }
       if (stopping_) return;
       const MonoTime now = clock_.Monotonic();
       task = TakeDue(now);
-      wake = now + kMaxIdle;
-      if (!task)
-        for (const auto& [name, t] : tasks_)
-          if (!t->running && t->due) wake = std::min(wake, *t->due);
+      if (task) {
+        // Somebody else watches the schedule meanwhile: with no timer, an
+        // idle worker wakes to take the next due task or become the timer.
+        if (!timer_) NotifyOneLocked();
+      } else {
+        wake = now + kMaxIdle;
+        if (!timer_) {
+          timer_ = &interrupt;
+          if (auto earliest = EarliestDueLocked()) wake = std::min(wake, *earliest);
+          timer_wake_ = wake;
+        }
+        idle_.push_back(&interrupt);
+        waited = true;
+      }
     }
     if (task) {
       Finish(task, task->tick());

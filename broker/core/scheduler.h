@@ -59,7 +59,11 @@ class Scheduler {
   std::shared_ptr<Task> TakeDue(MonoTime now);
   void Finish(const std::shared_ptr<Task>& task, std::optional<MonoTime> next);
   void WorkerLoop(Interrupt& interrupt);
+  // A task became due, or due sooner than the timer waits for: the timer
+  // wakes to look again, or, with no timer, one idle worker does.
   void NotifyWorkers();
+  void NotifyOneLocked();
+  std::optional<MonoTime> EarliestDueLocked() const;
 
   const Clock& clock_;
   mutable std::mutex mu_;
@@ -67,6 +71,13 @@ class Scheduler {
   bool stopping_ = false;
   std::vector<std::thread> workers_;
   std::vector<std::unique_ptr<Interrupt>> interrupts_;  // one per worker
+  // Idle workers wait for a notification; one of them, the timer, also
+  // waits for the earliest due time. Woken one at a time: waking every idle
+  // worker on each change (hundreds a second with probes) cost the probe
+  // path a sixth of its CPU in futex calls and context switches.
+  std::vector<Interrupt*> idle_;
+  Interrupt* timer_ = nullptr;
+  MonoTime timer_wake_;
 };
 
 }  // namespace icb

@@ -67,6 +67,11 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
   State(Scheduler& s, const Clock& c, AsyncProbeRunner& r, ProbeScheduleOptions o, Deliver d)
       : scheduler(s), clock(c), runner(r), options(std::move(o)), deliver(std::move(d)) {}
 
+  struct Start {
+    std::string key;
+    std::shared_ptr<const ProbeTarget> target;
+  };
+
   struct Entry {
     std::shared_ptr<const ProbeTarget> target;  // what each start shares
     Millis phase{0};
@@ -93,12 +98,11 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
   }
 
   std::optional<MonoTime> StartDue() {
-    struct Start {
-      std::string key;
-      std::shared_ptr<const ProbeTarget> target;
-    };
-    std::vector<Start> starting;
-    starting.reserve(64);
+    // Kept between ticks (only this task touches it, and a task never runs
+    // twice at once): a fresh vector a tick, hundreds of ticks a second, was
+    // a large allocation each that made malloc consolidate its free lists.
+    std::vector<Start>& starting = starting_;
+    starting.clear();
     const MonoTime now = clock.Monotonic();
     std::optional<MonoTime> next;
     {
@@ -136,6 +140,7 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
         self->Answered(std::move(key), std::move(target), std::move(sample));
       });
     }
+    starting.clear();
     return next;
   }
 
@@ -160,9 +165,18 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
         answers_idle = true;
         return std::nullopt;
       }
+      answers.reserve(batch.size());  // the next batch is about as large: one allocation, not a doubling series
     }
-    // In the order they were sent: a slow answer lands after a quicker later one.
-    std::stable_sort(batch.begin(), batch.end(), [](const ProbeAnswer& a, const ProbeAnswer& b) { return a.sample.ts < b.sample.ts; });
+    // In the order they were sent: a slow answer lands after a quicker later
+    // one. Answers arrive nearly in that order, so an insertion sort (stable,
+    // linear when in order, no buffer) rather than stable_sort's buffer.
+    for (size_t i = 1; i < batch.size(); ++i) {
+      if (!(batch[i].sample.ts < batch[i - 1].sample.ts)) continue;
+      ProbeAnswer moved = std::move(batch[i]);
+      size_t j = i;
+      for (; j > 0 && moved.sample.ts < batch[j - 1].sample.ts; --j) batch[j] = std::move(batch[j - 1]);
+      batch[j] = std::move(moved);
+    }
     deliver(std::move(batch));
     return clock.Monotonic() + options.batch_every;
   }
@@ -182,6 +196,7 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
   bool answers_idle = true;  // the answers task waits for a Wake
   uint64_t started = 0, skipped = 0;
   LatenessHistogram lateness;
+  std::vector<Start> starting_;  // StartDue's, reused
 };
 
 ProbeSchedule::ProbeSchedule(Scheduler& scheduler, const Clock& clock, AsyncProbeRunner& runner, ProbeScheduleOptions options, Deliver deliver)
