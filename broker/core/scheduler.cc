@@ -83,10 +83,7 @@ int Scheduler::RunDue() {
 
 std::optional<MonoTime> Scheduler::NextDue() const {
   std::lock_guard lock(mu_);
-  std::optional<MonoTime> next;
-  for (const auto& [name, task] : tasks_)
-    if (!task->running && task->due && (!next || *task->due < *next)) next = task->due;
-  return next;
+  return EarliestDueLocked();
 }
 
 void Scheduler::Start(int threads) {

@@ -102,7 +102,6 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
     // twice at once): a fresh vector a tick, hundreds of ticks a second, was
     // a large allocation each that made malloc consolidate its free lists.
     std::vector<Start>& starting = starting_;
-    starting.clear();
     const MonoTime now = clock.Monotonic();
     std::optional<MonoTime> next;
     {
@@ -170,13 +169,9 @@ struct ProbeSchedule::State : std::enable_shared_from_this<State> {
     // In the order they were sent: a slow answer lands after a quicker later
     // one. Answers arrive nearly in that order, so an insertion sort (stable,
     // linear when in order, no buffer) rather than stable_sort's buffer.
-    for (size_t i = 1; i < batch.size(); ++i) {
-      if (!(batch[i].sample.ts < batch[i - 1].sample.ts)) continue;
-      ProbeAnswer moved = std::move(batch[i]);
-      size_t j = i;
-      for (; j > 0 && moved.sample.ts < batch[j - 1].sample.ts; --j) batch[j] = std::move(batch[j - 1]);
-      batch[j] = std::move(moved);
-    }
+    const auto sent_before = [](const ProbeAnswer& a, const ProbeAnswer& b) { return a.sample.ts < b.sample.ts; };
+    for (auto it = batch.begin(); it != batch.end(); ++it)
+      std::rotate(std::upper_bound(batch.begin(), it, *it, sent_before), it, it + 1);
     deliver(std::move(batch));
     return clock.Monotonic() + options.batch_every;
   }
