@@ -73,10 +73,14 @@ int RunServe(ServeSettings& s) {
   // core; the broker's many short-lived allocations spread over them hold
   // far more memory than is live (1,000 watched workloads: 50 KiB of RSS
   // each with the default, 25 to 33 KiB with two heaps a core; 2,000 on two
-  // cores: 11.0 KiB each with four heaps, 9.0 with one, rank throughput the
-  // same within the run's noise; scripts/bench-memory, scripts/bench-rank).
-  // One heap for two cores. The environment's MALLOC_ARENA_MAX, when set,
-  // still wins.
+  // cores: 11.0 KiB each with four heaps, 9.0 with one; scripts/bench-memory).
+  // One heap for two cores. It costs CPU: the HTTP threads queue on the
+  // heap's lock for every allocation too large for malloc's per-thread
+  // cache, and a rank computed afresh costs 15 to 20 % more than with a
+  // heap per core (interleaved A/B runs of bench-rank's cases, 2026-12-07),
+  // while with a heap per core 10,000 watched workloads held 8.2 KiB each
+  // against 4.8 (docs/deploy.md, "Memory or CPU"). The environment's
+  // MALLOC_ARENA_MAX, when set, still wins.
   if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, static_cast<int>(std::max(1u, std::thread::hardware_concurrency() / 2)));
   BrokerOptions& o = s.options;
   auto colon = s.listen.rfind(':');

@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 
 from lab_driver import Lab, Replicas, call, count_ops, in_parallel, operations, pct, put_probed_providers, wait_for
 
@@ -135,8 +135,14 @@ def rank():
         time.sleep(0.1)
 
 
-rss = defaultdict(lambda: defaultdict(list))  # replica -> minute -> KiB
+# RSS split as the kernel counts it: anonymous (the heap and stacks: what
+# a leak grows) and file-backed (the binary's code and data pages, resident
+# once first run: a replica that takes the lead runs the orchestrator's,
+# the detector's and the adapters' code for the first time).
+Rss = namedtuple("Rss", "total anon file")
+rss = defaultdict(lambda: defaultdict(list))  # replica -> minute -> [Rss] in KiB
 restarted = {}  # replica -> the minute it was restarted in
+took_lead = {}  # replica -> the minute it took the lead from a killed one
 
 
 def sample_rss():
@@ -145,10 +151,10 @@ def sample_rss():
             if p is None:
                 continue
             try:
-                for line in open(f"/proc/{p.pid}/status"):
-                    if line.startswith("VmRSS:"):
-                        rss[i][minute()].append(int(line.split()[1]))
-            except OSError:
+                fields = dict(line.split(":", 1) for line in open(f"/proc/{p.pid}/status"))
+                kib = {k: int(fields[k].split()[0]) for k in ("VmRSS", "RssAnon", "RssFile")}
+                rss[i][minute()].append(Rss(kib["VmRSS"], kib["RssAnon"], kib["RssFile"]))
+            except (OSError, KeyError, ValueError):
                 pass
 
 
@@ -201,6 +207,7 @@ while time.monotonic() - t0 < duration:
             events.append((now, f"leader replica-{leader} SIGKILLed"))
             killed = True
             wait_for(lambda: group.leader() is not None, timeout=60, every=0.2)
+            took_lead[group.leader()] = minute()
             events.append((time.monotonic() - t0, f"replica-{group.leader()} leads"))
             time.sleep(max(0.0, 10 - (time.monotonic() - t0 - now)))
             group.start(leader)
@@ -235,7 +242,8 @@ print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10
 mins = sorted(set(lat["rank"]) | set(lat["ingest"]))
 for m in mins:
     r, g = lat["rank"].get(m, []), lat["ingest"].get(m, [])
-    sizes = " ".join(f"{min(rss[i].get(m, [0])) / 1024:4.0f}-{max(rss[i].get(m, [0])) / 1024:<4.0f}" for i in range(3))
+    sizes = " ".join(f"{min(x.total for x in rss[i].get(m, [Rss(0, 0, 0)])) / 1024:4.0f}-{max(x.total for x in rss[i].get(m, [Rss(0, 0, 0)])) / 1024:<4.0f}"
+                     for i in range(3))
     print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>36}")
 first, last = mins[0], mins[-2] if len(mins) > 2 else mins[-1]  # the last whole minute
 for kind in ("rank", "ingest"):
@@ -243,16 +251,34 @@ for kind in ("rank", "ingest"):
     print(f"{kind} p99 drift: minute {first} {pct(a, 99) * 1000:.1f} ms -> minute {last} {pct(b, 99) * 1000:.1f} ms "
           f"({(pct(b, 99) / pct(a, 99) - 1) * 100:+.0f} %); p50 {statistics.median(a) * 1000:.1f} -> {statistics.median(b) * 1000:.1f} ms")
 # Growth after warm-up (2 minutes from its start or restart) to the last
-# whole minute, of the floor (the target: under 5 %) and of the peak.
-for i in range(3):
-    warm = restarted.get(i, mins[0]) + 2
+# whole minute, of the floor (the target: under 5 %) and of the peak; the
+# floor split into anonymous and file-backed pages. A replica that took the
+# lead mid-run is also judged from 2 minutes after that, as its work changed.
+
+
+def growth(i, warm, why):
     ms = [m for m in sorted(rss[i]) if warm <= m <= last]
     if len(ms) < 2:
-        print(f"replica-{i} RSS: too few minutes after its warm-up (minute {warm}) to judge")
-        continue
+        print(f"replica-{i} RSS: too few minutes after {why} (minute {warm}) to judge")
+        return
     a, b = rss[i][ms[0]], rss[i][ms[-1]]
-    print(f"replica-{i} RSS after warm-up: floor minute {ms[0]} {min(a) / 1024:.1f} -> minute {ms[-1]} {min(b) / 1024:.1f} MiB "
-          f"({(min(b) / min(a) - 1) * 100:+.0f} %), peak {max(a) / 1024:.1f} -> {max(b) / 1024:.1f} MiB ({(max(b) / max(a) - 1) * 100:+.0f} %)")
+
+    def floor(xs, f):
+        return min(getattr(x, f) for x in xs) / 1024
+
+    def pc(before, after):
+        return (after / before - 1) * 100 if before else 0.0
+    ta, tb = floor(a, "total"), floor(b, "total")
+    peak_a, peak_b = max(x.total for x in a) / 1024, max(x.total for x in b) / 1024
+    print(f"replica-{i} RSS after {why}: floor minute {ms[0]} {ta:.1f} -> minute {ms[-1]} {tb:.1f} MiB ({pc(ta, tb):+.0f} %; "
+          f"anonymous {floor(a, 'anon'):.1f} -> {floor(b, 'anon'):.1f} MiB ({pc(floor(a, 'anon'), floor(b, 'anon')):+.0f} %), "
+          f"file-backed {floor(a, 'file'):.1f} -> {floor(b, 'file'):.1f} MiB), peak {peak_a:.1f} -> {peak_b:.1f} MiB ({pc(peak_a, peak_b):+.0f} %)")
+
+
+for i in range(3):
+    growth(i, restarted.get(i, mins[0]) + 2, "its warm-up" if i not in restarted else "its restart's warm-up")
+    if i in took_lead:
+        growth(i, took_lead[i] + 2, "taking the lead")
 for kind, c in answers.items():
     print(f"{kind} answers: " + ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(c.items())))
 
