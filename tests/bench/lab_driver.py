@@ -3,6 +3,7 @@ recovery_bench.py, probes_bench.py, soak.py): the broker's and the simulators' H
 lab's PowerDNS, waiting for a condition, percentiles, brokers started and
 killed as replicas, probed providers. Loopback only: every
 address comes from the lab's lab.json or the broker URL given."""
+import itertools
 import json
 import os
 import signal
@@ -123,6 +124,7 @@ class Replicas:
     def __init__(self, n):
         self.ports = [free_port() for _ in range(n)]
         self.procs = [None] * n
+        self._turn = itertools.count()
         for i in range(n):
             self.start(i)
 
@@ -155,6 +157,12 @@ class Replicas:
 
     def any_url(self):
         return next(self.url(i) for i, p in enumerate(self.procs) if p is not None)
+
+    def spread_url(self):
+        """The live replicas in turn, as a Kubernetes Service spreads new
+        connections over the ready pods."""
+        live = [i for i, p in enumerate(self.procs) if p is not None]
+        return self.url(live[next(self._turn) % len(live)])
 
     def stop(self):
         for p in self.procs:

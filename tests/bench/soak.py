@@ -2,7 +2,8 @@
 """The soak's driver (scripts/soak runs it).
 
 Three brokers (replicas) on Redis behind Sentinel, on the lab, for MINUTES
-minutes of what a deployment lives through at once:
+minutes of what a deployment lives through at once, every client request
+sent to the live replicas in turn (as a Service spreads them):
   - samples pushed at 50,000/s (batches of 1,000 over the probed providers'
     series, 4 clients), each batch resent until acknowledged;
   - a rank of the lab's profile every 100 ms;
@@ -83,11 +84,12 @@ lock = threading.Lock()
 
 
 def post(path, body):
-    """One call to any live replica: (status, seconds, answer); status 0 when none answered."""
+    """One call to the next live replica, in turn as behind a Service:
+    (status, seconds, answer); status 0 when none answered."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     started = time.monotonic()
     try:
-        req = urllib.request.Request(group.any_url() + path, data=data, method="POST", headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(group.spread_url() + path, data=data, method="POST", headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, time.monotonic() - started, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
@@ -162,7 +164,7 @@ def read_retrying(path, timeout=60):
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return call("GET", f"{group.any_url()}{path}")
+            return call("GET", f"{group.spread_url()}{path}")
         except urllib.error.HTTPError as e:
             if e.code != 503 or time.monotonic() > deadline:
                 raise
