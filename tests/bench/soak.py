@@ -244,8 +244,8 @@ print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10
 mins = sorted(set(lat["rank"]) | set(lat["ingest"]))
 for m in mins:
     r, g = lat["rank"].get(m, []), lat["ingest"].get(m, [])
-    sizes = " ".join(f"{min(x.total for x in rss[i].get(m, [Rss(0, 0, 0)])) / 1024:4.0f}-{max(x.total for x in rss[i].get(m, [Rss(0, 0, 0)])) / 1024:<4.0f}"
-                     for i in range(3))
+    totals = [[x.total for x in rss[i].get(m, [Rss(0, 0, 0)])] for i in range(3)]
+    sizes = " ".join(f"{min(t) / 1024:4.0f}-{max(t) / 1024:<4.0f}" for t in totals)
     print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>36}")
 first, last = mins[0], mins[-2] if len(mins) > 2 else mins[-1]  # the last whole minute
 for kind in ("rank", "ingest"):
@@ -264,17 +264,15 @@ def growth(i, warm, why):
         print(f"replica-{i} RSS: too few minutes after {why} (minute {warm}) to judge")
         return
     a, b = rss[i][ms[0]], rss[i][ms[-1]]
-
-    def floor(xs, f):
-        return min(getattr(x, f) for x in xs) / 1024
+    # Floors (each field's least in the minute) and the total's peak, MiB.
+    fa, fb = (Rss(*(min(getattr(x, f) for x in xs) / 1024 for f in Rss._fields)) for xs in (a, b))
+    pa, pb = (max(x.total for x in xs) / 1024 for xs in (a, b))
 
     def pc(before, after):
         return (after / before - 1) * 100 if before else 0.0
-    ta, tb = floor(a, "total"), floor(b, "total")
-    peak_a, peak_b = max(x.total for x in a) / 1024, max(x.total for x in b) / 1024
-    print(f"replica-{i} RSS after {why}: floor minute {ms[0]} {ta:.1f} -> minute {ms[-1]} {tb:.1f} MiB ({pc(ta, tb):+.0f} %; "
-          f"anonymous {floor(a, 'anon'):.1f} -> {floor(b, 'anon'):.1f} MiB ({pc(floor(a, 'anon'), floor(b, 'anon')):+.0f} %), "
-          f"file-backed {floor(a, 'file'):.1f} -> {floor(b, 'file'):.1f} MiB), peak {peak_a:.1f} -> {peak_b:.1f} MiB ({pc(peak_a, peak_b):+.0f} %)")
+    print(f"replica-{i} RSS after {why}: floor minute {ms[0]} {fa.total:.1f} -> minute {ms[-1]} {fb.total:.1f} MiB ({pc(fa.total, fb.total):+.0f} %; "
+          f"anonymous {fa.anon:.1f} -> {fb.anon:.1f} MiB ({pc(fa.anon, fb.anon):+.0f} %), "
+          f"file-backed {fa.file:.1f} -> {fb.file:.1f} MiB), peak {pa:.1f} -> {pb:.1f} MiB ({pc(pa, pb):+.0f} %)")
 
 
 for i in range(3):
