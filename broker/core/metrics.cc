@@ -1,6 +1,9 @@
 #include "broker/core/metrics.h"
 
 #include <dirent.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -296,6 +299,19 @@ Status AddProcessMetrics(MetricRegistry& registry) {
   }));
   ICB_RETURN_IF_ERROR(registry.AddCollectedGauge("process_threads", "Number of OS threads in the process.", {},
                                                  [=] { return one(Field(SelfStat(), 20)); }));
+#ifdef __GLIBC__
+  // RSS alone cannot tell a heap that grows from freed memory the allocator
+  // keeps (or pages the binary's code first ran): these two can.
+  ICB_RETURN_IF_ERROR(registry.AddCollectedGauge("icbroker_heap_allocated_bytes",
+                                                 "Bytes the allocator has handed out and not had back (glibc's arenas and its separate maps).", {},
+                                                 [=] {
+                                                   const struct mallinfo2 m = mallinfo2();
+                                                   return one(static_cast<double>(m.uordblks + m.hblkhd));
+                                                 }));
+  ICB_RETURN_IF_ERROR(registry.AddCollectedGauge("icbroker_heap_free_bytes",
+                                                 "Bytes freed into the allocator's arenas and kept for reuse, resident or not.", {},
+                                                 [=] { return one(static_cast<double>(mallinfo2().fordblks)); }));
+#endif
   return Status::Ok();
 }
 

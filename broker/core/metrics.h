@@ -130,7 +130,9 @@ class MetricRegistry {
 
 // The process's own: process_cpu_seconds_total, process_resident_memory_bytes,
 // process_virtual_memory_bytes, process_open_fds, process_max_fds,
-// process_start_time_seconds (from /proc, as Prometheus' clients name them).
+// process_start_time_seconds, process_threads (from /proc, as Prometheus'
+// clients name them); with glibc, icbroker_heap_allocated_bytes and
+// icbroker_heap_free_bytes (mallinfo2).
 Status AddProcessMetrics(MetricRegistry& registry);
 
 // A sample value as the text format writes it: shortest round trip,

@@ -4,7 +4,9 @@
 #include "broker/core/metrics.h"
 
 #include <cmath>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -122,6 +124,31 @@ TEST(ProcessMetrics, AreReadFromProc) {
   }
   EXPECT_FALSE(AddProcessMetrics(r).ok());  // declared once
 }
+
+#ifdef __GLIBC__
+double Scraped(const MetricRegistry& r, const std::string& name) {
+  const std::string text = r.Render();
+  const size_t at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::strtod(text.c_str() + at + name.size() + 2, nullptr);
+}
+
+TEST(ProcessMetrics, HeapCountsWhatIsAllocatedAndFreed) {
+  MetricRegistry r;
+  ASSERT_TRUE(AddProcessMetrics(r).ok());
+  const double before = Scraped(r, "icbroker_heap_allocated_bytes");
+  ASSERT_GT(before, 0);
+  // 64 blocks of 64 KiB: in the arena (below the mmap threshold glibc may
+  // raise), counted as allocated while held and as not allocated after.
+  std::vector<std::unique_ptr<char[]>> blocks;
+  for (int i = 0; i < 64; ++i) blocks.push_back(std::make_unique<char[]>(64 << 10));
+  const double held = Scraped(r, "icbroker_heap_allocated_bytes");
+  EXPECT_GE(held - before, 64.0 * (64 << 10)) << before << " -> " << held;
+  blocks.clear();
+  const double after = Scraped(r, "icbroker_heap_allocated_bytes");
+  EXPECT_LE(after, held - 60.0 * (64 << 10)) << held << " -> " << after;
+  EXPECT_GE(Scraped(r, "icbroker_heap_free_bytes"), 0);
+}
+#endif
 
 }  // namespace
 }  // namespace icb
