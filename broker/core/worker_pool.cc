@@ -13,11 +13,11 @@ WorkerPool::~WorkerPool() {
     stopping_ = true;
     // A worker that ends from now on no longer moves itself: it is joined
     // here, from this list.
+    for (Worker* w : idle_) w->wake.notify_one();
     all.splice(all.end(), workers_);
     all.splice(all.end(), ended_);
   }
-  cv_.notify_all();
-  for (auto& t : all) t.join();
+  for (auto& w : all) w.thread.join();
 }
 
 void WorkerPool::Post(int64_t rank, std::function<void()> job) {
@@ -27,15 +27,19 @@ void WorkerPool::Post(int64_t rank, std::function<void()> job) {
     if (stopping_) return;
     jobs_.push(Job{rank, seq_++, std::move(job)});
     ended.splice(ended.end(), ended_);
-    // A job no idle worker will take starts one, up to the bound; beyond
-    // it the job waits its turn by rank.
-    if (idle_ < static_cast<int>(jobs_.size()) && static_cast<int>(workers_.size()) < max_threads_) {
+    if (!idle_.empty()) {
+      // The worker idle the shortest time takes it; those idle longest
+      // keep waiting, and end.
+      Worker* w = idle_.back();
+      idle_.pop_back();
+      w->woken = true;
+      w->wake.notify_one();
+    } else if (static_cast<int>(workers_.size()) < max_threads_) {
       auto self = workers_.emplace(workers_.end());
-      *self = std::thread([this, self] { Loop(self); });
-    }
+      self->thread = std::thread([this, self] { Loop(self); });
+    }  // else it waits its turn by rank for a worker to finish
   }
-  cv_.notify_one();
-  for (auto& t : ended) t.join();  // they have returned, or are returning, from Loop
+  for (auto& w : ended) w.thread.join();  // they have returned, or are returning, from Loop
 }
 
 size_t WorkerPool::Queued() const {
@@ -50,16 +54,23 @@ int WorkerPool::threads() const {
 
 void WorkerPool::Loop(Workers::iterator self) {
   std::unique_lock<std::mutex> lock(mu_);
+  Worker& me = *self;
   for (;;) {
-    ++idle_;
-    const bool woken = cv_.wait_for(lock, idle_for_, [&] { return stopping_ || !jobs_.empty(); });
-    --idle_;
     if (stopping_) return;  // the destructor joins it
-    if (!woken) {
-      // Idle for idle_for: this worker ends; the next Post (or the
-      // destructor) joins its thread.
-      ended_.splice(ended_.end(), workers_, self);
-      return;
+    if (jobs_.empty()) {
+      idle_.push_back(&me);
+      me.woken = false;
+      const bool woken = me.wake.wait_for(lock, idle_for_, [&] { return stopping_ || me.woken; });
+      if (stopping_) return;
+      if (!woken) {
+        // Idle for idle_for: this worker ends; the next Post (or the
+        // destructor) joins its thread.
+        idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+        ended_.splice(ended_.end(), workers_, self);
+        return;
+      }
+      // A worker finishing its job may have taken this one first.
+      if (jobs_.empty()) continue;
     }
     std::function<void()> job = std::move(const_cast<Job&>(jobs_.top()).run);
     jobs_.pop();

@@ -12,6 +12,11 @@
 // for good, a third of what those workloads themselves cost; a worker that
 // ends hands its cache back. A disaster's burst starts them again in
 // microseconds each.
+//
+// A job goes to the worker idle the shortest time (a stack, each worker
+// woken by name): with a condition variable's turn-taking, a job every
+// second kept all 32 of a burst's workers alive, each idle under 30 s
+// (the soak's leader: 50 threads from its first failover to the end).
 #pragma once
 
 #include <chrono>
@@ -23,6 +28,7 @@
 #include <queue>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 namespace icb {
 
@@ -51,17 +57,21 @@ class WorkerPool {
     // The priority queue pops its largest: the most urgent compares largest.
     bool operator<(const Job& o) const { return std::tie(o.rank, o.seq) < std::tie(rank, seq); }
   };
-  using Workers = std::list<std::thread>;
+  struct Worker {
+    std::thread thread;
+    std::condition_variable wake;
+    bool woken = false;  // handed a job by Post (set and read under mu_)
+  };
+  using Workers = std::list<Worker>;
   void Loop(Workers::iterator self);
 
   const int max_threads_;
   const std::chrono::milliseconds idle_for_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::priority_queue<Job> jobs_;
   uint64_t seq_ = 0;
   bool stopping_ = false;
-  int idle_ = 0;      // workers waiting for a job
+  std::vector<Worker*> idle_;  // waiting for a job, the last to start waiting last
   Workers workers_;   // alive
   Workers ended_;     // returned from Loop, not yet joined
 };

@@ -116,6 +116,34 @@ TEST(WorkerPool, AnIdleWorkerTakesTheNextJobWithoutANewThread) {
   EXPECT_EQ(pool.threads(), 1);
 }
 
+// A burst starts every worker; afterwards a job now and then, more often
+// than any one worker's idle_for were the jobs dealt out in turn, is taken
+// by the worker idle the shortest time, so the others end.
+TEST(WorkerPool, ATrickleOfJobsAfterABurstKeepsOneWorker) {
+  WorkerPool pool(8, 200ms);
+  Gate gate;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 8; ++i)
+    pool.Post(1, [&] {
+      gate.Wait();
+      ++done;
+    });
+  ASSERT_TRUE(Eventually([&] { return pool.threads() == 8; }));
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return done.load() == 8; }));
+  // One job each time the last has run, with no pause: every worker would
+  // see one every few microseconds were they taken in turn.
+  int posted = 8;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        pool.Post(1, [&] { ++done; });
+        ++posted;
+        return Eventually([&] { return done.load() == posted; }) && pool.threads() <= 2;
+      },
+      30s));
+  EXPECT_EQ(pool.Queued(), 0u);
+}
+
 TEST(WorkerPool, DestroyingItWaitsForTheJobsRunning) {
   std::atomic<int> ran{0};
   Gate gate;
