@@ -4,6 +4,7 @@
 // could bound neither headers nor connections.
 #include <cpprest/http_client.h>
 #include <cpprest/uri.h>
+#include <pplx/threadpool.h>
 
 #include <algorithm>
 
@@ -72,6 +73,15 @@ class CpprestHttpClient final : public HttpClient {
 }  // namespace
 
 std::unique_ptr<HttpClient> NewCpprestHttpClient(std::string ca_file) { return std::make_unique<CpprestHttpClient>(std::move(ca_file)); }
+
+bool SetHttpClientIoThreads(size_t threads) {
+  try {
+    crossplat::threadpool::initialize_with_threads(threads);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // already started
+  }
+}
 
 
 }  // namespace icb

@@ -4,7 +4,11 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "broker/cli/command_line.h"
+#include "broker/core/http_client.h"
 
 int main(int argc, char** argv) {
   // OpenSSL cleans up at exit by default, and cpprestsdk's thread pool, torn
@@ -19,6 +23,9 @@ int main(int argc, char** argv) {
   // and TLB flushes under load). Keep it: the broker's heap is small anyway.
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  // The outbound HTTP client's socket threads: one per core, at least four
+  // (TLS to a provider's storage is the most they do), not cpprestsdk's 40.
+  icb::SetHttpClientIoThreads(std::max(4u, std::thread::hardware_concurrency()));
   icb::CommandLine command_line;
   return command_line.Run(argc, argv);
 }

@@ -47,4 +47,13 @@ class HttpClient {
 // system's (a broker's own CA: icbroker migrate --cacert).
 std::unique_ptr<HttpClient> NewCpprestHttpClient(std::string ca_file = "");
 
+// cpprestsdk does every client's socket work on one process-wide pool of
+// threads, 40 by default, started by the first request (a replica that took
+// the lead grew from 9 threads to 50, each with its stack and its cache of
+// freed blocks). Send blocks its caller's own thread until the answer is in,
+// so the pool only moves bytes and a few threads serve every call in flight.
+// Sets the pool's size; only before the first request (false after, and
+// nothing changes).
+bool SetHttpClientIoThreads(size_t threads);
+
 }  // namespace icb
