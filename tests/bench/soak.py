@@ -142,8 +142,9 @@ def rank():
 # once first run: a replica that takes the lead runs the orchestrator's,
 # the detector's and the adapters' code for the first time); beside it, from
 # the replica's /metrics, what its allocator has handed out (the live heap:
-# anonymous RSS above it is freed memory kept, or stacks) and its threads.
-Rss = namedtuple("Rss", "total anon file heap threads")
+# anonymous RSS above it is freed memory kept, or stacks), its threads, and
+# the HTTP requests it was serving then (what those hold is in the heap).
+Rss = namedtuple("Rss", "total anon file heap threads inflight")
 rss = defaultdict(lambda: defaultdict(list))  # replica -> minute -> [Rss] in KiB
 restarted = {}  # replica -> the minute it was restarted in
 took_lead = {}  # replica -> the minute it took the lead from a killed one
@@ -160,7 +161,8 @@ def sample_rss():
                 with urllib.request.urlopen(group.url(i) + "/metrics", timeout=5) as r:
                     scraped = dict(line.split(" ", 1) for line in r.read().decode().splitlines() if line and line[0] != "#")
                 heap = float(scraped["icbroker_heap_allocated_bytes"]) / 1024
-                rss[i][minute()].append(Rss(kib["VmRSS"], kib["RssAnon"], kib["RssFile"], heap, int(fields["Threads"])))
+                rss[i][minute()].append(Rss(kib["VmRSS"], kib["RssAnon"], kib["RssFile"], heap, int(fields["Threads"]),
+                                            float(scraped["icbroker_http_requests_in_flight"])))
             except (OSError, KeyError, ValueError):
                 pass
 
@@ -249,7 +251,7 @@ print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10
 mins = sorted(set(lat["rank"]) | set(lat["ingest"]))
 for m in mins:
     r, g = lat["rank"].get(m, []), lat["ingest"].get(m, [])
-    totals = [[x.total for x in rss[i].get(m, [Rss(0, 0, 0, 0, 0)])] for i in range(3)]
+    totals = [[x.total for x in rss[i].get(m, [Rss(0, 0, 0, 0, 0, 0)])] for i in range(3)]
     sizes = " ".join(f"{min(t) / 1024:4.0f}-{max(t) / 1024:<4.0f}" for t in totals)
     print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>36}")
 first, last = mins[0], mins[-2] if len(mins) > 2 else mins[-1]  # the last whole minute
@@ -269,8 +271,9 @@ def growth(i, warm, why):
         print(f"replica-{i} RSS: too few minutes after {why} (minute {warm}) to judge")
         return
     a, b = rss[i][ms[0]], rss[i][ms[-1]]
-    # Floors (each field's least in the minute; MiB but threads) and the total's peak, MiB.
-    fa, fb = (Rss(*(min(getattr(x, f) for x in xs) / (1 if f == "threads" else 1024) for f in Rss._fields)) for xs in (a, b))
+    # Floors (each field's least in the minute; MiB but the counts) and the total's peak, MiB.
+    fa, fb = (Rss(*(min(getattr(x, f) for x in xs) / (1 if f in ("threads", "inflight") else 1024) for f in Rss._fields)) for xs in (a, b))
+    busy_a, busy_b = (statistics.mean(x.inflight for x in xs) for xs in (a, b))
     pa, pb = (max(x.total for x in xs) / 1024 for xs in (a, b))
 
     def pc(before, after):
@@ -278,7 +281,8 @@ def growth(i, warm, why):
     print(f"replica-{i} RSS after {why}: floor minute {ms[0]} {fa.total:.1f} -> minute {ms[-1]} {fb.total:.1f} MiB ({pc(fa.total, fb.total):+.0f} %; "
           f"anonymous {fa.anon:.1f} -> {fb.anon:.1f} MiB ({pc(fa.anon, fb.anon):+.0f} %), "
           f"file-backed {fa.file:.1f} -> {fb.file:.1f} MiB), peak {pa:.1f} -> {pb:.1f} MiB ({pc(pa, pb):+.0f} %); "
-          f"heap allocated {fa.heap:.1f} -> {fb.heap:.1f} MiB ({pc(fa.heap, fb.heap):+.0f} %), threads {fa.threads:.0f} -> {fb.threads:.0f}")
+          f"heap allocated {fa.heap:.1f} -> {fb.heap:.1f} MiB ({pc(fa.heap, fb.heap):+.0f} %), threads {fa.threads:.0f} -> {fb.threads:.0f}, "
+          f"requests in flight {busy_a:.1f} -> {busy_b:.1f} on average")
 
 
 for i in range(3):
