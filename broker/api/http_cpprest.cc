@@ -83,5 +83,4 @@ bool SetHttpClientIoThreads(size_t threads) {
   }
 }
 
-
 }  // namespace icb

@@ -145,7 +145,7 @@ def rank():
 # anonymous RSS above it is freed memory kept, or stacks), its threads, and
 # the HTTP requests it was serving then (what those hold is in the heap).
 Rss = namedtuple("Rss", "total anon file heap threads inflight")
-rss = defaultdict(lambda: defaultdict(list))  # replica -> minute -> [Rss] in KiB
+rss = defaultdict(lambda: defaultdict(list))  # replica -> minute -> [Rss], memory in KiB
 restarted = {}  # replica -> the minute it was restarted in
 took_lead = {}  # replica -> the minute it took the lead from a killed one
 
