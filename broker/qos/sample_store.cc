@@ -116,7 +116,7 @@ Result<SampleStore::AppendResult> SampleStore::Append(const std::vector<QosSampl
     if (inserted) {
       it->second.seen_key = SeenKey(store_, series, day);
       it->second.data_key = DataKey(store_, series, day);
-      set_adds.emplace_back(DaysKey(store_, series), std::to_string(day));
+      it->second.listed_in = {{DaysKey(store_, series), std::to_string(day)}};
     }
     it->second.items.emplace_back(std::to_string(s.ts.time_since_epoch().count() - day * kDayMs), Encode(s));
     if (series_sets.emplace(series, s.provider).second) set_adds.emplace_back(SeriesSetKey(store_, s.provider), s.endpoint + ":" + s.vantage);

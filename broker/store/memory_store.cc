@@ -120,6 +120,7 @@ class MemoryStore final : public Store {
 
   Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
                                  const std::vector<std::pair<std::string, std::string>>& set_adds) override {
+    ICB_RETURN_IF_ERROR(CheckAppendGroups(groups));
     std::lock_guard lock(mu_);
     long long appended = 0;
     for (const auto& g : groups) appended += ApplyGroup(g);
@@ -244,6 +245,7 @@ class MemoryStore final : public Store {
   Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& writes, const std::vector<AppendGroup>& appends,
                                                   const Fence* fence) override {
     ICB_RETURN_IF_ERROR(CheckDistinctKeys(writes));
+    ICB_RETURN_IF_ERROR(CheckAppendGroups(appends));
     std::lock_guard lock(mu_);
     if (fence && LatestEpoch(fence->lease) != fence->epoch) {
       return FailedPrecondition("stale lease epoch " + std::to_string(fence->epoch) + " for " + fence->lease + " (latest " +
@@ -322,7 +324,10 @@ class MemoryStore final : public Store {
       if (!seen.insert(member).second) continue;
       ++appended;
       if (!g.log) {
-        strings_[g.data_key] += record;
+        std::string& data = strings_[g.data_key];
+        if (data.empty())
+          for (const auto& [set, listed] : g.listed_in) sets_[set].insert(listed);
+        data += record;
         continue;
       }
       Log& l = logs_[g.data_key];

@@ -185,40 +185,61 @@ Status ReplyError(const redisReply* r) {
   return Internal("Redis: " + msg);
 }
 
-// The Lua both append scripts share: applies one AppendGroup from ARGV[i]
-// on (seen, data, mode, count, then per item: member, record, time or '',
-// index count, index names...) and returns the next i and how many were
-// new. Mode 'l': data is an indexed log: DATA:seq (the last number given),
-// DATA:rec (number -> record), DATA:meta (number -> member and index names,
-// for LogTrim), DATA:all and DATA:ix:NAME (sorted sets of numbers scored by
-// number), DATA:time (numbers scored by time, for LogSeek).
+// The Lua both append scripts share: applies one AppendGroup whose
+// arguments start at ARGV[i] and whose keys start at KEYS[k]; returns the
+// next i, the next k and how many records were new. ARGV: mode, how many
+// keys the group declared, then per mode:
+//   's' (string data; KEYS: seen, data, the sets listing data): count, the
+//     member each listing set gets, then per item: member, record. The
+//     listing sets get theirs when a record creates data (APPEND answers
+//     the record's own length): once per key's life, not per record.
+//   'l' (an indexed log; KEYS: seen then the log's parts): seen, data,
+//     count, then per item: member, record, time or '', index count, index
+//     names. data is the log's name: DATA:seq (the last number given),
+//     DATA:rec (number -> record), DATA:meta (number -> member and index
+//     names, for LogTrim), DATA:all and DATA:ix:NAME (sorted sets of numbers
+//     scored by number), DATA:time (numbers scored by time, for LogSeek).
+// Key names travel once, in KEYS (a sample batch is mostly key names).
 constexpr std::string_view kAppendGroupLua = R"LUA(
-local function append_group(i)
-  local seen, data, mode, count = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  i = i + 4
+local function append_group(i, k)
+  local mode, nkeys = ARGV[i], tonumber(ARGV[i + 1])
   local n = 0
-  for k = 1, count do
+  if mode == 's' then
+    local seen, data, count, nlist = KEYS[k], KEYS[k + 1], tonumber(ARGV[i + 2]), nkeys - 2
+    local listing = i + 3
+    i = listing + nlist
+    for _ = 1, count do
+      local record = ARGV[i + 1]
+      if redis.call('SADD', seen, ARGV[i]) == 1 then
+        n = n + 1
+        if redis.call('APPEND', data, record) == #record then
+          for x = 1, nlist do redis.call('SADD', KEYS[k + 1 + x], ARGV[listing + x - 1]) end
+        end
+      end
+      i = i + 2
+    end
+    return i, k + nkeys, n
+  end
+  local seen, data, count = ARGV[i + 2], ARGV[i + 3], tonumber(ARGV[i + 4])
+  i = i + 5
+  for _ = 1, count do
     local member, record, time, nidx = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
     if redis.call('SADD', seen, member) == 1 then
       n = n + 1
-      if mode == 'l' then
-        local seq = redis.call('INCR', data .. ':seq')
-        redis.call('HSET', data .. ':rec', seq, record)
-        redis.call('ZADD', data .. ':all', seq, seq)
-        if time ~= '' then redis.call('ZADD', data .. ':time', time, seq) end
-        local meta = member
-        for x = 1, nidx do
-          redis.call('ZADD', data .. ':ix:' .. ARGV[i + 3 + x], seq, seq)
-          meta = meta .. '\n' .. ARGV[i + 3 + x]
-        end
-        redis.call('HSET', data .. ':meta', seq, meta)
-      else
-        redis.call('APPEND', data, record)
+      local seq = redis.call('INCR', data .. ':seq')
+      redis.call('HSET', data .. ':rec', seq, record)
+      redis.call('ZADD', data .. ':all', seq, seq)
+      if time ~= '' then redis.call('ZADD', data .. ':time', time, seq) end
+      local meta = member
+      for x = 1, nidx do
+        redis.call('ZADD', data .. ':ix:' .. ARGV[i + 3 + x], seq, seq)
+        meta = meta .. '\n' .. ARGV[i + 3 + x]
       end
+      redis.call('HSET', data .. ':meta', seq, meta)
     end
     i = i + 4 + nidx
   end
-  return i, n
+  return i, k + nkeys, n
 end
 )LUA";
 
@@ -694,6 +715,7 @@ class RedisStoreImpl final : public Store {
 
   Result<long long> AppendUnique(const std::vector<AppendGroup>& groups,
                                  const std::vector<std::pair<std::string, std::string>>& set_adds) override {
+    ICB_RETURN_IF_ERROR(CheckAppendGroups(groups));
     if (!cluster_) {
       Owned owned;
       ICB_ASSIGN_OR_RETURN(ReplyPtr r, Command(-1, AppendCommand(groups, set_adds, owned), Call::kWrite));
@@ -708,6 +730,9 @@ class RedisStoreImpl final : public Store {
       const int slot = SlotOf(Key(g.data_key, owned));
       if (SlotOf(Key(g.seen_key, owned)) != slot)
         return Internal("append group " + g.data_key + " and its seen set " + g.seen_key + " are in different key groups");
+      for (const auto& listing : g.listed_in)
+        if (SlotOf(Key(listing.first, owned)) != slot)
+          return Internal("append group " + g.data_key + " and the set " + listing.first + " listing it are in different key groups");
       parts[slot].first.push_back(g);
     }
     for (const auto& add : set_adds) {
@@ -1026,6 +1051,7 @@ return {n, tonumber(redis.call('ZRANGE', all, 0, 0)[1]), tonumber(redis.call('ZR
   Result<std::vector<long long>> CompareAndSetAll(const std::vector<CasWrite>& writes, const std::vector<AppendGroup>& appends,
                                                   const Fence* fence) override {
     ICB_RETURN_IF_ERROR(CheckDistinctKeys(writes));
+    ICB_RETURN_IF_ERROR(CheckAppendGroups(appends));
     // One script: the fence, every version check, the writes, their index
     // changes and the appends happen together or not at all (Redis runs a
     // script alone). Replies {0, new versions...} | {1, current version,
@@ -1072,11 +1098,12 @@ for w = 1, n do
   end
   i = i + 1 + 2 * tonumber(ARGV[i])
 end
-local groups = tonumber(ARGV[i])
-i = i + 1
+local k = tonumber(ARGV[i])
+local groups = tonumber(ARGV[i + 1])
+i = i + 2
 for g = 1, groups do
   local added
-  i, added = append_group(i)
+  i, k, added = append_group(i, k)
 end
 return out
 )LUA";
@@ -1103,6 +1130,7 @@ return out
         }
       }
     }
+    args.push_back(Number(owned, static_cast<long long>(keys.size() + 1)));  // the groups' first key
     AddGroupArgs(appends, owned, keys, args);
     ICB_ASSIGN_OR_RETURN(ReplyPtr r, Eval(kScript, keys, args, Call::kWrite));
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) return Internal("Redis: unexpected compare-and-set reply");
@@ -1177,65 +1205,88 @@ return 0
   int SlotOf(std::string_view key) const { return cluster_ ? ClusterSlotOf(key) : -1; }
 
   // The arguments kAppendGroupLua reads (after the number of groups), and
-  // every key it touches declared in `keys`: a cluster then refuses the
-  // script before it runs (TRYAGAIN) while any of them is being migrated,
-  // instead of stopping it part way.
+  // every key it touches declared in `keys`, in its order: a cluster then
+  // refuses the script before it runs (TRYAGAIN) while any of them is being
+  // migrated, instead of stopping it part way.
   void AddGroupArgs(const std::vector<AppendGroup>& groups, Owned& owned, Args& keys, Args& args) const {
     args.push_back(Number(owned, static_cast<long long>(groups.size())));
     for (const auto& g : groups) {
+      const size_t first_key = keys.size();
       const auto seen = Key(g.seen_key, owned), data = Key(g.data_key, owned);
+      keys.push_back(seen);
+      args.push_back(g.log ? "l" : "s");
+      const size_t key_count = args.size();
+      args.emplace_back();  // known once the keys are
+      if (!g.log) {
+        keys.push_back(data);
+        args.push_back(Number(owned, static_cast<long long>(g.items.size())));
+        for (const auto& [set, member] : g.listed_in) {
+          keys.push_back(Key(set, owned));
+          args.push_back(member);
+        }
+        for (const auto& [member, record] : g.items) {
+          args.push_back(member);
+          args.push_back(record);
+        }
+        args[key_count] = Number(owned, static_cast<long long>(keys.size() - first_key));
+        continue;
+      }
+      for (const char* part : {":seq", ":rec", ":all", ":time", ":meta"}) keys.push_back(owned.emplace_back(std::string(data) + part));
       args.push_back(seen);
       args.push_back(data);
-      keys.push_back(seen);
-      if (g.log) {
-        for (const char* part : {":seq", ":rec", ":all", ":time", ":meta"}) keys.push_back(owned.emplace_back(std::string(data) + part));
-      } else {
-        keys.push_back(data);
-      }
-      args.push_back(g.log ? "l" : "s");
       args.push_back(Number(owned, static_cast<long long>(g.items.size())));
       std::set<std::string_view> indexes;
       for (size_t k = 0; k < g.items.size(); ++k) {
         args.push_back(g.items[k].first);
         args.push_back(g.items[k].second);
-        args.push_back(g.log && k < g.times.size() ? Number(owned, g.times[k]) : std::string_view());
+        args.push_back(k < g.times.size() ? Number(owned, g.times[k]) : std::string_view());
         const std::vector<std::string> none;
-        const auto& names = g.log && k < g.indexes.size() ? g.indexes[k] : none;
+        const auto& names = k < g.indexes.size() ? g.indexes[k] : none;
         args.push_back(Number(owned, static_cast<long long>(names.size())));
         for (const auto& n : names) {
           args.push_back(n);
           if (indexes.insert(n).second) keys.push_back(owned.emplace_back(std::string(data) + ":ix:" + n));
         }
       }
+      args[key_count] = Number(owned, static_cast<long long>(keys.size() - first_key));
     }
   }
 
   // Groups and set adds whose keys share one slot, as one script: atomic
   // (Redis runs it alone, and writes its effects to the AOF as one
   // transaction), durable when it returns. Its reply: how many were new.
+  // The set adds go one SADD per set (a batch of samples lists many series
+  // of a few providers).
   Args AppendCommand(const std::vector<AppendGroup>& groups, const std::vector<std::pair<std::string, std::string>>& set_adds,
                      Owned& owned) const {
     static const std::string kScript = std::string(kAppendGroupLua) + R"LUA(
-local n, i = 0, 2
+local n, i, k = 0, 2, 1
 for g = 1, tonumber(ARGV[1]) do
   local added
-  i, added = append_group(i)
+  i, k, added = append_group(i, k)
   n = n + added
 end
-for s = 1, tonumber(ARGV[i]) do
-  redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
-  i = i + 2
+i = i + 1
+for s = 1, tonumber(ARGV[i - 1]) do
+  local count = tonumber(ARGV[i])
+  -- unpack puts its values on Lua's C stack: a few thousand at a time
+  for from = i + 1, i + count, 4000 do
+    redis.call('SADD', KEYS[k], unpack(ARGV, from, math.min(from + 3999, i + count)))
+  end
+  i = i + 1 + count
+  k = k + 1
 end
 return n
 )LUA";
     Args keys, args;
     AddGroupArgs(groups, owned, keys, args);
-    args.push_back(Number(owned, static_cast<long long>(set_adds.size())));
-    for (const auto& [set, member] : set_adds) {
-      const auto k = Key(set, owned);
-      keys.push_back(k);
-      args.push_back(k);
-      args.push_back(member);
+    std::map<std::string_view, std::vector<std::string_view>> sets;
+    for (const auto& [set, member] : set_adds) sets[Key(set, owned)].push_back(member);
+    args.push_back(Number(owned, static_cast<long long>(sets.size())));
+    for (const auto& [set, members] : sets) {
+      keys.push_back(set);
+      args.push_back(Number(owned, static_cast<long long>(members.size())));
+      args.insert(args.end(), members.begin(), members.end());
     }
     return EvalCommand(kScript, keys, args, owned);
   }

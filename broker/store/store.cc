@@ -11,4 +11,10 @@ Status CheckDistinctKeys(const std::vector<CasWrite>& writes) {
   return Status::Ok();
 }
 
+Status CheckAppendGroups(const std::vector<AppendGroup>& groups) {
+  for (const auto& g : groups)
+    if (g.log && !g.listed_in.empty()) return InvalidArgument("log " + g.data_key + " cannot be listed on creation (listed_in)");
+  return Status::Ok();
+}
+
 }  // namespace icb

@@ -102,6 +102,11 @@ struct AppendGroup {
   bool log = false;
   std::vector<std::vector<std::string>> indexes = {};  // log: per item (missing: none)
   std::vector<long long> times = {};  // log: per item, when it happened (ms; LogSeek); missing: not sought
+  // String data only: (set, member) pairs added in the same write when it
+  // creates data_key (its first record), so the sets that list where
+  // records are never lag them, without a set add per record. A partitioned
+  // store needs these sets in the group's KeyGroup.
+  std::vector<std::pair<std::string, std::string>> listed_in = {};
 };
 
 // One record of an indexed log and its number.
@@ -266,6 +271,9 @@ class Store {
 
 // InvalidArgument when a key appears twice among `writes`.
 Status CheckDistinctKeys(const std::vector<CasWrite>& writes);
+// InvalidArgument for a log group with listed_in (only string data is
+// listed on creation): every store refuses the same groups.
+Status CheckAppendGroups(const std::vector<AppendGroup>& groups);
 
 // `clock` times leases (a ManualClock in tests); null: the system clock.
 std::unique_ptr<Store> NewMemoryStore(const Clock* clock = nullptr);

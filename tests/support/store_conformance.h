@@ -365,10 +365,57 @@ TYPED_TEST_P(StoreConformance, ALogIndexAddedLaterListsPastRecordsOnce) {
   EXPECT_EQ(listed[0].record, "rec e4");
 }
 
+// The sets that list where records are get their member with the record
+// that creates the data, in the same write, and not again while it lives.
+TYPED_TEST_P(StoreConformance, AppendedDataIsListedWhenItsFirstRecordCreatesIt) {
+  Store& s = *this->store_;
+  auto day = [](std::string member, std::string record) {
+    AppendGroup g{"seen:7", "data:7", {{std::move(member), std::move(record)}}};
+    g.listed_in = {{"days", "7"}, {"keys", "data:7"}};
+    return g;
+  };
+  ASSERT_EQ(*s.AppendUnique({day("1", "r1")}, {}), 1);
+  EXPECT_EQ(*s.SetMembers("days"), (std::vector<std::string>{"7"}));
+  EXPECT_EQ(*s.SetMembers("keys"), (std::vector<std::string>{"data:7"}));
+  // Unlisted while the data lives: the next record does not list it again.
+  WriteBatch unlist;
+  unlist.SetRemove("days", "7");
+  ASSERT_TRUE(s.Apply(unlist).ok());
+  ASSERT_EQ(*s.AppendUnique({day("2", "r2")}, {}), 1);
+  EXPECT_TRUE(s.SetMembers("days")->empty());
+  // Deleted (as a rollup does) and written again: listed again, also by a
+  // compare-and-set that carries the group.
+  WriteBatch gone;
+  gone.Delete("data:7").Delete("seen:7");
+  ASSERT_TRUE(s.Apply(gone).ok());
+  auto versions = s.CompareAndSetAll({CasWrite{"rec", 0, "v", {}, {}}}, {day("3", "r3")}, nullptr);
+  ASSERT_TRUE(versions.ok()) << versions.status().ToString();
+  EXPECT_EQ(*s.SetMembers("days"), (std::vector<std::string>{"7"}));
+  EXPECT_EQ(*s.GetMany({"data:7"}), (std::vector<std::optional<std::string>>{"r3"}));
+  // A log is not listed on creation: refused, and nothing is written.
+  AppendGroup log{"seen:log", "log", {{"e1", "one"}}, true};
+  log.listed_in = {{"logs", "log"}};
+  EXPECT_EQ(s.AppendUnique({log}, {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(s.LogRead("log", "", 0, 10)->empty());
+  EXPECT_TRUE(s.SetMembers("logs")->empty());
+}
+
+// Many members of one set in one call (a batch of samples lists a
+// provider's series): more than one SADD's worth, all of them added.
+TYPED_TEST_P(StoreConformance, SetAddsOfManyMembersAreAllApplied) {
+  Store& s = *this->store_;
+  std::vector<std::pair<std::string, std::string>> adds;
+  for (int i = 0; i < 9'000; ++i) adds.emplace_back(i % 2 ? "odd" : "even", std::to_string(i));
+  ASSERT_EQ(*s.AppendUnique({{"seen", "data", {{"1", "r"}}}}, adds), 1);
+  EXPECT_EQ(s.SetMembers("odd")->size(), 4'500u);
+  EXPECT_EQ(s.SetMembers("even")->size(), 4'500u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreConformance, PingAndEmptyReads, BatchResultsPerOp, BinarySafeValues, AHashReadsItsFieldsAndChosenValues, StringsAndSetsWrittenInABatchAreReadBack,
                             ASortedIndexPagesInByteOrderAfterACursor,
                             AppendUniqueKeepsTheFirstRecordPerMember, CompareAndSetWinsOnceAndKeepsIndexesWithIt,
                             LeaseEpochsFenceStaleWriters, CompareAndSetAllWritesEveryRecordOrNone,
-                            AnIndexedLogPagesByIndexAndTrimsFromTheOldest, ALogIndexAddedLaterListsPastRecordsOnce);
+                            AnIndexedLogPagesByIndexAndTrimsFromTheOldest, ALogIndexAddedLaterListsPastRecordsOnce,
+                            AppendedDataIsListedWhenItsFirstRecordCreatesIt, SetAddsOfManyMembersAreAllApplied);
 
 }  // namespace icb
