@@ -6,6 +6,8 @@
 #include <cpprest/uri.h>
 #include <pplx/threadpool.h>
 
+#include <signal.h>
+
 #include <algorithm>
 
 #include "broker/api/http.h"
@@ -75,12 +77,21 @@ class CpprestHttpClient final : public HttpClient {
 std::unique_ptr<HttpClient> NewCpprestHttpClient(std::string ca_file) { return std::make_unique<CpprestHttpClient>(std::move(ca_file)); }
 
 bool SetHttpClientIoThreads(size_t threads) {
+  // The pool's threads start here and inherit this thread's signal mask:
+  // all blocked, so a SIGTERM meant for the process's sigwait (serve) is
+  // never taken by one of them with the default action (ending the process
+  // uncleanly).
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
+  bool started = true;
   try {
     crossplat::threadpool::initialize_with_threads(threads);
-    return true;
   } catch (const std::exception&) {
-    return false;  // already started
+    started = false;  // already started
   }
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  return started;
 }
 
 }  // namespace icb

@@ -53,7 +53,7 @@ std::unique_ptr<HttpClient> NewCpprestHttpClient(std::string ca_file = "");
 // freed blocks). Send blocks its caller's own thread until the answer is in,
 // so the pool only moves bytes and a few threads serve every call in flight.
 // Sets the pool's size; only before the first request (false after, and
-// nothing changes).
+// nothing changes). Its threads take no process signals.
 bool SetHttpClientIoThreads(size_t threads);
 
 }  // namespace icb

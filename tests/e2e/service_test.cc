@@ -649,7 +649,7 @@ TEST_F(ServiceTest, SigtermStopsBrokerAndRedisCleanly) {
   ASSERT_TRUE(b.ready()) << b.Log();
   pid_t redis = b.RedisPid();
   b.Kill(SIGTERM);
-  EXPECT_TRUE(WIFEXITED(b.exit_status()) && WEXITSTATUS(b.exit_status()) == 0) << b.Log();
+  EXPECT_TRUE(WIFEXITED(b.exit_status()) && WEXITSTATUS(b.exit_status()) == 0) << "wait status " << b.exit_status() << "\n" << b.Log();
   EXPECT_TRUE(Exits(redis));
 }
 

@@ -2,7 +2,12 @@
 // loopback.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "broker/core/http_client.h"
@@ -10,6 +15,21 @@
 
 namespace icb {
 namespace {
+
+// This process's thread ids.
+std::set<std::string> ThreadIds() {
+  std::set<std::string> ids;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) ids.insert(task.path().filename().string());
+  return ids;
+}
+
+// Whether thread `tid` blocks `sig` (its SigBlk mask in /proc).
+bool Blocks(const std::string& tid, int sig) {
+  std::ifstream status("/proc/self/task/" + tid + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("SigBlk:")) return (std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1;
+  return false;
+}
 
 int ProcessThreads() {
   std::ifstream status("/proc/self/status");
@@ -24,7 +44,19 @@ TEST(HttpClient, TheIoPoolHasTheThreadsItWasGivenAndIsSetOnce) {
   testing::StubHttpServer server;
   server.Answer(200, "fine");
   const int before = ProcessThreads();
+  const auto ids_before = ThreadIds();
   ASSERT_TRUE(SetHttpClientIoThreads(3));
+  // Its threads leave SIGTERM and SIGINT to the thread that waits for them
+  // (serve's sigwait): one taking it would end the process uncleanly.
+  int started = 0;
+  for (const auto& tid : ThreadIds()) {
+    if (ids_before.count(tid)) continue;
+    ++started;
+    EXPECT_TRUE(Blocks(tid, SIGTERM)) << "thread " << tid;
+    EXPECT_TRUE(Blocks(tid, SIGINT)) << "thread " << tid;
+  }
+  EXPECT_GE(started, 3);
+  EXPECT_FALSE(Blocks(std::to_string(gettid()), SIGTERM));  // the caller's mask is as it was
   auto http = NewCpprestHttpClient();
   for (int i = 0; i < 20; ++i) {
     auto answer = http->Get(server.url(), Millis(10000));
