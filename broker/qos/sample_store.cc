@@ -7,7 +7,7 @@
 #include <cstring>
 #include <future>
 #include <limits>
-#include <map>
+#include <tuple>
 
 namespace icb {
 
@@ -105,26 +105,36 @@ ProbeResult SampleStore::Decode(std::string_view r) {
 }
 
 Result<SampleStore::AppendResult> SampleStore::Append(const std::vector<QosSample>& samples) {
-  // Group by series and day so the script sees each key once.
-  std::map<std::pair<std::string, long long>, AppendGroup> groups;
-  std::map<std::string, std::string> series_sets;  // series id -> provider
-  std::vector<std::pair<std::string, std::string>> set_adds;
-  for (const auto& s : samples) {
-    std::string series = SeriesId(s.provider, s.endpoint, s.vantage);
-    long long day = DayOf(s.ts);
-    auto [it, inserted] = groups.try_emplace({series, day});
-    if (inserted) {
-      it->second.seen_key = SeenKey(store_, series, day);
-      it->second.data_key = DataKey(store_, series, day);
-      it->second.listed_in = {{DaysKey(store_, series), std::to_string(day)}};
+  // One group per series and day, so the script sees each key once: the
+  // samples in series and day order (indices, no copies), a group per run.
+  std::vector<std::pair<long long, uint32_t>> order;  // (day, index)
+  order.reserve(samples.size());
+  for (size_t i = 0; i < samples.size(); ++i) order.emplace_back(DayOf(samples[i].ts), static_cast<uint32_t>(i));
+  auto series_of = [&](uint32_t i) { return std::tie(samples[i].provider, samples[i].endpoint, samples[i].vantage); };
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    const auto sa = series_of(a.second), sb = series_of(b.second);
+    return sa != sb ? sa < sb : a < b;
+  });
+  std::vector<AppendGroup> groups;
+  std::vector<std::pair<std::string, std::string>> set_adds;  // each series in its provider's set
+  std::string series;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const auto [day, i] = order[k];
+    const QosSample& s = samples[i];
+    const bool new_series = k == 0 || series_of(order[k - 1].second) != series_of(i);
+    if (new_series) {
+      series = SeriesId(s.provider, s.endpoint, s.vantage);
+      set_adds.emplace_back(SeriesSetKey(store_, s.provider), s.endpoint + ":" + s.vantage);
     }
-    it->second.items.emplace_back(std::to_string(s.ts.time_since_epoch().count() - day * kDayMs), Encode(s));
-    if (series_sets.emplace(series, s.provider).second) set_adds.emplace_back(SeriesSetKey(store_, s.provider), s.endpoint + ":" + s.vantage);
+    if (new_series || order[k - 1].first != day) {
+      AppendGroup& g = groups.emplace_back();
+      g.seen_key = SeenKey(store_, series, day);
+      g.data_key = DataKey(store_, series, day);
+      g.listed_in = {{DaysKey(store_, series), std::to_string(day)}};
+    }
+    groups.back().items.emplace_back(std::to_string(s.ts.time_since_epoch().count() - day * kDayMs), Encode(s));
   }
-  std::vector<AppendGroup> list;
-  list.reserve(groups.size());
-  for (auto& [key, g] : groups) list.push_back(std::move(g));
-  ICB_ASSIGN_OR_RETURN(long long appended, store_.AppendUnique(list, set_adds));
+  ICB_ASSIGN_OR_RETURN(long long appended, store_.AppendUnique(groups, set_adds));
   return AppendResult{appended, static_cast<long long>(samples.size()) - appended};
 }
 

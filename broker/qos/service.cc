@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -124,12 +123,10 @@ Result<SampleStore::AppendResult> QosService::IngestText(std::string_view body) 
 
 Result<SampleStore::AppendResult> QosService::IngestSamples(const std::vector<QosSample>& samples) {
   ICB_ASSIGN_OR_RETURN(auto snapshot, catalog_.Snapshot());
-  std::set<std::string, std::less<>> known;
-  for (const auto& e : snapshot->providers) known.insert(e.provider.id);
   std::vector<FieldError> unknown;
   size_t total = 0;
   for (size_t i = 0; i < samples.size(); ++i) {
-    if (known.count(samples[i].provider)) continue;
+    if (snapshot->FindProvider(samples[i].provider)) continue;
     if (++total <= kMaxListedErrors) unknown.push_back({"/samples/" + std::to_string(i) + "/provider", "unknown provider \"" + samples[i].provider + "\""});
   }
   if (!unknown.empty()) {

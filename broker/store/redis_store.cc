@@ -5,6 +5,7 @@
 #include "broker/store/cluster_slot.h"
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <atomic>
 #include <condition_variable>
@@ -250,6 +251,34 @@ using Args = std::vector<std::string_view>;
 using Commands = std::vector<Args>;
 
 std::string_view Number(Owned& owned, long long v) { return owned.emplace_back(std::to_string(v)); }
+
+// `args` in Redis' protocol (RESP), into `out`: sized once, then copied
+// (hiredis' own formatter grows its buffer an argument at a time, and a
+// batch of samples is thousands of them).
+void FormatCommand(const Args& args, std::string& out) {
+  auto digits = [](size_t n) {
+    size_t d = 1;
+    while (n >= 10) n /= 10, ++d;
+    return d;
+  };
+  size_t size = 1 + digits(args.size()) + 2;
+  for (auto a : args) size += 1 + digits(a.size()) + 2 + a.size() + 2;
+  out.clear();
+  out.reserve(size);
+  auto header = [&](char kind, size_t n) {
+    char buf[24];
+    buf[0] = kind;
+    char* end = std::to_chars(buf + 1, buf + sizeof buf - 2, n).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    out.append(buf, static_cast<size_t>(end - buf));
+  };
+  header('*', args.size());
+  for (auto a : args) {
+    header('$', a.size());
+    out.append(a).append("\r\n");
+  }
+}
 
 // How a call may be repeated and acknowledged. A read is retried once on a
 // new connection when Redis closed the old one; a write is not (it may have
@@ -1339,13 +1368,10 @@ return n
       return o;
     }
     Conn c = std::move(borrowed).value();
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
+    std::string formatted;
     auto append = [&](const Args& args) {
-      argv.clear();
-      lens.clear();
-      for (auto a : args) { argv.push_back(a.data()); lens.push_back(a.size()); }
-      redisAppendCommandArgv(c.ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+      FormatCommand(args, formatted);
+      redisAppendFormattedCommand(c.ctx.get(), formatted.data(), formatted.size());
     };
     if (asking) append({"ASKING"});
     for (const auto& args : commands) append(args);
