@@ -100,6 +100,25 @@ size_t OperationRunner::InFlight() const {
   return in_flight_.size();
 }
 
+size_t OperationRunner::OperationsRemembered() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<std::string_view> ids;
+  for (const auto& [id, when] : waiting_until_) ids.insert(id);
+  for (const auto& [id, priority] : priorities_) ids.insert(id);
+  for (const auto& id : polling_) ids.insert(id);
+  return ids.size();
+}
+
+void OperationRunner::ForgetFinished(const std::vector<std::string>& unfinished) {
+  std::vector<std::string_view> sorted(unfinished.begin(), unfinished.end());
+  if (!std::is_sorted(sorted.begin(), sorted.end())) std::sort(sorted.begin(), sorted.end());  // Unfinished() is already
+  auto finished = [&](const std::string& id) { return !std::binary_search(sorted.begin(), sorted.end(), std::string_view(id)); };
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(waiting_until_, [&](const auto& entry) { return finished(entry.first); });
+  std::erase_if(priorities_, [&](const auto& entry) { return finished(entry.first); });
+  std::erase_if(polling_, finished);
+}
+
 void OperationRunner::WaitUntil(const std::string& id, MonoTime when, std::optional<MonoTime>& next) {
   std::lock_guard<std::mutex> lock(mu_);
   waiting_until_[id] = when;
@@ -187,6 +206,7 @@ std::optional<MonoTime> OperationRunner::Tick() {
   if (!fence) return now + options_.lease_ttl / 10;
   auto ids = operations_.Unfinished();
   if (!ids.ok()) return next;
+  ForgetFinished(*ids);
   for (auto& [priority, op] : Ready(*ids, now, next)) {
     if (options_.workers <= 0) {
       // A refused write (lost lease, lost race) ends this pass for the

@@ -150,6 +150,10 @@ class OperationRunner {
   std::optional<MonoTime> Tick();
   // Operations being advanced on the workers now.
   size_t InFlight() const;
+  // Operations this runner keeps a wait, a priority or a poll for: only
+  // unfinished ones (those another replica finished are forgotten at the
+  // next pass this runner leads).
+  size_t OperationsRemembered() const;
   // The epoch of the lease this runner held at its last pass; 0: it did not
   // hold it (another broker leads, or the store was away).
   long long LeaseEpoch() const { return lease_epoch_.load(std::memory_order_relaxed); }
@@ -170,6 +174,9 @@ class OperationRunner {
   // first; `next` learns when the others are due.
   std::vector<std::pair<int, Operation>> Ready(const std::vector<std::string>& ids, MonoTime now, std::optional<MonoTime>& next);
   void WaitUntil(const std::string& id, MonoTime when, std::optional<MonoTime>& next);
+  // Forgets the waits, priorities and polls of operations not among
+  // `unfinished` (the whole list): finished by another replica.
+  void ForgetFinished(const std::vector<std::string>& unfinished);
   // RunnerOptions::priority of an unfinished operation, asked once.
   int PriorityOf(const Operation& op);
   // Whether `share` may take another worker now (under mu_).

@@ -252,6 +252,35 @@ TEST(OperationRunner, OnlyTheLeaseHolderRunsAndAWaitIsRetriedWhenDue) {
   EXPECT_EQ(runner_state(a), OperationState::kSucceeded);
 }
 
+// A replica that led keeps nothing for an operation another one finished:
+// its wait and priority go at its next pass as leader.
+TEST(OperationRunner, AnOperationFinishedByAnotherLeaderIsForgotten) {
+  ManualClock clock(kRunnerT0);
+  auto store = NewMemoryStore(&clock);
+  bool room = false;
+  OperationKinds kinds;
+  EXPECT_TRUE(kinds.Register("recovery", {{"choose_target"}, [&](const std::string&, const Operation&) {
+    return room ? StepOutcome::Done() : StepOutcome::Wait("no target has room", Millis(60000));
+  }, {}}).ok());
+  RunnerOptions with_priority = Options("broker-a");
+  with_priority.priority = [](const Operation&) { return 2; };
+  OperationRunner a(*store, kinds, clock, with_priority);
+  OperationRunner b(*store, kinds, clock, Options("broker-b"));
+  ASSERT_TRUE(a.Create("rec-1", "recovery", "").ok());
+  a.Tick();
+  EXPECT_EQ(runner_state(a), OperationState::kWaiting);
+  EXPECT_EQ(a.OperationsRemembered(), 1u);
+  clock.Advance(Millis(4000));  // a's lease lapses (a paused); b takes over and finishes it
+  room = true;
+  b.Tick();
+  ASSERT_GT(b.LeaseEpoch(), 0);
+  EXPECT_EQ(runner_state(b), OperationState::kSucceeded);
+  b.Stop();
+  a.Tick();  // leads again: nothing left to do, nothing kept
+  ASSERT_GT(a.LeaseEpoch(), 0);
+  EXPECT_EQ(a.OperationsRemembered(), 0u);
+}
+
 TEST(OperationRunner, AStoppedLeaderHandsTheLeaseOverAtOnce) {
   ManualClock clock(kRunnerT0);
   auto store = NewMemoryStore(&clock);
