@@ -14,8 +14,9 @@ sent to the live replicas in turn (as a Service spreads them):
   - one data migration (mixed object sizes, sim-a S3 to sim-b Azure);
   - the leader SIGKILLed at 40 % of the run (restarted 10 s later) and the
     Redis replica promoted by Sentinel at 60 %.
-It prints, per minute, rank and ingestion p99 and the brokers' RSS (floor
-and peak), each replica's RSS growth after its warm-up, then
+It prints, per minute, rank and ingestion p99, the brokers' RSS (floor
+and peak) and the Redis master's used memory and forks (AOF rewrites, full
+syncs), each replica's RSS growth after its warm-up, then
 the drift (last minute against the first), errors (answers that were not
 success, 503s retried counted apart), samples lost (acknowledged but not
 stored), and each failover's effects at the simulated providers (lost = an
@@ -150,8 +151,25 @@ restarted = {}  # replica -> the minute it was restarted in
 took_lead = {}  # replica -> the minute it took the lead from a killed one
 
 
+redis_seen = {}  # minute -> (master's port, used memory MiB, forks so far): its last INFO that minute
+
+
+def sample_redis_master():
+    """What the Redis master holds and how often it forked (AOF rewrites,
+    full syncs to a replica): the store's side of the ingestion's latency."""
+    port = redis_master_port()
+    out = subprocess.run(["redis-cli", "-p", str(port), "INFO"], capture_output=True, text=True).stdout
+    info = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
+    if "used_memory" in info:
+        redis_seen[minute()] = (port, int(info["used_memory"]) / 2**20, int(info["total_forks"]))
+
+
 def sample_rss():
     while not stop.wait(5):
+        try:
+            sample_redis_master()
+        except (OSError, ValueError, IndexError):
+            pass
         for i, p in enumerate(group.procs):
             if p is None:
                 continue
@@ -247,13 +265,16 @@ print(f"\nsoak: {ran / 60:.1f} min, 3 replicas behind Sentinel, 1,000 endpoints 
 # RSS every 5 s: each minute's floor (what stays resident; the broker hands
 # freed memory back every 30 s) and peak (transient buffers, e.g. a day of
 # samples decoded for a rank).
-print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10} {'RSS MiB floor-peak (each replica)':>36}")
+print(f"{'minute':>6} {'rank p99 ms':>12} {'ingest p99 ms':>14} {'samples/s':>10} {'RSS MiB floor-peak (each replica)':>36} "
+      f"{'Redis master MiB, forks':>24}")
 mins = sorted(set(lat["rank"]) | set(lat["ingest"]))
 for m in mins:
     r, g = lat["rank"].get(m, []), lat["ingest"].get(m, [])
     totals = [[x.total for x in rss[i].get(m, [Rss(0, 0, 0, 0, 0, 0)])] for i in range(3)]
     sizes = " ".join(f"{min(t) / 1024:4.0f}-{max(t) / 1024:<4.0f}" for t in totals)
-    print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>36}")
+    port, used, forks = redis_seen.get(m, (0, 0, 0))
+    print(f"{m:6d} {pct(r, 99) * 1000 if r else 0:12.1f} {pct(g, 99) * 1000 if g else 0:14.1f} {len(g) * 1000 / 60:10.0f} {sizes:>36} "
+          f"{used:10.0f} ({port}) {forks:4d}")
 first, last = mins[0], mins[-2] if len(mins) > 2 else mins[-1]  # the last whole minute
 for kind in ("rank", "ingest"):
     a, b = lat[kind][first], lat[kind][last]
