@@ -1,5 +1,5 @@
 // The cpprestsdk client behind the HttpClient port, against a real server on
-// loopback.
+// loopback (HAProxy answering itself).
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -11,7 +11,8 @@
 #include <string>
 
 #include "broker/core/http_client.h"
-#include "tests/support/http_stub.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace icb {
 namespace {
@@ -41,8 +42,14 @@ int ProcessThreads() {
 // The broker sets the I/O pool's size at start (main.cc); cpprestsdk's own
 // default starts 40 threads on the first request.
 TEST(HttpClient, TheIoPoolHasTheThreadsItWasGivenAndIsSetOnce) {
-  testing::StubHttpServer server;
-  server.Answer(200, "fine");
+  testing::TempDir dir;
+  const int port = testing::FreeTcpPort();
+  std::ofstream(dir.path() + "/haproxy.cfg") << "defaults\n  mode http\n  timeout client 30s\n  timeout connect 5s\n  timeout server 30s\n"
+                                             << "frontend answer\n  bind 127.0.0.1:" << port << "\n"
+                                             << "  http-request return status 200 content-type text/plain string fine\n";
+  testing::ChildProcess server({"haproxy", "-db", "-f", dir.path() + "/haproxy.cfg"}, dir.path() + "/haproxy.log", port);
+  ASSERT_TRUE(server.ready()) << server.Log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   const int before = ProcessThreads();
   const auto ids_before = ThreadIds();
   ASSERT_TRUE(SetHttpClientIoThreads(3));
@@ -59,7 +66,7 @@ TEST(HttpClient, TheIoPoolHasTheThreadsItWasGivenAndIsSetOnce) {
   EXPECT_FALSE(Blocks(std::to_string(gettid()), SIGTERM));  // the caller's mask is as it was
   auto http = NewCpprestHttpClient();
   for (int i = 0; i < 20; ++i) {
-    auto answer = http->Get(server.url(), Millis(10000));
+    auto answer = http->Get(url, Millis(10000));
     ASSERT_TRUE(answer.ok()) << answer.status().ToString();
     EXPECT_EQ(answer->status, 200);
     EXPECT_EQ(answer->body, "fine");
