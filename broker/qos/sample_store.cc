@@ -111,10 +111,8 @@ Result<SampleStore::AppendResult> SampleStore::Append(const std::vector<QosSampl
   order.reserve(samples.size());
   for (size_t i = 0; i < samples.size(); ++i) order.emplace_back(DayOf(samples[i].ts), static_cast<uint32_t>(i));
   auto series_of = [&](uint32_t i) { return std::tie(samples[i].provider, samples[i].endpoint, samples[i].vantage); };
-  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-    const auto sa = series_of(a.second), sb = series_of(b.second);
-    return sa != sb ? sa < sb : a < b;
-  });
+  auto sort_key = [&](const std::pair<long long, uint32_t>& o) { return std::tuple_cat(series_of(o.second), std::tie(o.first, o.second)); };
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) { return sort_key(a) < sort_key(b); });
   std::vector<AppendGroup> groups;
   std::vector<std::pair<std::string, std::string>> set_adds;  // each series in its provider's set
   std::string series;
